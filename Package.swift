@@ -1,0 +1,56 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings every Cadence target shares: Swift 6 language mode comes from the tools version;
+/// these two upcoming features keep existentials explicit and imports honest.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Cadence",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cadence", targets: ["cadence"]),
+        .library(name: "CadenceCore", targets: ["CadenceCore"]),
+        .library(name: "CadenceEngine", targets: ["CadenceEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // Pure domain: parses bytes into campaigns and configuration, with located diagnostics. No I/O.
+        .target(name: "CadenceCore", swiftSettings: strictSettings),
+        // Reads the project's files from disk and hands the bytes to Core; later the runner lives here.
+        .target(name: "CadenceEngine", dependencies: ["CadenceCore"], swiftSettings: strictSettings),
+        // The command-line tool: parses arguments, calls one Engine function per command, prints.
+        .executableTarget(
+            name: "cadence",
+            dependencies: [
+                "CadenceEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CadenceCoreTests",
+            dependencies: [
+                "CadenceCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CadenceEngineTests",
+            dependencies: ["CadenceEngine"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CadenceCLITests",
+            dependencies: ["cadence"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,201 @@
+/// Turns the bytes of `cadence.json` into a `ProjectConfiguration`, or every located problem in them.
+public enum ConfigurationDecoder {
+    public struct Result: Sendable {
+        /// Nil when any error was found; warnings alone still produce a configuration.
+        public var configuration: ProjectConfiguration?
+        public var diagnostics: [Diagnostic]
+    }
+
+    static let topLevelKeys = ["$schema", "mailboxes", "database", "outboxFolder", "trackingBaseURL"]
+    static let mailboxKeys = [
+        "name", "address", "displayName", "signature", "timeZone", "provider", "outboxFolder", "gmail", "limits",
+    ]
+    static let limitKeys = ["dailyCap", "hourlyCap", "minimumGap"]
+
+    public static func decode(_ bytes: some Collection<UInt8>, file: String) -> Result {
+        let parsed = JSONParser.parse(bytes, file: file)
+        var reader = JSONReader(file: file)
+        reader.append(parsed.diagnostics)
+        guard let root = parsed.value, let top = reader.object(root, "the configuration", allowed: topLevelKeys) else {
+            return Result(configuration: nil, diagnostics: reader.diagnostics)
+        }
+        var configuration = ProjectConfiguration(mailboxes: [])
+        if let value = top["database"], let path = reader.nonEmptyString(value, "\"database\"", example: "cadence.sqlite") {
+            configuration.databasePath = path
+        }
+        if let value = top["outboxFolder"], let path = reader.nonEmptyString(value, "\"outboxFolder\"", example: "outbox") {
+            configuration.outboxFolder = path
+        }
+        if let value = top["trackingBaseURL"], let url = reader.nonEmptyString(value, "\"trackingBaseURL\"") {
+            if url.hasPrefix("https://"), url.count > 8, !url.contains(" "), !url.contains("?"), !url.contains("#") {
+                configuration.trackingBaseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+            } else {
+                reader.error(
+                    "\"trackingBaseURL\" must be an https:// address with no query, such as \"https://t.example.com\"; mail clients warn on plain http links",
+                    at: value.position)
+            }
+        }
+        if let value = top.require("mailboxes", &reader, hint: "add at least one sending mailbox (see docs/configuration.md)"),
+            let elements = reader.array(value, "\"mailboxes\"")
+        {
+            if elements.isEmpty {
+                reader.error("\"mailboxes\" is empty; add at least one sending mailbox (see docs/configuration.md)", at: value.position)
+            }
+            var names: [String: SourcePosition] = [:]
+            var addresses: [EmailAddress: SourcePosition] = [:]
+            for (index, element) in elements.enumerated() {
+                guard let mailbox = decodeMailbox(element, index: index, outboxFolder: configuration.outboxFolder, &reader)
+                else { continue }
+                if let first = names[mailbox.name] {
+                    reader.error("duplicate mailbox name \"\(mailbox.name)\" (first used at line \(first.line)); names must be unique", at: element.position)
+                    continue
+                }
+                if let first = addresses[mailbox.address] {
+                    reader.error(
+                        "mailbox \"\(mailbox.name)\" repeats the address \(mailbox.address) (first used at line \(first.line)); one mailbox per address keeps its limits true",
+                        at: element.position)
+                    continue
+                }
+                names[mailbox.name] = element.position
+                addresses[mailbox.address] = element.position
+                configuration.mailboxes.append(mailbox)
+            }
+        }
+        let diagnostics = reader.diagnostics
+        return Result(configuration: diagnostics.hasErrors ? nil : configuration, diagnostics: diagnostics)
+    }
+
+    private static func decodeMailbox(
+        _ value: JSONValue, index: Int, outboxFolder: String, _ reader: inout JSONReader
+    ) -> Mailbox? {
+        guard let object = reader.object(value, "mailbox #\(index + 1)", allowed: mailboxKeys) else { return nil }
+        var name: String?
+        if let value = object.require("name", &reader, hint: "give it a short name that campaigns use, e.g. \"alex\"") {
+            name = reader.nonEmptyString(value, "mailbox \"name\"", example: "alex")
+            if let candidate = name, !Identifier.isValid(candidate) {
+                reader.error("mailbox name \"\(candidate)\" \(Identifier.rule)", at: value.position)
+                name = nil
+            }
+        }
+        let what = name.map { "mailbox \"\($0)\"" } ?? "mailbox #\(index + 1)"
+        var address: EmailAddress?
+        if let value = object.require("address", &reader, hint: "the address it sends from") {
+            if let text = reader.nonEmptyString(value, "\"address\" of \(what)", example: "alex@example.com") {
+                switch EmailAddress.parse(text) {
+                case .success(let parsed): address = parsed
+                case .failure(let error):
+                    reader.error("\"\(text)\" is not an email address: it \(error.reason)", at: value.position)
+                }
+            }
+        }
+        var displayName: String?
+        if let value = object.require("displayName", &reader, hint: "the name recipients see, e.g. \"Alex Rivera\"") {
+            displayName = reader.nonEmptyString(value, "\"displayName\" of \(what)")
+            if let text = displayName, text.contains(where: { $0.isNewline || $0 == "<" || $0 == ">" || $0 == "\"" }) {
+                reader.error("\"displayName\" of \(what) cannot contain line breaks, quotes or angle brackets", at: value.position)
+                displayName = nil
+            }
+        }
+        var signature = ""
+        if let value = object["signature"] {
+            switch value.kind {
+            case .string(let text): signature = text
+            case .array(let lines):
+                var collected: [String] = []
+                for line in lines {
+                    if let text = reader.string(line, "each line of the signature of \(what)") { collected.append(text) }
+                }
+                signature = collected.joined(separator: "\n")
+            default:
+                reader.error("\"signature\" of \(what) must be Markdown text or an array of lines, not \(value.kindDescription)", at: value.position)
+            }
+        }
+        var timeZone: String?
+        if let value = object.require("timeZone", &reader, hint: "the sender's IANA zone, e.g. \"America/New_York\"") {
+            if let text = reader.nonEmptyString(value, "\"timeZone\" of \(what)", example: "America/New_York") {
+                if TimeZoneName.isKnown(text) {
+                    timeZone = text
+                } else {
+                    reader.error(TimeZoneName.unknownMessage(text), at: value.position)
+                }
+            }
+        }
+        var provider: MailProvider? = .outbox(folder: outboxFolder + "/" + (name ?? "mailbox"))
+        if let value = object["provider"], let text = reader.string(value, "\"provider\" of \(what)", example: "outbox") {
+            switch text {
+            case "outbox": break
+            case "gmail":
+                provider = .gmail
+                reader.warning(
+                    "\(what) uses the gmail provider, which this version of Cadence cannot send through yet; use \"outbox\" until Gmail sending arrives",
+                    at: value.position)
+            default:
+                reader.error("unknown provider \"\(text)\"\(Suggestion.didYouMean(text, among: ["outbox", "gmail"])); use \"outbox\" or \"gmail\"", at: value.position)
+                provider = nil
+            }
+        }
+        if let value = object["outboxFolder"], let folder = reader.nonEmptyString(value, "\"outboxFolder\" of \(what)") {
+            if case .outbox = provider {
+                provider = .outbox(folder: folder)
+            } else {
+                reader.error("\"outboxFolder\" applies only to \"provider\": \"outbox\"; remove it from \(what)", at: object.keyPosition("outboxFolder"))
+            }
+        }
+        if let value = object["gmail"] {
+            if provider != .gmail {
+                reader.error("the \"gmail\" section applies only to \"provider\": \"gmail\"; remove it from \(what)", at: object.keyPosition("gmail"))
+            } else if let section = reader.object(value, "the gmail section of \(what)", allowed: []) {
+                _ = section  // Reserved: credentials arrive with `cadence auth`.
+            }
+        }
+        let limits = decodeLimits(object["limits"], what: what, address: address, &reader)
+        guard let name, let address, let displayName, let timeZone, let provider, let limits else { return nil }
+        return Mailbox(
+            name: name, address: address, displayName: displayName, signature: signature, timeZone: timeZone,
+            provider: provider, limits: limits)
+    }
+
+    private static func decodeLimits(
+        _ value: JSONValue?, what: String, address: EmailAddress?, _ reader: inout JSONReader
+    ) -> MailboxLimits? {
+        var limits = MailboxLimits.default
+        guard let value else { return limits }
+        guard let object = reader.object(value, "the limits of \(what)", allowed: limitKeys) else { return nil }
+        var valid = true
+        let isConsumer = address.map { ["gmail.com", "googlemail.com"].contains($0.domain) } ?? false
+        if let cap = object["dailyCap"] {
+            if let number = reader.integer(cap, "\"dailyCap\" of \(what)", in: 1...Int.max) {
+                if number > MailboxLimits.workspaceDailyCeiling {
+                    reader.error(
+                        "\"dailyCap\" of \(what) is \(number), above Gmail's limit of 2,000 messages a day for a Workspace mailbox; Gmail would lock the mailbox for up to 24 hours",
+                        at: cap.position)
+                    valid = false
+                } else if isConsumer, number > MailboxLimits.consumerDailyCeiling {
+                    reader.error(
+                        "\"dailyCap\" of \(what) is \(number), above Gmail's limit of about 500 messages a day for a gmail.com mailbox",
+                        at: cap.position)
+                    valid = false
+                } else {
+                    limits.dailyCap = number
+                }
+            } else { valid = false }
+        }
+        if let cap = object["hourlyCap"] {
+            if let number = reader.integer(cap, "\"hourlyCap\" of \(what)", in: 1...Int.max) {
+                limits.hourlyCap = number
+                if number > limits.dailyCap {
+                    reader.warning("\"hourlyCap\" of \(what) (\(number)) is above its daily cap (\(limits.dailyCap)) and has no effect", at: cap.position)
+                }
+            } else { valid = false }
+        }
+        if let gap = object["minimumGap"], let text = reader.string(gap, "\"minimumGap\" of \(what)", example: "90s") {
+            switch TimeSpan.parseSeconds(text) {
+            case .success(let seconds): limits.minimumGapSeconds = seconds
+            case .failure(let error):
+                reader.error("\"minimumGap\" of \(what): \(error.message)", at: gap.position)
+                valid = false
+            }
+        } else if object["minimumGap"] != nil { valid = false }
+        return valid ? limits : nil
+    }
+}

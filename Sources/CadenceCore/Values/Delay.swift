@@ -1,0 +1,83 @@
+/// How long after the previous step a step is due, as a campaign author writes it: `"30m"`, `"4h"`, `"3d"`, `"2bd"`.
+///
+/// Business days skip weekends and the campaign's holidays; plain days are calendar days. One unit per delay keeps
+/// the syntax small enough to read in a pull request without a manual.
+public enum Delay: Sendable, Hashable, CustomStringConvertible {
+    case minutes(Int)
+    case hours(Int)
+    case days(Int)
+    case businessDays(Int)
+
+    public static let zero = Delay.minutes(0)
+    /// About a year; longer is almost certainly a typo (and would outlive the thread).
+    public static let maximumMinutes = 366 * 24 * 60
+
+    public var description: String {
+        switch self {
+        case .minutes(let n): "\(n)m"
+        case .hours(let n): "\(n)h"
+        case .days(let n): "\(n)d"
+        case .businessDays(let n): "\(n)bd"
+        }
+    }
+
+    static let syntaxHelp = "write a whole number and a unit: \"30m\", \"4h\", \"3d\" or \"2bd\" (business days)"
+
+    /// Parses the delay syntax, or says precisely what is wrong with `text`.
+    public static func parse(_ text: String) -> Result<Delay, DelayError> {
+        let digits = text.prefix { $0.isASCII && $0.isNumber }
+        let unit = text.dropFirst(digits.count)
+        guard !digits.isEmpty else {
+            return .failure(DelayError("\"\(text)\" is not a delay; \(syntaxHelp)"))
+        }
+        guard let count = Int(digits), digits.count <= 6 else {
+            return .failure(DelayError("\"\(text)\" is too long a delay; the longest is 366d"))
+        }
+        let delay: Delay
+        switch unit {
+        case "m": delay = .minutes(count)
+        case "h": delay = .hours(count)
+        case "d": delay = .days(count)
+        case "bd": delay = .businessDays(count)
+        default:
+            let lowered = unit.lowercased().trimmingPrefix(" ")
+            let hint: String
+            if unit.first == "." || unit.first == "," {
+                hint = "use a whole number of a smaller unit, e.g. \"36h\" rather than \"1.5d\""
+            } else if ["m", "h", "d", "bd"].contains(String(lowered)) {
+                hint = "write the number and a lowercase unit with nothing between them, e.g. \"\(digits)\(lowered)\""
+            } else if let unit = Self.spelledUnits[String(lowered)] {
+                hint = "write \"\(digits)\(unit)\""
+            } else {
+                hint = syntaxHelp
+            }
+            return .failure(DelayError("\"\(text)\" is not a delay; \(hint)"))
+        }
+        guard delay.approximateMinutes <= maximumMinutes else {
+            return .failure(DelayError("\"\(text)\" is too long a delay; the longest is 366d"))
+        }
+        return .success(delay)
+    }
+
+    private static let spelledUnits: [String: String] = [
+        "min": "m", "mins": "m", "minute": "m", "minutes": "m",
+        "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
+        "day": "d", "days": "d", "business day": "bd", "business days": "bd", "b": "bd", "bday": "bd",
+        "bdays": "bd", "wd": "bd",
+    ]
+
+    /// Calendar length ignoring DST and weekends; used only for sanity bounds, never for scheduling.
+    public var approximateMinutes: Int {
+        switch self {
+        case .minutes(let n): n
+        case .hours(let n): n * 60
+        case .days(let n): n * 24 * 60
+        case .businessDays(let n): n * 24 * 60 * 7 / 5
+        }
+    }
+}
+
+public struct DelayError: Error, Sendable, Equatable {
+    public var message: String
+    init(_ message: String) { self.message = message }
+}

@@ -1,0 +1,57 @@
+/// An address Cadence will put in a `From:` or `To:` header, checked the way a careful sender checks it.
+///
+/// Only the common dot-atom form (RFC 5322 §3.4.1) is accepted: quoted local parts and IP-literal domains are legal
+/// but in practice are typos, and a malformed address must never reach a send.
+public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
+    public let localPart: String
+    /// Lowercased: domains are case-insensitive.
+    public let domain: String
+
+    public var description: String { "\(localPart)@\(domain)" }
+
+    private static let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-".unicodeScalars)
+
+    /// The address, or why `text` is not one (to append after the value in a message).
+    public static func parse(_ text: String) -> Result<EmailAddress, EmailAddressError> {
+        if text != text.trimmingPrefix(while: \.isWhitespace).description || text.last?.isWhitespace == true {
+            return .failure(.init("has spaces around it"))
+        }
+        let pieces = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard pieces.count == 2 else {
+            return .failure(.init(pieces.count == 1 ? "has no @" : "has more than one @"))
+        }
+        let local = String(pieces[0]), domain = String(pieces[1])
+        guard !local.isEmpty else { return .failure(.init("has nothing before the @")) }
+        guard local.utf8.count <= 64 else { return .failure(.init("has a part before the @ longer than 64 characters")) }
+        guard local.unicodeScalars.allSatisfy({ atext.contains($0) || $0 == "." }) else {
+            return .failure(.init("has a character that is not allowed before the @"))
+        }
+        guard !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..") else {
+            return .failure(.init("has a misplaced dot before the @"))
+        }
+        guard !domain.isEmpty else { return .failure(.init("has nothing after the @")) }
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2 else { return .failure(.init("has no dot in its domain \"\(domain)\"")) }
+        for label in labels {
+            guard !label.isEmpty, label.utf8.count <= 63,
+                label.unicodeScalars.allSatisfy({ ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "-" }),
+                !label.hasPrefix("-"), !label.hasSuffix("-")
+            else { return .failure(.init("has an invalid domain \"\(domain)\"")) }
+        }
+        guard let tld = labels.last, tld.count >= 2, !tld.allSatisfy(\.isNumber) else {
+            return .failure(.init("has an invalid domain \"\(domain)\""))
+        }
+        return .success(EmailAddress(localPart: local, domain: domain.lowercased()))
+    }
+
+    private init(localPart: String, domain: String) {
+        self.localPart = localPart
+        self.domain = domain
+    }
+}
+
+public struct EmailAddressError: Error, Sendable, Equatable {
+    /// Completes "… is not an email address: it …".
+    public var reason: String
+    init(_ reason: String) { self.reason = reason }
+}

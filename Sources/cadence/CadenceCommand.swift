@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// The root command only lists the subcommands; each lives in its own file.
+@main
+struct CadenceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cadence",
+        abstract: "Outreach sequences over Gmail: campaigns as files, sends exactly once, stops on reply.",
+        version: CadenceVersion.current,
+        subcommands: [Validate.self]
+    )
+}
+
+enum CadenceVersion {
+    static let current = "0.1.0"
+}
