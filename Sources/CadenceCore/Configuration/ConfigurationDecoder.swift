@@ -42,7 +42,7 @@ public enum ConfigurationDecoder {
                 reader.error("\"mailboxes\" is empty; add at least one sending mailbox (see docs/configuration.md)", at: value.position)
             }
             var names: [String: SourcePosition] = [:]
-            var addresses: [EmailAddress: SourcePosition] = [:]
+            var addresses: [String: SourcePosition] = [:]  // compared without case: mailboxes ignore it in practice
             for (index, element) in elements.enumerated() {
                 guard let mailbox = decodeMailbox(element, index: index, outboxFolder: configuration.outboxFolder, &reader)
                 else { continue }
@@ -50,14 +50,14 @@ public enum ConfigurationDecoder {
                     reader.error("duplicate mailbox name \"\(mailbox.name)\" (first used at line \(first.line)); names must be unique", at: element.position)
                     continue
                 }
-                if let first = addresses[mailbox.address] {
+                if let first = addresses[mailbox.address.description.lowercased()] {
                     reader.error(
                         "mailbox \"\(mailbox.name)\" repeats the address \(mailbox.address) (first used at line \(first.line)); one mailbox per address keeps its limits true",
                         at: element.position)
                     continue
                 }
                 names[mailbox.name] = element.position
-                addresses[mailbox.address] = element.position
+                addresses[mailbox.address.description.lowercased()] = element.position
                 configuration.mailboxes.append(mailbox)
             }
         }
@@ -130,7 +130,7 @@ public enum ConfigurationDecoder {
                     "\(what) uses the gmail provider, which this version of Cadence cannot send through yet; use \"outbox\" until Gmail sending arrives",
                     at: value.position)
             default:
-                reader.error("unknown provider \"\(text)\"\(Suggestion.didYouMean(text, among: ["outbox", "gmail"])); use \"outbox\" or \"gmail\"", at: value.position)
+                reader.error("unknown provider \"\(text)\"; use \"outbox\" or \"gmail\"\(Suggestion.didYouMean(text, among: ["outbox", "gmail"]))", at: value.position)
                 provider = nil
             }
         }

@@ -17,10 +17,21 @@ public struct JSONValue: Sendable, Equatable {
         public var key: String
         public var keyPosition: SourcePosition
         public var value: JSONValue
+
+        public init(key: String, keyPosition: SourcePosition, value: JSONValue) {
+            self.key = key
+            self.keyPosition = keyPosition
+            self.value = value
+        }
     }
 
     public var kind: Kind
     public var position: SourcePosition
+
+    public init(kind: Kind, position: SourcePosition) {
+        self.kind = kind
+        self.position = position
+    }
 
     /// How the value is named in messages: "a string", "an object", …
     public var kindDescription: String {

@@ -148,9 +148,14 @@ public enum SequenceDecoder {
                 if elements.isEmpty { fail("\"days\" of the send window is empty; nothing would ever be sent", at: daysValue.position) }
                 window.days = days.sorted()
             } else if object["days"] != nil { valid = false }
-            if let start = object["start"] { window.start = time(start, "\"start\" of the send window") ?? window.start }
-            if let end = object["end"] { window.end = time(end, "\"end\" of the send window") ?? window.end }
-            if window.end <= window.start {
+            var timesParsed = true
+            if let start = object["start"] {
+                if let time = time(start, "\"start\" of the send window") { window.start = time } else { timesParsed = false }
+            }
+            if let end = object["end"] {
+                if let time = time(end, "\"end\" of the send window") { window.end = time } else { timesParsed = false }
+            }
+            if timesParsed, window.end <= window.start {
                 fail("the send window ends (\(window.end)) before it starts (\(window.start)); windows cannot cross midnight", at: object.keyPosition("end") ?? value.position)
             }
             return window
@@ -275,7 +280,7 @@ public enum SequenceDecoder {
                     if stepKeys[text] != nil {
                         type = text
                     } else {
-                        fail("unknown step type \"\(text)\" in \(what)\(Suggestion.didYouMean(text, among: ["email", "reply", "task"])); use \"email\", \"reply\" or \"task\"", at: typeValue.position)
+                        fail("unknown step type \"\(text)\" in \(what); use \"email\", \"reply\" or \"task\"\(Suggestion.didYouMean(text, among: ["email", "reply", "task"]))", at: typeValue.position)
                     }
                 } else { valid = false }
             } else { valid = false }
@@ -302,9 +307,9 @@ public enum SequenceDecoder {
             var kind: Step.Kind?
             switch type {
             case "email":
-                if let content = content(preliminary, what: what, stepLabel: what, stepType: "email") {
-                    kind = .email(EmailStep(content: content, attachments: attachments(preliminary, what: what, stepLabel: what)))
-                }
+                let content = content(preliminary, what: what, stepLabel: what, stepType: "email")
+                let files = attachments(preliminary, what: what, stepLabel: what)
+                if let content { kind = .email(EmailStep(content: content, attachments: files)) }
             case "reply":
                 var thread: String?
                 if let threadValue = preliminary.require("inThreadOf", &reader, hint: "name the earlier email step whose thread it continues\(earlierEmailSteps.first.map { ", e.g. \"\($0)\"" } ?? "")") {

@@ -79,5 +79,6 @@ public enum Delay: Sendable, Hashable, CustomStringConvertible {
 
 public struct DelayError: Error, Sendable, Equatable {
     public var message: String
-    init(_ message: String) { self.message = message }
+    public init(_ message: String) { self.message = message }
+    public init(message: String) { self.message = message }
 }

@@ -53,5 +53,6 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
 public struct EmailAddressError: Error, Sendable, Equatable {
     /// Completes "… is not an email address: it …".
     public var reason: String
-    init(_ reason: String) { self.reason = reason }
+    public init(_ reason: String) { self.reason = reason }
+    public init(reason: String) { self.reason = reason }
 }

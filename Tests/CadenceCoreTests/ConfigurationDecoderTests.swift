@@ -1,0 +1,133 @@
+import Foundation
+import CadenceCore
+import Testing
+
+@Suite("cadence.json: decoding, defaults and located errors")
+struct ConfigurationDecoderTests {
+    private func decode(_ text: String) -> ConfigurationDecoder.Result {
+        ConfigurationDecoder.decode(Array(text.utf8), file: "cadence.json")
+    }
+
+    private func messages(_ text: String) -> [String] {
+        decode(text).diagnostics.sortedForDisplay().map(\.description)
+    }
+
+    static let valid = """
+        {
+          "mailboxes": [
+            { "name": "sam", "address": "sam@example.com", "displayName": "Sam Carter", "timeZone": "America/New_York" }
+          ]
+        }
+        """
+
+    @Test("a minimal configuration gets the documented conservative defaults")
+    func defaults() throws {
+        let result = decode(Self.valid)
+        #expect(result.diagnostics.isEmpty)
+        let configuration = try #require(result.configuration)
+        #expect(configuration.databasePath == "cadence.sqlite")
+        #expect(configuration.outboxFolder == "outbox")
+        #expect(configuration.trackingBaseURL == nil)
+        let mailbox = try #require(configuration.mailbox(named: "sam"))
+        #expect(mailbox.limits == MailboxLimits(dailyCap: 200, hourlyCap: 30, minimumGapSeconds: 90))
+        #expect(mailbox.provider == .outbox(folder: "outbox/sam"))
+        #expect(mailbox.signature == "")
+        #expect(mailbox.address.description == "sam@example.com")
+    }
+
+    @Test("every setting decodes")
+    func everything() throws {
+        let result = decode("""
+            {
+              "$schema": "docs/configuration.schema.json",
+              "database": "data/cadence.sqlite",
+              "outboxFolder": "mail",
+              "trackingBaseURL": "https://t.example.com/",
+              "mailboxes": [
+                { "name": "sam", "address": "sam@example.com", "displayName": "Sam Carter", "timeZone": "UTC",
+                  "signature": ["Sam", "Northwind"], "provider": "outbox", "outboxFolder": "sam-mail",
+                  "limits": { "dailyCap": 100, "hourlyCap": 10, "minimumGap": "2m" } }
+              ]
+            }
+            """)
+        #expect(result.diagnostics.isEmpty)
+        let configuration = try #require(result.configuration)
+        #expect(configuration.databasePath == "data/cadence.sqlite")
+        #expect(configuration.trackingBaseURL == "https://t.example.com")
+        let mailbox = try #require(configuration.mailboxes.first)
+        #expect(mailbox.signature == "Sam\nNorthwind")
+        #expect(mailbox.provider == .outbox(folder: "sam-mail"))
+        #expect(mailbox.limits == MailboxLimits(dailyCap: 100, hourlyCap: 10, minimumGapSeconds: 120))
+    }
+
+    @Test("caps above Gmail's own limits are refused, naming the limit")
+    func gmailCeilings() {
+        let workspace = Self.valid.replacingOccurrences(of: "\"America/New_York\"", with: "\"America/New_York\", \"limits\": { \"dailyCap\": 2500 }")
+        #expect(messages(workspace) == [
+            "cadence.json:3:137: error: \"dailyCap\" of mailbox \"sam\" is 2500, above Gmail's limit of 2,000 messages a day for a Workspace mailbox; Gmail would lock the mailbox for up to 24 hours"
+        ])
+        let consumer = workspace.replacingOccurrences(of: "sam@example.com", with: "sam@gmail.com").replacingOccurrences(of: "2500", with: "600")
+        #expect(messages(consumer) == [
+            "cadence.json:3:135: error: \"dailyCap\" of mailbox \"sam\" is 600, above Gmail's limit of about 500 messages a day for a gmail.com mailbox"
+        ])
+    }
+
+    @Test("mailbox mistakes are each located")
+    func mailboxMistakes() {
+        let text = """
+            {
+              "mailboxes": [
+                { "name": "Sam", "address": "sam@", "displayName": "Sam", "timeZone": "EST", "provider": "smtp",
+                  "limits": { "dailyCap": 0, "minimumGap": "90 seconds" }, "signatur": "x" }
+              ]
+            }
+            """
+        #expect(messages(text) == [
+            "cadence.json:3:15: error: mailbox name \"Sam\" must be lowercase letters, digits, '-' and '_', starting with a letter or digit (at most 64 characters)",
+            "cadence.json:3:33: error: \"sam@\" is not an email address: it has nothing after the @",
+            "cadence.json:3:75: error: unknown time zone \"EST\"; use an IANA name such as \"America/New_York\" or \"Europe/London\"",
+            "cadence.json:3:94: error: unknown provider \"smtp\"; use \"outbox\" or \"gmail\"",
+            "cadence.json:4:31: error: \"dailyCap\" of mailbox #1 must be between 1 and 9223372036854775807, not 0",
+            "cadence.json:4:48: error: \"minimumGap\" of mailbox #1: \"90 seconds\" is not a time span; write a whole number and a unit: \"90s\", \"2m\" or \"1h\"",
+            "cadence.json:4:64: error: unknown key \"signatur\" in mailbox #1; did you mean \"signature\"?",
+        ])
+    }
+
+    @Test("a missing or empty mailbox list, duplicates and unknown keys")
+    func listMistakes() {
+        #expect(messages("{}") == [
+            "cadence.json:1:1: error: the configuration has no \"mailboxes\"; add at least one sending mailbox (see docs/configuration.md)"
+        ])
+        #expect(messages("{\"mailboxes\": [], \"databse\": \"x\"}") == [
+            "cadence.json:1:15: error: \"mailboxes\" is empty; add at least one sending mailbox (see docs/configuration.md)",
+            "cadence.json:1:19: error: unknown key \"databse\" in the configuration; did you mean \"database\"?",
+        ])
+        let twice = Self.valid.replacingOccurrences(
+            of: "\"America/New_York\" }", with: "\"America/New_York\" },\n    { \"name\": \"sam\", \"address\": \"SAM@example.com\", \"displayName\": \"S\", \"timeZone\": \"UTC\" }")
+        #expect(messages(twice) == ["cadence.json:4:5: error: duplicate mailbox name \"sam\" (first used at line 3); names must be unique"])
+        let sameAddress = twice.replacingOccurrences(of: "{ \"name\": \"sam\", \"address\": \"SAM", with: "{ \"name\": \"sam2\", \"address\": \"SAM")
+        #expect(messages(sameAddress) == [
+            "cadence.json:4:5: error: mailbox \"sam2\" repeats the address SAM@example.com (first used at line 3); one mailbox per address keeps its limits true"
+        ])
+    }
+
+    @Test("the gmail provider is reserved: accepted with a warning, its section takes no settings yet")
+    func gmailReserved() throws {
+        let text = Self.valid.replacingOccurrences(of: "\"America/New_York\"", with: "\"America/New_York\", \"provider\": \"gmail\"")
+        let result = decode(text)
+        #expect(result.diagnostics.map(\.description) == [
+            "cadence.json:3:125: warning: mailbox \"sam\" uses the gmail provider, which this version of Cadence cannot send through yet; use \"outbox\" until Gmail sending arrives"
+        ])
+        #expect(try #require(result.configuration).mailboxes[0].provider == .gmail)
+        let misplaced = Self.valid.replacingOccurrences(of: "\"America/New_York\"", with: "\"America/New_York\", \"gmail\": {}")
+        #expect(messages(misplaced) == [
+            "cadence.json:3:113: error: the \"gmail\" section applies only to \"provider\": \"gmail\"; remove it from mailbox \"sam\""
+        ])
+    }
+
+    @Test("the tracking base URL must be https")
+    func trackingURL() {
+        #expect(messages("{\"trackingBaseURL\": \"http://t.example.com\", \"mailboxes\": []}").first
+            == "cadence.json:1:21: error: \"trackingBaseURL\" must be an https:// address with no query, such as \"https://t.example.com\"; mail clients warn on plain http links")
+    }
+}
