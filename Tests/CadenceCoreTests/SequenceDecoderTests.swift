@@ -93,21 +93,33 @@ struct SequenceDecoderTests {
         #expect(decode(text).campaign == nil)
     }
 
-    @Test("a misspelt key is an error with the key it was meant to be")
+    @Test("a misspelt key is one error, naming the key it was meant to be")
     func misspeltKey() {
         let text = Self.valid.replacingOccurrences(of: "\"delay\": \"3d\"", with: "\"delya\": \"3d\"")
         #expect(messages(text) == [
-            "sequences/q1.json:9:5: error: step \"bump\" has no \"delay\"; say how long after the previous step it is due, e.g. \"3d\" or \"2bd\"",
-            "sequences/q1.json:9:38: error: unknown key \"delya\" in step \"bump\"; did you mean \"delay\"?",
+            "sequences/q1.json:9:38: error: unknown key \"delya\" in step \"bump\"; did you mean \"delay\"?"
         ])
+        #expect(decode(text).campaign == nil)
         let topLevel = Self.valid.replacingOccurrences(of: "\"timeZone\"", with: "\"timezone\"")
         #expect(messages(topLevel) == [
-            "sequences/q1.json:1:1: error: the campaign has no \"timeZone\"; add the zone used for candidates without one, e.g. \"America/New_York\"",
-            "sequences/q1.json:5:3: error: unknown key \"timezone\" in the campaign; did you mean \"timeZone\"?",
+            "sequences/q1.json:5:3: error: unknown key \"timezone\" in the campaign; did you mean \"timeZone\"?"
         ])
+        #expect(decode(topLevel).campaign == nil)
         let noSuggestion = Self.valid.replacingOccurrences(of: "\"name\": \"Q1 backend\"", with: "\"name\": \"Q1 backend\", \"owner\": \"sam\"")
         #expect(messages(noSuggestion) == [
             "sequences/q1.json:3:25: error: unknown key \"owner\" in the campaign; allowed keys: id, name, description, mailboxes, timeZone, sendWindow, holidays, blackoutDates, replySubject, limits, colleagueReply, steps"
+        ])
+    }
+
+    @Test("a missing required key says what to add, at the object it belongs in")
+    func missingKeys() {
+        let text = Self.valid.replacingOccurrences(of: "\"delay\": \"3d\", ", with: "")
+        #expect(messages(text) == [
+            "sequences/q1.json:9:5: error: step \"bump\" has no \"delay\"; say how long after the previous step it is due, e.g. \"3d\" or \"2bd\""
+        ])
+        let noZone = Self.valid.replacingOccurrences(of: "  \"timeZone\": \"Europe/Berlin\",\n", with: "")
+        #expect(messages(noZone) == [
+            "sequences/q1.json:1:1: error: the campaign has no \"timeZone\"; add the zone used for candidates without one, e.g. \"America/New_York\""
         ])
     }
 

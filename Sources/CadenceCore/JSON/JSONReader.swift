@@ -104,9 +104,18 @@ public struct JSONObject: Sendable {
     public func keyPosition(_ key: String) -> SourcePosition? { members[key]?.keyPosition }
 
     /// The value under `key`, or an error at the object's opening brace naming what to add.
+    ///
+    /// When the key is only misspelt, the unknown-key error already says so; one typo gets one message.
     public func require(_ key: String, _ reader: inout JSONReader, hint: String? = nil) -> JSONValue? {
         if let value = self[key] { return value }
-        reader.error("\(what) has no \"\(key)\"\(hint.map { "; \($0)" } ?? "")", at: position)
+        if !hasMisspelling(of: key) {
+            reader.error("\(what) has no \"\(key)\"\(hint.map { "; \($0)" } ?? "")", at: position)
+        }
         return nil
+    }
+
+    /// Whether some other key here is a likely misspelling of `key` (and so already reported as unknown).
+    public func hasMisspelling(of key: String) -> Bool {
+        members.keys.contains { $0 != key && Suggestion.closest(to: $0, among: [key]) == key }
     }
 }

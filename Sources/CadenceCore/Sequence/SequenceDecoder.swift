@@ -298,6 +298,8 @@ public enum SequenceDecoder {
                     case .failure(let error): fail("\(what): \(error.message)", at: delayValue.position)
                     }
                 } else { valid = false }
+            } else if index > 0, preliminary.hasMisspelling(of: "delay") {
+                valid = false
             } else if index > 0 {
                 fail("\(what) has no \"delay\"; say how long after the previous step it is due, e.g. \"3d\" or \"2bd\"", at: value.position)
             }
