@@ -131,3 +131,15 @@ struct ConfigurationDecoderTests {
             == "cadence.json:1:21: error: \"trackingBaseURL\" must be an https:// address with no query, such as \"https://t.example.com\"; mail clients warn on plain http links")
     }
 }
+
+extension ConfigurationDecoderTests {
+    @Test("an unknown provider is one error, not a cascade; the reserved gmail section takes no keys")
+    func providerMistakes() {
+        let unknown = Self.valid.replacingOccurrences(of: "\"America/New_York\"", with: "\"America/New_York\", \"provider\": \"gmial\", \"gmail\": {}")
+        #expect(messages(unknown) == [
+            "cadence.json:3:125: error: unknown provider \"gmial\"; use \"outbox\" or \"gmail\"; did you mean \"gmail\"?"
+        ])
+        let keys = Self.valid.replacingOccurrences(of: "\"America/New_York\"", with: "\"America/New_York\", \"provider\": \"gmail\", \"gmail\": { \"clientId\": \"x\" }")
+        #expect(messages(keys).last == "cadence.json:3:145: error: unknown key \"clientId\" in the gmail section of mailbox \"sam\"; it takes no keys")
+    }
+}

@@ -21,6 +21,7 @@ struct ValueParsingTests {
         ("d3", "\"d3\" is not a delay; write a whole number and a unit: \"30m\", \"4h\", \"3d\" or \"2bd\" (business days)"),
         ("", "\"\" is not a delay; write a whole number and a unit: \"30m\", \"4h\", \"3d\" or \"2bd\" (business days)"),
         ("400d", "\"400d\" is too long a delay; the longest is 366d"),
+        ("262bd", "\"262bd\" is too long a delay; the longest is 261bd"),
         ("99999999999999999999m", "\"99999999999999999999m\" is too long a delay; the longest is 366d"),
     ])
     func badDelays(text: String, message: String) {

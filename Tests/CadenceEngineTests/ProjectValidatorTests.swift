@@ -155,6 +155,7 @@ struct ProjectValidatorTests {
             #expect(configurationOnly.campaignFiles.isEmpty && configurationOnly.configurationFiles == ["cadence.json"])
             #expect(project.validate(["nope.json"]).diagnostics.map(\.description) == ["nope.json: error: no such file or folder"])
             #expect(project.validate(["."]).campaignFiles == ["sequences/q1.json"])
+            #expect(project.validate(["sequences/q1.json", "sequences/campaign.schema.json"]).campaignFiles == ["sequences/q1.json"])
         }
     }
 

@@ -142,10 +142,11 @@ public enum ConfigurationDecoder {
             }
         }
         if let value = object["gmail"] {
-            if provider != .gmail {
+            if case .outbox? = provider {
                 reader.error("the \"gmail\" section applies only to \"provider\": \"gmail\"; remove it from \(what)", at: object.keyPosition("gmail"))
-            } else if let section = reader.object(value, "the gmail section of \(what)", allowed: []) {
-                _ = section  // Reserved: credentials arrive with `cadence auth`.
+            } else if provider == .gmail {
+                // Reserved: Gmail credentials arrive in a later release; until then the section takes no keys.
+                _ = reader.object(value, "the gmail section of \(what)", allowed: [])
             }
         }
         let limits = decodeLimits(object["limits"], what: what, address: address, &reader)

@@ -7,7 +7,7 @@ public struct Mailbox: Sendable, Hashable {
     public var displayName: String
     /// Trusted Markdown appended to emails as `<<sender.signature>>`.
     public var signature: String
-    /// IANA zone of the person sending, used for sender blackout dates.
+    /// IANA zone of the person sending: where their working day is, for reports and schedules that follow it.
     public var timeZone: String
     public var provider: MailProvider
     public var limits: MailboxLimits

@@ -33,8 +33,9 @@ public struct JSONReader: Sendable {
         for member in members {
             if byKey[member.key] == nil { byKey[member.key] = member }
             if !allowed.contains(member.key) {
+                let listed = allowed.filter { $0 != "$schema" }
                 let hint = Suggestion.closest(to: member.key, among: allowed).map { "; did you mean \"\($0)\"?" }
-                    ?? "; allowed keys: \(allowed.filter { $0 != "$schema" }.joined(separator: ", "))"
+                    ?? (listed.isEmpty ? "; it takes no keys" : "; allowed keys: \(listed.joined(separator: ", "))")
                 error("unknown key \"\(member.key)\" in \(what)\(hint)", at: member.keyPosition)
             }
         }

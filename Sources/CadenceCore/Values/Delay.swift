@@ -54,7 +54,8 @@ public enum Delay: Sendable, Hashable, CustomStringConvertible {
             return .failure(DelayError("\"\(text)\" is not a delay; \(hint)"))
         }
         guard delay.approximateMinutes <= maximumMinutes else {
-            return .failure(DelayError("\"\(text)\" is too long a delay; the longest is 366d"))
+            let longest = if case .businessDays = delay { "261bd" } else { "366d" }
+            return .failure(DelayError("\"\(text)\" is too long a delay; the longest is \(longest)"))
         }
         return .success(delay)
     }

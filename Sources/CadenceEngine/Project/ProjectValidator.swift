@@ -51,6 +51,8 @@ public struct ProjectValidator {
                     }
                 } else if absolute == location.configurationPath {
                     configurationOnly = true
+                } else if absolute.hasSuffix(".schema.json") {
+                    continue  // Editor schemas sit beside campaigns (a shell glob names them too); they are not campaigns.
                 } else {
                     campaignFiles.append(absolute)
                 }
