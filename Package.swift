@@ -19,12 +19,26 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // Pure domain: parses bytes into campaigns and configuration, with located diagnostics. No I/O.
-        .target(name: "CadenceCore", swiftSettings: strictSettings),
+        .target(
+            name: "CadenceCore",
+            dependencies: [
+                .product(name: "Ink", package: "Ink"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Reads the project's files from disk and hands the bytes to Core; later the runner lives here.
-        .target(name: "CadenceEngine", dependencies: ["CadenceCore"], swiftSettings: strictSettings),
+        .target(
+            name: "CadenceEngine",
+            dependencies: ["CadenceCore", .product(name: "CSV", package: "CSV.swift")],
+            swiftSettings: strictSettings
+        ),
         // The command-line tool: parses arguments, calls one Engine function per command, prints.
         .executableTarget(
             name: "cadence",

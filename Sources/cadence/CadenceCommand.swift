@@ -7,7 +7,7 @@ struct CadenceCommand: AsyncParsableCommand {
         commandName: "cadence",
         abstract: "Outreach sequences over Gmail: campaigns as files, sends exactly once, stops on reply.",
         version: CadenceVersion.current,
-        subcommands: [Validate.self]
+        subcommands: [Validate.self, PreviewCommand.self]
     )
 }
 

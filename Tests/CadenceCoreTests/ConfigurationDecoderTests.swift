@@ -55,7 +55,7 @@ struct ConfigurationDecoderTests {
         #expect(configuration.databasePath == "data/cadence.sqlite")
         #expect(configuration.trackingBaseURL == "https://t.example.com")
         let mailbox = try #require(configuration.mailboxes.first)
-        #expect(mailbox.signature == "Sam\nNorthwind")
+        #expect(mailbox.signature == "Sam  \nNorthwind")
         #expect(mailbox.provider == .outbox(folder: "sam-mail"))
         #expect(mailbox.limits == MailboxLimits(dailyCap: 100, hourlyCap: 10, minimumGapSeconds: 120))
     }

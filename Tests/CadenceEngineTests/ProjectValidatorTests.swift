@@ -197,3 +197,16 @@ struct ProjectValidatorTests {
         }
     }
 }
+
+extension ProjectValidatorTests {
+    @Test("merge-field mistakes in templates are located in the template")
+    func mergeFieldMistakes() throws {
+        let report = try TemporaryProject.with([
+            "templates/intro.md": "Subject: Hi <<candidate.firstName | capitalise>>\n\nHi <<contact.firstName>>,\n"
+        ]) { $0.validate() }
+        #expect(report.diagnostics.map(\.description) == [
+            "templates/intro.md:1:13: error: unknown filter \"capitalise\" in <<candidate.firstName | capitalise>>; filters are capitalize, lower, upper, firstWord, and a fallback is a quoted string; did you mean \"capitalize\"?",
+            "templates/intro.md:3:4: error: unknown namespace \"contact\" in <<contact.firstName>>; use candidate.* (a CSV column) or sender.* (the mailbox)",
+        ])
+    }
+}

@@ -105,7 +105,8 @@ public enum ConfigurationDecoder {
                 for line in lines {
                     if let text = reader.string(line, "each line of the signature of \(what)") { collected.append(text) }
                 }
-                signature = collected.joined(separator: "\n")
+                // One array entry is one line: a Markdown hard break keeps it a line in the HTML part too.
+                signature = collected.joined(separator: "  \n")
             default:
                 reader.error("\"signature\" of \(what) must be Markdown text or an array of lines, not \(value.kindDescription)", at: value.position)
             }

@@ -35,7 +35,7 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     /// `path:line:column: error: message`, the form compilers print and editors' problem matchers read.
     public var description: String {
         if let position {
-            return "\(file):\(position.line):\(position.column): \(severity.rawValue): \(message)"
+            return "\(file):\(position): \(severity.rawValue): \(message)"
         }
         return "\(file): \(severity.rawValue): \(message)"
     }

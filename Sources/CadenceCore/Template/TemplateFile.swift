@@ -11,6 +11,8 @@ import Foundation
 /// `email` templates must have one; `reply` templates must not, because a reply keeps its thread's subject.
 public struct TemplateFile: Sendable, Hashable {
     public var subject: String?
+    /// Where the subject text starts, for locating errors in it.
+    public var subjectStart: SourcePosition
     public var body: String
     /// The line the body starts on, so later diagnostics inside the body point at the right line.
     public var bodyFirstLine: Int
@@ -29,9 +31,12 @@ public struct TemplateFile: Sendable, Hashable {
         let normalized = text.replacingOccurrences(of: "\r\n", with: "\n")
         var lines = normalized.split(separator: "\n", omittingEmptySubsequences: false)
         var subject: String?
+        var subjectStart = SourcePosition(line: 1, column: 1)
         var bodyFirstLine = 1
         if let first = lines.first, first.lowercased().hasPrefix("subject:") {
-            let value = first.dropFirst("subject:".count).trimmingPrefix(while: \.isWhitespace)
+            let afterKey = first.dropFirst("subject:".count)
+            let value = afterKey.trimmingPrefix(while: \.isWhitespace)
+            subjectStart = SourcePosition(line: 1, column: 1 + "subject:".count + (afterKey.unicodeScalars.count - value.unicodeScalars.count))
             let trimmed = String(value.reversed().drop(while: \.isWhitespace).reversed())
             if trimmed.isEmpty {
                 return Result(template: nil, diagnostics: [
@@ -57,6 +62,6 @@ public struct TemplateFile: Sendable, Hashable {
                 .error("the template has no body; write the message below \(subject == nil ? "the first line" : "the Subject line")", file: file, at: nil)
             ])
         }
-        return Result(template: TemplateFile(subject: subject, body: body, bodyFirstLine: bodyFirstLine), diagnostics: [])
+        return Result(template: TemplateFile(subject: subject, subjectStart: subjectStart, body: body, bodyFirstLine: bodyFirstLine), diagnostics: [])
     }
 }

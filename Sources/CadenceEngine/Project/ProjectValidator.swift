@@ -196,6 +196,10 @@ public struct ProjectValidator {
             report.diagnostics += result.diagnostics
             template = result.template
             templates[path] = .some(template)
+            if let template {
+                // Merge-field syntax, namespaces and filters; which candidate fields exist is the CSV's business.
+                report.diagnostics += MergeTemplate.compile(template, path: display, signature: "").diagnostics
+            }
         }
         guard let template else { return }
         if stepType == "email", template.subject == nil {

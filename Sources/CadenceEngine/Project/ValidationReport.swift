@@ -62,7 +62,7 @@ public struct ValidationReport: Sendable {
                 configuration: configurationFiles, campaigns: campaignFiles, mailboxes: mailboxCount, steps: stepCount,
                 templates: templateCount, attachments: attachmentCount),
             diagnostics: diagnostics.map {
-                .init(file: $0.file, line: $0.position?.line, column: $0.position?.column, severity: $0.severity.rawValue, message: $0.message)
+                .init(file: $0.file, line: $0.position?.line, column: $0.position.flatMap { $0.column == 0 ? nil : $0.column }, severity: $0.severity.rawValue, message: $0.message)
             },
             errors: errorCount, warnings: warningCount)
         let encoder = JSONEncoder()

@@ -1,0 +1,116 @@
+import Foundation
+
+/// Turns a campaign, a mailbox and a candidate into the exact messages each step would send.
+///
+/// Pure: templates come compiled (for this mailbox's signature) and attachments come loaded, so composing a
+/// candidate is substitution plus MIME encoding, and the same inputs always give the same bytes.
+public struct EmailComposer: Sendable {
+    public let campaign: SequenceDefinition
+    public let mailbox: Mailbox
+    /// Compiled templates by path under `templates/`.
+    public let templates: [String: MergeTemplate]
+    /// Attachments by path as the campaign file names them.
+    public let attachments: [String: OutgoingMessage.Attachment]
+
+    public init(
+        campaign: SequenceDefinition, mailbox: Mailbox, templates: [String: MergeTemplate],
+        attachments: [String: OutgoingMessage.Attachment]
+    ) {
+        self.campaign = campaign
+        self.mailbox = mailbox
+        self.templates = templates
+        self.attachments = attachments
+    }
+
+    /// Every step, in order, for `candidate`, with messages dated `date`.
+    public func compose(_ candidate: Candidate, date: Date) -> [ComposedStep] {
+        let context = MergeContext(candidate: candidate.fields, mailbox: mailbox)
+        // Per thread (the id of the email step that started it): its subject and the Message-IDs sent in it.
+        var threads: [String: (subject: RenderResult?, messageIDs: [String])] = [:]
+        var composed: [ComposedStep] = []
+        for step in campaign.steps {
+            let identity = SendIdentity(campaignID: campaign.id, stepID: step.id, address: candidate.email)
+            let messageID = identity.messageID(domain: mailbox.address.domain)
+            switch step.kind {
+            case .task(let task):
+                composed.append(ComposedStep(step: step, variantID: nil, outcome: .task(task)))
+            case .email(let email):
+                let (template, variantID) = chooseTemplate(email.content, step: step, candidate: candidate)
+                threads[step.id] = (template.renderSubject(context), [messageID])
+                let outcome = message(
+                    template.render(context), subject: nil, candidate: candidate, identity: identity, messageID: messageID,
+                    thread: [], attachments: email.attachments, date: date)
+                composed.append(ComposedStep(step: step, variantID: variantID, outcome: outcome))
+            case .reply(let reply):
+                let (template, variantID) = chooseTemplate(reply.content, step: step, candidate: candidate)
+                let thread = threads[reply.inThreadOf] ?? (nil, [])
+                let outcome = message(
+                    template.render(context), subject: thread.subject, candidate: candidate, identity: identity,
+                    messageID: messageID, thread: thread.messageIDs, attachments: reply.attachments, date: date)
+                threads[reply.inThreadOf]?.messageIDs.append(messageID)
+                composed.append(ComposedStep(step: step, variantID: variantID, outcome: outcome))
+            }
+        }
+        return composed
+    }
+
+    private func chooseTemplate(_ content: StepContent, step: Step, candidate: Candidate) -> (MergeTemplate, String?) {
+        switch content {
+        case .template(let path):
+            return (templates[path]!, nil)
+        case .variants(let variants):
+            let variant = VariantChooser.choose(variants, campaignID: campaign.id, stepID: step.id, address: candidate.email)
+            return (templates[variant.template]!, variant.id)
+        }
+    }
+
+    /// `threadSubject` is nil for an email step (its own template has the subject).
+    private func message(
+        _ rendered: RenderResult, subject threadSubject: RenderResult?, candidate: Candidate, identity: SendIdentity,
+        messageID: String, thread: [String], attachments paths: [String], date: Date
+    ) -> ComposedStep.Outcome {
+        var missing: [String] = []
+        var subject = ""
+        if let threadSubject {
+            switch threadSubject {
+            case .ready(let content): subject = Self.replySubject(content.subject ?? "", style: campaign.replySubject)
+            case .missing(let fields): missing += fields
+            }
+        }
+        guard case .ready(let content) = rendered else {
+            if case .missing(let fields) = rendered { missing += fields.filter { !missing.contains($0) } }
+            return .held(missing: missing)
+        }
+        guard missing.isEmpty else { return .held(missing: missing) }
+        if threadSubject == nil { subject = content.subject ?? "" }
+        let message = OutgoingMessage(
+            from: .init(name: mailbox.displayName, address: mailbox.address.description),
+            to: .init(name: candidate.displayName, address: candidate.email.description),
+            subject: subject,
+            date: date,
+            messageID: messageID,
+            inReplyTo: thread.last,
+            references: thread,
+            extraHeaders: [
+                ("X-Cadence-Send-Id", identity.sendID),
+                ("List-Unsubscribe", UnsubscribeMailto.header(mailbox: mailbox.address, campaignID: campaign.id, address: candidate.email)),
+                ("X-Auto-Response-Suppress", "OOF, AutoReply"),
+            ],
+            text: content.text,
+            html: Self.htmlDocument(content.html),
+            attachments: paths.compactMap { attachments[$0] })
+        return .email(message)
+    }
+
+    /// `Re: ` once, as a person replying would write it, or the subject unchanged.
+    public static func replySubject(_ subject: String, style: ReplySubjectStyle) -> String {
+        switch style {
+        case .same: subject
+        case .re: subject.lowercased().hasPrefix("re:") ? subject : "Re: " + subject
+        }
+    }
+
+    static func htmlDocument(_ body: String) -> String {
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n" + body + "\n</body></html>\n"
+    }
+}

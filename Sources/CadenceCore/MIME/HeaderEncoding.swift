@@ -1,0 +1,84 @@
+import Foundation
+
+/// Header values as RFC 5322 and RFC 2047 require: ASCII only, folded lines, encoded words for anything else.
+public enum HeaderEncoding {
+    /// An unstructured value (Subject): as is when printable ASCII, else UTF-8 "B" encoded words of at most
+    /// 75 characters, never splitting a character; folded with CRLF + space.
+    public static func unstructured(_ value: String, headerName: String) -> String {
+        if value.unicodeScalars.allSatisfy({ $0.value >= 32 && $0.value < 127 }) {
+            return fold(value, firstLineUsed: headerName.count + 2)
+        }
+        return encodedWords(value).joined(separator: "\r\n ")
+    }
+
+    /// `Display Name <address>`: the name quoted when it holds specials, encoded when it is not ASCII.
+    public static func mailbox(name: String?, address: String) -> String {
+        guard let name, !name.allSatisfy(\.isWhitespace) else { return address }
+        if name.unicodeScalars.allSatisfy({ $0.value >= 32 && $0.value < 127 }) {
+            let atext = name.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || " !#$%&'*+-/=?^_`{|}~".unicodeScalars.contains($0) }
+            if atext { return "\(name) <\(address)>" }
+            let escaped = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            return "\"\(escaped)\" <\(address)>"
+        }
+        return encodedWords(name).joined(separator: "\r\n ") + " <\(address)>"
+    }
+
+    /// RFC 2047 words, each `=?UTF-8?B?…?=` at most 75 characters (45 bytes of UTF-8 each).
+    static func encodedWords(_ value: String) -> [String] {
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        for character in value {
+            let bytes = Array(String(character).utf8)
+            if chunk.count + bytes.count > 45, !chunk.isEmpty {
+                words.append("=?UTF-8?B?" + Base64.encodedString(chunk) + "?=")
+                chunk.removeAll()
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty { words.append("=?UTF-8?B?" + Base64.encodedString(chunk) + "?=") }
+        return words
+    }
+
+    /// Folds at spaces so lines stay near 78 characters; a word longer than that stays whole (the limit is 998).
+    static func fold(_ value: String, firstLineUsed: Int) -> String {
+        guard firstLineUsed + value.count > 78 else { return value }
+        var result = ""
+        var lineLength = firstLineUsed
+        for (index, word) in value.split(separator: " ", omittingEmptySubsequences: false).enumerated() {
+            if index == 0 {
+                result += word
+                lineLength += word.count
+            } else if lineLength + 1 + word.count > 78, lineLength > 1 {
+                result += "\r\n " + word
+                lineLength = 1 + word.count
+            } else {
+                result += " " + word
+                lineLength += 1 + word.count
+            }
+        }
+        return result
+    }
+
+    /// `filename="…"`, or RFC 2231 `filename*=UTF-8''…` for names that are not plain ASCII.
+    public static func filenameParameter(_ name: String) -> String {
+        if name.unicodeScalars.allSatisfy({ $0.value >= 32 && $0.value < 127 && $0 != "\"" && $0 != "\\" }) {
+            return "filename=\"\(name)\""
+        }
+        var encoded = ""
+        for byte in name.utf8 {
+            let scalar = Unicode.Scalar(byte)
+            if byte < 128, scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "-._~".unicodeScalars.contains(scalar) {
+                encoded.unicodeScalars.append(scalar)
+            } else {
+                encoded += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return "filename*=UTF-8''\(encoded)"
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int, with pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}

@@ -1,0 +1,213 @@
+import Ink
+
+/// A template compiled once for a mailbox: rendering a candidate is then only substitution.
+///
+/// Values are substituted after the Markdown is parsed, so a candidate named `*Ana*` or `<b>` is never read as
+/// Markdown or HTML: fields stand in the Markdown as placeholders Ink passes through untouched, and the HTML Ink
+/// produces is cut at those placeholders into literal runs and field slots.
+public struct MergeTemplate: Sendable {
+    public enum Segment: Sendable, Hashable {
+        case literal(String)
+        /// Index into `fields`.
+        case field(Int)
+    }
+
+    public let path: String
+    /// Nil for templates without a Subject line (reply templates).
+    public let subject: [Segment]?
+    public let text: [Segment]
+    public let html: [Segment]
+    /// Each distinct field the template uses, in first-use order.
+    public let fields: [MergeField]
+
+    public struct Result: Sendable {
+        public var template: MergeTemplate?
+        public var diagnostics: [Diagnostic]
+
+        public init(template: MergeTemplate?, diagnostics: [Diagnostic]) {
+            self.template = template
+            self.diagnostics = diagnostics
+        }
+    }
+
+    /// Compiles `file` with `signature` (trusted Markdown) placed at `<<sender.signature>>`, or appended.
+    public static func compile(_ file: TemplateFile, path: String, signature: String) -> Result {
+        var diagnostics: [Diagnostic] = []
+        var fields: [MergeField] = []
+        func slot(_ field: MergeField) -> Int {
+            if let index = fields.firstIndex(of: field) { return index }
+            fields.append(field)
+            return fields.count - 1
+        }
+
+        var subject: [Segment]?
+        if let subjectText = file.subject {
+            let parsed = TemplateSyntax.parse(subjectText, file: path, start: file.subjectStart)
+            diagnostics += parsed.diagnostics
+            var segments: [Segment] = []
+            for piece in parsed.pieces {
+                switch piece {
+                case .text(let text), .literal(let text): segments.append(.literal(text))
+                case .field(let field) where field.namespace == .sender && field.name == SenderField.signature.rawValue:
+                    diagnostics.append(.error("<<sender.signature>> belongs in the body, not the subject", file: path, at: file.subjectStart))
+                case .field(let field): segments.append(.field(slot(field)))
+                }
+            }
+            subject = segments
+        }
+
+        let body = TemplateSyntax.parse(file.body, file: path, start: SourcePosition(line: file.bodyFirstLine, column: 1))
+        diagnostics += body.diagnostics
+        guard !diagnostics.hasErrors else { return Result(template: nil, diagnostics: diagnostics) }
+
+        var markdown = ""
+        var text: [Segment] = []
+        var placeholders: [Segment] = []
+        var placedSignature = false
+        func placeholder(for segment: Segment) -> String {
+            placeholders.append(segment)
+            return Placeholder.make(placeholders.count - 1)
+        }
+        for piece in body.pieces {
+            switch piece {
+            case .text(let run):
+                markdown += run
+                text.append(.literal(PlainTextLinks.rewrite(run)))
+            case .literal(let run):
+                markdown += placeholder(for: .literal(HTMLEscaping.escape(run)))
+                text.append(.literal(run))
+            case .field(let field) where field.namespace == .sender && field.name == SenderField.signature.rawValue:
+                markdown += signature
+                text.append(.literal(PlainTextLinks.rewrite(signature)))
+                placedSignature = true
+            case .field(let field):
+                let index = slot(field)
+                markdown += placeholder(for: .field(index))
+                text.append(.field(index))
+            }
+        }
+        if !placedSignature, !signature.allSatisfy(\.isWhitespace) {
+            let separator = markdown.hasSuffix("\n\n") ? "" : markdown.hasSuffix("\n") ? "\n" : "\n\n"
+            markdown += separator + signature + "\n"
+            text.append(.literal(separator + PlainTextLinks.rewrite(signature) + "\n"))
+        }
+        let rendered = MarkdownParser().html(from: markdown)
+        let html = Placeholder.split(rendered, into: placeholders)
+        let template = MergeTemplate(
+            path: path, subject: subject.map(Self.merged), text: Self.merged(text), html: Self.merged(html), fields: fields)
+        return Result(template: template, diagnostics: diagnostics)
+    }
+
+    /// Fills the template for one candidate, or names every field that has no value and no fallback.
+    public func render(_ context: MergeContext) -> RenderResult {
+        var values: [String?] = []
+        values.reserveCapacity(fields.count)
+        var missing: [String] = []
+        for field in fields {
+            let value = field.resolve(context.value(of: field))
+            if value == nil, !missing.contains(field.path) { missing.append(field.path) }
+            values.append(value)
+        }
+        guard missing.isEmpty else { return .missing(missing) }
+        func fill(_ segments: [Segment], escape: Bool) -> String {
+            var output = ""
+            for segment in segments {
+                switch segment {
+                case .literal(let text): output += text
+                case .field(let index): output += escape ? HTMLEscaping.escape(values[index]!) : values[index]!
+                }
+            }
+            return output
+        }
+        // A subject is one line: line breaks in a value become spaces.
+        let subjectText = subject.map { fill($0, escape: false).split(whereSeparator: \.isNewline).joined(separator: " ") }
+        return .ready(RenderedContent(subject: subjectText, text: fill(text, escape: false), html: fill(html, escape: true)))
+    }
+
+    /// The subject alone (a reply needs its thread's subject), or the fields it lacks; nil without a subject.
+    public func renderSubject(_ context: MergeContext) -> RenderResult? {
+        guard let subject else { return nil }
+        let used = Set(subject.compactMap { if case .field(let index) = $0 { index } else { nil } })
+        let subjectOnly = MergeTemplate(
+            path: path, subject: subject, text: [], html: [],
+            fields: fields.enumerated().map { used.contains($0.offset) ? $0.element : MergeField(namespace: .sender, name: SenderField.name.rawValue) })
+        return subjectOnly.render(context)
+    }
+
+    /// Joins adjacent literals so rendering appends as few strings as possible.
+    static func merged(_ segments: [Segment]) -> [Segment] {
+        var result: [Segment] = []
+        for segment in segments {
+            if case .literal(let next) = segment, case .literal(let previous)? = result.last {
+                result[result.count - 1] = .literal(previous + next)
+            } else if case .literal(let text) = segment, text.isEmpty {
+                continue
+            } else {
+                result.append(segment)
+            }
+        }
+        return result
+    }
+}
+
+/// Markers made of private-use scalars, which Markdown gives no meaning to and Ink copies through.
+enum Placeholder {
+    static let open: Unicode.Scalar = "\u{E000}"
+    static let close: Unicode.Scalar = "\u{E001}"
+    static let zero: UInt32 = 0xE010
+
+    static func make(_ index: Int) -> String {
+        var scalars = String.UnicodeScalarView()
+        scalars.append(open)
+        for digit in String(index).unicodeScalars {
+            scalars.append(Unicode.Scalar(zero + digit.value - 48)!)
+        }
+        scalars.append(close)
+        return String(scalars)
+    }
+
+    /// Cuts `html` at placeholders, replacing each with its segment.
+    static func split(_ html: String, into placeholders: [MergeTemplate.Segment]) -> [MergeTemplate.Segment] {
+        var segments: [MergeTemplate.Segment] = []
+        var literal = String.UnicodeScalarView()
+        var number: Int?
+        for scalar in html.unicodeScalars {
+            if scalar == open {
+                number = 0
+            } else if scalar == close, let index = number {
+                segments.append(.literal(String(literal)))
+                literal = String.UnicodeScalarView()
+                segments.append(placeholders[index])
+                number = nil
+            } else if let current = number, scalar.value >= zero, scalar.value <= zero + 9 {
+                number = current * 10 + Int(scalar.value - zero)
+            } else {
+                literal.append(scalar)
+            }
+        }
+        segments.append(.literal(String(literal)))
+        return segments
+    }
+}
+
+/// Escapes text for HTML element content and attribute values alike.
+public enum HTMLEscaping {
+    public static func escape(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0 == "&" || $0 == "<" || $0 == ">" || $0 == "\"" || $0 == "'" }) else {
+            return text
+        }
+        var output = ""
+        output.reserveCapacity(text.utf8.count + 16)
+        for character in text.unicodeScalars {
+            switch character {
+            case "&": output += "&amp;"
+            case "<": output += "&lt;"
+            case ">": output += "&gt;"
+            case "\"": output += "&quot;"
+            case "'": output += "&#39;"
+            default: output.unicodeScalars.append(character)
+            }
+        }
+        return output
+    }
+}
