@@ -32,6 +32,16 @@ public struct CandidateFile {
         guard let stream = InputStream(fileAtPath: path), FileManager.default.isReadableFile(atPath: path) else {
             throw OpenError.problems([.error("cannot read the candidates file; check the path", file: display, at: nil)])
         }
+        // CSV.swift reads the header before it installs its error handler, so a bad byte there would pass unnoticed.
+        if let handle = FileHandle(forReadingAtPath: path) {
+            let head = handle.readData(ofLength: 1 << 16)
+            try? handle.close()
+            let firstLine = head.prefix { $0 != UInt8(ascii: "\n") }
+            let complete = firstLine.count < head.count || head.count < 1 << 16
+            if complete, String(validating: Array(firstLine), as: UTF8.self) == nil {
+                throw OpenError.problems([.error("the header row is not valid UTF-8; save the file as UTF-8", file: display, at: .line(1))])
+            }
+        }
         let reader: CSVReader
         do {
             reader = try CSVReader(stream: stream, hasHeaderRow: true)
@@ -45,6 +55,11 @@ public struct CandidateFile {
         var line = 1 + header.reduce(0) { $0 + Self.lineBreaks(in: $1) } + 1
         while let row = reader.next() {
             let rowLine = line
+            // CSV.swift ends the row at a decoding error as if the file ended there: never use that truncated row.
+            if case CSVError.unicodeDecoding? = reader.error {
+                try body(.problems([.error("the file is not valid UTF-8 on this line; save it as UTF-8", file: display, at: .line(rowLine))]))
+                return columns
+            }
             line += 1 + row.reduce(0) { $0 + Self.lineBreaks(in: $1) }
             if row.count == 1, row[0].isEmpty { continue }  // a blank line
             switch columns.candidate(from: row, line: rowLine) {
@@ -54,7 +69,7 @@ public struct CandidateFile {
         }
         // CSV.swift records "cannot read" at every end of file; only a decoding error means bad bytes.
         if case CSVError.unicodeDecoding? = reader.error {
-            try body(.problems([.error("the file is not valid UTF-8 after this line; save it as UTF-8", file: display, at: .line(line))]))
+            try body(.problems([.error("the file is not valid UTF-8 on this line; save it as UTF-8", file: display, at: .line(line))]))
         }
         return columns
     }

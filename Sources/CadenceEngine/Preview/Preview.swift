@@ -68,11 +68,13 @@ public enum Preview {
         let wanted = options.candidate.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         var report = CoverageReport(stepFilter: options.step)
         var found = false
+        var otherRowProblems = 0
         do {
             try file.forEachRow { row in
                 switch row {
                 case .problems(let diagnostics):
-                    report.rowProblems += diagnostics
+                    // With --candidate, other rows' problems are not this preview's business.
+                    if wanted == nil { report.rowProblems += diagnostics } else { otherRowProblems += 1 }
                 case .candidate(let candidate):
                     if let wanted, candidate.email.description.lowercased() != wanted { return }
                     found = true
@@ -92,7 +94,8 @@ public enum Preview {
             throw .usage("cannot write the preview: \(error.localizedDescription)")
         }
         if let wanted, !found {
-            throw .usage("no candidate with the address \(wanted) in \(file.display)")
+            let unread = otherRowProblems == 0 ? "" : " (\(otherRowProblems) row\(otherRowProblems == 1 ? "" : "s") could not be read; run without --candidate to see why)"
+            throw .usage("no candidate with the address \(wanted) in \(file.display)\(unread)")
         }
         output.flush()
         report.filesWritten = outFolder.map { (location.display($0), report.messages) }
