@@ -113,3 +113,14 @@ struct EmailComposerTests {
         #expect(EmailComposer.replySubject("Hello", style: .same) == "Hello")
     }
 }
+
+extension EmailComposerTests {
+    @Test("composing one step gives exactly what composing all steps gives for it")
+    func onlyOneStep() {
+        let ana = Self.candidate("ana@example.org", ["firstName": "Ana", "company": "Acme"])
+        let all = Self.composer.compose(ana, date: Self.date)
+        for step in Self.campaign.steps {
+            #expect(Self.composer.compose(ana, date: Self.date, only: step.id) == all.filter { $0.step.id == step.id })
+        }
+    }
+}

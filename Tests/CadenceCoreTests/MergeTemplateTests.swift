@@ -61,7 +61,7 @@ struct MergeTemplateTests {
     func signature() throws {
         let placed = try render("Hi\n\n<<sender.signature>>\n\nPS <<sender.firstName>>\n", [:], signature: "Sam  \n*Northwind*")
         #expect(placed == .ready(RenderedContent(
-            subject: nil, text: "Hi\n\nSam  \n*Northwind*\n\nPS Sam\n", html: "<p>Hi</p><p>Sam<br><em>Northwind</em></p><p>PS Sam</p>")))
+            subject: nil, text: "Hi\n\nSam\n*Northwind*\n\nPS Sam\n", html: "<p>Hi</p><p>Sam<br><em>Northwind</em></p><p>PS Sam</p>")))
         let appended = try render("Hi\n", [:], signature: "Sam")
         #expect(appended == .ready(RenderedContent(subject: nil, text: "Hi\n\nSam\n", html: "<p>Hi</p><p>Sam</p>")))
     }

@@ -22,28 +22,38 @@ public struct EmailComposer: Sendable {
         self.attachments = attachments
     }
 
-    /// Every step, in order, for `candidate`, with messages dated `date`.
-    public func compose(_ candidate: Candidate, date: Date) -> [ComposedStep] {
+    /// Every step in order (or only the step `only`), for `candidate`, with messages dated `date`.
+    ///
+    /// Steps before `only` are not rendered; an email step still contributes its thread's subject and Message-ID,
+    /// which a later reply needs.
+    public func compose(_ candidate: Candidate, date: Date, only: String? = nil) -> [ComposedStep] {
         let context = MergeContext(candidate: candidate.fields, mailbox: mailbox)
         // Per thread (the id of the email step that started it): its subject and the Message-IDs sent in it.
         var threads: [String: (subject: RenderResult?, messageIDs: [String])] = [:]
         var composed: [ComposedStep] = []
         for step in campaign.steps {
+            if let only, composed.contains(where: { $0.step.id == only }) { break }
             let identity = SendIdentity(campaignID: campaign.id, stepID: step.id, address: candidate.email)
             let messageID = identity.messageID(domain: mailbox.address.domain)
             switch step.kind {
             case .task(let task):
+                guard only == nil || only == step.id else { continue }
                 composed.append(ComposedStep(step: step, variantID: nil, outcome: .task(task)))
             case .email(let email):
                 let (template, variantID) = chooseTemplate(email.content, step: step, candidate: candidate)
                 threads[step.id] = (template.renderSubject(context), [messageID])
+                guard only == nil || only == step.id else { continue }
                 let outcome = message(
                     template.render(context), subject: nil, candidate: candidate, identity: identity, messageID: messageID,
                     thread: [], attachments: email.attachments, date: date)
                 composed.append(ComposedStep(step: step, variantID: variantID, outcome: outcome))
             case .reply(let reply):
-                let (template, variantID) = chooseTemplate(reply.content, step: step, candidate: candidate)
                 let thread = threads[reply.inThreadOf] ?? (nil, [])
+                guard only == nil || only == step.id else {
+                    threads[reply.inThreadOf]?.messageIDs.append(messageID)
+                    continue
+                }
+                let (template, variantID) = chooseTemplate(reply.content, step: step, candidate: candidate)
                 let outcome = message(
                     template.render(context), subject: thread.subject, candidate: candidate, identity: identity,
                     messageID: messageID, thread: thread.messageIDs, attachments: reply.attachments, date: date)

@@ -1,9 +1,11 @@
-/// Markdown links rewritten for the plain-text part: `[our site](https://x.com)` reads as `our site <https://x.com>`.
+/// Markdown made plainer for the text part: `[our site](https://x.com)` reads as `our site <https://x.com>`, and
+/// the two trailing spaces that make a Markdown line break are dropped.
 ///
 /// The rest of the Markdown stays as written: it was designed to read well as plain text. Only literal template
 /// text passes through here; merge values are inserted verbatim.
 enum PlainTextLinks {
     static func rewrite(_ text: String) -> String {
+        let text = text.contains("  \n") ? withoutHardBreakSpaces(text) : text
         guard text.contains("](") else { return text }
         var output = ""
         var rest = Substring(text)
@@ -27,5 +29,11 @@ enum PlainTextLinks {
             rest = rest[rest.index(after: end)...]
         }
         return output + rest
+    }
+
+    private static func withoutHardBreakSpaces(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.hasSuffix("  ") ? String(line.reversed().drop { $0 == " " }.reversed()) : String(line)
+        }.joined(separator: "\n")
     }
 }

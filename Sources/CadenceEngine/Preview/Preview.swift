@@ -78,7 +78,7 @@ public enum Preview {
                 case .candidate(let candidate):
                     if let wanted, candidate.email.description.lowercased() != wanted { return }
                     found = true
-                    let steps = composer.compose(candidate, date: options.date).filter { options.step == nil || $0.step.id == options.step }
+                    let steps = composer.compose(candidate, date: options.date, only: options.step)
                     report.record(candidate, steps)
                     for step in steps {
                         try write(step, for: candidate, format: options.format, outFolder: outFolder, output: output)
