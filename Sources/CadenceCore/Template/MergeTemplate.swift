@@ -100,38 +100,55 @@ public struct MergeTemplate: Sendable {
 
     /// Fills the template for one candidate, or names every field that has no value and no fallback.
     public func render(_ context: MergeContext) -> RenderResult {
-        var values: [String?] = []
-        values.reserveCapacity(fields.count)
-        var missing: [String] = []
-        for field in fields {
-            let value = field.resolve(context.value(of: field))
-            if value == nil, !missing.contains(field.path) { missing.append(field.path) }
-            values.append(value)
+        let values: [String?]
+        switch resolve(context, only: nil) {
+        case .failure(let missing): return .missing(missing.paths)
+        case .success(let resolved): values = resolved
         }
-        guard missing.isEmpty else { return .missing(missing) }
-        func fill(_ segments: [Segment], escape: Bool) -> String {
-            var output = ""
-            for segment in segments {
-                switch segment {
-                case .literal(let text): output += text
-                case .field(let index): output += escape ? HTMLEscaping.escape(values[index]!) : values[index]!
-                }
-            }
-            return output
-        }
-        // A subject is one line: line breaks in a value become spaces.
-        let subjectText = subject.map { fill($0, escape: false).split(whereSeparator: \.isNewline).joined(separator: " ") }
-        return .ready(RenderedContent(subject: subjectText, text: fill(text, escape: false), html: fill(html, escape: true)))
+        return .ready(RenderedContent(
+            subject: subject.map { Self.subjectLine(Self.fill($0, values, escape: false)) },
+            text: Self.fill(text, values, escape: false), html: Self.fill(html, values, escape: true)))
     }
 
     /// The subject alone (a reply needs its thread's subject), or the fields it lacks; nil without a subject.
     public func renderSubject(_ context: MergeContext) -> RenderResult? {
         guard let subject else { return nil }
-        let used = Set(subject.compactMap { if case .field(let index) = $0 { index } else { nil } })
-        let subjectOnly = MergeTemplate(
-            path: path, subject: subject, text: [], html: [],
-            fields: fields.enumerated().map { used.contains($0.offset) ? $0.element : MergeField(namespace: .sender, name: SenderField.name.rawValue) })
-        return subjectOnly.render(context)
+        switch resolve(context, only: Set(subject.compactMap { if case .field(let index) = $0 { index } else { nil } })) {
+        case .failure(let missing): return .missing(missing.paths)
+        case .success(let values):
+            return .ready(RenderedContent(subject: Self.subjectLine(Self.fill(subject, values, escape: false)), text: "", html: ""))
+        }
+    }
+
+    private struct Missing: Error {
+        var paths: [String]
+    }
+
+    /// Each field's value (nil where not needed), or every missing field's path in first-use order.
+    private func resolve(_ context: MergeContext, only needed: Set<Int>?) -> Swift.Result<[String?], Missing> {
+        var values = [String?](repeating: nil, count: fields.count)
+        var missing: [String] = []
+        for (index, field) in fields.enumerated() where needed?.contains(index) ?? true {
+            values[index] = field.resolve(context.value(of: field))
+            if values[index] == nil, !missing.contains(field.path) { missing.append(field.path) }
+        }
+        return missing.isEmpty ? .success(values) : .failure(Missing(paths: missing))
+    }
+
+    private static func fill(_ segments: [Segment], _ values: [String?], escape: Bool) -> String {
+        var output = ""
+        for segment in segments {
+            switch segment {
+            case .literal(let text): output += text
+            case .field(let index): output += escape ? HTMLEscaping.escape(values[index]!) : values[index]!
+            }
+        }
+        return output
+    }
+
+    /// A subject is one line: line breaks in a value become spaces.
+    private static func subjectLine(_ text: String) -> String {
+        text.contains(where: \.isNewline) ? text.split(whereSeparator: \.isNewline).joined(separator: " ") : text
     }
 
     /// Joins adjacent literals so rendering appends as few strings as possible.
