@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "cadence", targets: ["cadence"]),
         .library(name: "CadenceCore", targets: ["CadenceCore"]),
+        .library(name: "CadenceStore", targets: ["CadenceStore"]),
         .library(name: "CadenceEngine", targets: ["CadenceEngine"]),
     ],
     dependencies: [
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Pure domain: parses bytes into campaigns and configuration, with located diagnostics. No I/O.
@@ -33,10 +35,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // Reads the project's files from disk and hands the bytes to Core; later the runner lives here.
+        // The SQLite store: schema, frozen migrations, and one transaction per invariant-keeping write.
+        .target(
+            name: "CadenceStore",
+            dependencies: ["CadenceCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
+        // Reads the project's files from disk, streams candidates, and drives the store.
         .target(
             name: "CadenceEngine",
-            dependencies: ["CadenceCore", .product(name: "CSV", package: "CSV.swift")],
+            dependencies: ["CadenceCore", "CadenceStore", .product(name: "CSV", package: "CSV.swift")],
             swiftSettings: strictSettings
         ),
         // The command-line tool: parses arguments, calls one Engine function per command, prints.
@@ -54,6 +62,11 @@ let package = Package(
                 "CadenceCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CadenceStoreTests",
+            dependencies: ["CadenceStore"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -7,7 +7,10 @@ struct CadenceCommand: AsyncParsableCommand {
         commandName: "cadence",
         abstract: "Outreach sequences over Gmail: campaigns as files, sends exactly once, stops on reply.",
         version: CadenceVersion.current,
-        subcommands: [Validate.self, PreviewCommand.self]
+        subcommands: [
+            Validate.self, PreviewCommand.self, Launch.self, Status.self, Show.self, Tasks.self, Pause.self, Resume.self,
+            Stop.self, Suppress.self, Forget.self, Update.self,
+        ]
     )
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CadenceEngine
+import CadenceStore
 import Foundation
 
 /// Options every command that reads a project shares.
@@ -7,6 +8,23 @@ struct ProjectOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "The configuration file (default: $CADENCE_CONFIG, else ./cadence.json).", valueName: "path"))
     var config: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "The database (default: $CADENCE_DB, else cadence.json's \"database\", else cadence.sqlite).", valueName: "path"))
+    var db: String?
+
+    var databasePath: String {
+        DatabaseLocation.resolve(explicit: db, environment: ProcessInfo.processInfo.environment, project: location)
+    }
+
+    /// Opens the database, or exits with what to do.
+    func openDatabase(_ mode: CadenceDatabase.OpenMode = .existing) throws -> CadenceDatabase {
+        do {
+            return try CadenceDatabase.open(path: databasePath, mode: mode)
+        } catch {
+            throw CommandFailure(error.description, code: .dataError)
+        }
+    }
 
     var location: ProjectLocation {
         ProjectLocation.resolve(
@@ -24,4 +42,35 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 /// EX_DATAERR from sysexits.h: the input files are wrong. Usage errors exit 64 through ArgumentParser.
 extension ExitCode {
     static let dataError = ExitCode(65)
+}
+
+/// A one-line error for the user and the exit status that goes with it.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    var code: ExitCode
+    init(_ message: String, code: ExitCode = .failure) {
+        self.description = message
+        self.code = code
+    }
+}
+
+/// Who ran a command, for the event log: the login name, never anything secret.
+enum Actor {
+    static func current(_ command: String) -> String {
+        let user = ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "unknown"
+        return "\(command) (\(user))"
+    }
+}
+
+/// Prints a failure as `cadence: error: …` on stderr and exits with its code.
+func runReportingFailures(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let failure as CommandFailure {
+        FileHandle.standardError.write(Data("cadence: error: \(failure.description)\n".utf8))
+        throw failure.code
+    } catch let error as StoreError {
+        FileHandle.standardError.write(Data("cadence: error: \(error.description)\n".utf8))
+        throw ExitCode.dataError
+    }
 }

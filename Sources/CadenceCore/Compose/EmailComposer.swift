@@ -64,6 +64,46 @@ public struct EmailComposer: Sendable {
         return composed
     }
 
+    /// The variant each variant step gives `candidate`, by step id.
+    public func variants(for candidate: Candidate) -> [String: String] {
+        var chosen: [String: String] = [:]
+        for step in campaign.steps {
+            let content: StepContent
+            switch step.kind {
+            case .email(let email): content = email.content
+            case .reply(let reply): content = reply.content
+            case .task: continue
+            }
+            if case .variants = content { chosen[step.id] = chooseTemplate(content, step: step, candidate: candidate).1 }
+        }
+        return chosen
+    }
+
+    /// Per step, the candidate fields that step (with this candidate's variant) lacks, without rendering
+    /// anything: what launch checks for every row. Empty when every step can render.
+    public func missingFields(for candidate: Candidate) -> [(stepID: String, variantID: String?, fields: [String])] {
+        func isMissing(_ name: String) -> Bool { candidate.fields[name].map { $0.allSatisfy(\.isWhitespace) } ?? true }
+        var threadSubjects: [String: [String]] = [:]
+        var result: [(String, String?, [String])] = []
+        for step in campaign.steps {
+            let content: StepContent
+            var required: [String] = []
+            switch step.kind {
+            case .task: continue
+            case .email(let email): content = email.content
+            case .reply(let reply):
+                content = reply.content
+                required = threadSubjects[reply.inThreadOf] ?? []
+            }
+            let (template, variantID) = chooseTemplate(content, step: step, candidate: candidate)
+            if case .email = step.kind { threadSubjects[step.id] = template.requiredSubjectFields }
+            for name in template.requiredCandidateFields where !required.contains(name) { required.append(name) }
+            let missing = required.filter(isMissing).map { "candidate.\($0)" }
+            if !missing.isEmpty { result.append((step.id, variantID, missing)) }
+        }
+        return result
+    }
+
     private func chooseTemplate(_ content: StepContent, step: Step, candidate: Candidate) -> (MergeTemplate, String?) {
         switch content {
         case .template(let path):

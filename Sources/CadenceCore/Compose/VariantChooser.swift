@@ -28,6 +28,17 @@ public enum StableHash {
         return digest.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
 
+    /// Lowercase hex SHA-256 of `bytes`: file digests.
+    public static func hex(of bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in SHA256.hash(data: bytes) {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Lowercase hex of the first `bytes` bytes.
     public static func hex(_ parts: String..., bytes: Int) -> String {
         let digest = SHA256.hash(data: Array(parts.joined(separator: "\u{0}").utf8))

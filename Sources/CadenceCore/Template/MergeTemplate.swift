@@ -98,6 +98,18 @@ public struct MergeTemplate: Sendable {
         return Result(template: template, diagnostics: diagnostics)
     }
 
+    /// Candidate columns this template cannot render without (no fallback): a cheap check before enrolling.
+    public var requiredCandidateFields: [String] {
+        fields.filter { $0.namespace == .candidate && !$0.hasFallback }.map(\.name)
+    }
+
+    /// Candidate columns the subject alone cannot render without (a reply needs its thread's subject).
+    public var requiredSubjectFields: [String] {
+        guard let subject else { return [] }
+        let used = Set(subject.compactMap { if case .field(let index) = $0 { index } else { nil } })
+        return fields.enumerated().filter { used.contains($0.offset) && $0.element.namespace == .candidate && !$0.element.hasFallback }.map(\.element.name)
+    }
+
     /// Fills the template for one candidate, or names every field that has no value and no fallback.
     public func render(_ context: MergeContext) -> RenderResult {
         let values: [String?]

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How long after the previous step a step is due, as a campaign author writes it: `"30m"`, `"4h"`, `"3d"`, `"2bd"`.
 ///
 /// Business days skip weekends and the campaign's holidays; plain days are calendar days. One unit per delay keeps
@@ -82,4 +84,30 @@ public struct DelayError: Error, Sendable, Equatable {
     public var message: String
     public init(_ message: String) { self.message = message }
     public init(message: String) { self.message = message }
+}
+
+extension Delay {
+    /// The earliest instant `self` after `start`, counting days on the calendar of `timeZone` (so a "3d" delay
+    /// across a DST change keeps its wall-clock time) and skipping weekends and `holidays` for business days.
+    /// Send windows and mailbox limits are applied later by the scheduler.
+    public func earliest(after start: Date, timeZone: TimeZone, holidays: [CalendarDate] = []) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        switch self {
+        case .minutes(let n): return start.addingTimeInterval(Double(n) * 60)
+        case .hours(let n): return start.addingTimeInterval(Double(n) * 3600)
+        case .days(let n): return calendar.date(byAdding: .day, value: n, to: start) ?? start
+        case .businessDays(let n):
+            var date = start
+            var remaining = n
+            while remaining > 0 {
+                date = calendar.date(byAdding: .day, value: 1, to: date) ?? date
+                let parts = calendar.dateComponents([.year, .month, .day, .weekday], from: date)
+                let weekend = parts.weekday == 1 || parts.weekday == 7
+                let holiday = holidays.contains(CalendarDate(year: parts.year ?? 0, month: parts.month ?? 0, day: parts.day ?? 0))
+                if !weekend && !holiday { remaining -= 1 }
+            }
+            return date
+        }
+    }
 }

@@ -12,6 +12,9 @@ public struct LoadedCampaign: Sendable {
     /// Parsed template files by path under `templates/`.
     public let templateFiles: [String: TemplateFile]
     public let attachments: [String: OutgoingMessage.Attachment]
+    /// The campaign file's bytes and each template's bytes, as read: what a launch snapshots.
+    public let campaignBytes: [UInt8]
+    public let templateBytes: [String: [UInt8]]
 
     public enum LoadError: Error {
         /// The project has errors; nothing should be rendered from it.
@@ -31,6 +34,7 @@ public struct LoadedCampaign: Sendable {
             let configuration = ConfigurationDecoder.decode(configurationBytes, file: location.display(location.configurationPath)).configuration
         else { throw .notFound("cannot read \(display) again; was it changed while Cadence ran?") }
         var templateFiles: [String: TemplateFile] = [:]
+        var templateBytes: [String: [UInt8]] = [:]
         var attachments: [String: OutgoingMessage.Attachment] = [:]
         let campaignFolder = (path as NSString).deletingLastPathComponent
         for reference in decoded.references {
@@ -41,6 +45,7 @@ public struct LoadedCampaign: Sendable {
                     let file = TemplateFile.parse(data, file: location.display(templatePath)).template
                 {
                     templateFiles[reference.value] = file
+                    templateBytes[reference.value] = Array(data)
                 }
             case .attachment:
                 if attachments[reference.value] == nil, let data = FileManager.default.contents(atPath: campaignFolder + "/" + reference.value) {
@@ -54,7 +59,7 @@ public struct LoadedCampaign: Sendable {
         }
         return LoadedCampaign(
             location: location, configuration: configuration, definition: decoded.definition, file: display,
-            templateFiles: templateFiles, attachments: attachments)
+            templateFiles: templateFiles, attachments: attachments, campaignBytes: Array(bytes), templateBytes: templateBytes)
     }
 
     /// A path to a campaign file, or a campaign id looked up among `sequences/*.json`.

@@ -1,0 +1,138 @@
+import CadenceCore
+import CadenceStore
+import Foundation
+
+/// What a launch did (or, in a dry run, would do): enrolled, held by reason, skipped by reason with lines.
+public struct LaunchReport: Sendable, Equatable {
+    public struct Skip: Sendable, Equatable {
+        public var line: Int
+        public var address: String
+        public var reason: SkipReason
+    }
+
+    public struct Gap: Sendable, Hashable {
+        public var field: String
+        public var stepID: String
+        public var variantID: String?
+    }
+
+    public let campaignID: String
+    public let file: String
+    public let dryRun: Bool
+    public let version: Int
+    /// Newly enrolled and ready to go.
+    public private(set) var enrolledActive = 0
+    /// Held for missing data: new enrolments and earlier held ones still lacking data.
+    public private(set) var held = 0
+    public private(set) var updated = 0
+    public private(set) var skipped: [Skip] = []
+    public private(set) var gaps: [Gap: Int] = [:]
+    private var gapOrder: [Gap] = []
+    public private(set) var firstDue: Date?
+    public private(set) var lastDue: Date?
+    public var rowProblems: [Diagnostic] = []
+
+    init(campaignID: String, file: String, dryRun: Bool, version: Int) {
+        self.campaignID = campaignID
+        self.file = file
+        self.dryRun = dryRun
+        self.version = version
+    }
+
+    mutating func record(_ outcome: EnrollOutcome, candidate: Candidate, missing: [(stepID: String, variantID: String?, fields: [String])]) {
+        switch outcome {
+        case .skipped(let reason):
+            skipped.append(Skip(line: candidate.line, address: candidate.email.description, reason: reason))
+        case .enrolled(let state), .updated(let state):
+            if case .updated = outcome { updated += 1 }
+            switch state {
+            case .active(_, let due):
+                if case .enrolled = outcome { enrolledActive += 1 }
+                firstDue = min(firstDue ?? due, due)
+                lastDue = max(lastDue ?? due, due)
+            case .held:
+                held += 1
+                for gap in missing {
+                    for field in gap.fields {
+                        let key = Gap(field: field, stepID: gap.stepID, variantID: gap.variantID)
+                        if gaps[key] == nil { gapOrder.append(key) }
+                        gaps[key, default: 0] += 1
+                    }
+                }
+            default: break
+            }
+        }
+    }
+
+    /// Lines listed one by one before the rest are counted.
+    static let listedSkips = 50
+
+    public var text: String {
+        var lines: [String] = []
+        if !rowProblems.isEmpty {
+            lines += rowProblems.map(\.description)
+            lines.append("\(rowProblems.count) row\(rowProblems.count == 1 ? "" : "s") cannot be read; nothing was launched. Fix the file and launch again.")
+            return lines.joined(separator: "\n")
+        }
+        let verb = dryRun ? "Would launch" : "Launched"
+        lines.append("\(verb) \(campaignID) (version \(version)) from \(file):")
+        var enrolledLine = "  \(enrolledActive) enrolled"
+        if let firstDue {
+            enrolledLine += ", first step due \(Timestamps.display(firstDue))"
+            if let lastDue, lastDue != firstDue { enrolledLine += ", the last starts \(Timestamps.display(lastDue))" }
+        }
+        lines.append(enrolledLine)
+        if updated > 0 { lines.append("  \(updated) held from an earlier launch checked again with this file's fields") }
+        lines.append("  \(held) held" + (held > 0 ? " (nothing is sent to them until their data is fixed):" : ""))
+        for gap in gapOrder {
+            let variant = gap.variantID.map { ", variant \($0)" } ?? ""
+            lines.append("    \(gaps[gap]!) lack \(gap.field) (step \(gap.stepID)\(variant))")
+        }
+        lines.append("  \(skipped.count) skipped" + (skipped.isEmpty ? "" : ":"))
+        for skip in skipped.prefix(Self.listedSkips) {
+            lines.append("    \(file):\(skip.line) \(skip.address): \(skip.reason.description)")
+        }
+        if skipped.count > Self.listedSkips {
+            var counts: [String: Int] = [:]
+            for skip in skipped.dropFirst(Self.listedSkips) { counts[skip.reason.category, default: 0] += 1 }
+            lines.append("    … and \(skipped.count - Self.listedSkips) more: " + counts.sorted { $0.key < $1.key }.map { "\($1) \($0)" }.joined(separator: ", ") + " (--format json lists them all)")
+        }
+        if dryRun { lines.append("Dry run: nothing was written. Run the same command without --dry-run to launch.") }
+        return lines.joined(separator: "\n")
+    }
+
+    public var json: String {
+        struct Document: Encodable {
+            struct Skip: Encodable { var line: Int; var address: String; var reason: String }
+            struct Gap: Encodable { var field: String; var step: String; var variant: String?; var candidates: Int }
+            var campaign: String
+            var version: Int
+            var file: String
+            var dryRun: Bool
+            var enrolled: Int
+            var held: Int
+            var updated: Int
+            var firstDue: String?
+            var lastDue: String?
+            var gaps: [Gap]
+            var skipped: [Skip]
+            var rowProblems: [String]
+        }
+        let document = Document(
+            campaign: campaignID, version: version, file: file, dryRun: dryRun, enrolled: enrolledActive, held: held, updated: updated,
+            firstDue: firstDue.map(Timestamps.iso), lastDue: lastDue.map(Timestamps.iso),
+            gaps: gapOrder.map { .init(field: $0.field, step: $0.stepID, variant: $0.variantID, candidates: gaps[$0]!) },
+            skipped: skipped.map { .init(line: $0.line, address: $0.address, reason: $0.reason.description) },
+            rowProblems: rowProblems.map(\.description))
+        return JSONOutput.encode(document)
+    }
+}
+
+/// Stable, readable JSON for `--format json`.
+enum JSONOutput {
+    static func encode(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}

@@ -1,0 +1,109 @@
+import CadenceCore
+import CadenceStore
+import Foundation
+
+/// `cadence launch`: enrols a candidates file in a campaign, in one transaction, by the same rules for every row.
+public enum Launcher {
+    public struct Options: Sendable {
+        public var candidatesPath: String
+        public var start: Date
+        public var dryRun: Bool
+        public var strict: Bool
+        public var allowConcurrent: Bool
+        /// Who launched, for the event log.
+        public var actor: String
+
+        public init(candidatesPath: String, start: Date, dryRun: Bool = false, strict: Bool = false, allowConcurrent: Bool = false, actor: String) {
+            self.candidatesPath = candidatesPath
+            self.start = start
+            self.dryRun = dryRun
+            self.strict = strict
+            self.allowConcurrent = allowConcurrent
+            self.actor = actor
+        }
+    }
+
+    public enum Failure: Error, Equatable {
+        /// Rows that cannot be read; nothing was written.
+        case rows([Diagnostic], report: LaunchReport)
+        /// `--strict` and some candidates lack data; nothing was written.
+        case strict(LaunchReport)
+        /// The campaign's files differ from the launched version.
+        case changed(campaign: String, version: Int, differences: [String])
+        case file([Diagnostic])
+        case store(StoreError)
+    }
+
+    public static func launch(_ campaign: LoadedCampaign, database: CadenceDatabase, options: Options) throws(Failure) -> LaunchReport {
+        let definition = campaign.definition
+        let files = CampaignSnapshot.files(of: campaign)
+        let digest = CampaignSnapshot.digest(of: files)
+        let stored: StoredCampaign?
+        do { stored = try database.storedCampaign(definition.id) } catch { throw .store(error) }
+        if let stored, stored.digest != digest {
+            throw .changed(campaign: definition.id, version: stored.version, differences: CampaignSnapshot.differences(stored: stored, current: files))
+        }
+        let mailboxes = definition.mailboxes.compactMap { campaign.configuration.mailbox(named: $0) }
+        let composers = Dictionary(uniqueKeysWithValues: mailboxes.map { ($0.name, campaign.composer(for: $0)) })
+        let zone = TimeZone(identifier: definition.timeZone) ?? TimeZone(identifier: "UTC")!
+        let location = campaign.location
+        let csvPath = ProjectLocation.absolute(options.candidatesPath, base: location.displayBase)
+        let file = CandidateFile(path: csvPath, display: location.display(csvPath))
+        var report = LaunchReport(campaignID: definition.id, file: file.display, dryRun: options.dryRun, version: stored?.version ?? 1)
+        var assigned: [String: Int] = [:]
+        let firstStep = definition.steps[0]
+        do {
+            report = try database.launch(
+                .init(id: definition.id, name: definition.name, sourcePath: campaign.file, digest: digest, files: files),
+                actor: options.actor, now: options.start, allowConcurrent: options.allowConcurrent
+            ) { session in
+                try file.forEachRow { row in
+                    switch row {
+                    case .problems(let diagnostics):
+                        report.rowProblems += diagnostics
+                    case .candidate(let candidate):
+                        guard report.rowProblems.isEmpty else { return }  // the launch will not commit; just find the problems
+                        // Balance candidates over the campaign's mailboxes by their daily caps.
+                        let mailbox = mailboxes.min { (assigned[$0.name, default: 0] * $1.limits.dailyCap, $0.name) < (assigned[$1.name, default: 0] * $0.limits.dailyCap, $1.name) }!
+                        let composer = composers[mailbox.name]!
+                        let missing = composer.missingFields(for: candidate)
+                        let state: EnrollmentState
+                        if missing.isEmpty {
+                            let perDay = definition.limits.newEnrollmentsPerDay ?? Int.max
+                            let startDay = report.enrolledActive / perDay
+                            let start = Calendar.gregorianUTC.date(byAdding: .day, value: startDay, to: options.start) ?? options.start
+                            state = .active(nextStep: firstStep.id, dueAt: firstStep.delay.earliest(after: start, timeZone: zone, holidays: definition.holidays))
+                        } else {
+                            var fields: [String] = []
+                            for gap in missing { for field in gap.fields where !fields.contains(field) { fields.append(field) } }
+                            state = .held(step: firstStep.id, reason: .missingFields(fields))
+                        }
+                        let outcome = try session.enroll(candidate, mailbox: mailbox.name, variants: composer.variants(for: candidate), initial: state)
+                        if case .skipped = outcome {} else { assigned[mailbox.name, default: 0] += 1 }
+                        report.record(outcome, candidate: candidate, missing: missing)
+                    }
+                }
+                let commit = report.rowProblems.isEmpty && !(options.strict && report.held > 0) && !options.dryRun
+                return (report, commit)
+            }
+        } catch let error as CandidateFile.OpenError {
+            guard case .problems(let diagnostics) = error else { throw .file([]) }
+            throw .file(diagnostics)
+        } catch let error as StoreError {
+            throw .store(error)
+        } catch {
+            throw .store(.other("\(error)"))
+        }
+        if !report.rowProblems.isEmpty { throw .rows(report.rowProblems, report: report) }
+        if options.strict && report.held > 0 { throw .strict(report) }
+        return report
+    }
+}
+
+extension Calendar {
+    static let gregorianUTC: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
+}

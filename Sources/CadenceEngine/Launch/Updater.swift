@@ -1,0 +1,60 @@
+import CadenceCore
+import CadenceStore
+import Foundation
+
+/// `cadence update`: applies a changed campaign file to a launched campaign's steps not yet sent.
+///
+/// Each in-progress enrolment keeps its place by step id. If its step was removed, it moves to the first later
+/// step (in the old order) that still exists, or finishes. Its fields are checked again against the new
+/// templates, so an enrolment can become held (or no longer held). Nothing already sent changes.
+public enum Updater {
+    public struct Result: Sendable, Equatable {
+        public var campaignID: String
+        public var version: Int?
+        public var differences: [String]
+        public var changed: Int
+    }
+
+    public static func update(_ campaign: LoadedCampaign, database: CadenceDatabase, actor: String, now: Date) throws(StoreError) -> Result {
+        let definition = campaign.definition
+        guard let stored = try database.storedCampaign(definition.id) else {
+            throw .refused("\(definition.id) has not been launched; `cadence launch \(definition.id) --candidates CSV` starts it")
+        }
+        let files = CampaignSnapshot.files(of: campaign)
+        let digest = CampaignSnapshot.digest(of: files)
+        guard digest != stored.digest else {
+            return Result(campaignID: definition.id, version: nil, differences: [], changed: 0)
+        }
+        let differences = CampaignSnapshot.differences(stored: stored, current: files)
+        let oldOrder = stored.files.first { $0.kind == .campaign }
+            .flatMap { SequenceDecoder.decode($0.content, file: $0.path).campaign?.definition.steps.map(\.id) } ?? []
+        let composers = Dictionary(uniqueKeysWithValues: definition.mailboxes.compactMap { campaign.configuration.mailbox(named: $0) }.map { ($0.name, campaign.composer(for: $0)) })
+        let composer = composers[definition.mailboxes[0]]!
+        let result = try database.update(
+            .init(id: definition.id, name: definition.name, sourcePath: campaign.file, digest: digest, files: files),
+            actor: actor, now: now
+        ) { enrollment in
+            // Where does this enrolment stand in the new version?
+            var stepID: String? = enrollment.stepID
+            if definition.step(withID: enrollment.stepID) == nil {
+                let later = oldOrder.drop { $0 != enrollment.stepID }.dropFirst()
+                stepID = later.first { definition.step(withID: $0) != nil }
+            }
+            guard let stepID, let index = definition.steps.firstIndex(where: { $0.id == stepID }) else {
+                return (.finished, enrollment.variants)
+            }
+            let variants = composer.variants(for: enrollment.candidate)
+            let missing = composer.missingFields(for: enrollment.candidate).filter { gap in
+                definition.steps.firstIndex { $0.id == gap.stepID }.map { $0 >= index } ?? false
+            }
+            if !missing.isEmpty {
+                var fields: [String] = []
+                for gap in missing { for field in gap.fields where !fields.contains(field) { fields.append(field) } }
+                return (.held(step: stepID, reason: .missingFields(fields)), variants)
+            }
+            if enrollment.stateName == "active", stepID == enrollment.stepID { return nil }
+            return (.active(nextStep: stepID, dueAt: now), variants)
+        }
+        return Result(campaignID: definition.id, version: result.version, differences: differences, changed: result.changed)
+    }
+}

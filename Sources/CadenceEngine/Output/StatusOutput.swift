@@ -1,0 +1,131 @@
+import CadenceCore
+import CadenceStore
+import Foundation
+
+/// Text tables and stable JSON for `status`, `show` and `tasks`.
+public enum StatusOutput {
+    public static func text(_ statuses: [CampaignStatus]) -> String {
+        guard !statuses.isEmpty else { return "No campaigns have been launched; `cadence launch CAMPAIGN --candidates CSV` starts one." }
+        var lines: [String] = []
+        for status in statuses {
+            lines.append("\(status.id) (version \(status.version))\(status.paused ? " [paused]" : ""): \(status.name)")
+            var table = [["step", "active", "due now", "tasks", "held", "paused", "next due"]]
+            for step in status.steps {
+                table.append([
+                    step.stepID, "\(step.active)", "\(step.due)", "\(step.waitingOnTask)", "\(step.held.values.reduce(0, +))",
+                    "\(step.paused.values.reduce(0, +))", step.nextDue.map(Timestamps.display) ?? "-",
+                ])
+            }
+            lines += Table.render(table, rightAligned: 1...5).map { "  " + $0 }
+            for step in status.steps {
+                for (reason, count) in step.held.sorted(by: { $0.key < $1.key }) { lines.append("  held at \(step.stepID): \(reason) (\(count))") }
+                for (reason, count) in step.paused.sorted(by: { $0.key < $1.key }) { lines.append("  paused at \(step.stepID): \(reason) (\(count))") }
+            }
+            let stopped = status.stopped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            lines.append("  \(status.total) candidate\(status.total == 1 ? "" : "s"); finished \(status.finished); stopped \(status.stopped.values.reduce(0, +))" + (stopped.isEmpty ? "" : " (\(stopped.joined(separator: ", ")))"))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public static func json(_ statuses: [CampaignStatus]) -> String {
+        struct Step: Encodable {
+            var step: String; var active: Int; var dueNow: Int; var waitingOnTask: Int
+            var held: [String: Int]; var paused: [String: Int]; var nextDue: String?
+        }
+        struct Campaign: Encodable {
+            var id: String; var name: String; var version: Int; var paused: Bool
+            var candidates: Int; var finished: Int; var stopped: [String: Int]; var steps: [Step]
+        }
+        return JSONOutput.encode(statuses.map {
+            Campaign(
+                id: $0.id, name: $0.name, version: $0.version, paused: $0.paused, candidates: $0.total, finished: $0.finished,
+                stopped: $0.stopped,
+                steps: $0.steps.map { .init(step: $0.stepID, active: $0.active, dueNow: $0.due, waitingOnTask: $0.waitingOnTask, held: $0.held, paused: $0.paused, nextDue: $0.nextDue.map(Timestamps.iso)) })
+        })
+    }
+
+    public static func describe(_ state: EnrollmentState) -> String {
+        switch state {
+        case .active(let step, let due): "active: next step \(step), due \(Timestamps.display(due))"
+        case .waitingOnTask(let step, let task): "waiting on task \(task) (step \(step))"
+        case .held(let step, let reason): "held at step \(step): \(reason.description)"
+        case .paused(let step, let reason): "paused at step \(step): \(reason.description)"
+        case .stopped(let reason): "stopped: \(reason.description)"
+        case .finished: "finished"
+        }
+    }
+
+    public static func text(_ detail: CandidateDetail) -> String {
+        var lines = [detail.address + (detail.timeZone.map { " (\($0))" } ?? "")]
+        for (name, value) in detail.fields.sorted(by: { $0.key < $1.key }) where name != "email" {
+            lines.append("  \(name): \(value)")
+        }
+        for enrollment in detail.enrollments {
+            lines.append("")
+            lines.append("\(enrollment.campaignID), from mailbox \(enrollment.mailbox): \(describe(enrollment.state))")
+            if !enrollment.variants.isEmpty {
+                lines.append("  variants: " + enrollment.variants.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            }
+            for event in enrollment.events {
+                lines.append("  \(Timestamps.display(event.at))  \(event.kind)\(event.detail.isEmpty ? "" : ": \(event.detail)")  [\(event.actor)]")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public static func json(_ detail: CandidateDetail) -> String {
+        struct Event: Encodable { var at: String; var kind: String; var actor: String; var detail: String }
+        struct Enrollment: Encodable {
+            var campaign: String; var mailbox: String; var state: String; var step: String?; var description: String
+            var dueAt: String?; var variants: [String: String]; var events: [Event]
+        }
+        struct Document: Encodable { var address: String; var timeZone: String?; var fields: [String: String]; var enrollments: [Enrollment] }
+        return JSONOutput.encode(Document(
+            address: detail.address, timeZone: detail.timeZone, fields: detail.fields,
+            enrollments: detail.enrollments.map { enrollment in
+                var due: String?
+                if case .active(_, let at) = enrollment.state { due = Timestamps.iso(at) }
+                return .init(
+                    campaign: enrollment.campaignID, mailbox: enrollment.mailbox, state: enrollment.state.name, step: enrollment.state.step,
+                    description: describe(enrollment.state), dueAt: due, variants: enrollment.variants,
+                    events: enrollment.events.map { .init(at: Timestamps.iso($0.at), kind: $0.kind, actor: $0.actor, detail: $0.detail) })
+            }))
+    }
+
+    public static func text(_ tasks: [OpenTask]) -> String {
+        guard !tasks.isEmpty else { return "No open tasks." }
+        var lines: [String] = []
+        for task in tasks {
+            let name = [task.fields["firstName"], task.fields["lastName"]].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+            lines.append("#\(task.id)  \(task.campaignID) · \(task.stepID): \(task.title)")
+            lines.append("    \(task.address)\(name.isEmpty ? "" : " (\(name))"), open since \(Timestamps.display(task.openedAt))")
+            lines.append("    \(task.instructions)")
+        }
+        lines.append("Mark one done with `cadence tasks done ID [--note TEXT]`.")
+        return lines.joined(separator: "\n")
+    }
+
+    public static func json(_ tasks: [OpenTask]) -> String {
+        struct Task: Encodable {
+            var id: Int64; var campaign: String; var step: String; var title: String; var instructions: String
+            var address: String; var fields: [String: String]; var openedAt: String
+        }
+        return JSONOutput.encode(tasks.map {
+            Task(id: $0.id, campaign: $0.campaignID, step: $0.stepID, title: $0.title, instructions: $0.instructions, address: $0.address, fields: $0.fields, openedAt: Timestamps.iso($0.openedAt))
+        })
+    }
+}
+
+/// Plain text tables with aligned columns.
+enum Table {
+    static func render(_ rows: [[String]], rightAligned: ClosedRange<Int>) -> [String] {
+        guard let width = rows.first?.count else { return [] }
+        let widths = (0..<width).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                let pad = String(repeating: " ", count: widths[column] - cell.count)
+                return rightAligned.contains(column) ? pad + cell : cell + pad
+            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+        }
+    }
+}

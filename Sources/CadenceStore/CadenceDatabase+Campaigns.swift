@@ -1,0 +1,117 @@
+import CadenceCore
+import Foundation
+import GRDB
+
+extension CadenceDatabase {
+    /// The campaign with its current version's files, or nil if it was never launched.
+    public func storedCampaign(_ id: String) throws(StoreError) -> StoredCampaign? {
+        try read { db in try Self.storedCampaign(id, db) }
+    }
+
+    static func storedCampaign(_ id: String, _ db: Database) throws -> StoredCampaign? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM campaign WHERE id = ?", arguments: [id]) else { return nil }
+        let version: Int = row["version"]
+        let digest = try String.fetchOne(
+            db, sql: "SELECT digest FROM campaignVersion WHERE campaignId = ? AND version = ?", arguments: [id, version]) ?? ""
+        let files = try Row.fetchAll(
+            db, sql: "SELECT kind, path, content, digest FROM snapshotFile WHERE campaignId = ? AND version = ? ORDER BY kind, path",
+            arguments: [id, version]
+        ).map { file in
+            SnapshotFile(
+                kind: SnapshotFile.Kind(rawValue: file["kind"]) ?? .campaign, path: file["path"],
+                content: Array((file["content"] as Data?) ?? Data()), digest: file["digest"])
+        }
+        return StoredCampaign(
+            id: id, name: row["name"], sourcePath: row["sourcePath"], version: version, paused: row["state"] == "paused",
+            digest: digest, files: files)
+    }
+
+    /// Every launched campaign's id and name, in id order.
+    public func campaignIDs() throws(StoreError) -> [String] {
+        try read { db in try String.fetchAll(db, sql: "SELECT id FROM campaign ORDER BY id") }
+    }
+
+    /// Records `files` as the campaign's new current version (the first at launch).
+    static func saveVersion(
+        campaignID: String, name: String, sourcePath: String, digest: String, files: [SnapshotFile], at now: Date,
+        actor: String, _ db: Database
+    ) throws -> Int {
+        let current = try Int.fetchOne(db, sql: "SELECT version FROM campaign WHERE id = ?", arguments: [campaignID])
+        let version = (current ?? 0) + 1
+        if current == nil {
+            try db.execute(
+                sql: "INSERT INTO campaign (id, name, sourcePath, version, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [campaignID, name, sourcePath, version, now, now])
+        } else {
+            try db.execute(
+                sql: "UPDATE campaign SET name = ?, sourcePath = ?, version = ?, updatedAt = ? WHERE id = ?",
+                arguments: [name, sourcePath, version, now, campaignID])
+        }
+        try db.execute(
+            sql: "INSERT INTO campaignVersion (campaignId, version, digest, createdAt) VALUES (?, ?, ?, ?)",
+            arguments: [campaignID, version, digest, now])
+        for file in files {
+            try db.execute(
+                sql: "INSERT INTO snapshotFile (campaignId, version, kind, path, content, digest) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [campaignID, version, file.kind.rawValue, file.path, Data(file.content), file.digest])
+        }
+        try db.execute(
+            sql: "INSERT INTO event (at, campaignId, kind, actor, detail) VALUES (?, ?, ?, ?, ?)",
+            arguments: [now, campaignID, current == nil ? "campaignLaunched" : "campaignUpdated", actor, "version \(version)"])
+        return version
+    }
+}
+
+/// An enrolment that a campaign update may move: in progress and not yet past its current step.
+public struct UpdatableEnrollment: Sendable {
+    public var id: Int64
+    public var candidate: Candidate
+    public var stateName: String
+    public var stepID: String
+    public var variants: [String: String]
+}
+
+extension CadenceDatabase {
+    /// Records a new version of a launched campaign and lets `decide` give each in-progress enrolment its state
+    /// under the new version (nil keeps it). One transaction. Returns how many enrolments changed.
+    public func update(
+        _ campaign: LaunchCampaign, actor: String, now: Date,
+        decide: (UpdatableEnrollment) -> (state: EnrollmentState, variants: [String: String])?
+    ) throws(StoreError) -> (version: Int, changed: Int) {
+        try write { db in
+            try Self.requireCampaign(campaign.id, db)
+            let version = try Self.saveVersion(
+                campaignID: campaign.id, name: campaign.name, sourcePath: campaign.sourcePath, digest: campaign.digest,
+                files: campaign.files, at: now, actor: actor, db)
+            var changed = 0
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT e.*, c.address FROM enrollment e JOIN candidate c ON c.id = e.candidateId
+                WHERE e.campaignId = ? AND e.state IN ('active', 'held', 'paused')
+                """, arguments: [campaign.id])
+            for row in rows {
+                guard case .success(let address) = EmailAddress.parse(row["address"]) else { continue }
+                let stored = StoredState(row: row)
+                let fields = Self.decodeMap(row["fields"])
+                let updatable = UpdatableEnrollment(
+                    id: row["id"], candidate: Candidate(line: row["csvLine"] ?? 0, email: address, fields: fields),
+                    stateName: stored.state, stepID: stored.stepId ?? "", variants: Self.decodeMap(row["variants"]))
+                guard let (state, variants) = decide(updatable) else { continue }
+                var next = StoredState(state)
+                if stored.state == "paused" {
+                    // Stay paused; the update applies when it resumes.
+                    var previous = stored.decodedReason?.previous ?? stored.asPrevious
+                    previous = StoredState.Previous(state: next.state, dueAt: next.dueAt, taskId: next.taskId, reason: next.reason)
+                    var reason = stored.decodedReason ?? StoredState.Reason(kind: "manual")
+                    reason.previous = previous
+                    next = StoredState(state: "paused", stepId: next.stepId, dueAt: nil, reason: StoredState.encode(reason), taskId: nil)
+                }
+                let variantsJSON = String(decoding: (try? JSONEncoder().encode(variants)) ?? Data("{}".utf8), as: UTF8.self)
+                try db.execute(sql: "UPDATE enrollment SET variants = ? WHERE id = ?", arguments: [variantsJSON, row["id"]])
+                try Self.setState(row["id"], next, db, now: now)
+                try Self.event(row, kind: "campaignUpdated", actor: actor, detail: "version \(version): \(state.name) at \(state.step ?? "-")", db, now: now)
+                changed += 1
+            }
+            return (version, changed)
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import CadenceCore
+import Foundation
+import GRDB
+
+/// A campaign's enrolments counted by step and state, with reasons: `cadence status`.
+public struct CampaignStatus: Sendable, Equatable {
+    public struct StepCounts: Sendable, Equatable {
+        public var stepID: String
+        public var active = 0
+        /// Active and due now (the runner would take them).
+        public var due = 0
+        public var waitingOnTask = 0
+        public var held: [String: Int] = [:]
+        public var paused: [String: Int] = [:]
+        public var nextDue: Date?
+    }
+
+    public var id: String
+    public var name: String
+    public var version: Int
+    public var paused: Bool
+    public var steps: [StepCounts]
+    public var stopped: [String: Int]
+    public var finished: Int
+    public var total: Int
+}
+
+/// One candidate across campaigns: `cadence show`.
+public struct CandidateDetail: Sendable, Equatable {
+    public struct Enrollment: Sendable, Equatable {
+        public var campaignID: String
+        public var mailbox: String
+        public var state: EnrollmentState
+        public var variants: [String: String]
+        public var csvLine: Int?
+        public var events: [Event]
+    }
+
+    public struct Event: Sendable, Equatable {
+        public var at: Date
+        public var kind: String
+        public var actor: String
+        public var detail: String
+    }
+
+    public var address: String
+    public var fields: [String: String]
+    public var timeZone: String?
+    public var enrollments: [Enrollment]
+}
+
+extension CadenceDatabase {
+    public func status(campaign: String?, now: Date) throws(StoreError) -> [CampaignStatus] {
+        try read { db in
+            if let campaign { try Self.requireCampaign(campaign, db) }
+            let campaigns = try Row.fetchAll(
+                db, sql: "SELECT id, name, version, state FROM campaign" + (campaign == nil ? "" : " WHERE id = ?") + " ORDER BY id",
+                arguments: campaign.map { [$0] } ?? [])
+            return try campaigns.map { row in
+                let id: String = row["id"]
+                let order = try Self.definition(id, db)?.steps.map(\.id) ?? []
+                var steps = Dictionary(uniqueKeysWithValues: order.map { ($0, CampaignStatus.StepCounts(stepID: $0)) })
+                var extra: [String] = []
+                var stopped: [String: Int] = [:]
+                var finished = 0, total = 0
+                for group in try Row.fetchAll(db, sql: """
+                    SELECT stepId, state, reason, COUNT(*) AS n, MIN(dueAt) AS nextDue, SUM(dueAt <= ?) AS due
+                    FROM enrollment WHERE campaignId = ? GROUP BY stepId, state, reason
+                    """, arguments: [now, id])
+                {
+                    let count: Int = group["n"]
+                    total += count
+                    let stored = StoredState(state: group["state"], stepId: group["stepId"], dueAt: group["nextDue"], reason: group["reason"], taskId: nil)
+                    guard let stepID = stored.stepId else {
+                        if stored.state == "finished" { finished += count } else if case .stopped(let reason) = stored.value { stopped[reason.description, default: 0] += count }
+                        continue
+                    }
+                    if steps[stepID] == nil { steps[stepID] = .init(stepID: stepID); extra.append(stepID) }
+                    switch stored.value {
+                    case .active:
+                        steps[stepID]!.active += count
+                        steps[stepID]!.due += group["due"] ?? 0
+                        if let next = stored.dueAt { steps[stepID]!.nextDue = min(steps[stepID]!.nextDue ?? next, next) }
+                    case .waitingOnTask: steps[stepID]!.waitingOnTask += count
+                    case .held(_, let reason): steps[stepID]!.held[reason.description, default: 0] += count
+                    case .paused(_, let reason): steps[stepID]!.paused[reason.description, default: 0] += count
+                    default: break
+                    }
+                }
+                return CampaignStatus(
+                    id: id, name: row["name"], version: row["version"], paused: row["state"] == "paused",
+                    steps: (order + extra).compactMap { steps[$0] }, stopped: stopped, finished: finished, total: total)
+            }
+        }
+    }
+
+    public func candidate(_ addressKey: String) throws(StoreError) -> CandidateDetail? {
+        try read { db in
+            guard let candidate = try Row.fetchOne(db, sql: "SELECT * FROM candidate WHERE addressKey = ?", arguments: [addressKey]) else { return nil }
+            let enrollments = try Row.fetchAll(db, sql: "SELECT * FROM enrollment WHERE candidateId = ? ORDER BY createdAt, campaignId", arguments: [candidate["id"]])
+            return CandidateDetail(
+                address: candidate["address"], fields: Self.decodeMap(candidate["fields"]), timeZone: candidate["timeZone"],
+                enrollments: try enrollments.map { row in
+                    let events = try Row.fetchAll(db, sql: "SELECT at, kind, actor, detail FROM event WHERE enrollmentId = ? ORDER BY id", arguments: [row["id"]])
+                    return .init(
+                        campaignID: row["campaignId"], mailbox: row["mailbox"], state: StoredState(row: row).value,
+                        variants: Self.decodeMap(row["variants"]), csvLine: row["csvLine"],
+                        events: events.map { .init(at: $0["at"], kind: $0["kind"], actor: $0["actor"], detail: $0["detail"]) })
+                })
+        }
+    }
+
+    static func decodeMap(_ json: String?) -> [String: String] {
+        guard let json, let map = try? JSONDecoder().decode([String: String].self, from: Data(json.utf8)) else { return [:] }
+        return map
+    }
+
+    /// The current version's campaign definition, decoded from its snapshot.
+    static func definition(_ campaignID: String, _ db: Database) throws -> SequenceDefinition? {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT f.content, f.path FROM snapshotFile f JOIN campaign c ON c.id = f.campaignId AND c.version = f.version
+            WHERE f.campaignId = ? AND f.kind = 'campaign'
+            """, arguments: [campaignID])
+        else { return nil }
+        let content: Data = row["content"]
+        return SequenceDecoder.decode(Array(content), file: row["path"]).campaign?.definition
+    }
+}

@@ -1,0 +1,134 @@
+import GRDB
+
+extension CadenceDatabase {
+    /// Migrations are registered once and never edited after they ship; a change is a new migration.
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-initial") { db in
+            try db.execute(sql: """
+                CREATE TABLE campaign (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    sourcePath TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'paused')),
+                    createdAt DATETIME NOT NULL,
+                    updatedAt DATETIME NOT NULL
+                );
+                -- Every version of a campaign as launched or updated: what was reviewed is what is sent.
+                CREATE TABLE campaignVersion (
+                    campaignId TEXT NOT NULL REFERENCES campaign(id) ON DELETE CASCADE,
+                    version INTEGER NOT NULL,
+                    digest TEXT NOT NULL,
+                    createdAt DATETIME NOT NULL,
+                    PRIMARY KEY (campaignId, version)
+                );
+                CREATE TABLE snapshotFile (
+                    campaignId TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('campaign', 'template', 'attachment')),
+                    path TEXT NOT NULL,
+                    content BLOB NOT NULL,
+                    digest TEXT NOT NULL,
+                    PRIMARY KEY (campaignId, version, kind, path),
+                    FOREIGN KEY (campaignId, version) REFERENCES campaignVersion(campaignId, version) ON DELETE CASCADE
+                );
+                -- One person across campaigns, keyed by the normalised address.
+                CREATE TABLE candidate (
+                    id INTEGER PRIMARY KEY,
+                    addressKey TEXT NOT NULL UNIQUE,
+                    address TEXT NOT NULL,
+                    fields TEXT NOT NULL,
+                    timeZone TEXT,
+                    createdAt DATETIME NOT NULL,
+                    updatedAt DATETIME NOT NULL
+                );
+                CREATE TABLE enrollment (
+                    id INTEGER PRIMARY KEY,
+                    campaignId TEXT NOT NULL REFERENCES campaign(id) ON DELETE CASCADE,
+                    candidateId INTEGER NOT NULL REFERENCES candidate(id) ON DELETE CASCADE,
+                    mailbox TEXT NOT NULL,
+                    fields TEXT NOT NULL,
+                    variants TEXT NOT NULL,
+                    csvLine INTEGER,
+                    launchId TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('active', 'waitingOnTask', 'held', 'paused', 'stopped', 'finished')),
+                    stepId TEXT,
+                    dueAt DATETIME,
+                    reason TEXT,
+                    taskId INTEGER,
+                    createdAt DATETIME NOT NULL,
+                    updatedAt DATETIME NOT NULL,
+                    UNIQUE (campaignId, candidateId),
+                    CHECK ((state IN ('stopped', 'finished')) = (stepId IS NULL)),
+                    CHECK ((state = 'active') = (dueAt IS NOT NULL))
+                );
+                -- The runner claims due steps through this index: cost grows with what is due, not with size.
+                CREATE INDEX enrollmentDue ON enrollment(dueAt) WHERE state = 'active';
+                CREATE INDEX enrollmentCandidate ON enrollment(candidateId);
+                CREATE INDEX enrollmentCampaignState ON enrollment(campaignId, state);
+                -- Append-only: every change of state, with who and why.
+                CREATE TABLE event (
+                    id INTEGER PRIMARY KEY,
+                    at DATETIME NOT NULL,
+                    campaignId TEXT,
+                    candidateId INTEGER REFERENCES candidate(id) ON DELETE CASCADE,
+                    enrollmentId INTEGER REFERENCES enrollment(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    detail TEXT NOT NULL DEFAULT ''
+                );
+                CREATE INDEX eventEnrollment ON event(enrollmentId);
+                CREATE INDEX eventCandidate ON event(candidateId);
+                CREATE TABLE task (
+                    id INTEGER PRIMARY KEY,
+                    enrollmentId INTEGER NOT NULL REFERENCES enrollment(id) ON DELETE CASCADE,
+                    stepId TEXT NOT NULL,
+                    openedAt DATETIME NOT NULL,
+                    doneAt DATETIME,
+                    doneBy TEXT,
+                    note TEXT,
+                    UNIQUE (enrollmentId, stepId)
+                );
+                CREATE TABLE suppression (
+                    id INTEGER PRIMARY KEY,
+                    kind TEXT NOT NULL CHECK (kind IN ('address', 'domain', 'hash')),
+                    value TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    createdAt DATETIME NOT NULL,
+                    UNIQUE (kind, value)
+                );
+                -- Sending (the runner): one record per enrolment and step, created with the exact bytes before the
+                -- provider is called, so a crash can be reconciled and nothing is sent twice.
+                CREATE TABLE sendRecord (
+                    id INTEGER PRIMARY KEY,
+                    enrollmentId INTEGER REFERENCES enrollment(id) ON DELETE CASCADE,
+                    campaignId TEXT NOT NULL,
+                    stepId TEXT NOT NULL,
+                    sendId TEXT NOT NULL UNIQUE,
+                    mailbox TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('intent', 'sent', 'unknown', 'failed')),
+                    message BLOB,
+                    providerMessageId TEXT,
+                    providerThreadId TEXT,
+                    rfcMessageId TEXT,
+                    error TEXT,
+                    createdAt DATETIME NOT NULL,
+                    sentAt DATETIME,
+                    UNIQUE (enrollmentId, stepId)
+                );
+                -- Every send a mailbox made, without personal data, for its rolling daily and hourly caps.
+                CREATE TABLE mailboxLedger (
+                    id INTEGER PRIMARY KEY,
+                    mailbox TEXT NOT NULL,
+                    sentAt DATETIME NOT NULL,
+                    recipientDomain TEXT NOT NULL,
+                    campaignId TEXT NOT NULL
+                );
+                CREATE INDEX mailboxLedgerSent ON mailboxLedger(mailbox, sentAt);
+                """)
+        }
+        return migrator
+    }()
+}

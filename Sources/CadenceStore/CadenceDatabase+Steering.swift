@@ -1,0 +1,112 @@
+import CadenceCore
+import Foundation
+import GRDB
+
+/// Which enrolments a steering command applies to.
+public enum EnrollmentSelection: Sendable, Equatable {
+    case campaign(String)
+    case candidate(addressKey: String, campaign: String?)
+}
+
+extension CadenceDatabase {
+    /// Pauses the selected in-progress enrolments (a whole campaign also marks the campaign paused, so new
+    /// launches start paused too). Returns how many changed.
+    public func pause(_ selection: EnrollmentSelection, note: String?, actor: String, now: Date) throws(StoreError) -> Int {
+        try write { db in
+            let reason: PauseReason
+            if case .campaign(let id) = selection {
+                try Self.requireCampaign(id, db)
+                try db.execute(sql: "UPDATE campaign SET state = 'paused', updatedAt = ? WHERE id = ?", arguments: [now, id])
+                reason = .campaignPaused
+            } else {
+                reason = .manual(note: note)
+            }
+            var changed = 0
+            for row in try Self.selected(selection, states: ["active", "waitingOnTask", "held"], db) {
+                let current = StoredState(row: row)
+                let paused = StoredState(.paused(step: current.stepId ?? "", reason: reason), previous: current.asPrevious)
+                try Self.setState(row["id"], paused, db, now: now)
+                try Self.event(row, kind: "paused", actor: actor, detail: reason.description + (note.map { $0.isEmpty ? "" : " (\($0))" } ?? ""), db, now: now)
+                changed += 1
+            }
+            return changed
+        }
+    }
+
+    /// Resumes paused enrolments where they were; a due time in the past becomes now.
+    public func resume(_ selection: EnrollmentSelection, note: String?, actor: String, now: Date) throws(StoreError) -> Int {
+        try write { db in
+            if case .campaign(let id) = selection {
+                try Self.requireCampaign(id, db)
+                try db.execute(sql: "UPDATE campaign SET state = 'active', updatedAt = ? WHERE id = ?", arguments: [now, id])
+            }
+            var changed = 0
+            for row in try Self.selected(selection, states: ["paused"], db) {
+                guard let resumed = StoredState(row: row).resumed(now: now) else { continue }
+                try Self.setState(row["id"], resumed, db, now: now)
+                try Self.event(row, kind: "resumed", actor: actor, detail: note ?? "", db, now: now)
+                changed += 1
+            }
+            return changed
+        }
+    }
+
+    /// Stops the selected in-progress enrolments for good.
+    public func stop(_ selection: EnrollmentSelection, reason: StopReason, actor: String, now: Date) throws(StoreError) -> Int {
+        try write { db in
+            if case .campaign(let id) = selection { try Self.requireCampaign(id, db) }
+            var changed = 0
+            for row in try Self.selected(selection, states: ["active", "waitingOnTask", "held", "paused"], db) {
+                try Self.setState(row["id"], StoredState(.stopped(reason)), db, now: now)
+                try Self.event(row, kind: "stopped", actor: actor, detail: reason.description, db, now: now)
+                changed += 1
+            }
+            return changed
+        }
+    }
+
+    static func requireCampaign(_ id: String, _ db: Database) throws {
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM campaign WHERE id = ?)", arguments: [id]) == true else {
+            let known = try String.fetchAll(db, sql: "SELECT id FROM campaign ORDER BY id")
+            throw StoreError.refused("no campaign \"\(id)\" has been launched" + (known.isEmpty ? "" : " (launched: \(known.joined(separator: ", ")))") + Suggestion.didYouMean(id, among: known))
+        }
+    }
+
+    static func selected(_ selection: EnrollmentSelection, states: [String], _ db: Database) throws -> [Row] {
+        let placeholders = states.map { _ in "?" }.joined(separator: ", ")
+        switch selection {
+        case .campaign(let id):
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM enrollment WHERE campaignId = ? AND state IN (\(placeholders)) ORDER BY id",
+                arguments: StatementArguments([id] + states))
+        case .candidate(let key, let campaign):
+            guard let candidateID = try Int64.fetchOne(db, sql: "SELECT id FROM candidate WHERE addressKey = ?", arguments: [key]) else {
+                throw StoreError.refused("no candidate \(key) is enrolled in any campaign")
+            }
+            if let campaign {
+                try requireCampaign(campaign, db)
+                return try Row.fetchAll(
+                    db, sql: "SELECT * FROM enrollment WHERE candidateId = ? AND campaignId = ? AND state IN (\(placeholders))",
+                    arguments: StatementArguments([candidateID, campaign] as [any DatabaseValueConvertible] + states))
+            }
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM enrollment WHERE candidateId = ? AND state IN (\(placeholders)) ORDER BY campaignId",
+                arguments: StatementArguments([candidateID] as [any DatabaseValueConvertible] + states))
+        }
+    }
+
+    static func setState(_ id: Int64, _ state: StoredState, _ db: Database, now: Date) throws {
+        var arguments: StatementArguments = []
+        state.bind(&arguments)
+        arguments += [now, id]
+        try db.execute(
+            sql: "UPDATE enrollment SET state = ?, stepId = ?, dueAt = ?, reason = ?, taskId = ?, updatedAt = ? WHERE id = ?",
+            arguments: arguments)
+    }
+
+    static func event(_ enrollment: Row, kind: String, actor: String, detail: String, _ db: Database, now: Date) throws {
+        try db.execute(
+            sql: "INSERT INTO event (at, campaignId, candidateId, enrollmentId, kind, actor, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [now, enrollment["campaignId"], enrollment["candidateId"], enrollment["id"], kind, actor, detail])
+    }
+}

@@ -1,0 +1,71 @@
+import CadenceCore
+import Foundation
+import GRDB
+
+/// An address or whole domain Cadence must never write to.
+public struct Suppression: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case address, domain
+        /// A forgotten person: only a hash of the address is kept.
+        case hash
+    }
+
+    public var kind: Kind
+    public var value: String
+    public var reason: String
+    public var actor: String
+    public var createdAt: Date
+}
+
+extension CadenceDatabase {
+    /// Adds entries (address keys, domains, hashes); existing entries keep their first reason. Returns how many were new.
+    @discardableResult
+    public func suppress(_ entries: [(kind: Suppression.Kind, value: String)], reason: String, actor: String, now: Date) throws(StoreError) -> Int {
+        try write { db in
+            var added = 0
+            for entry in entries {
+                try db.execute(
+                    sql: "INSERT INTO suppression (kind, value, reason, actor, createdAt) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, value) DO NOTHING",
+                    arguments: [entry.kind.rawValue, entry.value, reason, actor, now])
+                added += db.changesCount
+            }
+            return added
+        }
+    }
+
+    /// Removes an entry; false if there was none.
+    public func unsuppress(kind: Suppression.Kind, value: String) throws(StoreError) -> Bool {
+        try write { db in
+            try db.execute(sql: "DELETE FROM suppression WHERE kind = ? AND value = ?", arguments: [kind.rawValue, value])
+            return db.changesCount > 0
+        }
+    }
+
+    public func suppressions() throws(StoreError) -> [Suppression] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM suppression ORDER BY kind, value").map {
+                Suppression(kind: Suppression.Kind(rawValue: $0["kind"]) ?? .address, value: $0["value"], reason: $0["reason"], actor: $0["actor"], createdAt: $0["createdAt"])
+            }
+        }
+    }
+
+    /// Erases a person: their candidate record, every enrolment, event, task and send record about them. Keeps only
+    /// a hash of the address on the suppression list, so they are never contacted again. False if unknown.
+    public func forget(addressKey: String, actor: String, now: Date) throws(StoreError) -> (found: Bool, enrollments: Int) {
+        try write { db in
+            try db.execute(
+                sql: "INSERT INTO suppression (kind, value, reason, actor, createdAt) VALUES ('hash', ?, 'erasure request', ?, ?) ON CONFLICT (kind, value) DO NOTHING",
+                arguments: [AddressKey.hash(addressKey), actor, now])
+            try db.execute(sql: "DELETE FROM suppression WHERE kind = 'address' AND value = ?", arguments: [addressKey])
+            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM candidate WHERE addressKey = ?", arguments: [addressKey]) else {
+                return (false, 0)
+            }
+            let enrollments = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enrollment WHERE candidateId = ?", arguments: [id]) ?? 0
+            try db.execute(sql: "DELETE FROM candidate WHERE id = ?", arguments: [id])  // cascades to enrolments, events, tasks, sends
+            try db.execute(
+                sql: "INSERT INTO event (at, kind, actor, detail) VALUES (?, 'forgotten', ?, ?)",
+                arguments: [now, actor, "a candidate's data was erased on request (\(enrollments) enrolment\(enrollments == 1 ? "" : "s"))"])
+            return (true, enrollments)
+        }
+    }
+}

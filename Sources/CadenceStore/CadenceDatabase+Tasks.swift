@@ -1,0 +1,96 @@
+import CadenceCore
+import Foundation
+import GRDB
+
+/// A manual step waiting for a person: `cadence tasks`.
+public struct OpenTask: Sendable, Equatable {
+    public var id: Int64
+    public var campaignID: String
+    public var stepID: String
+    public var title: String
+    public var instructions: String
+    public var address: String
+    public var fields: [String: String]
+    public var openedAt: Date
+}
+
+extension CadenceDatabase {
+    /// Opens a task for every active enrolment whose next step is a task and is due by `now`, then lists the open
+    /// tasks (of one campaign, or all).
+    public func openTasks(campaign: String?, actor: String, now: Date) throws(StoreError) -> [OpenTask] {
+        try write { db in
+            if let campaign { try Self.requireCampaign(campaign, db) }
+            for campaignRow in try Row.fetchAll(db, sql: "SELECT id FROM campaign WHERE state = 'active'") {
+                let id: String = campaignRow["id"]
+                guard let definition = try Self.definition(id, db) else { continue }
+                let taskSteps = definition.steps.filter { if case .task = $0.kind { true } else { false } }.map(\.id)
+                guard !taskSteps.isEmpty else { continue }
+                let placeholders = taskSteps.map { _ in "?" }.joined(separator: ", ")
+                for row in try Row.fetchAll(
+                    db, sql: "SELECT * FROM enrollment WHERE campaignId = ? AND state = 'active' AND dueAt <= ? AND stepId IN (\(placeholders))",
+                    arguments: StatementArguments([id, now] as [any DatabaseValueConvertible] + taskSteps))
+                {
+                    let stepID: String = row["stepId"]
+                    try db.execute(
+                        sql: "INSERT INTO task (enrollmentId, stepId, openedAt) VALUES (?, ?, ?) ON CONFLICT (enrollmentId, stepId) DO NOTHING",
+                        arguments: [row["id"], stepID, now])
+                    let taskID = try Int64.fetchOne(db, sql: "SELECT id FROM task WHERE enrollmentId = ? AND stepId = ?", arguments: [row["id"], stepID])!
+                    try Self.setState(row["id"], StoredState(.waitingOnTask(step: stepID, taskID: taskID)), db, now: now)
+                    try Self.event(row, kind: "taskOpened", actor: actor, detail: "task \(taskID) for step \(stepID)", db, now: now)
+                }
+            }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT t.id, t.stepId, t.openedAt, e.campaignId, e.fields, c.address FROM task t
+                JOIN enrollment e ON e.id = t.enrollmentId AND e.state = 'waitingOnTask' AND e.taskId = t.id
+                JOIN candidate c ON c.id = e.candidateId
+                WHERE t.doneAt IS NULL\(campaign == nil ? "" : " AND e.campaignId = ?") ORDER BY t.openedAt, t.id
+                """, arguments: campaign.map { [$0] } ?? [])
+            var definitions: [String: SequenceDefinition] = [:]
+            return try rows.map { row in
+                let campaignID: String = row["campaignId"]
+                if definitions[campaignID] == nil { definitions[campaignID] = try Self.definition(campaignID, db) }
+                var title = "", instructions = ""
+                if case .task(let task)? = definitions[campaignID]?.step(withID: row["stepId"])?.kind {
+                    title = task.title
+                    instructions = task.instructions
+                }
+                return OpenTask(
+                    id: row["id"], campaignID: campaignID, stepID: row["stepId"], title: title, instructions: instructions,
+                    address: row["address"], fields: Self.decodeMap(row["fields"]), openedAt: row["openedAt"])
+            }
+        }
+    }
+
+    /// Marks task `id` done and moves its enrolment to the next step (due after that step's delay), or finishes it.
+    /// Returns the enrolment's new state.
+    public func completeTask(_ id: Int64, note: String?, actor: String, now: Date) throws(StoreError) -> EnrollmentState {
+        try write { db in
+            guard let task = try Row.fetchOne(db, sql: "SELECT * FROM task WHERE id = ?", arguments: [id]) else {
+                throw StoreError.refused("no task \(id); `cadence tasks` lists the open ones")
+            }
+            if let done: Date = task["doneAt"] {
+                throw StoreError.refused("task \(id) was already done on \(Timestamps.display(done))")
+            }
+            guard let enrollment = try Row.fetchOne(db, sql: "SELECT * FROM enrollment WHERE id = ?", arguments: [task["enrollmentId"]]),
+                enrollment["state"] == "waitingOnTask", enrollment["taskId"] == id
+            else {
+                throw StoreError.refused("task \(id) is no longer open: its candidate's sequence has moved on or stopped")
+            }
+            try db.execute(sql: "UPDATE task SET doneAt = ?, doneBy = ?, note = ? WHERE id = ?", arguments: [now, actor, note, id])
+            let next = try Self.advance(enrollment, after: task["stepId"], from: now, db)
+            try Self.setState(enrollment["id"], StoredState(next), db, now: now)
+            try Self.event(enrollment, kind: "taskDone", actor: actor, detail: "task \(id)" + (note.map { ": \($0)" } ?? ""), db, now: now)
+            return next
+        }
+    }
+
+    /// The state after `stepID` is done at `time`: the next step, due after its delay, or finished.
+    static func advance(_ enrollment: Row, after stepID: String, from time: Date, _ db: Database) throws -> EnrollmentState {
+        guard let definition = try definition(enrollment["campaignId"], db),
+            let index = definition.steps.firstIndex(where: { $0.id == stepID }), index + 1 < definition.steps.count
+        else { return .finished }
+        let next = definition.steps[index + 1]
+        let zone = TimeZone(identifier: definition.timeZone) ?? TimeZone(identifier: "UTC")!
+        return .active(nextStep: next.id, dueAt: next.delay.earliest(after: time, timeZone: zone, holidays: definition.holidays))
+    }
+}

@@ -1,0 +1,238 @@
+import CadenceCore
+import Foundation
+import GRDB
+
+/// Why a row of a launch's CSV was not enrolled.
+public enum SkipReason: Sendable, Equatable, Hashable {
+    /// The same person (by normalised address) appears earlier in the file.
+    case duplicateInFile(firstLine: Int)
+    /// Already enrolled in this campaign, in this state: a relaunch never re-emails anyone.
+    case alreadyEnrolled(state: String)
+    /// In progress in another campaign (without `--allow-concurrent`).
+    case inProgressElsewhere(campaign: String)
+    case suppressedAddress
+    case suppressedDomain(String)
+
+    public var description: String {
+        switch self {
+        case .duplicateInFile(let line): "duplicate of line \(line)"
+        case .alreadyEnrolled(let state): "already enrolled in this campaign (\(state))"
+        case .inProgressElsewhere(let campaign): "in progress in campaign \(campaign)"
+        case .suppressedAddress: "suppressed address"
+        case .suppressedDomain(let domain): "suppressed domain \(domain)"
+        }
+    }
+
+    /// The reason without its details, for counting.
+    public var category: String {
+        switch self {
+        case .duplicateInFile: "duplicate in the file"
+        case .alreadyEnrolled: "already enrolled in this campaign"
+        case .inProgressElsewhere: "in progress in another campaign"
+        case .suppressedAddress: "suppressed address"
+        case .suppressedDomain: "suppressed domain"
+        }
+    }
+}
+
+/// What became of one row.
+public enum EnrollOutcome: Sendable, Equatable {
+    case enrolled(EnrollmentState)
+    /// A held enrolment from an earlier launch, given this row's fields and checked again.
+    case updated(EnrollmentState)
+    case skipped(SkipReason)
+}
+
+/// One launch, inside one write transaction: every row is enrolled, updated or skipped by the same rules, and
+/// nothing is kept unless the whole launch commits.
+public final class LaunchSession {
+    let db: Database
+    let campaignID: String
+    let launchID: String
+    let actor: String
+    let now: Date
+    let allowConcurrent: Bool
+    private let suppressedAddresses: Set<String>
+    private let suppressedHashes: Set<String>
+    private let suppressedDomains: Set<String>
+    private let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
+
+    init(db: Database, campaignID: String, launchID: String, actor: String, now: Date, allowConcurrent: Bool) throws {
+        self.db = db
+        self.campaignID = campaignID
+        self.launchID = launchID
+        self.actor = actor
+        self.now = now
+        self.allowConcurrent = allowConcurrent
+        var addresses: Set<String> = [], hashes: Set<String> = [], domains: Set<String> = []
+        for row in try Row.fetchAll(db, sql: "SELECT kind, value FROM suppression") {
+            switch row["kind"] as String {
+            case "address": addresses.insert(row["value"])
+            case "domain": domains.insert(row["value"])
+            default: hashes.insert(row["value"])
+            }
+        }
+        suppressedAddresses = addresses
+        suppressedHashes = hashes
+        suppressedDomains = domains
+    }
+
+    /// Whether the suppression list forbids writing to this address; checked again before every send.
+    public func suppression(of key: String, domain: String) -> SkipReason? {
+        if suppressedAddresses.contains(key) || suppressedHashes.contains(AddressKey.hash(key)) { return .suppressedAddress }
+        var parent = Substring(domain)
+        while true {
+            if suppressedDomains.contains(String(parent)) { return .suppressedDomain(String(parent)) }
+            guard let dot = parent.firstIndex(of: ".") else { return nil }
+            parent = parent[parent.index(after: dot)...]
+        }
+    }
+
+    /// Enrols `candidate` in `initial` state, or updates a held enrolment from an earlier launch, or says why not.
+    public func enroll(
+        _ candidate: Candidate, mailbox: String, variants: [String: String], initial: EnrollmentState
+    ) throws -> EnrollOutcome {
+        let key = AddressKey.normalized(candidate.email)
+        if let reason = suppression(of: key, domain: candidate.email.domain) { return .skipped(reason) }
+        let fields = String(decoding: try encoder.encode(candidate.fields), as: UTF8.self)
+        let existingCandidate = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT id FROM candidate WHERE addressKey = ?"), arguments: [key])
+        if let candidateID = existingCandidate {
+            if let existing = try Row.fetchOne(
+                db.cachedStatement(sql: """
+                    SELECT id, launchId, csvLine, state, stepId, dueAt, reason, taskId,
+                           EXISTS (SELECT 1 FROM sendRecord WHERE enrollmentId = enrollment.id) AS hasSends
+                    FROM enrollment WHERE campaignId = ? AND candidateId = ?
+                    """),
+                arguments: [campaignID, candidateID])
+            {
+                if existing["launchId"] as String == launchID {
+                    return .skipped(.duplicateInFile(firstLine: existing["csvLine"] ?? 0))
+                }
+                let state = StoredState(row: existing)
+                guard state.state == "held", !(existing["hasSends"] as Bool) else {
+                    return .skipped(.alreadyEnrolled(state: state.state))
+                }
+                // A held candidate not yet written to: take the corrected row and check it again.
+                try updateCandidate(candidateID, candidate, key: key, fields: fields)
+                var arguments: StatementArguments = []
+                StoredState(initial).bind(&arguments)
+                arguments += [fields, try encoder.encode(variants).utf8String, candidate.line, launchID, now, existing["id"] as Int64]
+                try db.cachedStatement(sql: """
+                    UPDATE enrollment SET state = ?, stepId = ?, dueAt = ?, reason = ?, taskId = ?,
+                        fields = ?, variants = ?, csvLine = ?, launchId = ?, updatedAt = ? WHERE id = ?
+                    """).execute(arguments: arguments)
+                try event(enrollmentID: existing["id"], candidateID: candidateID, kind: "fieldsUpdated", detail: describe(initial))
+                return .updated(initial)
+            }
+            if !allowConcurrent, let other = try String.fetchOne(
+                db.cachedStatement(sql: """
+                    SELECT campaignId FROM enrollment WHERE candidateId = ? AND campaignId != ?
+                    AND state IN ('active', 'waitingOnTask', 'held', 'paused') ORDER BY campaignId LIMIT 1
+                    """),
+                arguments: [candidateID, campaignID])
+            {
+                return .skipped(.inProgressElsewhere(campaign: other))
+            }
+            try updateCandidate(candidateID, candidate, key: key, fields: fields)
+            try insertEnrollment(candidateID: candidateID, candidate, mailbox: mailbox, fields: fields, variants: variants, initial: initial)
+        } else {
+            try db.cachedStatement(sql: """
+                INSERT INTO candidate (addressKey, address, fields, timeZone, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [key, candidate.email.description, fields, candidate.timeZone, now, now])
+            try insertEnrollment(candidateID: db.lastInsertedRowID, candidate, mailbox: mailbox, fields: fields, variants: variants, initial: initial)
+        }
+        return .enrolled(initial)
+    }
+
+    private func updateCandidate(_ id: Int64, _ candidate: Candidate, key: String, fields: String) throws {
+        try db.cachedStatement(sql: "UPDATE candidate SET address = ?, fields = ?, timeZone = ?, updatedAt = ? WHERE id = ?")
+            .execute(arguments: [candidate.email.description, fields, candidate.timeZone, now, id])
+    }
+
+    private func insertEnrollment(
+        candidateID: Int64, _ candidate: Candidate, mailbox: String, fields: String, variants: [String: String], initial: EnrollmentState
+    ) throws {
+        var arguments: StatementArguments = [campaignID, candidateID, mailbox, fields, try encoder.encode(variants).utf8String, candidate.line, launchID]
+        StoredState(initial).bind(&arguments)
+        arguments += [now, now]
+        try db.cachedStatement(sql: """
+            INSERT INTO enrollment (campaignId, candidateId, mailbox, fields, variants, csvLine, launchId,
+                state, stepId, dueAt, reason, taskId, createdAt, updatedAt)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: arguments)
+        try event(enrollmentID: db.lastInsertedRowID, candidateID: candidateID, kind: "enrolled", detail: describe(initial))
+    }
+
+    private func event(enrollmentID: Int64, candidateID: Int64, kind: String, detail: String) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO event (at, campaignId, candidateId, enrollmentId, kind, actor, detail) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [now, campaignID, candidateID, enrollmentID, kind, actor, detail])
+    }
+
+    private func describe(_ state: EnrollmentState) -> String {
+        switch state {
+        case .active(let step, let due): "active: \(step) due \(Timestamps.display(due))"
+        case .held(let step, let reason): "held at \(step): \(reason.description)"
+        default: state.name
+        }
+    }
+}
+
+extension Data {
+    var utf8String: String { String(decoding: self, as: UTF8.self) }
+}
+
+extension CadenceDatabase {
+    /// What a launch needs to record its campaign version.
+    public struct LaunchCampaign: Sendable {
+        public var id: String
+        public var name: String
+        public var sourcePath: String
+        public var digest: String
+        public var files: [SnapshotFile]
+
+        public init(id: String, name: String, sourcePath: String, digest: String, files: [SnapshotFile]) {
+            self.id = id
+            self.name = name
+            self.sourcePath = sourcePath
+            self.digest = digest
+            self.files = files
+        }
+    }
+
+    /// Runs a launch in one transaction: records the campaign's first version if it has none, then lets `body`
+    /// enrol rows. `commit: false` (a dry run, or a launch that found bad rows) rolls everything back.
+    public func launch<T>(
+        _ campaign: LaunchCampaign, actor: String, now: Date, allowConcurrent: Bool,
+        _ body: (LaunchSession) throws -> (result: T, commit: Bool)
+    ) throws -> T {
+        var output: T?
+        do {
+            try writer.writeWithoutTransaction { db in
+                try db.inTransaction {
+                    if try Int.fetchOne(db, sql: "SELECT version FROM campaign WHERE id = ?", arguments: [campaign.id]) == nil {
+                        _ = try Self.saveVersion(
+                            campaignID: campaign.id, name: campaign.name, sourcePath: campaign.sourcePath, digest: campaign.digest,
+                            files: campaign.files, at: now, actor: actor, db)
+                    }
+                    let session = try LaunchSession(
+                        db: db, campaignID: campaign.id, launchID: UUID().uuidString, actor: actor, now: now,
+                        allowConcurrent: allowConcurrent)
+                    let (result, commit) = try body(session)
+                    output = result
+                    return commit ? .commit : .rollback
+                }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch let error as DatabaseError {
+            throw StoreError(error, path: path ?? "the database")
+        }
+        return output!
+    }
+}

@@ -1,0 +1,30 @@
+/// One file of a campaign as launched: the campaign JSON, a template, or an attachment, with its digest.
+public struct SnapshotFile: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case campaign, template, attachment
+    }
+
+    public var kind: Kind
+    public var path: String
+    public var content: [UInt8]
+    public var digest: String
+
+    public init(kind: Kind, path: String, content: [UInt8], digest: String) {
+        self.kind = kind
+        self.path = path
+        self.content = content
+        self.digest = digest
+    }
+}
+
+/// A campaign as the database knows it.
+public struct StoredCampaign: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var sourcePath: String
+    public var version: Int
+    public var paused: Bool
+    /// Over every file of the current version.
+    public var digest: String
+    public var files: [SnapshotFile]
+}

@@ -1,0 +1,146 @@
+import CadenceCore
+import Foundation
+import GRDB
+
+/// How an `EnrollmentState` is spread over the enrolment's columns (`state`, `stepId`, `dueAt`, `reason`,
+/// `taskId`). The enum is the only way code sees a state; the columns stay in here.
+struct StoredState {
+    var state: String
+    var stepId: String?
+    var dueAt: Date?
+    var reason: String?
+    var taskId: Int64?
+
+    /// The JSON kept in `reason`.
+    struct Reason: Codable, Equatable {
+        var kind: String
+        var fields: [String]? = nil
+        var note: String? = nil
+        var until: Date? = nil
+        /// For a paused enrolment: the state it resumes to.
+        var previous: Previous? = nil
+    }
+
+    struct Previous: Codable, Equatable {
+        var state: String
+        var dueAt: Date?
+        var taskId: Int64?
+        /// The previous state's `reason` column, as stored.
+        var reason: String?
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return encoder
+    }()
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return decoder
+    }()
+
+    static func encode(_ reason: Reason) -> String {
+        String(decoding: (try? encoder.encode(reason)) ?? Data(), as: UTF8.self)
+    }
+
+    static func reason(of hold: HoldReason) -> Reason {
+        switch hold {
+        case .missingFields(let fields): Reason(kind: "missingFields", fields: fields)
+        }
+    }
+
+    static func reason(of pause: PauseReason) -> Reason {
+        switch pause {
+        case .manual(let note): Reason(kind: "manual", note: note)
+        case .campaignPaused: Reason(kind: "campaignPaused")
+        case .outOfOffice(let until): Reason(kind: "outOfOffice", until: until)
+        }
+    }
+
+    static func reason(of stop: StopReason) -> Reason {
+        switch stop {
+        case .replied: Reason(kind: "replied")
+        case .bounced: Reason(kind: "bounced")
+        case .unsubscribed: Reason(kind: "unsubscribed")
+        case .manual(let note): Reason(kind: "manual", note: note)
+        }
+    }
+
+    init(state: String, stepId: String?, dueAt: Date?, reason: String?, taskId: Int64?) {
+        self.state = state
+        self.stepId = stepId
+        self.dueAt = dueAt
+        self.reason = reason
+        self.taskId = taskId
+    }
+
+    /// `previous` is what a paused enrolment resumes to.
+    init(_ value: EnrollmentState, previous: Previous? = nil) {
+        switch value {
+        case .active(let step, let due): self.init(state: "active", stepId: step, dueAt: due, reason: nil, taskId: nil)
+        case .waitingOnTask(let step, let task): self.init(state: "waitingOnTask", stepId: step, dueAt: nil, reason: nil, taskId: task)
+        case .held(let step, let hold):
+            self.init(state: "held", stepId: step, dueAt: nil, reason: Self.encode(Self.reason(of: hold)), taskId: nil)
+        case .paused(let step, let pause):
+            var reason = Self.reason(of: pause)
+            reason.previous = previous
+            self.init(state: "paused", stepId: step, dueAt: nil, reason: Self.encode(reason), taskId: nil)
+        case .stopped(let stop): self.init(state: "stopped", stepId: nil, dueAt: nil, reason: Self.encode(Self.reason(of: stop)), taskId: nil)
+        case .finished: self.init(state: "finished", stepId: nil, dueAt: nil, reason: nil, taskId: nil)
+        }
+    }
+
+    init(row: Row) {
+        self.init(state: row["state"], stepId: row["stepId"], dueAt: row["dueAt"], reason: row["reason"], taskId: row["taskId"])
+    }
+
+    var decodedReason: Reason? {
+        reason.flatMap { try? Self.decoder.decode(Reason.self, from: Data($0.utf8)) }
+    }
+
+    /// What this enrolment resumes to if paused now.
+    var asPrevious: Previous {
+        Previous(state: state, dueAt: dueAt, taskId: taskId, reason: reason)
+    }
+
+    var value: EnrollmentState {
+        let reason = decodedReason
+        let step = stepId ?? ""
+        switch state {
+        case "active": return .active(nextStep: step, dueAt: dueAt ?? Date(timeIntervalSince1970: 0))
+        case "waitingOnTask": return .waitingOnTask(step: step, taskID: taskId ?? 0)
+        case "held": return .held(step: step, reason: .missingFields(reason?.fields ?? []))
+        case "paused":
+            let pause: PauseReason
+            switch reason?.kind {
+            case "campaignPaused": pause = .campaignPaused
+            case "outOfOffice": pause = .outOfOffice(until: reason?.until ?? Date(timeIntervalSince1970: 0))
+            default: pause = .manual(note: reason?.note)
+            }
+            return .paused(step: step, reason: pause)
+        case "stopped":
+            switch reason?.kind {
+            case "replied": return .stopped(.replied)
+            case "bounced": return .stopped(.bounced)
+            case "unsubscribed": return .stopped(.unsubscribed)
+            default: return .stopped(.manual(note: reason?.note))
+            }
+        default: return .finished
+        }
+    }
+
+    /// The state a paused enrolment goes back to, its due time no earlier than `now`.
+    func resumed(now: Date) -> StoredState? {
+        guard state == "paused", let previous = decodedReason?.previous else { return nil }
+        let due = previous.dueAt.map { max($0, now) }
+        return StoredState(
+            state: previous.state, stepId: stepId, dueAt: previous.state == "active" ? (due ?? now) : nil,
+            reason: previous.reason, taskId: previous.taskId)
+    }
+
+    func bind(_ arguments: inout StatementArguments) {
+        arguments += [state, stepId, dueAt, reason, taskId]
+    }
+}

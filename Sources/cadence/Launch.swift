@@ -1,0 +1,75 @@
+import ArgumentParser
+import CadenceCore
+import CadenceEngine
+import CadenceStore
+import Foundation
+
+struct Launch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Enrol a candidates CSV in a campaign, in one transaction.",
+        discussion: """
+            Validates the campaign first. Skips duplicates, anyone already in this campaign, anyone in progress in \
+            another campaign and suppressed addresses; enrols candidates who lack data as held. A row that cannot \
+            be read stops the launch with nothing written. Relaunching with a corrected file updates held \
+            candidates and adds new rows.
+            """
+    )
+
+    @OptionGroup var project: ProjectOptions
+
+    @Argument(help: ArgumentHelp("A campaign id, or the path of a campaign file.", valueName: "campaign"))
+    var campaign: String
+
+    @Option(help: ArgumentHelp("The candidates CSV.", valueName: "csv"))
+    var candidates: String
+
+    @Option(help: ArgumentHelp("When the first step may go, ISO 8601 (default: now).", valueName: "time"))
+    var start: String?
+
+    @Flag(help: "Print what would happen and write nothing.")
+    var dryRun = false
+
+    @Flag(help: "Refuse the launch if any candidate lacks data, instead of holding them.")
+    var strict = false
+
+    @Flag(help: "Enrol people who are in progress in another campaign too.")
+    var allowConcurrent = false
+
+    @Option(help: "text or json.")
+    var format: OutputFormat = .text
+
+    func run() throws {
+        try runReportingFailures {
+            let startTime = try Timestamp.parse(start, option: "--start") ?? SystemClock().now
+            let loaded = try LoadedCampaign.loadOrExit(campaign, location: project.location)
+            let database = try project.openDatabase(.create)
+            let options = Launcher.Options(
+                candidatesPath: candidates, start: startTime, dryRun: dryRun, strict: strict, allowConcurrent: allowConcurrent,
+                actor: Actor.current("launch"))
+            let report: LaunchReport
+            do {
+                report = try Launcher.launch(loaded, database: database, options: options)
+            } catch let error as Launcher.Failure {
+                switch error {
+                case .rows(_, let report):
+                    print(format == .json ? report.json : report.text)
+                    throw ExitCode.dataError
+                case .strict(let report):
+                    print(format == .json ? report.json : report.text)
+                    throw CommandFailure("--strict: \(report.held) candidate\(report.held == 1 ? " lacks" : "s lack") data; nothing was launched. Fix the file, or launch without --strict to hold them.", code: .dataError)
+                case .changed(let id, let version, let differences):
+                    throw CommandFailure(
+                        "\(id) has changed since version \(version) was launched:\n" + differences.map { "  \($0)" }.joined(separator: "\n")
+                            + "\nRun `cadence update \(id)` to apply the new version to steps not yet sent, then launch again.",
+                        code: .dataError)
+                case .file(let diagnostics):
+                    print(diagnostics.map(\.description).joined(separator: "\n"))
+                    throw ExitCode.dataError
+                case .store(let error):
+                    throw CommandFailure(error.description, code: .dataError)
+                }
+            }
+            print(format == .json ? report.json : report.text)
+        }
+    }
+}

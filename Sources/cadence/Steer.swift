@@ -1,0 +1,67 @@
+import ArgumentParser
+import CadenceCore
+import CadenceEngine
+import CadenceStore
+import Foundation
+
+/// The target of pause, resume and stop: a campaign, or one candidate (in one campaign or all).
+struct SteeringTarget: ParsableArguments {
+    @Argument(help: ArgumentHelp("The campaign (optional with --candidate).", valueName: "campaign"))
+    var campaign: String?
+
+    @Option(help: ArgumentHelp("Only this candidate.", valueName: "email"))
+    var candidate: String?
+
+    @Option(help: ArgumentHelp("Why, for the event log.", valueName: "text"))
+    var note: String?
+
+    func selection() throws -> EnrollmentSelection {
+        if let candidate { return .candidate(addressKey: try AddressArgument.key(candidate), campaign: campaign) }
+        guard let campaign else { throw ValidationError("name a campaign, or a candidate with --candidate EMAIL") }
+        return .campaign(campaign)
+    }
+
+    var what: String {
+        if let candidate { return campaign.map { "\(candidate) in \($0)" } ?? candidate }
+        return campaign ?? ""
+    }
+}
+
+struct Pause: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Pause a campaign or a candidate; resume picks up where it stopped.")
+    @OptionGroup var project: ProjectOptions
+    @OptionGroup var target: SteeringTarget
+
+    func run() throws {
+        try runReportingFailures {
+            let changed = try project.openDatabase().pause(try target.selection(), note: target.note, actor: Actor.current("pause"), now: SystemClock().now)
+            print("Paused \(target.what): \(changed) enrolment\(changed == 1 ? "" : "s").")
+        }
+    }
+}
+
+struct Resume: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Resume a paused campaign or candidate.")
+    @OptionGroup var project: ProjectOptions
+    @OptionGroup var target: SteeringTarget
+
+    func run() throws {
+        try runReportingFailures {
+            let changed = try project.openDatabase().resume(try target.selection(), note: target.note, actor: Actor.current("resume"), now: SystemClock().now)
+            print("Resumed \(target.what): \(changed) enrolment\(changed == 1 ? "" : "s").")
+        }
+    }
+}
+
+struct Stop: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Stop a campaign or a candidate for good.")
+    @OptionGroup var project: ProjectOptions
+    @OptionGroup var target: SteeringTarget
+
+    func run() throws {
+        try runReportingFailures {
+            let changed = try project.openDatabase().stop(try target.selection(), reason: .manual(note: target.note), actor: Actor.current("stop"), now: SystemClock().now)
+            print("Stopped \(target.what): \(changed) enrolment\(changed == 1 ? "" : "s").")
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import ArgumentParser
+import CadenceCore
+import CadenceEngine
+import CadenceStore
+import Foundation
+
+struct Suppress: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Addresses and whole domains Cadence must never write to.",
+        subcommands: [Add.self, Remove.self, List.self, Import.self, Export.self])
+
+    /// An address (normalised as launches do) or a domain (`@example.com` or `example.com`).
+    static func entry(_ text: String) throws -> (kind: Suppression.Kind, value: String) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.contains("@"), !trimmed.hasPrefix("@") {
+            return (.address, try AddressArgument.key(trimmed))
+        }
+        let domain = (trimmed.hasPrefix("@") ? String(trimmed.dropFirst()) : trimmed).lowercased()
+        guard case .success = EmailAddress.parse("x@" + domain) else {
+            throw ValidationError("\"\(text)\" is neither an email address nor a domain such as example.com")
+        }
+        return (.domain, domain)
+    }
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Suppress addresses or domains.")
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: ArgumentHelp("Addresses, or domains such as example.com.", valueName: "address-or-domain"))
+        var values: [String]
+        @Option(help: "Why (kept with the entry).")
+        var reason: String = "added by hand"
+
+        func run() throws {
+            try runReportingFailures {
+                let entries = try values.map(Suppress.entry)
+                let added = try project.openDatabase(.create).suppress(entries, reason: reason, actor: Actor.current("suppress add"), now: SystemClock().now)
+                print("Suppressed \(added) new entr\(added == 1 ? "y" : "ies") (\(entries.count - added) already there).")
+            }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Allow an address or domain again.")
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: ArgumentHelp("An address or a domain.", valueName: "address-or-domain"))
+        var value: String
+
+        func run() throws {
+            try runReportingFailures {
+                let entry = try Suppress.entry(value)
+                guard try project.openDatabase().unsuppress(kind: entry.kind, value: entry.value) else {
+                    throw CommandFailure("\(value) is not on the suppression list", code: .dataError)
+                }
+                print("Removed \(entry.value) from the suppression list.")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the suppression list.")
+        @OptionGroup var project: ProjectOptions
+        @Option(help: "text or json.")
+        var format: OutputFormat = .text
+
+        func run() throws {
+            try runReportingFailures {
+                let entries = try project.openDatabase().suppressions()
+                if format == .json {
+                    struct Entry: Encodable { var kind: String; var value: String; var reason: String; var addedBy: String; var addedAt: String }
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    let data = try encoder.encode(entries.map { Entry(kind: $0.kind.rawValue, value: $0.value, reason: $0.reason, addedBy: $0.actor, addedAt: Timestamps.iso($0.createdAt)) })
+                    print(String(decoding: data, as: UTF8.self))
+                } else if entries.isEmpty {
+                    print("The suppression list is empty.")
+                } else {
+                    for entry in entries {
+                        let shown = entry.kind == .hash ? "(forgotten person)" : entry.value
+                        print("\(entry.kind.rawValue)\t\(shown)\t\(entry.reason)\t\(Timestamps.display(entry.createdAt))\t\(entry.actor)")
+                    }
+                }
+            }
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Suppress every address or domain in a file: one per line, or a CSV whose first column holds them.")
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: ArgumentHelp("The file.", valueName: "file"))
+        var file: String
+        @Option(help: "Why (kept with each entry).")
+        var reason: String = "imported"
+
+        func run() throws {
+            try runReportingFailures {
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                    throw CommandFailure("cannot read \(file) as UTF-8 text", code: .dataError)
+                }
+                var entries: [(kind: Suppression.Kind, value: String)] = []
+                var problems: [String] = []
+                for (index, line) in text.components(separatedBy: .newlines).enumerated() {
+                    let value = line.split(separator: ",", maxSplits: 1).first.map(String.init)?.trimmingCharacters(in: CharacterSet(charactersIn: " \"")) ?? ""
+                    if value.isEmpty || (index == 0 && !value.contains(".")) { continue }  // blank line or a header
+                    do { entries.append(try Suppress.entry(value)) } catch { problems.append("\(file):\(index + 1): error: \(error)") }
+                }
+                guard problems.isEmpty else {
+                    throw CommandFailure(problems.joined(separator: "\n") + "\nNothing was imported; fix the lines above.", code: .dataError)
+                }
+                let added = try project.openDatabase(.create).suppress(entries, reason: reason, actor: Actor.current("suppress import"), now: SystemClock().now)
+                print("Imported \(entries.count) entr\(entries.count == 1 ? "y" : "ies") from \(file): \(added) new.")
+            }
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the suppression list as CSV (kind,value,reason,addedAt).")
+        @OptionGroup var project: ProjectOptions
+
+        func run() throws {
+            try runReportingFailures {
+                print("kind,value,reason,addedAt")
+                for entry in try project.openDatabase().suppressions() {
+                    let reason = "\"" + entry.reason.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+                    print("\(entry.kind.rawValue),\(entry.value),\(reason),\(Timestamps.iso(entry.createdAt))")
+                }
+            }
+        }
+    }
+}
+
+struct Forget: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Erase a person's data from every campaign (an erasure request); only a hash stays, so they are never contacted again.")
+    @OptionGroup var project: ProjectOptions
+    @Argument(help: ArgumentHelp("Their address.", valueName: "email"))
+    var email: String
+
+    func run() throws {
+        try runReportingFailures {
+            let key = try AddressArgument.key(email)
+            let result = try project.openDatabase(.create).forget(addressKey: key, actor: Actor.current("forget"), now: SystemClock().now)
+            print(result.found
+                ? "Erased \(email) and \(result.enrollments) enrolment\(result.enrollments == 1 ? "" : "s"); a hash of the address stays on the suppression list."
+                : "No data about \(email) was stored; a hash of the address is now on the suppression list.")
+        }
+    }
+}
+
+struct Update: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply a changed campaign file and templates to a launched campaign's steps not yet sent.")
+    @OptionGroup var project: ProjectOptions
+    @Argument(help: ArgumentHelp("A campaign id, or the path of a campaign file.", valueName: "campaign"))
+    var campaign: String
+
+    func run() throws {
+        try runReportingFailures {
+            let loaded = try LoadedCampaign.loadOrExit(campaign, location: project.location)
+            let result = try Updater.update(loaded, database: project.openDatabase(), actor: Actor.current("update"), now: SystemClock().now)
+            guard let version = result.version else {
+                print("\(result.campaignID) is up to date; nothing to apply.")
+                return
+            }
+            print("Updated \(result.campaignID) to version \(version):")
+            for line in result.differences { print("  \(line)") }
+            print("\(result.changed) enrolment\(result.changed == 1 ? "" : "s") moved or re-checked; nothing already sent changes.")
+        }
+    }
+}

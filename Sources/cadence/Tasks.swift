@@ -1,0 +1,43 @@
+import ArgumentParser
+import CadenceCore
+import CadenceEngine
+import CadenceStore
+import Foundation
+
+struct Tasks: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Open manual tasks (LinkedIn, calls) with instructions; `tasks done ID` completes one.",
+        subcommands: [List.self, Done.self], defaultSubcommand: List.self)
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List open tasks (opening those now due).")
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: ArgumentHelp("One campaign (default: all).", valueName: "campaign"))
+        var campaign: String?
+        @Option(help: "text or json.")
+        var format: OutputFormat = .text
+
+        func run() throws {
+            try runReportingFailures {
+                let tasks = try project.openDatabase().openTasks(campaign: campaign, actor: Actor.current("tasks"), now: SystemClock().now)
+                print(format == .json ? StatusOutput.json(tasks) : StatusOutput.text(tasks))
+            }
+        }
+    }
+
+    struct Done: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mark a task done; the candidate's sequence goes on.")
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: ArgumentHelp("The task's number, as `cadence tasks` shows it.", valueName: "id"))
+        var id: Int64
+        @Option(help: ArgumentHelp("What happened, for the event log.", valueName: "text"))
+        var note: String?
+
+        func run() throws {
+            try runReportingFailures {
+                let next = try project.openDatabase().completeTask(id, note: note, actor: Actor.current("tasks done"), now: SystemClock().now)
+                print("Task \(id) done; the candidate is now \(StatusOutput.describe(next)).")
+            }
+        }
+    }
+}
