@@ -42,7 +42,8 @@ struct PreviewCommand: ParsableCommand {
 
     func run() throws {
         let date = try Timestamp.parse(at, option: "--at") ?? SystemClock().now
-        let loaded = try LoadedCampaign.loadOrExit(campaign, location: project.location)
+        let errorsOnStandardError = format == .eml && out == nil
+        let loaded = try LoadedCampaign.loadOrExit(campaign, location: project.location, toStandardError: errorsOnStandardError)
         let stdout = BufferedOutput(FileHandle.standardOutput)
         let options = Preview.Options(
             candidatesPath: candidates, candidate: candidate, step: step, format: format.engine, outFolder: out,
@@ -52,7 +53,8 @@ struct PreviewCommand: ParsableCommand {
             report = try Preview.run(loaded, options: options, output: stdout)
         } catch .problems(let diagnostics) {
             stdout.flush()
-            print(diagnostics.map(\.description).joined(separator: "\n"))
+            let text = diagnostics.map(\.description).joined(separator: "\n")
+            if errorsOnStandardError { FileHandle.standardError.write(Data((text + "\n").utf8)) } else { print(text) }
             throw ExitCode.dataError
         } catch .usage(let message) {
             stdout.flush()

@@ -87,7 +87,7 @@ struct ConfigurationDecoderTests {
             "cadence.json:3:33: error: \"sam@\" is not an email address: it has nothing after the @",
             "cadence.json:3:75: error: unknown time zone \"EST\"; use an IANA name such as \"America/New_York\" or \"Europe/London\"",
             "cadence.json:3:94: error: unknown provider \"smtp\"; use \"outbox\" or \"gmail\"",
-            "cadence.json:4:31: error: \"dailyCap\" of mailbox #1 must be between 1 and 9223372036854775807, not 0",
+            "cadence.json:4:31: error: \"dailyCap\" of mailbox #1 must be at least 1, not 0",
             "cadence.json:4:48: error: \"minimumGap\" of mailbox #1: \"90 seconds\" is not a time span; write a whole number and a unit: \"90s\", \"2m\" or \"1h\"",
             "cadence.json:4:64: error: unknown key \"signatur\" in mailbox #1; did you mean \"signature\"?",
         ])

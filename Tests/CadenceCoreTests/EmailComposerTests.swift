@@ -124,3 +124,23 @@ extension EmailComposerTests {
         }
     }
 }
+
+extension EmailComposerTests {
+    @Test("a reply whose thread's email is held is held too: it would thread on a message never sent")
+    func replyToHeldEmail() {
+        let b = VariantChooser.choose([Variant(id: "a", template: "a.md", weight: 50), Variant(id: "b", template: "b.md", weight: 50)], campaignID: "q1", stepID: "intro", address: try! EmailAddress.parse("ana@example.org").get())
+        let steps = Self.composer.compose(Self.candidate("ana@example.org", ["firstName": "Ana"]), date: Self.date)
+        #expect(steps[0].variantID == b.id)
+        #expect(steps[0].outcome == .held(missing: ["candidate.company"]))
+        #expect(steps[2].outcome == .held(missing: ["candidate.company"]))
+        #expect(steps[3].outcome == .held(missing: ["candidate.company"]))
+        let missing = Self.composer.missingFields(for: Self.candidate("ana@example.org", ["firstName": "Ana"]))
+        #expect(missing.map(\.stepID) == ["intro", "bump", "last"])
+    }
+
+    @Test("invisible characters count as missing: no zero-width 'Hi ,'")
+    func invisibleValues() {
+        let steps = Self.composer.compose(Self.candidate("ana@example.org", ["firstName": "\u{200B}", "company": "\u{FEFF} "]), date: Self.date)
+        #expect(steps[0].outcome == .held(missing: ["candidate.company"]))
+    }
+}

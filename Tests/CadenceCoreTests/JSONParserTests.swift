@@ -73,7 +73,8 @@ struct JSONParserTests {
     func commonMistakes() {
         #expect(messages("{'a': 1}") == ["f.json:1:2: error: invalid JSON: single quotes are not JSON; put the key in double quotes"])
         #expect(messages("{\"a\": 'x'}") == ["f.json:1:7: error: invalid JSON: single quotes are not JSON; use double quotes"])
-        #expect(messages("{\n// note\n}") == ["f.json:2:1: error: invalid JSON: comments are not allowed in JSON; use a \"description\" field instead"])
+        #expect(messages("{\n// note\n}") == ["f.json:2:1: error: invalid JSON: comments are not allowed in JSON; remove it (a campaign can say more in its \"description\")"])
+        #expect(messages("{\"a\": 1 // note\n}") == ["f.json:1:9: error: invalid JSON: comments are not allowed in JSON; remove it (a campaign can say more in its \"description\")"])
         #expect(messages("{\"delay\": 3d}") == ["f.json:1:11: error: invalid JSON: unexpected 'd' in a number; write text in double quotes, e.g. \"3d\""])
         #expect(messages("{\"a\": yes}") == ["f.json:1:7: error: invalid JSON: unexpected 'y'; expected a value"])
         #expect(messages("{\"a\": nul}") == ["f.json:1:7: error: invalid JSON: unexpected '}'; did you mean null? (strings need double quotes)"])

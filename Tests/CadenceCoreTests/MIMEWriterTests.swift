@@ -166,3 +166,18 @@ struct MIMEWriterTests {
         }
     }
 }
+
+extension MIMEWriterTests {
+    @Test("very long names and subjects, and text that looks like an encoded word, still give short, honest header lines")
+    func hostileHeaders() throws {
+        let long = String(repeating: "A", count: 1_000)
+        let bytes = MIMEWriter.write(Self.message(subject: "=?utf-8?q?Invoice_paid?= " + long, toName: "=?utf-8?q?hi?= " + long))
+        let parsed = try Self.checkRules(bytes)
+        let headerLines = String(decoding: bytes[..<(ParsedPart.find([13, 10, 13, 10], in: bytes)!)], as: UTF8.self).components(separatedBy: "\r\n")
+        #expect(headerLines.allSatisfy { $0.count <= 78 || ($0.hasSuffix(">") && $0.count <= 998) }, "\(headerLines.map(\.count).max() ?? 0)")
+        #expect(headerLines.filter { $0.contains("=?UTF-8?B?") }.allSatisfy { $0.count <= 76 || $0.hasSuffix(">") })
+        #expect(ParsedPart.decodeWords(try #require(parsed.header("Subject"))) == "=?utf-8?q?Invoice_paid?= " + long)
+        #expect(ParsedPart.decodeWords(try #require(parsed.header("To"))) == "=?utf-8?q?hi?= \(long) <ana@example.org>")
+        #expect(try #require(parsed.header("To")).hasPrefix("=?UTF-8?B?"))
+    }
+}

@@ -78,9 +78,18 @@ struct MergeTemplateTests {
             "t.md:5:6: error: \"<<\" starts a merge field that is not closed with \">>\" on the same line; to write \"<<\" itself, type \"\\<<\"",
             "t.md:6:1: error: <<sender.signature>> takes no filters or fallback; write it on its own",
         ])
+        // The quote is never closed, so the ">>" is inside it and the field is never closed either.
         #expect(compile("Hi <<candidate.x | \"unclosed>>\n").diagnostics.map(\.description) == [
-            "t.md:1:4: error: the fallback \"unclosed in <<candidate.x | \"unclosed>> is not a quoted string; write e.g. | \"there\" (use \\\" for a quote)"
+            "t.md:1:4: error: \"<<\" starts a merge field that is not closed with \">>\" on the same line; to write \"<<\" itself, type \"\\<<\""
         ])
+        #expect(compile("Hi <<candidate.x | 'a'>>\n").diagnostics.map(\.description) == [
+            "t.md:1:4: error: unknown filter \"'a'\" in <<candidate.x | 'a'>>; filters are capitalize, lower, upper, firstWord, and a fallback is a quoted string"
+        ])
+        #expect(compile("Hi <<candidate.x | \" \">>\n").diagnostics.map(\.description) == [
+            "t.md:1:4: error: the fallback in <<candidate.x | \" \">> is blank, which would send a gap; write a word such as \"there\", or no fallback to hold the email back"
+        ])
+        // ">>" inside a fallback does not end the field.
+        #expect(compile("Hi <<candidate.x | \"a >> b\">>\n").diagnostics.isEmpty)
     }
 
     @Test("compiling records each field once, in first-use order")

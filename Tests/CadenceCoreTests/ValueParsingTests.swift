@@ -78,3 +78,13 @@ struct ValueParsingTests {
         #expect(Suggestion.closest(to: "id", among: ["id"]) == nil)
     }
 }
+
+extension ValueParsingTests {
+    @Test("region names resolve whatever the machine's list of known zones says; abbreviations do not", arguments: [
+        ("Asia/Kolkata", true), ("Asia/Calcutta", true), ("Etc/UTC", true), ("US/Pacific", true), ("UTC", true),
+        ("EST", false), ("CET", false), ("GMT", false), ("Mars/Base", false),
+    ])
+    func zoneNames(name: String, known: Bool) {
+        #expect(TimeZoneName.isKnown(name) == known)
+    }
+}

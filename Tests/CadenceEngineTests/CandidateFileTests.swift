@@ -85,24 +85,60 @@ struct CandidateFileTests {
         #expect(openProblems("") == ["people.csv:1: error: the file has no header row; the first line names the columns, e.g. email,firstName,company"])
     }
 
-    @Test("a file that cannot be read, or is not UTF-8, says so")
+    @Test("a file that cannot be read, a folder, bytes that are not UTF-8 and an unclosed quote stop the file, located")
     func unreadable() throws {
         let missing = Result { try CandidateFile(path: "/nonexistent/people.csv", display: "people.csv").forEachRow { _ in } }
         #expect(throws: CandidateFile.OpenError.problems([.error("cannot read the candidates file; check the path", file: "people.csv", at: nil)])) { try missing.get() }
-        let (candidates, problems) = try read(Array("email,firstName\nana@example.org,Ana\nbo@example.org,B".utf8) + [0xFF, 0xFE] + Array("\n".utf8))
-        #expect(candidates.map(\.email.description) == ["ana@example.org"])
-        #expect(problems == ["people.csv:3: error: the file is not valid UTF-8 on this line; save it as UTF-8"])
+        let folder = Result { try CandidateFile(path: FileManager.default.temporaryDirectory.path, display: "tmp").forEachRow { _ in } }
+        #expect(throws: CandidateFile.OpenError.problems([.error("this is a folder; give the path of a CSV file", file: "tmp", at: nil)])) { try folder.get() }
+        let latin1 = Array("email,firstName\nana@example.org,Ana\nbo@example.org,B".utf8) + [0xE9] + Array("\nok@example.org,Ok\ncy@example.org,".utf8) + [0xFF]
+        #expect(problems(latin1) == [
+            "people.csv:3: error: this line is not valid UTF-8; save the file as UTF-8 (CSV UTF-8 in Excel)",
+            "people.csv:5: error: this line is not valid UTF-8; save the file as UTF-8 (CSV UTF-8 in Excel)",
+        ])
+        #expect(problems(Array("email,company\na@example.org,\"Acme\nb@example.org,\"Initech\"\"s\"\n".utf8)) == [
+            "people.csv:3: error: a quoted value (opened on line 2) ends with a quote followed by more text; double a quote inside a value (\"\")"
+        ])
+        #expect(problems(Array("email,company\na@example.org,\"Acme\nb@example.org,Initech\n".utf8)) == [
+            "people.csv:2: error: the quote opened on this line is never closed; close it, or double a quote inside a value (\"\")"
+        ])
+    }
+
+    func problems(_ bytes: [UInt8]) -> [String] {
+        do {
+            _ = try read(bytes)
+            return []
+        } catch CandidateFile.OpenError.problems(let diagnostics) {
+            return diagnostics.map(\.description)
+        } catch {
+            return ["\(error)"]
+        }
     }
 }
 
 extension CandidateFileTests {
     @Test("a header that is not UTF-8 stops the file")
     func headerNotUTF8() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-\(UUID().uuidString).csv").path
-        try Data(Array("email,na".utf8) + [0xC3, 0x28] + Array("me\nana@example.org,Ana\n".utf8)).write(to: URL(fileURLWithPath: path))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(throws: CandidateFile.OpenError.problems([.error("the header row is not valid UTF-8; save the file as UTF-8", file: "people.csv", at: .line(1))])) {
-            try CandidateFile(path: path, display: "people.csv").forEachRow { _ in }
+        #expect(problems(Array("email,na".utf8) + [0xC3, 0x28] + Array("me\nana@example.org,Ana\n".utf8)) == [
+            "people.csv:1: error: this line is not valid UTF-8; save the file as UTF-8 (CSV UTF-8 in Excel)"
+        ])
+    }
+
+    @Test("a pipe can be read (it is copied aside first)")
+    func pipe() throws {
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-fifo-\(UUID().uuidString)").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        defer { try? FileManager.default.removeItem(atPath: fifo) }
+        let writer = Thread {
+            let handle = FileHandle(forWritingAtPath: fifo)!
+            handle.write(Data("email,firstName\nana@example.org,Ana\n".utf8))
+            try? handle.close()
         }
+        writer.start()
+        var emails: [String] = []
+        try CandidateFile(path: fifo, display: "pipe").forEachRow { row in
+            if case .candidate(let candidate) = row { emails.append(candidate.email.description) }
+        }
+        #expect(emails == ["ana@example.org"])
     }
 }

@@ -49,8 +49,8 @@ struct PreviewTests {
                 people.csv:5: error: "bad" is not an email address: it has no @
                 1 row problem; those rows were skipped.
                 Coverage: 2 of 3 candidates render every step (4 emails).
-                  1 of 3 candidates lack candidate.company (step intro, variant b)
-                  1 of 3 candidates lack candidate.company (step bump)
+                  1 of 3 candidates lacks candidate.company (step intro, variant b)
+                  1 of 3 candidates lacks candidate.company (step bump)
                 """)
         }
     }
@@ -119,6 +119,43 @@ struct PreviewTests {
             } catch let error as LoadedCampaign.LoadError {
                 guard case .invalid(let report) = error else { Issue.record("\(error)"); return }
                 #expect(report.diagnostics.count == 1)
+            }
+        }
+    }
+}
+
+extension PreviewTests {
+    @Test("--out: the same person twice is a row problem, not an overwrite; odd addresses make safe file names")
+    func outDuplicates() throws {
+        let files = Self.files.merging(["people.csv": "email,firstName,company\nana@example.org,Ana,Acme\nANA@example.org,Ana,Acme\na/b@example.org,AB,Acme\n"]) { $1 }
+        try TemporaryProject.with(files) { project in
+            let (_, report) = try run(project, Preview.Options(candidatesPath: "people.csv", outFolder: "out", date: Self.date))
+            let names = try FileManager.default.contentsOfDirectory(atPath: project.root + "/out").sorted()
+            #expect(names == ["a_b@example.org.bump.eml", "a_b@example.org.intro.eml", "ana@example.org.bump.eml", "ana@example.org.intro.eml"])
+            #expect(report.rowProblems.map(\.description) == ["people.csv:3: error: ANA@example.org is the same person as line 2; launch skips this row"])
+            #expect(report.text.hasSuffix("Wrote 4 .eml files to out/."))
+        }
+    }
+
+    @Test("a template field that is no column of the file is named, with the column it probably means")
+    func unknownColumn() throws {
+        let files = Self.files.merging(["templates/bump.md": "Bumping this for <<candidate.compnay>>.\n"]) { $1 }
+        try TemporaryProject.with(files) { project in
+            let (_, report) = try run(project, Preview.Options(candidatesPath: "people.csv", step: "bump", date: Self.date))
+            #expect(report.text.hasPrefix("note: people.csv has no column \"compnay\"; did you mean \"company\"?; every candidate lacks candidate.compnay\n"))
+        }
+    }
+
+    @Test("two campaign files with one id: preview refuses rather than pick one")
+    func duplicateIDs() throws {
+        try TemporaryProject.with(Self.files.merging(["sequences/copy.json": Self.campaign]) { $1 }) { project in
+            let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
+            do {
+                _ = try LoadedCampaign.load("q1", location: location)
+                Issue.record("loaded one of two campaigns with the same id")
+            } catch let error as LoadedCampaign.LoadError {
+                guard case .notFound(let message) = error else { Issue.record("\(error)"); return }
+                #expect(message == "campaign id \"q1\" is used by sequences/copy.json and sequences/q1.json; ids must be unique (cadence validate shows where)")
             }
         }
     }

@@ -29,7 +29,7 @@ public struct EmailComposer: Sendable {
     public func compose(_ candidate: Candidate, date: Date, only: String? = nil) -> [ComposedStep] {
         let context = MergeContext(candidate: candidate.fields, mailbox: mailbox)
         // Per thread (the id of the email step that started it): its subject and the Message-IDs sent in it.
-        var threads: [String: (subject: RenderResult?, messageIDs: [String])] = [:]
+        var threads: [String: (subject: RenderResult?, messageIDs: [String], held: [String])] = [:]
         var composed: [ComposedStep] = []
         for step in campaign.steps {
             if let only, composed.contains(where: { $0.step.id == only }) { break }
@@ -41,22 +41,26 @@ public struct EmailComposer: Sendable {
                 composed.append(ComposedStep(step: step, variantID: nil, outcome: .task(task)))
             case .email(let email):
                 let (template, variantID) = chooseTemplate(email.content, step: step, candidate: candidate)
-                threads[step.id] = (template.renderSubject(context), [messageID])
+                let rendered = template.render(context)
+                let held: [String] = if case .missing(let fields) = rendered { fields } else { [] }
+                threads[step.id] = (template.renderSubject(context), [messageID], held)
                 guard only == nil || only == step.id else { continue }
                 let outcome = message(
-                    template.render(context), subject: nil, candidate: candidate, identity: identity, messageID: messageID,
+                    rendered, subject: nil, candidate: candidate, identity: identity, messageID: messageID,
                     thread: [], attachments: email.attachments, date: date)
                 composed.append(ComposedStep(step: step, variantID: variantID, outcome: outcome))
             case .reply(let reply):
-                let thread = threads[reply.inThreadOf] ?? (nil, [])
+                let thread = threads[reply.inThreadOf] ?? (nil, [], [])
                 guard only == nil || only == step.id else {
                     threads[reply.inThreadOf]?.messageIDs.append(messageID)
                     continue
                 }
                 let (template, variantID) = chooseTemplate(reply.content, step: step, candidate: candidate)
-                let outcome = message(
+                // A reply to an email that cannot be sent cannot be sent either: its thread would not exist.
+                let outcome = thread.held.isEmpty ? message(
                     template.render(context), subject: thread.subject, candidate: candidate, identity: identity,
                     messageID: messageID, thread: thread.messageIDs, attachments: reply.attachments, date: date)
+                    : .held(missing: thread.held)
                 threads[reply.inThreadOf]?.messageIDs.append(messageID)
                 composed.append(ComposedStep(step: step, variantID: variantID, outcome: outcome))
             }
@@ -82,8 +86,8 @@ public struct EmailComposer: Sendable {
     /// Per step, the candidate fields that step (with this candidate's variant) lacks, without rendering
     /// anything: what launch checks for every row. Empty when every step can render.
     public func missingFields(for candidate: Candidate) -> [(stepID: String, variantID: String?, fields: [String])] {
-        func isMissing(_ name: String) -> Bool { candidate.fields[name].map { $0.allSatisfy(\.isWhitespace) } ?? true }
-        var threadSubjects: [String: [String]] = [:]
+        func isMissing(_ name: String) -> Bool { MergeField.isBlank(candidate.fields[name]) }
+        var threadRequired: [String: [String]] = [:]
         var result: [(String, String?, [String])] = []
         for step in campaign.steps {
             let content: StepContent
@@ -93,10 +97,10 @@ public struct EmailComposer: Sendable {
             case .email(let email): content = email.content
             case .reply(let reply):
                 content = reply.content
-                required = threadSubjects[reply.inThreadOf] ?? []
+                required = threadRequired[reply.inThreadOf] ?? []
             }
             let (template, variantID) = chooseTemplate(content, step: step, candidate: candidate)
-            if case .email = step.kind { threadSubjects[step.id] = template.requiredSubjectFields }
+            if case .email = step.kind { threadRequired[step.id] = template.requiredCandidateFields }
             for name in template.requiredCandidateFields where !required.contains(name) { required.append(name) }
             let missing = required.filter(isMissing).map { "candidate.\($0)" }
             if !missing.isEmpty { result.append((step.id, variantID, missing)) }

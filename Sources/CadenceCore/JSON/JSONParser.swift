@@ -102,7 +102,7 @@ public struct JSONParser {
         case UInt8(ascii: "'"):
             throw SyntaxError(message: "single quotes are not JSON; use double quotes", position: start)
         case UInt8(ascii: "/"):
-            throw SyntaxError(message: "comments are not allowed in JSON; use a \"description\" field instead", position: start)
+            throw SyntaxError(message: "comments are not allowed in JSON; remove it (a campaign can say more in its \"description\")", position: start)
         default:
             throw SyntaxError(message: "unexpected \(describeCurrent()); expected a value", position: start)
         }
@@ -138,7 +138,7 @@ public struct JSONParser {
             case UInt8(ascii: "'")?:
                 throw SyntaxError(message: "single quotes are not JSON; put the key in double quotes", position: keyPosition)
             case UInt8(ascii: "/")?:
-                throw SyntaxError(message: "comments are not allowed in JSON; use a \"description\" field instead", position: keyPosition)
+                throw SyntaxError(message: "comments are not allowed in JSON; remove it (a campaign can say more in its \"description\")", position: keyPosition)
             default:
                 throw SyntaxError(message: "expected a key in double quotes, found \(describeCurrent())", position: keyPosition)
             }
@@ -167,6 +167,8 @@ public struct JSONParser {
                 depth -= 1
                 return JSONValue(kind: .object(members), position: start)
             case nil: throw unclosed("object", openedAt: start)
+            case UInt8(ascii: "/")?:
+                throw SyntaxError(message: "comments are not allowed in JSON; remove it (a campaign can say more in its \"description\")", position: position)
             case UInt8(ascii: "\"")?:
                 throw SyntaxError(message: "expected ',' or '}' after the value of \"\(key)\"; is a comma missing?", position: position)
             default:

@@ -66,12 +66,14 @@ public struct JSONReader: Sendable {
             error("\(what) must be a whole number, not \(value.kindDescription)", at: value.position)
             return nil
         }
+        let bounds = range.upperBound == Int.max ? "at least \(range.lowerBound)" : "between \(range.lowerBound) and \(range.upperBound)"
         guard let number = Int(text) else {
-            error("\(what) must be a whole number, not \(text)", at: value.position)
+            let isWhole = text.allSatisfy { $0.isNumber || $0 == "-" }
+            error(isWhole ? "\(what) is far too large; it must be \(bounds)" : "\(what) must be a whole number, not \(text)", at: value.position)
             return nil
         }
         guard range.contains(number) else {
-            error("\(what) must be between \(range.lowerBound) and \(range.upperBound), not \(number)", at: value.position)
+            error("\(what) must be \(bounds), not \(number)", at: value.position)
             return nil
         }
         return number

@@ -5,16 +5,23 @@ public enum HeaderEncoding {
     /// An unstructured value (Subject): as is when printable ASCII, else UTF-8 "B" encoded words of at most
     /// 75 characters, never splitting a character; folded with CRLF + space.
     public static func unstructured(_ value: String, headerName: String) -> String {
-        if value.unicodeScalars.allSatisfy({ $0.value >= 32 && $0.value < 127 }) {
+        if isPlain(value) {
             return fold(value, firstLineUsed: headerName.count + 2)
         }
         return encodedWords(value).joined(separator: "\r\n ")
     }
 
+    /// Printable ASCII that no client would decode as an encoded word and that folds into short lines.
+    /// Anything else (non-ASCII, text that looks like `=?…?=`, a word too long to fold) goes as encoded words.
+    static func isPlain(_ value: String) -> Bool {
+        value.unicodeScalars.allSatisfy({ $0.value >= 32 && $0.value < 127 }) && !value.contains("=?")
+            && !value.split(separator: " ").contains { $0.count > 60 }
+    }
+
     /// `Display Name <address>`: the name quoted when it holds specials, encoded when it is not ASCII.
     public static func mailbox(name: String?, address: String) -> String {
         guard let name, !name.allSatisfy(\.isWhitespace) else { return address }
-        if name.unicodeScalars.allSatisfy({ $0.value >= 32 && $0.value < 127 }) {
+        if isPlain(name) {
             let atext = name.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || " !#$%&'*+-/=?^_`{|}~".unicodeScalars.contains($0) }
             if atext { return "\(name) <\(address)>" }
             let escaped = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
@@ -23,13 +30,14 @@ public enum HeaderEncoding {
         return encodedWords(name).joined(separator: "\r\n ") + " <\(address)>"
     }
 
-    /// RFC 2047 words, each `=?UTF-8?B?…?=` at most 75 characters (45 bytes of UTF-8 each).
+    /// RFC 2047 words of at most 39 bytes of UTF-8 (64 characters), so even the first, after `Subject: `, keeps
+    /// its line under 76 characters.
     static func encodedWords(_ value: String) -> [String] {
         var words: [String] = []
         var chunk: [UInt8] = []
         for character in value {
             let bytes = Array(String(character).utf8)
-            if chunk.count + bytes.count > 45, !chunk.isEmpty {
+            if chunk.count + bytes.count > 39, !chunk.isEmpty {
                 words.append("=?UTF-8?B?" + Base64.encodedString(chunk) + "?=")
                 chunk.removeAll()
             }

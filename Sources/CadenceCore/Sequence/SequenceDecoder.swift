@@ -118,7 +118,7 @@ public enum SequenceDecoder {
                 fail("\"mailboxes\" is empty; name at least one mailbox from cadence.json", at: value.position)
             }
             for element in elements {
-                guard let name = reader.nonEmptyString(element, "each of \"mailboxes\"", example: "alex") else { valid = false; continue }
+                guard let name = reader.nonEmptyString(element, "a mailbox name in \"mailboxes\"", example: "alex") else { valid = false; continue }
                 if names.contains(name) {
                     fail("mailbox \"\(name)\" is listed twice", at: element.position)
                     continue

@@ -43,9 +43,16 @@ public struct MergeField: Sendable, Hashable, CustomStringConvertible {
         return "<<" + ([path] + rendered).joined(separator: " | ") + ">>"
     }
 
+    /// Whether a cell counts as missing: absent, empty, or only spaces and invisible characters (a zero-width
+    /// space or a stray byte-order mark would otherwise render as "Hi ,").
+    public static func isBlank(_ value: String?) -> Bool {
+        guard let value else { return true }
+        return value.unicodeScalars.allSatisfy { $0.properties.isWhitespace || $0.properties.generalCategory == .format || $0.properties.isDefaultIgnorableCodePoint }
+    }
+
     /// Applies the pipeline to `value` (nil or blank means missing); nil when still missing at the end.
     public func resolve(_ value: String?) -> String? {
-        var current = value.flatMap { $0.allSatisfy(\.isWhitespace) ? nil : $0.trimmed }
+        var current = Self.isBlank(value) ? nil : value?.trimmed
         for stage in stages {
             switch stage {
             case .filter(let filter): current = current.map(filter.apply)

@@ -50,8 +50,16 @@ public enum TemplateSyntax {
             // Find the closing >> on the same line.
             var end = index + 2
             var closed = false
+            var inString = false
             while end < scalars.count, scalars[end] != "\n" {
-                if scalars[end] == ">", end + 1 < scalars.count, scalars[end + 1] == ">" { closed = true; break }
+                if inString {
+                    if scalars[end] == "\\" { end += 1 } else if scalars[end] == "\"" { inString = false }
+                } else if scalars[end] == "\"" {
+                    inString = true
+                } else if scalars[end] == ">", end + 1 < scalars.count, scalars[end + 1] == ">" {
+                    closed = true
+                    break
+                }
                 end += 1
             }
             guard closed else {
@@ -107,6 +115,9 @@ public enum TemplateSyntax {
             if text.hasPrefix("\"") {
                 guard let literal = stringLiteral(text) else {
                     return .failure(Problem(message: "the fallback \(text) in \(written) is not a quoted string; write e.g. | \"there\" (use \\\" for a quote)"))
+                }
+                guard !MergeField.isBlank(literal) else {
+                    return .failure(Problem(message: "the fallback in \(written) is blank, which would send a gap; write a word such as \"there\", or no fallback to hold the email back"))
                 }
                 parsed.append(.fallback(literal))
             } else if let filter = MergeFilter(rawValue: text) {

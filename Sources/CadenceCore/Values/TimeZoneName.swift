@@ -7,8 +7,10 @@ import Foundation
 public enum TimeZoneName {
     private static let known: Set<String> = Set(TimeZone.knownTimeZoneIdentifiers).union(["UTC"])
 
+    /// A region name (`Asia/Kolkata`, `Etc/UTC`, `US/Pacific`) or `UTC` that the zone database resolves.
+    /// Bare abbreviations (`EST`, `CET`) are refused: they are not what a person in that place observes.
     public static func isKnown(_ name: String) -> Bool {
-        known.contains(name) && TimeZone(identifier: name) != nil
+        (name == "UTC" || name.contains("/") || known.contains(name) && name.count > 4) && TimeZone(identifier: name) != nil
     }
 
     /// The message for an unknown name, with the closest known one when there is a clear match.

@@ -26,21 +26,34 @@ public struct CandidateFile {
         self.display = display
     }
 
-    /// Calls `body` for each data row; returns the header's columns. Throws when the file or its header is unusable.
+    /// Calls `header` with the checked columns, then `body` for each data row. Throws when the file or its
+    /// header is unusable: not a file, not UTF-8, a quote never closed, no header.
     @discardableResult
-    public func forEachRow(_ body: (Row) throws -> Void) throws -> CandidateColumns {
-        guard let stream = InputStream(fileAtPath: path), FileManager.default.isReadableFile(atPath: path) else {
+    public func forEachRow(header: (CandidateColumns) throws -> Void = { _ in }, _ body: (Row) throws -> Void) throws -> CandidateColumns {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw OpenError.problems([.error("cannot read the candidates file; check the path", file: display, at: nil)])
         }
-        // CSV.swift reads the header before it installs its error handler, so a bad byte there would pass unnoticed.
-        if let handle = FileHandle(forReadingAtPath: path) {
-            let head = handle.readData(ofLength: 1 << 16)
-            try? handle.close()
-            let firstLine = head.prefix { $0 != UInt8(ascii: "\n") }
-            let complete = firstLine.count < head.count || head.count < 1 << 16
-            if complete, String(validating: Array(firstLine), as: UTF8.self) == nil {
-                throw OpenError.problems([.error("the header row is not valid UTF-8; save the file as UTF-8", file: display, at: .line(1))])
-            }
+        if isDirectory.boolValue {
+            throw OpenError.problems([.error("this is a folder; give the path of a CSV file", file: display, at: nil)])
+        }
+        // A pipe (`--candidates /dev/stdin`) can be read once: copy it aside so it can be checked and then parsed.
+        var readPath = path
+        var spooled: String?
+        if let type = try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType, type != .typeRegular {
+            let copy = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-candidates-\(UUID().uuidString).csv").path
+            guard FileManager.default.createFile(atPath: copy, contents: nil), let input = FileHandle(forReadingAtPath: path),
+                let output = FileHandle(forWritingAtPath: copy)
+            else { throw OpenError.problems([.error("cannot read the candidates file; check the path", file: display, at: nil)]) }
+            while case let chunk = input.readData(ofLength: 1 << 16), !chunk.isEmpty { output.write(chunk) }
+            try? output.close()
+            readPath = copy
+            spooled = copy
+        }
+        defer { if let spooled { try? FileManager.default.removeItem(atPath: spooled) } }
+        try Self.checkBytes(readPath, display: display)
+        guard let stream = InputStream(fileAtPath: readPath), FileManager.default.isReadableFile(atPath: readPath) else {
+            throw OpenError.problems([.error("cannot read the candidates file; check the path", file: display, at: nil)])
         }
         let reader: CSVReader
         do {
@@ -49,17 +62,13 @@ public struct CandidateFile {
             throw OpenError.problems([.error("the file has no header row; the first line names the columns, e.g. email,firstName,company", file: display, at: .line(1))])
         }
         defer { stream.close() }
-        let header = reader.headerRow ?? []
-        let checked = CandidateColumns.check(header: header, file: display)
+        let headerRow = reader.headerRow ?? []
+        let checked = CandidateColumns.check(header: headerRow, file: display)
         guard let columns = checked.columns else { throw OpenError.problems(checked.diagnostics) }
-        var line = 1 + header.reduce(0) { $0 + Self.lineBreaks(in: $1) } + 1
+        try header(columns)
+        var line = 1 + headerRow.reduce(0) { $0 + Self.lineBreaks(in: $1) } + 1
         while let row = reader.next() {
             let rowLine = line
-            // CSV.swift ends the row at a decoding error as if the file ended there: never use that truncated row.
-            if case CSVError.unicodeDecoding? = reader.error {
-                try body(.problems([.error("the file is not valid UTF-8 on this line; save it as UTF-8", file: display, at: .line(rowLine))]))
-                return columns
-            }
             line += 1 + row.reduce(0) { $0 + Self.lineBreaks(in: $1) }
             if row.count == 1, row[0].isEmpty { continue }  // a blank line
             switch columns.candidate(from: row, line: rowLine) {
@@ -67,11 +76,66 @@ public struct CandidateFile {
             case .failure(let problems): try body(.problems(problems.diagnostics))
             }
         }
-        // CSV.swift records "cannot read" at every end of file; only a decoding error means bad bytes.
-        if case CSVError.unicodeDecoding? = reader.error {
-            try body(.problems([.error("the file is not valid UTF-8 on this line; save it as UTF-8", file: display, at: .line(line))]))
+        if case CSVError.streamErrorHasOccurred? = reader.error {
+            throw OpenError.problems([.error("reading the file failed after line \(line - 1); check that it is still there and readable", file: display, at: nil)])
         }
         return columns
+    }
+
+    /// One streaming pass over the bytes before parsing, because CSV.swift stops silently at a bad byte and reads an
+    /// unclosed quote to the end of the file: every line that is not UTF-8, and a quote never closed, are located.
+    static func checkBytes(_ path: String, display: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw OpenError.problems([.error("cannot read the candidates file; check the path", file: display, at: nil)])
+        }
+        defer { try? handle.close() }
+        var problems: [Diagnostic] = []
+        var line = 1
+        var lineBytes: [UInt8] = []
+        var inQuotes = false, quoteLine = 0, atFieldStart = true, pendingQuote = false
+        func endLine() {
+            if String(validating: lineBytes, as: UTF8.self) == nil, problems.count < 20 {
+                problems.append(.error("this line is not valid UTF-8; save the file as UTF-8 (CSV UTF-8 in Excel)", file: display, at: .line(line)))
+            }
+            lineBytes.removeAll(keepingCapacity: true)
+        }
+        while true {
+            let chunk = handle.readData(ofLength: 1 << 16)
+            if chunk.isEmpty { break }
+            for byte in chunk {
+                if pendingQuote {
+                    pendingQuote = false
+                    if byte == UInt8(ascii: "\"") { lineBytes.append(byte); continue }  // "" inside quotes
+                    inQuotes = false
+                    if byte != UInt8(ascii: ","), byte != UInt8(ascii: "\r"), byte != UInt8(ascii: "\n"), problems.count < 20 {
+                        problems.append(.error(
+                            "a quoted value (opened on line \(quoteLine)) ends with a quote followed by more text; double a quote inside a value (\"\")",
+                            file: display, at: .line(line)))
+                    }
+                }
+                if byte == UInt8(ascii: "\n") {
+                    endLine()
+                    line += 1
+                    if !inQuotes { atFieldStart = true }
+                    continue
+                }
+                lineBytes.append(byte)
+                if inQuotes {
+                    if byte == UInt8(ascii: "\"") { pendingQuote = true }
+                } else if byte == UInt8(ascii: "\""), atFieldStart {
+                    inQuotes = true
+                    quoteLine = line
+                    atFieldStart = false
+                } else {
+                    atFieldStart = byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\r")
+                }
+            }
+        }
+        if !lineBytes.isEmpty { endLine() }
+        if inQuotes, !pendingQuote {
+            problems.append(.error("the quote opened on this line is never closed; close it, or double a quote inside a value (\"\")", file: display, at: .line(quoteLine)))
+        }
+        if !problems.isEmpty { throw OpenError.problems(problems) }
     }
 
     private static func lineBreaks(in field: String) -> Int {

@@ -15,6 +15,8 @@ public struct CoverageReport: Sendable {
     /// Candidates lacking each field on each step (and variant), in first-seen order.
     public private(set) var gaps: [(gap: Gap, count: Int)] = []
     public var rowProblems: [Diagnostic] = []
+    /// Things worth knowing that are not row problems (a template field with no column).
+    public var notes: [String] = []
     /// Where `--out` wrote and how many files.
     public var filesWritten: (folder: String, count: Int)?
 
@@ -48,7 +50,7 @@ public struct CoverageReport: Sendable {
     public var hasProblems: Bool { complete < candidates || !rowProblems.isEmpty }
 
     public var text: String {
-        var lines = rowProblems.map(\.description)
+        var lines = notes + rowProblems.map(\.description)
         if !rowProblems.isEmpty {
             lines.append("\(rowProblems.count) row problem\(rowProblems.count == 1 ? "" : "s"); those rows were skipped.")
         }
@@ -56,7 +58,7 @@ public struct CoverageReport: Sendable {
         lines.append("Coverage: \(complete) of \(candidates) candidate\(candidates == 1 ? "" : "s") \(complete == 1 ? "renders" : "render") \(scope) (\(messages) email\(messages == 1 ? "" : "s")).")
         for (gap, count) in gaps {
             let variant = gap.variantID.map { ", variant \($0)" } ?? ""
-            lines.append("  \(count) of \(candidates) candidate\(candidates == 1 ? "" : "s") lack \(gap.field) (step \(gap.stepID)\(variant))")
+            lines.append("  \(count) of \(candidates) candidate\(candidates == 1 ? "" : "s") \(count == 1 ? "lacks" : "lack") \(gap.field) (step \(gap.stepID)\(variant))")
         }
         if let (folder, count) = filesWritten {
             lines.append("Wrote \(count) .eml file\(count == 1 ? "" : "s") to \(folder)/.")

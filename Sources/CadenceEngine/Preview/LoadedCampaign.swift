@@ -73,14 +73,19 @@ public struct LoadedCampaign: Sendable {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
             .filter { $0.hasSuffix(".json") && !$0.hasSuffix(".schema.json") }.sorted()
         var ids: [String] = []
+        var matches: [String] = []
         for name in names {
             let file = folder + "/" + name
             guard let bytes = FileManager.default.contents(atPath: file),
                 let definition = SequenceDecoder.decode(bytes, file: name).campaign?.definition
             else { continue }
-            if definition.id == campaign { return file }
+            if definition.id == campaign { matches.append(file) }
             ids.append(definition.id)
         }
+        if matches.count > 1 {
+            throw .notFound("campaign id \"\(campaign)\" is used by \(matches.map(location.display).joined(separator: " and ")); ids must be unique (cadence validate shows where)")
+        }
+        if let match = matches.first { return match }
         let known = ids.isEmpty ? "" : " (campaigns: \(ids.joined(separator: ", ")))"
         throw .notFound("no campaign with id \"\(campaign)\" in \(location.display(folder))\(known)\(Suggestion.didYouMean(campaign, among: ids))")
     }

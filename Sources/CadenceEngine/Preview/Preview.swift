@@ -69,8 +69,16 @@ public enum Preview {
         var report = CoverageReport(stepFilter: options.step)
         var found = false
         var otherRowProblems = 0
+        // Lines by person, to catch the same person twice (their files would collide, and launch skips them).
+        var seen: [String: Int] = [:]
+        let required = Set(composer.templates.values.flatMap(\.requiredCandidateFields))
         do {
-            try file.forEachRow { row in
+            try file.forEachRow(header: { columns in
+                for name in required.sorted() where !columns.names.contains(name) {
+                    report.notes.append(
+                        "note: \(file.display) has no column \"\(name)\"\(Suggestion.didYouMean(name, among: columns.names)); every candidate lacks candidate.\(name)")
+                }
+            }) { row in
                 switch row {
                 case .problems(let diagnostics):
                     // With --candidate, other rows' problems are not this preview's business.
@@ -78,6 +86,12 @@ public enum Preview {
                 case .candidate(let candidate):
                     if let wanted, candidate.email.description.lowercased() != wanted { return }
                     found = true
+                    let key = AddressKey.normalized(candidate.email)
+                    if let first = seen[key] {
+                        report.rowProblems.append(.error("\(candidate.email) is the same person as line \(first); launch skips this row", file: file.display, at: .line(candidate.line)))
+                        return
+                    }
+                    seen[key] = candidate.line
                     let steps = composer.compose(candidate, date: options.date, only: options.step)
                     report.record(candidate, steps)
                     for step in steps {
@@ -106,8 +120,12 @@ public enum Preview {
         let step = composed.step
         if let outFolder {
             guard case .email(let message) = composed.outcome else { return }
-            let name = "\(candidate.email.description.lowercased()).\(step.id).eml"
-            try Data(MIMEWriter.write(message)).write(to: URL(fileURLWithPath: outFolder + "/" + name))
+            // Only characters that are safe in any file system; the address key makes duplicates collide on purpose.
+            let safe = AddressKey.normalized(candidate.email).unicodeScalars.map {
+                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "@.-_+".unicodeScalars.contains($0)) ? String($0) : "_"
+            }.joined()
+            let url = URL(fileURLWithPath: outFolder + "/" + "\(safe).\(step.id).eml")
+            try Data(MIMEWriter.write(message)).write(to: url, options: .withoutOverwriting)
             return
         }
         switch format {
