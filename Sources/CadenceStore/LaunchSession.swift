@@ -52,14 +52,14 @@ public final class LaunchSession {
     let actor: String
     let now: Date
     let allowConcurrent: Bool
+    /// New enrolments in a paused campaign start paused, and resume with it.
+    let campaignPaused: Bool
     private let suppressedAddresses: Set<String>
     private let suppressedHashes: Set<String>
     private let suppressedDomains: Set<String>
-    private let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return encoder
-    }()
+    /// `now` as SQLite stores it, formatted once: formatting a date per row costs more than the insert.
+    private let nowValue: DatabaseValue
+    private var dueValues: [Date: DatabaseValue] = [:]
 
     init(db: Database, campaignID: String, launchID: String, actor: String, now: Date, allowConcurrent: Bool) throws {
         self.db = db
@@ -68,6 +68,8 @@ public final class LaunchSession {
         self.actor = actor
         self.now = now
         self.allowConcurrent = allowConcurrent
+        nowValue = now.databaseValue
+        campaignPaused = try String.fetchOne(db, sql: "SELECT state FROM campaign WHERE id = ?", arguments: [campaignID]) == "paused"
         var addresses: Set<String> = [], hashes: Set<String> = [], domains: Set<String> = []
         for row in try Row.fetchAll(db, sql: "SELECT kind, value FROM suppression") {
             switch row["kind"] as String {
@@ -98,7 +100,7 @@ public final class LaunchSession {
     ) throws -> EnrollOutcome {
         let key = AddressKey.normalized(candidate.email)
         if let reason = suppression(of: key, domain: candidate.email.domain) { return .skipped(reason) }
-        let fields = String(decoding: try encoder.encode(candidate.fields), as: UTF8.self)
+        let fields = FlatJSON.encode(candidate.fields)
         let existingCandidate = try Int64.fetchOne(
             db.cachedStatement(sql: "SELECT id FROM candidate WHERE addressKey = ?"), arguments: [key])
         if let candidateID = existingCandidate {
@@ -120,8 +122,8 @@ public final class LaunchSession {
                 // A held candidate not yet written to: take the corrected row and check it again.
                 try updateCandidate(candidateID, candidate, key: key, fields: fields)
                 var arguments: StatementArguments = []
-                StoredState(initial).bind(&arguments)
-                arguments += [fields, try encoder.encode(variants).utf8String, candidate.line, launchID, now, existing["id"] as Int64]
+                bind(stored(initial), &arguments)
+                arguments += [fields, FlatJSON.encode(variants), candidate.line, launchID, nowValue, existing["id"] as Int64]
                 try db.cachedStatement(sql: """
                     UPDATE enrollment SET state = ?, stepId = ?, dueAt = ?, reason = ?, taskId = ?,
                         fields = ?, variants = ?, csvLine = ?, launchId = ?, updatedAt = ? WHERE id = ?
@@ -143,23 +145,37 @@ public final class LaunchSession {
         } else {
             try db.cachedStatement(sql: """
                 INSERT INTO candidate (addressKey, address, fields, timeZone, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [key, candidate.email.description, fields, candidate.timeZone, now, now])
+                """).execute(arguments: [key, candidate.email.description, fields, candidate.timeZone, nowValue, nowValue])
             try insertEnrollment(candidateID: db.lastInsertedRowID, candidate, mailbox: mailbox, fields: fields, variants: variants, initial: initial)
         }
         return .enrolled(initial)
     }
 
+    /// Binds a state's columns, formatting each distinct due date once.
+    private func bind(_ state: StoredState, _ arguments: inout StatementArguments) {
+        var due = DatabaseValue.null
+        if let date = state.dueAt {
+            if let cached = dueValues[date] { due = cached } else { due = date.databaseValue; dueValues[date] = due }
+        }
+        arguments += [state.state, state.stepId, due, state.reason, state.taskId]
+    }
+
+    private func stored(_ state: EnrollmentState) -> StoredState {
+        guard campaignPaused, let step = state.step else { return StoredState(state) }
+        return StoredState(.paused(step: step, reason: .campaignPaused), previous: StoredState(state).asPrevious)
+    }
+
     private func updateCandidate(_ id: Int64, _ candidate: Candidate, key: String, fields: String) throws {
         try db.cachedStatement(sql: "UPDATE candidate SET address = ?, fields = ?, timeZone = ?, updatedAt = ? WHERE id = ?")
-            .execute(arguments: [candidate.email.description, fields, candidate.timeZone, now, id])
+            .execute(arguments: [candidate.email.description, fields, candidate.timeZone, nowValue, id])
     }
 
     private func insertEnrollment(
         candidateID: Int64, _ candidate: Candidate, mailbox: String, fields: String, variants: [String: String], initial: EnrollmentState
     ) throws {
-        var arguments: StatementArguments = [campaignID, candidateID, mailbox, fields, try encoder.encode(variants).utf8String, candidate.line, launchID]
-        StoredState(initial).bind(&arguments)
-        arguments += [now, now]
+        var arguments: StatementArguments = [campaignID, candidateID, mailbox, fields, FlatJSON.encode(variants), candidate.line, launchID]
+        bind(stored(initial), &arguments)
+        arguments += [nowValue, nowValue]
         try db.cachedStatement(sql: """
             INSERT INTO enrollment (campaignId, candidateId, mailbox, fields, variants, csvLine, launchId,
                 state, stepId, dueAt, reason, taskId, createdAt, updatedAt)
@@ -171,7 +187,7 @@ public final class LaunchSession {
     private func event(enrollmentID: Int64, candidateID: Int64, kind: String, detail: String) throws {
         try db.cachedStatement(sql: """
             INSERT INTO event (at, campaignId, candidateId, enrollmentId, kind, actor, detail) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [now, campaignID, candidateID, enrollmentID, kind, actor, detail])
+            """).execute(arguments: [nowValue, campaignID, candidateID, enrollmentID, kind, actor, detail])
     }
 
     private func describe(_ state: EnrollmentState) -> String {

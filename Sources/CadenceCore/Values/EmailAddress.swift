@@ -13,7 +13,7 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// The address, or why `text` is not one (to append after the value in a message).
     public static func parse(_ text: String) -> Result<EmailAddress, EmailAddressError> {
-        if text != text.trimmingPrefix(while: \.isWhitespace).description || text.last?.isWhitespace == true {
+        if text.first?.isWhitespace == true || text.last?.isWhitespace == true {
             return .failure(.init("has spaces around it"))
         }
         let pieces = text.split(separator: "@", omittingEmptySubsequences: false)

@@ -8,6 +8,12 @@ public struct LaunchReport: Sendable, Equatable {
         public var line: Int
         public var address: String
         public var reason: SkipReason
+
+        public init(line: Int, address: String, reason: SkipReason) {
+            self.line = line
+            self.address = address
+            self.reason = reason
+        }
     }
 
     public struct Gap: Sendable, Hashable {
@@ -86,7 +92,8 @@ public struct LaunchReport: Sendable, Equatable {
         lines.append("  \(held) held" + (held > 0 ? " (nothing is sent to them until their data is fixed):" : ""))
         for gap in gapOrder {
             let variant = gap.variantID.map { ", variant \($0)" } ?? ""
-            lines.append("    \(gaps[gap]!) lack \(gap.field) (step \(gap.stepID)\(variant))")
+            let count = gaps[gap]!
+            lines.append("    \(count) \(count == 1 ? "lacks" : "lack") \(gap.field) (step \(gap.stepID)\(variant))")
         }
         lines.append("  \(skipped.count) skipped" + (skipped.isEmpty ? "" : ":"))
         for skip in skipped.prefix(Self.listedSkips) {

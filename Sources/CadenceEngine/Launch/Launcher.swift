@@ -51,6 +51,7 @@ public enum Launcher {
         let file = CandidateFile(path: csvPath, display: location.display(csvPath))
         var report = LaunchReport(campaignID: definition.id, file: file.display, dryRun: options.dryRun, version: stored?.version ?? 1)
         var assigned: [String: Int] = [:]
+        var dueByStartDay: [Int: Date] = [:]  // calendar arithmetic once per start day, not once per row
         let firstStep = definition.steps[0]
         do {
             report = try database.launch(
@@ -71,8 +72,12 @@ public enum Launcher {
                         if missing.isEmpty {
                             let perDay = definition.limits.newEnrollmentsPerDay ?? Int.max
                             let startDay = report.enrolledActive / perDay
-                            let start = Calendar.gregorianUTC.date(byAdding: .day, value: startDay, to: options.start) ?? options.start
-                            state = .active(nextStep: firstStep.id, dueAt: firstStep.delay.earliest(after: start, timeZone: zone, holidays: definition.holidays))
+                            let due = dueByStartDay[startDay] ?? {
+                                let start = Calendar.gregorianUTC.date(byAdding: .day, value: startDay, to: options.start) ?? options.start
+                                return firstStep.delay.earliest(after: start, timeZone: zone, holidays: definition.holidays)
+                            }()
+                            dueByStartDay[startDay] = due
+                            state = .active(nextStep: firstStep.id, dueAt: due)
                         } else {
                             var fields: [String] = []
                             for gap in missing { for field in gap.fields where !fields.contains(field) { fields.append(field) } }

@@ -1,0 +1,195 @@
+import CadenceCore
+import CadenceEngine
+import CadenceStore
+import Foundation
+import GRDB
+import Testing
+
+@Suite("Launch: enrolling a candidates file")
+struct LauncherTests {
+    static let campaign = """
+        {
+          "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC",
+          "limits": { "newEnrollmentsPerDay": 2 },
+          "steps": [
+            { "id": "intro", "type": "email", "variants": [
+              { "id": "a", "template": "a.md", "weight": 50 }, { "id": "b", "template": "b.md", "weight": 50 } ] },
+            { "id": "bump", "type": "reply", "delay": "2bd", "inThreadOf": "intro", "template": "bump.md" }
+          ]
+        }
+        """
+    static let files: [String: String?] = [
+        "sequences/q1.json": campaign,
+        "templates/a.md": "Subject: For <<candidate.company>>\n\nHi <<candidate.firstName | \"there\">>.\n",
+        "templates/b.md": "Subject: Hello\n\nHi <<candidate.firstName | \"there\">> at <<candidate.company>>.\n",
+        "templates/bump.md": "Bumping this.\n",
+        "people.csv": "email,firstName,company\nana@example.org,Ana,Acme\ngus@example.org,,Initech\ncy@example.org,Cy,\ndee@example.org,Dee,Umbrella\nana@example.org,Ana,Acme\n",
+    ]
+    static let start = Date(timeIntervalSince1970: 1_796_115_600)  // Tue 2026-12-01 09:00 UTC
+
+    func launch(_ project: TemporaryProject, csv: String = "people.csv", dryRun: Bool = false, strict: Bool = false) throws(Launcher.Failure) -> LaunchReport {
+        let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
+        let loaded: LoadedCampaign
+        do { loaded = try LoadedCampaign.load("q1", location: location) } catch { fatalError("\(error)") }
+        let database: CadenceDatabase
+        do { database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .create) } catch { throw .store(error) }
+        return try Launcher.launch(loaded, database: database, options: .init(candidatesPath: csv, start: Self.start, dryRun: dryRun, strict: strict, actor: "test"))
+    }
+
+    /// Every row of every table, to compare a database before and after a command that must change nothing.
+    static func dump(_ path: String) throws -> [String] {
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            var rows: [String] = []
+            for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") {
+                rows += try Row.fetchAll(db, sql: "SELECT * FROM \(table)").map { "\(table): \($0)" }
+            }
+            return rows
+        }
+    }
+
+    @Test("enrols the ready, holds those lacking data with the fields named, skips duplicates; variants and mailboxes stored; starts staggered")
+    func firstLaunch() throws {
+        try TemporaryProject.with(Self.files) { project in
+            let report = try launch(project)
+            #expect(report.enrolledActive == 3)
+            #expect(report.held == 1)
+            #expect(report.skipped == [.init(line: 6, address: "ana@example.org", reason: .duplicateInFile(firstLine: 2))])
+            #expect(report.text == """
+                Launched q1 (version 1) from people.csv:
+                  3 enrolled, first step due 2026-12-01 09:00 UTC, the last starts 2026-12-02 09:00 UTC
+                  1 held (nothing is sent to them until their data is fixed):
+                    1 lacks candidate.company (step intro, variant b)
+                    1 lacks candidate.company (step bump)
+                  1 skipped:
+                    people.csv:6 ana@example.org: duplicate of line 2
+                """)
+            let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
+            let ana = try #require(try database.candidate("ana@example.org"))
+            #expect(ana.enrollments.first?.variants == ["intro": "b"])
+            #expect(ana.enrollments.first?.mailbox == "sam")
+            #expect(ana.enrollments.first?.state == .active(nextStep: "intro", dueAt: Self.start))
+            let cy = try #require(try database.candidate("cy@example.org"))
+            #expect(cy.enrollments.first?.state == .held(step: "intro", reason: .missingFields(["candidate.company"])))
+            #expect(try database.storedCampaign("q1")?.files.map(\.kind) == [.attachment, .campaign, .template, .template, .template].filter { $0 != .attachment })
+        }
+    }
+
+    @Test("newEnrollmentsPerDay staggers the starts a day apart")
+    func stagger() throws {
+        var files = Self.files
+        files["people.csv"] = "email,firstName,company\n" + (1...5).map { "p\($0)@example.org,P,Acme" }.joined(separator: "\n") + "\n"
+        try TemporaryProject.with(files) { project in
+            let report = try launch(project)
+            #expect(report.enrolledActive == 5)
+            #expect(report.firstDue == Self.start)
+            #expect(report.lastDue == Self.start.addingTimeInterval(2 * 86_400))
+        }
+    }
+
+    @Test("a dry run prints the same report and writes nothing")
+    func dryRun() throws {
+        try TemporaryProject.with(Self.files) { project in
+            let path = project.root + "/cadence.sqlite"
+            _ = try CadenceDatabase.open(path: path, mode: .create)
+            let before = try Self.dump(path)
+            let report = try launch(project, dryRun: true)
+            #expect(report.text.hasPrefix("Would launch q1 (version 1) from people.csv:\n  3 enrolled"))
+            #expect(report.text.hasSuffix("Dry run: nothing was written. Run the same command without --dry-run to launch."))
+            #expect(try Self.dump(path) == before)
+        }
+    }
+
+    @Test("a malformed row stops the launch with file:line errors and changes nothing")
+    func malformedRow() throws {
+        var files = Self.files
+        files["bad.csv"] = "email,firstName,company\nana@example.org,Ana,Acme\nnot-an-address,X,Y\nbo@example.org,Bo\n"
+        try TemporaryProject.with(files) { project in
+            _ = try launch(project)
+            let path = project.root + "/cadence.sqlite"
+            let before = try Self.dump(path)
+            do {
+                _ = try launch(project, csv: "bad.csv")
+                Issue.record("launched a file with bad rows")
+            } catch let error as Launcher.Failure {
+                guard case .rows(let problems, _) = error else { Issue.record("\(error)"); return }
+                #expect(problems.map(\.description) == [
+                    "bad.csv:3: error: \"not-an-address\" is not an email address: it has no @",
+                    "bad.csv:4: error: the row has 2 fields but the header has 3; a value with a comma needs double quotes around it",
+                ])
+            }
+            #expect(try Self.dump(path) == before)
+        }
+    }
+
+    @Test("--strict refuses a launch with held candidates and writes nothing")
+    func strict() throws {
+        try TemporaryProject.with(Self.files) { project in
+            do {
+                _ = try launch(project, strict: true)
+                Issue.record("strict launch went ahead")
+            } catch let error as Launcher.Failure {
+                guard case .strict(let report) = error else { Issue.record("\(error)"); return }
+                #expect(report.held == 1)
+            }
+            #expect(try Self.dump(project.root + "/cadence.sqlite").filter { !$0.hasPrefix("grdb_migrations") }.isEmpty)
+        }
+    }
+
+    @Test("relaunching a corrected file updates held candidates and adds new rows; nobody else is touched")
+    func relaunch() throws {
+        var files = Self.files
+        files["fixed.csv"] = "email,firstName,company\nana@example.org,Ana,Acme\ngus@example.org,Gus,Initech\ncy@example.org,Cy,Cyberdyne\neve@example.org,Eve,Acme\n"
+        try TemporaryProject.with(files) { project in
+            _ = try launch(project)
+            let report = try launch(project, csv: "fixed.csv")
+            #expect(report.updated == 1)
+            #expect(report.enrolledActive == 1)
+            #expect(report.skipped.map(\.reason) == [.alreadyEnrolled(state: "active"), .alreadyEnrolled(state: "active")])
+            let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
+            #expect(try database.candidate("cy@example.org")?.enrollments.first?.state == .active(nextStep: "intro", dueAt: Self.start))
+        }
+    }
+
+    @Test("a changed campaign file refuses the launch with what changed, until update applies it")
+    func changedCampaign() throws {
+        try TemporaryProject.with(Self.files) { project in
+            _ = try launch(project)
+            try project.write("templates/bump.md", "Bumping this again.\n")
+            try project.write("sequences/q1.json", Self.campaign.replacingOccurrences(of: "\"2bd\"", with: "\"3bd\""))
+            do {
+                _ = try launch(project)
+                Issue.record("launched a changed campaign")
+            } catch let error as Launcher.Failure {
+                #expect(error == .changed(campaign: "q1", version: 1, differences: ["step bump changed", "template bump.md changed"]))
+            }
+            let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
+            let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
+            let result = try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
+            #expect(result.version == 2)
+            #expect(result.differences == ["step bump changed", "template bump.md changed"])
+            #expect(try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start).version == nil)
+            #expect(try launch(project).version == 2)
+        }
+    }
+
+    @Test("update moves enrolments off a removed step and re-checks fields against new templates")
+    func updateMovesAndRechecks() throws {
+        try TemporaryProject.with(Self.files) { project in
+            _ = try launch(project)
+            // Remove the intro step: everyone moves on to bump, and bump now needs company.
+            try project.write("sequences/q1.json", """
+                { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC",
+                  "steps": [ { "id": "bump", "type": "email", "template": "a.md" } ] }
+                """)
+            let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
+            let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
+            let result = try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
+            #expect(result.differences == ["step intro removed", "step bump changed", "campaign settings changed (name, mailboxes, window, limits, …)", "template b.md no longer used", "template bump.md no longer used"])
+            #expect(try database.candidate("ana@example.org")?.enrollments.first?.state == .active(nextStep: "bump", dueAt: Self.start))
+            #expect(try database.candidate("cy@example.org")?.enrollments.first?.state == .held(step: "bump", reason: .missingFields(["candidate.company"])))
+        }
+    }
+}

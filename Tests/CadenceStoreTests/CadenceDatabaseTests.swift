@@ -1,0 +1,90 @@
+import CadenceCore
+import CadenceStore
+import Foundation
+import GRDB
+import Testing
+
+@Suite("The store: file, migrations, failures")
+struct CadenceDatabaseTests {
+    static func temporaryPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("cadence-\(UUID().uuidString).sqlite").path
+    }
+
+    @Test("a new file is WAL, foreign keys on, synchronous FULL, and migrated")
+    func pragmas() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let database = try CadenceDatabase.open(path: path, mode: .create)
+        let settings = try database.writer.read { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA foreign_keys"),
+             try Int.fetchOne(db, sql: "PRAGMA synchronous"), try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations"))
+        }
+        #expect(settings.0 == "wal")
+        #expect(settings.1 == 1)
+        #expect(settings.2 == 2)
+        #expect(settings.3 == ["v1-initial"])
+    }
+
+    @Test("commands that only read or steer refuse a missing file and create nothing")
+    func missing() {
+        let path = Self.temporaryPath()
+        #expect(throws: StoreError.missing(path)) { try CadenceDatabase.open(path: path, mode: .existing) }
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(StoreError.missing(path).description == "no database at \(path); launch a campaign first (cadence launch), or point --db or CADENCE_DB at yours")
+    }
+
+    @Test("a database from a newer Cadence is refused and left as it was")
+    func newer() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try CadenceDatabase.open(path: path, mode: .create)
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')") }
+        try queue.close()
+        #expect(throws: StoreError.newerVersion(path)) { try CadenceDatabase.open(path: path, mode: .existing) }
+        #expect(StoreError.newerVersion(path).description.hasSuffix("was written by a newer version of Cadence; upgrade Cadence to use it (nothing was changed)"))
+    }
+
+    @Test("a file that is not a database is named as such")
+    func corrupt() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: path))
+        #expect(throws: StoreError.corrupt(path)) { try CadenceDatabase.open(path: path, mode: .existing) }
+    }
+
+    @Test("a database locked by another writer gives up with a clear message, changing nothing")
+    func locked() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let database = try CadenceDatabase.open(path: path, mode: .create)
+        let other = try DatabaseQueue(path: path)
+        // Another writer holds the write lock for as long as this closure runs.
+        try other.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                #expect(throws: StoreError.locked(path)) {
+                    try database.suppress([(.domain, "example.com")], reason: "r", actor: "test", now: Date())
+                }
+                return .rollback
+            }
+        }
+        #expect(try database.suppressions().isEmpty)
+    }
+
+    @Test("a full disk is reported as such and the transaction is rolled back")
+    func full() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try CadenceDatabase.open(path: path, mode: .create)
+        // SQLite's own page limit stands in for a full disk: it fails the write with SQLITE_FULL the same way.
+        let pool = try DatabasePool(path: path)
+        let database = try CadenceDatabase(pool, path: path)
+        try pool.barrierWriteWithoutTransaction { db in
+            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 1
+            try db.execute(sql: "PRAGMA max_page_count = \(pages)")
+        }
+        let entries = (0..<2_000).map { (kind: Suppression.Kind.domain, value: "d\($0).example.com") }
+        #expect(throws: StoreError.full(path)) { try database.suppress(entries, reason: "r", actor: "test", now: Date()) }
+        #expect(try database.suppressions().isEmpty)
+    }
+}

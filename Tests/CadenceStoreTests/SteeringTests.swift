@@ -1,0 +1,203 @@
+import CadenceCore
+import CadenceStore
+import Foundation
+import GRDB
+import Testing
+
+/// Launch sessions, states and steering, on an in-memory database.
+@Suite("The store: enrolments, states and steering")
+struct SteeringTests {
+    static let now = Date(timeIntervalSince1970: 1_796_115_600)
+    static let campaignJSON = """
+        { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC",
+          "steps": [
+            { "id": "intro", "type": "email", "template": "intro.md" },
+            { "id": "call", "type": "task", "delay": "1d", "title": "Call", "instructions": "Ring them." },
+            { "id": "bump", "type": "reply", "delay": "2d", "inThreadOf": "intro", "template": "bump.md" } ] }
+        """
+
+    static func campaign(_ id: String = "q1") -> CadenceDatabase.LaunchCampaign {
+        let json = campaignJSON.replacingOccurrences(of: "\"q1\"", with: "\"\(id)\"")
+        return .init(id: id, name: id, sourcePath: "sequences/\(id).json", digest: "d-\(id)",
+                     files: [SnapshotFile(kind: .campaign, path: "sequences/\(id).json", content: Array(json.utf8), digest: "x")])
+    }
+
+    static func candidate(_ email: String, line: Int = 2, _ fields: [String: String] = [:]) -> Candidate {
+        Candidate(line: line, email: try! EmailAddress.parse(email).get(), fields: fields.merging(["email": email]) { $1 })
+    }
+
+    @discardableResult
+    static func launch(_ database: CadenceDatabase, _ rows: [(String, EnrollmentState)], concurrent: Bool = false, commit: Bool = true) throws -> [EnrollOutcome] {
+        try launch(database, "q1", rows, concurrent: concurrent, commit: commit)
+    }
+
+    /// Launches `rows` (address, state) into campaign `id` and returns the outcomes.
+    @discardableResult
+    static func launch(_ database: CadenceDatabase, _ id: String, _ rows: [(String, EnrollmentState)], concurrent: Bool = false, commit: Bool = true) throws -> [EnrollOutcome] {
+        try database.launch(campaign(id), actor: "test", now: now, allowConcurrent: concurrent) { session in
+            let outcomes = try rows.enumerated().map { index, row in
+                try session.enroll(candidate(row.0, line: index + 2), mailbox: "sam", variants: [:], initial: row.1)
+            }
+            return (outcomes, commit)
+        }
+    }
+
+    static let active = EnrollmentState.active(nextStep: "intro", dueAt: now)
+
+    @Test("each skip reason: duplicate in the file, already enrolled, in progress elsewhere, suppressed address and domain")
+    func skips() throws {
+        let database = try CadenceDatabase.inMemory()
+        try database.suppress([(.address, "no@example.org"), (.domain, "client.com")], reason: "r", actor: "test", now: Self.now)
+        let outcomes = try Self.launch(database, [
+            ("ana@example.org", Self.active), ("ANA@example.org", Self.active), ("no@example.org", Self.active),
+            ("x@eu.client.com", Self.active),
+        ])
+        #expect(outcomes == [
+            .enrolled(Self.active), .skipped(.duplicateInFile(firstLine: 2)), .skipped(.suppressedAddress),
+            .skipped(.suppressedDomain("client.com")),
+        ])
+        #expect(try Self.launch(database, [("ana@example.org", Self.active)]) == [.skipped(.alreadyEnrolled(state: "active"))])
+        #expect(try Self.launch(database, "q2", [("ana@example.org", Self.active)]) == [.skipped(.inProgressElsewhere(campaign: "q1"))])
+        #expect(try Self.launch(database, "q3", [("ana@example.org", Self.active)], concurrent: true) == [.enrolled(Self.active)])
+    }
+
+    @Test("gmail dots and +tags are one person; other domains keep their +tags")
+    func addressKeys() throws {
+        let database = try CadenceDatabase.inMemory()
+        let outcomes = try Self.launch(database, [
+            ("ana.ruiz@gmail.com", Self.active), ("AnaRuiz+jobs@googlemail.com", Self.active), ("ana+x@example.org", Self.active),
+            ("ana@example.org", Self.active),
+        ])
+        #expect(outcomes == [.enrolled(Self.active), .skipped(.duplicateInFile(firstLine: 2)), .enrolled(Self.active), .enrolled(Self.active)])
+    }
+
+    @Test("a relaunch gives a held candidate its corrected fields; sent-to and active candidates are never touched")
+    func relaunchUpdatesHeld() throws {
+        let database = try CadenceDatabase.inMemory()
+        let held = EnrollmentState.held(step: "intro", reason: .missingFields(["candidate.company"]))
+        try Self.launch(database, [("ana@example.org", held), ("bo@example.org", Self.active)])
+        let outcomes = try Self.launch(database, [("ana@example.org", Self.active), ("bo@example.org", Self.active), ("cy@example.org", Self.active)])
+        #expect(outcomes == [.updated(Self.active), .skipped(.alreadyEnrolled(state: "active")), .enrolled(Self.active)])
+        let ana = try #require(try database.candidate("ana@example.org"))
+        #expect(ana.enrollments.map(\.state) == [Self.active])
+        #expect(ana.enrollments[0].events.map(\.kind) == ["enrolled", "fieldsUpdated"])
+    }
+
+    @Test("a launch that does not commit leaves nothing behind, not even the campaign")
+    func rollback() throws {
+        let database = try CadenceDatabase.inMemory()
+        try Self.launch(database, [("ana@example.org", Self.active)], commit: false)
+        #expect(try database.storedCampaign("q1") == nil)
+        #expect(try database.candidate("ana@example.org") == nil)
+        #expect(try database.status(campaign: nil, now: Self.now).isEmpty)
+    }
+
+    @Test("pause, resume and stop a candidate or a campaign, each with an event; resume restores the state, due no earlier than now")
+    func steering() throws {
+        let database = try CadenceDatabase.inMemory()
+        let held = EnrollmentState.held(step: "intro", reason: .missingFields(["candidate.company"]))
+        try Self.launch(database, [("ana@example.org", Self.active), ("bo@example.org", held)])
+        #expect(try database.pause(.candidate(addressKey: "ana@example.org", campaign: nil), note: "on leave", actor: "sam", now: Self.now) == 1)
+        #expect(try database.candidate("ana@example.org")?.enrollments[0].state == .paused(step: "intro", reason: .manual(note: "on leave")))
+        let later = Self.now.addingTimeInterval(86_400)
+        #expect(try database.resume(.candidate(addressKey: "ana@example.org", campaign: "q1"), note: nil, actor: "sam", now: later) == 1)
+        #expect(try database.candidate("ana@example.org")?.enrollments[0].state == .active(nextStep: "intro", dueAt: later))
+        #expect(try database.pause(.campaign("q1"), note: nil, actor: "sam", now: Self.now) == 2)
+        #expect(try database.candidate("bo@example.org")?.enrollments[0].state == .paused(step: "intro", reason: .campaignPaused))
+        #expect(try database.status(campaign: "q1", now: Self.now).first?.paused == true)
+        #expect(try database.resume(.campaign("q1"), note: nil, actor: "sam", now: Self.now) == 2)
+        #expect(try database.candidate("bo@example.org")?.enrollments[0].state == held)
+        #expect(try database.stop(.candidate(addressKey: "bo@example.org", campaign: nil), reason: .manual(note: "hired elsewhere"), actor: "sam", now: Self.now) == 1)
+        #expect(try database.candidate("bo@example.org")?.enrollments[0].state == .stopped(.manual(note: "hired elsewhere")))
+        #expect(try database.resume(.candidate(addressKey: "bo@example.org", campaign: nil), note: nil, actor: "sam", now: Self.now) == 0)
+        #expect(try database.candidate("bo@example.org")?.enrollments[0].events.map(\.kind) == ["enrolled", "paused", "resumed", "stopped"])
+        #expect(throws: StoreError.refused("no campaign \"q2\" has been launched (launched: q1); did you mean \"q1\"?")) {
+            try database.pause(.campaign("q2"), note: nil, actor: "sam", now: Self.now)
+        }
+        #expect(throws: StoreError.refused("no candidate zed@example.org is enrolled in any campaign")) {
+            try database.stop(.candidate(addressKey: "zed@example.org", campaign: nil), reason: .manual(note: nil), actor: "sam", now: Self.now)
+        }
+    }
+
+    @Test("status counts every state by step with reasons")
+    func status() throws {
+        let database = try CadenceDatabase.inMemory()
+        try Self.launch(database, [
+            ("a@example.org", Self.active), ("b@example.org", .active(nextStep: "intro", dueAt: Self.now.addingTimeInterval(3600))),
+            ("c@example.org", .held(step: "intro", reason: .missingFields(["candidate.company"]))),
+            ("d@example.org", .held(step: "intro", reason: .missingFields(["candidate.company"]))), ("e@example.org", Self.active),
+        ])
+        _ = try database.stop(.candidate(addressKey: "e@example.org", campaign: nil), reason: .manual(note: nil), actor: "t", now: Self.now)
+        let status = try #require(try database.status(campaign: "q1", now: Self.now).first)
+        #expect(status.total == 5)
+        #expect(status.steps.map(\.stepID) == ["intro", "call", "bump"])
+        #expect(status.steps[0].active == 2)
+        #expect(status.steps[0].due == 1)
+        #expect(status.steps[0].held == ["missing candidate.company": 2])
+        #expect(status.steps[0].nextDue == Self.now)
+        #expect(status.stopped == ["by hand": 1])
+    }
+
+    @Test("a due task step opens a task; done moves on to the next step after its delay; the last step finishes")
+    func tasks() throws {
+        let database = try CadenceDatabase.inMemory()
+        try Self.launch(database, [("ana@example.org", .active(nextStep: "call", dueAt: Self.now)), ("bo@example.org", .active(nextStep: "call", dueAt: Self.now.addingTimeInterval(3600)))])
+        let open = try database.openTasks(campaign: nil, actor: "t", now: Self.now)
+        #expect(open.map(\.address) == ["ana@example.org"])
+        #expect(open.first?.title == "Call")
+        #expect(open.first?.instructions == "Ring them.")
+        let id = try #require(open.first?.id)
+        #expect(try database.candidate("ana@example.org")?.enrollments[0].state == .waitingOnTask(step: "call", taskID: id))
+        let doneAt = Self.now.addingTimeInterval(600)
+        #expect(try database.completeTask(id, note: "connected", actor: "sam", now: doneAt) == .active(nextStep: "bump", dueAt: doneAt.addingTimeInterval(2 * 86_400)))
+        #expect(throws: StoreError.refused("task \(id) was already done on \(Timestamps.display(doneAt))")) {
+            try database.completeTask(id, note: nil, actor: "sam", now: doneAt)
+        }
+        #expect(throws: StoreError.refused("no task 999; `cadence tasks` lists the open ones")) {
+            try database.completeTask(999, note: nil, actor: "sam", now: doneAt)
+        }
+        #expect(try database.openTasks(campaign: nil, actor: "t", now: Self.now).isEmpty)
+    }
+
+    @Test("forget erases the person everywhere and keeps only a hash that still blocks them")
+    func forget() throws {
+        let database = try CadenceDatabase.inMemory()
+        try Self.launch(database, [("ana@example.org", Self.active)])
+        try Self.launch(database, "q2", [("ana@example.org", Self.active)], concurrent: true)
+        let result = try database.forget(addressKey: "ana@example.org", actor: "dpo", now: Self.now)
+        #expect(result.found && result.enrollments == 2)
+        #expect(try database.candidate("ana@example.org") == nil)
+        let entries = try database.suppressions()
+        #expect(entries.map(\.kind) == [.hash])
+        #expect(!entries[0].value.contains("ana"))
+        #expect(try Self.launch(database, "q3", [("Ana@Example.org", Self.active)]) == [.skipped(.suppressedAddress)])
+        let counts = try database.writer.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE detail LIKE '%ana%'"), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enrollment"))
+        }
+        #expect(counts.0 == 0)
+        #expect(counts.1 == 0)
+    }
+
+    @Test("suppression entries are added once, listed with their reason, and removed")
+    func suppression() throws {
+        let database = try CadenceDatabase.inMemory()
+        #expect(try database.suppress([(.domain, "acme.com"), (.address, "x@y.org")], reason: "client", actor: "sam", now: Self.now) == 2)
+        #expect(try database.suppress([(.domain, "acme.com")], reason: "again", actor: "sam", now: Self.now) == 0)
+        #expect(try database.suppressions().map { "\($0.kind.rawValue) \($0.value) \($0.reason)" } == ["address x@y.org client", "domain acme.com client"])
+        #expect(try database.unsuppress(kind: .domain, value: "acme.com"))
+        #expect(try !database.unsuppress(kind: .domain, value: "acme.com"))
+    }
+}
+
+extension SteeringTests {
+    @Test("candidates launched into a paused campaign start paused and resume with it")
+    func launchIntoPausedCampaign() throws {
+        let database = try CadenceDatabase.inMemory()
+        try Self.launch(database, [("ana@example.org", Self.active)])
+        _ = try database.pause(.campaign("q1"), note: nil, actor: "t", now: Self.now)
+        try Self.launch(database, [("bo@example.org", Self.active)])
+        #expect(try database.candidate("bo@example.org")?.enrollments[0].state == .paused(step: "intro", reason: .campaignPaused))
+        #expect(try database.resume(.campaign("q1"), note: nil, actor: "t", now: Self.now) == 2)
+        #expect(try database.candidate("bo@example.org")?.enrollments[0].state == Self.active)
+    }
+}
