@@ -26,7 +26,8 @@ extension CadenceDatabase {
                 let current = StoredState(row: row)
                 let paused = StoredState(.paused(step: current.stepId ?? "", reason: reason), previous: current.asPrevious)
                 try Self.setState(row["id"], paused, db, now: now)
-                try Self.event(row, kind: "paused", actor: actor, detail: reason.description + (note.map { $0.isEmpty ? "" : " (\($0))" } ?? ""), db, now: now)
+                let campaignNote = reason == .campaignPaused ? note.map { $0.isEmpty ? "" : " (\($0))" } ?? "" : ""
+                try Self.event(row, kind: "paused", actor: actor, detail: reason.description + campaignNote, db, now: now)
                 changed += 1
             }
             return changed

@@ -40,11 +40,14 @@ struct Launch: ParsableCommand {
 
     func run() throws {
         try runReportingFailures {
-            let startTime = try Timestamp.parse(start, option: "--start") ?? SystemClock().now
+            let now = CommandClock.now
+            let startTime = try Timestamp.parse(start, option: "--start") ?? now
             let loaded = try LoadedCampaign.loadOrExit(campaign, location: project.location)
-            let database = try project.openDatabase(.create)
+            // A dry run writes nothing, not even a new database file: it works on an empty one in memory.
+            let database = dryRun && !FileManager.default.fileExists(atPath: project.databasePath)
+                ? try CadenceDatabase.inMemory() : try project.openDatabase(.create)
             let options = Launcher.Options(
-                candidatesPath: candidates, start: startTime, dryRun: dryRun, strict: strict, allowConcurrent: allowConcurrent,
+                candidatesPath: candidates, now: now, start: startTime, dryRun: dryRun, strict: strict, allowConcurrent: allowConcurrent,
                 actor: Actor.current("launch"))
             let report: LaunchReport
             do {

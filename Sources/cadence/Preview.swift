@@ -41,7 +41,7 @@ struct PreviewCommand: ParsableCommand {
     var at: String?
 
     func run() throws {
-        let date = try Timestamp.parse(at, option: "--at") ?? SystemClock().now
+        let date = try Timestamp.parse(at, option: "--at") ?? CommandClock.now
         let errorsOnStandardError = format == .eml && out == nil
         let loaded = try LoadedCampaign.loadOrExit(campaign, location: project.location, toStandardError: errorsOnStandardError)
         let stdout = BufferedOutput(FileHandle.standardOutput)

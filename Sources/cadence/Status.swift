@@ -16,9 +16,13 @@ struct Status: ParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
+    @Option(help: ArgumentHelp("Count what is due as of this time, ISO 8601 (default: now).", valueName: "time"))
+    var at: String?
+
     func run() throws {
         try runReportingFailures {
-            let statuses = try project.openDatabase().status(campaign: campaign, now: SystemClock().now)
+            let now = try Timestamp.parse(at, option: "--at") ?? CommandClock.now
+            let statuses = try project.openDatabase().status(campaign: campaign, now: now)
             print(format == .json ? StatusOutput.json(statuses) : StatusOutput.text(statuses))
         }
     }

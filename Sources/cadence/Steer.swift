@@ -34,7 +34,7 @@ struct Pause: ParsableCommand {
 
     func run() throws {
         try runReportingFailures {
-            let changed = try project.openDatabase().pause(try target.selection(), note: target.note, actor: Actor.current("pause"), now: SystemClock().now)
+            let changed = try project.openDatabase().pause(try target.selection(), note: target.note, actor: Actor.current("pause"), now: CommandClock.now)
             print("Paused \(target.what): \(changed) enrolment\(changed == 1 ? "" : "s").")
         }
     }
@@ -47,7 +47,7 @@ struct Resume: ParsableCommand {
 
     func run() throws {
         try runReportingFailures {
-            let changed = try project.openDatabase().resume(try target.selection(), note: target.note, actor: Actor.current("resume"), now: SystemClock().now)
+            let changed = try project.openDatabase().resume(try target.selection(), note: target.note, actor: Actor.current("resume"), now: CommandClock.now)
             print("Resumed \(target.what): \(changed) enrolment\(changed == 1 ? "" : "s").")
         }
     }
@@ -60,7 +60,7 @@ struct Stop: ParsableCommand {
 
     func run() throws {
         try runReportingFailures {
-            let changed = try project.openDatabase().stop(try target.selection(), reason: .manual(note: target.note), actor: Actor.current("stop"), now: SystemClock().now)
+            let changed = try project.openDatabase().stop(try target.selection(), reason: .manual(note: target.note), actor: Actor.current("stop"), now: CommandClock.now)
             print("Stopped \(target.what): \(changed) enrolment\(changed == 1 ? "" : "s").")
         }
     }

@@ -33,7 +33,7 @@ struct Suppress: ParsableCommand {
         func run() throws {
             try runReportingFailures {
                 let entries = try values.map(Suppress.entry)
-                let added = try project.openDatabase(.create).suppress(entries, reason: reason, actor: Actor.current("suppress add"), now: SystemClock().now)
+                let added = try project.openDatabase(.create).suppress(entries, reason: reason, actor: Actor.current("suppress add"), now: CommandClock.now)
                 print("Suppressed \(added) new entr\(added == 1 ? "y" : "ies") (\(entries.count - added) already there).")
             }
         }
@@ -107,7 +107,7 @@ struct Suppress: ParsableCommand {
                 guard problems.isEmpty else {
                     throw CommandFailure(problems.joined(separator: "\n") + "\nNothing was imported; fix the lines above.", code: .dataError)
                 }
-                let added = try project.openDatabase(.create).suppress(entries, reason: reason, actor: Actor.current("suppress import"), now: SystemClock().now)
+                let added = try project.openDatabase(.create).suppress(entries, reason: reason, actor: Actor.current("suppress import"), now: CommandClock.now)
                 print("Imported \(entries.count) entr\(entries.count == 1 ? "y" : "ies") from \(file): \(added) new.")
             }
         }
@@ -139,7 +139,7 @@ struct Forget: ParsableCommand {
     func run() throws {
         try runReportingFailures {
             let key = try AddressArgument.key(email)
-            let result = try project.openDatabase(.create).forget(addressKey: key, actor: Actor.current("forget"), now: SystemClock().now)
+            let result = try project.openDatabase(.create).forget(addressKey: key, actor: Actor.current("forget"), now: CommandClock.now)
             print(result.found
                 ? "Erased \(email) and \(result.enrollments) enrolment\(result.enrollments == 1 ? "" : "s"); a hash of the address stays on the suppression list."
                 : "No data about \(email) was stored; a hash of the address is now on the suppression list.")
@@ -157,7 +157,7 @@ struct Update: ParsableCommand {
     func run() throws {
         try runReportingFailures {
             let loaded = try LoadedCampaign.loadOrExit(campaign, location: project.location)
-            let result = try Updater.update(loaded, database: project.openDatabase(), actor: Actor.current("update"), now: SystemClock().now)
+            let result = try Updater.update(loaded, database: project.openDatabase(), actor: Actor.current("update"), now: CommandClock.now)
             guard let version = result.version else {
                 print("\(result.campaignID) is up to date; nothing to apply.")
                 return

@@ -16,10 +16,13 @@ struct Tasks: ParsableCommand {
         var campaign: String?
         @Option(help: "text or json.")
         var format: OutputFormat = .text
+        @Option(help: ArgumentHelp("Open the tasks due by this time, ISO 8601 (default: now).", valueName: "time"))
+        var at: String?
 
         func run() throws {
             try runReportingFailures {
-                let tasks = try project.openDatabase().openTasks(campaign: campaign, actor: Actor.current("tasks"), now: SystemClock().now)
+                let now = try Timestamp.parse(at, option: "--at") ?? CommandClock.now
+                let tasks = try project.openDatabase().openTasks(campaign: campaign, actor: Actor.current("tasks"), now: now)
                 print(format == .json ? StatusOutput.json(tasks) : StatusOutput.text(tasks))
             }
         }
@@ -35,7 +38,7 @@ struct Tasks: ParsableCommand {
 
         func run() throws {
             try runReportingFailures {
-                let next = try project.openDatabase().completeTask(id, note: note, actor: Actor.current("tasks done"), now: SystemClock().now)
+                let next = try project.openDatabase().completeTask(id, note: note, actor: Actor.current("tasks done"), now: CommandClock.now)
                 print("Task \(id) done; the candidate is now \(StatusOutput.describe(next)).")
             }
         }

@@ -7,6 +7,7 @@ extension ProcessTests {
 @Suite("Documentation transcripts")
 struct ReadmeTranscriptTests {
     struct Step: CustomStringConvertible {
+        var index = 0
         var file: String
         var line: Int
         var arguments: [String]
@@ -31,7 +32,7 @@ struct ReadmeTranscriptTests {
                 guard inConsole else { continue }
                 if line.hasPrefix("$ ") {
                     if let step = current { steps.append(step) }
-                    var words = line.dropFirst(2).split(separator: " ").map(String.init)
+                    var words = Self.words(String(line.dropFirst(2)))
                     guard words.first == "cadence" else {
                         Issue.record("\(file):\(index + 1): a console block runs something other than cadence")
                         current = nil
@@ -44,8 +45,32 @@ struct ReadmeTranscriptTests {
                 }
             }
         }
+        for index in steps.indices { steps[index].index = index }
         return steps
     }
+
+    /// Splits a command line on spaces, keeping "double-quoted words" together, as a shell would.
+    static func words(_ line: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var quoted = false
+        for character in line {
+            if character == "\"" {
+                quoted.toggle()
+            } else if character == " ", !quoted {
+                if !current.isEmpty { words.append(current) }
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        return words
+    }
+
+    /// Each run starts from an empty database; the clock and the login name are fixed so output is exact.
+    static let database = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-transcripts-\(UUID().uuidString).sqlite").path
+    static let environment = ["CADENCE_DB": database, "CADENCE_NOW": "2026-11-30T10:00:00Z", "USER": "sam"]
 
     static let documents = ["README.md", "docs/configuration.md", "docs/campaign-format.md"].filter {
         FileManager.default.fileExists(atPath: CadenceBinary.repositoryRoot.appendingPathComponent($0).path)
@@ -58,7 +83,11 @@ struct ReadmeTranscriptTests {
 
     @Test("every transcript prints exactly what the documents say", arguments: try steps(in: documents))
     func transcript(step: Step) throws {
-        let output = try CadenceBinary.run(step.arguments)
+        if step.index == 0 {
+            // The first command of a run starts from an empty database.
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: Self.database + suffix) }
+        }
+        let output = try CadenceBinary.run(step.arguments, environment: Self.environment)
         #expect(output.stdout + output.stderr == step.expected, "\(step)")
     }
 }

@@ -33,7 +33,7 @@ struct LauncherTests {
         do { loaded = try LoadedCampaign.load("q1", location: location) } catch { fatalError("\(error)") }
         let database: CadenceDatabase
         do { database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .create) } catch { throw .store(error) }
-        return try Launcher.launch(loaded, database: database, options: .init(candidatesPath: csv, start: Self.start, dryRun: dryRun, strict: strict, actor: "test"))
+        return try Launcher.launch(loaded, database: database, options: .init(candidatesPath: csv, now: Self.start, start: Self.start, dryRun: dryRun, strict: strict, actor: "test"))
     }
 
     /// Every row of every table, to compare a database before and after a command that must change nothing.

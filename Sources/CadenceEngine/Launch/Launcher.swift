@@ -6,6 +6,9 @@ import Foundation
 public enum Launcher {
     public struct Options: Sendable {
         public var candidatesPath: String
+        /// When the launch happens (the event log's time).
+        public var now: Date
+        /// When the first step may go.
         public var start: Date
         public var dryRun: Bool
         public var strict: Bool
@@ -13,9 +16,10 @@ public enum Launcher {
         /// Who launched, for the event log.
         public var actor: String
 
-        public init(candidatesPath: String, start: Date, dryRun: Bool = false, strict: Bool = false, allowConcurrent: Bool = false, actor: String) {
+        public init(candidatesPath: String, now: Date, start: Date? = nil, dryRun: Bool = false, strict: Bool = false, allowConcurrent: Bool = false, actor: String) {
             self.candidatesPath = candidatesPath
-            self.start = start
+            self.now = now
+            self.start = start ?? now
             self.dryRun = dryRun
             self.strict = strict
             self.allowConcurrent = allowConcurrent
@@ -56,7 +60,7 @@ public enum Launcher {
         do {
             report = try database.launch(
                 .init(id: definition.id, name: definition.name, sourcePath: campaign.file, digest: digest, files: files),
-                actor: options.actor, now: options.start, allowConcurrent: options.allowConcurrent
+                actor: options.actor, now: options.now, allowConcurrent: options.allowConcurrent
             ) { session in
                 try file.forEachRow { row in
                     switch row {

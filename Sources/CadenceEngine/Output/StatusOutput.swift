@@ -58,7 +58,7 @@ public enum StatusOutput {
     public static func text(_ detail: CandidateDetail) -> String {
         var lines = [detail.address + (detail.timeZone.map { " (\($0))" } ?? "")]
         for (name, value) in detail.fields.sorted(by: { $0.key < $1.key }) where name != "email" {
-            lines.append("  \(name): \(value)")
+            lines.append("  \(name): \(MergeField.isBlank(value) ? "(empty)" : value)")
         }
         for enrollment in detail.enrollments {
             lines.append("")
