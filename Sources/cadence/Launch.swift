@@ -46,9 +46,14 @@ struct Launch: ParsableCommand {
             // A dry run writes nothing, not even a new database file: it works on an empty one in memory.
             let database = dryRun && !FileManager.default.fileExists(atPath: project.databasePath)
                 ? try CadenceDatabase.inMemory() : try project.openDatabase(.create)
-            let options = Launcher.Options(
+            var options = Launcher.Options(
                 candidatesPath: candidates, now: now, start: startTime, dryRun: dryRun, strict: strict, allowConcurrent: allowConcurrent,
                 actor: Actor.current("launch"))
+            // On a terminal, one line that counts up; otherwise (a log, CI) plain lines.
+            let terminal = isatty(STDERR_FILENO) == 1
+            options.progress = { rows in
+                FileHandle.standardError.write(Data((terminal ? "\r  \(rows) rows read…" : "launch: \(rows) rows read\n").utf8))
+            }
             let report: LaunchReport
             do {
                 report = try Launcher.launch(loaded, database: database, options: options)
@@ -71,6 +76,9 @@ struct Launch: ParsableCommand {
                 case .store(let error):
                     throw CommandFailure(error.description, code: .dataError)
                 }
+            }
+            if isatty(STDERR_FILENO) == 1, report.enrolledActive + report.held + report.skipped.count >= 10_000 {
+                FileHandle.standardError.write(Data("\r".utf8))
             }
             print(format == .json ? report.json : report.text)
         }

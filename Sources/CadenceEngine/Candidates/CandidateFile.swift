@@ -45,8 +45,12 @@ public struct CandidateFile {
             guard FileManager.default.createFile(atPath: copy, contents: nil), let input = FileHandle(forReadingAtPath: path),
                 let output = FileHandle(forWritingAtPath: copy)
             else { throw OpenError.problems([.error("cannot read the candidates file; check the path", file: display, at: nil)]) }
-            while case let chunk = input.readData(ofLength: 1 << 16), !chunk.isEmpty { output.write(chunk) }
-            try? output.close()
+            do {
+                while let chunk = try input.read(upToCount: 1 << 16), !chunk.isEmpty { try output.write(contentsOf: chunk) }
+                try output.close()
+            } catch {
+                throw OpenError.problems([.error("reading the file failed: \(error.localizedDescription)", file: display, at: nil)])
+            }
             readPath = copy
             spooled = copy
         }
@@ -100,7 +104,12 @@ public struct CandidateFile {
             lineBytes.removeAll(keepingCapacity: true)
         }
         while true {
-            let chunk = handle.readData(ofLength: 1 << 16)
+            let chunk: Data
+            do {
+                chunk = try handle.read(upToCount: 1 << 16) ?? Data()
+            } catch {
+                throw OpenError.problems([.error("reading the file failed after line \(line - 1); check that it is still there and readable", file: display, at: nil)])
+            }
             if chunk.isEmpty { break }
             for byte in chunk {
                 if pendingQuote {

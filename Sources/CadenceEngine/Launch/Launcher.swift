@@ -15,6 +15,8 @@ public enum Launcher {
         public var allowConcurrent: Bool
         /// Who launched, for the event log.
         public var actor: String
+        /// Called every 10,000 rows with the number read so far.
+        public var progress: (@Sendable (Int) -> Void)?
 
         public init(candidatesPath: String, now: Date, start: Date? = nil, dryRun: Bool = false, strict: Bool = false, allowConcurrent: Bool = false, actor: String) {
             self.candidatesPath = candidatesPath
@@ -62,7 +64,10 @@ public enum Launcher {
                 .init(id: definition.id, name: definition.name, sourcePath: campaign.file, digest: digest, files: files),
                 actor: options.actor, now: options.now, allowConcurrent: options.allowConcurrent
             ) { session in
+                var rows = 0
                 try file.forEachRow { row in
+                    rows += 1
+                    if rows % 10_000 == 0 { options.progress?(rows) }
                     switch row {
                     case .problems(let diagnostics):
                         report.rowProblems += diagnostics
