@@ -85,7 +85,10 @@ public final class LaunchSession {
 
     /// Whether the suppression list forbids writing to this address; checked again before every send.
     public func suppression(of key: String, domain: String) -> SkipReason? {
-        if suppressedAddresses.contains(key) || suppressedHashes.contains(AddressKey.hash(key)) { return .suppressedAddress }
+        if suppressedAddresses.contains(key) || (!suppressedHashes.isEmpty && suppressedHashes.contains(AddressKey.hash(key))) {
+            return .suppressedAddress
+        }
+        guard !suppressedDomains.isEmpty else { return nil }
         var parent = Substring(domain)
         while true {
             if suppressedDomains.contains(String(parent)) { return .suppressedDomain(String(parent)) }
@@ -101,6 +104,17 @@ public final class LaunchSession {
         let key = AddressKey.normalized(candidate.email)
         if let reason = suppression(of: key, domain: candidate.email.domain) { return .skipped(reason) }
         let fields = FlatJSON.encode(candidate.fields)
+        // Most rows are new people: try the insert first, and look the person up only when they exist.
+        if let newID = try Int64.fetchOne(
+            db.cachedStatement(sql: """
+                INSERT INTO candidate (addressKey, address, fields, timeZone, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (addressKey) DO NOTHING RETURNING id
+                """),
+            arguments: [key, candidate.email.description, fields, candidate.timeZone, nowValue, nowValue])
+        {
+            try insertEnrollment(candidateID: newID, candidate, mailbox: mailbox, fields: fields, variants: variants, initial: initial)
+            return .enrolled(initial)
+        }
         let existingCandidate = try Int64.fetchOne(
             db.cachedStatement(sql: "SELECT id FROM candidate WHERE addressKey = ?"), arguments: [key])
         if let candidateID = existingCandidate {

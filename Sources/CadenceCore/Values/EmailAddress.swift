@@ -13,6 +13,12 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// The address, or why `text` is not one (to append after the value in a message).
     public static func parse(_ text: String) -> Result<EmailAddress, EmailAddressError> {
+        if let address = fastParse(text) { return .success(address) }
+        return carefulParse(text)
+    }
+
+    /// The rules one by one, with the reason for a failure.
+    static func carefulParse(_ text: String) -> Result<EmailAddress, EmailAddressError> {
         if text.first?.isWhitespace == true || text.last?.isWhitespace == true {
             return .failure(.init("has spaces around it"))
         }
@@ -42,6 +48,55 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
             return .failure(.init("has an invalid domain \"\(domain)\""))
         }
         return .success(EmailAddress(localPart: local, domain: domain.lowercased()))
+    }
+
+    /// One pass over the bytes for the common, clearly valid address; anything unusual goes to the careful path,
+    /// which also says what is wrong.
+    static func fastParse(_ text: String) -> EmailAddress? {
+        var at: Int?
+        var previous: UInt8 = 0
+        var labelLength = 0
+        var lastLabelAllDigits = true
+        var lastLabelLength = 0
+        var index = 0
+        var domainHasDot = false
+        var domainHasUpper = false
+        for byte in text.utf8 {
+            defer { previous = byte; index += 1 }
+            if byte == UInt8(ascii: "@") {
+                guard at == nil, index > 0, index <= 64, previous != UInt8(ascii: ".") else { return nil }
+                at = index
+                continue
+            }
+            if at == nil {
+                let ok = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
+                    || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+                guard ok else { return nil }
+                if byte == UInt8(ascii: ".") { guard index > 0, previous != UInt8(ascii: ".") else { return nil } }
+            } else {
+                if byte == UInt8(ascii: ".") {
+                    guard labelLength > 0, previous != UInt8(ascii: "-") else { return nil }
+                    domainHasDot = true
+                    labelLength = 0
+                    lastLabelAllDigits = true
+                    lastLabelLength = 0
+                    continue
+                }
+                let letter = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A)
+                let digit = byte >= 0x30 && byte <= 0x39
+                guard letter || digit || (byte == UInt8(ascii: "-") && labelLength > 0) else { return nil }
+                if byte >= 0x41 && byte <= 0x5A { domainHasUpper = true }
+                if !digit { lastLabelAllDigits = false }
+                labelLength += 1
+                lastLabelLength += 1
+                guard labelLength <= 63 else { return nil }
+            }
+        }
+        guard let at, domainHasDot, labelLength > 0, previous != UInt8(ascii: "-"), lastLabelLength >= 2, !lastLabelAllDigits else { return nil }
+        let utf8 = text.utf8
+        let local = String(utf8[utf8.startIndex..<utf8.index(utf8.startIndex, offsetBy: at)])!
+        let domain = String(utf8[utf8.index(utf8.startIndex, offsetBy: at + 1)...])!
+        return EmailAddress(localPart: local, domain: domainHasUpper ? domain.lowercased() : domain)
     }
 
     private init(localPart: String, domain: String) {

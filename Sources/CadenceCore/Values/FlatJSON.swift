@@ -13,6 +13,13 @@ public enum FlatJSON {
     }
 
     private static func append(_ string: String, to output: inout String) {
+        // Most cells need no escaping: append them whole.
+        if !string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            output += "\""
+            output += string
+            output += "\""
+            return
+        }
         output += "\""
         for scalar in string.unicodeScalars {
             switch scalar {
