@@ -47,6 +47,9 @@ public struct CadenceDatabase: Sendable {
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // A 32 MiB page cache (the default is 2 MiB) keeps a large launch's pages in memory until it commits
+            // instead of spilling them to the WAL mid-transaction; memory stays capped at that size.
+            try db.execute(sql: "PRAGMA cache_size = -32768")
         }
         do {
             let pool = try DatabasePool(path: path, configuration: configuration)

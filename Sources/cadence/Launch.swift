@@ -43,9 +43,18 @@ struct Launch: ParsableCommand {
             let now = CommandClock.now
             let startTime = try Timestamp.parse(start, option: "--start") ?? now
             let loaded = try LoadedCampaign.loadOrExit(campaign, location: project.location)
-            // A dry run writes nothing, not even a new database file: it works on an empty one in memory.
-            let database = dryRun && !FileManager.default.fileExists(atPath: project.databasePath)
-                ? try CadenceDatabase.inMemory() : try project.openDatabase(.create)
+            // A dry run writes nothing, not even a new database file: it works on an empty scratch database that
+            // is deleted afterwards (a file, not memory, so a large file's dry run stays small).
+            var scratch: String?
+            let database: CadenceDatabase
+            if dryRun && !FileManager.default.fileExists(atPath: project.databasePath) {
+                let path = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-dry-run-\(UUID().uuidString).sqlite").path
+                scratch = path
+                database = try CadenceDatabase.open(path: path, mode: .create)
+            } else {
+                database = try project.openDatabase(.create)
+            }
+            defer { if let scratch { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: scratch + suffix) } } }
             var options = Launcher.Options(
                 candidatesPath: candidates, now: now, start: startTime, dryRun: dryRun, strict: strict, allowConcurrent: allowConcurrent,
                 actor: Actor.current("launch"))
