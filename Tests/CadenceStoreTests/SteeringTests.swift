@@ -201,3 +201,29 @@ extension SteeringTests {
         #expect(try database.candidate("bo@example.org")?.enrollments[0].state == Self.active)
     }
 }
+
+extension SteeringTests {
+    @Test("every state and reason survives the database: stopped for each reason, finished after the last step")
+    func everyState() throws {
+        let database = try CadenceDatabase.inMemory()
+        let reasons: [StopReason] = [.replied, .bounced, .unsubscribed, .manual(note: "hired"), .manual(note: nil)]
+        try Self.launch(database, reasons.indices.map { ("p\($0)@example.org", Self.active) })
+        for (index, reason) in reasons.enumerated() {
+            _ = try database.stop(.candidate(addressKey: "p\(index)@example.org", campaign: "q1"), reason: reason, actor: "t", now: Self.now)
+            #expect(try database.candidate("p\(index)@example.org")?.enrollments[0].state == .stopped(reason))
+        }
+        #expect(try database.status(campaign: "q1", now: Self.now).first?.stopped == ["replied": 1, "bounced": 1, "unsubscribed": 1, "by hand: hired": 1, "by hand": 1])
+
+        // A campaign whose last step is a task: completing it finishes the enrolment.
+        let json = #"{ "id": "last", "name": "L", "mailboxes": ["sam"], "timeZone": "UTC", "steps": [ { "id": "intro", "type": "email", "template": "i.md" }, { "id": "call", "type": "task", "delay": "1d", "title": "Call", "instructions": "Ring." } ] }"#
+        let campaign = CadenceDatabase.LaunchCampaign(id: "last", name: "L", sourcePath: "l.json", digest: "d",
+            files: [SnapshotFile(kind: .campaign, path: "l.json", content: Array(json.utf8), digest: "x")])
+        _ = try database.launch(campaign, actor: "t", now: Self.now, allowConcurrent: true) { session in
+            (try session.enroll(Self.candidate("f@example.org"), mailbox: "sam", variants: [:], initial: .active(nextStep: "call", dueAt: Self.now)), true)
+        }
+        let task = try #require(try database.openTasks(campaign: "last", actor: "t", now: Self.now).first)
+        #expect(try database.completeTask(task.id, note: nil, actor: "t", now: Self.now) == .finished)
+        #expect(try database.candidate("f@example.org")?.enrollments[0].state == .finished)
+        #expect(try database.status(campaign: "last", now: Self.now).first?.finished == 1)
+    }
+}
