@@ -12,16 +12,7 @@ swift build -c release --product cadence --scratch-path .build-release >&2
 cadence=.build-release/release/cadence
 sqlite3 --version >&2
 
-measure() {
-    local log
-    log=$(mktemp)
-    /usr/bin/time -v "$@" > /dev/null 2> "$log" || { tail -5 "$log" >&2; rm -f "$log"; return 1; }
-    awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; secs = s }
-                /Maximum resident set size/ { kib = $2 }
-                END { printf "%.2f %d\n", secs, kib }' "$log"
-    rm -f "$log"
-}
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+source benchmarks/lib.sh
 
 echo "| rows | tool | median wall time (s) | rows/s | peak RSS (MiB) |"
 echo "| ---: | --- | ---: | ---: | ---: |"
