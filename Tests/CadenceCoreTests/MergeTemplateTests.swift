@@ -108,3 +108,19 @@ extension MergeTemplateTests {
         #expect(content.html.contains("<a href=\"https://n.example.com\">our site</a>"))
     }
 }
+
+extension MergeTemplateTests {
+    @Test("a value in a link's address is percent-encoded; as the whole address it must be http(s) or mailto, else the email is held")
+    func valuesInLinks() throws {
+        let source = "See [profile](<<candidate.url>>) and [search](https://x.example/?q=<<candidate.company>>), <<candidate.company>>.\n"
+        let ok = try render(source, ["url": "https://ok.example/p?x=1&y=\"2\"", "company": "A & B <c>"])
+        guard case .ready(let content) = ok else { Issue.record("held"); return }
+        #expect(content.html == "<p>See <a href=\"https://ok.example/p?x=1&amp;y=%222%22\">profile</a> and <a href=\"https://x.example/?q=A%20%26%20B%20%3Cc%3E\">search</a>, A &amp; B &lt;c&gt;.</p>")
+        // In the text part values stay verbatim; a link holding a field keeps its Markdown form there.
+        #expect(content.text == "See [profile](https://ok.example/p?x=1&y=\"2\") and [search](https://x.example/?q=A & B <c>), A & B <c>.\n")
+        for hostile in ["javascript:alert(1)", "data:text/html,hi", "//evil.example", "https://"] {
+            #expect(try render(source, ["url": hostile, "company": "Acme"]) == .missing(["candidate.url"]), "\(hostile)")
+        }
+        #expect(try render(source, ["url": "mailto:ana@example.org", "company": "Acme"]) != .missing(["candidate.url"]))
+    }
+}

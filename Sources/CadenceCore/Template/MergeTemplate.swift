@@ -10,6 +10,9 @@ public struct MergeTemplate: Sendable {
         case literal(String)
         /// Index into `fields`.
         case field(Int)
+        /// A field inside a link's address in the HTML: percent-encoded there, and when it is the whole address
+        /// it must be a web or mail address, so a value such as `javascript:…` never becomes a link.
+        case urlField(Int, wholeURL: Bool)
     }
 
     public let path: String
@@ -117,6 +120,14 @@ public struct MergeTemplate: Sendable {
         case .failure(let missing): return .missing(missing.paths)
         case .success(let resolved): values = resolved
         }
+        // A value that is a whole link address must be one; otherwise the email is held, never sent with it.
+        var unsafe: [String] = []
+        for segment in html {
+            if case .urlField(let index, true) = segment, !URLValue.isWebOrMail(values[index]!), !unsafe.contains(fields[index].path) {
+                unsafe.append(fields[index].path)
+            }
+        }
+        guard unsafe.isEmpty else { return .missing(unsafe) }
         return .ready(RenderedContent(
             subject: subject.map { Self.subjectLine(Self.fill($0, values, escape: false)) },
             text: Self.fill(text, values, escape: false), html: Self.fill(html, values, escape: true)))
@@ -153,6 +164,7 @@ public struct MergeTemplate: Sendable {
             switch segment {
             case .literal(let text): output += text
             case .field(let index): output += escape ? HTMLEscaping.escape(values[index]!) : values[index]!
+            case .urlField(let index, let whole): output += HTMLEscaping.escape(URLValue.encode(values[index]!, wholeURL: whole))
             }
         }
         return output
@@ -200,18 +212,33 @@ enum Placeholder {
         var segments: [MergeTemplate.Segment] = []
         var literal = String.UnicodeScalarView()
         var number: Int?
+        // Whether the HTML so far has opened an href="…" or src="…" value that has not closed, and whether
+        // anything was written inside it yet.
+        var inURL = false
+        var urlHasContent = false
         for scalar in html.unicodeScalars {
             if scalar == open {
                 number = 0
             } else if scalar == close, let index = number {
                 segments.append(.literal(String(literal)))
                 literal = String.UnicodeScalarView()
-                segments.append(placeholders[index])
+                if inURL, case .field(let field) = placeholders[index] {
+                    segments.append(.urlField(field, wholeURL: !urlHasContent))
+                } else {
+                    segments.append(placeholders[index])
+                }
+                if inURL { urlHasContent = true }
                 number = nil
             } else if let current = number, scalar.value >= zero, scalar.value <= zero + 9 {
                 number = current * 10 + Int(scalar.value - zero)
             } else {
                 literal.append(scalar)
+                if inURL {
+                    if scalar == "\"" { inURL = false } else { urlHasContent = true }
+                } else if scalar == "\"", literal.count >= 6 {
+                    let tail = String(String.UnicodeScalarView(literal.suffix(6))).lowercased()
+                    if tail == "href=\"" || tail.hasSuffix(" src=\"") { inURL = true; urlHasContent = false }
+                }
             }
         }
         segments.append(.literal(String(literal)))
