@@ -35,6 +35,7 @@ public struct ProjectValidator {
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else {
                     validator.report.diagnostics.append(.error("no such file or folder", file: location.display(absolute), at: nil))
+                    configurationOnly = true  // still check the configuration, so the summary is never empty
                     continue
                 }
                 if isDirectory.boolValue {
