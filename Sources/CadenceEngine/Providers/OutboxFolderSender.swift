@@ -1,0 +1,59 @@
+import CadenceCore
+import Foundation
+
+/// The `outbox` provider: each message becomes `<send id>.eml` in the mailbox's folder.
+///
+/// A message is written under a hidden temporary name, flushed to disk, then renamed into place. A rename is atomic,
+/// so a file with the final name is a message that was completely sent, and `lookUp` answers honestly from the
+/// folder after any crash: the file is there, or it is not.
+public struct OutboxFolderSender: MailSender {
+    /// Where relative outbox folders are resolved (the project root).
+    public let root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public func folder(for mailbox: Mailbox) -> String? {
+        guard case .outbox(let folder) = mailbox.provider else { return nil }
+        return folder.hasPrefix("/") ? folder : root + "/" + folder
+    }
+
+    public func send(_ bytes: [UInt8], identity: SendIdentity, from mailbox: Mailbox) async throws(SendFailure) -> SentMessage {
+        guard let folder = folder(for: mailbox) else { throw .rejected(reason: "mailbox \(mailbox.name) does not use the outbox provider") }
+        let name = Self.fileName(identity)
+        let final = folder + "/" + name
+        if FileManager.default.fileExists(atPath: final) {
+            return SentMessage(providerMessageID: name, threadID: nil)  // already sent: never write it twice
+        }
+        let temporary = folder + "/." + name + ".\(UUID().uuidString).tmp"
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary) else {
+                throw CocoaError(.fileWriteNoPermission)
+            }
+            defer { try? handle.close() }
+            try handle.write(contentsOf: bytes)
+            try handle.synchronize()
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw .notSent(reason: "cannot write to the outbox folder \(folder): \(error.localizedDescription)")
+        }
+        guard rename(temporary, final) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw .notSent(reason: "cannot move the message into \(folder): \(reason)")
+        }
+        return SentMessage(providerMessageID: name, threadID: nil)
+    }
+
+    public func lookUp(_ identity: SendIdentity, in mailbox: Mailbox) async throws(SendFailure) -> SentMessage? {
+        guard let folder = folder(for: mailbox) else { throw .rejected(reason: "mailbox \(mailbox.name) does not use the outbox provider") }
+        let name = Self.fileName(identity)
+        return FileManager.default.fileExists(atPath: folder + "/" + name) ? SentMessage(providerMessageID: name, threadID: nil) : nil
+    }
+
+    static func fileName(_ identity: SendIdentity) -> String {
+        identity.sendID + ".eml"
+    }
+}

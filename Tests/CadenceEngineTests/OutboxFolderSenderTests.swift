@@ -1,0 +1,63 @@
+import CadenceCore
+import CadenceEngine
+import Foundation
+import Testing
+
+@Suite("The outbox provider: atomic files, honest answers")
+struct OutboxFolderSenderTests {
+    static let identity = SendIdentity(campaignID: "q1", stepID: "intro", address: try! EmailAddress.parse("ana@example.org").get())
+
+    static func mailbox(_ folder: String) -> Mailbox {
+        Mailbox(name: "sam", address: try! EmailAddress.parse("sam@example.com").get(), displayName: "Sam", signature: "",
+                timeZone: "UTC", provider: .outbox(folder: folder), limits: .default)
+    }
+
+    func withRoot(_ body: (String) async throws -> Void) async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-outbox-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try await body(root)
+    }
+
+    @Test("a send writes exactly the bytes under the send id; lookUp finds it; a second send does not write again")
+    func sendAndLookUp() async throws {
+        try await withRoot { root in
+            let sender = OutboxFolderSender(root: root)
+            let mailbox = Self.mailbox("outbox/sam")
+            #expect(try await sender.lookUp(Self.identity, in: mailbox) == nil)
+            let sent = try await sender.send(Array("From: x\r\n\r\nHi\r\n".utf8), identity: Self.identity, from: mailbox)
+            #expect(sent.providerMessageID == Self.identity.sendID + ".eml")
+            let path = root + "/outbox/sam/" + sent.providerMessageID
+            #expect(FileManager.default.contents(atPath: path) == Data("From: x\r\n\r\nHi\r\n".utf8))
+            #expect(try await sender.lookUp(Self.identity, in: mailbox) == sent)
+            _ = try await sender.send(Array("different".utf8), identity: Self.identity, from: mailbox)
+            #expect(FileManager.default.contents(atPath: path) == Data("From: x\r\n\r\nHi\r\n".utf8))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/outbox/sam") == [sent.providerMessageID])
+        }
+    }
+
+    @Test("a left-over temporary file from a crash is not a sent message")
+    func crashLeftovers() async throws {
+        try await withRoot { root in
+            let sender = OutboxFolderSender(root: root)
+            let mailbox = Self.mailbox("outbox/sam")
+            try FileManager.default.createDirectory(atPath: root + "/outbox/sam", withIntermediateDirectories: true)
+            try Data("half a mess".utf8).write(to: URL(fileURLWithPath: root + "/outbox/sam/." + Self.identity.sendID + ".eml.123.tmp"))
+            #expect(try await sender.lookUp(Self.identity, in: mailbox) == nil)
+        }
+    }
+
+    @Test("a folder that cannot be written is 'not sent', safe to retry")
+    func unwritable() async throws {
+        try await withRoot { root in
+            try Data("a file where the folder should be".utf8).write(to: URL(fileURLWithPath: root + "/outbox"))
+            do {
+                _ = try await OutboxFolderSender(root: root).send([1], identity: Self.identity, from: Self.mailbox("outbox/sam"))
+                Issue.record("sent into a file")
+            } catch let error as SendFailure {
+                guard case .notSent(let reason) = error else { Issue.record("\(error)"); return }
+                #expect(reason.hasPrefix("cannot write to the outbox folder \(root)/outbox/sam"))
+            }
+        }
+    }
+}
