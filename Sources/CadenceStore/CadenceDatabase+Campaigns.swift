@@ -23,7 +23,7 @@ extension CadenceDatabase {
         }
         return StoredCampaign(
             id: id, name: row["name"], sourcePath: row["sourcePath"], version: version, paused: row["state"] == "paused",
-            digest: digest, files: files)
+            stopped: row["state"] == "stopped", digest: digest, files: files)
     }
 
     /// Every launched campaign's id and name, in id order.
@@ -69,6 +69,8 @@ public struct UpdatableEnrollment: Sendable {
     public var stateName: String
     public var stepID: String
     public var variants: [String: String]
+    /// The fields a held enrolment lacks now.
+    public var heldFields: [String]?
 }
 
 extension CadenceDatabase {
@@ -86,7 +88,7 @@ extension CadenceDatabase {
             var changed = 0
             let rows = try Row.fetchAll(db, sql: """
                 SELECT e.*, c.address FROM enrollment e JOIN candidate c ON c.id = e.candidateId
-                WHERE e.campaignId = ? AND e.state IN ('active', 'held', 'paused')
+                WHERE e.campaignId = ? AND e.state IN ('active', 'held', 'paused', 'waitingOnTask')
                 """, arguments: [campaign.id])
             for row in rows {
                 guard case .success(let address) = EmailAddress.parse(row["address"]) else { continue }
@@ -94,8 +96,15 @@ extension CadenceDatabase {
                 let fields = Self.decodeMap(row["fields"])
                 let updatable = UpdatableEnrollment(
                     id: row["id"], candidate: Candidate(line: row["csvLine"] ?? 0, email: address, fields: fields),
-                    stateName: stored.state, stepID: stored.stepId ?? "", variants: Self.decodeMap(row["variants"]))
+                    stateName: stored.state, stepID: stored.stepId ?? "", variants: Self.decodeMap(row["variants"]),
+                    heldFields: stored.state == "held" ? stored.decodedReason?.fields : nil)
                 guard let (state, variants) = decide(updatable) else { continue }
+                if stored.state == "waitingOnTask", let task = stored.taskId {
+                    // Its step is gone: close the task, so it no longer shows as open.
+                    try db.execute(
+                        sql: "UPDATE task SET doneAt = ?, doneBy = ?, note = 'closed: the step was removed by an update' WHERE id = ? AND doneAt IS NULL",
+                        arguments: [now, actor, task])
+                }
                 var next = StoredState(state)
                 if stored.state == "paused" {
                     // Stay paused; the update applies when it resumes.

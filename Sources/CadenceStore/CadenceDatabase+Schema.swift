@@ -11,7 +11,7 @@ extension CadenceDatabase {
                     name TEXT NOT NULL,
                     sourcePath TEXT NOT NULL,
                     version INTEGER NOT NULL,
-                    state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'paused')),
+                    state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'paused', 'stopped')),
                     createdAt DATETIME NOT NULL,
                     updatedAt DATETIME NOT NULL
                 );
@@ -26,7 +26,7 @@ extension CadenceDatabase {
                 CREATE TABLE snapshotFile (
                     campaignId TEXT NOT NULL,
                     version INTEGER NOT NULL,
-                    kind TEXT NOT NULL CHECK (kind IN ('campaign', 'template', 'attachment')),
+                    kind TEXT NOT NULL CHECK (kind IN ('campaign', 'template', 'attachment', 'mailbox')),
                     path TEXT NOT NULL,
                     content BLOB NOT NULL,
                     digest TEXT NOT NULL,

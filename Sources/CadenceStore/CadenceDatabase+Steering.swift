@@ -16,6 +16,7 @@ extension CadenceDatabase {
             let reason: PauseReason
             if case .campaign(let id) = selection {
                 try Self.requireCampaign(id, db)
+                try Self.refuseStopped(id, db)
                 try db.execute(sql: "UPDATE campaign SET state = 'paused', updatedAt = ? WHERE id = ?", arguments: [now, id])
                 reason = .campaignPaused
             } else {
@@ -35,15 +36,34 @@ extension CadenceDatabase {
     }
 
     /// Resumes paused enrolments where they were; a due time in the past becomes now.
+    /// Resuming a campaign resumes what pausing the campaign paused; people paused by hand stay paused until
+    /// resumed by hand. A person resumed by hand inside a paused campaign waits for the campaign.
     public func resume(_ selection: EnrollmentSelection, note: String?, actor: String, now: Date) throws(StoreError) -> Int {
         try write { db in
+            var campaignResume = false
             if case .campaign(let id) = selection {
                 try Self.requireCampaign(id, db)
+                try Self.refuseStopped(id, db)
                 try db.execute(sql: "UPDATE campaign SET state = 'active', updatedAt = ? WHERE id = ?", arguments: [now, id])
+                campaignResume = true
             }
             var changed = 0
             for row in try Self.selected(selection, states: ["paused"], db) {
-                guard let resumed = StoredState(row: row).resumed(now: now) else { continue }
+                let current = StoredState(row: row)
+                let byCampaign = current.decodedReason?.kind == "campaignPaused"
+                if campaignResume && !byCampaign { continue }
+                if !campaignResume, try String.fetchOne(db, sql: "SELECT state FROM campaign WHERE id = ?", arguments: [row["campaignId"]]) == "paused" {
+                    if !byCampaign {
+                        var reason = current.decodedReason ?? StoredState.Reason(kind: "campaignPaused")
+                        reason.kind = "campaignPaused"
+                        reason.note = nil
+                        try Self.setState(row["id"], StoredState(state: "paused", stepId: current.stepId, dueAt: nil, reason: StoredState.encode(reason), taskId: nil), db, now: now)
+                        try Self.event(row, kind: "resumed", actor: actor, detail: "waits for the campaign, which is paused", db, now: now)
+                        changed += 1
+                    }
+                    continue
+                }
+                guard let resumed = current.resumed(now: now) else { continue }
                 try Self.setState(row["id"], resumed, db, now: now)
                 try Self.event(row, kind: "resumed", actor: actor, detail: note ?? "", db, now: now)
                 changed += 1
@@ -53,9 +73,13 @@ extension CadenceDatabase {
     }
 
     /// Stops the selected in-progress enrolments for good.
+    /// Stopping a whole campaign also closes it to new launches.
     public func stop(_ selection: EnrollmentSelection, reason: StopReason, actor: String, now: Date) throws(StoreError) -> Int {
         try write { db in
-            if case .campaign(let id) = selection { try Self.requireCampaign(id, db) }
+            if case .campaign(let id) = selection {
+                try Self.requireCampaign(id, db)
+                try db.execute(sql: "UPDATE campaign SET state = 'stopped', updatedAt = ? WHERE id = ?", arguments: [now, id])
+            }
             var changed = 0
             for row in try Self.selected(selection, states: ["active", "waitingOnTask", "held", "paused"], db) {
                 try Self.setState(row["id"], StoredState(.stopped(reason)), db, now: now)
@@ -73,6 +97,12 @@ extension CadenceDatabase {
         }
     }
 
+    static func refuseStopped(_ id: String, _ db: Database) throws {
+        if try String.fetchOne(db, sql: "SELECT state FROM campaign WHERE id = ?", arguments: [id]) == "stopped" {
+            throw StoreError.refused("campaign \"\(id)\" was stopped; a stopped campaign cannot be paused or resumed")
+        }
+    }
+
     static func selected(_ selection: EnrollmentSelection, states: [String], _ db: Database) throws -> [Row] {
         let placeholders = states.map { _ in "?" }.joined(separator: ", ")
         switch selection {
@@ -86,6 +116,9 @@ extension CadenceDatabase {
             }
             if let campaign {
                 try requireCampaign(campaign, db)
+                guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM enrollment WHERE candidateId = ? AND campaignId = ?)", arguments: [candidateID, campaign]) == true else {
+                    throw StoreError.refused("\(key) is not enrolled in campaign \(campaign)")
+                }
                 return try Row.fetchAll(
                     db, sql: "SELECT * FROM enrollment WHERE candidateId = ? AND campaignId = ? AND state IN (\(placeholders))",
                     arguments: StatementArguments([candidateID, campaign] as [any DatabaseValueConvertible] + states))

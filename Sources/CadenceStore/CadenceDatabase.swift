@@ -32,14 +32,29 @@ public struct CadenceDatabase: Sendable {
     public enum OpenMode: Sendable {
         /// Create the file if it does not exist (launch).
         case create
-        /// The file must exist (every command that only reads or steers).
+        /// The file must exist (commands that steer).
         case existing
+        /// The file must exist and is only read (status, show, lists): not a byte of it changes.
+        case readOnly
     }
 
     /// Opens the database file at `path`.
     public static func open(path: String, mode: OpenMode) throws(StoreError) -> CadenceDatabase {
-        if mode == .existing, !FileManager.default.fileExists(atPath: path) {
+        if path.isEmpty { throw StoreError.refused("the database path is empty; give --db a file name such as cadence.sqlite") }
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        if exists, isDirectory.boolValue {
+            throw StoreError.refused("\(path) is a folder; give --db the path of a database file inside it, such as \(path)/cadence.sqlite")
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        if !exists, !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
+            if mode == .create { throw StoreError.refused("the folder \(folder) does not exist; create it, or point --db elsewhere") }
+        }
+        if mode != .create, !exists {
             throw StoreError.missing(path)
+        }
+        if mode == .readOnly, let database = try openReadOnly(path: path) {
+            return database
         }
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
@@ -50,10 +65,51 @@ public struct CadenceDatabase: Sendable {
             // A 32 MiB page cache (the default is 2 MiB) keeps a large launch's pages in memory until it commits
             // instead of spilling them to the WAL mid-transaction; memory stays capped at that size.
             try db.execute(sql: "PRAGMA cache_size = -32768")
+            // Deleted rows are overwritten, not left in free pages: `cadence forget` must leave nothing readable.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         do {
             let pool = try DatabasePool(path: path, configuration: configuration)
             return try CadenceDatabase(pool, path: path)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(error, path: path)
+        }
+    }
+
+    /// A read-only connection, when the file is already at this version (else nil: open it normally to migrate).
+    private static func openReadOnly(path: String) throws(StoreError) -> CadenceDatabase? {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.publicStatementArguments = false
+        configuration.busyMode = .timeout(5)
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            let (superseded, complete) = try queue.read { db in (try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db)) }
+            if superseded { throw StoreError.newerVersion(path) }
+            guard complete else { return nil }
+            return CadenceDatabase(readOnly: queue, path: path)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(error, path: path)
+        }
+    }
+
+    private init(readOnly writer: any DatabaseWriter, path: String) {
+        self.writer = writer
+        self.path = path
+    }
+
+    /// A copy of this database in a new file at `path` (SQLite's online backup), for dry runs: the copy takes the
+    /// writes, the original is left byte for byte as it was.
+    public func copy(to path: String) throws(StoreError) -> CadenceDatabase {
+        do {
+            let target = try DatabaseQueue(path: path)
+            try writer.backup(to: target)
+            try target.close()
+            return try Self.open(path: path, mode: .existing)
         } catch let error as StoreError {
             throw error
         } catch {

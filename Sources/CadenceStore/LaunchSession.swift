@@ -83,6 +83,11 @@ public final class LaunchSession {
         suppressedDomains = domains
     }
 
+    /// When the enrolments already at `stepID` are due: for spreading new starts over days.
+    public func dueTimes(atStep stepID: String) throws -> [Date] {
+        try Date.fetchAll(db, sql: "SELECT dueAt FROM enrollment WHERE campaignId = ? AND state = 'active' AND stepId = ?", arguments: [campaignID, stepID])
+    }
+
     /// Whether the suppression list forbids writing to this address; checked again before every send.
     public func suppression(of key: String, domain: String) -> SkipReason? {
         if suppressedAddresses.contains(key) || (!suppressedHashes.isEmpty && suppressedHashes.contains(AddressKey.hash(key))) {
@@ -244,7 +249,9 @@ extension CadenceDatabase {
         var output: T?
         do {
             try writer.writeWithoutTransaction { db in
-                try db.inTransaction {
+                // IMMEDIATE: take the write lock before reading, so two launches run one after the other and the
+                // second sees the first's enrolments (duplicates, daily start limits).
+                try db.inTransaction(.immediate) {
                     if try Int.fetchOne(db, sql: "SELECT version FROM campaign WHERE id = ?", arguments: [campaign.id]) == nil {
                         _ = try Self.saveVersion(
                             campaignID: campaign.id, name: campaign.name, sourcePath: campaign.sourcePath, digest: campaign.digest,

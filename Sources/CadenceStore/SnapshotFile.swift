@@ -2,6 +2,8 @@
 public struct SnapshotFile: Sendable, Equatable {
     public enum Kind: String, Sendable {
         case campaign, template, attachment
+        /// The settings of a sending mailbox that shape its emails (address, display name, signature).
+        case mailbox
     }
 
     public var kind: Kind
@@ -24,6 +26,8 @@ public struct StoredCampaign: Sendable, Equatable {
     public var sourcePath: String
     public var version: Int
     public var paused: Bool
+    /// Stopped campaigns take no new candidates.
+    public var stopped: Bool
     /// Over every file of the current version.
     public var digest: String
     public var files: [SnapshotFile]

@@ -47,14 +47,21 @@ struct Launch: ParsableCommand {
             // is deleted afterwards (a file, not memory, so a large file's dry run stays small).
             var scratch: String?
             let database: CadenceDatabase
-            if dryRun && !FileManager.default.fileExists(atPath: project.databasePath) {
+            let existed = FileManager.default.fileExists(atPath: project.databasePath)
+            if dryRun {
+                // A dry run works on a scratch copy (or a new scratch file): the real database is not touched at all.
                 let path = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-dry-run-\(UUID().uuidString).sqlite").path
                 scratch = path
-                database = try CadenceDatabase.open(path: path, mode: .create)
+                database = existed ? try project.openDatabase(.readOnly).copy(to: path) : try CadenceDatabase.open(path: path, mode: .create)
             } else {
                 database = try project.openDatabase(.create)
             }
             defer { if let scratch { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: scratch + suffix) } } }
+            // A launch that fails leaves no new database file behind.
+            func discardNewDatabase() {
+                guard !existed, !dryRun else { return }
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: project.databasePath + suffix) }
+            }
             var options = Launcher.Options(
                 candidatesPath: candidates, now: now, start: startTime, dryRun: dryRun, strict: strict, allowConcurrent: allowConcurrent,
                 actor: Actor.current("launch"))
@@ -67,6 +74,7 @@ struct Launch: ParsableCommand {
             do {
                 report = try Launcher.launch(loaded, database: database, options: options)
             } catch let error as Launcher.Failure {
+                discardNewDatabase()
                 switch error {
                 case .rows(_, let report):
                     print(format == .json ? report.json : report.text)
@@ -84,6 +92,8 @@ struct Launch: ParsableCommand {
                     throw ExitCode.dataError
                 case .store(let error):
                     throw CommandFailure(error.description, code: .dataError)
+                case .usage(let message):
+                    throw ValidationError(message)
                 }
             }
             if isatty(STDERR_FILENO) == 1, report.enrolledActive + report.held + report.skipped.count >= 10_000 {

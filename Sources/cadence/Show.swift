@@ -19,7 +19,7 @@ struct Show: ParsableCommand {
     func run() throws {
         try runReportingFailures {
             let key = try AddressArgument.key(email)
-            guard let detail = try project.openDatabase().candidate(key) else {
+            guard let detail = try project.openDatabase(.readOnly).candidate(key) else {
                 throw CommandFailure("no candidate \(email) in \(project.databasePath); `cadence status` shows the campaigns", code: .dataError)
             }
             print(format == .json ? StatusOutput.json(detail) : StatusOutput.text(detail))

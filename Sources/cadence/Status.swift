@@ -22,7 +22,7 @@ struct Status: ParsableCommand {
     func run() throws {
         try runReportingFailures {
             let now = try Timestamp.parse(at, option: "--at") ?? CommandClock.now
-            let statuses = try project.openDatabase().status(campaign: campaign, now: now)
+            let statuses = try project.openDatabase(.readOnly).status(campaign: campaign, now: now)
             print(format == .json ? StatusOutput.json(statuses) : StatusOutput.text(statuses))
         }
     }

@@ -16,6 +16,7 @@ struct Suppress: ParsableCommand {
             return (.address, try AddressArgument.key(trimmed))
         }
         let domain = (trimmed.hasPrefix("@") ? String(trimmed.dropFirst()) : trimmed).lowercased()
+        if domain.contains("@") { throw ValidationError("\"\(text)\" is neither an email address nor a domain such as example.com") }
         guard case .success = EmailAddress.parse("x@" + domain) else {
             throw ValidationError("\"\(text)\" is neither an email address nor a domain such as example.com")
         }
@@ -48,7 +49,11 @@ struct Suppress: ParsableCommand {
         func run() throws {
             try runReportingFailures {
                 let entry = try Suppress.entry(value)
-                guard try project.openDatabase().unsuppress(kind: entry.kind, value: entry.value) else {
+                let database = try project.openDatabase()
+                guard try database.unsuppress(kind: entry.kind, value: entry.value) else {
+                    if entry.kind == .address, try database.suppressions().contains(where: { $0.kind == .hash && $0.value == AddressKey.hash(entry.value) }) {
+                        throw CommandFailure("\(value) was forgotten on request; only a hash of it is kept, and it stays on the list so they are never contacted again", code: .dataError)
+                    }
                     throw CommandFailure("\(value) is not on the suppression list", code: .dataError)
                 }
                 print("Removed \(entry.value) from the suppression list.")
@@ -64,7 +69,7 @@ struct Suppress: ParsableCommand {
 
         func run() throws {
             try runReportingFailures {
-                let entries = try project.openDatabase().suppressions()
+                let entries = try project.openDatabase(.readOnly).suppressions()
                 if format == .json {
                     struct Entry: Encodable { var kind: String; var value: String; var reason: String; var addedBy: String; var addedAt: String }
                     let encoder = JSONEncoder()
@@ -99,9 +104,28 @@ struct Suppress: ParsableCommand {
                 }
                 var entries: [(kind: Suppression.Kind, value: String)] = []
                 var problems: [String] = []
-                for (index, line) in text.components(separatedBy: .newlines).enumerated() {
-                    let value = line.split(separator: ",", maxSplits: 1).first.map(String.init)?.trimmingCharacters(in: CharacterSet(charactersIn: " \"")) ?? ""
-                    if value.isEmpty || (index == 0 && !value.contains(".")) { continue }  // blank line or a header
+                let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+                // `suppress export` writes kind,value,reason,addedAt: read that back as it is.
+                let exported = lines.first.map { $0.lowercased().hasPrefix("kind,value") } ?? false
+                for (index, line) in lines.enumerated() {
+                    let cells = line.split(separator: ",", maxSplits: 2, omittingEmptySubsequences: false).map {
+                        $0.trimmingCharacters(in: CharacterSet(charactersIn: " \""))
+                    }
+                    if index == 0, exported || ["email", "address", "domain", "value", "e-mail"].contains(cells.first?.lowercased() ?? "") { continue }
+                    if exported, cells.count >= 2, let kind = Suppression.Kind(rawValue: cells[0]) {
+                        if kind == .hash {
+                            guard cells[1].count == 64, cells[1].allSatisfy(\.isHexDigit) else {
+                                problems.append("\(file):\(index + 1): error: \"\(cells[1])\" is not a forgotten person's hash")
+                                continue
+                            }
+                            entries.append((.hash, cells[1]))
+                        } else {
+                            do { entries.append(try Suppress.entry(cells[1])) } catch { problems.append("\(file):\(index + 1): error: \(error)") }
+                        }
+                        continue
+                    }
+                    let value = cells.first ?? ""
+                    if value.isEmpty { continue }
                     do { entries.append(try Suppress.entry(value)) } catch { problems.append("\(file):\(index + 1): error: \(error)") }
                 }
                 guard problems.isEmpty else {
@@ -120,7 +144,7 @@ struct Suppress: ParsableCommand {
         func run() throws {
             try runReportingFailures {
                 print("kind,value,reason,addedAt")
-                for entry in try project.openDatabase().suppressions() {
+                for entry in try project.openDatabase(.readOnly).suppressions() {
                     let reason = "\"" + entry.reason.replacingOccurrences(of: "\"", with: "\"\"") + "\""
                     print("\(entry.kind.rawValue),\(entry.value),\(reason),\(Timestamps.iso(entry.createdAt))")
                 }

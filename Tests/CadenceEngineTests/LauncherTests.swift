@@ -73,7 +73,7 @@ struct LauncherTests {
             #expect(ana.enrollments.first?.state == .active(nextStep: "intro", dueAt: Self.start))
             let cy = try #require(try database.candidate("cy@example.org"))
             #expect(cy.enrollments.first?.state == .held(step: "intro", reason: .missingFields(["candidate.company"])))
-            #expect(try database.storedCampaign("q1")?.files.map(\.kind) == [.attachment, .campaign, .template, .template, .template].filter { $0 != .attachment })
+            #expect(try database.storedCampaign("q1")?.files.map(\.kind) == [.campaign, .mailbox, .template, .template, .template])
         }
     }
 
@@ -149,7 +149,8 @@ struct LauncherTests {
             #expect(report.enrolledActive == 1)
             #expect(report.skipped.map(\.reason) == [.alreadyEnrolled(state: "active"), .alreadyEnrolled(state: "active")])
             let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
-            #expect(try database.candidate("cy@example.org")?.enrollments.first?.state == .active(nextStep: "intro", dueAt: Self.start))
+            // Cy now has a company; with two starts a day, Cy's first step waits for a day with room.
+            #expect(try database.candidate("cy@example.org")?.enrollments.first?.state == .active(nextStep: "intro", dueAt: Self.start.addingTimeInterval(86_400)))
         }
     }
 
@@ -190,6 +191,85 @@ struct LauncherTests {
             #expect(result.differences == ["step intro removed", "step bump changed", "campaign settings changed (name, mailboxes, window, limits, …)", "template b.md no longer used", "template bump.md no longer used"])
             #expect(try database.candidate("ana@example.org")?.enrollments.first?.state == .active(nextStep: "bump", dueAt: Self.start))
             #expect(try database.candidate("cy@example.org")?.enrollments.first?.state == .held(step: "bump", reason: .missingFields(["candidate.company"])))
+        }
+    }
+}
+
+extension LauncherTests {
+    @Test("a start in the past or more than a year ahead is refused")
+    func startRange() throws {
+        try TemporaryProject.with(Self.files) { project in
+            let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
+            let loaded = try LoadedCampaign.load("q1", location: location)
+            let database = try CadenceDatabase.inMemory()
+            for (start, message) in [
+                (Self.start.addingTimeInterval(-86_400), "--start 2026-11-30T09:00:00Z is in the past; leave it out to start now"),
+                (Self.start.addingTimeInterval(400 * 86_400), "--start 2028-01-05T09:00:00Z is more than a year ahead; launch closer to the time"),
+            ] {
+                #expect(throws: Launcher.Failure.usage(message)) {
+                    try Launcher.launch(loaded, database: database, options: .init(candidatesPath: "people.csv", now: Self.start, start: start, actor: "t"))
+                }
+            }
+        }
+    }
+
+    @Test("the daily start limit holds across launches and starts only on days the window opens")
+    func staggerAcrossLaunches() throws {
+        var files = Self.files
+        files["a.csv"] = "email,firstName,company\n" + (1...3).map { "a\($0)@example.org,A,Acme" }.joined(separator: "\n") + "\n"
+        files["b.csv"] = "email,firstName,company\n" + (1...3).map { "b\($0)@example.org,B,Acme" }.joined(separator: "\n") + "\n"
+        try TemporaryProject.with(files) { project in
+            // Thursday 2026-12-03: two a day means Thu, Thu, Fri, then Fri, Mon, Mon (no weekend starts).
+            let thursday = Date(timeIntervalSince1970: 1_796_288_400)
+            let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
+            let loaded = try LoadedCampaign.load("q1", location: location)
+            let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .create)
+            _ = try Launcher.launch(loaded, database: database, options: .init(candidatesPath: "a.csv", now: thursday, start: thursday, actor: "t"))
+            let second = try Launcher.launch(loaded, database: database, options: .init(candidatesPath: "b.csv", now: thursday, start: thursday, actor: "t"))
+            #expect(second.firstDue == Date(timeIntervalSince1970: 1_796_374_800))  // Fri 09:00
+            #expect(second.lastDue == Date(timeIntervalSince1970: 1_796_634_000))  // Mon 09:00
+        }
+    }
+
+    @Test("a changed signature in cadence.json is a change to the campaign")
+    func mailboxChange() throws {
+        try TemporaryProject.with(Self.files) { project in
+            _ = try launch(project)
+            try project.write("cadence.json", TemporaryProject.configuration.replacingOccurrences(of: "\"timeZone\": \"Europe/Berlin\"", with: "\"timeZone\": \"Europe/Berlin\", \"signature\": \"Sam\""))
+            do {
+                _ = try launch(project)
+                Issue.record("launched with a changed mailbox")
+            } catch let error as Launcher.Failure {
+                #expect(error == .changed(campaign: "q1", version: 1, differences: ["mailbox sam changed"]))
+            }
+        }
+    }
+
+    @Test("update closes the open task of a removed step and moves on; it keeps the times of steps that stay")
+    func updateWaitingOnTask() throws {
+        var files = Self.files
+        files["sequences/q1.json"] = """
+            { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC",
+              "steps": [ { "id": "call", "type": "task", "title": "Call", "instructions": "Ring." },
+                         { "id": "connect", "type": "task", "delay": "1d", "title": "Connect", "instructions": "LinkedIn." },
+                         { "id": "bump", "type": "email", "delay": "1d", "template": "a.md" } ] }
+            """
+        files["people.csv"] = "email,firstName,company\nana@example.org,Ana,Acme\n"
+        try TemporaryProject.with(files) { project in
+            _ = try launch(project)
+            let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
+            let task = try #require(try database.openTasks(campaign: "q1", actor: "t", now: Self.start).first)
+            try project.write("sequences/q1.json", """
+                { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC",
+                  "steps": [ { "id": "connect", "type": "task", "title": "Connect", "instructions": "LinkedIn." },
+                             { "id": "bump", "type": "email", "delay": "1d", "template": "a.md" } ] }
+                """)
+            let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
+            _ = try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "t", now: Self.start)
+            #expect(try database.candidate("ana@example.org")?.enrollments.first?.state == .active(nextStep: "connect", dueAt: Self.start))
+            #expect(throws: StoreError.refused("task \(task.id) was already done on \(Timestamps.display(Self.start))")) {
+                try database.completeTask(task.id, note: nil, actor: "t", now: Self.start)
+            }
         }
     }
 }

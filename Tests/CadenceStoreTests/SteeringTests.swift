@@ -227,3 +227,66 @@ extension SteeringTests {
         #expect(try database.status(campaign: "last", now: Self.now).first?.finished == 1)
     }
 }
+
+extension SteeringTests {
+    @Test("resuming a campaign leaves people paused by hand paused; resuming one person in a paused campaign waits for it")
+    func campaignAndManualPauses() throws {
+        let database = try CadenceDatabase.inMemory()
+        try Self.launch(database, [("ana@example.org", Self.active), ("bo@example.org", Self.active)])
+        _ = try database.pause(.candidate(addressKey: "ana@example.org", campaign: "q1"), note: "on leave", actor: "t", now: Self.now)
+        #expect(try database.pause(.campaign("q1"), note: nil, actor: "t", now: Self.now) == 1)
+        #expect(try database.resume(.candidate(addressKey: "ana@example.org", campaign: "q1"), note: nil, actor: "t", now: Self.now) == 1)
+        #expect(try database.candidate("ana@example.org")?.enrollments[0].state == .paused(step: "intro", reason: .campaignPaused))
+        _ = try database.pause(.candidate(addressKey: "bo@example.org", campaign: "q1"), note: nil, actor: "t", now: Self.now)
+        #expect(try database.resume(.campaign("q1"), note: nil, actor: "t", now: Self.now) == 2)
+        #expect(try database.candidate("ana@example.org")?.enrollments[0].state == Self.active)
+        #expect(try database.candidate("bo@example.org")?.enrollments[0].state == Self.active)
+        _ = try database.pause(.candidate(addressKey: "bo@example.org", campaign: "q1"), note: "by hand", actor: "t", now: Self.now)
+        _ = try database.pause(.campaign("q1"), note: nil, actor: "t", now: Self.now)
+        _ = try database.resume(.campaign("q1"), note: nil, actor: "t", now: Self.now)
+        #expect(try database.candidate("bo@example.org")?.enrollments[0].state == .paused(step: "intro", reason: .manual(note: "by hand")))
+    }
+
+    @Test("a stopped campaign cannot be paused or resumed; a candidate's own campaign must be named right")
+    func stoppedCampaign() throws {
+        let database = try CadenceDatabase.inMemory()
+        try Self.launch(database, [("ana@example.org", Self.active)])
+        try Self.launch(database, "q2", [("bo@example.org", Self.active)])
+        #expect(throws: StoreError.refused("ana@example.org is not enrolled in campaign q2")) {
+            try database.pause(.candidate(addressKey: "ana@example.org", campaign: "q2"), note: nil, actor: "t", now: Self.now)
+        }
+        #expect(try database.stop(.campaign("q1"), reason: .manual(note: nil), actor: "t", now: Self.now) == 1)
+        #expect(try database.storedCampaign("q1")?.stopped == true)
+        #expect(throws: StoreError.refused("campaign \"q1\" was stopped; a stopped campaign cannot be paused or resumed")) {
+            try database.resume(.campaign("q1"), note: nil, actor: "t", now: Self.now)
+        }
+    }
+
+    @Test("forget leaves no copy of the address anywhere in the file")
+    func forgetLeavesNoTrace() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let database = try CadenceDatabase.open(path: path, mode: .create)
+        try Self.launch(database, [("zoe.unique.name@example.org", Self.active)])
+        _ = try database.forget(addressKey: "zoe.unique.name@example.org", actor: "t", now: Self.now)
+        try database.writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        for suffix in ["", "-wal"] {
+            let bytes = FileManager.default.contents(atPath: path + suffix) ?? Data()
+            #expect(bytes.range(of: Data("zoe.unique.name".utf8)) == nil, "found in \(suffix.isEmpty ? "the database" : suffix)")
+        }
+    }
+
+    @Test("read-only opens change not a byte of the file")
+    func readOnlyOpen() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let database = try CadenceDatabase.open(path: path, mode: .create)
+        try Self.launch(database, [("ana@example.org", Self.active)])
+        try database.writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        let before = FileManager.default.contents(atPath: path)
+        let reader = try CadenceDatabase.open(path: path, mode: .readOnly)
+        #expect(try reader.status(campaign: nil, now: Self.now).count == 1)
+        #expect(try reader.candidate("ana@example.org") != nil)
+        #expect(FileManager.default.contents(atPath: path) == before)
+    }
+}

@@ -12,6 +12,14 @@ enum CampaignSnapshot {
         for (path, attachment) in campaign.attachments.sorted(by: { $0.key < $1.key }) {
             files.append(SnapshotFile(kind: .attachment, path: path, content: attachment.data, digest: digest(attachment.data)))
         }
+        // What of cadence.json shapes the emails: the sending mailboxes' address, name and signature.
+        for name in campaign.definition.mailboxes {
+            guard let mailbox = campaign.configuration.mailbox(named: name) else { continue }
+            let content = Array(FlatJSON.encode([
+                "address": mailbox.address.description, "displayName": mailbox.displayName, "signature": mailbox.signature,
+            ]).utf8)
+            files.append(SnapshotFile(kind: .mailbox, path: name, content: content, digest: digest(content)))
+        }
         return files
     }
 
@@ -48,7 +56,7 @@ enum CampaignSnapshot {
             if settingsBefore != settingsAfter { lines.append("campaign settings changed (name, mailboxes, window, limits, …)") }
             if lines.isEmpty { lines.append("campaign file changed (formatting only)") }
         }
-        for kind in [SnapshotFile.Kind.template, .attachment] {
+        for kind in [SnapshotFile.Kind.template, .attachment, .mailbox] {
             let before = Dictionary(stored.files.filter { $0.kind == kind }.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
             let after = Dictionary(current.filter { $0.kind == kind }.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
             for (path, digest) in after.sorted(by: { $0.key < $1.key }) {

@@ -80,7 +80,7 @@ public struct LaunchReport: Sendable, Equatable {
             lines.append("\(rowProblems.count) row\(rowProblems.count == 1 ? "" : "s") cannot be read; nothing was launched. Fix the file and launch again.")
             return lines.joined(separator: "\n")
         }
-        let verb = dryRun ? "Would launch" : "Launched"
+        let verb = dryRun || refused ? "Would launch" : "Launched"
         lines.append("\(verb) \(campaignID) (version \(version)) from \(file):")
         var enrolledLine = "  \(enrolledActive) enrolled"
         if let firstDue {
@@ -108,6 +108,9 @@ public struct LaunchReport: Sendable, Equatable {
         return lines.joined(separator: "\n")
     }
 
+    /// Set when the launch did not happen (refused, or rows that cannot be read).
+    var refused = false
+
     public var json: String {
         struct Document: Encodable {
             struct Skip: Encodable { var line: Int; var address: String; var reason: String }
@@ -116,6 +119,8 @@ public struct LaunchReport: Sendable, Equatable {
             var version: Int
             var file: String
             var dryRun: Bool
+            /// Whether anything was written: false for dry runs and for launches stopped by bad rows.
+            var launched: Bool
             var enrolled: Int
             var held: Int
             var updated: Int
@@ -126,7 +131,8 @@ public struct LaunchReport: Sendable, Equatable {
             var rowProblems: [String]
         }
         let document = Document(
-            campaign: campaignID, version: version, file: file, dryRun: dryRun, enrolled: enrolledActive, held: held, updated: updated,
+            campaign: campaignID, version: version, file: file, dryRun: dryRun, launched: !dryRun && !refused && rowProblems.isEmpty,
+            enrolled: enrolledActive, held: held, updated: updated,
             firstDue: firstDue.map(Timestamps.iso), lastDue: lastDue.map(Timestamps.iso),
             gaps: gapOrder.map { .init(field: $0.field, step: $0.stepID, variant: $0.variantID, candidates: gaps[$0]!) },
             skipped: skipped.map { .init(line: $0.line, address: $0.address, reason: $0.reason.description) },

@@ -38,14 +38,28 @@ public enum Launcher {
         case changed(campaign: String, version: Int, differences: [String])
         case file([Diagnostic])
         case store(StoreError)
+        /// An option that makes no sense (a start in the past or years ahead).
+        case usage(String)
     }
+
+    /// How far ahead a launch may be scheduled.
+    public static let latestStart: TimeInterval = 366 * 86_400
 
     public static func launch(_ campaign: LoadedCampaign, database: CadenceDatabase, options: Options) throws(Failure) -> LaunchReport {
         let definition = campaign.definition
+        if options.start < options.now.addingTimeInterval(-60) {
+            throw .usage("--start \(Timestamps.iso(options.start)) is in the past; leave it out to start now")
+        }
+        if options.start > options.now.addingTimeInterval(latestStart) {
+            throw .usage("--start \(Timestamps.iso(options.start)) is more than a year ahead; launch closer to the time")
+        }
         let files = CampaignSnapshot.files(of: campaign)
         let digest = CampaignSnapshot.digest(of: files)
         let stored: StoredCampaign?
         do { stored = try database.storedCampaign(definition.id) } catch { throw .store(error) }
+        if let stored, stored.stopped {
+            throw .store(.refused("campaign \(definition.id) was stopped; nobody can be launched into it. Give the campaign a new id to start again."))
+        }
         if let stored, stored.digest != digest {
             throw .changed(campaign: definition.id, version: stored.version, differences: CampaignSnapshot.differences(stored: stored, current: files))
         }
@@ -57,8 +71,17 @@ public enum Launcher {
         let file = CandidateFile(path: csvPath, display: location.display(csvPath))
         var report = LaunchReport(campaignID: definition.id, file: file.display, dryRun: options.dryRun, version: stored?.version ?? 1)
         var assigned: [String: Int] = [:]
-        var dueByStartDay: [Int: Date] = [:]  // calendar arithmetic once per start day, not once per row
         let firstStep = definition.steps[0]
+        // Spreading starts: at most newEnrollmentsPerDay first steps due on any day (counting earlier launches),
+        // each day's starts at that day's first send-window opening, skipping days the window never opens.
+        let perDay = definition.limits.newEnrollmentsPerDay
+        let campaignSchedule = SendSchedule(campaign: definition, candidateZone: nil)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        func dayKey(_ date: Date) -> DateComponents { calendar.dateComponents([.year, .month, .day], from: date) }
+        var startsPerDay: [DateComponents: Int] = [:]
+        var cursor = campaignSchedule.nextOpening(atOrAfter: options.start) ?? options.start
+        let immediateDue = firstStep.delay.earliest(after: options.start, timeZone: zone, holidays: definition.holidays)
         do {
             report = try database.launch(
                 .init(id: definition.id, name: definition.name, sourcePath: campaign.file, digest: digest, files: files),
@@ -79,14 +102,29 @@ public enum Launcher {
                         let missing = composer.missingFields(for: candidate)
                         let state: EnrollmentState
                         if missing.isEmpty {
-                            let perDay = definition.limits.newEnrollmentsPerDay ?? Int.max
-                            let startDay = report.enrolledActive / perDay
-                            let due = dueByStartDay[startDay] ?? {
-                                let start = Calendar.gregorianUTC.date(byAdding: .day, value: startDay, to: options.start) ?? options.start
-                                return firstStep.delay.earliest(after: start, timeZone: zone, holidays: definition.holidays)
-                            }()
-                            dueByStartDay[startDay] = due
+                            guard let perDay else {
+                                state = .active(nextStep: firstStep.id, dueAt: immediateDue)
+                                let outcome = try session.enroll(candidate, mailbox: mailbox.name, variants: composer.variants(for: candidate), initial: state)
+                                if case .skipped = outcome {} else { assigned[mailbox.name, default: 0] += 1 }
+                                report.record(outcome, candidate: candidate, missing: missing)
+                                return
+                            }
+                            if startsPerDay.isEmpty {
+                                for due in try session.dueTimes(atStep: firstStep.id) { startsPerDay[dayKey(due), default: 0] += 1 }
+                                startsPerDay[DateComponents()] = 0  // marks the counts as loaded
+                            }
+                            while startsPerDay[dayKey(cursor), default: 0] >= perDay {
+                                let nextDay = calendar.date(byAdding: .day, value: 1, to: calendar.startOfDay(for: cursor)) ?? cursor.addingTimeInterval(86_400)
+                                guard let opening = campaignSchedule.nextOpening(atOrAfter: nextDay) else { break }
+                                cursor = opening
+                            }
+                            let due = firstStep.delay.earliest(after: cursor, timeZone: zone, holidays: definition.holidays)
                             state = .active(nextStep: firstStep.id, dueAt: due)
+                            let outcome = try session.enroll(candidate, mailbox: mailbox.name, variants: composer.variants(for: candidate), initial: state)
+                            if case .enrolled = outcome { startsPerDay[dayKey(due), default: 0] += 1 }
+                            if case .skipped = outcome {} else { assigned[mailbox.name, default: 0] += 1 }
+                            report.record(outcome, candidate: candidate, missing: missing)
+                            return
                         } else {
                             var fields: [String] = []
                             for gap in missing { for field in gap.fields where !fields.contains(field) { fields.append(field) } }
@@ -109,7 +147,10 @@ public enum Launcher {
             throw .store(.other("\(error)"))
         }
         if !report.rowProblems.isEmpty { throw .rows(report.rowProblems, report: report) }
-        if options.strict && report.held > 0 { throw .strict(report) }
+        if options.strict && report.held > 0 {
+            report.refused = true
+            throw .strict(report)
+        }
         return report
     }
 }

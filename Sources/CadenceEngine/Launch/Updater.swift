@@ -36,7 +36,8 @@ public enum Updater {
         ) { enrollment in
             // Where does this enrolment stand in the new version?
             var stepID: String? = enrollment.stepID
-            if definition.step(withID: enrollment.stepID) == nil {
+            let stepRemoved = definition.step(withID: enrollment.stepID) == nil
+            if stepRemoved {
                 let later = oldOrder.drop { $0 != enrollment.stepID }.dropFirst()
                 stepID = later.first { definition.step(withID: $0) != nil }
             }
@@ -44,15 +45,25 @@ public enum Updater {
                 return (.finished, enrollment.variants)
             }
             let variants = composer.variants(for: enrollment.candidate)
-            let missing = composer.missingFields(for: enrollment.candidate).filter { gap in
-                definition.steps.firstIndex { $0.id == gap.stepID }.map { $0 >= index } ?? false
+            var fields: [String] = []
+            for gap in composer.missingFields(for: enrollment.candidate) {
+                guard let gapIndex = definition.steps.firstIndex(where: { $0.id == gap.stepID }), gapIndex >= index else { continue }
+                for field in gap.fields where !fields.contains(field) { fields.append(field) }
             }
-            if !missing.isEmpty {
-                var fields: [String] = []
-                for gap in missing { for field in gap.fields where !fields.contains(field) { fields.append(field) } }
-                return (.held(step: stepID, reason: .missingFields(fields)), variants)
+            if !stepRemoved {
+                switch enrollment.stateName {
+                case "held":
+                    if fields.isEmpty { return (.active(nextStep: stepID, dueAt: now), variants) }  // the data it lacked is no longer needed
+                    if fields == enrollment.heldFields { return nil }
+                    return (.held(step: stepID, reason: .missingFields(fields)), variants)
+                case "waitingOnTask":
+                    return nil  // the task goes on; later steps are checked again when they are due
+                default:
+                    // Active or paused at a step that still exists: keep its time; hold it if data is now missing.
+                    return fields.isEmpty ? nil : (.held(step: stepID, reason: .missingFields(fields)), variants)
+                }
             }
-            if enrollment.stateName == "active", stepID == enrollment.stepID { return nil }
+            if !fields.isEmpty { return (.held(step: stepID, reason: .missingFields(fields)), variants) }
             return (.active(nextStep: stepID, dueAt: now), variants)
         }
         return Result(campaignID: definition.id, version: result.version, differences: differences, changed: result.changed)

@@ -76,11 +76,12 @@ public struct LoadedCampaign: Sendable {
         var matches: [String] = []
         for name in names {
             let file = folder + "/" + name
-            guard let bytes = FileManager.default.contents(atPath: file),
-                let definition = SequenceDecoder.decode(bytes, file: name).campaign?.definition
-            else { continue }
-            if definition.id == campaign { matches.append(file) }
-            ids.append(definition.id)
+            guard let bytes = FileManager.default.contents(atPath: file) else { continue }
+            // A file with errors still names its campaign when its "id" is readable, so its errors get shown.
+            let id = SequenceDecoder.decode(bytes, file: name).campaign?.definition.id ?? Self.readableID(bytes)
+            guard let id else { continue }
+            if id == campaign { matches.append(file) }
+            ids.append(id)
         }
         if matches.count > 1 {
             throw .notFound("campaign id \"\(campaign)\" is used by \(matches.map(location.display).joined(separator: " and ")); ids must be unique (cadence validate shows where)")
@@ -88,6 +89,14 @@ public struct LoadedCampaign: Sendable {
         if let match = matches.first { return match }
         let known = ids.isEmpty ? "" : " (campaigns: \(ids.joined(separator: ", ")))"
         throw .notFound("no campaign with id \"\(campaign)\" in \(location.display(folder))\(known)\(Suggestion.didYouMean(campaign, among: ids))")
+    }
+
+    /// The top-level `"id"` of a campaign file that does not decode, when it can be read at all.
+    static func readableID(_ bytes: Data) -> String? {
+        guard case .object(let members)? = JSONParser.parse(bytes, file: "").value?.kind,
+            case .string(let id)? = members.first(where: { $0.key == "id" })?.value.kind
+        else { return nil }
+        return id
     }
 
     /// Compiles every template with `mailbox`'s signature, ready to render candidates.
