@@ -104,7 +104,10 @@ struct Suppress: ParsableCommand {
                 }
                 var entries: [(kind: Suppression.Kind, value: String)] = []
                 var problems: [String] = []
-                let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+                // Split on LF code units ("\r\n" is one Character in Swift), then drop each line's CR.
+                let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                    String(String.UnicodeScalarView(line.last == "\r" ? line.dropLast() : line))
+                }
                 // `suppress export` writes kind,value,reason,addedAt: read that back as it is.
                 let exported = lines.first.map { $0.lowercased().hasPrefix("kind,value") } ?? false
                 for (index, line) in lines.enumerated() {

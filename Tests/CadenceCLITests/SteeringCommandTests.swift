@@ -92,3 +92,55 @@ extension ProcessTests {
         }
     }
 }
+
+extension ProcessTests.SteeringCommandTests {
+    @Test("suppress export reads back with suppress import; CRLF lines are numbered right")
+    func suppressRoundTrip() throws {
+        let db = Self.database(), other = Self.database()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-supp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer {
+            try? FileManager.default.removeItem(at: folder)
+            for path in [db, other] { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        }
+        #expect(try run(["suppress", "add", "acme.com", "x@y.org", "--reason", "client"], db: db).status == 0)
+        #expect(try run(["forget", "gone@example.org"], db: db).status == 0)
+        let exported = try run(["suppress", "export"], db: db).stdout
+        try Data(exported.utf8).write(to: folder.appendingPathComponent("e.csv"))
+        let imported = try run(["suppress", "import", folder.appendingPathComponent("e.csv").path], db: other)
+        #expect(imported.stdout == "Imported 3 entries from \(folder.appendingPathComponent("e.csv").path): 3 new.\n")
+        #expect(try run(["suppress", "export"], db: other).stdout.components(separatedBy: "\n").count == exported.components(separatedBy: "\n").count)
+        try Data("email\r\na@b.org\r\n\r\nnot an address\r\n".utf8).write(to: folder.appendingPathComponent("bad.csv"))
+        let bad = try run(["suppress", "import", folder.appendingPathComponent("bad.csv").path], db: other)
+        #expect(bad.status == 65)
+        #expect(bad.stderr.contains("bad.csv:4: error: \"not an address\" is neither an email address nor a domain"))
+        let remove = try run(["suppress", "remove", "gone@example.org"], db: db)
+        #expect(remove.stderr == "cadence: error: gone@example.org was forgotten on request; only a hash of it is kept, and it stays on the list so they are never contacted again\n")
+    }
+
+    @Test("a campaign named by id whose file has errors shows the errors, exit 65")
+    func campaignWithErrors() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-proj-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        for item in ["cadence.json", "sequences", "templates", "examples"] {
+            try FileManager.default.copyItem(at: CadenceBinary.repositoryRoot.appendingPathComponent(item), to: root.appendingPathComponent(item))
+        }
+        let file = root.appendingPathComponent("sequences/recruiting-backend.json")
+        try Data(try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "\"2bd\"", with: "\"2 days\"").utf8).write(to: file)
+        let output = try CadenceBinary.run(["launch", "backend-engineers", "--candidates", "examples/candidates.csv", "--db", root.appendingPathComponent("x.sqlite").path], in: root)
+        #expect(output.status == 65)
+        #expect(output.stdout.hasPrefix("sequences/recruiting-backend.json:34:16: error: step \"linkedin\": \"2 days\" is not a delay; write \"2d\""))
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("x.sqlite").path))
+    }
+
+    @Test("database paths that cannot work say why")
+    func databasePaths() throws {
+        let folder = FileManager.default.temporaryDirectory.path
+        let directory = try run(["status"], db: folder)
+        #expect(directory.stderr == "cadence: error: \(folder) is a folder; give --db the path of a database file inside it, such as \(folder)/cadence.sqlite\n")
+        let missingFolder = try run(["launch", "backend-engineers", "--candidates", "examples/candidates.csv"], db: folder + "/no-such-folder/x.sqlite")
+        #expect(missingFolder.stderr == "cadence: error: the folder \(folder)/no-such-folder does not exist; create it, or point --db elsewhere\n")
+        #expect(missingFolder.status == 65)
+    }
+}
