@@ -2,6 +2,17 @@ import CadenceCore
 import Foundation
 import GRDB
 
+/// How many enrolments share one reason (held, paused or stopped), in words and in parts.
+public struct ReasonCount: Sendable, Equatable {
+    /// `missingFields`, `manual`, `campaignPaused`, `outOfOffice`, `replied`, `bounced`, `unsubscribed`.
+    public var kind: String
+    public var fields: [String]?
+    public var note: String?
+    public var until: Date?
+    public var description: String
+    public var count: Int
+}
+
 /// A campaign's enrolments counted by step and state, with reasons: `cadence status`.
 public struct CampaignStatus: Sendable, Equatable {
     public struct StepCounts: Sendable, Equatable {
@@ -13,6 +24,9 @@ public struct CampaignStatus: Sendable, Equatable {
         public var held: [String: Int] = [:]
         public var paused: [String: Int] = [:]
         public var nextDue: Date?
+        /// The same counts with each reason in parts, for `--format json`.
+        public var heldReasons: [ReasonCount] = []
+        public var pausedReasons: [ReasonCount] = []
     }
 
     public var id: String
@@ -21,6 +35,7 @@ public struct CampaignStatus: Sendable, Equatable {
     public var paused: Bool
     public var steps: [StepCounts]
     public var stopped: [String: Int]
+    public var stoppedReasons: [ReasonCount] = []
     public var finished: Int
     public var total: Int
 }
@@ -62,7 +77,16 @@ extension CadenceDatabase {
                 var steps = Dictionary(uniqueKeysWithValues: order.map { ($0, CampaignStatus.StepCounts(stepID: $0)) })
                 var extra: [String] = []
                 var stopped: [String: Int] = [:]
+                var stoppedReasons: [ReasonCount] = []
                 var finished = 0, total = 0
+                func add(_ list: inout [ReasonCount], _ stored: StoredState, _ description: String, _ count: Int) {
+                    let reason = stored.decodedReason
+                    if let index = list.firstIndex(where: { $0.description == description }) {
+                        list[index].count += count
+                    } else {
+                        list.append(ReasonCount(kind: reason?.kind ?? "", fields: reason?.fields, note: reason?.note, until: reason?.until, description: description, count: count))
+                    }
+                }
                 for group in try Row.fetchAll(db, sql: """
                     SELECT stepId, state, reason, COUNT(*) AS n, MIN(dueAt) AS nextDue, SUM(dueAt <= ?) AS due
                     FROM enrollment WHERE campaignId = ? GROUP BY stepId, state, reason
@@ -72,7 +96,12 @@ extension CadenceDatabase {
                     total += count
                     let stored = StoredState(state: group["state"], stepId: group["stepId"], dueAt: group["nextDue"], reason: group["reason"], taskId: nil)
                     guard let stepID = stored.stepId else {
-                        if stored.state == "finished" { finished += count } else if case .stopped(let reason) = stored.value { stopped[reason.description, default: 0] += count }
+                        if stored.state == "finished" {
+                            finished += count
+                        } else if case .stopped(let reason) = stored.value {
+                            stopped[reason.description, default: 0] += count
+                            add(&stoppedReasons, stored, reason.description, count)
+                        }
                         continue
                     }
                     if steps[stepID] == nil { steps[stepID] = .init(stepID: stepID); extra.append(stepID) }
@@ -82,14 +111,19 @@ extension CadenceDatabase {
                         steps[stepID]!.due += group["due"] ?? 0
                         if let next = stored.dueAt { steps[stepID]!.nextDue = min(steps[stepID]!.nextDue ?? next, next) }
                     case .waitingOnTask: steps[stepID]!.waitingOnTask += count
-                    case .held(_, let reason): steps[stepID]!.held[reason.description, default: 0] += count
-                    case .paused(_, let reason): steps[stepID]!.paused[reason.description, default: 0] += count
+                    case .held(_, let reason):
+                        steps[stepID]!.held[reason.description, default: 0] += count
+                        add(&steps[stepID]!.heldReasons, stored, reason.description, count)
+                    case .paused(_, let reason):
+                        steps[stepID]!.paused[reason.description, default: 0] += count
+                        add(&steps[stepID]!.pausedReasons, stored, reason.description, count)
                     default: break
                     }
                 }
                 return CampaignStatus(
                     id: id, name: row["name"], version: row["version"], paused: row["state"] == "paused",
-                    steps: (order + extra).compactMap { steps[$0] }, stopped: stopped, finished: finished, total: total)
+                    steps: (order + extra).compactMap { steps[$0] }, stopped: stopped, stoppedReasons: stoppedReasons,
+                    finished: finished, total: total)
             }
         }
     }

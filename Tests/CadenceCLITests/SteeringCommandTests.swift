@@ -144,3 +144,27 @@ extension ProcessTests.SteeringCommandTests {
         #expect(missingFolder.status == 65)
     }
 }
+
+extension ProcessTests.SteeringCommandTests {
+    @Test("--format json has stable field names, reasons in parts, and null for what is absent")
+    func jsonShapes() throws {
+        let db = Self.database()
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) } }
+        _ = try run(["launch", "backend-engineers", "--candidates", "examples/candidates.csv"], db: db)
+        _ = try run(["pause", "backend-engineers", "--candidate", "kim@example.com", "--note", "leave"], db: db)
+        let status = try JSONSerialization.jsonObject(with: Data(try run(["status", "--format", "json"], db: db).stdout.utf8)) as? [[String: Any]]
+        let intro = (status?.first?["steps"] as? [[String: Any]])?.first
+        let held = (intro?["held"] as? [[String: Any]])?.first
+        #expect(held?["kind"] as? String == "missingFields")
+        #expect(held?["fields"] as? [String] == ["candidate.company"])
+        #expect(held?["count"] as? Int == 1)
+        #expect((intro?["paused"] as? [[String: Any]])?.first?["note"] as? String == "leave")
+        let later = (status?.first?["steps"] as? [[String: Any]])?.last
+        #expect(later?["nextDue"] is NSNull)
+        let show = try JSONSerialization.jsonObject(with: Data(try run(["show", "kim@example.com", "--format", "json"], db: db).stdout.utf8)) as? [String: Any]
+        let enrollment = (show?["enrollments"] as? [[String: Any]])?.first
+        #expect(enrollment?["state"] as? String == "paused")
+        #expect((enrollment?["reason"] as? [String: Any])?["kind"] as? String == "manual")
+        #expect(enrollment?["dueAt"] is NSNull)
+    }
+}

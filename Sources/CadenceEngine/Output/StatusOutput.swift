@@ -27,20 +27,43 @@ public enum StatusOutput {
         return lines.joined(separator: "\n")
     }
 
+    /// Stable field names; absent values are `null`, never left out; reasons come in parts (`kind`, `fields`, `note`).
     public static func json(_ statuses: [CampaignStatus]) -> String {
+        struct Reason: Encodable {
+            var kind: String; var fields: [String]?; var note: String?; var until: String?; var description: String; var count: Int
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: Keys.self)
+                try c.encode(kind, forKey: .kind); try c.encode(fields, forKey: .fields); try c.encode(note, forKey: .note)
+                try c.encode(until, forKey: .until); try c.encode(description, forKey: .description); try c.encode(count, forKey: .count)
+            }
+            enum Keys: String, CodingKey { case kind, fields, note, until, description, count }
+        }
         struct Step: Encodable {
             var step: String; var active: Int; var dueNow: Int; var waitingOnTask: Int
-            var held: [String: Int]; var paused: [String: Int]; var nextDue: String?
+            var held: [Reason]; var paused: [Reason]; var nextDue: String?
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: Keys.self)
+                try c.encode(step, forKey: .step); try c.encode(active, forKey: .active); try c.encode(dueNow, forKey: .dueNow)
+                try c.encode(waitingOnTask, forKey: .waitingOnTask); try c.encode(held, forKey: .held); try c.encode(paused, forKey: .paused)
+                try c.encode(nextDue, forKey: .nextDue)
+            }
+            enum Keys: String, CodingKey { case step, active, dueNow, waitingOnTask, held, paused, nextDue }
         }
         struct Campaign: Encodable {
             var id: String; var name: String; var version: Int; var paused: Bool
-            var candidates: Int; var finished: Int; var stopped: [String: Int]; var steps: [Step]
+            var candidates: Int; var finished: Int; var stopped: [Reason]; var steps: [Step]
+        }
+        func reasons(_ list: [ReasonCount]) -> [Reason] {
+            list.map { Reason(kind: $0.kind, fields: $0.fields, note: $0.note, until: $0.until.map(Timestamps.iso), description: $0.description, count: $0.count) }
         }
         return JSONOutput.encode(statuses.map {
             Campaign(
                 id: $0.id, name: $0.name, version: $0.version, paused: $0.paused, candidates: $0.total, finished: $0.finished,
-                stopped: $0.stopped,
-                steps: $0.steps.map { .init(step: $0.stepID, active: $0.active, dueNow: $0.due, waitingOnTask: $0.waitingOnTask, held: $0.held, paused: $0.paused, nextDue: $0.nextDue.map(Timestamps.iso)) })
+                stopped: reasons($0.stoppedReasons),
+                steps: $0.steps.map {
+                    .init(step: $0.stepID, active: $0.active, dueNow: $0.due, waitingOnTask: $0.waitingOnTask, held: reasons($0.heldReasons),
+                          paused: reasons($0.pausedReasons), nextDue: $0.nextDue.map(Timestamps.iso))
+                })
         })
     }
 
@@ -73,11 +96,41 @@ public enum StatusOutput {
         return lines.joined(separator: "\n")
     }
 
+    /// A state's reason in parts, for JSON: nil for active, waiting and finished.
+    static func reasonParts(_ state: EnrollmentState) -> (kind: String, fields: [String]?, note: String?, until: Date?)? {
+        switch state {
+        case .held(_, .missingFields(let fields)): ("missingFields", fields, nil, nil)
+        case .paused(_, .manual(let note)): ("manual", nil, note, nil)
+        case .paused(_, .campaignPaused): ("campaignPaused", nil, nil, nil)
+        case .paused(_, .outOfOffice(let until)): ("outOfOffice", nil, nil, until)
+        case .stopped(.replied): ("replied", nil, nil, nil)
+        case .stopped(.bounced): ("bounced", nil, nil, nil)
+        case .stopped(.unsubscribed): ("unsubscribed", nil, nil, nil)
+        case .stopped(.manual(let note)): ("manual", nil, note, nil)
+        case .active, .waitingOnTask, .finished: nil
+        }
+    }
+
     public static func json(_ detail: CandidateDetail) -> String {
         struct Event: Encodable { var at: String; var kind: String; var actor: String; var detail: String }
+        struct Reason: Encodable {
+            var kind: String; var fields: [String]?; var note: String?; var until: String?
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: Keys.self)
+                try c.encode(kind, forKey: .kind); try c.encode(fields, forKey: .fields); try c.encode(note, forKey: .note); try c.encode(until, forKey: .until)
+            }
+            enum Keys: String, CodingKey { case kind, fields, note, until }
+        }
         struct Enrollment: Encodable {
-            var campaign: String; var mailbox: String; var state: String; var step: String?; var description: String
+            var campaign: String; var mailbox: String; var state: String; var step: String?; var reason: Reason?; var description: String
             var dueAt: String?; var variants: [String: String]; var events: [Event]
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: Keys.self)
+                try c.encode(campaign, forKey: .campaign); try c.encode(mailbox, forKey: .mailbox); try c.encode(state, forKey: .state)
+                try c.encode(step, forKey: .step); try c.encode(reason, forKey: .reason); try c.encode(description, forKey: .description)
+                try c.encode(dueAt, forKey: .dueAt); try c.encode(variants, forKey: .variants); try c.encode(events, forKey: .events)
+            }
+            enum Keys: String, CodingKey { case campaign, mailbox, state, step, reason, description, dueAt, variants, events }
         }
         struct Document: Encodable { var address: String; var timeZone: String?; var fields: [String: String]; var enrollments: [Enrollment] }
         return JSONOutput.encode(Document(
@@ -85,9 +138,10 @@ public enum StatusOutput {
             enrollments: detail.enrollments.map { enrollment in
                 var due: String?
                 if case .active(_, let at) = enrollment.state { due = Timestamps.iso(at) }
+                let reason = reasonParts(enrollment.state).map { Reason(kind: $0.kind, fields: $0.fields, note: $0.note, until: $0.until.map(Timestamps.iso)) }
                 return .init(
                     campaign: enrollment.campaignID, mailbox: enrollment.mailbox, state: enrollment.state.name, step: enrollment.state.step,
-                    description: describe(enrollment.state), dueAt: due, variants: enrollment.variants,
+                    reason: reason, description: describe(enrollment.state), dueAt: due, variants: enrollment.variants,
                     events: enrollment.events.map { .init(at: Timestamps.iso($0.at), kind: $0.kind, actor: $0.actor, detail: $0.detail) })
             }))
     }
