@@ -74,6 +74,11 @@ extension CadenceDatabase {
             guard let enrollment = try Row.fetchOne(db, sql: "SELECT * FROM enrollment WHERE id = ?", arguments: [task["enrollmentId"]]),
                 enrollment["state"] == "waitingOnTask", enrollment["taskId"] == id
             else {
+                if let enrollment = try Row.fetchOne(db, sql: "SELECT * FROM enrollment WHERE id = ?", arguments: [task["enrollmentId"]]),
+                    enrollment["state"] == "paused"
+                {
+                    throw StoreError.refused("task \(id)'s candidate is paused; resume them (cadence resume --candidate EMAIL) before marking it done")
+                }
                 throw StoreError.refused("task \(id) is no longer open: its candidate's sequence has moved on or stopped")
             }
             try db.execute(sql: "UPDATE task SET doneAt = ?, doneBy = ?, note = ? WHERE id = ?", arguments: [now, actor, note, id])

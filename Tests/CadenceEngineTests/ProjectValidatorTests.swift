@@ -212,3 +212,14 @@ extension ProjectValidatorTests {
         ])
     }
 }
+
+extension ProjectValidatorTests {
+    @Test("a template name that is a folder says so")
+    func templateFolder() throws {
+        let campaign = TemporaryProject.campaign.replacingOccurrences(of: "\"intro.md\"", with: "\"drafts.md\"")
+        let report = try TemporaryProject.with(["sequences/q1.json": campaign, "templates/drafts.md/a.md": "x\n"]) { $0.validate() }
+        #expect(report.diagnostics.map(\.description) == [
+            "sequences/q1.json:7:51: error: template \"drafts.md\" of step \"intro\" is a folder; name a .md file inside templates/"
+        ])
+    }
+}

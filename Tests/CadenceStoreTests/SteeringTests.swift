@@ -290,3 +290,18 @@ extension SteeringTests {
         #expect(FileManager.default.contents(atPath: path) == before)
     }
 }
+
+extension SteeringTests {
+    @Test("a paused candidate's task cannot be marked done until they are resumed")
+    func pausedTask() throws {
+        let database = try CadenceDatabase.inMemory()
+        try Self.launch(database, [("ana@example.org", .active(nextStep: "call", dueAt: Self.now))])
+        let task = try #require(try database.openTasks(campaign: nil, actor: "t", now: Self.now).first)
+        _ = try database.pause(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "t", now: Self.now)
+        #expect(throws: StoreError.refused("task \(task.id)'s candidate is paused; resume them (cadence resume --candidate EMAIL) before marking it done")) {
+            try database.completeTask(task.id, note: nil, actor: "t", now: Self.now)
+        }
+        _ = try database.resume(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "t", now: Self.now)
+        #expect(try database.completeTask(task.id, note: nil, actor: "t", now: Self.now) == .active(nextStep: "bump", dueAt: Self.now.addingTimeInterval(2 * 86_400)))
+    }
+}

@@ -181,7 +181,12 @@ public struct ProjectValidator {
         let path = location.templatesFolder + "/" + reference.value
         let display = location.display(path)
         var isDirectory: ObjCBool = false
-        guard files.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        if files.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            report.diagnostics.append(.error(
+                "template \"\(reference.value)\" of \(step) is a folder; name a .md file inside templates/", file: file, at: reference.position))
+            return
+        }
+        guard files.fileExists(atPath: path) else {
             let existing = templateNames()
             report.diagnostics.append(.error(
                 "template \"\(reference.value)\" of \(step) not found; create \(display) or fix the name\(Suggestion.didYouMean(reference.value, among: existing))",
