@@ -56,6 +56,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Benchmarks that need the store from the inside (see BENCHMARKS.md); not run in CI.
+        .executableTarget(
+            name: "CadenceBenchmarks",
+            dependencies: ["CadenceStore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "CadenceCoreTests",
             dependencies: [

@@ -1,0 +1,46 @@
+import CadenceCore
+import Foundation
+import GRDB
+
+/// A step that is due: what the runner needs to render and send it.
+public struct DueStep: Sendable, Equatable {
+    public var enrollmentID: Int64
+    public var campaignID: String
+    public var stepID: String
+    public var dueAt: Date
+    public var mailbox: String
+    public var address: String
+    public var fields: [String: String]
+    public var timeZone: String?
+    public var variants: [String: String]
+}
+
+extension CadenceDatabase {
+    /// The active enrolments due by `now`, oldest first, at most `limit`.
+    ///
+    /// Reads through the partial index on `dueAt` (active rows only), so the cost grows with what is due, not with
+    /// how many enrolments exist; `EXPLAIN QUERY PLAN` is checked in the tests.
+    public func dueSteps(now: Date, limit: Int) throws(StoreError) -> [DueStep] {
+        try read { db in
+            try Row.fetchAll(db.cachedStatement(sql: Self.dueQuery), arguments: [now, limit]).map { row in
+                DueStep(
+                    enrollmentID: row["id"], campaignID: row["campaignId"], stepID: row["stepId"], dueAt: row["dueAt"],
+                    mailbox: row["mailbox"], address: row["address"], fields: Self.decodeMap(row["fields"]), timeZone: row["timeZone"],
+                    variants: Self.decodeMap(row["variants"]))
+            }
+        }
+    }
+
+    static let dueQuery = """
+        SELECT e.id, e.campaignId, e.stepId, e.dueAt, e.mailbox, e.fields, e.variants, c.address, c.timeZone
+        FROM enrollment e INDEXED BY enrollmentDue JOIN candidate c ON c.id = e.candidateId
+        WHERE e.state = 'active' AND e.dueAt <= ? ORDER BY e.dueAt, e.id LIMIT ?
+        """
+
+    /// How SQLite runs the due query, for tests that keep it on its index.
+    public func dueQueryPlan() throws(StoreError) -> [String] {
+        try read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + Self.dueQuery, arguments: [Date(), 1]).map { $0["detail"] as String }
+        }
+    }
+}
