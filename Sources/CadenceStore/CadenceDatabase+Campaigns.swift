@@ -26,11 +26,6 @@ extension CadenceDatabase {
             stopped: row["state"] == "stopped", digest: digest, files: files)
     }
 
-    /// Every launched campaign's id and name, in id order.
-    public func campaignIDs() throws(StoreError) -> [String] {
-        try read { db in try String.fetchAll(db, sql: "SELECT id FROM campaign ORDER BY id") }
-    }
-
     /// Records `files` as the campaign's new current version (the first at launch).
     static func saveVersion(
         campaignID: String, name: String, sourcePath: String, digest: String, files: [SnapshotFile], at now: Date,

@@ -218,10 +218,6 @@ public final class LaunchSession {
     }
 }
 
-extension Data {
-    var utf8String: String { String(decoding: self, as: UTF8.self) }
-}
-
 extension CadenceDatabase {
     /// What a launch needs to record its campaign version.
     public struct LaunchCampaign: Sendable {

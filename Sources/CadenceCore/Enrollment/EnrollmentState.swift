@@ -27,14 +27,6 @@ public enum EnrollmentState: Sendable, Equatable {
         }
     }
 
-    /// Whether the candidate is still in the sequence (another campaign must not start on them).
-    public var isInProgress: Bool {
-        switch self {
-        case .active, .waitingOnTask, .held, .paused: true
-        case .stopped, .finished: false
-        }
-    }
-
     /// The step the enrolment is at, when it is at one.
     public var step: String? {
         switch self {

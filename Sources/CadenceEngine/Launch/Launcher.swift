@@ -154,11 +154,3 @@ public enum Launcher {
         return report
     }
 }
-
-extension Calendar {
-    static let gregorianUTC: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar
-    }()
-}
