@@ -36,6 +36,7 @@ struct Suppress: ParsableCommand {
                 let entries = try values.map(Suppress.entry)
                 let added = try project.openDatabase(.create).suppress(entries, reason: reason, actor: Actor.current("suppress add"), now: CommandClock.now)
                 print("Suppressed \(added) new entr\(added == 1 ? "y" : "ies") (\(entries.count - added) already there).")
+                print("Launches skip them, and nothing is sent to them: the runner checks the list before every send, also for people already enrolled.")
             }
         }
     }
@@ -191,7 +192,7 @@ struct Update: ParsableCommand {
             }
             print("Updated \(result.campaignID) to version \(version):")
             for line in result.differences { print("  \(line)") }
-            print("\(result.changed) enrolment\(result.changed == 1 ? "" : "s") moved or re-checked; nothing already sent changes.")
+            print("Every enrolment in progress will be sent the new version from its next step; \(result.changed) changed place or state (moved off a removed step, held or released). Nothing already sent changes.")
         }
     }
 }

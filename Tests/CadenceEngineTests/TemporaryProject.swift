@@ -59,7 +59,7 @@ struct TemporaryProject {
         let full = root + "/" + path
         try FileManager.default.createDirectory(
             atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: full, contents: nil)
+        _ = FileManager.default.createFile(atPath: full, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: full))
         try handle.truncate(atOffset: bytes)
         try handle.close()

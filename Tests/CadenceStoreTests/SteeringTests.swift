@@ -269,7 +269,7 @@ extension SteeringTests {
         let database = try CadenceDatabase.open(path: path, mode: .create)
         try Self.launch(database, [("zoe.unique.name@example.org", Self.active)])
         _ = try database.forget(addressKey: "zoe.unique.name@example.org", actor: "t", now: Self.now)
-        try database.writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        _ = try database.writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         for suffix in ["", "-wal"] {
             let bytes = FileManager.default.contents(atPath: path + suffix) ?? Data()
             #expect(bytes.range(of: Data("zoe.unique.name".utf8)) == nil, "found in \(suffix.isEmpty ? "the database" : suffix)")
@@ -282,7 +282,7 @@ extension SteeringTests {
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let database = try CadenceDatabase.open(path: path, mode: .create)
         try Self.launch(database, [("ana@example.org", Self.active)])
-        try database.writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        _ = try database.writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         let before = FileManager.default.contents(atPath: path)
         let reader = try CadenceDatabase.open(path: path, mode: .readOnly)
         #expect(try reader.status(campaign: nil, now: Self.now).count == 1)
