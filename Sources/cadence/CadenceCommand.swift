@@ -9,7 +9,7 @@ struct CadenceCommand: AsyncParsableCommand {
         version: CadenceVersion.current,
         subcommands: [
             Validate.self, PreviewCommand.self, Launch.self, Status.self, Show.self, Tasks.self, Pause.self, Resume.self,
-            Stop.self, Suppress.self, Forget.self, Update.self,
+            Stop.self, Stats.self, Suppress.self, Forget.self, Update.self,
         ]
     )
 }

@@ -1,0 +1,84 @@
+import CadenceCore
+import Foundation
+import GRDB
+
+/// Per step (and variant) counts of what happened: `cadence stats`.
+public struct CampaignStats: Sendable, Equatable {
+    public struct Row: Sendable, Equatable {
+        public var stepID: String
+        /// Nil for the step as a whole; a variant id for that variant's share.
+        public var variantID: String?
+        public var kind: String
+        /// Enrolments this row is about: the whole campaign, or those given this variant.
+        public var enrolled: Int
+        public var sent: Int
+        public var tasksDone: Int
+        /// Where enrolments stand now, at this step.
+        public var active: Int
+        public var held: Int
+        public var paused: Int
+    }
+
+    public var id: String
+    public var name: String
+    public var enrolled: Int
+    public var rows: [Row]
+    public var stopped: [ReasonCount]
+    public var finished: Int
+}
+
+extension CadenceDatabase {
+    public func stats(campaign: String?, now: Date) throws(StoreError) -> [CampaignStats] {
+        let statuses = try status(campaign: campaign, now: now)
+        return try read { db in
+            try statuses.map { status in
+                let definition = try Self.definition(status.id, db)
+                let sent = Dictionary(uniqueKeysWithValues: try GRDB.Row.fetchAll(db, sql: """
+                    SELECT s.stepId, json_extract(e.variants, '$."' || s.stepId || '"') AS variant, COUNT(*) AS n
+                    FROM sendRecord s JOIN enrollment e ON e.id = s.enrollmentId
+                    WHERE s.campaignId = ? AND s.state = 'sent' GROUP BY 1, 2
+                    """, arguments: [status.id]).map { (Key(step: $0["stepId"], variant: $0["variant"]), $0["n"] as Int) })
+                let tasksDone = Dictionary(uniqueKeysWithValues: try GRDB.Row.fetchAll(db, sql: """
+                    SELECT t.stepId, COUNT(*) AS n FROM task t JOIN enrollment e ON e.id = t.enrollmentId
+                    WHERE e.campaignId = ? AND t.doneAt IS NOT NULL GROUP BY 1
+                    """, arguments: [status.id]).map { ($0["stepId"] as String, $0["n"] as Int) })
+                var rows: [CampaignStats.Row] = []
+                for counts in status.steps {
+                    let step = definition?.step(withID: counts.stepID)
+                    let kind = step?.kind.typeName ?? "removed"
+                    let stepSent = sent.filter { $0.key.step == counts.stepID }.values.reduce(0, +)
+                    rows.append(.init(
+                        stepID: counts.stepID, variantID: nil, kind: kind, enrolled: status.total, sent: stepSent,
+                        tasksDone: tasksDone[counts.stepID] ?? 0, active: counts.active, held: counts.held.values.reduce(0, +),
+                        paused: counts.paused.values.reduce(0, +)))
+                    let variants: [Variant]
+                    switch step?.kind {
+                    case .email(let email)?: if case .variants(let list) = email.content { variants = list } else { variants = [] }
+                    case .reply(let reply)?: if case .variants(let list) = reply.content { variants = list } else { variants = [] }
+                    default: variants = []
+                    }
+                    for variant in variants {
+                        let given = try Int.fetchOne(db, sql: """
+                            SELECT COUNT(*) FROM enrollment WHERE campaignId = ? AND json_extract(variants, '$."' || ? || '"') = ?
+                            """, arguments: [status.id, counts.stepID, variant.id]) ?? 0
+                        let at = try GRDB.Row.fetchAll(db, sql: """
+                            SELECT state, COUNT(*) AS n FROM enrollment WHERE campaignId = ? AND stepId = ?
+                            AND json_extract(variants, '$."' || ? || '"') = ? GROUP BY state
+                            """, arguments: [status.id, counts.stepID, counts.stepID, variant.id])
+                        func count(_ state: String) -> Int { at.first { $0["state"] == state }?["n"] ?? 0 }
+                        rows.append(.init(
+                            stepID: counts.stepID, variantID: variant.id, kind: kind, enrolled: given,
+                            sent: sent[Key(step: counts.stepID, variant: variant.id)] ?? 0, tasksDone: 0,
+                            active: count("active"), held: count("held"), paused: count("paused")))
+                    }
+                }
+                return CampaignStats(id: status.id, name: status.name, enrolled: status.total, rows: rows, stopped: status.stoppedReasons, finished: status.finished)
+            }
+        }
+    }
+
+    private struct Key: Hashable {
+        var step: String
+        var variant: String?
+    }
+}
