@@ -127,6 +127,13 @@ extension CadenceDatabase {
                     campaignId TEXT NOT NULL
                 );
                 CREATE INDEX mailboxLedgerSent ON mailboxLedger(mailbox, sentAt);
+                CREATE INDEX mailboxLedgerCampaign ON mailboxLedger(campaignId, sentAt);
+                -- One runner per database: whoever holds an unexpired lease.
+                CREATE TABLE runnerLease (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    owner TEXT NOT NULL,
+                    expiresAt DATETIME NOT NULL
+                );
                 """)
         }
         return migrator

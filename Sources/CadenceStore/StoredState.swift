@@ -48,6 +48,7 @@ struct StoredState {
     static func reason(of hold: HoldReason) -> Reason {
         switch hold {
         case .missingFields(let fields): Reason(kind: "missingFields", fields: fields)
+        case .sendRejected(let message): Reason(kind: "sendRejected", note: message)
         }
     }
 
@@ -65,6 +66,7 @@ struct StoredState {
         case .bounced: Reason(kind: "bounced")
         case .unsubscribed: Reason(kind: "unsubscribed")
         case .manual(let note): Reason(kind: "manual", note: note)
+        case .suppressed: Reason(kind: "suppressed")
         }
     }
 
@@ -111,7 +113,9 @@ struct StoredState {
         switch state {
         case "active": return .active(nextStep: step, dueAt: dueAt ?? Date(timeIntervalSince1970: 0))
         case "waitingOnTask": return .waitingOnTask(step: step, taskID: taskId ?? 0)
-        case "held": return .held(step: step, reason: .missingFields(reason?.fields ?? []))
+        case "held":
+            if reason?.kind == "sendRejected" { return .held(step: step, reason: .sendRejected(reason?.note ?? "")) }
+            return .held(step: step, reason: .missingFields(reason?.fields ?? []))
         case "paused":
             let pause: PauseReason
             switch reason?.kind {
@@ -125,6 +129,7 @@ struct StoredState {
             case "replied": return .stopped(.replied)
             case "bounced": return .stopped(.bounced)
             case "unsubscribed": return .stopped(.unsubscribed)
+            case "suppressed": return .stopped(.suppressed)
             default: return .stopped(.manual(note: reason?.note))
             }
         default: return .finished

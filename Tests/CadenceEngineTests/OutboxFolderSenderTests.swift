@@ -5,7 +5,7 @@ import Testing
 
 @Suite("The outbox provider: atomic files, honest answers")
 struct OutboxFolderSenderTests {
-    static let identity = SendIdentity(campaignID: "q1", stepID: "intro", address: try! EmailAddress.parse("ana@example.org").get())
+    static let identity = SendIdentity(campaignID: "q1", stepID: "intro", address: try! EmailAddress.parse("ana@example.org").get()).key(domain: "example.com")
 
     static func mailbox(_ folder: String) -> Mailbox {
         Mailbox(name: "sam", address: try! EmailAddress.parse("sam@example.com").get(), displayName: "Sam", signature: "",
@@ -25,12 +25,12 @@ struct OutboxFolderSenderTests {
             let sender = OutboxFolderSender(root: root)
             let mailbox = Self.mailbox("outbox/sam")
             #expect(try await sender.lookUp(Self.identity, in: mailbox) == nil)
-            let sent = try await sender.send(Array("From: x\r\n\r\nHi\r\n".utf8), identity: Self.identity, from: mailbox)
+            let sent = try await sender.send(Array("From: x\r\n\r\nHi\r\n".utf8), key: Self.identity, from: mailbox)
             #expect(sent.providerMessageID == Self.identity.sendID + ".eml")
             let path = root + "/outbox/sam/" + sent.providerMessageID
             #expect(FileManager.default.contents(atPath: path) == Data("From: x\r\n\r\nHi\r\n".utf8))
             #expect(try await sender.lookUp(Self.identity, in: mailbox) == sent)
-            _ = try await sender.send(Array("different".utf8), identity: Self.identity, from: mailbox)
+            _ = try await sender.send(Array("different".utf8), key: Self.identity, from: mailbox)
             #expect(FileManager.default.contents(atPath: path) == Data("From: x\r\n\r\nHi\r\n".utf8))
             #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/outbox/sam") == [sent.providerMessageID])
         }
@@ -52,7 +52,7 @@ struct OutboxFolderSenderTests {
         try await withRoot { root in
             try Data("a file where the folder should be".utf8).write(to: URL(fileURLWithPath: root + "/outbox"))
             do {
-                _ = try await OutboxFolderSender(root: root).send([1], identity: Self.identity, from: Self.mailbox("outbox/sam"))
+                _ = try await OutboxFolderSender(root: root).send([1], key: Self.identity, from: Self.mailbox("outbox/sam"))
                 Issue.record("sent into a file")
             } catch let error as SendFailure {
                 guard case .notSent(let reason) = error else { Issue.record("\(error)"); return }

@@ -39,10 +39,13 @@ public enum EnrollmentState: Sendable, Equatable {
 public enum HoldReason: Sendable, Equatable {
     /// These fields have no value and no fallback for this candidate: `candidate.company`, …
     case missingFields([String])
+    /// The provider refused the message for good (the reason is its own words); a person must look.
+    case sendRejected(String)
 
     public var description: String {
         switch self {
         case .missingFields(let fields): "missing \(fields.joined(separator: ", "))"
+        case .sendRejected(let reason): "the mailbox refused the message: \(reason)"
         }
     }
 }
@@ -67,6 +70,8 @@ public enum StopReason: Sendable, Equatable {
     case bounced
     case unsubscribed
     case manual(note: String?)
+    /// Put on the suppression list after enrolling; found before a send.
+    case suppressed
 
     public var description: String {
         switch self {
@@ -74,6 +79,7 @@ public enum StopReason: Sendable, Equatable {
         case .bounced: "bounced"
         case .unsubscribed: "unsubscribed"
         case .manual(let note): "by hand" + (note.map { ": \($0)" } ?? "")
+        case .suppressed: "suppressed"
         }
     }
 }

@@ -6,11 +6,11 @@
 /// without ever sending twice.
 public protocol MailSender: Sendable {
     /// Hands `bytes` (exactly what was recorded before the call) to the provider.
-    func send(_ bytes: [UInt8], identity: SendIdentity, from mailbox: Mailbox) async throws(SendFailure) -> SentMessage
+    func send(_ bytes: [UInt8], key: SendKey, from mailbox: Mailbox) async throws(SendFailure) -> SentMessage
 
     /// The message with this send's identity if the mailbox already sent it, nil if it certainly did not.
     /// Throws when the provider cannot be asked; the send then stays in doubt.
-    func lookUp(_ identity: SendIdentity, in mailbox: Mailbox) async throws(SendFailure) -> SentMessage?
+    func lookUp(_ key: SendKey, in mailbox: Mailbox) async throws(SendFailure) -> SentMessage?
 }
 
 /// Why a send did not (certainly) go out.
@@ -37,5 +37,23 @@ public struct SentMessage: Sendable, Equatable {
     public init(providerMessageID: String, threadID: String?) {
         self.providerMessageID = providerMessageID
         self.threadID = threadID
+    }
+}
+
+/// What identifies one send to a provider: Cadence's send id (`X-Cadence-Send-Id`) and the Message-ID it carries.
+public struct SendKey: Sendable, Hashable {
+    public var sendID: String
+    /// Without angle brackets.
+    public var messageID: String
+
+    public init(sendID: String, messageID: String) {
+        self.sendID = sendID
+        self.messageID = messageID
+    }
+}
+
+extension SendIdentity {
+    public func key(domain: String) -> SendKey {
+        SendKey(sendID: sendID, messageID: messageID(domain: domain))
     }
 }

@@ -100,6 +100,7 @@ public enum StatusOutput {
     static func reasonParts(_ state: EnrollmentState) -> (kind: String, fields: [String]?, note: String?, until: Date?)? {
         switch state {
         case .held(_, .missingFields(let fields)): ("missingFields", fields, nil, nil)
+        case .held(_, .sendRejected(let message)): ("sendRejected", nil, message, nil)
         case .paused(_, .manual(let note)): ("manual", nil, note, nil)
         case .paused(_, .campaignPaused): ("campaignPaused", nil, nil, nil)
         case .paused(_, .outOfOffice(let until)): ("outOfOffice", nil, nil, until)
@@ -107,6 +108,7 @@ public enum StatusOutput {
         case .stopped(.bounced): ("bounced", nil, nil, nil)
         case .stopped(.unsubscribed): ("unsubscribed", nil, nil, nil)
         case .stopped(.manual(let note)): ("manual", nil, note, nil)
+        case .stopped(.suppressed): ("suppressed", nil, nil, nil)
         case .active, .waitingOnTask, .finished: nil
         }
     }

@@ -19,9 +19,9 @@ public struct OutboxFolderSender: MailSender {
         return folder.hasPrefix("/") ? folder : root + "/" + folder
     }
 
-    public func send(_ bytes: [UInt8], identity: SendIdentity, from mailbox: Mailbox) async throws(SendFailure) -> SentMessage {
+    public func send(_ bytes: [UInt8], key: SendKey, from mailbox: Mailbox) async throws(SendFailure) -> SentMessage {
         guard let folder = folder(for: mailbox) else { throw .rejected(reason: "mailbox \(mailbox.name) does not use the outbox provider") }
-        let name = Self.fileName(identity)
+        let name = Self.fileName(key)
         let final = folder + "/" + name
         if FileManager.default.fileExists(atPath: final) {
             return SentMessage(providerMessageID: name, threadID: nil)  // already sent: never write it twice
@@ -47,13 +47,13 @@ public struct OutboxFolderSender: MailSender {
         return SentMessage(providerMessageID: name, threadID: nil)
     }
 
-    public func lookUp(_ identity: SendIdentity, in mailbox: Mailbox) async throws(SendFailure) -> SentMessage? {
+    public func lookUp(_ key: SendKey, in mailbox: Mailbox) async throws(SendFailure) -> SentMessage? {
         guard let folder = folder(for: mailbox) else { throw .rejected(reason: "mailbox \(mailbox.name) does not use the outbox provider") }
-        let name = Self.fileName(identity)
+        let name = Self.fileName(key)
         return FileManager.default.fileExists(atPath: folder + "/" + name) ? SentMessage(providerMessageID: name, threadID: nil) : nil
     }
 
-    static func fileName(_ identity: SendIdentity) -> String {
-        identity.sendID + ".eml"
+    static func fileName(_ key: SendKey) -> String {
+        key.sendID + ".eml"
     }
 }

@@ -1,0 +1,216 @@
+import CadenceCore
+import CadenceStore
+import Foundation
+
+/// One pass of `cadence run`: reconcile sends whose outcome is unknown, open due tasks, then claim due steps and
+/// send each within its window and every limit, exactly once.
+///
+/// Per step: render → record the intent with the exact bytes (one transaction that re-checks the enrolment and the
+/// suppression list) → hand the bytes to the provider → record the outcome and schedule the next step. A crash at
+/// any point leaves either no intent (nothing happened) or an intent that the next pass reconciles by asking the
+/// provider whether that send id went out (see docs/exactly-once.md).
+public struct Runner {
+    public struct Report: Sendable, Equatable {
+        public var reconciled = 0
+        public var sent = 0
+        public var deferred = 0
+        public var held = 0
+        public var skipped = 0
+        public var unknown = 0
+        public var tasksOpened = 0
+
+        public var text: String {
+            "Sent \(sent); reconciled \(reconciled); deferred \(deferred) (window or limits); held \(held); skipped \(skipped); outcome unknown \(unknown); tasks opened \(tasksOpened)."
+        }
+    }
+
+    let database: CadenceDatabase
+    let configuration: ProjectConfiguration
+    let sender: any MailSender
+    /// At most this many due steps per pass.
+    let batch: Int
+    private var random: SeededRandom
+    private var campaigns: [String: SnapshotCampaign] = [:]
+
+    public init(database: CadenceDatabase, configuration: ProjectConfiguration, sender: any MailSender, batch: Int = 100, seed: UInt64) {
+        self.database = database
+        self.configuration = configuration
+        self.sender = sender
+        self.batch = batch
+        self.random = SeededRandom(seed: seed)
+    }
+
+    public mutating func runOnce(now: Date) async throws(StoreError) -> Report {
+        var report = Report()
+        report.tasksOpened = try database.openTasks(campaign: nil, actor: "runner", now: now).filter { $0.openedAt == now }.count
+        for pending in try database.unfinishedSends() {
+            try await reconcile(pending, now: now, report: &report)
+        }
+        for step in try database.dueSteps(now: now, limit: batch) {
+            try await process(step, now: now, report: &report)
+        }
+        return report
+    }
+
+    /// A send recorded before a crash or with an unknown outcome: adopt it if the provider has it, else send the
+    /// recorded bytes (the same Message-ID and send id) now.
+    private mutating func reconcile(_ pending: PendingSend, now: Date, report: inout Report) async throws(StoreError) {
+        guard let mailbox = configuration.mailbox(named: pending.mailbox), var campaign = try campaign(pending.campaignID) else { return }
+        let found: SentMessage?
+        do {
+            found = try await sender.lookUp(pending.key, in: mailbox)
+        } catch {
+            report.unknown += 1  // the provider cannot be asked: stay in doubt, try again next pass
+            return
+        }
+        let next = nextState(after: pending.stepID, in: &campaign, candidateZone: nil, now: now)
+        if let found {
+            try database.recordSent(pending.recordID, sent: found, next: next, recipientDomain: pending.recipientDomain, now: now)
+            report.reconciled += 1
+            return
+        }
+        try await deliver(pending.recordID, bytes: pending.bytes, key: pending.key, mailbox: mailbox, next: next, domain: pending.recipientDomain, now: now, report: &report)
+    }
+
+    private mutating func process(_ step: DueStep, now: Date, report: inout Report) async throws(StoreError) {
+        guard var campaign = try campaign(step.campaignID), let definition = Optional(campaign.definition),
+            let mailbox = configuration.mailbox(named: step.mailbox), case .success(let address) = EmailAddress.parse(step.address)
+        else { report.skipped += 1; return }
+        let schedule = SendSchedule(campaign: definition, candidateZone: step.timeZone)
+        if let opening = schedule.nextOpening(atOrAfter: now), opening > now {
+            try database.postpone(step.enrollmentID, step: step.stepID, until: opening, reason: "outside the send window", now: now)
+            report.deferred += 1
+            return
+        }
+        if let (until, reason) = try limit(for: mailbox, campaign: definition, domain: address.domain, now: now) {
+            let at = schedule.nextOpening(atOrAfter: until) ?? until
+            try database.postpone(step.enrollmentID, step: step.stepID, until: at, reason: reason, now: now)
+            report.deferred += 1
+            return
+        }
+        let candidate = Candidate(line: 0, email: address, fields: step.fields, timeZone: step.timeZone)
+        guard let composed = campaign.composer(for: mailbox).compose(candidate, date: now, only: step.stepID).first else { report.skipped += 1; return }
+        let message: OutgoingMessage
+        switch composed.outcome {
+        case .email(let built): message = built
+        case .held(let missing):
+            try database.hold(step.enrollmentID, step: step.stepID, reason: .missingFields(missing), now: now)
+            report.held += 1
+            return
+        case .task:
+            report.skipped += 1  // tasks are opened at the start of the pass
+            return
+        }
+        let bytes = MIMEWriter.write(message)
+        let key = SendKey(sendID: SendIdentity(campaignID: definition.id, stepID: step.stepID, address: address).sendID, messageID: message.messageID)
+        switch try database.recordIntent(step, key: key, bytes: bytes, now: now) {
+        case .skipped:
+            report.skipped += 1
+        case .recorded(let recordID):
+            let next = nextState(after: step.stepID, in: &campaign, candidateZone: step.timeZone, now: now)
+            try await deliver(recordID, bytes: bytes, key: key, mailbox: mailbox, next: next, domain: address.domain, now: now, report: &report)
+        }
+        campaigns[step.campaignID] = campaign
+    }
+
+    private mutating func deliver(
+        _ recordID: Int64, bytes: [UInt8], key: SendKey, mailbox: Mailbox, next: EnrollmentState, domain: String, now: Date, report: inout Report
+    ) async throws(StoreError) {
+        let result: Result<SentMessage, SendFailure>
+        do {
+            result = .success(try await sender.send(bytes, key: key, from: mailbox))
+        } catch let failure as SendFailure {
+            result = .failure(failure)
+        } catch {
+            result = .failure(.outcomeUnknown(reason: "\(error)"))
+        }
+        switch result {
+        case .success(let sent):
+            try database.recordSent(recordID, sent: sent, next: next, recipientDomain: domain, now: now)
+            report.sent += 1
+        case .failure(let failure):
+            switch failure {
+            case .outcomeUnknown(let reason):
+                try database.recordOutcomeUnknown(recordID, reason: reason)
+                report.unknown += 1
+            case .notSent(let reason):
+                try database.discardIntent(recordID, retryAt: now.addingTimeInterval(300), reason: "not sent, retrying in 5 minutes: \(reason)", now: now)
+                report.deferred += 1
+            case .rateLimited(let seconds):
+                try database.discardIntent(recordID, retryAt: now.addingTimeInterval(Double(seconds ?? 60)), reason: "the provider asked to slow down", now: now)
+                report.deferred += 1
+            case .authRevoked:
+                try database.discardIntent(recordID, retryAt: now.addingTimeInterval(3600), reason: "the mailbox needs re-authorisation", now: now)
+                report.deferred += 1
+            case .rejected(let reason):
+                try database.recordRejected(recordID, reason: reason, now: now)
+                report.held += 1
+            }
+        }
+    }
+
+    /// The earliest time every shared limit allows another send, and why, or nil when one may go now.
+    private mutating func limit(for mailbox: Mailbox, campaign: SequenceDefinition, domain: String, now: Date) throws(StoreError) -> (Date, String)? {
+        var blocks: [(Date, String)] = []
+        let day = now.addingTimeInterval(-86_400), hour = now.addingTimeInterval(-3_600)
+        let mailboxDay = try database.sendTimes(mailbox: mailbox.name, since: day)
+        if mailboxDay.count >= mailbox.limits.dailyCap {
+            blocks.append((mailboxDay[mailboxDay.count - mailbox.limits.dailyCap].addingTimeInterval(86_400), "mailbox \(mailbox.name) reached its daily cap (\(mailbox.limits.dailyCap))"))
+        }
+        let mailboxHour = mailboxDay.filter { $0 > hour }
+        if mailboxHour.count >= mailbox.limits.hourlyCap {
+            blocks.append((mailboxHour[mailboxHour.count - mailbox.limits.hourlyCap].addingTimeInterval(3_600), "mailbox \(mailbox.name) reached its hourly cap (\(mailbox.limits.hourlyCap))"))
+        }
+        if let last = mailboxDay.last {
+            let gap = Double(mailbox.limits.minimumGapSeconds)
+            if last.addingTimeInterval(gap) > now {
+                // Jitter up to a third of the gap, from a seeded generator, so sends do not look robotic.
+                let jitter = gap / 3 * random.nextUnit()
+                blocks.append((last.addingTimeInterval(gap + jitter), "minimum gap between sends from mailbox \(mailbox.name)"))
+            }
+        }
+        if let cap = campaign.limits.dailyCap {
+            let times = try database.sendTimes(campaign: campaign.id, since: day)
+            if times.count >= cap { blocks.append((times[times.count - cap].addingTimeInterval(86_400), "campaign daily cap (\(cap))")) }
+        }
+        if let cap = campaign.limits.perDomainDailyCap, !FreeMailDomains.contains(domain) {
+            let times = try database.sendTimes(campaign: campaign.id, domain: domain, since: day)
+            if times.count >= cap { blocks.append((times[times.count - cap].addingTimeInterval(86_400), "daily cap for \(domain) (\(cap))")) }
+        }
+        return blocks.max { $0.0 < $1.0 }
+    }
+
+    /// After `stepID` goes out now: the next step, due after its delay and in its window, or finished.
+    private func nextState(after stepID: String, in campaign: inout SnapshotCampaign, candidateZone: String?, now: Date) -> EnrollmentState {
+        let steps = campaign.definition.steps
+        guard let index = steps.firstIndex(where: { $0.id == stepID }), index + 1 < steps.count else { return .finished }
+        let next = steps[index + 1]
+        let schedule = SendSchedule(campaign: campaign.definition, candidateZone: candidateZone)
+        let due = schedule.earliestEligible(after: now, delay: next.delay) ?? next.delay.earliest(after: now, timeZone: schedule.zone)
+        return .active(nextStep: next.id, dueAt: due)
+    }
+
+    private mutating func campaign(_ id: String) throws(StoreError) -> SnapshotCampaign? {
+        if let cached = campaigns[id] { return cached }
+        guard let stored = try database.storedCampaign(id), let campaign = SnapshotCampaign(stored) else { return nil }
+        campaigns[id] = campaign
+        return campaign
+    }
+}
+
+/// SplitMix64: small, fast, and the same sequence for the same seed everywhere.
+struct SeededRandom {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// In 0..<1.
+    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

@@ -1,0 +1,194 @@
+import CadenceCore
+import Foundation
+import GRDB
+
+/// A send recorded before the provider was called whose outcome is not yet known: what the runner reconciles.
+public struct PendingSend: Sendable, Equatable {
+    public var recordID: Int64
+    public var enrollmentID: Int64
+    public var campaignID: String
+    public var stepID: String
+    public var key: SendKey
+    public var mailbox: String
+    public var bytes: [UInt8]
+    public var recipientDomain: String
+}
+
+/// What recording a send's intent found.
+public enum IntentOutcome: Sendable, Equatable {
+    /// Recorded: call the provider with exactly these bytes.
+    case recorded(recordID: Int64)
+    /// The enrolment is no longer where the claim found it (replied, paused, moved on): send nothing.
+    case skipped(String)
+}
+
+extension CadenceDatabase {
+    /// Records the intent to send `bytes` for `step`, in one transaction that first checks, again, that the
+    /// enrolment is still active at that step and due, and that the address is not suppressed (a suppressed one
+    /// is stopped). The record is unique per enrolment and step: a step is sent at most once, ever.
+    public func recordIntent(_ step: DueStep, key: SendKey, bytes: [UInt8], now: Date) throws(StoreError) -> IntentOutcome {
+        try write { db in
+            guard let enrollment = try Row.fetchOne(db, sql: """
+                SELECT e.*, c.addressKey FROM enrollment e JOIN candidate c ON c.id = e.candidateId WHERE e.id = ?
+                """, arguments: [step.enrollmentID]),
+                enrollment["state"] == "active", enrollment["stepId"] == step.stepID,
+                let due: Date = enrollment["dueAt"], due <= now
+            else { return .skipped("the enrolment is no longer due at this step") }
+            let addressKey: String = enrollment["addressKey"]
+            let domain = String(addressKey.split(separator: "@").last ?? "")
+            if try Self.isSuppressed(key: addressKey, domain: domain, db) {
+                try Self.setState(enrollment["id"], StoredState(.stopped(.suppressed)), db, now: now)
+                try Self.event(enrollment, kind: "stopped", actor: "runner", detail: "the address is on the suppression list", db, now: now)
+                return .skipped("suppressed")
+            }
+            if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM sendRecord WHERE enrollmentId = ? AND stepId = ?", arguments: [step.enrollmentID, step.stepID]) {
+                return .recorded(recordID: existing)  // an earlier intent for this very step: reconcile it, never a second
+            }
+            try db.execute(sql: """
+                INSERT INTO sendRecord (enrollmentId, campaignId, stepId, sendId, mailbox, state, message, rfcMessageId, createdAt)
+                VALUES (?, ?, ?, ?, ?, 'intent', ?, ?, ?)
+                """, arguments: [step.enrollmentID, step.campaignID, step.stepID, key.sendID, step.mailbox, Data(bytes), key.messageID, now])
+            return .recorded(recordID: db.lastInsertedRowID)
+        }
+    }
+
+    static func isSuppressed(key: String, domain: String, _ db: Database) throws -> Bool {
+        var domains: [String] = []
+        var parent = Substring(domain)
+        while true {
+            domains.append(String(parent))
+            guard let dot = parent.firstIndex(of: ".") else { break }
+            parent = parent[parent.index(after: dot)...]
+        }
+        let placeholders = domains.map { _ in "?" }.joined(separator: ", ")
+        return try Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM suppression WHERE (kind = 'address' AND value = ?) OR (kind = 'hash' AND value = ?)
+            OR (kind = 'domain' AND value IN (\(placeholders))))
+            """, arguments: StatementArguments([key, AddressKey.hash(key)] + domains)) ?? false
+    }
+
+    /// The provider has the message: mark it sent, count it against the mailbox, and move the enrolment on to
+    /// `next`, all in one transaction. Recording an already-sent record again changes nothing.
+    public func recordSent(_ recordID: Int64, sent: SentMessage, next: EnrollmentState, recipientDomain: String, now: Date) throws(StoreError) {
+        try write { db in
+            guard let record = try Row.fetchOne(db, sql: "SELECT * FROM sendRecord WHERE id = ?", arguments: [recordID]),
+                record["state"] != "sent"
+            else { return }
+            try db.execute(
+                sql: "UPDATE sendRecord SET state = 'sent', providerMessageId = ?, providerThreadId = ?, sentAt = ?, error = NULL WHERE id = ?",
+                arguments: [sent.providerMessageID, sent.threadID, now, recordID])
+            try db.execute(
+                sql: "INSERT INTO mailboxLedger (mailbox, sentAt, recipientDomain, campaignId) VALUES (?, ?, ?, ?)",
+                arguments: [record["mailbox"], now, recipientDomain, record["campaignId"]])
+            guard let enrollment = try Row.fetchOne(db, sql: "SELECT * FROM enrollment WHERE id = ?", arguments: [record["enrollmentId"]]) else { return }
+            try Self.event(enrollment, kind: "sent", actor: "runner", detail: "step \(record["stepId"] as String) (\(record["sendId"] as String))", db, now: now)
+            // Move on only if nothing else moved the enrolment meanwhile (a reply can stop it while the send was out).
+            if enrollment["state"] == "active" || enrollment["state"] == "held", enrollment["stepId"] == record["stepId"] as String {
+                try Self.setState(enrollment["id"], StoredState(next), db, now: now)
+            }
+        }
+    }
+
+    /// The send may or may not have gone out: keep the record for reconciliation before any retry.
+    public func recordOutcomeUnknown(_ recordID: Int64, reason: String) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "UPDATE sendRecord SET state = 'unknown', error = ? WHERE id = ? AND state != 'sent'", arguments: [reason, recordID])
+        }
+    }
+
+    /// Certainly not sent (or refused for now): forget the intent and try again at `retryAt`.
+    public func discardIntent(_ recordID: Int64, retryAt: Date, reason: String, now: Date) throws(StoreError) {
+        try write { db in
+            guard let record = try Row.fetchOne(db, sql: "SELECT * FROM sendRecord WHERE id = ? AND state != 'sent'", arguments: [recordID]) else { return }
+            try db.execute(sql: "DELETE FROM sendRecord WHERE id = ?", arguments: [recordID])
+            try db.execute(
+                sql: "UPDATE enrollment SET dueAt = ?, updatedAt = ? WHERE id = ? AND state = 'active' AND stepId = ?",
+                arguments: [retryAt, now, record["enrollmentId"], record["stepId"]])
+            if let enrollment = try Row.fetchOne(db, sql: "SELECT * FROM enrollment WHERE id = ?", arguments: [record["enrollmentId"]]) {
+                try Self.event(enrollment, kind: "deferred", actor: "runner", detail: reason, db, now: now)
+            }
+        }
+    }
+
+    /// The provider refused this message for good: the record fails and the enrolment is held for a person.
+    public func recordRejected(_ recordID: Int64, reason: String, now: Date) throws(StoreError) {
+        try write { db in
+            guard let record = try Row.fetchOne(db, sql: "SELECT * FROM sendRecord WHERE id = ?", arguments: [recordID]) else { return }
+            try db.execute(sql: "UPDATE sendRecord SET state = 'failed', error = ? WHERE id = ?", arguments: [reason, recordID])
+            guard let enrollment = try Row.fetchOne(db, sql: "SELECT * FROM enrollment WHERE id = ?", arguments: [record["enrollmentId"]]),
+                enrollment["state"] == "active"
+            else { return }
+            try Self.setState(enrollment["id"], StoredState(.held(step: record["stepId"], reason: .sendRejected(reason))), db, now: now)
+            try Self.event(enrollment, kind: "held", actor: "runner", detail: "the mailbox refused the message: \(reason)", db, now: now)
+        }
+    }
+
+    /// Sends recorded but not known to be done: intents (a crash came before the outcome) and unknown outcomes.
+    public func unfinishedSends() throws(StoreError) -> [PendingSend] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT s.*, c.addressKey FROM sendRecord s JOIN enrollment e ON e.id = s.enrollmentId JOIN candidate c ON c.id = e.candidateId
+                WHERE s.state IN ('intent', 'unknown') ORDER BY s.id
+                """).map { row in
+                let key: String = row["addressKey"]
+                return PendingSend(
+                    recordID: row["id"], enrollmentID: row["enrollmentId"], campaignID: row["campaignId"], stepID: row["stepId"],
+                    key: SendKey(sendID: row["sendId"], messageID: row["rfcMessageId"] ?? ""), mailbox: row["mailbox"],
+                    bytes: Array((row["message"] as Data?) ?? Data()), recipientDomain: String(key.split(separator: "@").last ?? ""))
+            }
+        }
+    }
+
+    /// Moves a due enrolment's time to `time` (outside the send window, over a limit), with the reason in its events.
+    public func postpone(_ enrollmentID: Int64, step: String, until time: Date, reason: String, now: Date) throws(StoreError) {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE enrollment SET dueAt = ?, updatedAt = ? WHERE id = ? AND state = 'active' AND stepId = ?",
+                arguments: [time, now, enrollmentID, step])
+            guard db.changesCount > 0, let enrollment = try Row.fetchOne(db, sql: "SELECT * FROM enrollment WHERE id = ?", arguments: [enrollmentID]) else { return }
+            try Self.event(enrollment, kind: "deferred", actor: "runner", detail: "until \(Timestamps.display(time)): \(reason)", db, now: now)
+        }
+    }
+
+    /// Send times from the ledger since `since`, oldest first: for a mailbox, or a campaign, or a campaign and domain.
+    public func sendTimes(mailbox: String? = nil, campaign: String? = nil, domain: String? = nil, since: Date) throws(StoreError) -> [Date] {
+        try read { db in
+            var conditions = ["sentAt > ?"]
+            var arguments: [any DatabaseValueConvertible] = [since]
+            if let mailbox { conditions.append("mailbox = ?"); arguments.append(mailbox) }
+            if let campaign { conditions.append("campaignId = ?"); arguments.append(campaign) }
+            if let domain { conditions.append("recipientDomain = ?"); arguments.append(domain) }
+            return try Date.fetchAll(db, sql: "SELECT sentAt FROM mailboxLedger WHERE \(conditions.joined(separator: " AND ")) ORDER BY sentAt", arguments: StatementArguments(arguments))
+        }
+    }
+
+    /// Takes (or renews) the one runner lease. Returns who holds it when someone else does.
+    public func acquireLease(owner: String, now: Date, seconds: TimeInterval) throws(StoreError) -> (owner: String, until: Date)? {
+        try write { db in
+            if let row = try Row.fetchOne(db, sql: "SELECT owner, expiresAt FROM runnerLease WHERE id = 1"),
+                row["owner"] != owner, let until: Date = row["expiresAt"], until > now
+            {
+                return (row["owner"], until)
+            }
+            try db.execute(
+                sql: "INSERT INTO runnerLease (id, owner, expiresAt) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, expiresAt = excluded.expiresAt",
+                arguments: [owner, now.addingTimeInterval(seconds)])
+            return nil
+        }
+    }
+
+    public func releaseLease(owner: String) throws(StoreError) {
+        try write { db in try db.execute(sql: "DELETE FROM runnerLease WHERE id = 1 AND owner = ?", arguments: [owner]) }
+    }
+}
+
+extension CadenceDatabase {
+    /// Holds an active enrolment at `step` (its data turned out to be missing when rendering).
+    public func hold(_ enrollmentID: Int64, step: String, reason: HoldReason, now: Date) throws(StoreError) {
+        try write { db in
+            guard let enrollment = try Row.fetchOne(db, sql: "SELECT * FROM enrollment WHERE id = ? AND state = 'active' AND stepId = ?", arguments: [enrollmentID, step]) else { return }
+            try Self.setState(enrollmentID, StoredState(.held(step: step, reason: reason)), db, now: now)
+            try Self.event(enrollment, kind: "held", actor: "runner", detail: reason.description, db, now: now)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import CadenceCore
+import CadenceEngine
+import CadenceStore
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Set by SIGINT or SIGTERM: the runner finishes the send in flight and stops.
+let stopRequested = Atomic<Bool>(false)
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send what is due, each step exactly once, within every window and limit.",
+        discussion: """
+            Reconciles sends whose outcome is unknown, opens due tasks, and sends due steps through each mailbox's \
+            provider. Only one runner per database at a time. SIGINT or SIGTERM stops it after the send in flight. \
+            See docs/exactly-once.md.
+            """
+    )
+
+    @OptionGroup var project: ProjectOptions
+
+    @Flag(help: "Do one pass and exit.")
+    var once = false
+
+    @Option(help: ArgumentHelp("Seconds between passes.", valueName: "seconds"))
+    var interval: Int = 60
+
+    @Option(help: ArgumentHelp("Seed for the send-gap jitter (reproducible runs).", valueName: "n"))
+    var seed: UInt64 = 1
+
+    func run() async throws {
+        try await runReportingFailuresAsync {
+            let location = project.location
+            guard let bytes = FileManager.default.contents(atPath: location.configurationPath),
+                let configuration = ConfigurationDecoder.decode(bytes, file: location.display(location.configurationPath)).configuration
+            else { throw CommandFailure("cannot read a valid \(location.display(location.configurationPath)); run `cadence validate`", code: .dataError) }
+            let database = try project.openDatabase()
+            let owner = "\(ProcessInfo.processInfo.hostName):\(getpid())"
+            if let holder = try database.acquireLease(owner: owner, now: CommandClock.now, seconds: Double(max(interval, 30) * 3)) {
+                throw CommandFailure("another runner (\(holder.owner)) is using this database until \(Timestamps.display(holder.until)); stop it first, or wait", code: .failure)
+            }
+            defer { try? database.releaseLease(owner: owner) }
+            for signalNumber in [SIGINT, SIGTERM] { signal(signalNumber, SIG_IGN) }
+            let sources = [SIGINT, SIGTERM].map { signalNumber in
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+                source.setEventHandler { stopRequested.store(true, ordering: .relaxed) }
+                source.resume()
+                return source
+            }
+            defer { sources.forEach { $0.cancel() } }
+            var runner = Runner(database: database, configuration: configuration, sender: OutboxFolderSender(root: location.root), seed: seed)
+            repeat {
+                let now = CommandClock.now
+                _ = try database.acquireLease(owner: owner, now: now, seconds: Double(max(interval, 30) * 3))
+                let report = try await runner.runOnce(now: now)
+                print("\(Timestamps.display(now))  \(report.text)")
+                if once || stopRequested.load(ordering: .relaxed) { break }
+                for _ in 0..<max(1, interval) where !stopRequested.load(ordering: .relaxed) {
+                    try await Task.sleep(nanoseconds: 1_000_000_000)
+                }
+            } while !stopRequested.load(ordering: .relaxed)
+        }
+    }
+}
+
+func runReportingFailuresAsync(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let failure as CommandFailure {
+        FileHandle.standardError.write(Data("cadence: error: \(failure.description)\n".utf8))
+        throw failure.code
+    } catch let error as StoreError {
+        FileHandle.standardError.write(Data("cadence: error: \(error.description)\n".utf8))
+        throw ExitCode.dataError
+    }
+}

@@ -1,0 +1,199 @@
+import CadenceCore
+import CadenceEngine
+import CadenceStore
+import Foundation
+import Synchronization
+import Testing
+
+/// A provider that writes through the outbox but can be told to fail, and counts every call it gets.
+final class ScriptedSender: MailSender {
+    let outbox: OutboxFolderSender
+    let calls = Mutex<[String]>([])
+    let failNext = Mutex<SendFailure?>(nil)
+
+    init(root: String) { outbox = OutboxFolderSender(root: root) }
+
+    func send(_ bytes: [UInt8], key: SendKey, from mailbox: Mailbox) async throws(SendFailure) -> SentMessage {
+        calls.withLock { $0.append(key.sendID) }
+        if let failure = failNext.withLock({ value -> SendFailure? in defer { value = nil }; return value }) { throw failure }
+        return try await outbox.send(bytes, key: key, from: mailbox)
+    }
+
+    func lookUp(_ key: SendKey, in mailbox: Mailbox) async throws(SendFailure) -> SentMessage? {
+        try await outbox.lookUp(key, in: mailbox)
+    }
+}
+
+@Suite("The runner: windows, limits, exactly once")
+struct RunnerTests {
+    static let files: [String: String?] = [
+        "cadence.json": """
+            { "mailboxes": [ { "name": "sam", "address": "sam@example.com", "displayName": "Sam", "timeZone": "UTC",
+                               "limits": { "dailyCap": 100, "hourlyCap": 3, "minimumGap": "1s" } } ] }
+            """,
+        "sequences/q1.json": """
+            { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC",
+              "steps": [ { "id": "intro", "type": "email", "template": "intro.md" },
+                         { "id": "bump", "type": "reply", "delay": "1d", "inThreadOf": "intro", "template": "bump.md" } ] }
+            """,
+        "templates/intro.md": "Subject: Hello <<candidate.firstName>>\n\nHi <<candidate.firstName>>, see [this](<<candidate.link | \"https://example.com\">>).\n",
+        "templates/bump.md": "Bumping.\n",
+        "people.csv": "email,firstName,link\nana@example.org,Ana,\nbo@example.org,Bo,\ncy@example.org,Cy,javascript:alert(1)\ndee@example.org,Dee,\n",
+    ]
+    /// Tuesday 2026-12-01 10:00 UTC, inside office hours.
+    static let tuesday = Date(timeIntervalSince1970: 1_796_119_200)
+
+    struct Setup {
+        var project: TemporaryProject
+        var database: CadenceDatabase
+        var configuration: ProjectConfiguration
+        var sender: ScriptedSender
+
+        func runner(seed: UInt64 = 7) -> Runner {
+            Runner(database: database, configuration: configuration, sender: sender, seed: seed)
+        }
+
+        var outboxFiles: [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: project.root + "/outbox/sam")) ?? []).filter { $0.hasSuffix(".eml") && !$0.hasPrefix(".") }.sorted()
+        }
+    }
+
+    func withLaunched(_ files: [String: String?] = files, _ body: (Setup) async throws -> Void) async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-run-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let project = TemporaryProject(root: root)
+        for (path, content) in files { if let content { try project.write(path, content) } }
+        let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: root)
+        let loaded = try LoadedCampaign.load("q1", location: location)
+        let database = try CadenceDatabase.open(path: root + "/cadence.sqlite", mode: .create)
+        _ = try Launcher.launch(loaded, database: database, options: .init(candidatesPath: "people.csv", now: Self.tuesday, actor: "t"))
+        try await body(Setup(project: project, database: database, configuration: loaded.configuration, sender: ScriptedSender(root: root)))
+    }
+
+    @Test("each due step goes out once; passes after that send nothing again; the next step is scheduled")
+    func sendsOnce() async throws {
+        try await withLaunched { setup in
+            var runner = setup.runner()
+            var now = Self.tuesday
+            var sent = 0
+            for _ in 0..<10 {
+                sent += try await runner.runOnce(now: now).sent
+                now = now.addingTimeInterval(60)
+            }
+            #expect(sent == 3)  // ana, bo, dee; cy's link is not a web address, so cy is held
+            #expect(setup.outboxFiles.count == 3)
+            #expect(setup.sender.calls.withLock { $0.count } == 3)
+            let ana = try #require(try setup.database.candidate("ana@example.org")?.enrollments.first)
+            guard case .active("bump", let due) = ana.state else { Issue.record("\(ana.state)"); return }
+            #expect(due > Self.tuesday.addingTimeInterval(86_000))
+            #expect(try setup.database.candidate("cy@example.org")?.enrollments.first?.state == .held(step: "intro", reason: .missingFields(["candidate.link"])))
+        }
+    }
+
+    @Test("the hourly cap and minimum gap defer sends, with the reason in the events")
+    func limits() async throws {
+        var files = Self.files
+        files["people.csv"] = "email,firstName\n" + (1...6).map { "p\($0)@example.org,P\($0)" }.joined(separator: "\n") + "\n"
+        try await withLaunched(files) { setup in
+            var runner = setup.runner()
+            let first = try await runner.runOnce(now: Self.tuesday)
+            #expect(first.sent == 1)  // the 1 s minimum gap defers the rest of this pass
+            var now = Self.tuesday
+            var total = first.sent
+            for _ in 0..<10 {
+                now = now.addingTimeInterval(5)
+                total += try await runner.runOnce(now: now).sent
+            }
+            #expect(total == 3)  // hourly cap 3
+            let deferred = try setup.database.candidate("p6@example.org")?.enrollments.first?.events.map(\.detail) ?? []
+            #expect(deferred.contains { $0.contains("reached its hourly cap (3)") })
+        }
+    }
+
+    @Test("outside the send window nothing goes; the step waits for the window's opening")
+    func window() async throws {
+        try await withLaunched { setup in
+            var runner = setup.runner()
+            let saturday = Date(timeIntervalSince1970: 1_796_493_600)  // 2026-12-05 10:00 UTC
+            let report = try await runner.runOnce(now: saturday)
+            #expect(report.sent == 0)
+            #expect(report.deferred == 4)
+            guard case .active(_, let due)? = try setup.database.candidate("ana@example.org")?.enrollments.first?.state else { return }
+            #expect(due == Date(timeIntervalSince1970: 1_796_634_000))  // Monday 09:00 UTC
+        }
+    }
+
+    @Test("a crash after the intent was recorded, before the provider was called: the next pass sends it, once")
+    func crashBeforeSend() async throws {
+        try await withLaunched { setup in
+            let due = try #require(try setup.database.dueSteps(now: Self.tuesday, limit: 1).first)
+            let key = SendKey(sendID: "q1.intro.crash", messageID: "cadence.q1.intro.crash@example.com")
+            guard case .recorded = try setup.database.recordIntent(due, key: key, bytes: Array("From: x\r\n\r\nhi\r\n".utf8), now: Self.tuesday) else { Issue.record("no intent"); return }
+            // The process dies here. A new runner starts:
+            var runner = setup.runner()
+            let report = try await runner.runOnce(now: Self.tuesday.addingTimeInterval(60))
+            #expect(report.sent >= 1)
+            #expect(setup.outboxFiles.filter { $0.hasPrefix("q1.intro.crash") } == ["q1.intro.crash.eml"])
+            // The recorded bytes were sent, not a fresh render.
+            #expect(FileManager.default.contents(atPath: setup.project.root + "/outbox/sam/q1.intro.crash.eml") == Data("From: x\r\n\r\nhi\r\n".utf8))
+            let again = try await runner.runOnce(now: Self.tuesday.addingTimeInterval(120))
+            #expect(again.reconciled == 0)
+            #expect(setup.sender.calls.withLock { $0.filter { $0 == "q1.intro.crash" }.count } == 1)
+        }
+    }
+
+    @Test("a crash after the provider accepted, before the outcome was recorded: the next pass adopts it, sending nothing")
+    func crashAfterSend() async throws {
+        try await withLaunched { setup in
+            let due = try #require(try setup.database.dueSteps(now: Self.tuesday, limit: 1).first)
+            let key = SendKey(sendID: "q1.intro.accepted", messageID: "cadence.q1.intro.accepted@example.com")
+            guard case .recorded = try setup.database.recordIntent(due, key: key, bytes: [65], now: Self.tuesday) else { Issue.record("no intent"); return }
+            let mailbox = try #require(setup.configuration.mailbox(named: "sam"))
+            _ = try await setup.sender.outbox.send([65], key: key, from: mailbox)  // the provider has it; the process dies
+            var runner = setup.runner()
+            let report = try await runner.runOnce(now: Self.tuesday.addingTimeInterval(60))
+            #expect(report.reconciled == 1)
+            #expect(setup.sender.calls.withLock { $0.contains("q1.intro.accepted") } == false)
+            let address = due.address
+            let events = try setup.database.candidate(address)?.enrollments.first?.events.map(\.kind) ?? []
+            #expect(events.filter { $0 == "sent" }.count == 1)
+        }
+    }
+
+    @Test("an unknown outcome is kept and reconciled before any retry; a rejection holds the candidate with the reason")
+    func failures() async throws {
+        try await withLaunched { setup in
+            var runner = setup.runner()
+            setup.sender.failNext.withLock { $0 = .outcomeUnknown(reason: "timeout") }
+            let first = try await runner.runOnce(now: Self.tuesday)
+            #expect(first.unknown == 1)
+            let second = try await runner.runOnce(now: Self.tuesday.addingTimeInterval(60))
+            #expect(second.sent >= 1)  // not in the outbox: sent now, with the same bytes
+            setup.sender.failNext.withLock { $0 = .rejected(reason: "Invalid To header") }
+            _ = try await runner.runOnce(now: Self.tuesday.addingTimeInterval(120))
+            let held = try setup.database.status(campaign: "q1", now: Self.tuesday).first?.steps.first?.held ?? [:]
+            #expect(held["the mailbox refused the message: Invalid To header"] == 1)
+        }
+    }
+
+    @Test("an address suppressed after launch is stopped before its send")
+    func suppressedAfterLaunch() async throws {
+        try await withLaunched { setup in
+            try setup.database.suppress([(.address, "ana@example.org")], reason: "asked", actor: "t", now: Self.tuesday)
+            var runner = setup.runner()
+            for minute in 0..<5 { _ = try await runner.runOnce(now: Self.tuesday.addingTimeInterval(Double(minute) * 60)) }
+            #expect(try setup.database.candidate("ana@example.org")?.enrollments.first?.state == .stopped(.suppressed))
+            #expect(!setup.sender.calls.withLock { $0 }.contains { $0.contains(SendIdentity(campaignID: "q1", stepID: "intro", address: try! EmailAddress.parse("ana@example.org").get()).sendID) })
+        }
+    }
+
+    @Test("one runner per database: a second is refused while the lease is held")
+    func lease() throws {
+        let database = try CadenceDatabase.inMemory()
+        #expect(try database.acquireLease(owner: "a", now: Self.tuesday, seconds: 60) == nil)
+        #expect(try database.acquireLease(owner: "b", now: Self.tuesday, seconds: 60)?.owner == "a")
+        #expect(try database.acquireLease(owner: "b", now: Self.tuesday.addingTimeInterval(61), seconds: 60) == nil)
+        try database.releaseLease(owner: "b")
+        #expect(try database.acquireLease(owner: "a", now: Self.tuesday, seconds: 60) == nil)
+    }
+}
