@@ -177,6 +177,15 @@ extension CadenceDatabase {
         }
     }
 
+    /// Takes the lease from `previous`, who is known to be gone (a crashed runner on this machine).
+    public func takeOverLease(from previous: String, owner: String, now: Date, seconds: TimeInterval) throws(StoreError) {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE runnerLease SET owner = ?, expiresAt = ? WHERE id = 1 AND owner = ?",
+                arguments: [owner, now.addingTimeInterval(seconds), previous])
+        }
+    }
+
     public func releaseLease(owner: String) throws(StoreError) {
         try write { db in try db.execute(sql: "DELETE FROM runnerLease WHERE id = 1 AND owner = ?", arguments: [owner]) }
     }

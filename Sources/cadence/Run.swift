@@ -38,8 +38,15 @@ struct Run: AsyncParsableCommand {
             else { throw CommandFailure("cannot read a valid \(location.display(location.configurationPath)); run `cadence validate`", code: .dataError) }
             let database = try project.openDatabase()
             let owner = "\(ProcessInfo.processInfo.hostName):\(getpid())"
-            if let holder = try database.acquireLease(owner: owner, now: CommandClock.now, seconds: Double(max(interval, 30) * 3)) {
-                throw CommandFailure("another runner (\(holder.owner)) is using this database until \(Timestamps.display(holder.until)); stop it first, or wait", code: .failure)
+            let leaseSeconds = Double(max(interval, 30) * 3)
+            if let holder = try database.acquireLease(owner: owner, now: CommandClock.now, seconds: leaseSeconds) {
+                // A runner on this machine whose process is gone (killed, crashed) cannot hold the database.
+                let parts = holder.owner.split(separator: ":")
+                if parts.count == 2, parts[0] == ProcessInfo.processInfo.hostName, let pid = Int32(parts[1]), kill(pid, 0) != 0, errno == ESRCH {
+                    try database.takeOverLease(from: holder.owner, owner: owner, now: CommandClock.now, seconds: leaseSeconds)
+                } else {
+                    throw CommandFailure("another runner (\(holder.owner)) is using this database until \(Timestamps.display(holder.until)); stop it first, or wait", code: .failure)
+                }
             }
             defer { try? database.releaseLease(owner: owner) }
             for signalNumber in [SIGINT, SIGTERM] { signal(signalNumber, SIG_IGN) }

@@ -1,0 +1,113 @@
+import Foundation
+import GRDB
+import Testing
+
+extension ProcessTests {
+    /// The proof of exactly once: the real binary, SIGKILLed again and again, restarted each time.
+    @Suite("cadence run under SIGKILL")
+    struct KillTests {
+        /// KILLS (default 50) and KILL_SEED (default: a fixed seed) replay or extend the test.
+        static let kills = Int(ProcessInfo.processInfo.environment["KILLS"] ?? "") ?? 50
+        static let seed = UInt64(ProcessInfo.processInfo.environment["KILL_SEED"] ?? "") ?? 20_261_128
+
+        struct SeededRandom {
+            var state: UInt64
+            mutating func next() -> UInt64 {
+                state &+= 0x9E37_79B9_7F4A_7C15
+                var z = state
+                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+                return z ^ (z >> 31)
+            }
+        }
+
+        static let candidates = 300
+
+        func outboxCount(_ root: URL) -> Int {
+            ((try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("outbox/sam").path)) ?? [])
+                .filter { $0.hasSuffix(".eml") && !$0.hasPrefix(".") }.count
+        }
+
+        @Test("killed at random times and right after the provider accepted a message, every due step goes out exactly once")
+        func killAndRestart() throws {
+            print("kill test: \(Self.kills) kills, seed \(Self.seed) (replay with KILL_SEED=\(Self.seed) KILLS=\(Self.kills))")
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-kill-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let files: [String: String] = [
+                "cadence.json": #"{ "mailboxes": [ { "name": "sam", "address": "sam@example.com", "displayName": "Sam", "timeZone": "UTC", "limits": { "dailyCap": 2000, "hourlyCap": 2000, "minimumGap": "0s" } } ] }"#,
+                "sequences/k.json": #"{ "id": "k", "name": "K", "mailboxes": ["sam"], "timeZone": "UTC", "sendWindow": { "days": ["mon","tue","wed","thu","fri","sat","sun"], "start": "00:00", "end": "24:00" }, "steps": [ { "id": "intro", "type": "email", "template": "intro.md" }, { "id": "bump", "type": "reply", "delay": "0m", "inThreadOf": "intro", "template": "bump.md" } ] }"#,
+                "templates/intro.md": "Subject: Hello <<candidate.firstName>>\n\nHi <<candidate.firstName>>.\n",
+                "templates/bump.md": "Bumping.\n",
+                "people.csv": "email,firstName\n" + (1...Self.candidates).map { "p\($0)@example.org,P\($0)" }.joined(separator: "\n") + "\n",
+            ]
+            for (path, content) in files {
+                let url = root.appendingPathComponent(path)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(content.utf8).write(to: url)
+            }
+            let environment = ["CADENCE_NOW": "2026-12-01T09:00:00Z", "USER": "kill-test"]
+            let launch = try CadenceBinary.run(["launch", "k", "--candidates", "people.csv"], in: root, environment: environment)
+            #expect(launch.status == 0, "\(launch.stderr)")
+
+            var random = SeededRandom(state: Self.seed)
+            var killed = 0, acceptedThenKilled = 0, killedMidPass = 0
+            for kill in 0..<Self.kills {
+                let process = Process()
+                process.executableURL = CadenceBinary.executable
+                process.arguments = ["run", "--once"]
+                process.currentDirectoryURL = root
+                process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                let before = outboxCount(root)
+                try process.run()
+                if kill % 3 == 0 {
+                    // Observable state: a message has just been accepted by the provider; its outcome is not yet recorded.
+                    let deadline = Date().addingTimeInterval(5)
+                    while process.isRunning, outboxCount(root) == before, Date() < deadline { usleep(200) }
+                } else {
+                    usleep(UInt32(random.next() % 150_000))  // anywhere from start-up to the end of the pass
+                }
+                let accepted = outboxCount(root) > before
+                if process.isRunning { sigkill(process.processIdentifier) }
+                process.waitUntilExit()
+                if process.terminationReason == .uncaughtSignal {
+                    killed += 1
+                    if kill % 3 == 0, accepted { acceptedThenKilled += 1 }
+                    if kill % 3 != 0, accepted { killedMidPass += 1 }
+                }
+            }
+            print("kill test: \(killed) runs killed, \(acceptedThenKilled) right after the provider accepted a message, \(killedMidPass) at random points after sending began")
+            // The kills must land while there was work, or the test proves nothing.
+            #expect(killed >= Self.kills / 2)
+            #expect(acceptedThenKilled >= Self.kills / 10)
+            // Then let the runner finish without interruption.
+            for _ in 0..<10 {
+                let pass = try CadenceBinary.run(["run", "--once"], in: root, environment: environment)
+                #expect(pass.status == 0, "\(pass.stderr)")
+                if pass.stdout.contains("Sent 0; reconciled 0;") { break }
+            }
+            // Every step of every candidate went out exactly once, and nothing is left in doubt.
+            #expect(outboxCount(root) == Self.candidates * 2)
+            let queue = try DatabaseQueue(path: root.appendingPathComponent("cadence.sqlite").path)
+            defer { try? queue.close() }
+            let (ledger, sentEvents, pending, finished, perStep) = try queue.read { db in
+                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mailboxLedger") ?? -1,
+                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE kind = 'sent'") ?? -1,
+                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sendRecord WHERE state != 'sent'") ?? -1,
+                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enrollment WHERE state = 'finished'") ?? -1,
+                 try Int.fetchOne(db, sql: "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM event WHERE kind = 'sent' GROUP BY enrollmentId, detail)") ?? -1)
+            }
+            #expect(ledger == Self.candidates * 2, "ledger rows (seed \(Self.seed))")
+            #expect(sentEvents == Self.candidates * 2, "sent events (seed \(Self.seed))")
+            #expect(perStep == 1, "a step recorded as sent twice (seed \(Self.seed))")
+            #expect(pending == 0)
+            #expect(finished == Self.candidates)
+        }
+    }
+}
+
+/// SIGKILL, with no chance to clean up.
+func sigkill(_ pid: Int32) {
+    _ = kill(pid, SIGKILL)
+}
