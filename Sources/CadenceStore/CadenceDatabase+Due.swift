@@ -44,3 +44,37 @@ extension CadenceDatabase {
         }
     }
 }
+
+/// One send as a timeline shows it.
+public struct TimelineEntry: Sendable, Equatable {
+    public var at: Date
+    public var campaignID: String
+    public var stepID: String
+    public var address: String
+    public var timeZone: String?
+}
+
+extension CadenceDatabase {
+    /// When the next active step falls due, if any.
+    public func nextDueTime() throws(StoreError) -> Date? {
+        try read { db in try Date.fetchOne(db, sql: "SELECT MIN(dueAt) FROM enrollment INDEXED BY enrollmentDue WHERE state = 'active'") }
+    }
+
+    /// Every send recorded, in order: what a simulation prints.
+    public func timeline() throws(StoreError) -> [TimelineEntry] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT s.sentAt, s.campaignId, s.stepId, c.address, c.timeZone FROM sendRecord s
+                JOIN enrollment e ON e.id = s.enrollmentId JOIN candidate c ON c.id = e.candidateId
+                WHERE s.state = 'sent' ORDER BY s.sentAt, s.id
+                """).map { TimelineEntry(at: $0["sentAt"], campaignID: $0["campaignId"], stepID: $0["stepId"], address: $0["address"], timeZone: $0["timeZone"]) }
+        }
+    }
+
+    /// Enrolments still in progress per campaign (to tell when a campaign is done).
+    public func inProgressCount(campaign: String) throws(StoreError) -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enrollment WHERE campaignId = ? AND state IN ('active', 'waitingOnTask', 'paused')", arguments: [campaign]) ?? 0
+        }
+    }
+}

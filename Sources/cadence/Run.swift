@@ -30,12 +30,32 @@ struct Run: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seed for the send-gap jitter (reproducible runs).", valueName: "n"))
     var seed: UInt64 = 1
 
+    @Flag(help: "Run on a virtual clock against a copy of the database and a scratch outbox; print the timeline. Sends nothing.")
+    var simulate = false
+
+    @Option(help: ArgumentHelp("With --simulate: how far ahead, ISO 8601.", valueName: "time"))
+    var until: String?
+
     func run() async throws {
         try await runReportingFailuresAsync {
             let location = project.location
             guard let bytes = FileManager.default.contents(atPath: location.configurationPath),
                 let configuration = ConfigurationDecoder.decode(bytes, file: location.display(location.configurationPath)).configuration
             else { throw CommandFailure("cannot read a valid \(location.display(location.configurationPath)); run `cadence validate`", code: .dataError) }
+            if simulate {
+                guard let until = try Timestamp.parse(until, option: "--until") else {
+                    throw ValidationError("--simulate needs --until TIME, e.g. --until 2027-01-31T00:00:00Z")
+                }
+                let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-simulation-\(UUID().uuidString)").path
+                try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(atPath: scratch) }
+                let copy = try project.openDatabase(.readOnly).copy(to: scratch + "/cadence.sqlite")
+                let result = try await Simulation.run(
+                    database: copy, configuration: configuration, scratchFolder: scratch, from: CommandClock.now, until: until, seed: seed)
+                print(Simulation.text(result))
+                print("This was a simulation on a copy of the database: nothing was sent and nothing was changed.")
+                return
+            }
             let database = try project.openDatabase()
             let owner = "\(ProcessInfo.processInfo.hostName):\(getpid())"
             let leaseSeconds = Double(max(interval, 30) * 3)

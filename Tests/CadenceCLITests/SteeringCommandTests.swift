@@ -189,3 +189,18 @@ extension ProcessTests.SteeringCommandTests {
         #expect((json?.first?["steps"] as? [[String: Any]])?.count == 6)
     }
 }
+
+extension ProcessTests.SteeringCommandTests {
+    @Test("cadence demo runs the bundled campaign to the end, the same way every time, and leaves nothing behind")
+    func demo() throws {
+        let first = try CadenceBinary.run(["demo"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("3. Launch it"))
+        #expect(first.stdout.contains("12 emails by 2027-01-30 07:00 UTC.\nbackend-engineers finishes on 2026-12-14 08:30 UTC"))
+        #expect(first.stdout.contains("The outbox holds 12 .eml files, one per email sent."))
+        #expect(first.stdout.contains("  5 candidates; finished 4; stopped 0"))
+        let second = try CadenceBinary.run(["demo"])
+        #expect(second.stdout == first.stdout)
+        #expect(!FileManager.default.fileExists(atPath: CadenceBinary.repositoryRoot.appendingPathComponent("cadence.sqlite").path))
+    }
+}

@@ -1,0 +1,69 @@
+import CadenceCore
+import CadenceStore
+import Foundation
+
+/// `cadence demo`: the bundled campaign from start to finish, in a temporary folder, on a fixed clock.
+///
+/// It validates, previews one message, launches the example candidates, simulates the campaign to its end through
+/// the outbox, and shows status and stats. No credentials, no network, and the same output every time.
+public enum Demo {
+    public static let start = Date(timeIntervalSince1970: 1_796_108_400)  // Tue 2026-12-01 07:00 UTC
+    public static let campaign = "backend-engineers"
+    static let candidates = "examples/candidates.csv"
+
+    public enum Failure: Error, Equatable {
+        case missingExample(String)
+    }
+
+    /// Runs the demo from the project at `source` (the repository), writing only inside `scratch`.
+    public static func run(source: String, scratch: String, output: (String) -> Void) async throws -> Bool {
+        for item in ["cadence.json", "sequences", "templates", candidates] {
+            guard FileManager.default.fileExists(atPath: source + "/" + item) else {
+                throw Failure.missingExample("\(item) is not in \(source); run `cadence demo` from the Cadence repository, which bundles the example campaign")
+            }
+            let target = scratch + "/" + item
+            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: source + "/" + item, toPath: target)
+        }
+        let location = ProjectLocation(configurationPath: scratch + "/cadence.json", displayBase: scratch)
+
+        output("1. Check the configuration and the campaigns (cadence validate)\n")
+        let report = ProjectValidator.validate(location: location)
+        output(report.text + "\n\n")
+        guard !report.hasErrors else { return false }
+
+        output("2. Preview one email (cadence preview \(campaign) --candidates \(candidates) --candidate ana.ruiz@example.org --step intro)\n")
+        let loaded = try LoadedCampaign.load(campaign, location: location)
+        let preview = BufferedOutput.memory()
+        let coverage = try Preview.run(loaded, options: .init(candidatesPath: candidates, candidate: "ana.ruiz@example.org", step: "intro", date: start), output: preview)
+        preview.flush()
+        output(preview.capturedText + coverage.text + "\n\n")
+
+        output("3. Launch it (cadence launch \(campaign) --candidates \(candidates))\n")
+        let database = try CadenceDatabase.open(path: scratch + "/cadence.sqlite", mode: .create)
+        let launch = try Launcher.launch(loaded, database: database, options: .init(candidatesPath: candidates, now: start, actor: "demo"))
+        output(launch.text + "\n\n")
+
+        output("4. Run it to the end on a simulated clock (cadence run --simulate --until …)\n")
+        let simulation = try await Simulation.run(
+            database: database, configuration: loaded.configuration, scratchFolder: scratch, from: start,
+            until: start.addingTimeInterval(60 * 86_400), seed: 1)
+        output(Simulation.text(simulation) + "\n")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: scratch + "/outbox/sam")) ?? []
+        output("The outbox holds \(files.filter { $0.hasSuffix(".eml") }.count) .eml files, one per email sent.\n\n")
+
+        output("5. Where everyone stands (cadence status)\n")
+        output(StatusOutput.text(try database.status(campaign: nil, now: simulation.finished[campaign] ?? start)) + "\n\n")
+        output("6. Per step and variant (cadence stats)\n")
+        output(StatsOutput.text(try database.stats(campaign: nil, now: start)) + "\n\n")
+        output("""
+            Next, in this repository:
+              cadence validate                     check your own edits to cadence.json, sequences/ and templates/
+              cadence preview \(campaign) --candidates \(candidates)
+              cadence launch \(campaign) --candidates \(candidates) --dry-run
+            Everything above ran in a temporary folder, which is now deleted; nothing was sent.
+
+            """)
+        return true
+    }
+}

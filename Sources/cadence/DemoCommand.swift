@@ -1,0 +1,25 @@
+import ArgumentParser
+import CadenceEngine
+import Foundation
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run the bundled example campaign from start to finish in a temporary folder. Sends nothing.")
+
+    @OptionGroup var project: ProjectOptions
+
+    func run() async throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-demo-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        do {
+            let ok = try await Demo.run(source: project.location.root, scratch: scratch) { print($0, terminator: "") }
+            if !ok { throw ExitCode.dataError }
+        } catch let failure as Demo.Failure {
+            guard case .missingExample(let message) = failure else { throw failure }
+            FileHandle.standardError.write(Data("cadence: error: \(message)\n".utf8))
+            throw ExitCode.dataError
+        }
+    }
+}
