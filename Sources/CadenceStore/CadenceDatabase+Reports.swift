@@ -27,6 +27,8 @@ public struct CampaignStatus: Sendable, Equatable {
         /// The same counts with each reason in parts, for `--format json`.
         public var heldReasons: [ReasonCount] = []
         public var pausedReasons: [ReasonCount] = []
+        /// Active enrolments the runner postponed (outside the window, over a limit), by reason.
+        public var waiting: [String: Int] = [:]
     }
 
     public var id: String
@@ -108,6 +110,9 @@ extension CadenceDatabase {
                     switch stored.value {
                     case .active:
                         steps[stepID]!.active += count
+                        if let reason = stored.decodedReason, reason.kind == "deferred", let note = reason.note {
+                            steps[stepID]!.waiting[note, default: 0] += count
+                        }
                         steps[stepID]!.due += group["due"] ?? 0
                         if let next = stored.dueAt { steps[stepID]!.nextDue = min(steps[stepID]!.nextDue ?? next, next) }
                     case .waitingOnTask: steps[stepID]!.waitingOnTask += count

@@ -142,9 +142,10 @@ extension CadenceDatabase {
     /// Moves a due enrolment's time to `time` (outside the send window, over a limit), with the reason in its events.
     public func postpone(_ enrollmentID: Int64, step: String, until time: Date, reason: String, now: Date) throws(StoreError) {
         try write { db in
+            // The reason stays on the active enrolment until it moves, so `status` can say why it waits.
             try db.execute(
-                sql: "UPDATE enrollment SET dueAt = ?, updatedAt = ? WHERE id = ? AND state = 'active' AND stepId = ?",
-                arguments: [time, now, enrollmentID, step])
+                sql: "UPDATE enrollment SET dueAt = ?, reason = ?, updatedAt = ? WHERE id = ? AND state = 'active' AND stepId = ?",
+                arguments: [time, StoredState.encode(StoredState.Reason(kind: "deferred", note: reason)), now, enrollmentID, step])
             guard db.changesCount > 0, let enrollment = try Row.fetchOne(db, sql: "SELECT * FROM enrollment WHERE id = ?", arguments: [enrollmentID]) else { return }
             try Self.event(enrollment, kind: "deferred", actor: "runner", detail: "until \(Timestamps.display(time)): \(reason)", db, now: now)
         }

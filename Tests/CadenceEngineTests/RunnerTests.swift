@@ -107,6 +107,9 @@ struct RunnerTests {
             #expect(total == 3)  // hourly cap 3
             let deferred = try setup.database.candidate("p6@example.org")?.enrollments.first?.events.map(\.detail) ?? []
             #expect(deferred.contains { $0.contains("reached its hourly cap (3)") })
+            // status says why they wait
+            let waiting = try setup.database.status(campaign: "q1", now: now).first?.steps.first?.waiting ?? [:]
+            #expect(waiting["mailbox sam reached its hourly cap (3)"] == 3)
         }
     }
 

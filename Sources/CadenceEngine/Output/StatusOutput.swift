@@ -20,6 +20,7 @@ public enum StatusOutput {
             for step in status.steps {
                 for (reason, count) in step.held.sorted(by: { $0.key < $1.key }) { lines.append("  held at \(step.stepID): \(reason) (\(count))") }
                 for (reason, count) in step.paused.sorted(by: { $0.key < $1.key }) { lines.append("  paused at \(step.stepID): \(reason) (\(count))") }
+                for (reason, count) in step.waiting.sorted(by: { $0.key < $1.key }) { lines.append("  waiting at \(step.stepID): \(reason) (\(count))") }
             }
             let stopped = status.stopped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
             lines.append("  \(status.total) candidate\(status.total == 1 ? "" : "s"); finished \(status.finished); stopped \(status.stopped.values.reduce(0, +))" + (stopped.isEmpty ? "" : " (\(stopped.joined(separator: ", ")))"))
