@@ -70,6 +70,9 @@ public struct CadenceDatabase: Sendable {
         }
         do {
             let pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB turns the writer connection to synchronous = NORMAL when it enables WAL, after
+            // `prepareDatabase` ran; set FULL again on the one connection that commits.
+            try pool.barrierWriteWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             return try CadenceDatabase(pool, path: path)
         } catch let error as StoreError {
             throw error

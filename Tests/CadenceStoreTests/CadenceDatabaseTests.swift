@@ -19,6 +19,9 @@ struct CadenceDatabaseTests {
             (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA foreign_keys"),
              try Int.fetchOne(db, sql: "PRAGMA synchronous"), try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations"))
         }
+        // The writer connection is the one that commits: it must sync every commit.
+        let writerSynchronous = try database.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(writerSynchronous == 2)
         #expect(settings.0 == "wal")
         #expect(settings.1 == 1)
         #expect(settings.2 == 2)
