@@ -113,3 +113,40 @@ extension ProcessTests {
 func sigkill(_ pid: Int32) {
     _ = kill(pid, SIGKILL)
 }
+
+extension ProcessTests.KillTests {
+    @Test("a second runner is refused while the first runs; SIGTERM stops the first cleanly and frees the database")
+    func leaseAndGracefulStop() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-lease-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        for item in ["cadence.json", "sequences", "templates", "examples"] {
+            try FileManager.default.copyItem(at: CadenceBinary.repositoryRoot.appendingPathComponent(item), to: root.appendingPathComponent(item))
+        }
+        let environment = ["CADENCE_NOW": "2026-11-30T10:00:00Z", "USER": "sam"]
+        #expect(try CadenceBinary.run(["launch", "backend-engineers", "--candidates", "examples/candidates.csv"], in: root, environment: environment).status == 0)
+        let first = Process()
+        first.executableURL = CadenceBinary.executable
+        first.arguments = ["run", "--interval", "1"]
+        first.currentDirectoryURL = root
+        first.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe()
+        first.standardOutput = output
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        defer { if first.isRunning { sigkill(first.processIdentifier) } }
+        // Wait for its first pass (observable: the lease row), never a fixed sleep.
+        let queue = try DatabaseQueue(path: root.appendingPathComponent("cadence.sqlite").path)
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, (try? queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM runnerLease") }) != 1 { usleep(10_000) }
+        try queue.close()
+        let second = try CadenceBinary.run(["run", "--once"], in: root, environment: environment)
+        #expect(second.status == 1)
+        #expect(second.stderr.hasPrefix("cadence: error: another runner ("))
+        kill(first.processIdentifier, SIGTERM)
+        first.waitUntilExit()
+        #expect(first.terminationReason == .exit && first.terminationStatus == 0)
+        // The lease went with it: a new runner starts at once.
+        #expect(try CadenceBinary.run(["run", "--once"], in: root, environment: environment).status == 0)
+    }
+}
