@@ -77,6 +77,12 @@ public struct Runner {
             let mailbox = configuration.mailbox(named: step.mailbox), case .success(let address) = EmailAddress.parse(step.address)
         else { report.skipped += 1; return }
         let schedule = SendSchedule(campaign: definition, candidateZone: step.timeZone)
+        if case .gmail = mailbox.provider {
+            // Nothing is lost: the step waits, with the reason in `status`, until Gmail sending arrives.
+            try database.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(86_400), reason: "this version of Cadence cannot send through Gmail yet", now: now)
+            report.deferred += 1
+            return
+        }
         if let opening = schedule.nextOpening(atOrAfter: now), opening > now {
             try database.postpone(step.enrollmentID, step: step.stepID, until: opening, reason: "outside the send window", now: now)
             report.deferred += 1
