@@ -25,6 +25,13 @@ extension ProcessTests {
         /// (At most 1,000: two steps each stays within the mailbox's 2,000-a-day cap, the highest Gmail allows.)
         static let candidates = min(1_000, max(300, kills * 6))
 
+        /// Send records committed so far, read from the runner's database while it runs (WAL allows it).
+        func sendRecords(_ root: URL) -> Int {
+            guard let queue = try? DatabaseQueue(path: root.appendingPathComponent("cadence.sqlite").path) else { return 0 }
+            defer { try? queue.close() }
+            return (try? queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sendRecord") }) ?? 0
+        }
+
         func outboxCount(_ root: URL) -> Int {
             ((try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("outbox/sam").path)) ?? [])
                 .filter { $0.hasSuffix(".eml") && !$0.hasPrefix(".") }.count
@@ -52,7 +59,7 @@ extension ProcessTests {
             #expect(launch.status == 0, "\(launch.stderr)")
 
             var random = SeededRandom(state: Self.seed)
-            var killed = 0, acceptedThenKilled = 0, killedMidPass = 0
+            var killed = 0, acceptedThenKilled = 0, killedMidPass = 0, afterIntent = 0
             for kill in 0..<Self.kills {
                 let process = Process()
                 process.executableURL = CadenceBinary.executable
@@ -62,12 +69,19 @@ extension ProcessTests {
                 process.standardOutput = FileHandle.nullDevice
                 process.standardError = FileHandle.nullDevice
                 let before = outboxCount(root)
+                let recordsBefore = sendRecords(root)
                 try process.run()
-                if kill % 3 == 0 {
+                if kill % 3 == 1 {
+                    // Observable state: an intent has just been committed; the provider may not have the message yet.
+                    let deadline = Date().addingTimeInterval(5)
+                    while process.isRunning, sendRecords(root) == recordsBefore, Date() < deadline { usleep(200) }
+                    if process.isRunning, sendRecords(root) > recordsBefore { afterIntent += 1 }
+                } else if kill % 3 == 0 {
                     // Observable state: a message has just been accepted by the provider; its outcome is not yet recorded.
                     let deadline = Date().addingTimeInterval(5)
                     while process.isRunning, outboxCount(root) == before, Date() < deadline { usleep(200) }
-                } else {
+                }
+                if kill % 3 == 2 {
                     usleep(UInt32(random.next() % 150_000))  // anywhere from start-up to the end of the pass
                 }
                 let accepted = outboxCount(root) > before
@@ -76,13 +90,14 @@ extension ProcessTests {
                 if process.terminationReason == .uncaughtSignal {
                     killed += 1
                     if kill % 3 == 0, accepted { acceptedThenKilled += 1 }
-                    if kill % 3 != 0, accepted { killedMidPass += 1 }
+                    if kill % 3 == 2, accepted { killedMidPass += 1 }
                 }
             }
-            print("kill test: \(killed) runs killed, \(acceptedThenKilled) right after the provider accepted a message, \(killedMidPass) at random points after sending began")
+            print("kill test: \(killed) runs killed: \(afterIntent) right after an intent was committed, \(acceptedThenKilled) right after the provider accepted a message, \(killedMidPass) at random points after sending began")
             // The kills must land while there was work, or the test proves nothing.
             #expect(killed >= min(Self.kills / 2, 100))
             #expect(acceptedThenKilled >= min(Self.kills / 10, 15))
+            #expect(afterIntent >= min(Self.kills / 10, 15))
             // Then let the runner finish without interruption (it claims up to 100 due steps a pass).
             for _ in 0..<(Self.candidates * 2 / 100 + 20) {
                 let pass = try CadenceBinary.run(["run", "--once"], in: root, environment: environment)
