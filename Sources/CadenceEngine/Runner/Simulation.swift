@@ -77,9 +77,3 @@ public enum Simulation {
         return "\(days[(parts.weekday ?? 1) - 1]) \(parts.year ?? 0)-\(two(parts.month))-\(two(parts.day)) \(two(parts.hour)):\(two(parts.minute)) \(zone?.identifier ?? "UTC")"
     }
 }
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
-}
