@@ -12,6 +12,8 @@ public struct PendingSend: Sendable, Equatable {
     public var mailbox: String
     public var bytes: [UInt8]
     public var recipientDomain: String
+    /// The candidate's zone, for scheduling the step after this one.
+    public var timeZone: String?
 }
 
 /// What recording a send's intent found.
@@ -53,13 +55,7 @@ extension CadenceDatabase {
     }
 
     static func isSuppressed(key: String, domain: String, _ db: Database) throws -> Bool {
-        var domains: [String] = []
-        var parent = Substring(domain)
-        while true {
-            domains.append(String(parent))
-            guard let dot = parent.firstIndex(of: ".") else { break }
-            parent = parent[parent.index(after: dot)...]
-        }
+        let domains = AddressKey.domainAndParents(domain)
         let placeholders = domains.map { _ in "?" }.joined(separator: ", ")
         return try Bool.fetchOne(db, sql: """
             SELECT EXISTS (SELECT 1 FROM suppression WHERE (kind = 'address' AND value = ?) OR (kind = 'hash' AND value = ?)
@@ -127,14 +123,15 @@ extension CadenceDatabase {
     public func unfinishedSends() throws(StoreError) -> [PendingSend] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT s.*, c.addressKey FROM sendRecord s JOIN enrollment e ON e.id = s.enrollmentId JOIN candidate c ON c.id = e.candidateId
+                SELECT s.*, c.addressKey, c.timeZone FROM sendRecord s JOIN enrollment e ON e.id = s.enrollmentId JOIN candidate c ON c.id = e.candidateId
                 WHERE s.state IN ('intent', 'unknown') ORDER BY s.id
                 """).map { row in
                 let key: String = row["addressKey"]
                 return PendingSend(
                     recordID: row["id"], enrollmentID: row["enrollmentId"], campaignID: row["campaignId"], stepID: row["stepId"],
                     key: SendKey(sendID: row["sendId"], messageID: row["rfcMessageId"] ?? ""), mailbox: row["mailbox"],
-                    bytes: Array((row["message"] as Data?) ?? Data()), recipientDomain: String(key.split(separator: "@").last ?? ""))
+                    bytes: Array((row["message"] as Data?) ?? Data()), recipientDomain: String(key.split(separator: "@").last ?? ""),
+                    timeZone: row["timeZone"])
             }
         }
     }

@@ -94,12 +94,7 @@ public final class LaunchSession {
             return .suppressedAddress
         }
         guard !suppressedDomains.isEmpty else { return nil }
-        var parent = Substring(domain)
-        while true {
-            if suppressedDomains.contains(String(parent)) { return .suppressedDomain(String(parent)) }
-            guard let dot = parent.firstIndex(of: ".") else { return nil }
-            parent = parent[parent.index(after: dot)...]
-        }
+        return AddressKey.domainAndParents(domain).first(where: suppressedDomains.contains).map(SkipReason.suppressedDomain)
     }
 
     /// Enrols `candidate` in `initial` state, or updates a held enrolment from an earlier launch, or says why not.

@@ -200,3 +200,21 @@ struct RunnerTests {
         #expect(try database.acquireLease(owner: "a", now: Self.tuesday, seconds: 60) == nil)
     }
 }
+
+extension RunnerTests {
+    @Test("a send adopted after a crash schedules the next step in the candidate's own zone")
+    func reconcileKeepsCandidateZone() async throws {
+        var files = Self.files
+        files["people.csv"] = "email,firstName,timezone\naki@example.jp,Aki,Asia/Tokyo\n"
+        try await withLaunched(files) { setup in
+            // Tuesday 09:00 Tokyo is 00:00 UTC: due then, and recorded as an intent before a crash.
+            let due = try #require(try setup.database.dueSteps(now: Self.tuesday, limit: 1).first)
+            guard case .recorded = try setup.database.recordIntent(due, key: SendKey(sendID: "q1.intro.aki", messageID: "m@example.com"), bytes: [65], now: Self.tuesday) else { return }
+            var runner = setup.runner()
+            _ = try await runner.runOnce(now: Self.tuesday)  // 19:00 in Tokyo
+            // "1d" later is Wednesday 19:00 in Tokyo, after the window: Thursday 09:00 Tokyo, 00:00 UTC.
+            #expect(try setup.database.candidate("aki@example.jp")?.enrollments.first?.state
+                == .active(nextStep: "bump", dueAt: Date(timeIntervalSince1970: 1_796_256_000)))
+        }
+    }
+}

@@ -21,4 +21,15 @@ public enum AddressKey {
     public static func hash(_ normalized: String) -> String {
         StableHash.hex("forgotten-address", normalized, bytes: 32)
     }
+
+    /// `eu.client.com`, `client.com`, `com`: a domain suppression covers its subdomains.
+    public static func domainAndParents(_ domain: String) -> [String] {
+        var domains: [String] = []
+        var parent = Substring(domain)
+        while true {
+            domains.append(String(parent))
+            guard let dot = parent.firstIndex(of: ".") else { return domains }
+            parent = parent[parent.index(after: dot)...]
+        }
+    }
 }

@@ -63,7 +63,7 @@ public struct Runner {
             report.unknown += 1  // the provider cannot be asked: stay in doubt, try again next pass
             return
         }
-        let next = nextState(after: pending.stepID, in: &campaign, candidateZone: nil, now: now)
+        let next = nextState(after: pending.stepID, in: &campaign, candidateZone: pending.timeZone, now: now)
         if let found {
             try database.recordSent(pending.recordID, sent: found, next: next, recipientDomain: pending.recipientDomain, now: now)
             report.reconciled += 1
@@ -73,9 +73,9 @@ public struct Runner {
     }
 
     private mutating func process(_ step: DueStep, now: Date, report: inout Report) async throws(StoreError) {
-        guard var campaign = try campaign(step.campaignID), let definition = Optional(campaign.definition),
-            let mailbox = configuration.mailbox(named: step.mailbox), case .success(let address) = EmailAddress.parse(step.address)
+        guard var campaign = try campaign(step.campaignID), let mailbox = configuration.mailbox(named: step.mailbox), case .success(let address) = EmailAddress.parse(step.address)
         else { report.skipped += 1; return }
+        let definition = campaign.definition
         let schedule = SendSchedule(campaign: definition, candidateZone: step.timeZone)
         if case .gmail = mailbox.provider {
             // Nothing is lost: the step waits, with the reason in `status`, until Gmail sending arrives.
