@@ -16,6 +16,9 @@ let package = Package(
         .library(name: "CadenceCore", targets: ["CadenceCore"]),
         .library(name: "CadenceStore", targets: ["CadenceStore"]),
         .library(name: "CadenceEngine", targets: ["CadenceEngine"]),
+        .library(name: "CadenceGmail", targets: ["CadenceGmail"]),
+        .library(name: "CadenceFakeGmail", targets: ["CadenceFakeGmail"]),
+        .executable(name: "cadence-fake-gmail", targets: ["cadence-fake-gmail"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,6 +27,10 @@ let package = Package(
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Pure domain: parses bytes into campaigns and configuration, with located diagnostics. No I/O.
@@ -41,18 +48,61 @@ let package = Package(
             dependencies: ["CadenceCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
+        // The Gmail REST and OAuth client: credentials, access tokens, retries. Talks HTTP; knows nothing of campaigns.
+        .target(
+            name: "CadenceGmail",
+            dependencies: [
+                "CadenceCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Cadence's own HTTP endpoints (Hummingbird): the OAuth loopback redirect now; webhooks and tracking next.
+        .target(
+            name: "CadenceServer",
+            dependencies: [
+                "CadenceCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // A strict stand-in for Gmail and Google's OAuth endpoints, for tests, the demo sandbox and by hand.
+        .target(
+            name: "CadenceFakeGmail",
+            dependencies: [
+                "CadenceCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "cadence-fake-gmail",
+            dependencies: ["CadenceFakeGmail", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings
+        ),
         // Reads the project's files from disk, streams candidates, and drives the store.
         .target(
             name: "CadenceEngine",
-            dependencies: ["CadenceCore", "CadenceStore", .product(name: "CSV", package: "CSV.swift")],
+            dependencies: [
+                "CadenceCore", "CadenceStore", "CadenceGmail", "CadenceServer",
+                .product(name: "CSV", package: "CSV.swift"),
+            ],
             swiftSettings: strictSettings
         ),
         // The command-line tool: parses arguments, calls one Engine function per command, prints.
         .executableTarget(
             name: "cadence",
             dependencies: [
-                "CadenceEngine",
+                "CadenceEngine", "CadenceGmail",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -81,8 +131,29 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "CadenceFakeGmailTests",
+            dependencies: [
+                "CadenceFakeGmail",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CadenceGmailTests",
+            dependencies: [
+                "CadenceGmail", "CadenceFakeGmail", "CadenceEngine",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "CadenceCLITests",
-            dependencies: ["cadence", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "cadence", "CadenceFakeGmail", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

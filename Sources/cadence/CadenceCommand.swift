@@ -9,7 +9,7 @@ struct CadenceCommand: AsyncParsableCommand {
         version: CadenceVersion.current,
         subcommands: [
             DemoCommand.self, Validate.self, PreviewCommand.self, Launch.self, Run.self, Status.self, Show.self, Tasks.self, Pause.self, Resume.self,
-            Stop.self, Stats.self, Suppress.self, Forget.self, Update.self,
+            Stop.self, Stats.self, Suppress.self, Forget.self, Update.self, Auth.self, Config.self,
         ]
     )
 }

@@ -111,14 +111,74 @@ struct ConfigurationDecoderTests {
         ])
     }
 
-    @Test("the gmail provider is reserved: accepted with a warning, its section takes no settings yet")
-    func gmailReserved() throws {
-        let text = Self.valid.replacingOccurrences(of: "\"America/New_York\"", with: "\"America/New_York\", \"provider\": \"gmail\"")
+    static let gmailWarning = "warning: mailbox \"sam\" uses the gmail provider: `cadence auth` and `cadence config check --online` work with it, but this version of Cadence cannot send through Gmail yet, so its steps wait (shown in `cadence status`)"
+
+    private func gmail(google: String?, mailbox: String?) -> String {
+        let section = mailbox.map { ", \"gmail\": \($0)" } ?? ""
+        let top = google.map { "\"google\": \($0),\n" } ?? ""
+        return """
+            {
+            \(top)"mailboxes": [
+              { "name": "sam", "address": "sam@example.com", "displayName": "Sam Carter", "timeZone": "America/New_York", "provider": "gmail"\(section) }
+            ]
+            }
+            """
+    }
+
+    @Test("a gmail mailbox takes the shared OAuth client and a default token file; endpoints default to Google's")
+    func gmailOAuthDefaults() throws {
+        let text = gmail(google: #"{"clientId": "1234-abc.apps.googleusercontent.com", "clientSecret": {"file": "secrets/client_secret.json"}}"#, mailbox: nil)
         let result = decode(text)
-        #expect(result.diagnostics.map(\.description) == [
-            "cadence.json:3:125: warning: mailbox \"sam\" uses the gmail provider, which this version of Cadence cannot send through yet; use \"outbox\" until Gmail sending arrives"
-        ])
-        #expect(try #require(result.configuration).mailboxes[0].provider == .gmail)
+        #expect(result.diagnostics.map(\.description) == ["cadence.json:4:123: " + Self.gmailWarning])
+        let provider = try #require(result.configuration).mailboxes[0].provider
+        guard case .gmail(let settings) = provider else { Issue.record("not gmail: \(provider)"); return }
+        #expect(settings.credentials == .oauth(clientID: "1234-abc.apps.googleusercontent.com", clientSecret: .file("secrets/client_secret.json"), tokenFile: "secrets/sam.token.json"))
+        #expect(settings.endpoints == GoogleEndpoints())
+        #expect(settings.endpoints.tokenURL == "https://oauth2.googleapis.com/token")
+    }
+
+    @Test("endpoints, timeouts, per-mailbox clients and service accounts decode")
+    func gmailFullSettings() throws {
+        let google = #"{"apiURL": "http://127.0.0.1:8080/", "tokenURL": "http://127.0.0.1:8080/token", "authorizationURL": "https://a.example/auth", "revokeURL": "https://a.example/revoke", "connectTimeout": "5s", "requestTimeout": "2m"}"#
+        let oauth = decode(gmail(google: google, mailbox: #"{"clientId": "own-client", "clientSecret": {"env": "SAM_SECRET"}, "tokenFile": "t/sam.json"}"#))
+        guard case .gmail(let settings) = try #require(oauth.configuration).mailboxes[0].provider else { Issue.record("not gmail"); return }
+        #expect(settings.credentials == .oauth(clientID: "own-client", clientSecret: .environment("SAM_SECRET"), tokenFile: "t/sam.json"))
+        #expect(settings.endpoints.apiURL == "http://127.0.0.1:8080")
+        #expect(settings.endpoints.connectTimeoutSeconds == 5)
+        #expect(settings.endpoints.requestTimeoutSeconds == 120)
+        let service = decode(gmail(google: nil, mailbox: #"{"serviceAccountKey": {"file": "secrets/sa.json"}, "actAs": "sam@example.com"}"#))
+        guard case .gmail(let account) = try #require(service.configuration).mailboxes[0].provider else { Issue.record("not gmail"); return }
+        let sam = try EmailAddress.parse("sam@example.com").get()
+        #expect(account.credentials == .serviceAccount(key: .file("secrets/sa.json"), actAs: sam))
+    }
+
+    @Test("gmail settings errors are located and say what to write instead")
+    func gmailErrors() {
+        let errors: [(String, String)] = [
+            (gmail(google: nil, mailbox: nil),
+             "cadence.json:3:3: error: mailbox \"sam\" uses the gmail provider but no OAuth client is configured; add \"clientId\" and \"clientSecret\" to the top-level \"google\" section (see docs/gmail.md), or give the mailbox a \"serviceAccountKey\""),
+            (gmail(google: #"{"clientId": "c1", "clientSecret": "GOCSPX-abc"}"#, mailbox: nil),
+             "cadence.json:2:46: error: \"google\".\"clientSecret\" must say where the secret is, not hold it: write {\"file\": \"secrets/…\"} or {\"env\": \"VARIABLE\"} and keep the value out of cadence.json (if a real secret was written here, rotate it)"),
+            (gmail(google: #"{"clientId": "c1"}"#, mailbox: nil),
+             "cadence.json:4:3: error: mailbox \"sam\" has an OAuth client id but no \"clientSecret\"; add \"clientSecret\": {\"file\": \"secrets/client_secret.json\"} to the \"google\" section"),
+            (gmail(google: #"{"tokenURL": "http://oauth.example.com/token"}"#, mailbox: #"{"serviceAccountKey": {"file": "k.json"}}"#),
+             "cadence.json:2:24: error: \"google\".\"tokenURL\" must be an https:// address (plain http only to 127.0.0.1, for the fake Gmail), not \"http://oauth.example.com/token\"; tokens must not cross the network unencrypted"),
+            (gmail(google: nil, mailbox: #"{"serviceAccountKey": {"file": "k.json"}, "tokenFile": "t.json"}"#),
+             "cadence.json:3:183: error: the gmail section of mailbox \"sam\" names both a service account and \"tokenFile\"; a mailbox uses one or the other"),
+            (gmail(google: nil, mailbox: #"{"serviceAccountKey": {"file": "k.json", "env": "K"}}"#),
+             "cadence.json:3:163: error: \"serviceAccountKey\" of mailbox \"sam\" has both \"file\" and \"env\"; keep one"),
+            (gmail(google: nil, mailbox: #"{"serviceAccountKey": {"env": "my key"}}"#),
+             "cadence.json:3:171: error: \"env\" of \"serviceAccountKey\" of mailbox \"sam\" must be a variable name (letters, digits, _), such as \"CADENCE_CLIENT_SECRET\""),
+            (gmail(google: #"{"requestTimeout": "0s"}"#, mailbox: #"{"serviceAccountKey": {"file": "k.json"}}"#),
+             "cadence.json:2:30: error: \"google\".\"requestTimeout\" must be between 1s and 10m"),
+            (gmail(google: nil, mailbox: #"{"actAs": "x@example.com"}"#),
+             "cadence.json:3:142: error: \"actAs\" applies only to a service account; add \"serviceAccountKey\" or remove it from mailbox \"sam\""),
+        ]
+        for (text, expected) in errors {
+            let result = decode(text)
+            #expect(result.configuration == nil)
+            #expect(result.diagnostics.filter { $0.severity == .error }.map(\.description) == [expected])
+        }
         let misplaced = Self.valid.replacingOccurrences(of: "\"America/New_York\"", with: "\"America/New_York\", \"gmail\": {}")
         #expect(messages(misplaced) == [
             "cadence.json:3:113: error: the \"gmail\" section applies only to \"provider\": \"gmail\"; remove it from mailbox \"sam\""
@@ -133,13 +193,13 @@ struct ConfigurationDecoderTests {
 }
 
 extension ConfigurationDecoderTests {
-    @Test("an unknown provider is one error, not a cascade; the reserved gmail section takes no keys")
+    @Test("an unknown provider is one error, not a cascade; unknown keys in the gmail section are named")
     func providerMistakes() {
         let unknown = Self.valid.replacingOccurrences(of: "\"America/New_York\"", with: "\"America/New_York\", \"provider\": \"gmial\", \"gmail\": {}")
         #expect(messages(unknown) == [
             "cadence.json:3:125: error: unknown provider \"gmial\"; use \"outbox\" or \"gmail\"; did you mean \"gmail\"?"
         ])
-        let keys = Self.valid.replacingOccurrences(of: "\"America/New_York\"", with: "\"America/New_York\", \"provider\": \"gmail\", \"gmail\": { \"clientId\": \"x\" }")
-        #expect(messages(keys).last == "cadence.json:3:145: error: unknown key \"clientId\" in the gmail section of mailbox \"sam\"; it takes no keys")
+        let keys = Self.valid.replacingOccurrences(of: "\"America/New_York\"", with: "\"America/New_York\", \"provider\": \"gmail\", \"gmail\": { \"clientID\": \"x\" }")
+        #expect(messages(keys).contains { $0.hasPrefix("cadence.json:3:145: error: unknown key \"clientID\" in the gmail section of mailbox \"sam\"") })
     }
 }

@@ -6,7 +6,7 @@ public enum ConfigurationDecoder {
         public var diagnostics: [Diagnostic]
     }
 
-    static let topLevelKeys = ["$schema", "mailboxes", "database", "outboxFolder", "trackingBaseURL"]
+    static let topLevelKeys = ["$schema", "mailboxes", "database", "outboxFolder", "trackingBaseURL", "google"]
     static let mailboxKeys = [
         "name", "address", "displayName", "signature", "timeZone", "provider", "outboxFolder", "gmail", "limits",
     ]
@@ -35,6 +35,7 @@ public enum ConfigurationDecoder {
                     at: value.position)
             }
         }
+        let google = GmailSettingsDecoder.decodeGoogle(top["google"], &reader)
         if let value = top.require("mailboxes", &reader, hint: "add at least one sending mailbox (see docs/configuration.md)"),
             let elements = reader.array(value, "\"mailboxes\"")
         {
@@ -44,7 +45,7 @@ public enum ConfigurationDecoder {
             var names: [String: SourcePosition] = [:]
             var addresses: [String: SourcePosition] = [:]  // compared without case: mailboxes ignore it in practice
             for (index, element) in elements.enumerated() {
-                guard let mailbox = decodeMailbox(element, index: index, outboxFolder: configuration.outboxFolder, &reader)
+                guard let mailbox = decodeMailbox(element, index: index, outboxFolder: configuration.outboxFolder, google: google, &reader)
                 else { continue }
                 if let first = names[mailbox.name] {
                     reader.error("duplicate mailbox name \"\(mailbox.name)\" (first used at line \(first.line)); names must be unique", at: element.position)
@@ -66,7 +67,7 @@ public enum ConfigurationDecoder {
     }
 
     private static func decodeMailbox(
-        _ value: JSONValue, index: Int, outboxFolder: String, _ reader: inout JSONReader
+        _ value: JSONValue, index: Int, outboxFolder: String, google: GmailSettingsDecoder.Google?, _ reader: inout JSONReader
     ) -> Mailbox? {
         guard let object = reader.object(value, "mailbox #\(index + 1)", allowed: mailboxKeys) else { return nil }
         var name: String?
@@ -122,13 +123,14 @@ public enum ConfigurationDecoder {
             }
         }
         var provider: MailProvider? = .outbox(folder: outboxFolder + "/" + (name ?? "mailbox"))
+        var isGmail = false
         if let value = object["provider"], let text = reader.string(value, "\"provider\" of \(what)", example: "outbox") {
             switch text {
             case "outbox": break
             case "gmail":
-                provider = .gmail
+                isGmail = true
                 reader.warning(
-                    "\(what) uses the gmail provider, which this version of Cadence cannot send through yet; use \"outbox\" until Gmail sending arrives",
+                    "\(what) uses the gmail provider: `cadence auth` and `cadence config check --online` work with it, but this version of Cadence cannot send through Gmail yet, so its steps wait (shown in `cadence status`)",
                     at: value.position)
             default:
                 reader.error("unknown provider \"\(text)\"; use \"outbox\" or \"gmail\"\(Suggestion.didYouMean(text, among: ["outbox", "gmail"]))", at: value.position)
@@ -136,19 +138,22 @@ public enum ConfigurationDecoder {
             }
         }
         if let value = object["outboxFolder"], let folder = reader.nonEmptyString(value, "\"outboxFolder\" of \(what)") {
-            if case .outbox = provider {
+            if case .outbox = provider, !isGmail {
                 provider = .outbox(folder: folder)
             } else {
                 reader.error("\"outboxFolder\" applies only to \"provider\": \"outbox\"; remove it from \(what)", at: object.keyPosition("outboxFolder"))
             }
         }
-        if let value = object["gmail"] {
-            if case .outbox? = provider {
-                reader.error("the \"gmail\" section applies only to \"provider\": \"gmail\"; remove it from \(what)", at: object.keyPosition("gmail"))
-            } else if provider == .gmail {
-                // Reserved: Gmail credentials arrive in a later release; until then the section takes no keys.
-                _ = reader.object(value, "the gmail section of \(what)", allowed: [])
+        if isGmail {
+            if let google {
+                provider = GmailSettingsDecoder.decodeMailbox(
+                    object["gmail"], name: name, what: what, address: address, google: google, at: value.position, &reader
+                ).map(MailProvider.gmail)
+            } else {
+                provider = nil  // the google section's own errors are already reported
             }
+        } else if object["gmail"] != nil, provider != nil {
+            reader.error("the \"gmail\" section applies only to \"provider\": \"gmail\"; remove it from \(what)", at: object.keyPosition("gmail"))
         }
         let limits = decodeLimits(object["limits"], what: what, address: address, &reader)
         guard let name, let address, let displayName, let timeZone, let provider, let limits else { return nil }

@@ -3,8 +3,8 @@ public enum MailProvider: Sendable, Hashable {
     /// Writes each message as an `.eml` file into a folder: the embedded default, needing no credentials, and
     /// what a person reads to see exactly what would have been sent.
     case outbox(folder: String)
-    /// Sends through the Gmail API. Credentials are configured with `cadence auth` (a later release).
-    case gmail
+    /// Sends through the Gmail API with these credentials and endpoints.
+    case gmail(GmailSettings)
 
     public var name: String {
         switch self {

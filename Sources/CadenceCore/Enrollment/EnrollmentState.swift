@@ -95,6 +95,14 @@ public enum Timestamps {
         return "\(year)-\(two(month))-\(two(day)) \(two(minuteOfDay / 60)):\(two(minuteOfDay % 60)) UTC"
     }
 
+    /// `iso`'s format back (fractional seconds accepted), nil for anything else.
+    public static func parse(_ text: String) -> Date? {
+        if let date = ISO8601DateFormatter().date(from: text) { return date }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: text)
+    }
+
     /// ISO 8601 with seconds, for JSON output.
     public static func iso(_ date: Date) -> String {
         let seconds = Int(date.timeIntervalSince1970.rounded(.down))

@@ -1,0 +1,215 @@
+import Foundation
+
+/// A received or stored message, parsed leniently: CRLF or bare LF, folded headers, nested multiparts, either
+/// transfer encoding. The fake Gmail reads sent mail with it and the reply classifier reads incoming mail, so it
+/// must accept what real mail systems produce, not only what Cadence writes.
+public struct MailMessage: Sendable {
+    public struct Header: Sendable, Equatable {
+        public var name: String
+        /// Unfolded, with encoded words left as they are.
+        public var value: String
+    }
+
+    public var headers: [Header]
+    /// This part's body, still transfer-encoded.
+    public var body: [UInt8]
+    /// The sub-parts of a multipart, and the message inside a `message/rfc822` part.
+    public var parts: [MailMessage]
+
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return headers.first { $0.name.lowercased() == lower }?.value
+    }
+
+    public func headers(named name: String) -> [String] {
+        let lower = name.lowercased()
+        return headers.filter { $0.name.lowercased() == lower }.map(\.value)
+    }
+
+    /// `type/subtype`, lowercased; `text/plain` when absent, as RFC 2045 says.
+    public var mimeType: String {
+        guard let value = header("Content-Type") else { return "text/plain" }
+        let type = value.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
+        let trimmed = type.trimmingCharacters(in: .whitespaces).lowercased()
+        return trimmed.isEmpty ? "text/plain" : trimmed
+    }
+
+    /// A parameter of `Content-Type` (or of `header`), unquoted.
+    public func parameter(_ name: String, of header: String = "Content-Type") -> String? {
+        guard let value = self.header(header) else { return nil }
+        for piece in value.split(separator: ";").dropFirst() {
+            let pair = piece.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == name.lowercased() else { continue }
+            var text = pair[1].trimmingCharacters(in: .whitespaces)
+            if text.hasPrefix("\""), text.hasSuffix("\""), text.count >= 2 { text = String(text.dropFirst().dropLast()) }
+            return text
+        }
+        return nil
+    }
+
+    /// The body with its transfer encoding undone.
+    public var decodedBody: [UInt8] {
+        switch header("Content-Transfer-Encoding")?.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "quoted-printable": QuotedPrintable.decode(body)
+        case "base64": Base64.decode(body.filter { $0 != 13 && $0 != 10 && $0 != 32 && $0 != 9 }) ?? body
+        default: body
+        }
+    }
+
+    /// The decoded body as text (UTF-8, or Latin-1 when it says so), with line ends as `\n`.
+    public var text: String {
+        let bytes = decodedBody
+        let charset = parameter("charset")?.lowercased() ?? "utf-8"
+        let text: String
+        if charset == "iso-8859-1" || charset == "latin1" || charset == "windows-1252" {
+            text = String(bytes.map { Character(Unicode.Scalar($0)) })
+        } else {
+            text = String(decoding: bytes, as: UTF8.self)
+        }
+        return text.replacingOccurrences(of: "\r\n", with: "\n")
+    }
+
+    /// This part and every part inside it, depth first.
+    public var allParts: [MailMessage] {
+        [self] + parts.flatMap(\.allParts)
+    }
+
+    /// The first `text/plain` part that is not an attachment, else the first `text/html` with tags removed.
+    public var plainText: String? {
+        let leaves = allParts.filter { $0.parts.isEmpty && $0.parameter("filename", of: "Content-Disposition") == nil }
+        if let plain = leaves.first(where: { $0.mimeType == "text/plain" }) { return plain.text }
+        if let html = leaves.first(where: { $0.mimeType == "text/html" }) {
+            return html.text.replacingOccurrences(of: "<[^>]+>", with: " ", options: .regularExpression)
+        }
+        return nil
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws(MailParseError) -> MailMessage {
+        try parse(bytes[...], depth: 0)
+    }
+
+    private static func parse(_ bytes: ArraySlice<UInt8>, depth: Int) throws(MailParseError) -> MailMessage {
+        guard depth < 20 else { throw MailParseError("MIME parts are nested more than 20 deep") }
+        // Header block: up to the first empty line (CRLF CRLF or LF LF).
+        var lines: [ArraySlice<UInt8>] = []
+        var index = bytes.startIndex
+        var bodyStart = bytes.endIndex
+        while index < bytes.endIndex {
+            var end = index
+            while end < bytes.endIndex, bytes[end] != 10 { end += 1 }
+            var line = bytes[index..<end]
+            if line.last == 13 { line = line.dropLast() }
+            index = end < bytes.endIndex ? end + 1 : end
+            if line.isEmpty { bodyStart = index; break }
+            lines.append(line)
+        }
+        var headers: [Header] = []
+        for line in lines {
+            if line.first == 32 || line.first == 9 {
+                guard !headers.isEmpty else { throw MailParseError("the message starts with a folded line") }
+                headers[headers.count - 1].value += String(decoding: line, as: UTF8.self)
+                continue
+            }
+            guard let colon = line.firstIndex(of: 58) else {
+                throw MailParseError("header line without a colon: \(String(decoding: line.prefix(60), as: UTF8.self))")
+            }
+            let name = String(decoding: line[line.startIndex..<colon], as: UTF8.self)
+            guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+                throw MailParseError("invalid header name \"\(name.prefix(60))\"")
+            }
+            headers.append(Header(name: name, value: String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespaces)))
+        }
+        var message = MailMessage(headers: headers, body: Array(bytes[bodyStart...]), parts: [])
+        let type = message.mimeType
+        if type.hasPrefix("multipart/") {
+            guard let boundary = message.parameter("boundary"), !boundary.isEmpty else {
+                throw MailParseError("\(type) without a boundary parameter")
+            }
+            message.parts = try splitParts(message.body, boundary: boundary).map { (piece) throws(MailParseError) in try parse(piece[...], depth: depth + 1) }
+        } else if type == "message/rfc822" || type == "message/global" {
+            if let inner = try? parse(message.decodedBody[...], depth: depth + 1) { message.parts = [inner] }
+        } else if type == "message/delivery-status" {
+            // Header-like groups separated by blank lines: parse each group as a part with no body.
+            var groups: [MailMessage] = []
+            var rest = message.decodedBody[...]
+            while !rest.isEmpty {
+                let group = try parse(rest, depth: depth + 1)
+                if !group.headers.isEmpty { groups.append(MailMessage(headers: group.headers, body: [], parts: [])) }
+                if group.body.count >= rest.count { break }
+                rest = group.body[...]
+            }
+            message.parts = groups
+        }
+        return message
+    }
+
+    private static func splitParts(_ body: [UInt8], boundary: String) throws(MailParseError) -> [[UInt8]] {
+        let delimiter = Array("--\(boundary)".utf8)
+        var pieces: [[UInt8]] = []
+        var start: Int?
+        var lineStart = 0
+        var closed = false
+        while lineStart < body.count {
+            var end = lineStart
+            while end < body.count, body[end] != 10 { end += 1 }
+            let line = body[lineStart..<end]
+            if line.starts(with: delimiter) {
+                let after = line.dropFirst(delimiter.count)
+                let isClose = after.starts(with: [45, 45])
+                let rest = isClose ? after.dropFirst(2) : after
+                if rest.allSatisfy({ $0 == 13 || $0 == 32 || $0 == 9 }) {
+                    if let begin = start {
+                        var stop = lineStart
+                        if stop > begin, body[stop - 1] == 10 { stop -= 1 }
+                        if stop > begin, body[stop - 1] == 13 { stop -= 1 }
+                        pieces.append(Array(body[begin..<max(begin, stop)]))
+                    }
+                    if isClose { closed = true; break }
+                    start = end < body.count ? end + 1 : end
+                }
+            }
+            lineStart = end + 1
+        }
+        guard start != nil || closed else { throw MailParseError("multipart boundary \"\(boundary)\" never appears in the body") }
+        if !closed, let begin = start { pieces.append(Array(body[begin...])) }  // lenient: an unclosed last part
+        return pieces
+    }
+}
+
+/// Why bytes are not a readable message.
+public struct MailParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Addresses out of `To`, `Cc`, `From` and the like: `"Ana Ruiz" <ana@example.org>, bo@example.org`.
+public enum AddressList {
+    public static func addresses(in value: String) -> [String] {
+        var results: [String] = []
+        var current = ""
+        var quoted = false, angle = false, comment = 0
+        func flush() {
+            let item = current.trimmingCharacters(in: .whitespaces)
+            current = ""
+            guard !item.isEmpty else { return }
+            if let open = item.lastIndex(of: "<"), let close = item.lastIndex(of: ">"), open < close {
+                results.append(String(item[item.index(after: open)..<close]).trimmingCharacters(in: .whitespaces))
+            } else if item.contains("@") {
+                results.append(item)
+            }
+        }
+        for character in value {
+            switch character {
+            case "\"" where !angle && comment == 0: quoted.toggle(); current.append(character)
+            case "<" where !quoted: angle = true; current.append(character)
+            case ">" where !quoted: angle = false; current.append(character)
+            case "(" where !quoted && !angle: comment += 1
+            case ")" where !quoted && !angle && comment > 0: comment -= 1
+            case "," where !quoted && !angle && comment == 0: flush()
+            default: if comment == 0 { current.append(character) }
+            }
+        }
+        flush()
+        return results
+    }
+}

@@ -1,0 +1,14 @@
+/// Waiting, as a seam: backoff and pacing wait through it, so tests and simulations do not sleep for real and can
+/// see every wait that was asked for.
+public protocol Sleeper: Sendable {
+    func sleep(seconds: Double) async throws
+}
+
+/// Real waiting, for real runs.
+public struct TaskSleeper: Sleeper {
+    public init() {}
+    public func sleep(seconds: Double) async throws {
+        guard seconds > 0 else { return }
+        try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+    }
+}

@@ -1,0 +1,111 @@
+import CadenceCore
+import Foundation
+import NIOHTTP1
+
+/// Gmail's REST API for one mailbox. Every call carries a fresh access token; a 401 gets one refresh and one
+/// retry, then is final, as Google's guidance says.
+public struct GmailClient: Sendable {
+    public let mailbox: String
+    let http: GoogleHTTP
+    public let tokens: AccessTokenProvider
+    let apiURL: String
+
+    public init(mailbox: String, http: GoogleHTTP, tokens: AccessTokenProvider, endpoints: GoogleEndpoints) {
+        self.mailbox = mailbox
+        self.http = http
+        self.tokens = tokens
+        self.apiURL = endpoints.apiURL
+    }
+
+    public struct Profile: Sendable, Equatable {
+        public var emailAddress: String
+        public var historyID: String
+        public var messagesTotal: Int
+    }
+
+    /// `users.getProfile`: who the token acts for. Needs any scope but `gmail.send` alone.
+    public func profile() async throws(GmailError) -> Profile {
+        let response = try await call(.GET, "/gmail/v1/users/me/profile", label: "getProfile")
+        guard let json = response.json, let address = json["emailAddress"] as? String else {
+            throw GmailError.malformed("getProfile answered without an emailAddress")
+        }
+        return Profile(emailAddress: address, historyID: json["historyId"] as? String ?? "", messagesTotal: json["messagesTotal"] as? Int ?? 0)
+    }
+
+    /// `users.getProfile` with a token in hand (during `cadence auth login`, before anything is saved).
+    public static func profile(token: Secret, http: GoogleHTTP, endpoints: GoogleEndpoints) async throws(GmailError) -> Profile {
+        let response: GoogleHTTP.Response
+        do {
+            response = try await http.perform(.GET, endpoints.apiURL + "/gmail/v1/users/me/profile", headers: [("Authorization", "Bearer \(token.revealed)")], label: "getProfile")
+        } catch {
+            throw GmailError.transport(error)
+        }
+        guard response.status == 200 else { throw GmailError.api(GmailAPIFailure(response)) }
+        guard let json = response.json, let address = json["emailAddress"] as? String else { throw GmailError.malformed("getProfile answered without an emailAddress") }
+        return Profile(emailAddress: address, historyID: json["historyId"] as? String ?? "", messagesTotal: json["messagesTotal"] as? Int ?? 0)
+    }
+
+    /// One API call with the 401 rule; a non-2xx answer becomes `GmailError.api`.
+    public func call(
+        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], json: [UInt8]? = nil, label: String
+    ) async throws(GmailError) -> GoogleHTTP.Response {
+        let url = apiURL + path + (query.isEmpty ? "" : "?" + FormEncoding.encode(query))
+        for attempt in 0..<2 {
+            let token: Secret
+            do { token = try await tokens.token() } catch { throw GmailError.auth(error) }
+            var headers = [("Authorization", "Bearer \(token.revealed)")]
+            if json != nil { headers.append(("Content-Type", "application/json")) }
+            let response: GoogleHTTP.Response
+            do {
+                response = try await http.perform(method, url, headers: headers, body: json, label: label)
+            } catch {
+                throw GmailError.transport(error)
+            }
+            if (200..<300).contains(response.status) { return response }
+            if response.status == 401, attempt == 0 {
+                await tokens.invalidate(token)
+                continue
+            }
+            throw GmailError.api(GmailAPIFailure(response))
+        }
+        throw GmailError.malformed("unreachable")
+    }
+}
+
+/// An error answer from the Gmail API, as its JSON says it.
+public struct GmailAPIFailure: Sendable, Equatable, CustomStringConvertible {
+    public var status: Int
+    public var reason: String
+    public var message: String
+    /// The `Retry-After` header, raw.
+    public var retryAfter: String?
+
+    init(_ response: GoogleHTTP.Response) {
+        status = response.status
+        let error = response.json?["error"] as? [String: Any]
+        message = error?["message"] as? String ?? "HTTP \(response.status)"
+        reason = ((error?["errors"] as? [[String: Any]])?.first?["reason"] as? String) ?? (error?["status"] as? String ?? "unknown")
+        retryAfter = response.header("Retry-After")
+    }
+
+    public var description: String { "\(status) \(reason): \(message)" }
+}
+
+public enum GmailError: Error, Sendable, Equatable, CustomStringConvertible {
+    case auth(AuthError)
+    case api(GmailAPIFailure)
+    case transport(TransportError)
+    case malformed(String)
+
+    public var description: String {
+        switch self {
+        case .auth(let error): error.description
+        case .api(let failure):
+            failure.reason == "insufficientPermissions"
+                ? "Gmail refused: \(failure.message) The mailbox's grant lacks a scope Cadence needs; see `cadence config check --online`"
+                : "Gmail answered \(failure)"
+        case .transport(let error): "Gmail did not answer: \(error)"
+        case .malformed(let text): "Gmail's answer was not understood: \(text)"
+        }
+    }
+}

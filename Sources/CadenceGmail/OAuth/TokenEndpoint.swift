@@ -1,0 +1,97 @@
+import CadenceCore
+import Foundation
+import NIOHTTP1
+
+/// Google's token and revoke endpoints: the three grants Cadence uses, with retries only where Google says a retry
+/// can help (408/429/5xx and `internal_failure`/`server_error`/`temporarily_unavailable`), never for a refusal.
+public struct TokenEndpoint: Sendable {
+    let http: GoogleHTTP
+    let endpoints: GoogleEndpoints
+    let sleeper: any Sleeper
+    let retry: RetryPolicy
+
+    public init(http: GoogleHTTP, endpoints: GoogleEndpoints, sleeper: any Sleeper, retry: RetryPolicy = RetryPolicy(attempts: 4)) {
+        self.http = http
+        self.endpoints = endpoints
+        self.sleeper = sleeper
+        self.retry = retry
+    }
+
+    /// A token endpoint answer.
+    public struct Grant: Sendable {
+        public var accessToken: Secret
+        public var expiresIn: Int
+        public var refreshToken: Secret?
+        public var scopes: [String]?
+    }
+
+    /// An error answer, before it is given a mailbox's context.
+    public struct Refusal: Error, Sendable, Equatable {
+        public var code: String
+        public var description: String
+        public var retryable: Bool
+    }
+
+    public func exchange(code: Secret, verifier: Secret, redirectURI: String, clientID: String, clientSecret: Secret) async throws(Refusal) -> Grant {
+        try await request([
+            ("grant_type", "authorization_code"), ("code", code.revealed), ("redirect_uri", redirectURI), ("client_id", clientID),
+            ("client_secret", clientSecret.revealed), ("code_verifier", verifier.revealed),
+        ])
+    }
+
+    public func refresh(_ token: Secret, clientID: String, clientSecret: Secret) async throws(Refusal) -> Grant {
+        try await request([
+            ("grant_type", "refresh_token"), ("refresh_token", token.revealed), ("client_id", clientID), ("client_secret", clientSecret.revealed),
+        ])
+    }
+
+    public func assertion(_ jwt: Secret) async throws(Refusal) -> Grant {
+        try await request([("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", jwt.revealed)])
+    }
+
+    /// Revokes a token; one Google no longer knows counts as revoked.
+    public func revoke(_ token: Secret) async throws(Refusal) {
+        let body = Array(FormEncoding.encode([("token", token.revealed)]).utf8)
+        let response: GoogleHTTP.Response
+        do {
+            response = try await http.perform(.POST, endpoints.revokeURL, headers: [("Content-Type", "application/x-www-form-urlencoded")], body: body, label: "revoke")
+        } catch {
+            throw Refusal(code: "unavailable", description: error.description, retryable: true)
+        }
+        if response.status == 200 { return }
+        let error = response.json?["error"] as? String ?? "http_\(response.status)"
+        if error == "invalid_token" { return }
+        throw Refusal(code: error, description: response.json?["error_description"] as? String ?? "HTTP \(response.status)", retryable: response.status >= 500)
+    }
+
+    private func request(_ form: [(String, String)]) async throws(Refusal) -> Grant {
+        let body = Array(FormEncoding.encode(form).utf8)
+        var generator = SystemRandomNumberGenerator()
+        var last = Refusal(code: "unavailable", description: "no attempt", retryable: true)
+        for attempt in 0..<max(1, retry.attempts) {
+            if attempt > 0 {
+                try? await sleeper.sleep(seconds: retry.delay(retry: attempt - 1, hint: nil, using: &generator))
+            }
+            let response: GoogleHTTP.Response
+            do {
+                response = try await http.perform(.POST, endpoints.tokenURL, headers: [("Content-Type", "application/x-www-form-urlencoded")], body: body, label: "token")
+            } catch {
+                last = Refusal(code: "unavailable", description: error.description, retryable: true)
+                continue  // a token request is safe to repeat
+            }
+            let json = response.json
+            if response.status == 200, let json, let access = json["access_token"] as? String {
+                let expires = (json["expires_in"] as? Int) ?? (json["expires_in"] as? String).flatMap(Int.init) ?? 3_599
+                return Grant(
+                    accessToken: Secret(access), expiresIn: expires, refreshToken: (json["refresh_token"] as? String).map(Secret.init),
+                    scopes: (json["scope"] as? String).map { $0.split(separator: " ").map(String.init) })
+            }
+            let code = json?["error"] as? String ?? "http_\(response.status)"
+            let description = json?["error_description"] as? String ?? "HTTP \(response.status)"
+            let retryable = [408, 429, 500, 502, 503, 504].contains(response.status) || ["internal_failure", "server_error", "temporarily_unavailable"].contains(code)
+            last = Refusal(code: code, description: description, retryable: retryable)
+            if !retryable { throw last }
+        }
+        throw last
+    }
+}

@@ -1,0 +1,72 @@
+import CadenceCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The loopback half of the installed-app OAuth flow (RFC 8252 §7.3): a one-shot HTTP server on 127.0.0.1 and a
+/// random port that waits for the browser to come back from Google's consent page with `?state=…&code=…`.
+public enum LoopbackRedirectListener {
+    /// Listens, tells `listening` the redirect URI to put in the consent URL, and returns that URI with the query
+    /// of the first request that carries `state` — or nil after `timeout` seconds. Other requests get a 404.
+    public static func receive(
+        timeout: Double, sleeper: any Sleeper, logger: Logger, listening: @escaping @Sendable (String) async -> Void
+    ) async throws -> (redirectURI: String, query: [(String, String)])? {
+        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        let (answers, answerContinuation) = AsyncStream<[(String, String)]>.makeStream()
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            let query = FormEncoding.decode(request.uri.query ?? "")
+            guard request.method == .get, query.contains(where: { $0.0 == "state" }) else {
+                return Response(status: .notFound)
+            }
+            answerContinuation.yield(query)
+            let page = "<!doctype html><meta charset=utf-8><title>Cadence</title><p>Cadence received Google's answer. You can close this tab and return to the terminal.</p>"
+            var headers = HTTPFields()
+            headers[.contentType] = "text/html; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: page)))
+        }
+        var quiet = logger
+        quiet.logLevel = .warning
+        let app = Application(
+            responder: responder,
+            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0), serverName: "cadence-auth"),
+            onServerRunning: { channel in
+                portContinuation.yield(channel.localAddress?.port ?? 0)
+                portContinuation.finish()
+            },
+            logger: quiet)
+        return try await withThrowingTaskGroup(of: [(String, String)]?.self) { group in
+            group.addTask {
+                try await app.runService(gracefulShutdownSignals: [])
+                return nil
+            }
+            var portIterator = ports.makeAsyncIterator()
+            guard let port = await portIterator.next(), port > 0 else {
+                group.cancelAll()
+                throw ListenerError("could not listen on 127.0.0.1 for Google's redirect")
+            }
+            await listening("http://127.0.0.1:\(port)")
+            group.addTask {
+                var iterator = answers.makeAsyncIterator()
+                return await iterator.next()
+            }
+            group.addTask {
+                try await sleeper.sleep(seconds: timeout)
+                return nil
+            }
+            var result: [(String, String)]?
+            for try await value in group {
+                result = value
+                break
+            }
+            group.cancelAll()
+            return result.map { ("http://127.0.0.1:\(port)", $0) }
+        }
+    }
+}
+
+public struct ListenerError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
