@@ -52,7 +52,7 @@ extension FakeGmail {
             guard let adjustable = clock as? AdjustableClock else { return bad("this fake runs on the machine's clock") }
             if let text = body["now"] as? String, let date = ISO8601DateFormatter().date(from: text) {
                 adjustable.set(date)
-            } else if let seconds = body["advance"] as? Double {
+            } else if let seconds = (body["advance"] as? NSNumber)?.doubleValue {
                 adjustable.advance(by: seconds)
             } else {
                 return bad(#"write {"now": "2026-12-01T09:00:00Z"} or {"advance": 3600}"#)

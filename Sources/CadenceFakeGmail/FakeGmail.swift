@@ -1,6 +1,8 @@
 import CadenceCore
 import Foundation
+import JWTKit
 import Synchronization
+import _CryptoExtras
 
 /// A strict stand-in for Gmail and Google's OAuth endpoints. Tests, the demo's sandbox and `cadence-fake-gmail`
 /// run it on 127.0.0.1 and talk to it over real HTTP; production code cannot tell it from Google except by the
@@ -340,4 +342,35 @@ public struct FakeGmailReport: Sendable, Codable, Equatable {
     }
 
     public var allSent: [Sent] { mailboxes.flatMap(\.sent) }
+}
+
+extension FakeGmail {
+    /// Creates a service account as the Cloud console does and returns its JSON key file; the fake keeps the
+    /// public half and the delegation (user → scopes, `*` for every mailbox) a Workspace admin would grant.
+    public func createServiceAccount(email: String, delegations: [String: [String]]) throws -> [UInt8] {
+        let key = try Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048))
+        addServiceAccount(email: email, publicKeyPEM: key.publicKey.pemRepresentation, delegations: delegations)
+        let json: [String: Any] = [
+            "type": "service_account", "project_id": "fake-project", "private_key_id": "fakekey\(email.count)",
+            "private_key": key.pemRepresentation, "client_email": email, "client_id": "10\(abs(email.hashValue) % 1_000_000_000)",
+            "token_uri": baseURL.withLock { $0 } + "/token",
+        ]
+        return Array(try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]))
+    }
+
+    /// A refresh token as if `user` had consented to `clientID` for `scopes`: for tests that start after login.
+    public func issueRefreshToken(clientID: String, user: String, scopes: [String]) -> String {
+        storage.withLock { storage in
+            let token = storage.nextToken("1//0fake")
+            storage.refreshTokens[token] = RefreshGrant(clientID: clientID, user: user.lowercased(), scopes: scopes)
+            return token
+        }
+    }
+
+    /// Every access token of `user` stops working now (Gmail answers 401), as after expiry on Google's side.
+    public func expireAccessTokens(of user: String) {
+        storage.withLock { storage in
+            for (token, grant) in storage.accessTokens where grant.user == user.lowercased() { storage.accessTokens[token] = nil }
+        }
+    }
 }
