@@ -33,7 +33,10 @@ extension FakeStorage {
             .redirect(redirect + (redirect.contains("?") ? "&" : "?") + FormEncoding.encode((state.map { [("state", $0)] } ?? []) + pairs))
         }
         if consent.deny { return back([("error", "access_denied")]) }
-        guard let user = consent.user?.lowercased() ?? mailboxes.values.map(\.address).sorted().first, mailboxes[user] != nil else {
+        // Who signs in: the scene's choice, else the account `login_hint` names (as Google's account picker
+        // preselects it), else the first mailbox.
+        let hinted = request.parameter("login_hint").map { $0.lowercased() }.flatMap { mailboxes[$0] != nil ? $0 : nil }
+        guard let user = consent.user?.lowercased() ?? hinted ?? mailboxes.values.map(\.address).sorted().first?.lowercased(), mailboxes[user] != nil else {
             return .html(400, "No account can sign in: add a mailbox to the fake first.")
         }
         let granted = consent.scopes.map { ticked in requested.filter { ticked.contains($0) } } ?? requested

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import Synchronization
 
 /// The loopback half of the installed-app OAuth flow (RFC 8252 §7.3): a one-shot HTTP server on 127.0.0.1 and a
 /// random port that waits for the browser to come back from Google's consent page with `?state=…&code=…`.
@@ -15,11 +16,14 @@ public enum LoopbackRedirectListener {
     ) async throws -> (redirectURI: String, query: [(String, String)])? {
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let (answers, answerContinuation) = AsyncStream<[(String, String)]>.makeStream()
+        // The first answer is also kept here, so a timeout that races with it still sees it.
+        let received = Mutex<[(String, String)]?>(nil)
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             let query = FormEncoding.decode(request.uri.query ?? "")
             guard request.method == .get, query.contains(where: { $0.0 == "state" }) else {
                 return Response(status: .notFound)
             }
+            received.withLock { if $0 == nil { $0 = query } }
             answerContinuation.yield(query)
             let page = "<!doctype html><meta charset=utf-8><title>Cadence</title><p>Cadence received Google's answer. You can close this tab and return to the terminal.</p>"
             var headers = HTTPFields()
@@ -61,7 +65,7 @@ public enum LoopbackRedirectListener {
                 break
             }
             group.cancelAll()
-            return result.map { ("http://127.0.0.1:\(port)", $0) }
+            return (result ?? received.withLock { $0 }).map { ("http://127.0.0.1:\(port)", $0) }
         }
     }
 }

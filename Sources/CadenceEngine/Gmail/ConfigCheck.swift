@@ -9,6 +9,12 @@ public enum ConfigCheck {
         public var mailbox: String
         public var ok: Bool
         public var text: String
+
+        public init(mailbox: String, ok: Bool, text: String) {
+            self.mailbox = mailbox
+            self.ok = ok
+            self.text = text
+        }
     }
 
     public static func run(_ configuration: ProjectConfiguration, access: GmailAccess, online: Bool) async -> [Line] {

@@ -69,6 +69,10 @@ public actor AccessTokenProvider {
     /// After a 401: forget `token` (if it is still the cached one) so the next `token()` fetches a new one.
     public func invalidate(_ token: Secret) {
         if cached?.token == token { cached = nil }
+        if tokenFile?.accessToken == token {
+            tokenFile?.accessToken = nil
+            tokenFile?.accessTokenExpires = nil
+        }
     }
 
     private func fetch() async -> Result<Secret, AuthError> {
