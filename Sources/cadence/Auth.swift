@@ -118,7 +118,7 @@ struct Config: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingFailuresAsync {
-                let (configuration, access) = try project.gmailContext()
+                let (configuration, access) = try project.gmailContext(warnings: true)
                 let lines = await ConfigCheck.run(configuration, access: access, online: online)
                 for line in lines {
                     print("\(line.ok ? "ok     " : "problem")  \(line.mailbox): \(line.text)")
@@ -135,14 +135,15 @@ struct Config: AsyncParsableCommand {
 
 extension ProjectOptions {
     /// The decoded configuration (or every located error in it) and what Gmail commands need.
-    func gmailContext() throws -> (ProjectConfiguration, GmailAccess) {
+    /// Warnings are shown by `config check`; `auth` commands show only errors.
+    func gmailContext(warnings: Bool = false) throws -> (ProjectConfiguration, GmailAccess) {
         let location = self.location
         let shown = location.display(location.configurationPath)
         guard let bytes = FileManager.default.contents(atPath: location.configurationPath) else {
             throw CommandFailure("cannot read \(shown); run `cadence validate` from the project folder, or pass --config", code: .dataError)
         }
         let result = ConfigurationDecoder.decode(bytes, file: shown)
-        for diagnostic in result.diagnostics.sortedForDisplay() {
+        for diagnostic in result.diagnostics.sortedForDisplay() where warnings || diagnostic.severity == .error {
             FileHandle.standardError.write(Data("\(diagnostic.description)\n".utf8))
         }
         guard let configuration = result.configuration else {
