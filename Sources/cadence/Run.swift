@@ -3,6 +3,7 @@ import CadenceCore
 import CadenceEngine
 import CadenceStore
 import Dispatch
+import CadenceGmail
 import Foundation
 import Synchronization
 
@@ -77,7 +78,13 @@ struct Run: AsyncParsableCommand {
                 return source
             }
             defer { sources.forEach { $0.cancel() } }
-            var runner = Runner(database: database, configuration: configuration, sender: OutboxFolderSender(root: location.root), seed: seed)
+            let access = GmailAccess(
+                store: SecretStore(root: location.root, environment: ProcessInfo.processInfo.environment), clock: CommandClock.current,
+                sleeper: TaskSleeper(), logger: CadenceLog.logger)
+            // Read when a step needs it: a `cadence auth login` in another terminal takes effect without a restart.
+            var runner = Runner(
+                database: database, configuration: configuration, sender: OutboxFolderSender(root: location.root), seed: seed,
+                gmailReadiness: { mailbox in AuthStatus.readiness(ProjectConfiguration(mailboxes: [mailbox]), access: access)(mailbox) })
             repeat {
                 let now = CommandClock.now
                 _ = try database.acquireLease(owner: owner, now: now, seconds: Double(max(interval, 30) * 3))

@@ -1,7 +1,9 @@
 import CadenceCore
 import CadenceEngine
+import CadenceGmail
 import CadenceStore
 import Foundation
+import Logging
 import Synchronization
 import Testing
 
@@ -215,6 +217,36 @@ extension RunnerTests {
             // "1d" later is Wednesday 19:00 in Tokyo, after the window: Thursday 09:00 Tokyo, 00:00 UTC.
             #expect(try setup.database.candidate("aki@example.jp")?.enrollments.first?.state
                 == .active(nextStep: "bump", dueAt: Date(timeIntervalSince1970: 1_796_256_000)))
+        }
+    }
+}
+
+extension RunnerTests {
+    @Test("a Gmail mailbox that needs authorising holds only its own steps, with the reason and the command that fixes it")
+    func gmailMailboxNeedsAuthorisation() async throws {
+        var files = Self.files
+        files["cadence.json"] = """
+            { "google": { "clientId": "c1", "clientSecret": { "env": "CADENCE_TEST_SECRET" } },
+              "mailboxes": [ { "name": "sam", "address": "sam@example.com", "displayName": "Sam", "timeZone": "UTC", "provider": "gmail" },
+                             { "name": "alex", "address": "alex@example.com", "displayName": "Alex", "timeZone": "UTC", "limits": { "minimumGap": "1s" } } ] }
+            """
+        files["sequences/q1.json"] = Self.files["sequences/q1.json"]!!.replacingOccurrences(of: "\"mailboxes\": [\"sam\"]", with: "\"mailboxes\": [\"sam\", \"alex\"]")
+        try await withLaunched(files) { setup in
+            let access = GmailAccess(
+                store: SecretStore(root: setup.project.root, environment: ["CADENCE_TEST_SECRET": "s"]), clock: FixedClock(Self.tuesday),
+                sleeper: TaskSleeper(), logger: Logger(label: "test"))
+            var runner = Runner(
+                database: setup.database, configuration: setup.configuration, sender: setup.sender, seed: 1,
+                gmailReadiness: AuthStatus.readiness(setup.configuration, access: access))
+            var sent = 0
+            for minute in 0..<5 { sent += try await runner.runOnce(now: Self.tuesday.addingTimeInterval(Double(minute) * 60)).sent }
+            let waiting = try setup.database.status(campaign: "q1", now: Self.tuesday).first?.steps.first?.waiting ?? [:]
+            let samWaiting = try #require(waiting["mailbox sam: not authorised: run `cadence auth login sam`"])
+            #expect(samWaiting >= 1)
+            #expect(sent >= 1)  // alex's candidates go out
+            #expect(setup.sender.calls.withLock { $0.count } == sent)
+            let held = try setup.database.status(campaign: "q1", now: Self.tuesday).first?.steps.first?.held.values.reduce(0, +) ?? 0
+            #expect(sent + samWaiting + held == 4)  // nobody lost: sent, waiting for sam's login, or held for a bad link
         }
     }
 }

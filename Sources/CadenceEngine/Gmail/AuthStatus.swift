@@ -66,6 +66,14 @@ public enum AuthStatus {
     }
 }
 
+extension AuthStatus {
+    /// For the runner: each Gmail mailbox that cannot send, with why and the command that fixes it, read now.
+    public static func readiness(_ configuration: ProjectConfiguration, access: GmailAccess) -> @Sendable (Mailbox) -> String? {
+        let problems = Dictionary(uniqueKeysWithValues: rows(configuration, access: access).filter { !$0.healthy }.map { ($0.mailbox, $0.state) })
+        return { mailbox in problems[mailbox.name] }
+    }
+}
+
 /// `cadence auth logout MAILBOX`: revoke the grant at Google, then delete the token file.
 public enum AuthLogout {
     public static func run(mailbox: Mailbox, access: GmailAccess) async throws(LoginFailure) -> String {

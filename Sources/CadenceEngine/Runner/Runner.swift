@@ -29,10 +29,17 @@ public struct Runner {
     let sender: any MailSender
     /// At most this many due steps per pass.
     let batch: Int
+    /// Why a Gmail mailbox cannot send now (not authorised, needs re-authorisation), or nil: its steps wait with
+    /// that reason and the command that fixes it, while every other mailbox goes on.
+    let gmailReadiness: @Sendable (Mailbox) -> String?
     private var random: SeededRandom
     private var campaigns: [String: SnapshotCampaign] = [:]
 
-    public init(database: CadenceDatabase, configuration: ProjectConfiguration, sender: any MailSender, batch: Int = 100, seed: UInt64) {
+    public init(
+        database: CadenceDatabase, configuration: ProjectConfiguration, sender: any MailSender, batch: Int = 100, seed: UInt64,
+        gmailReadiness: @escaping @Sendable (Mailbox) -> String? = { _ in nil }
+    ) {
+        self.gmailReadiness = gmailReadiness
         self.database = database
         self.configuration = configuration
         self.sender = sender
@@ -78,8 +85,13 @@ public struct Runner {
         let definition = campaign.definition
         let schedule = SendSchedule(campaign: definition, candidateZone: step.timeZone)
         if case .gmail = mailbox.provider {
-            // Nothing is lost: the step waits, with the reason in `status`, until Gmail sending arrives.
-            try database.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(86_400), reason: "this version of Cadence cannot send through Gmail yet", now: now)
+            // Nothing is lost: the step waits, with the reason in `status`. A mailbox a person must re-authorise
+            // is looked at again within the hour; otherwise the step waits for Gmail sending to arrive.
+            if let problem = gmailReadiness(mailbox) {
+                try database.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(3_600), reason: "mailbox \(mailbox.name): \(problem)", now: now)
+            } else {
+                try database.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(86_400), reason: "this version of Cadence cannot send through Gmail yet", now: now)
+            }
             report.deferred += 1
             return
         }
