@@ -47,8 +47,9 @@ public struct FakeGmailServer: Sendable {
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             try await respond(gmail, request)
         }
+        // Stopped by cancellation, which Hummingbird reports as errors: keep only what is worse than that.
         var quiet = Logger(label: "cadence.fake-gmail")
-        quiet.logLevel = .warning
+        quiet.logLevel = .critical
         let app = Application(
             responder: responder,
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: port), serverName: "fake-gmail"),

@@ -30,8 +30,9 @@ public enum LoopbackRedirectListener {
             headers[.contentType] = "text/html; charset=utf-8"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: page)))
         }
-        var quiet = logger
-        quiet.logLevel = .warning
+        // The server is stopped by cancellation once the answer is in, which Hummingbird logs as errors; those
+        // are not the person's concern, so this one-shot server logs nothing.
+        let quiet = Logger(label: "cadence.auth-listener") { _ in SwiftLogNoOpLogHandler() }
         let app = Application(
             responder: responder,
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0), serverName: "cadence-auth"),
