@@ -144,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "CadenceGmailTests",
             dependencies: [
-                "CadenceGmail", "CadenceFakeGmail", "CadenceEngine",
+                "CadenceGmail", "CadenceFakeGmail", "CadenceEngine", "CadenceStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],

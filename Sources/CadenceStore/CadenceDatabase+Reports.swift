@@ -45,6 +45,8 @@ public struct CampaignStatus: Sendable, Equatable {
 /// One candidate across campaigns: `cadence show`.
 public struct CandidateDetail: Sendable, Equatable {
     public struct Enrollment: Sendable, Equatable {
+        /// The store's id, for the runner's and tests' own queries.
+        public var id: Int64 = 0
         public var campaignID: String
         public var mailbox: String
         public var state: EnrollmentState
@@ -142,7 +144,7 @@ extension CadenceDatabase {
                 enrollments: try enrollments.map { row in
                     let events = try Row.fetchAll(db, sql: "SELECT at, kind, actor, detail FROM event WHERE enrollmentId = ? ORDER BY id", arguments: [row["id"]])
                     return .init(
-                        campaignID: row["campaignId"], mailbox: row["mailbox"], state: StoredState(row: row).value,
+                        id: row["id"], campaignID: row["campaignId"], mailbox: row["mailbox"], state: StoredState(row: row).value,
                         variants: Self.decodeMap(row["variants"]), csvLine: row["csvLine"],
                         events: events.map { .init(at: $0["at"], kind: $0["kind"], actor: $0["actor"], detail: $0["detail"]) })
                 })

@@ -136,6 +136,21 @@ extension CadenceDatabase {
                 );
                 """)
         }
+        migrator.registerMigration("v2-gmail-sending") { db in
+            try db.execute(sql: """
+                -- The Message-ID the provider stored (Gmail may replace ours); follow-ups reference it.
+                ALTER TABLE sendRecord ADD COLUMN storedMessageId TEXT;
+                -- A lookup that found nothing is trusted only after a second one, a provider-chosen delay later.
+                ALTER TABLE sendRecord ADD COLUMN lookupMisses INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE sendRecord ADD COLUMN lookedUpAt DATETIME;
+                -- A mailbox the provider told to stop sending until a time (Gmail's "(Mail sending)" limit).
+                CREATE TABLE mailboxPause (
+                    mailbox TEXT PRIMARY KEY NOT NULL,
+                    until DATETIME NOT NULL,
+                    reason TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }()
 }

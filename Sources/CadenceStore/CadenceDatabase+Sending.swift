@@ -14,6 +14,25 @@ public struct PendingSend: Sendable, Equatable {
     public var recipientDomain: String
     /// The candidate's zone, for scheduling the step after this one.
     public var timeZone: String?
+    /// The candidate's address as written, for lookups by recipient.
+    public var recipient: String
+    /// When the intent was recorded.
+    public var createdAt: Date
+    /// Lookups that found nothing so far, and when the last one ran.
+    public var lookupMisses: Int
+    public var lookedUpAt: Date?
+}
+
+/// A message already sent to an enrolment: what a follow-up in its thread needs.
+public struct SentRecord: Sendable, Equatable {
+    public var recordID: Int64
+    public var stepID: String
+    /// The Message-ID Cadence wrote, without angle brackets.
+    public var rfcMessageID: String
+    /// The Message-ID the provider stored, with angle brackets as Gmail shows it; nil when not known (yet).
+    public var storedMessageID: String?
+    public var providerMessageID: String?
+    public var providerThreadID: String?
 }
 
 /// What recording a send's intent found.
@@ -43,8 +62,12 @@ extension CadenceDatabase {
                 try Self.event(enrollment, kind: "stopped", actor: "runner", detail: "the address is on the suppression list", db, now: now)
                 return .skipped("suppressed")
             }
-            if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM sendRecord WHERE enrollmentId = ? AND stepId = ?", arguments: [step.enrollmentID, step.stepID]) {
-                return .recorded(recordID: existing)  // an earlier intent for this very step: reconcile it, never a second
+            if let existing = try Row.fetchOne(db, sql: "SELECT id, state FROM sendRecord WHERE enrollmentId = ? AND stepId = ?", arguments: [step.enrollmentID, step.stepID]) {
+                // An earlier intent for this very step is still open: only reconciliation may send it (asking the
+                // provider first), never a second attempt from here. A refused one that a person resumed is retried.
+                guard existing["state"] == "failed" else { return .skipped("an earlier send of this step is being reconciled") }
+                try db.execute(sql: "UPDATE sendRecord SET state = 'intent', error = NULL WHERE id = ?", arguments: [existing["id"]])
+                return .recorded(recordID: existing["id"])
             }
             try db.execute(sql: """
                 INSERT INTO sendRecord (enrollmentId, campaignId, stepId, sendId, mailbox, state, message, rfcMessageId, createdAt)
@@ -71,8 +94,8 @@ extension CadenceDatabase {
                 record["state"] != "sent"
             else { return }
             try db.execute(
-                sql: "UPDATE sendRecord SET state = 'sent', providerMessageId = ?, providerThreadId = ?, sentAt = ?, error = NULL WHERE id = ?",
-                arguments: [sent.providerMessageID, sent.threadID, now, recordID])
+                sql: "UPDATE sendRecord SET state = 'sent', providerMessageId = ?, providerThreadId = ?, storedMessageId = ?, sentAt = ?, error = NULL WHERE id = ?",
+                arguments: [sent.providerMessageID, sent.threadID, sent.storedMessageID, now, recordID])
             try db.execute(
                 sql: "INSERT INTO mailboxLedger (mailbox, sentAt, recipientDomain, campaignId) VALUES (?, ?, ?, ?)",
                 arguments: [record["mailbox"], now, recipientDomain, record["campaignId"]])
@@ -98,8 +121,8 @@ extension CadenceDatabase {
             guard let record = try Row.fetchOne(db, sql: "SELECT * FROM sendRecord WHERE id = ? AND state != 'sent'", arguments: [recordID]) else { return }
             try db.execute(sql: "DELETE FROM sendRecord WHERE id = ?", arguments: [recordID])
             try db.execute(
-                sql: "UPDATE enrollment SET dueAt = ?, updatedAt = ? WHERE id = ? AND state = 'active' AND stepId = ?",
-                arguments: [retryAt, now, record["enrollmentId"], record["stepId"]])
+                sql: "UPDATE enrollment SET dueAt = ?, reason = ?, updatedAt = ? WHERE id = ? AND state = 'active' AND stepId = ?",
+                arguments: [retryAt, StoredState.encode(StoredState.Reason(kind: "deferred", note: reason)), now, record["enrollmentId"], record["stepId"]])
             if let enrollment = try Row.fetchOne(db, sql: "SELECT * FROM enrollment WHERE id = ?", arguments: [record["enrollmentId"]]) {
                 try Self.event(enrollment, kind: "deferred", actor: "runner", detail: reason, db, now: now)
             }
@@ -123,7 +146,7 @@ extension CadenceDatabase {
     public func unfinishedSends() throws(StoreError) -> [PendingSend] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT s.*, c.addressKey, c.timeZone FROM sendRecord s JOIN enrollment e ON e.id = s.enrollmentId JOIN candidate c ON c.id = e.candidateId
+                SELECT s.*, c.addressKey, c.address, c.timeZone FROM sendRecord s JOIN enrollment e ON e.id = s.enrollmentId JOIN candidate c ON c.id = e.candidateId
                 WHERE s.state IN ('intent', 'unknown') ORDER BY s.id
                 """).map { row in
                 let key: String = row["addressKey"]
@@ -131,8 +154,63 @@ extension CadenceDatabase {
                     recordID: row["id"], enrollmentID: row["enrollmentId"], campaignID: row["campaignId"], stepID: row["stepId"],
                     key: SendKey(sendID: row["sendId"], messageID: row["rfcMessageId"] ?? ""), mailbox: row["mailbox"],
                     bytes: Array((row["message"] as Data?) ?? Data()), recipientDomain: String(key.split(separator: "@").last ?? ""),
-                    timeZone: row["timeZone"])
+                    timeZone: row["timeZone"], recipient: row["address"], createdAt: row["createdAt"], lookupMisses: row["lookupMisses"],
+                    lookedUpAt: row["lookedUpAt"])
             }
+        }
+    }
+
+    /// A lookup found nothing: counted, so the next one (after the provider's recheck delay) can be trusted.
+    public func recordLookupMiss(_ recordID: Int64, now: Date) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "UPDATE sendRecord SET lookupMisses = lookupMisses + 1, lookedUpAt = ? WHERE id = ?", arguments: [now, recordID])
+        }
+    }
+
+    /// The messages sent to an enrolment, oldest first.
+    public func sentRecords(enrollment: Int64) throws(StoreError) -> [SentRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM sendRecord WHERE enrollmentId = ? AND state = 'sent' ORDER BY id", arguments: [enrollment]).map { row in
+                SentRecord(
+                    recordID: row["id"], stepID: row["stepId"], rfcMessageID: row["rfcMessageId"] ?? "", storedMessageID: row["storedMessageId"],
+                    providerMessageID: row["providerMessageId"], providerThreadID: row["providerThreadId"])
+            }
+        }
+    }
+
+    /// The provider's Message-ID for a sent record, learned after the send.
+    public func setStoredMessageID(_ recordID: Int64, _ messageID: String) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "UPDATE sendRecord SET storedMessageId = ? WHERE id = ?", arguments: [messageID, recordID])
+        }
+    }
+
+    /// People each mailbox still has in progress (active, held or paused) across every campaign: the load a new
+    /// launch balances against.
+    public func enrollmentsInProgress() throws(StoreError) -> [String: Int] {
+        try read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT mailbox, COUNT(*) AS n FROM enrollment WHERE state IN ('active', 'held', 'paused', 'waitingOnTask') GROUP BY mailbox") {
+                counts[row["mailbox"]] = row["n"]
+            }
+            return counts
+        }
+    }
+
+    /// The provider stopped `mailbox` from sending until `until`: every step of it waits until then.
+    public func pauseMailbox(_ mailbox: String, until: Date, reason: String) throws(StoreError) {
+        try write { db in
+            try db.execute(
+                sql: "INSERT INTO mailboxPause (mailbox, until, reason) VALUES (?, ?, ?) ON CONFLICT (mailbox) DO UPDATE SET until = excluded.until, reason = excluded.reason",
+                arguments: [mailbox, until, reason])
+        }
+    }
+
+    /// The pause on `mailbox` still in force at `now`, if any.
+    public func mailboxPause(_ mailbox: String, now: Date) throws(StoreError) -> (until: Date, reason: String)? {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT until, reason FROM mailboxPause WHERE mailbox = ? AND until > ?", arguments: [mailbox, now]) else { return nil }
+            return (row["until"], row["reason"])
         }
     }
 

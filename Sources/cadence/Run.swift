@@ -81,20 +81,25 @@ struct Run: AsyncParsableCommand {
             let access = GmailAccess(
                 store: SecretStore(root: location.root, environment: ProcessInfo.processInfo.environment), clock: CommandClock.current,
                 sleeper: TaskSleeper(), logger: CadenceLog.logger)
-            // Read when a step needs it: a `cadence auth login` in another terminal takes effect without a restart.
-            var runner = Runner(
-                database: database, configuration: configuration, sender: OutboxFolderSender(root: location.root), seed: seed,
-                gmailReadiness: { mailbox in AuthStatus.readiness(ProjectConfiguration(mailboxes: [mailbox]), access: access)(mailbox) })
-            repeat {
-                let now = CommandClock.now
-                _ = try database.acquireLease(owner: owner, now: now, seconds: Double(max(interval, 30) * 3))
-                let report = try await runner.runOnce(now: now)
-                print("\(Timestamps.display(now))  \(report.text)")
-                if once || stopRequested.load(ordering: .relaxed) { break }
-                for _ in 0..<max(1, interval) where !stopRequested.load(ordering: .relaxed) {
-                    try await Task.sleep(nanoseconds: 1_000_000_000)
-                }
-            } while !stopRequested.load(ordering: .relaxed)
+            let endpoints = configuration.gmailMailboxes.first?.1.endpoints ?? GoogleEndpoints()
+            try await GoogleHTTP.with(endpoints, logger: CadenceLog.logger) { http in
+                let gmail = configuration.gmailMailboxes.isEmpty ? nil : access.sender(http: http)
+                // Readiness is read when a step needs it: a `cadence auth login` in another terminal takes effect
+                // without a restart.
+                var runner = Runner(
+                    database: database, configuration: configuration, sender: ProviderRouter(outbox: OutboxFolderSender(root: location.root), gmail: gmail),
+                    seed: seed, gmailReadiness: AuthStatus.readiness(access: access))
+                repeat {
+                    let now = CommandClock.now
+                    _ = try database.acquireLease(owner: owner, now: now, seconds: Double(max(interval, 30) * 3))
+                    let report = try await runner.runOnce(now: now)
+                    print("\(Timestamps.display(now))  \(report.text)")
+                    if once || stopRequested.load(ordering: .relaxed) { break }
+                    for _ in 0..<max(1, interval) where !stopRequested.load(ordering: .relaxed) {
+                        try await Task.sleep(nanoseconds: 1_000_000_000)
+                    }
+                } while !stopRequested.load(ordering: .relaxed)
+            }
         }
     }
 }

@@ -6,6 +6,9 @@ import Testing
 @Suite("The outbox provider: atomic files, honest answers")
 struct OutboxFolderSenderTests {
     static let identity = SendIdentity(campaignID: "q1", stepID: "intro", address: try! EmailAddress.parse("ana@example.org").get()).key(domain: "example.com")
+    static func request(_ bytes: [UInt8]) -> SendRequest {
+        SendRequest(bytes: bytes, key: identity, recipient: "ana@example.org", recordedAt: Date(timeIntervalSince1970: 0))
+    }
 
     static func mailbox(_ folder: String) -> Mailbox {
         Mailbox(name: "sam", address: try! EmailAddress.parse("sam@example.com").get(), displayName: "Sam", signature: "",
@@ -24,13 +27,13 @@ struct OutboxFolderSenderTests {
         try await withRoot { root in
             let sender = OutboxFolderSender(root: root)
             let mailbox = Self.mailbox("outbox/sam")
-            #expect(try await sender.lookUp(Self.identity, in: mailbox) == nil)
-            let sent = try await sender.send(Array("From: x\r\n\r\nHi\r\n".utf8), key: Self.identity, from: mailbox)
+            #expect(try await sender.lookUp(Self.request([]), in: mailbox) == nil)
+            let sent = try await sender.send(Self.request(Array("From: x\r\n\r\nHi\r\n".utf8)), from: mailbox)
             #expect(sent.providerMessageID == Self.identity.sendID + ".eml")
             let path = root + "/outbox/sam/" + sent.providerMessageID
             #expect(FileManager.default.contents(atPath: path) == Data("From: x\r\n\r\nHi\r\n".utf8))
-            #expect(try await sender.lookUp(Self.identity, in: mailbox) == sent)
-            _ = try await sender.send(Array("different".utf8), key: Self.identity, from: mailbox)
+            #expect(try await sender.lookUp(Self.request([]), in: mailbox) == sent)
+            _ = try await sender.send(Self.request(Array("different".utf8)), from: mailbox)
             #expect(FileManager.default.contents(atPath: path) == Data("From: x\r\n\r\nHi\r\n".utf8))
             #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/outbox/sam") == [sent.providerMessageID])
         }
@@ -43,7 +46,7 @@ struct OutboxFolderSenderTests {
             let mailbox = Self.mailbox("outbox/sam")
             try FileManager.default.createDirectory(atPath: root + "/outbox/sam", withIntermediateDirectories: true)
             try Data("half a mess".utf8).write(to: URL(fileURLWithPath: root + "/outbox/sam/." + Self.identity.sendID + ".eml.123.tmp"))
-            #expect(try await sender.lookUp(Self.identity, in: mailbox) == nil)
+            #expect(try await sender.lookUp(Self.request([]), in: mailbox) == nil)
         }
     }
 
@@ -52,7 +55,7 @@ struct OutboxFolderSenderTests {
         try await withRoot { root in
             try Data("a file where the folder should be".utf8).write(to: URL(fileURLWithPath: root + "/outbox"))
             do {
-                _ = try await OutboxFolderSender(root: root).send([1], key: Self.identity, from: Self.mailbox("outbox/sam"))
+                _ = try await OutboxFolderSender(root: root).send(Self.request([1]), from: Self.mailbox("outbox/sam"))
                 Issue.record("sent into a file")
             } catch let error as SendFailure {
                 guard case .notSent(let reason) = error else { Issue.record("\(error)"); return }

@@ -15,14 +15,14 @@ final class ScriptedSender: MailSender {
 
     init(root: String) { outbox = OutboxFolderSender(root: root) }
 
-    func send(_ bytes: [UInt8], key: SendKey, from mailbox: Mailbox) async throws(SendFailure) -> SentMessage {
-        calls.withLock { $0.append(key.sendID) }
+    func send(_ request: SendRequest, from mailbox: Mailbox) async throws(SendFailure) -> SentMessage {
+        calls.withLock { $0.append(request.key.sendID) }
         if let failure = failNext.withLock({ value -> SendFailure? in defer { value = nil }; return value }) { throw failure }
-        return try await outbox.send(bytes, key: key, from: mailbox)
+        return try await outbox.send(request, from: mailbox)
     }
 
-    func lookUp(_ key: SendKey, in mailbox: Mailbox) async throws(SendFailure) -> SentMessage? {
-        try await outbox.lookUp(key, in: mailbox)
+    func lookUp(_ request: SendRequest, in mailbox: Mailbox) async throws(SendFailure) -> SentMessage? {
+        try await outbox.lookUp(request, in: mailbox)
     }
 }
 
@@ -154,7 +154,7 @@ struct RunnerTests {
             let key = SendKey(sendID: "q1.intro.accepted", messageID: "cadence.q1.intro.accepted@example.com")
             guard case .recorded = try setup.database.recordIntent(due, key: key, bytes: [65], now: Self.tuesday) else { Issue.record("no intent"); return }
             let mailbox = try #require(setup.configuration.mailbox(named: "sam"))
-            _ = try await setup.sender.outbox.send([65], key: key, from: mailbox)  // the provider has it; the process dies
+            _ = try await setup.sender.outbox.send(SendRequest(bytes: [65], key: key, recipient: due.address, recordedAt: Self.tuesday), from: mailbox)  // the provider has it; the process dies
             var runner = setup.runner()
             let report = try await runner.runOnce(now: Self.tuesday.addingTimeInterval(60))
             #expect(report.reconciled == 1)
@@ -237,7 +237,7 @@ extension RunnerTests {
                 sleeper: TaskSleeper(), logger: Logger(label: "test"))
             var runner = Runner(
                 database: setup.database, configuration: setup.configuration, sender: setup.sender, seed: 1,
-                gmailReadiness: AuthStatus.readiness(setup.configuration, access: access))
+                gmailReadiness: AuthStatus.readiness(access: access))
             var sent = 0
             for minute in 0..<5 { sent += try await runner.runOnce(now: Self.tuesday.addingTimeInterval(Double(minute) * 60)).sent }
             let waiting = try setup.database.status(campaign: "q1", now: Self.tuesday).first?.steps.first?.waiting ?? [:]

@@ -10,6 +10,31 @@ struct CadenceDatabaseTests {
         FileManager.default.temporaryDirectory.appendingPathComponent("cadence-\(UUID().uuidString).sqlite").path
     }
 
+    @Test("a database made by the previous release (v1) gains v2 when opened, keeping its rows")
+    func upgradeFromV1() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try CadenceDatabase.open(path: path, mode: .create)
+        // Turn the file back into what v1 made: no v2 table, no v2 columns, no v2 migration row.
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO mailboxLedger (mailbox, sentAt, recipientDomain, campaignId) VALUES ('sam', '2026-11-30 10:00:00.000', 'example.org', 'q1');
+                DROP TABLE mailboxPause;
+                ALTER TABLE sendRecord DROP COLUMN storedMessageId;
+                ALTER TABLE sendRecord DROP COLUMN lookupMisses;
+                ALTER TABLE sendRecord DROP COLUMN lookedUpAt;
+                DELETE FROM grdb_migrations WHERE identifier = 'v2-gmail-sending';
+                """)
+        }
+        try queue.close()
+        let upgraded = try CadenceDatabase.open(path: path, mode: .existing)
+        #expect(try upgraded.sendTimes(mailbox: "sam", since: .distantPast).count == 1)
+        #expect(try upgraded.mailboxPause("sam", now: .distantPast) == nil)
+        try upgraded.pauseMailbox("sam", until: .distantFuture, reason: "test")
+        #expect(try upgraded.mailboxPause("sam", now: Date())?.reason == "test")
+    }
+
     @Test("a new file is WAL, foreign keys on, synchronous FULL, and migrated")
     func pragmas() throws {
         let path = Self.temporaryPath()
@@ -25,7 +50,7 @@ struct CadenceDatabaseTests {
         #expect(settings.0 == "wal")
         #expect(settings.1 == 1)
         #expect(settings.2 == 2)
-        #expect(settings.3 == ["v1-initial"])
+        #expect(settings.3 == ["v1-initial", "v2-gmail-sending"])
     }
 
     @Test("commands that only read or steer refuse a missing file and create nothing")

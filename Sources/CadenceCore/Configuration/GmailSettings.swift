@@ -38,6 +38,11 @@ public struct GoogleEndpoints: Sendable, Hashable {
     public var revokeURL = "https://oauth2.googleapis.com/revoke"
     public var connectTimeoutSeconds = 10
     public var requestTimeoutSeconds = 60
+    /// Gmail's per-user quota that Cadence paces itself to (`../shared/docs/gmail-api.md` §5: 6,000 units a
+    /// minute and at most 250 a second for projects created from May 2026). Lower them if Google gave your
+    /// project less; nil turns a limit off.
+    public var unitsPerMinute: Int? = 6_000
+    public var unitsPerSecond: Int? = 250
 
     public init() {}
 }

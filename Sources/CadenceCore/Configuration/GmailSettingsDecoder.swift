@@ -3,6 +3,7 @@
 enum GmailSettingsDecoder {
     static let googleKeys = [
         "apiURL", "tokenURL", "authorizationURL", "revokeURL", "connectTimeout", "requestTimeout", "clientId", "clientSecret",
+        "unitsPerMinute", "unitsPerSecond",
     ]
     static let mailboxKeys = ["clientId", "clientSecret", "tokenFile", "serviceAccountKey", "actAs"]
 
@@ -43,6 +44,13 @@ enum GmailSettingsDecoder {
         }
         if let value = object["clientId"] {
             if let id = clientID(value, "\"google\".\"clientId\"", &reader) { google.clientID = id } else { valid = false }
+        }
+        // Gmail's per-user quota: Cadence paces to it, so above Google's own figures it would only provoke 429s.
+        if let value = object["unitsPerMinute"] {
+            if let units = reader.integer(value, "\"google\".\"unitsPerMinute\"", in: 100...15_000) { google.endpoints.unitsPerMinute = units } else { valid = false }
+        }
+        if let value = object["unitsPerSecond"] {
+            if let units = reader.integer(value, "\"google\".\"unitsPerSecond\"", in: 100...250) { google.endpoints.unitsPerSecond = units } else { valid = false }
         }
         if let value = object["clientSecret"] {
             if let secret = secret(value, "\"google\".\"clientSecret\"", &reader) { google.clientSecret = secret } else { valid = false }

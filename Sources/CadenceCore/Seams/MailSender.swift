@@ -1,16 +1,51 @@
-/// The seam between the runner and a mailbox's provider (the outbox folder now, Gmail next).
+import Foundation
+
+/// The seam between the runner and a mailbox's provider (the outbox folder, Gmail).
 ///
 /// A send can fail in ways that must be told apart, because the runner's answer differs: wait and retry, hold the
 /// mailbox, fail the step, retry freely, or first find out whether the message went out. A provider must also be
 /// able to say whether a given send already went out, which is how a crash or an unknown outcome is reconciled
 /// without ever sending twice.
 public protocol MailSender: Sendable {
-    /// Hands `bytes` (exactly what was recorded before the call) to the provider.
-    func send(_ bytes: [UInt8], key: SendKey, from mailbox: Mailbox) async throws(SendFailure) -> SentMessage
+    /// Hands `request.bytes` (exactly what was recorded before the call) to the provider.
+    func send(_ request: SendRequest, from mailbox: Mailbox) async throws(SendFailure) -> SentMessage
 
-    /// The message with this send's identity if the mailbox already sent it, nil if it certainly did not.
+    /// The message with this send's identity if the mailbox already sent it, nil if it was not found.
     /// Throws when the provider cannot be asked; the send then stays in doubt.
-    func lookUp(_ key: SendKey, in mailbox: Mailbox) async throws(SendFailure) -> SentMessage?
+    func lookUp(_ request: SendRequest, in mailbox: Mailbox) async throws(SendFailure) -> SentMessage?
+
+    /// How long a "not found" must stand before it is trusted: 0 when the provider's answer is immediate and
+    /// final (a folder), longer where a just-sent message can take a moment to show up in search (Gmail).
+    func recheckDelay(for mailbox: Mailbox) -> TimeInterval
+
+    /// The Message-ID the provider stored for a message it sent, when it may differ from ours; nil if unknown.
+    func storedMessageID(of providerMessageID: String, in mailbox: Mailbox) async throws(SendFailure) -> String?
+}
+
+extension MailSender {
+    public func recheckDelay(for mailbox: Mailbox) -> TimeInterval { 0 }
+    public func storedMessageID(of providerMessageID: String, in mailbox: Mailbox) async throws(SendFailure) -> String? { nil }
+}
+
+/// One send as the provider needs it: the recorded bytes, their identity, the thread to join, and what a lookup
+/// needs to find it again.
+public struct SendRequest: Sendable, Equatable {
+    public var bytes: [UInt8]
+    public var key: SendKey
+    /// The provider's thread this message continues (Gmail's `threadId`), nil for a new thread.
+    public var threadID: String?
+    /// The recipient's address, for lookups by recipient.
+    public var recipient: String
+    /// When the intent was recorded: the message cannot have been sent before.
+    public var recordedAt: Date
+
+    public init(bytes: [UInt8], key: SendKey, threadID: String? = nil, recipient: String, recordedAt: Date) {
+        self.bytes = bytes
+        self.key = key
+        self.threadID = threadID
+        self.recipient = recipient
+        self.recordedAt = recordedAt
+    }
 }
 
 /// Why a send did not (certainly) go out.
@@ -19,6 +54,8 @@ public enum SendFailure: Error, Sendable, Equatable {
     case rateLimited(retryAfterSeconds: Int?)
     /// Not sent; the mailbox's authorisation is gone and a person must renew it.
     case authRevoked
+    /// Not sent; the provider stopped this mailbox from sending until `until` (Gmail's daily sending limit).
+    case mailboxPaused(until: Date, reason: String)
     /// Not sent, and sending again will not help: the provider refused this message.
     case rejected(reason: String)
     /// Certainly not sent (it failed before the provider had it): safe to retry.
@@ -33,10 +70,13 @@ public struct SentMessage: Sendable, Equatable {
     public var providerMessageID: String
     /// The provider's thread id, where it has one.
     public var threadID: String?
+    /// The Message-ID the provider stored, where it may differ from the one Cadence wrote; nil if not known yet.
+    public var storedMessageID: String?
 
-    public init(providerMessageID: String, threadID: String?) {
+    public init(providerMessageID: String, threadID: String?, storedMessageID: String? = nil) {
         self.providerMessageID = providerMessageID
         self.threadID = threadID
+        self.storedMessageID = storedMessageID
     }
 }
 

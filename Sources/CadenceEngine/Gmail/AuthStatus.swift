@@ -67,10 +67,12 @@ public enum AuthStatus {
 }
 
 extension AuthStatus {
-    /// For the runner: each Gmail mailbox that cannot send, with why and the command that fixes it, read now.
-    public static func readiness(_ configuration: ProjectConfiguration, access: GmailAccess) -> @Sendable (Mailbox) -> String? {
-        let problems = Dictionary(uniqueKeysWithValues: rows(configuration, access: access).filter { !$0.healthy }.map { ($0.mailbox, $0.state) })
-        return { mailbox in problems[mailbox.name] }
+    /// For the runner: why a Gmail mailbox cannot send (with the command that fixes it), or nil. Read from its
+    /// files each time it is asked, so a `cadence auth login` in another terminal takes effect at once.
+    public static func readiness(access: GmailAccess) -> @Sendable (Mailbox) -> String? {
+        { mailbox in
+            rows(ProjectConfiguration(mailboxes: [mailbox]), access: access).first.flatMap { $0.healthy ? nil : $0.state }
+        }
     }
 }
 

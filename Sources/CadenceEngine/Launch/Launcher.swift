@@ -70,7 +70,9 @@ public enum Launcher {
         let csvPath = ProjectLocation.absolute(options.candidatesPath, base: location.displayBase)
         let file = CandidateFile(path: csvPath, display: location.display(csvPath))
         var report = LaunchReport(campaignID: definition.id, file: file.display, dryRun: options.dryRun, version: stored?.version ?? 1)
-        var assigned: [String: Int] = [:]
+        // Each mailbox's load so far: people it already has in progress in any campaign. New people go where the
+        // load per unit of daily capacity is lowest, and keep that mailbox for every step (a thread lives in one).
+        var assigned = options.dryRun ? [:] : (try? database.enrollmentsInProgress()) ?? [:]
         let firstStep = definition.steps[0]
         // Spreading starts: at most newEnrollmentsPerDay first steps due on any day (counting earlier launches),
         // each day's starts at that day's first send-window opening, skipping days the window never opens.
@@ -96,7 +98,7 @@ public enum Launcher {
                         report.rowProblems += diagnostics
                     case .candidate(let candidate):
                         guard report.rowProblems.isEmpty else { return }  // the launch will not commit; just find the problems
-                        // Balance candidates over the campaign's mailboxes by their daily caps.
+                        // Balance candidates over the campaign's mailboxes by their remaining capacity.
                         let mailbox = mailboxes.min { (assigned[$0.name, default: 0] * $1.limits.dailyCap, $0.name) < (assigned[$1.name, default: 0] * $0.limits.dailyCap, $1.name) }!
                         let composer = composers[mailbox.name]!
                         let missing = composer.missingFields(for: candidate)

@@ -19,7 +19,8 @@ public struct OutboxFolderSender: MailSender {
         return folder.hasPrefix("/") ? folder : root + "/" + folder
     }
 
-    public func send(_ bytes: [UInt8], key: SendKey, from mailbox: Mailbox) async throws(SendFailure) -> SentMessage {
+    public func send(_ request: SendRequest, from mailbox: Mailbox) async throws(SendFailure) -> SentMessage {
+        let key = request.key, bytes = request.bytes
         guard let folder = folder(for: mailbox) else { throw .rejected(reason: "mailbox \(mailbox.name) does not use the outbox provider") }
         let name = Self.fileName(key)
         let final = folder + "/" + name
@@ -47,7 +48,8 @@ public struct OutboxFolderSender: MailSender {
         return SentMessage(providerMessageID: name, threadID: nil)
     }
 
-    public func lookUp(_ key: SendKey, in mailbox: Mailbox) async throws(SendFailure) -> SentMessage? {
+    public func lookUp(_ request: SendRequest, in mailbox: Mailbox) async throws(SendFailure) -> SentMessage? {
+        let key = request.key
         guard let folder = folder(for: mailbox) else { throw .rejected(reason: "mailbox \(mailbox.name) does not use the outbox provider") }
         let name = Self.fileName(key)
         return FileManager.default.fileExists(atPath: folder + "/" + name) ? SentMessage(providerMessageID: name, threadID: nil) : nil

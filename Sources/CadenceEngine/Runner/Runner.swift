@@ -19,6 +19,8 @@ public struct Runner {
         public var unknown = 0
         public var tasksOpened = 0
 
+        public init() {}
+
         public var text: String {
             "Sent \(sent); reconciled \(reconciled); deferred \(deferred) (window or limits); held \(held); skipped \(skipped); outcome unknown \(unknown); tasks opened \(tasksOpened)."
         }
@@ -63,9 +65,12 @@ public struct Runner {
     /// recorded bytes (the same Message-ID and send id) now.
     private mutating func reconcile(_ pending: PendingSend, now: Date, report: inout Report) async throws(StoreError) {
         guard let mailbox = configuration.mailbox(named: pending.mailbox), var campaign = try campaign(pending.campaignID) else { return }
+        let request = SendRequest(
+            bytes: pending.bytes, key: pending.key, threadID: try threadID(for: pending.stepID, enrollment: pending.enrollmentID, in: campaign),
+            recipient: pending.recipient, recordedAt: pending.createdAt)
         let found: SentMessage?
         do {
-            found = try await sender.lookUp(pending.key, in: mailbox)
+            found = try await sender.lookUp(request, in: mailbox)
         } catch {
             report.unknown += 1  // the provider cannot be asked: stay in doubt, try again next pass
             return
@@ -76,7 +81,56 @@ public struct Runner {
             report.reconciled += 1
             return
         }
-        try await deliver(pending.recordID, bytes: pending.bytes, key: pending.key, mailbox: mailbox, next: next, domain: pending.recipientDomain, now: now, report: &report)
+        // Not found. Where the provider's search can lag behind its sends, trust that only after a second look
+        // at least `recheckDelay` after the first.
+        let delay = sender.recheckDelay(for: mailbox)
+        if delay > 0 {
+            let settled = pending.lookupMisses > 0 && pending.lookedUpAt.map { now.timeIntervalSince($0) >= delay } == true
+            if !settled {
+                if pending.lookupMisses == 0 { try database.recordLookupMiss(pending.recordID, now: now) }
+                report.unknown += 1
+                return
+            }
+        }
+        try await deliver(pending.recordID, request: request, mailbox: mailbox, next: next, domain: pending.recipientDomain, now: now, report: &report)
+    }
+
+    /// The provider's thread a step continues: for a reply, the thread its first email started; nil otherwise.
+    private func threadID(for stepID: String, enrollment: Int64, in campaign: SnapshotCampaign) throws(StoreError) -> String? {
+        guard let step = campaign.definition.steps.first(where: { $0.id == stepID }), case .reply(let reply) = step.kind else { return nil }
+        return try database.sentRecords(enrollment: enrollment).first { $0.stepID == reply.inThreadOf }?.providerThreadID
+    }
+
+    /// A reply's In-Reply-To and References point at the Message-IDs the provider actually stored (Gmail may
+    /// replace ours), or nil when one is not known yet and cannot be learned now (the step waits a little).
+    private func threadHeaders(_ message: OutgoingMessage, enrollment: Int64, mailbox: Mailbox) async throws(StoreError) -> OutgoingMessage? {
+        guard !message.references.isEmpty else { return message }
+        let sent = Dictionary(try database.sentRecords(enrollment: enrollment).map { ($0.rfcMessageID, $0) }, uniquingKeysWith: { first, _ in first })
+        var references: [String] = []
+        for ours in message.references {
+            guard let record = sent[ours] else { references.append(ours); continue }
+            var stored = record.storedMessageID
+            if stored == nil, let providerID = record.providerMessageID {
+                do {
+                    stored = try await sender.storedMessageID(of: providerID, in: mailbox)
+                } catch {
+                    return nil
+                }
+                if let stored { try database.setStoredMessageID(record.recordID, stored) }
+            }
+            references.append(stored.map(Self.unbracketed) ?? ours)
+        }
+        var updated = message
+        updated.references = references
+        updated.inReplyTo = references.last
+        return updated
+    }
+
+    static func unbracketed(_ id: String) -> String {
+        var text = id.trimmingCharacters(in: .whitespaces)
+        if text.hasPrefix("<") { text.removeFirst() }
+        if text.hasSuffix(">") { text.removeLast() }
+        return text
     }
 
     private mutating func process(_ step: DueStep, now: Date, report: inout Report) async throws(StoreError) {
@@ -89,9 +143,13 @@ public struct Runner {
             // is looked at again within the hour; otherwise the step waits for Gmail sending to arrive.
             if let problem = gmailReadiness(mailbox) {
                 try database.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(3_600), reason: "mailbox \(mailbox.name): \(problem)", now: now)
-            } else {
-                try database.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(86_400), reason: "this version of Cadence cannot send through Gmail yet", now: now)
+                report.deferred += 1
+                return
             }
+        }
+        if let pause = try database.mailboxPause(mailbox.name, now: now) {
+            let at = schedule.nextOpening(atOrAfter: pause.until) ?? pause.until
+            try database.postpone(step.enrollmentID, step: step.stepID, until: at, reason: "mailbox \(mailbox.name) is paused until \(Timestamps.display(pause.until)): \(pause.reason)", now: now)
             report.deferred += 1
             return
         }
@@ -108,7 +166,7 @@ public struct Runner {
         }
         let candidate = Candidate(line: 0, email: address, fields: step.fields, timeZone: step.timeZone)
         guard let composed = campaign.composer(for: mailbox).compose(candidate, date: now, only: step.stepID).first else { report.skipped += 1; return }
-        let message: OutgoingMessage
+        var message: OutgoingMessage
         switch composed.outcome {
         case .email(let built): message = built
         case .held(let missing):
@@ -119,24 +177,32 @@ public struct Runner {
             report.skipped += 1  // tasks are opened at the start of the pass
             return
         }
+        guard let threaded = try await threadHeaders(message, enrollment: step.enrollmentID, mailbox: mailbox) else {
+            try database.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(300), reason: "waiting to learn the Message-ID the provider stored for this thread's earlier email", now: now)
+            report.deferred += 1
+            return
+        }
+        message = threaded
         let bytes = MIMEWriter.write(message)
         let key = SendKey(sendID: SendIdentity(campaignID: definition.id, stepID: step.stepID, address: address).sendID, messageID: message.messageID)
+        let thread = try threadID(for: step.stepID, enrollment: step.enrollmentID, in: campaign)
         switch try database.recordIntent(step, key: key, bytes: bytes, now: now) {
         case .skipped:
             report.skipped += 1
         case .recorded(let recordID):
             let next = nextState(after: step.stepID, in: &campaign, candidateZone: step.timeZone, now: now)
-            try await deliver(recordID, bytes: bytes, key: key, mailbox: mailbox, next: next, domain: address.domain, now: now, report: &report)
+            let request = SendRequest(bytes: bytes, key: key, threadID: thread, recipient: step.address, recordedAt: now)
+            try await deliver(recordID, request: request, mailbox: mailbox, next: next, domain: address.domain, now: now, report: &report)
         }
         campaigns[step.campaignID] = campaign
     }
 
     private mutating func deliver(
-        _ recordID: Int64, bytes: [UInt8], key: SendKey, mailbox: Mailbox, next: EnrollmentState, domain: String, now: Date, report: inout Report
+        _ recordID: Int64, request: SendRequest, mailbox: Mailbox, next: EnrollmentState, domain: String, now: Date, report: inout Report
     ) async throws(StoreError) {
         let result: Result<SentMessage, SendFailure>
         do {
-            result = .success(try await sender.send(bytes, key: key, from: mailbox))
+            result = .success(try await sender.send(request, from: mailbox))
         } catch let failure as SendFailure {
             result = .failure(failure)
         } catch {
@@ -158,7 +224,12 @@ public struct Runner {
                 try database.discardIntent(recordID, retryAt: now.addingTimeInterval(Double(seconds ?? 60)), reason: "the provider asked to slow down", now: now)
                 report.deferred += 1
             case .authRevoked:
-                try database.discardIntent(recordID, retryAt: now.addingTimeInterval(3600), reason: "the mailbox needs re-authorisation", now: now)
+                try database.discardIntent(recordID, retryAt: now.addingTimeInterval(3600), reason: "mailbox \(mailbox.name) needs re-authorisation: run `cadence auth login \(mailbox.name)`", now: now)
+                report.deferred += 1
+            case .mailboxPaused(let until, let reason):
+                // Nothing failed: the mailbox rests until Gmail's retry time, and every one of its steps waits.
+                try database.pauseMailbox(mailbox.name, until: until, reason: reason)
+                try database.discardIntent(recordID, retryAt: until, reason: "mailbox \(mailbox.name) is paused until \(Timestamps.display(until)): \(reason)", now: now)
                 report.deferred += 1
             case .rejected(let reason):
                 try database.recordRejected(recordID, reason: reason, now: now)

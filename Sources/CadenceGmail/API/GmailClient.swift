@@ -45,16 +45,21 @@ public struct GmailClient: Sendable {
         return Profile(emailAddress: address, historyID: json["historyId"] as? String ?? "", messagesTotal: json["messagesTotal"] as? Int ?? 0)
     }
 
+    /// The upload endpoint (`path` includes `uploadType`), with the same 401 rule.
+    public func upload(_ path: String, body: [UInt8], contentType: String) async throws(GmailError) -> GoogleHTTP.Response {
+        try await call(.POST, path, json: body, contentType: contentType, label: "messages.send (upload)")
+    }
+
     /// One API call with the 401 rule; a non-2xx answer becomes `GmailError.api`.
     public func call(
-        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], json: [UInt8]? = nil, label: String
+        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], json: [UInt8]? = nil, contentType: String = "application/json", label: String
     ) async throws(GmailError) -> GoogleHTTP.Response {
-        let url = apiURL + path + (query.isEmpty ? "" : "?" + FormEncoding.encode(query))
+        let url = apiURL + path + (query.isEmpty ? "" : (path.contains("?") ? "&" : "?") + FormEncoding.encode(query))
         for attempt in 0..<2 {
             let token: Secret
             do { token = try await tokens.token() } catch { throw GmailError.auth(error) }
             var headers = [("Authorization", "Bearer \(token.revealed)")]
-            if json != nil { headers.append(("Content-Type", "application/json")) }
+            if json != nil { headers.append(("Content-Type", contentType)) }
             let response: GoogleHTTP.Response
             do {
                 response = try await http.perform(method, url, headers: headers, body: json, label: label)

@@ -1,0 +1,195 @@
+import CadenceCore
+import Foundation
+import Logging
+import NIOHTTP1
+import Synchronization
+
+/// The `gmail` provider: sends through `users.messages.send` exactly as recorded, joins threads, paces itself to
+/// Gmail's quota, backs off on rate limits, and finds a send again after a crash or an unclear answer.
+///
+/// Gmail's send is not idempotent. So a timeout, a dropped connection or a 5xx after the request left is an
+/// unknown outcome, never a retry: the runner reconciles it with `lookUp` (search by Message-ID, then by
+/// recipient and time, each hit confirmed by its `X-Cadence-Send-Id`) before anything is sent again.
+public final class GmailSender: MailSender, Sendable {
+    /// Above this many bytes of message, the JSON `raw` body would pass Gmail's 1 MB request limit: upload instead.
+    public static let uploadThreshold = 700_000
+    /// How long a "not found" must stand before a resend: Gmail's search can lag a just-sent message.
+    public static let recheck: TimeInterval = 60
+
+    let http: GoogleHTTP
+    let clock: any WallClock
+    let sleeper: any Sleeper
+    let retry: RetryPolicy
+    let logger: Logger
+    let makeTokens: @Sendable (Mailbox, GmailSettings) throws(AuthError) -> AccessTokenProvider
+    private let clients = Mutex<[String: (GmailClient, QuotaBudget)]>([:])
+
+    public init(
+        http: GoogleHTTP, clock: any WallClock, sleeper: any Sleeper, retry: RetryPolicy = RetryPolicy(), logger: Logger,
+        makeTokens: @escaping @Sendable (Mailbox, GmailSettings) throws(AuthError) -> AccessTokenProvider
+    ) {
+        self.http = http
+        self.clock = clock
+        self.sleeper = sleeper
+        self.retry = retry
+        self.logger = logger
+        self.makeTokens = makeTokens
+    }
+
+    public func recheckDelay(for mailbox: Mailbox) -> TimeInterval { Self.recheck }
+
+    /// The quota units this mailbox has spent and the seconds it waited for room (for benchmarks and reports).
+    public func budgetUse(_ mailbox: String) async -> (spent: Int, waited: Double)? {
+        guard let budget = clients.withLock({ $0[mailbox]?.1 }) else { return nil }
+        return (await budget.spent, await budget.waited)
+    }
+
+    private func client(for mailbox: Mailbox) throws(SendFailure) -> (GmailClient, QuotaBudget) {
+        guard case .gmail(let settings) = mailbox.provider else { throw .rejected(reason: "mailbox \(mailbox.name) does not use the gmail provider") }
+        if let existing = clients.withLock({ $0[mailbox.name] }) { return existing }
+        let tokens: AccessTokenProvider
+        do { tokens = try makeTokens(mailbox, settings) } catch { throw error.needsPerson ? .authRevoked : .notSent(reason: error.description) }
+        let made = (
+            GmailClient(mailbox: mailbox.name, http: http, tokens: tokens, endpoints: settings.endpoints),
+            QuotaBudget(perMinute: settings.endpoints.unitsPerMinute, perSecond: settings.endpoints.unitsPerSecond, clock: clock, sleeper: sleeper))
+        return clients.withLock { $0[mailbox.name] ?? { $0[mailbox.name] = made; return made }(&$0) }
+    }
+
+    // MARK: MailSender
+
+    public func send(_ request: SendRequest, from mailbox: Mailbox) async throws(SendFailure) -> SentMessage {
+        let (client, budget) = try client(for: mailbox)
+        let response: GoogleHTTP.Response
+        if request.bytes.count <= Self.uploadThreshold {
+            var body: [String: Any] = ["raw": Base64.urlEncoded(request.bytes)]
+            if let thread = request.threadID { body["threadId"] = thread }
+            let json = Array((try? JSONSerialization.data(withJSONObject: body)) ?? Data())
+            response = try await calling(client, budget, units: 100, sending: true) { () async throws(GmailError) in
+                try await client.call(.POST, "/gmail/v1/users/me/messages/send", json: json, label: "messages.send")
+            }
+        } else {
+            let boundary = "cadence-" + request.key.sendID.filter { $0.isLetter || $0.isNumber }
+            var body = Array("--\(boundary)\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n".utf8)
+            let metadata: [String: Any] = request.threadID.map { ["threadId": $0] } ?? [:]
+            body += Array((try? JSONSerialization.data(withJSONObject: metadata)) ?? Data())
+            body += Array("\r\n--\(boundary)\r\nContent-Type: message/rfc822\r\n\r\n".utf8) + request.bytes + Array("\r\n--\(boundary)--\r\n".utf8)
+            response = try await calling(client, budget, units: 100, sending: true) { () async throws(GmailError) in
+                try await client.upload("/upload/gmail/v1/users/me/messages/send?uploadType=multipart", body: body, contentType: "multipart/related; boundary=\(boundary)")
+            }
+        }
+        guard let json = response.json, let id = json["id"] as? String else {
+            throw .outcomeUnknown(reason: "Gmail accepted the send but its answer had no message id")
+        }
+        let thread = json["threadId"] as? String
+        // Read back the Message-ID Gmail stored: follow-ups must reference it, and it may not be ours.
+        let stored = try? await self.metadata(id, client, budget, headers: ["Message-ID"])["Message-ID"]
+        logger.info("sent", metadata: ["mailbox": .string(mailbox.name), "send": .string(request.key.sendID), "gmailId": .string(id)])
+        return SentMessage(providerMessageID: id, threadID: thread, storedMessageID: stored ?? nil)
+    }
+
+    public func lookUp(_ request: SendRequest, in mailbox: Mailbox) async throws(SendFailure) -> SentMessage? {
+        let (client, budget) = try client(for: mailbox)
+        do {
+            // 1. By the Message-ID we wrote (Gmail usually keeps it).
+            if let found = try await find(query: "in:sent rfc822msgid:<\(request.key.messageID)>", request, client, budget) { return found }
+            // 2. Gmail may have replaced it: every sent message to the recipient since the intent, by send id.
+            let after = Int(request.recordedAt.timeIntervalSince1970) - 60
+            return try await find(query: "in:sent to:\(request.recipient) after:\(after)", request, client, budget)
+        } catch {
+            throw .outcomeUnknown(reason: "cannot ask Gmail whether it was sent (\(error)); will ask again")
+        }
+    }
+
+    public func storedMessageID(of providerMessageID: String, in mailbox: Mailbox) async throws(SendFailure) -> String? {
+        let (client, budget) = try client(for: mailbox)
+        do {
+            return try await metadata(providerMessageID, client, budget, headers: ["Message-ID"])["Message-ID"] ?? nil
+        } catch {
+            throw .notSent(reason: "cannot read the Message-ID Gmail stored (\(error))")
+        }
+    }
+
+    // MARK: Calls
+
+    private func find(query: String, _ request: SendRequest, _ client: GmailClient, _ budget: QuotaBudget) async throws(SendFailure) -> SentMessage? {
+        var pageToken: String?
+        repeat {
+            var parameters = [("q", query), ("maxResults", "100")]
+            if let pageToken { parameters.append(("pageToken", pageToken)) }
+            let page = try await calling(client, budget, units: 5, sending: false) { () async throws(GmailError) in
+                try await client.call(.GET, "/gmail/v1/users/me/messages", query: parameters, label: "messages.list")
+            }
+            for entry in page.json?["messages"] as? [[String: Any]] ?? [] {
+                guard let id = entry["id"] as? String else { continue }
+                let headers = try await metadata(id, client, budget, headers: ["X-Cadence-Send-Id", "Message-ID"])
+                if headers["X-Cadence-Send-Id"] == request.key.sendID {
+                    return SentMessage(providerMessageID: id, threadID: entry["threadId"] as? String, storedMessageID: headers["Message-ID"] ?? nil)
+                }
+            }
+            pageToken = page.json?["nextPageToken"] as? String
+        } while pageToken != nil
+        return nil
+    }
+
+    private func metadata(_ id: String, _ client: GmailClient, _ budget: QuotaBudget, headers names: [String]) async throws(SendFailure) -> [String: String?] {
+        let response = try await calling(client, budget, units: 5, sending: false) { () async throws(GmailError) in
+            try await client.call(.GET, "/gmail/v1/users/me/messages/\(id)", query: [("format", "metadata")] + names.map { ("metadataHeaders", $0) }, label: "messages.get")
+        }
+        let found = ((response.json?["payload"] as? [String: Any])?["headers"] as? [[String: String]]) ?? []
+        var result: [String: String?] = [:]
+        for name in names {
+            result[name] = found.first { $0["name"]?.lowercased() == name.lowercased() }?["value"]
+        }
+        return result
+    }
+
+    /// One call within the quota, with Gmail's rate-limit rules: 429 and 403 rate limits back off (full jitter,
+    /// at least the hint) and retry; the "(Mail sending)" limit pauses the mailbox; everything else is mapped to
+    /// what it means for the send.
+    private func calling(
+        _ client: GmailClient, _ budget: QuotaBudget, units: Int, sending: Bool, _ call: () async throws(GmailError) -> GoogleHTTP.Response
+    ) async throws(SendFailure) -> GoogleHTTP.Response {
+        var generator = SystemRandomNumberGenerator()
+        var lastHint: Double?
+        for attempt in 0..<max(1, retry.attempts) {
+            await budget.reserve(units)
+            do {
+                return try await call()
+            } catch {
+                switch error {
+                case .api(let failure) where Self.isRateLimit(failure):
+                    let hint = RetryPolicy.hint(retryAfter: failure.retryAfter, message: failure.message, now: clock.now)
+                    if failure.message.contains("(Mail sending)") {
+                        let until = clock.now.addingTimeInterval(hint ?? 900)
+                        throw .mailboxPaused(until: until, reason: "Gmail's sending limit: \(failure.message)")
+                    }
+                    lastHint = hint
+                    guard attempt + 1 < retry.attempts else { break }
+                    let wait = retry.delay(retry: attempt, hint: hint, using: &generator)
+                    logger.notice("rate limited; backing off", metadata: ["mailbox": .string(client.mailbox), "seconds": .stringConvertible(wait)])
+                    try? await sleeper.sleep(seconds: wait)
+                    continue
+                case .api(let failure) where failure.status >= 500:
+                    throw sending ? .outcomeUnknown(reason: "Gmail answered \(failure.status) \(failure.reason)") : .notSent(reason: "Gmail answered \(failure)")
+                case .api(let failure) where failure.status == 401:
+                    throw .notSent(reason: "Gmail refused fresh credentials (401); will try again")
+                case .api(let failure):
+                    throw .rejected(reason: "Gmail refused: \(failure.message) (\(failure.status) \(failure.reason))")
+                case .transport(.notSent(let reason)):
+                    throw .notSent(reason: "could not reach Gmail: \(reason)")
+                case .transport(.noAnswer(let reason)):
+                    throw sending ? .outcomeUnknown(reason: "no answer from Gmail: \(reason)") : .notSent(reason: "no answer from Gmail: \(reason)")
+                case .auth(let auth):
+                    throw auth.needsPerson ? .authRevoked : .notSent(reason: auth.description)
+                case .malformed(let text):
+                    throw sending ? .outcomeUnknown(reason: text) : .notSent(reason: text)
+                }
+            }
+        }
+        throw .rateLimited(retryAfterSeconds: lastHint.map { Int($0.rounded(.up)) })
+    }
+
+    static func isRateLimit(_ failure: GmailAPIFailure) -> Bool {
+        failure.status == 429 || (failure.status == 403 && ["rateLimitExceeded", "userRateLimitExceeded"].contains(failure.reason))
+    }
+}

@@ -1,0 +1,134 @@
+import CadenceCore
+import CadenceEngine
+import CadenceFakeGmail
+import CadenceGmail
+import CadenceStore
+import Foundation
+import Logging
+import Synchronization
+
+/// Waiting moves the shared clock instead of the wall: backoff and quota pacing take no real time, and the fake
+/// Gmail sees the time pass.
+final class ClockSleeper: Sleeper, Sendable {
+    let clock: AdjustableClock
+    let waits = Mutex<[Double]>([])
+    init(_ clock: AdjustableClock) { self.clock = clock }
+    func sleep(seconds: Double) async throws {
+        waits.withLock { $0.append(seconds) }
+        clock.advance(by: seconds)
+    }
+    var total: Double { waits.withLock { $0.reduce(0, +) } }
+}
+
+/// A launched campaign whose mailbox `sam` is a Gmail mailbox on the fake, with a runner that sends through it.
+final class SendingScene: @unchecked Sendable {
+    /// Tuesday 2026-12-01 10:00 UTC.
+    static let tuesday = Date(timeIntervalSince1970: 1_796_119_200)
+    static let sam = "sam@northwind.example.com"
+
+    let project: GmailProject
+    let database: CadenceDatabase
+    let configuration: ProjectConfiguration
+    let clockSleeper: ClockSleeper
+    let http: GoogleHTTP
+    var runner: Runner
+
+    var fake: FakeGmail { project.gmail }
+    var clock: AdjustableClock { project.clock }
+
+    static func files(people: Int, google: String, attachment: Bool = false) -> [String: String] {
+        [
+            "cadence.json": """
+                { "google": \(google),
+                  "mailboxes": [ { "name": "sam", "address": "\(sam)", "displayName": "Sam Carter", "timeZone": "UTC", "provider": "gmail",
+                                   "limits": { "dailyCap": 500, "hourlyCap": 500, "minimumGap": "1s" } } ] }
+                """,
+            "sequences/q1.json": """
+                { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC",
+                  "steps": [ { "id": "intro", "type": "email", "template": "intro.md"\(attachment ? ", \"attachments\": [\"deck.pdf\"]" : "") },
+                             { "id": "bump", "type": "reply", "delay": "1d", "inThreadOf": "intro", "template": "bump.md" } ] }
+                """,
+            "templates/intro.md": "Subject: Quick question, <<candidate.firstName>>\n\nHi <<candidate.firstName>>, are you open to a chat?\n",
+            "templates/bump.md": "Bumping this, <<candidate.firstName>>.\n",
+            "people.csv": "email,firstName\n" + (1...people).map { "p\($0)@example.org,P\($0)" }.joined(separator: "\n") + "\n",
+        ]
+    }
+
+    private init(project: GmailProject, database: CadenceDatabase, configuration: ProjectConfiguration, clockSleeper: ClockSleeper, http: GoogleHTTP, runner: Runner) {
+        self.project = project
+        self.database = database
+        self.configuration = configuration
+        self.clockSleeper = clockSleeper
+        self.http = http
+        self.runner = runner
+    }
+
+    /// Runs `body` with the scene; `requestTimeout` shortens the HTTP timeout for timeout tests.
+    static func with(
+        options: FakeGmailOptions = .unlimited, people: Int = 3, requestTimeout: Int? = nil, attachment: Bool = false,
+        _ body: @Sendable (SendingScene) async throws -> Void
+    ) async throws {
+        try await GmailProject.with(options: options) { project in
+            project.clock.set(tuesday)
+            var google = project.server.googleSection(clientID: GmailProject.clientID, clientSecret: .file("secrets/client_secret.json"))
+            if let requestTimeout { google = String(google.dropLast()) + ", \"requestTimeout\": \"\(requestTimeout)s\"}" }
+            for (path, content) in files(people: people, google: google, attachment: attachment) {
+                try FileManager.default.createDirectory(atPath: (project.root + "/" + path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try Data(content.utf8).write(to: URL(fileURLWithPath: project.root + "/" + path))
+            }
+            if attachment {
+                try Data(repeating: 0x25, count: 800_000).write(to: URL(fileURLWithPath: project.root + "/sequences/deck.pdf"))
+            }
+            try project.authorize(user: sam)
+            let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
+            let loaded = try LoadedCampaign.load("q1", location: location)
+            let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .create)
+            _ = try Launcher.launch(loaded, database: database, options: .init(candidatesPath: "people.csv", now: tuesday, actor: "t"))
+            let sleeper = ClockSleeper(project.clock)
+            let access = GmailAccess(store: project.store, clock: project.clock, sleeper: sleeper, logger: project.logs.logger)
+            guard case .gmail(let settings) = loaded.configuration.mailboxes[0].provider else { throw FakeGmailServerError("not gmail") }
+            try await GoogleHTTP.with(settings.endpoints, logger: project.logs.logger) { http in
+                let sender = ProviderRouter(outbox: OutboxFolderSender(root: project.root), gmail: access.sender(http: http))
+                let runner = Runner(
+                    database: database, configuration: loaded.configuration, sender: sender, seed: 3,
+                    gmailReadiness: AuthStatus.readiness(access: access))
+                try await body(SendingScene(project: project, database: database, configuration: loaded.configuration, clockSleeper: sleeper, http: http, runner: runner))
+            }
+        }
+    }
+
+    /// One runner pass at `tuesday + seconds`, with the fake's clock set to the same instant.
+    @discardableResult
+    func pass(at seconds: TimeInterval) async throws -> Runner.Report {
+        let now = Self.tuesday.addingTimeInterval(seconds)
+        clock.set(now)
+        return try await runner.runOnce(now: now)
+    }
+
+    /// Passes every `step` seconds from `from` to `to`.
+    func passes(from: TimeInterval, to: TimeInterval, step: TimeInterval = 30) async throws -> Runner.Report {
+        var total = Runner.Report()
+        var t = from
+        while t <= to {
+            let report = try await pass(at: t)
+            total.sent += report.sent
+            total.reconciled += report.reconciled
+            total.unknown += report.unknown
+            total.deferred += report.deferred
+            total.held += report.held
+            t += step
+        }
+        return total
+    }
+
+    var sent: [FakeGmailReport.Sent] { fake.report().allSent }
+
+    /// The Gmail sender on its own, for tests of the provider without the runner.
+    func sender() -> GmailSender {
+        GmailAccess(store: project.store, clock: clock, sleeper: clockSleeper, logger: project.logs.logger).sender(http: http)
+    }
+
+    func state(_ address: String) throws -> EnrollmentState? {
+        try database.candidate(address)?.enrollments.first?.state
+    }
+}
