@@ -11,8 +11,11 @@ import Synchronization
 public enum LoopbackRedirectListener {
     /// Listens, tells `listening` the redirect URI to put in the consent URL, and returns that URI with the query
     /// of the first request that carries `state` — or nil after `timeout` seconds. Other requests get a 404.
+    /// `accepts` decides whether a request is the answer (its `state` matches); others get a page saying the link
+    /// is stale, and the listener keeps waiting.
     public static func receive(
-        timeout: Double, sleeper: any Sleeper, logger: Logger, listening: @escaping @Sendable (String) async -> Void
+        timeout: Double, sleeper: any Sleeper, logger: Logger, accepts: @escaping @Sendable ([(String, String)]) -> Bool = { _ in true },
+        listening: @escaping @Sendable (String) async -> Void
     ) async throws -> (redirectURI: String, query: [(String, String)])? {
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let (answers, answerContinuation) = AsyncStream<[(String, String)]>.makeStream()
@@ -22,6 +25,12 @@ public enum LoopbackRedirectListener {
             let query = FormEncoding.decode(request.uri.query ?? "")
             guard request.method == .get, query.contains(where: { $0.0 == "state" }) else {
                 return Response(status: .notFound)
+            }
+            guard accepts(query) else {
+                var headers = HTTPFields()
+                headers[.contentType] = "text/html; charset=utf-8"
+                let stale = "<!doctype html><meta charset=utf-8><title>Cadence</title><p>This answer belongs to an older login. Use the link the running <code>cadence auth login</code> printed.</p>"
+                return Response(status: .badRequest, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: stale)))
             }
             received.withLock { if $0 == nil { $0 = query } }
             answerContinuation.yield(query)
@@ -65,6 +74,8 @@ public enum LoopbackRedirectListener {
                 result = value
                 break
             }
+            // Let the "you can close this tab" page reach the browser before the server stops.
+            try? await Task.sleep(nanoseconds: 300_000_000)
             group.cancelAll()
             return (result ?? received.withLock { $0 }).map { ("http://127.0.0.1:\(port)", $0) }
         }

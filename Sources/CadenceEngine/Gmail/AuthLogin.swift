@@ -29,7 +29,11 @@ public enum AuthLogin {
         let authorization = InstalledAppAuthorization(clientID: clientID, redirectURI: "", using: &random)
         do {
             return try await GoogleHTTP.with(settings.endpoints, logger: access.logger) { http in
-                let answer = try await LoopbackRedirectListener.receive(timeout: Double(timeoutMinutes) * 60, sleeper: access.sleeper, logger: access.logger) { redirect in
+                let expected = authorization.state
+                let answer = try await LoopbackRedirectListener.receive(
+                    timeout: Double(timeoutMinutes) * 60, sleeper: access.sleeper, logger: access.logger,
+                    accepts: { query in query.contains { $0.0 == "state" && $0.1 == expected } }
+                ) { redirect in
                     var shown = authorization
                     shown.redirectURI = redirect
                     await show(shown.url(authorizationURL: settings.endpoints.authorizationURL, loginHint: mailbox.address.description))
