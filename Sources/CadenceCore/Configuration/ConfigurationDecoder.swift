@@ -127,11 +127,7 @@ public enum ConfigurationDecoder {
         if let value = object["provider"], let text = reader.string(value, "\"provider\" of \(what)", example: "outbox") {
             switch text {
             case "outbox": break
-            case "gmail":
-                isGmail = true
-                reader.warning(
-                    "\(what) uses the gmail provider: `cadence auth` and `cadence config check --online` work with it, but this version of Cadence cannot send through Gmail yet, so its steps wait (shown in `cadence status`)",
-                    at: value.position)
+            case "gmail": isGmail = true
             default:
                 reader.error("unknown provider \"\(text)\"; use \"outbox\" or \"gmail\"\(Suggestion.didYouMean(text, among: ["outbox", "gmail"]))", at: value.position)
                 provider = nil
