@@ -92,8 +92,9 @@ let package = Package(
         .target(
             name: "CadenceEngine",
             dependencies: [
-                "CadenceCore", "CadenceStore", "CadenceGmail", "CadenceServer",
+                "CadenceCore", "CadenceStore", "CadenceGmail", "CadenceServer", "CadenceFakeGmail",
                 .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strictSettings
         ),

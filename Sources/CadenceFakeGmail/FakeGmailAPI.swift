@@ -118,7 +118,7 @@ extension FakeStorage {
             bytes = Self.settingHeader("From", to: mailbox.address, in: bytes)  // Gmail sends as the primary address
             fromRewritten = true
         }
-        let subject = parsed.header("Subject") ?? ""
+        let subject = HeaderEncoding.decode(parsed.header("Subject") ?? "")
         let references = ((parsed.header("In-Reply-To") ?? "") + " " + (parsed.header("References") ?? "")).split(separator: " ").map(String.init)
         let id = nextMessageID()
         var thread = id
@@ -145,7 +145,7 @@ extension FakeStorage {
     mutating func deliver(_ raw: [UInt8], to user: String, labelIDs: [String], threadID: String?, now: Date) throws(MailParseError) -> (id: String, threadID: String) {
         let parsed = try MailMessage.parse(raw)
         var mailbox = mailboxes[user]!
-        let subject = parsed.header("Subject") ?? ""
+        let subject = HeaderEncoding.decode(parsed.header("Subject") ?? "")
         let references = ((parsed.header("In-Reply-To") ?? "") + " " + (parsed.header("References") ?? "")).split(separator: " ").map(String.init)
         let id = nextMessageID()
         var thread = id

@@ -9,12 +9,17 @@ struct DemoCommand: AsyncParsableCommand {
 
     @OptionGroup var project: ProjectOptions
 
+    @Flag(help: "Send through a sandbox Gmail (the strict fake, on 127.0.0.1 for the demo only): OAuth, messages.send, threads, quotas.")
+    var sandbox = false
+
     func run() async throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-demo-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         do {
-            let ok = try await Demo.run(source: project.location.root, scratch: scratch) { print($0, terminator: "") }
+            let ok = sandbox
+                ? try await SandboxDemo.run(source: project.location.root, scratch: scratch) { print($0, terminator: "") }
+                : try await Demo.run(source: project.location.root, scratch: scratch) { print($0, terminator: "") }
             if !ok { throw ExitCode.dataError }
         } catch let failure as Demo.Failure {
             guard case .missingExample(let message) = failure else { throw failure }

@@ -204,3 +204,18 @@ extension ProcessTests.SteeringCommandTests {
         #expect(!FileManager.default.fileExists(atPath: CadenceBinary.repositoryRoot.appendingPathComponent("cadence.sqlite").path))
     }
 }
+
+extension ProcessTests.SteeringCommandTests {
+    @Test("cadence demo --sandbox goes through OAuth, messages.send, threads and token refresh against a labelled sandbox Gmail")
+    func sandboxDemo() throws {
+        let run = try CadenceBinary.run(["demo", "--sandbox"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.hasPrefix("SANDBOX: a stand-in for Gmail runs on http://127.0.0.1:"))
+        #expect(run.stdout.contains("Authorised sam.carter@example.com with gmail.send, gmail.readonly; PKCE and state checked"))
+        #expect(run.stdout.contains("ok  sam: sam.carter@example.com reachable; scopes gmail.send gmail.readonly"))
+        #expect(run.stdout.contains("12 emails by 2027-01-30 07:00 UTC."))
+        #expect(run.stdout.contains("The sandbox Gmail received 12 messages in 4 threads; none was sent twice"))
+        #expect(run.stdout.contains("  5 candidates; finished 4; stopped 0"))
+        #expect(run.stderr.isEmpty)
+    }
+}

@@ -181,3 +181,18 @@ extension MIMEWriterTests {
         #expect(try #require(parsed.header("To")).hasPrefix("=?UTF-8?B?"))
     }
 }
+
+@Suite("RFC 2047 decoding")
+struct HeaderDecodingTests {
+    @Test("B and Q words decode; the space between adjacent words goes; malformed words stay as written")
+    func decode() {
+        #expect(HeaderEncoding.decode("=?UTF-8?B?UmU6IFBheW1lbnRzIHBsYXRmb3JtIGF0IE5vcnRod2luZCwgSsO8?= =?UTF-8?B?cmdlbg==?=") == "Re: Payments platform at Northwind, Jürgen")
+        #expect(HeaderEncoding.decode("=?iso-8859-1?Q?Caf=E9_au_lait?= today") == "Café au lait today")
+        #expect(HeaderEncoding.decode("Plain subject") == "Plain subject")
+        #expect(HeaderEncoding.decode("a =?UTF-8?X?zz?= b") == "a =?UTF-8?X?zz?= b")
+        #expect(HeaderEncoding.decode("=?utf-8?q?Out_of_Office?=: back Monday") == "Out of Office: back Monday")
+        // What the writer encodes, the decoder restores.
+        let subject = "Ünïcödé subject that is long enough to be folded into several encoded words, Jürgen"
+        #expect(HeaderEncoding.decode(HeaderEncoding.unstructured(subject, headerName: "Subject").replacingOccurrences(of: "\r\n", with: "")) == subject)
+    }
+}

@@ -91,3 +91,60 @@ extension String {
         count >= width ? self : String(repeating: pad, count: width - count) + self
     }
 }
+
+extension HeaderEncoding {
+    /// RFC 2047 encoded words back to text (`=?UTF-8?B?…?=`, `=?iso-8859-1?Q?…?=`); the space between two
+    /// adjacent encoded words is dropped, as the RFC says. Anything not well formed is left as it is.
+    public static func decode(_ value: String) -> String {
+        var output = ""
+        var rest = Substring(value)
+        var previousWasEncoded = false
+        while let start = rest.range(of: "=?") {
+            let before = rest[..<start.lowerBound]
+            let after = rest[start.upperBound...]
+            let parts = after.split(separator: "?", maxSplits: 3, omittingEmptySubsequences: false)
+            guard parts.count == 4, parts[3].hasPrefix("="), let decoded = decodeWord(charset: String(parts[0]), encoding: String(parts[1]), text: String(parts[2])) else {
+                output += before + "=?"
+                rest = after
+                previousWasEncoded = false
+                continue
+            }
+            if !(previousWasEncoded && before.allSatisfy(\.isWhitespace)) { output += before }
+            output += decoded
+            rest = parts[3].dropFirst()
+            previousWasEncoded = true
+        }
+        return output + rest
+    }
+
+    private static func decodeWord(charset: String, encoding: String, text: String) -> String? {
+        let bytes: [UInt8]
+        switch encoding.uppercased() {
+        case "B":
+            guard let decoded = Base64.decode(Array(text.utf8)) else { return nil }
+            bytes = decoded
+        case "Q":
+            var out: [UInt8] = []
+            var iterator = Array(text.utf8).makeIterator()
+            while let byte = iterator.next() {
+                if byte == UInt8(ascii: "_") {
+                    out.append(32)
+                } else if byte == UInt8(ascii: "="), let high = iterator.next(), let low = iterator.next(),
+                    let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
+                {
+                    out.append(value)
+                } else {
+                    out.append(byte)
+                }
+            }
+            bytes = out
+        default:
+            return nil
+        }
+        switch charset.lowercased().split(separator: "*").first.map(String.init) ?? "" {
+        case "utf-8", "us-ascii": return String(decoding: bytes, as: UTF8.self)
+        case "iso-8859-1", "latin1", "windows-1252": return String(bytes.map { Character(Unicode.Scalar($0)) })
+        default: return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+}

@@ -12,3 +12,14 @@ public struct TaskSleeper: Sleeper {
         try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
     }
 }
+
+/// Waiting that moves an adjustable clock instead of the wall: a simulation's pacing and backoff take no real
+/// time, and everyone reading that clock (a sandbox Gmail too) sees the time pass.
+public struct ClockAdvancingSleeper: Sleeper {
+    public let clock: AdjustableClock
+    public init(_ clock: AdjustableClock) { self.clock = clock }
+    public func sleep(seconds: Double) async throws {
+        guard seconds > 0 else { return }
+        clock.advance(by: seconds)
+    }
+}

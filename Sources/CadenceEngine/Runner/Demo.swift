@@ -9,7 +9,7 @@ import Foundation
 public enum Demo {
     public static let start = Date(timeIntervalSince1970: 1_796_108_400)  // Tue 2026-12-01 07:00 UTC
     public static let campaign = "backend-engineers"
-    static let candidates = "examples/candidates.csv"
+    public static let candidates = "examples/candidates.csv"
 
     public enum Failure: Error, Equatable {
         case missingExample(String)

@@ -21,7 +21,6 @@ public enum Simulation {
     public static func run(
         database: CadenceDatabase, configuration: ProjectConfiguration, scratchFolder: String, from start: Date, until: Date, seed: UInt64
     ) async throws(StoreError) -> Result {
-        let sender = OutboxFolderSender(root: scratchFolder)
         // Every mailbox writes to the scratch outbox, whatever its provider: a simulation never sends.
         var simulated = configuration
         simulated.mailboxes = configuration.mailboxes.map { mailbox in
@@ -29,13 +28,24 @@ public enum Simulation {
             copy.provider = .outbox(folder: "outbox/\(mailbox.name)")
             return copy
         }
-        var runner = Runner(database: database, configuration: simulated, sender: sender, seed: seed)
+        return try await run(
+            database: database, configuration: simulated, sender: OutboxFolderSender(root: scratchFolder), from: start, until: until, seed: seed)
+    }
+
+    /// The same, through `sender` as configured (the demo's sandbox Gmail); `moved` learns each new instant, so a
+    /// sandbox on the same virtual clock keeps up.
+    public static func run(
+        database: CadenceDatabase, configuration: ProjectConfiguration, sender: any MailSender, from start: Date, until: Date, seed: UInt64,
+        moved: @Sendable (Date) -> Void = { _ in }
+    ) async throws(StoreError) -> Result {
+        var runner = Runner(database: database, configuration: configuration, sender: sender, seed: seed)
         let campaigns = try database.status(campaign: nil, now: start).map(\.id)
         var finished: [String: Date] = [:]
         var now = start
         var passes = 0
         while now <= until, passes < 100_000 {
             passes += 1
+            moved(now)
             _ = try await runner.runOnce(now: now)
             for task in try database.openTasks(campaign: nil, actor: "simulation", now: now) {
                 _ = try database.completeTask(task.id, note: "done in the simulation", actor: "simulation", now: now)

@@ -1,0 +1,125 @@
+import AsyncHTTPClient
+import CadenceCore
+import CadenceFakeGmail
+import CadenceGmail
+import CadenceStore
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// `cadence demo --sandbox`: the bundled campaign through the real Gmail path — OAuth with PKCE, `messages.send`,
+/// threads, quotas, token refresh — against a sandbox mailbox: the strict fake Gmail, started on 127.0.0.1 for
+/// the length of the demo. Nothing leaves the machine, and it is labelled as a sandbox at every step.
+public enum SandboxDemo {
+    static let clientID = "sandbox-client.apps.googleusercontent.com"
+    static let clientSecret = "sandbox-client-secret"
+
+    public static func run(source: String, scratch: String, output: @escaping @Sendable (String) -> Void) async throws -> Bool {
+        for item in ["cadence.json", "sequences", "templates", Demo.candidates] {
+            guard FileManager.default.fileExists(atPath: source + "/" + item) else {
+                throw Demo.Failure.missingExample("\(item) is not in \(source); run `cadence demo --sandbox` from the Cadence repository, which bundles the example campaign")
+            }
+            let target = scratch + "/" + item
+            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: source + "/" + item, toPath: target)
+        }
+        let clock = AdjustableClock(Demo.start)
+        let quiet = Logger(label: "cadence.sandbox") { _ in SwiftLogNoOpLogHandler() }
+        return try await withFakeGmail(clock: clock) { server in
+            try await run(server: server, scratch: scratch, clock: clock, logger: quiet, output: output)
+        }
+    }
+
+    private static func run(server: FakeGmailServer, scratch: String, clock: AdjustableClock, logger: Logger, output: @escaping @Sendable (String) -> Void) async throws -> Bool {
+        // The sandbox: the bundled mailbox becomes a Gmail mailbox hosted by the fake.
+        let location = ProjectLocation(configurationPath: scratch + "/cadence.json", displayBase: scratch)
+        let original = ConfigurationDecoder.decode(Array(try Data(contentsOf: URL(fileURLWithPath: location.configurationPath))), file: "cadence.json")
+        guard let bundled = original.configuration, let first = bundled.mailboxes.first else { return false }
+        server.gmail.addMailbox(first.address.description)
+        server.gmail.addClient(id: clientID, secret: clientSecret)
+        try FileManager.default.createDirectory(atPath: scratch + "/secrets", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        FileManager.default.createFile(atPath: scratch + "/secrets/client_secret.txt", contents: Data(clientSecret.utf8), attributes: [.posixPermissions: 0o600])
+        var text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: location.configurationPath)), as: UTF8.self)
+        text = text.replacingOccurrences(of: "\"provider\": \"outbox\"", with: "\"provider\": \"gmail\"")
+        text = text.replacingOccurrences(
+            of: "\"mailboxes\":",
+            with: "\"google\": \(server.googleSection(clientID: clientID, clientSecret: .file("secrets/client_secret.txt"))),\n  \"mailboxes\":")
+        try Data(text.utf8).write(to: URL(fileURLWithPath: location.configurationPath))
+
+        output("""
+            SANDBOX: a stand-in for Gmail runs on \(server.baseURL) for this demo only. Cadence talks to it over
+            HTTP exactly as it talks to Google (OAuth, messages.send, threads, quotas); nothing leaves this machine.
+
+
+            """)
+        output("1. Check the configuration (cadence validate)\n")
+        let report = ProjectValidator.validate(location: location)
+        output(report.text + "\n\n")
+        guard !report.hasErrors else { return false }
+        let loaded = try LoadedCampaign.load(Demo.campaign, location: location)
+        guard let mailbox = loaded.configuration.mailbox(named: first.name), case .gmail(let settings) = mailbox.provider else { return false }
+
+        let access = GmailAccess(store: SecretStore(root: scratch, environment: [:]), clock: clock, sleeper: ClockAdvancingSleeper(clock), logger: logger)
+        output("2. Authorise the mailbox (cadence auth login \(mailbox.name))\n")
+        var random = SystemRandomNumberGenerator()
+        let login = try await AuthLogin.run(mailbox: mailbox, access: access, timeoutMinutes: 1, random: &random) { url in
+            output("   The consent page: \(url.split(separator: "?").first ?? "")?…\n")
+            output("   (a real mailbox's owner signs in and presses Allow here; the sandbox consents by itself)\n")
+            await Self.consent(url)
+        }
+        output("   Authorised \(login.address) with \(login.scopes.map(GmailScope.shortName).joined(separator: ", ")); PKCE and state checked; refresh token saved with mode 600.\n\n")
+        output("3. Ask Gmail who the mailbox is (cadence config check --online)\n")
+        for line in await ConfigCheck.run(loaded.configuration, access: access, online: true) {
+            output("   \(line.ok ? "ok" : "problem")  \(line.mailbox): \(line.text)\n")
+        }
+        output("\n")
+
+        output("4. Launch it (cadence launch \(Demo.campaign) --candidates \(Demo.candidates))\n")
+        let database = try CadenceDatabase.open(path: scratch + "/cadence.sqlite", mode: .create)
+        let launch = try Launcher.launch(loaded, database: database, options: .init(candidatesPath: Demo.candidates, now: Demo.start, actor: "demo"))
+        output(launch.text + "\n\n")
+
+        output("5. Run it to the end through the sandbox Gmail, on a simulated clock (cadence run)\n")
+        let result = try await GoogleHTTP.with(settings.endpoints, logger: logger) { http in
+            try await Simulation.run(
+                database: database, configuration: loaded.configuration,
+                sender: ProviderRouter(outbox: OutboxFolderSender(root: scratch), gmail: access.sender(http: http)),
+                from: Demo.start, until: Demo.start.addingTimeInterval(60 * 86_400), seed: 1,
+                moved: { now in if now > clock.now { clock.set(now) } })
+        }
+        output(Simulation.text(result) + "\n")
+        let sent = server.gmail.report()
+        let threads = Dictionary(grouping: sent.allSent, by: \.threadID)
+        output("""
+            The sandbox Gmail received \(sent.allSent.count) messages in \(threads.count) threads; \
+            \(sent.duplicates.isEmpty ? "none was sent twice" : "DUPLICATES: \(sent.duplicates)"); \
+            access tokens issued: \(server.gmail.calls(of: "token")) (each lasts an hour of simulated time, then is refreshed).
+
+            """)
+        if let thread = threads.values.filter({ $0.count > 1 }).min(by: { $0[0].to.first ?? "" < $1[0].to.first ?? "" }) {
+            output("One thread, as Gmail holds it (\(thread[0].to.joined()), thread \(thread[0].threadID)):\n")
+            for message in thread { output("   \(Timestamps.display(message.at))  \(message.subject)\n") }
+        }
+        output("\n6. Where everyone stands (cadence status)\n")
+        output(StatusOutput.text(try database.status(campaign: nil, now: result.finished[Demo.campaign] ?? Demo.start)) + "\n\n")
+        output("""
+            This was the sandbox: the same code sends through your Gmail once cadence.json's mailbox says
+            "provider": "gmail" and `cadence auth login` has run (see docs/gmail.md). The temporary folder is deleted.
+
+            """)
+        return true
+    }
+
+    /// Plays the browser at the sandbox's consent page: open it, follow its redirect back to Cadence.
+    static func consent(_ url: String) async {
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(redirectConfiguration: .disallow))
+        if let consent = try? await client.execute(HTTPClientRequest(url: url), timeout: .seconds(10)) {
+            _ = try? await consent.body.collect(upTo: 1 << 20)
+            if let location = consent.headers.first(name: "Location"), let back = try? await client.execute(HTTPClientRequest(url: location), timeout: .seconds(10)) {
+                _ = try? await back.body.collect(upTo: 1 << 20)
+            }
+        }
+        try? await client.shutdown()
+    }
+}
