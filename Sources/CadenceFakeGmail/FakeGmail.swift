@@ -120,7 +120,7 @@ public final class FakeGmail: Sendable {
 
     /// The access tokens and refresh tokens the fake has issued: tests grep outputs and logs for them.
     public func issuedSecrets() -> [String] {
-        storage.withLock { Array($0.accessTokens.keys) + Array($0.refreshTokens.keys) + Array($0.clients.values) }
+        storage.withLock { Array($0.accessTokens.keys) + Array($0.refreshTokens.keys) + Array($0.clients.values) + Array($0.codes.keys) + $0.secretsSeen }
     }
 
     private func mutate(_ change: (inout FakeStorage) -> Void) {
@@ -150,9 +150,14 @@ public final class FakeGmail: Sendable {
         for fault in faults {
             if case .latency(let seconds) = fault { try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9)) }
         }
+        let oauth = route.method == "token" || route.method == "revoke"
         for fault in faults {
             switch fault {
-            case .status(let code): return Self.failure(code)
+            case .status(let code): return oauth ? Self.oauthFailure(code) : Self.failure(code)
+            case .rateLimited(let seconds) where oauth:
+                var response = Self.oauthFailure(429)
+                response.headers.append(("Retry-After", String(seconds)))
+                return response
             case .rateLimited(let seconds):
                 return .apiError(429, "Rate Limit Exceeded", reason: "rateLimitExceeded", domain: "usageLimits", extraHeaders: [("Retry-After", String(seconds))])
             case .drop: return FakeResponse(status: 500, body: [], drop: true)
@@ -162,12 +167,23 @@ public final class FakeGmail: Sendable {
         var response = await perform(route, request)
         for fault in faults {
             switch fault {
-            case .storeThenStatus(let code): response = Self.failure(code)
+            case .storeThenStatus(let code): response = oauth ? Self.oauthFailure(code) : Self.failure(code)
             case .storeThenDrop: response.drop = true
             default: continue
             }
         }
         return response
+    }
+
+    /// The token endpoint's shape of a failure: `{"error": "internal_failure", …}`, never the API's.
+    static func oauthFailure(_ code: Int) -> FakeResponse {
+        switch code {
+        case 429: .oauthError(429, "rate_limit_exceeded", "Rate limit exceeded")
+        case 503: .oauthError(503, "temporarily_unavailable", "The service is temporarily unavailable")
+        case 400: .oauthError(400, "invalid_request", "Bad Request")
+        case 401: .oauthError(401, "invalid_client", "Unauthorized")
+        default: .oauthError(code, "internal_failure", "Internal failure")
+        }
     }
 
     static func failure(_ code: Int) -> FakeResponse {

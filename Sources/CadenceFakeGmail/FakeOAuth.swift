@@ -42,7 +42,7 @@ extension FakeStorage {
         let granted = consent.scopes.map { ticked in requested.filter { ticked.contains($0) } } ?? requested
         let code = nextToken("4/0fake")
         codes[code] = AuthorizationCode(
-            clientID: clientID, redirectURI: redirect, challenge: challenge, user: user, scopes: granted,
+            offline: request.parameter("access_type") == "offline", clientID: clientID, redirectURI: redirect, challenge: challenge, user: user, scopes: granted,
             expires: now.addingTimeInterval(options.authorizationCodeLifetime))
         return back([("code", code), ("scope", granted.joined(separator: " "))])
     }
@@ -78,10 +78,14 @@ extension FakeStorage {
         codes[codeValue] = code
         guard code.expires > now else { return .oauthError(400, "invalid_grant", "Bad Request") }
         guard code.clientID == form["client_id"] else { return .oauthError(400, "invalid_grant", "Bad Request") }
-        guard form["redirect_uri"] == code.redirectURI else { return .oauthError(400, "redirect_uri_mismatch", "Bad Request") }
+        guard form["redirect_uri"] == code.redirectURI else { return .oauthError(400, "invalid_grant", "Bad Request") }
         guard let verifier = form["code_verifier"] else { return .oauthError(400, "invalid_grant", "Missing code verifier.") }
+        secretsSeen.append(verifier)
         guard Self.isVerifier(verifier), Self.challenge(for: verifier) == code.challenge else {
             return .oauthError(400, "invalid_grant", "Invalid code verifier.")
+        }
+        guard code.offline else {
+            return .json(200, issueAccessToken(user: code.user, scopes: code.scopes, refreshToken: nil, now: now))
         }
         let refreshToken = nextToken("1//0fake")
         refreshTokens[refreshToken] = RefreshGrant(clientID: code.clientID, user: code.user, scopes: code.scopes)
@@ -128,7 +132,12 @@ extension FakeStorage {
             for (key, access) in accessTokens where access.refreshToken == token { accessTokens[key] = nil }
             return .json(200, [String: Any]())
         }
-        if accessTokens.removeValue(forKey: token) != nil { return .json(200, [String: Any]()) }
+        if let access = accessTokens.removeValue(forKey: token) {
+            // Google: revoking an access token revokes the grant it came from.
+            if let refresh = access.refreshToken { refreshTokens[refresh]?.revoked = true }
+            for (key, other) in accessTokens where other.refreshToken != nil && other.refreshToken == access.refreshToken { accessTokens[key] = nil }
+            return .json(200, [String: Any]())
+        }
         return .oauthError(400, "invalid_token", "Token expired or revoked")
     }
 
@@ -167,7 +176,11 @@ extension FakeGmail {
     /// the fake's clock and token URL, the subject against the domain-wide delegation an admin configured.
     func jwtBearer(_ request: FakeRequest, tokenURL: String) async -> FakeResponse {
         let form = Dictionary(request.form, uniquingKeysWith: { first, _ in first })
+        guard request.headers["content-type"]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else {
+            return .oauthError(400, "invalid_request", "Content-Type must be application/x-www-form-urlencoded")
+        }
         guard let assertion = form["assertion"] else { return .oauthError(400, "invalid_request", "Missing required parameter: assertion") }
+        storage.withLock { $0.secretsSeen.append(assertion) }
         let keys = JWTKeyCollection()
         let claims: AssertionClaims
         do {
@@ -197,6 +210,7 @@ extension FakeGmail {
             return .oauthError(400, "invalid_scope", "Invalid OAuth scope or ID token audience provided.")
         }
         let scopes = scopeText.split(separator: " ").map(String.init)
+        defer { save() }
         return storage.withLock { storage -> FakeResponse in
             guard let subject = claims.sub?.lowercased() else {
                 return .oauthError(400, "invalid_grant", "Gmail needs a user: set sub to the mailbox the service account acts as.")

@@ -14,6 +14,9 @@ struct FakeStorage: Codable {
     var faults: [FaultRule] = []
     var calls: [String: Int] = [:]
     var sequence: UInt64 = 0
+    /// Secrets clients sent that the fake does not keep otherwise (PKCE verifiers, signed assertions), so tests
+    /// can look for them in logs and output.
+    var secretsSeen: [String] = []
     /// Every incoming mail a test injected, in order (the fake delivers pushes from it in a later release).
     var pushesDelivered = 0
 
@@ -105,6 +108,8 @@ struct AccessGrant: Codable {
 }
 
 struct AuthorizationCode: Codable {
+    /// `access_type=offline`: only then does the exchange return a refresh token, as Google does.
+    var offline = false
     var clientID: String
     var redirectURI: String
     var challenge: String

@@ -84,12 +84,15 @@ struct Auth: AsyncParsableCommand {
         @Argument(help: "The mailbox's name in cadence.json.")
         var mailbox: String
 
+        @Flag(help: "Delete the token file even if Google cannot be reached to revoke the grant.")
+        var force = false
+
         func run() async throws {
             try await runReportingFailuresAsync {
                 let (configuration, access) = try project.gmailContext()
                 let found = try configuration.requireMailbox(mailbox)
                 do throws(LoginFailure) {
-                    print(try await AuthLogout.run(mailbox: found, access: access))
+                    print(try await AuthLogout.run(mailbox: found, access: access, force: force))
                 } catch {
                     throw CommandFailure(error.description)
                 }

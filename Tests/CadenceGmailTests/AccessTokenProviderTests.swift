@@ -119,6 +119,40 @@ struct AccessTokenProviderTests {
         }
     }
 
+    @Test("the token endpoint's Retry-After is honoured, and a 400 that is not Google's JSON does not kill the mailbox")
+    func retryAfterAndForeignErrors() async throws {
+        try await GmailProject.with { project in
+            try project.authorize()
+            project.gmail.addFault(FaultRule(method: "token", call: 1, fault: .rateLimited(retryAfterSeconds: 7)))
+            try await project.withHTTP { http in
+                let tokens = try project.provider(try project.mailbox(), http: http)
+                _ = try await tokens.token()
+                #expect(project.sleeper.waits.withLock { $0 }.first.map { $0 >= 7 } == true)
+            }
+        }
+    }
+
+    @Test("a refresh that races a new login does not overwrite it: the new grant survives, and the next token comes from it")
+    func refreshRacesLogin() async throws {
+        try await GmailProject.with { project in
+            try project.authorize()
+            project.gmail.revokeGrants(of: GmailProject.sam)  // the old grant is dead…
+            project.gmail.addFault(FaultRule(method: "token", call: 1, fault: .latency(seconds: 0.5)))
+            let mailbox = try project.mailbox()
+            try await project.withHTTP { http in
+                let tokens = try project.provider(mailbox, http: http)
+                let refreshing = Task { try? await tokens.token() }
+                try await Task.sleep(nanoseconds: 150_000_000)
+                try project.authorize()  // …and a login writes a new one while the refresh is out
+                _ = await refreshing.value
+                #expect(try TokenFile.read("secrets/sam.token.json", from: project.store).revoked == nil)
+                _ = try await tokens.token()  // from the new grant
+                let status = AuthStatus.rows(ProjectConfiguration(mailboxes: [mailbox]), access: project.access)
+                #expect(status.first?.healthy == true)
+            }
+        }
+    }
+
     @Test("a wrong client secret is invalid_client, named with where to look")
     func invalidClient() async throws {
         try await GmailProject.with { project in

@@ -82,6 +82,18 @@ struct AuthFlowTests {
             try project.authorize(scopes: [GmailScope.send])
             let sendOnly = await ConfigCheck.run(configuration, access: project.access, online: false)
             #expect(sendOnly.first?.text == "lacks gmail.readonly: run `cadence auth login sam` and leave every box ticked")
+            // Online, Gmail itself refuses: a token file that claims both scopes for a send-only grant.
+            let sendOnlyRefresh = project.gmail.issueRefreshToken(clientID: GmailProject.clientID, user: GmailProject.sam, scopes: [GmailScope.send])
+            try TokenFile(address: GmailProject.sam, scopes: GmailScope.required, refreshToken: Secret(sendOnlyRefresh), authorizedAt: project.clock.now).write("secrets/sam.token.json", to: project.store)
+            let refused = await ConfigCheck.run(configuration, access: project.access, online: true)
+            #expect(refused.first?.ok == false)
+            #expect(refused.first?.text.hasPrefix("Gmail refused to read the profile: the grant lacks") == true)
+            #expect(refused.first?.text.hasSuffix("run `cadence auth login sam`, sign in as sam@northwind.example.com and leave every box ticked") == true)
+            // Online, Gmail says the grant is someone else's although the file claims sam.
+            let otherRefresh = project.gmail.issueRefreshToken(clientID: GmailProject.clientID, user: "other@northwind.example.com", scopes: GmailScope.required)
+            try TokenFile(address: GmailProject.sam, scopes: GmailScope.required, refreshToken: Secret(otherRefresh), authorizedAt: project.clock.now).write("secrets/sam.token.json", to: project.store)
+            let foreign = await ConfigCheck.run(configuration, access: project.access, online: true)
+            #expect(foreign.first?.text == "Gmail says this grant is for other@northwind.example.com, not sam@northwind.example.com; run `cadence auth login sam`, sign in as sam@northwind.example.com and leave every box ticked")
             try project.authorize(user: "other@northwind.example.com")
             let wrong = await ConfigCheck.run(configuration, access: project.access, online: true)
             #expect(wrong.first?.text == "token is for other@northwind.example.com, not sam@northwind.example.com: run `cadence auth login sam`")
@@ -89,6 +101,18 @@ struct AuthFlowTests {
             chmod(project.root + "/secrets/client_secret.json", 0o640)
             let exposed = await ConfigCheck.run(configuration, access: project.access, online: true)
             #expect(exposed.first?.text == "the OAuth client secret: secrets/client_secret.json can be read by other users (mode 640); run `chmod 600 secrets/client_secret.json` and try again")
+        }
+    }
+
+    @Test("auth status reads the client secret too: a missing variable makes the mailbox not ready")
+    func statusNeedsClientSecret() async throws {
+        try await GmailProject.with { project in
+            try project.authorize()
+            let mailbox = try project.mailbox(credentials: .oauth(clientID: GmailProject.clientID, clientSecret: .environment("NOT_SET_ANYWHERE"), tokenFile: "secrets/sam.token.json"))
+            let row = try #require(AuthStatus.rows(ProjectConfiguration(mailboxes: [mailbox]), access: project.access).first)
+            #expect(!row.healthy)
+            #expect(row.state == "the OAuth client secret: the environment variable NOT_SET_ANYWHERE is not set; export it before running cadence")
+            #expect(AuthStatus.readiness(access: project.access)(mailbox) == row.state)
         }
     }
 
@@ -114,13 +138,27 @@ struct AuthFlowTests {
             #expect(!FileManager.default.fileExists(atPath: project.root + "/secrets/sam.token.json"))
             let refused = try await project.withHTTP { http -> TokenEndpoint.Refusal? in
                 do throws(TokenEndpoint.Refusal) {
-                    _ = try await TokenEndpoint(http: http, endpoints: project.endpoints, sleeper: project.sleeper).refresh(refresh, clientID: GmailProject.clientID, clientSecret: Secret(GmailProject.clientSecret))
+                    _ = try await TokenEndpoint(http: http, endpoints: project.endpoints, sleeper: project.sleeper, clock: project.clock).refresh(refresh, clientID: GmailProject.clientID, clientSecret: Secret(GmailProject.clientSecret))
                     return nil
                 } catch {
                     return error
                 }
             }
             #expect(refused?.code == "invalid_grant")
+            // When Google cannot be reached the file is kept, unless --force.
+            _ = try await login(project).get()
+            project.gmail.addFault(FaultRule(method: "revoke", calls: 1...10, fault: .status(503)))
+            let target = try project.mailbox()
+            do throws(LoginFailure) {
+                _ = try await AuthLogout.run(mailbox: target, access: project.access)
+                Issue.record("logout claimed success without revoking")
+            } catch {
+                #expect(error.description.contains("is kept so you can try again later"))
+            }
+            #expect(FileManager.default.fileExists(atPath: project.root + "/secrets/sam.token.json"))
+            #expect(project.gmail.calls(of: "revoke") >= 5)  // retried with backoff
+            #expect(try await AuthLogout.run(mailbox: try project.mailbox(), access: project.access, force: true).hasPrefix("Could not revoke at Google; deleted"))
+            #expect(!FileManager.default.fileExists(atPath: project.root + "/secrets/sam.token.json"))
             #expect(try await AuthLogout.run(mailbox: try project.mailbox(), access: project.access) == "Mailbox sam was not logged in (no secrets/sam.token.json); nothing to do.")
         }
     }

@@ -67,7 +67,7 @@ struct SecretsTests {
             project.gmail.revokeGrants(of: GmailProject.sam)
             outputs += await ConfigCheck.run(configuration, access: project.access, online: true).map { "\($0)" }
             outputs.append(try await AuthLogout.run(mailbox: try project.mailbox(), access: project.access))
-            let key = try project.gmail.createServiceAccount(email: "bot@fake.iam.gserviceaccount.com", delegations: [:])
+            let key = try project.gmail.createServiceAccount(email: "bot@fake.iam.gserviceaccount.com", delegations: [GmailProject.sam: GmailScope.required])
             try project.write("secrets/sa.json", String(decoding: key, as: UTF8.self), mode: 0o600)
             let sa = try project.mailbox(credentials: .serviceAccount(key: .file("secrets/sa.json"), actAs: try EmailAddress.parse(GmailProject.sam).get()))
             outputs += await ConfigCheck.run(ProjectConfiguration(mailboxes: [sa]), access: project.access, online: true).map { "\($0)" }
@@ -75,7 +75,9 @@ struct SecretsTests {
             #expect(project.logs.text.contains("google request"))
             let privateKey = try #require((try JSONSerialization.jsonObject(with: Data(key)) as? [String: Any])?["private_key"] as? String)
             let secrets = project.gmail.issuedSecrets() + [GmailProject.clientSecret, String(privateKey.split(separator: "\n")[1])]
-            #expect(secrets.count > 4)
+            #expect(secrets.count > 6)
+            #expect(secrets.contains { $0.hasPrefix("eyJ") })  // a signed assertion was seen…
+            #expect(secrets.contains { $0.hasPrefix("4/0fake") })  // …and an authorisation code
             for secret in secrets {
                 #expect(!everything.contains(secret), "a secret leaked: \(secret.prefix(8))…")
             }

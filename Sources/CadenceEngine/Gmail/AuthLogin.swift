@@ -46,7 +46,7 @@ public enum AuthLogin {
                 case .failure(let error): throw LoginFailure(error.description)
                 case .success(let found): code = found.code
                 }
-                let endpoint = TokenEndpoint(http: http, endpoints: settings.endpoints, sleeper: access.sleeper)
+                let endpoint = TokenEndpoint(http: http, endpoints: settings.endpoints, sleeper: access.sleeper, clock: access.clock)
                 let grant: TokenEndpoint.Grant
                 do throws(TokenEndpoint.Refusal) {
                     grant = try await endpoint.exchange(code: code, verifier: used.verifier, redirectURI: used.redirectURI, clientID: clientID, clientSecret: clientSecret)

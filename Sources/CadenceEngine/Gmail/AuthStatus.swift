@@ -32,6 +32,12 @@ public enum AuthStatus {
                     row.state = error.description
                 }
             case .oauth(_, _, let path):
+                do throws(AuthError) {
+                    _ = try access.credentials(for: mailbox, settings)  // the client secret must be readable too
+                } catch {
+                    row.state = error.description
+                    return row
+                }
                 guard FileManager.default.fileExists(atPath: access.store.path(path)) else {
                     row.state = "not authorised: run `cadence auth login \(mailbox.name)`"
                     return row
@@ -78,7 +84,9 @@ extension AuthStatus {
 
 /// `cadence auth logout MAILBOX`: revoke the grant at Google, then delete the token file.
 public enum AuthLogout {
-    public static func run(mailbox: Mailbox, access: GmailAccess) async throws(LoginFailure) -> String {
+    /// When Google cannot be reached to revoke, the token file is kept (it is the only way to revoke later) and
+    /// this fails, unless `force` says to delete it anyway.
+    public static func run(mailbox: Mailbox, access: GmailAccess, force: Bool = false) async throws(LoginFailure) -> String {
         guard case .gmail(let settings) = mailbox.provider, case .oauth(_, _, let path) = settings.credentials else {
             throw LoginFailure("mailbox \(mailbox.name) has no OAuth login to remove (it is not an OAuth Gmail mailbox)")
         }
@@ -87,21 +95,28 @@ public enum AuthLogout {
             return "Mailbox \(mailbox.name) was not logged in (no \(path)); nothing to do."
         }
         let file: TokenFile
-        do { file = try TokenFile.read(path, from: access.store) } catch { throw LoginFailure(error.description) }
-        var note = "Revoked Cadence's access to \(file.address) at Google"
+        do throws(SecretError) { file = try TokenFile.read(path, from: access.store) } catch { throw LoginFailure(error.description) }
+        var problem: String?
         do {
             try await GoogleHTTP.with(settings.endpoints, logger: access.logger) { http in
-                let endpoint = TokenEndpoint(http: http, endpoints: settings.endpoints, sleeper: access.sleeper)
+                let endpoint = TokenEndpoint(http: http, endpoints: settings.endpoints, sleeper: access.sleeper, clock: access.clock)
                 do throws(TokenEndpoint.Refusal) {
                     try await endpoint.revoke(file.refreshToken)
                 } catch {
-                    note = "Could not revoke at Google (\(error.code): \(error.description)); remove Cadence at https://myaccount.google.com/permissions"
+                    problem = "\(error.code): \(error.description)"
                 }
             }
         } catch {
-            note = "Could not reach Google to revoke; remove Cadence at https://myaccount.google.com/permissions"
+            problem = "\(error)"
+        }
+        if let problem, !force {
+            throw LoginFailure("could not revoke the grant of \(file.address) at Google (\(problem)); \(path) is kept so you can try again later, or run `cadence auth logout \(mailbox.name) --force` to delete it anyway and remove Cadence at https://myaccount.google.com/permissions")
         }
         do { try FileManager.default.removeItem(atPath: full) } catch { throw LoginFailure("cannot delete \(path): \(error.localizedDescription)") }
-        return "\(note), and deleted \(path)."
+        try? FileManager.default.removeItem(atPath: full + ".lock")
+        if problem != nil {
+            return "Could not revoke at Google; deleted \(path) anyway (--force). Remove Cadence at https://myaccount.google.com/permissions."
+        }
+        return "Revoked Cadence's access to \(file.address) at Google, and deleted \(path)."
     }
 }

@@ -40,7 +40,7 @@ public struct GmailAccess: Sendable {
     public func provider(for mailbox: Mailbox, _ settings: GmailSettings, http: GoogleHTTP) throws(AuthError) -> AccessTokenProvider {
         AccessTokenProvider(
             mailbox: mailbox.name, credentials: try credentials(for: mailbox, settings),
-            endpoint: TokenEndpoint(http: http, endpoints: settings.endpoints, sleeper: sleeper), store: store, clock: clock, logger: logger)
+            endpoint: TokenEndpoint(http: http, endpoints: settings.endpoints, sleeper: sleeper, clock: clock), store: store, clock: clock, logger: logger)
     }
 }
 

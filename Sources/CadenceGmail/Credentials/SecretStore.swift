@@ -69,15 +69,26 @@ public struct SecretStore: Sendable {
         } catch {
             throw SecretError("cannot create \(folder): \(error.localizedDescription)")
         }
-        let temporary = full + ".tmp-\(getpid())"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        // A fresh name each time, created exclusively and never through a symlink, then forced to 0600 whatever
+        // the umask, synced, renamed over the old file, and the folder synced so the rename survives a crash.
+        let temporary = full + ".tmp-\(getpid())-\(UUID().uuidString)"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw SecretError("cannot write \(relative): \(String(cString: strerror(errno)))") }
+        var failure: Int32 = 0
+        if fchmod(descriptor, 0o600) != 0 { failure = errno }
         let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        let synced = fsync(descriptor)
+        if failure == 0, written != bytes.count { failure = errno == 0 ? EIO : errno }
+        if failure == 0, fsync(descriptor) != 0 { failure = errno }
         close(descriptor)
-        guard written == bytes.count, synced == 0, rename(temporary, full) == 0 else {
+        if failure == 0, rename(temporary, full) != 0 { failure = errno }
+        guard failure == 0 else {
             unlink(temporary)
-            throw SecretError("cannot write \(relative): \(String(cString: strerror(errno)))")
+            throw SecretError("cannot write \(relative): \(String(cString: strerror(failure)))")
+        }
+        let folderDescriptor = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if folderDescriptor >= 0 {
+            fsync(folderDescriptor)
+            close(folderDescriptor)
         }
     }
 }

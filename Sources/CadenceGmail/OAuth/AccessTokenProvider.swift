@@ -23,8 +23,15 @@ public actor AccessTokenProvider {
     let logger: Logger
     private var cached: (token: Secret, expires: Date)?
     private var tokenFile: TokenFile?
+    /// A service account whose grant Google refused: no file records it, so memory does.
     private var dead: AuthError?
+    /// A refresh token Google refused, in case its mark could not be written to the token file.
+    private var refusedRefreshToken: Secret?
+    /// An access token Gmail refused (401): never handed out again, even if the token file still holds it.
+    private var refusedAccessToken: Secret?
     private var inFlight: Task<Result<Secret, AuthError>, Never>?
+    /// The scopes Google's answer named for a service account (nil until one came).
+    private var confirmedScopes: [String]?
     /// How many times this provider went to the token endpoint: what tests count to prove single-flight.
     public private(set) var refreshes = 0
 
@@ -45,7 +52,7 @@ public actor AccessTokenProvider {
     public var grantedScopes: [String] {
         switch credentials {
         case .oauth: tokenFile?.scopes ?? []
-        case .serviceAccount: requestedScopes
+        case .serviceAccount: confirmedScopes ?? requestedScopes
         }
     }
 
@@ -69,17 +76,16 @@ public actor AccessTokenProvider {
     /// After a 401: forget `token` (if it is still the cached one) so the next `token()` fetches a new one.
     public func invalidate(_ token: Secret) {
         if cached?.token == token { cached = nil }
-        if tokenFile?.accessToken == token {
-            tokenFile?.accessToken = nil
-            tokenFile?.accessTokenExpires = nil
-        }
+        refusedAccessToken = token
     }
 
     private func fetch() async -> Result<Secret, AuthError> {
         do throws(AuthError) {
             return .success(try await fetchThrowing())
         } catch {
-            if error.needsPerson { dead = error }
+            // OAuth state lives in the token file, which is read on every fetch (a login elsewhere is seen at once);
+            // a service account has no file, so its refusal is remembered here.
+            if error.needsPerson, case .serviceAccount = credentials { dead = error }
             return .failure(error)
         }
     }
@@ -90,7 +96,7 @@ public actor AccessTokenProvider {
         case .oauth(let clientID, let clientSecret, let path):
             var file: TokenFile
             do throws(SecretError) {
-                if let loaded = tokenFile { file = loaded } else { file = try TokenFile.read(path, from: store) }
+                file = try TokenFile.read(path, from: store)  // every time: `cadence auth login` may have replaced it
             } catch {
                 if FileManager.default.fileExists(atPath: store.path(path)) { throw AuthError.secret(error.description) }
                 throw AuthError.notAuthorized(mailbox: mailbox)
@@ -99,31 +105,43 @@ public actor AccessTokenProvider {
             if let revoked = file.revoked {
                 throw AuthError.needsReauthorization(mailbox: mailbox, reason: revoked.reason, fix: "run `cadence auth login \(mailbox)`")
             }
-            if let access = file.accessToken, let expires = file.accessTokenExpires, expires.timeIntervalSince(now) > Self.refreshMargin {
+            if let refused = refusedRefreshToken, refused == file.refreshToken {
+                throw AuthError.needsReauthorization(mailbox: mailbox, reason: "Token has been expired or revoked.", fix: "run `cadence auth login \(mailbox)`")
+            }
+            if let access = file.accessToken, access != refusedAccessToken, let expires = file.accessTokenExpires,
+                expires.timeIntervalSince(now) > Self.refreshMargin
+            {
                 cached = (access, expires)
                 return access
             }
+            let used = file.refreshToken
             refreshes += 1
             do {
-                let grant = try await endpoint.refresh(file.refreshToken, clientID: clientID, clientSecret: clientSecret)
+                let grant = try await endpoint.refresh(used, clientID: clientID, clientSecret: clientSecret)
                 let expires = now.addingTimeInterval(Double(grant.expiresIn))
                 cached = (grant.accessToken, expires)
-                file.accessToken = grant.accessToken
-                file.accessTokenExpires = expires
-                if let scopes = grant.scopes { file.scopes = scopes }
-                if let rotated = grant.refreshToken { file.refreshToken = rotated }
-                tokenFile = file
-                do { try file.write(path, to: store) } catch { logger.warning("could not save the access token", metadata: ["mailbox": .string(mailbox), "error": .string(error.description)]) }
+                try? update(path) { file in
+                    // Only the grant that was refreshed is updated: a newer login on disk is left alone.
+                    guard file.refreshToken == used else { return false }
+                    file.accessToken = grant.accessToken
+                    file.accessTokenExpires = expires
+                    if let scopes = grant.scopes { file.scopes = scopes }
+                    if let rotated = grant.refreshToken { file.refreshToken = rotated }
+                    return true
+                }
                 logger.info("access token refreshed", metadata: ["mailbox": .string(mailbox)])
                 return grant.accessToken
             } catch {
                 let failure = translate(error, fix: "run `cadence auth login \(mailbox)`")
                 if case .needsReauthorization(_, let reason, _) = failure {
-                    file.revoked = TokenFile.Revocation(at: now, reason: reason)
-                    file.accessToken = nil
-                    file.accessTokenExpires = nil
-                    tokenFile = file
-                    try? file.write(path, to: store)
+                    refusedRefreshToken = used
+                    try? update(path) { file in
+                        guard file.refreshToken == used else { return false }
+                        file.revoked = TokenFile.Revocation(at: now, reason: reason)
+                        file.accessToken = nil
+                        file.accessTokenExpires = nil
+                        return true
+                    }
                     logger.error("mailbox needs re-authorisation", metadata: ["mailbox": .string(mailbox)])
                 }
                 throw failure
@@ -139,11 +157,27 @@ public actor AccessTokenProvider {
             do {
                 let grant = try await endpoint.assertion(assertion)
                 cached = (grant.accessToken, now.addingTimeInterval(Double(grant.expiresIn)))
+                if let scopes = grant.scopes { confirmedScopes = scopes }
                 return grant.accessToken
             } catch {
                 throw translate(error, fix: "check the service account's key file and this machine's clock, then run `cadence config check --online`")
             }
         }
+    }
+
+    /// Re-reads the token file under an exclusive lock, lets `change` edit it (returning false to leave it), and
+    /// writes it back: two processes refreshing, or a refresh racing a login, cannot lose each other's work.
+    private func update(_ path: String, _ change: (inout TokenFile) -> Bool) throws(SecretError) {
+        let lockPath = store.path(path) + ".lock"
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw SecretError("cannot lock \(path)") }
+        defer { close(descriptor) }
+        flock(descriptor, LOCK_EX)
+        defer { flock(descriptor, LOCK_UN) }
+        var file = try TokenFile.read(path, from: store)
+        guard change(&file) else { return }
+        try file.write(path, to: store)
+        tokenFile = file
     }
 
     private func translate(_ refusal: TokenEndpoint.Refusal, fix: String) -> AuthError {
@@ -152,7 +186,8 @@ public actor AccessTokenProvider {
         case "invalid_client": .invalidClient(mailbox: mailbox, reason: refusal.description)
         case "unauthorized_client": .unauthorizedClient(mailbox: mailbox, reason: refusal.description)
         case "invalid_scope": .invalidScope(mailbox: mailbox, reason: refusal.description)
-        default: refusal.retryable ? .unavailable(mailbox: mailbox, reason: "\(refusal.code): \(refusal.description)") : .rejected(mailbox: mailbox, code: refusal.code, reason: refusal.description)
+        // An answer that is not Google's JSON (a proxy's error page) says nothing about the grant: try again later.
+        default: refusal.retryable || refusal.code.hasPrefix("http_") ? .unavailable(mailbox: mailbox, reason: "\(refusal.code): \(refusal.description)") : .rejected(mailbox: mailbox, code: refusal.code, reason: refusal.description)
         }
     }
 }

@@ -8,12 +8,14 @@ public struct TokenEndpoint: Sendable {
     let http: GoogleHTTP
     let endpoints: GoogleEndpoints
     let sleeper: any Sleeper
+    let clock: any WallClock
     let retry: RetryPolicy
 
-    public init(http: GoogleHTTP, endpoints: GoogleEndpoints, sleeper: any Sleeper, retry: RetryPolicy = RetryPolicy(attempts: 4)) {
+    public init(http: GoogleHTTP, endpoints: GoogleEndpoints, sleeper: any Sleeper, clock: any WallClock, retry: RetryPolicy = RetryPolicy(attempts: 4)) {
         self.http = http
         self.endpoints = endpoints
         self.sleeper = sleeper
+        self.clock = clock
         self.retry = retry
     }
 
@@ -30,6 +32,8 @@ public struct TokenEndpoint: Sendable {
         public var code: String
         public var description: String
         public var retryable: Bool
+        /// Seconds the server asked to wait (`Retry-After`), if it said.
+        public var retryAfter: Double? = nil
     }
 
     public func exchange(code: Secret, verifier: Secret, redirectURI: String, clientID: String, clientSecret: Secret) async throws(Refusal) -> Grant {
@@ -49,19 +53,33 @@ public struct TokenEndpoint: Sendable {
         try await request([("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", jwt.revealed)])
     }
 
-    /// Revokes a token; one Google no longer knows counts as revoked.
+    /// Revokes a token; one Google no longer knows counts as revoked. Retried like a token request.
     public func revoke(_ token: Secret) async throws(Refusal) {
         let body = Array(FormEncoding.encode([("token", token.revealed)]).utf8)
-        let response: GoogleHTTP.Response
-        do {
-            response = try await http.perform(.POST, endpoints.revokeURL, headers: [("Content-Type", "application/x-www-form-urlencoded")], body: body, label: "revoke")
-        } catch {
-            throw Refusal(code: "unavailable", description: error.description, retryable: true)
+        var generator = SystemRandomNumberGenerator()
+        var last = Refusal(code: "unavailable", description: "no attempt", retryable: true)
+        for attempt in 0..<max(1, retry.attempts) {
+            if attempt > 0 {
+                if Task.isCancelled { break }
+                try? await sleeper.sleep(seconds: retry.delay(retry: attempt - 1, hint: last.retryAfter, using: &generator))
+            }
+            let response: GoogleHTTP.Response
+            do {
+                response = try await http.perform(.POST, endpoints.revokeURL, headers: [("Content-Type", "application/x-www-form-urlencoded")], body: body, label: "revoke")
+            } catch {
+                last = Refusal(code: "unavailable", description: error.description, retryable: true)
+                continue
+            }
+            if response.status == 200 { return }
+            let error = response.json?["error"] as? String ?? "http_\(response.status)"
+            if error == "invalid_token" { return }
+            last = Refusal(
+                code: error, description: response.json?["error_description"] as? String ?? "HTTP \(response.status)",
+                retryable: [408, 429, 500, 502, 503, 504].contains(response.status),
+                retryAfter: RetryPolicy.hint(retryAfter: response.header("Retry-After"), message: nil, now: clock.now))
+            if !last.retryable { throw last }
         }
-        if response.status == 200 { return }
-        let error = response.json?["error"] as? String ?? "http_\(response.status)"
-        if error == "invalid_token" { return }
-        throw Refusal(code: error, description: response.json?["error_description"] as? String ?? "HTTP \(response.status)", retryable: response.status >= 500)
+        throw last
     }
 
     private func request(_ form: [(String, String)]) async throws(Refusal) -> Grant {
@@ -70,7 +88,8 @@ public struct TokenEndpoint: Sendable {
         var last = Refusal(code: "unavailable", description: "no attempt", retryable: true)
         for attempt in 0..<max(1, retry.attempts) {
             if attempt > 0 {
-                try? await sleeper.sleep(seconds: retry.delay(retry: attempt - 1, hint: nil, using: &generator))
+                if Task.isCancelled { break }
+                try? await sleeper.sleep(seconds: retry.delay(retry: attempt - 1, hint: last.retryAfter, using: &generator))
             }
             let response: GoogleHTTP.Response
             do {
@@ -89,7 +108,9 @@ public struct TokenEndpoint: Sendable {
             let code = json?["error"] as? String ?? "http_\(response.status)"
             let description = json?["error_description"] as? String ?? "HTTP \(response.status)"
             let retryable = [408, 429, 500, 502, 503, 504].contains(response.status) || ["internal_failure", "server_error", "temporarily_unavailable"].contains(code)
-            last = Refusal(code: code, description: description, retryable: retryable)
+            last = Refusal(
+                code: code, description: description, retryable: retryable,
+                retryAfter: RetryPolicy.hint(retryAfter: response.header("Retry-After"), message: nil, now: clock.now))
             if !retryable { throw last }
         }
         throw last
