@@ -111,7 +111,10 @@ let package = Package(
         // Benchmarks that need the store from the inside (see BENCHMARKS.md); not run in CI.
         .executableTarget(
             name: "CadenceBenchmarks",
-            dependencies: ["CadenceStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "CadenceStore", "CadenceEngine", "CadenceGmail", "CadenceFakeGmail", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

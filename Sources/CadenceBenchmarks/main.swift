@@ -5,6 +5,8 @@ import GRDB
 // Benchmarks that need the store from the inside. Not run in CI; results and commands in BENCHMARKS.md.
 //
 //   cadence-benchmarks claim ENROLMENTS DUE [RUNS]
+//   cadence-benchmarks gmail-quota MAILBOXES PEOPLE_PER_MAILBOX MINUTES
+//   cadence-benchmarks gmail-throughput MAILBOXES SENDS
 //
 // Builds a database of ENROLMENTS active enrolments of which DUE are due, then times claiming the due steps
 // (`CadenceDatabase.dueSteps`) RUNS times and prints the median, the slowest and the process's peak memory.
@@ -16,6 +18,9 @@ func peakMemoryMiB() -> Double {
 }
 
 let arguments = CommandLine.arguments
+if arguments.count >= 2, arguments[1].hasPrefix("gmail-") {
+    exit(try await GmailBenchmarks.main(arguments) ? 0 : 1)
+}
 guard arguments.count >= 4, arguments[1] == "claim", let total = Int(arguments[2]), let due = Int(arguments[3]), due <= total else {
     FileHandle.standardError.write(Data("usage: cadence-benchmarks claim ENROLMENTS DUE [RUNS]\n".utf8))
     exit(64)

@@ -113,6 +113,16 @@ public final class FakeGmail: Sendable {
         }
     }
 
+    /// 429s the fake answered because a user went over its quota or sending limit (injected faults not counted).
+    public func rateLimitedAnswers() -> Int {
+        storage.withLock { $0.rateLimitedAnswers }
+    }
+
+    /// Quota units charged to `user` so far.
+    public func unitsCharged(_ user: String) -> Int {
+        storage.withLock { $0.unitsCharged[user.lowercased()] ?? 0 }
+    }
+
     /// The stored bytes of a message, for tests that look at what Gmail kept.
     public func rawMessage(_ id: String, in mailbox: String) -> [UInt8]? {
         storage.withLock { $0.mailboxes[mailbox.lowercased()]?.message(id)?.raw }

@@ -55,11 +55,13 @@ extension FakeStorage {
             wait = 1
         }
         if let wait {
+            rateLimitedAnswers += 1
             let seconds = max(1, Int(wait.rounded(.up)))
             return .apiError(429, "User-rate limit exceeded.", reason: "userRateLimitExceeded", domain: "usageLimits", extraHeaders: [("Retry-After", String(seconds))])
         }
         mailbox.charges.append(QuotaCharge(at: now, units: cost))
         mailboxes[user] = mailbox
+        unitsCharged[user, default: 0] += cost
         return nil
     }
 
@@ -98,6 +100,7 @@ extension FakeStorage {
         let sentToday = mailbox.messages.filter { $0.isSent && $0.internalDate > day }
         if sentToday.count >= options.dailySendLimit {
             let retry = sentToday[sentToday.count - options.dailySendLimit].internalDate.addingTimeInterval(86_400)
+            rateLimitedAnswers += 1
             let message = "User-rate limit exceeded.  Retry after \(Self.rfc3339(retry)) (Mail sending)"
             return .apiError(429, message, reason: "rateLimitExceeded", domain: "usageLimits")
         }
@@ -192,7 +195,9 @@ extension FakeStorage {
             }
             switch SearchQuery.parse(q) {
             case .failure(let problem): return .apiError(400, problem.description, reason: "invalidArgument")
-            case .success(let query): messages = messages.filter(query.matches)
+            case .success(let query):
+                let indexed = now.addingTimeInterval(-options.searchIndexLag)
+                messages = messages.filter { query.matches($0) && $0.internalDate <= indexed }
             }
         }
         let labels = request.parameters("labelIds")

@@ -22,6 +22,9 @@ public struct FakeGmailOptions: Sendable, Codable, Equatable {
     /// The largest message Gmail takes (35 MiB), through the upload endpoint.
     public var maxMessageBytes = 36_700_160
     public var maxRecipients = 100
+    /// How long a new message stays invisible to `messages.list`'s `q` search, as Gmail's index lags its store.
+    /// History and `messages.get` see it at once.
+    public var searchIndexLag: TimeInterval = 0
     /// How long `users.watch` lasts.
     public var watchLifetime: TimeInterval = 7 * 86_400
 

@@ -17,6 +17,11 @@ struct FakeStorage: Codable {
     /// Secrets clients sent that the fake does not keep otherwise (PKCE verifiers, signed assertions), so tests
     /// can look for them in logs and output.
     var secretsSeen: [String] = []
+    /// 429s answered for a user's own rate and sending limits (not injected faults): provoked, so a client's
+    /// pacing was wrong.
+    var rateLimitedAnswers = 0
+    /// Quota units charged per user, in all.
+    var unitsCharged: [String: Int] = [:]
     /// Every incoming mail a test injected, in order (the fake delivers pushes from it in a later release).
     var pushesDelivered = 0
 

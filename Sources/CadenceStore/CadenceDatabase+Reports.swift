@@ -29,6 +29,9 @@ public struct CampaignStatus: Sendable, Equatable {
         public var pausedReasons: [ReasonCount] = []
         /// Active enrolments the runner postponed (outside the window, over a limit), by reason.
         public var waiting: [String: Int] = [:]
+        /// Sends whose outcome is not known yet (the provider did not answer, or cannot be asked), by reason: they
+        /// are asked about on every pass and never simply sent again.
+        public var inDoubt: [String: Int] = [:]
     }
 
     public var id: String
@@ -126,6 +129,15 @@ extension CadenceDatabase {
                         add(&steps[stepID]!.pausedReasons, stored, reason.description, count)
                     default: break
                     }
+                }
+                for doubt in try Row.fetchAll(db, sql: """
+                    SELECT stepId, COALESCE(error, 'recorded, not yet confirmed') AS why, COUNT(*) AS n FROM sendRecord
+                    WHERE campaignId = ? AND state IN ('intent', 'unknown') GROUP BY stepId, why
+                    """, arguments: [id])
+                {
+                    let stepID: String = doubt["stepId"]
+                    if steps[stepID] == nil { steps[stepID] = .init(stepID: stepID); extra.append(stepID) }
+                    steps[stepID]!.inDoubt[doubt["why"], default: 0] += doubt["n"] as Int
                 }
                 return CampaignStatus(
                     id: id, name: row["name"], version: row["version"], paused: row["state"] == "paused",

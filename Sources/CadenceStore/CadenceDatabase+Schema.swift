@@ -143,6 +143,11 @@ extension CadenceDatabase {
                 -- A lookup that found nothing is trusted only after a second one, a provider-chosen delay later.
                 ALTER TABLE sendRecord ADD COLUMN lookupMisses INTEGER NOT NULL DEFAULT 0;
                 ALTER TABLE sendRecord ADD COLUMN lookedUpAt DATETIME;
+                -- Gmail's history id of the sent message, and the mailbox's latest known one when the intent was
+                -- recorded: a lookup reads the mailbox's history from there (history ids are strings, compared as
+                -- unsigned 64-bit numbers).
+                ALTER TABLE sendRecord ADD COLUMN historyId TEXT;
+                ALTER TABLE sendRecord ADD COLUMN historyCursor TEXT;
                 -- A mailbox the provider told to stop sending until a time (Gmail's "(Mail sending)" limit).
                 CREATE TABLE mailboxPause (
                     mailbox TEXT PRIMARY KEY NOT NULL,

@@ -21,6 +21,7 @@ public struct PendingSend: Sendable, Equatable {
     /// Lookups that found nothing so far, and when the last one ran.
     public var lookupMisses: Int
     public var lookedUpAt: Date?
+    public var historyCursor: String?
 }
 
 /// A message already sent to an enrolment: what a follow-up in its thread needs.
@@ -47,7 +48,7 @@ extension CadenceDatabase {
     /// Records the intent to send `bytes` for `step`, in one transaction that first checks, again, that the
     /// enrolment is still active at that step and due, and that the address is not suppressed (a suppressed one
     /// is stopped). The record is unique per enrolment and step: a step is sent at most once, ever.
-    public func recordIntent(_ step: DueStep, key: SendKey, bytes: [UInt8], now: Date) throws(StoreError) -> IntentOutcome {
+    public func recordIntent(_ step: DueStep, key: SendKey, bytes: [UInt8], historyCursor: String? = nil, now: Date) throws(StoreError) -> IntentOutcome {
         try write { db in
             guard let enrollment = try Row.fetchOne(db, sql: """
                 SELECT e.*, c.addressKey FROM enrollment e JOIN candidate c ON c.id = e.candidateId WHERE e.id = ?
@@ -70,9 +71,9 @@ extension CadenceDatabase {
                 return .recorded(recordID: existing["id"])
             }
             try db.execute(sql: """
-                INSERT INTO sendRecord (enrollmentId, campaignId, stepId, sendId, mailbox, state, message, rfcMessageId, createdAt)
-                VALUES (?, ?, ?, ?, ?, 'intent', ?, ?, ?)
-                """, arguments: [step.enrollmentID, step.campaignID, step.stepID, key.sendID, step.mailbox, Data(bytes), key.messageID, now])
+                INSERT INTO sendRecord (enrollmentId, campaignId, stepId, sendId, mailbox, state, message, rfcMessageId, historyCursor, createdAt)
+                VALUES (?, ?, ?, ?, ?, 'intent', ?, ?, ?, ?)
+                """, arguments: [step.enrollmentID, step.campaignID, step.stepID, key.sendID, step.mailbox, Data(bytes), key.messageID, historyCursor, now])
             return .recorded(recordID: db.lastInsertedRowID)
         }
     }
@@ -94,8 +95,8 @@ extension CadenceDatabase {
                 record["state"] != "sent"
             else { return }
             try db.execute(
-                sql: "UPDATE sendRecord SET state = 'sent', providerMessageId = ?, providerThreadId = ?, storedMessageId = ?, sentAt = ?, error = NULL WHERE id = ?",
-                arguments: [sent.providerMessageID, sent.threadID, sent.storedMessageID, now, recordID])
+                sql: "UPDATE sendRecord SET state = 'sent', providerMessageId = ?, providerThreadId = ?, storedMessageId = ?, historyId = ?, sentAt = ?, error = NULL WHERE id = ?",
+                arguments: [sent.providerMessageID, sent.threadID, sent.storedMessageID, sent.historyID, now, recordID])
             try db.execute(
                 sql: "INSERT INTO mailboxLedger (mailbox, sentAt, recipientDomain, campaignId) VALUES (?, ?, ?, ?)",
                 arguments: [record["mailbox"], now, recipientDomain, record["campaignId"]])
@@ -155,7 +156,7 @@ extension CadenceDatabase {
                     key: SendKey(sendID: row["sendId"], messageID: row["rfcMessageId"] ?? ""), mailbox: row["mailbox"],
                     bytes: Array((row["message"] as Data?) ?? Data()), recipientDomain: String(key.split(separator: "@").last ?? ""),
                     timeZone: row["timeZone"], recipient: row["address"], createdAt: row["createdAt"], lookupMisses: row["lookupMisses"],
-                    lookedUpAt: row["lookedUpAt"])
+                    lookedUpAt: row["lookedUpAt"], historyCursor: row["historyCursor"])
             }
         }
     }
@@ -164,6 +165,13 @@ extension CadenceDatabase {
     public func recordLookupMiss(_ recordID: Int64, now: Date) throws(StoreError) {
         try write { db in
             try db.execute(sql: "UPDATE sendRecord SET lookupMisses = lookupMisses + 1, lookedUpAt = ? WHERE id = ?", arguments: [now, recordID])
+        }
+    }
+
+    /// The mailbox's latest history position Cadence learned (from its most recent send), for a new intent.
+    public func latestHistoryID(mailbox: String) throws(StoreError) -> String? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT historyId FROM sendRecord WHERE mailbox = ? AND historyId IS NOT NULL ORDER BY sentAt DESC, id DESC LIMIT 1", arguments: [mailbox])
         }
     }
 

@@ -54,11 +54,32 @@ struct GmailSendingTests {
         }
     }
 
+    @Test("with a replaced Message-ID and a search index that lags, the lookup reads the mailbox's history and adopts the send")
+    func historyLookup() async throws {
+        var options = FakeGmailOptions.unlimited
+        options.replaceMessageIDs = true
+        options.searchIndexLag = 3_600  // search would not see the message for an hour
+        try await SendingScene.with(options: options, people: 2) { (scene: SendingScene) async throws -> Void in
+            scene.fake.addFault(FaultRule(method: "messages.send", call: 2, fault: .storeThenStatus(503)))
+            #expect(try await scene.pass(at: 0).sent == 1)  // p1 goes out; its read-back gives a history position
+            #expect(try await scene.pass(at: 30).unknown == 1)  // p2: Gmail stored it, then answered 503
+            let later = try await scene.passes(from: 90, to: 300)
+            #expect(later.reconciled == 1)
+            #expect(later.sent == 0)
+            #expect(scene.fake.report().duplicates.isEmpty)
+            #expect(scene.fake.calls(of: "history.list") >= 1)
+            #expect(scene.sent.count == 2)
+        }
+    }
+
     @Test("a dropped connection before Gmail stored anything: two lookups a minute apart find nothing, then it is sent, once")
     func droppedBeforeStore() async throws {
         try await SendingScene.with(people: 1) { (scene: SendingScene) async throws -> Void in
             scene.fake.addFault(FaultRule(method: "messages.send", call: 1, fault: .drop))
             #expect(try await scene.pass(at: 0).unknown == 1)
+            let doubt = try scene.database.status(campaign: "q1", now: SendingScene.tuesday).first?.steps.first?.inDoubt ?? [:]
+            #expect(doubt.keys.contains { $0.hasPrefix("no answer from Gmail") })
+            #expect(StatusOutput.text(try scene.database.status(campaign: "q1", now: SendingScene.tuesday)).contains("  in doubt at intro: no answer from Gmail"))
             #expect(try await scene.pass(at: 20).unknown == 1)  // first miss: wait for Gmail's search to settle
             #expect(try await scene.pass(at: 50).unknown == 1)  // still inside the minute: no resend yet
             #expect(scene.sent.isEmpty)

@@ -24,6 +24,8 @@ struct CadenceDatabaseTests {
                 ALTER TABLE sendRecord DROP COLUMN storedMessageId;
                 ALTER TABLE sendRecord DROP COLUMN lookupMisses;
                 ALTER TABLE sendRecord DROP COLUMN lookedUpAt;
+                ALTER TABLE sendRecord DROP COLUMN historyId;
+                ALTER TABLE sendRecord DROP COLUMN historyCursor;
                 DELETE FROM grdb_migrations WHERE identifier = 'v2-gmail-sending';
                 """)
         }

@@ -38,13 +38,17 @@ public struct SendRequest: Sendable, Equatable {
     public var recipient: String
     /// When the intent was recorded: the message cannot have been sent before.
     public var recordedAt: Date
+    /// The mailbox's latest history position Cadence knew when the intent was recorded (Gmail's history id), so
+    /// a lookup can read what the mailbox sent since; nil when none is known.
+    public var historyCursor: String?
 
-    public init(bytes: [UInt8], key: SendKey, threadID: String? = nil, recipient: String, recordedAt: Date) {
+    public init(bytes: [UInt8], key: SendKey, threadID: String? = nil, recipient: String, recordedAt: Date, historyCursor: String? = nil) {
         self.bytes = bytes
         self.key = key
         self.threadID = threadID
         self.recipient = recipient
         self.recordedAt = recordedAt
+        self.historyCursor = historyCursor
     }
 }
 
@@ -72,11 +76,14 @@ public struct SentMessage: Sendable, Equatable {
     public var threadID: String?
     /// The Message-ID the provider stored, where it may differ from the one Cadence wrote; nil if not known yet.
     public var storedMessageID: String?
+    /// The provider's position in the mailbox's history for this message (Gmail's history id), if known.
+    public var historyID: String?
 
-    public init(providerMessageID: String, threadID: String?, storedMessageID: String? = nil) {
+    public init(providerMessageID: String, threadID: String?, storedMessageID: String? = nil, historyID: String? = nil) {
         self.providerMessageID = providerMessageID
         self.threadID = threadID
         self.storedMessageID = storedMessageID
+        self.historyID = historyID
     }
 }
 

@@ -21,6 +21,9 @@ public enum StatusOutput {
                 for (reason, count) in step.held.sorted(by: { $0.key < $1.key }) { lines.append("  held at \(step.stepID): \(reason) (\(count))") }
                 for (reason, count) in step.paused.sorted(by: { $0.key < $1.key }) { lines.append("  paused at \(step.stepID): \(reason) (\(count))") }
                 for (reason, count) in step.waiting.sorted(by: { $0.key < $1.key }) { lines.append("  waiting at \(step.stepID): \(reason) (\(count))") }
+                for (reason, count) in step.inDoubt.sorted(by: { $0.key < $1.key }) {
+                    lines.append("  in doubt at \(step.stepID): \(reason); asked about again each pass, never sent twice (\(count))")
+                }
             }
             let stopped = status.stopped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
             lines.append("  \(status.total) candidate\(status.total == 1 ? "" : "s"); finished \(status.finished); stopped \(status.stopped.values.reduce(0, +))" + (stopped.isEmpty ? "" : " (\(stopped.joined(separator: ", ")))"))

@@ -67,7 +67,7 @@ public struct Runner {
         guard let mailbox = configuration.mailbox(named: pending.mailbox), var campaign = try campaign(pending.campaignID) else { return }
         let request = SendRequest(
             bytes: pending.bytes, key: pending.key, threadID: try threadID(for: pending.stepID, enrollment: pending.enrollmentID, in: campaign),
-            recipient: pending.recipient, recordedAt: pending.createdAt)
+            recipient: pending.recipient, recordedAt: pending.createdAt, historyCursor: pending.historyCursor)
         let found: SentMessage?
         do {
             found = try await sender.lookUp(request, in: mailbox)
@@ -186,12 +186,13 @@ public struct Runner {
         let bytes = MIMEWriter.write(message)
         let key = SendKey(sendID: SendIdentity(campaignID: definition.id, stepID: step.stepID, address: address).sendID, messageID: message.messageID)
         let thread = try threadID(for: step.stepID, enrollment: step.enrollmentID, in: campaign)
-        switch try database.recordIntent(step, key: key, bytes: bytes, now: now) {
+        let cursor = try database.latestHistoryID(mailbox: mailbox.name)
+        switch try database.recordIntent(step, key: key, bytes: bytes, historyCursor: cursor, now: now) {
         case .skipped:
             report.skipped += 1
         case .recorded(let recordID):
             let next = nextState(after: step.stepID, in: &campaign, candidateZone: step.timeZone, now: now)
-            let request = SendRequest(bytes: bytes, key: key, threadID: thread, recipient: step.address, recordedAt: now)
+            let request = SendRequest(bytes: bytes, key: key, threadID: thread, recipient: step.address, recordedAt: now, historyCursor: cursor)
             try await deliver(recordID, request: request, mailbox: mailbox, next: next, domain: address.domain, now: now, report: &report)
         }
         campaigns[step.campaignID] = campaign

@@ -81,10 +81,11 @@ public final class GmailSender: MailSender, Sendable {
             throw .outcomeUnknown(reason: "Gmail accepted the send but its answer had no message id")
         }
         let thread = json["threadId"] as? String
-        // Read back the Message-ID Gmail stored: follow-ups must reference it, and it may not be ours.
-        let stored = try? await self.metadata(id, client, budget, headers: ["Message-ID"])["Message-ID"]
+        // Read back the Message-ID Gmail stored (follow-ups must reference it, and it may not be ours) and the
+        // message's history id (where a later lookup starts reading the mailbox's history).
+        let readBack = try? await self.metadata(id, client, budget, headers: ["Message-ID"])
         logger.info("sent", metadata: ["mailbox": .string(mailbox.name), "send": .string(request.key.sendID), "gmailId": .string(id)])
-        return SentMessage(providerMessageID: id, threadID: thread, storedMessageID: stored ?? nil)
+        return SentMessage(providerMessageID: id, threadID: thread, storedMessageID: readBack?.headers["Message-ID"] ?? nil, historyID: readBack?.historyID)
     }
 
     public func lookUp(_ request: SendRequest, in mailbox: Mailbox) async throws(SendFailure) -> SentMessage? {
@@ -92,7 +93,10 @@ public final class GmailSender: MailSender, Sendable {
         do {
             // 1. By the Message-ID we wrote (Gmail usually keeps it).
             if let found = try await find(query: "in:sent rfc822msgid:<\(request.key.messageID)>", request, client, budget) { return found }
-            // 2. Gmail may have replaced it: every sent message to the recipient since the intent, by send id.
+            // 2. Gmail may have replaced it: the mailbox's history of sent messages since the intent, by send id.
+            //    History is not a search index, so a message Gmail stored is there at once.
+            if let cursor = request.historyCursor, let found = try await history(since: cursor, request, client, budget) { return found }
+            // 3. Without a usable history position: every sent message to the recipient since the intent.
             let after = Int(request.recordedAt.timeIntervalSince1970) - 60
             return try await find(query: "in:sent to:\(request.recipient) after:\(after)", request, client, budget)
         } catch {
@@ -103,7 +107,7 @@ public final class GmailSender: MailSender, Sendable {
     public func storedMessageID(of providerMessageID: String, in mailbox: Mailbox) async throws(SendFailure) -> String? {
         let (client, budget) = try client(for: mailbox)
         do {
-            return try await metadata(providerMessageID, client, budget, headers: ["Message-ID"])["Message-ID"] ?? nil
+            return try await metadata(providerMessageID, client, budget, headers: ["Message-ID"]).headers["Message-ID"] ?? nil
         } catch {
             throw .notSent(reason: "cannot read the Message-ID Gmail stored (\(error))")
         }
@@ -121,9 +125,9 @@ public final class GmailSender: MailSender, Sendable {
             }
             for entry in page.json?["messages"] as? [[String: Any]] ?? [] {
                 guard let id = entry["id"] as? String else { continue }
-                let headers = try await metadata(id, client, budget, headers: ["X-Cadence-Send-Id", "Message-ID"])
-                if headers["X-Cadence-Send-Id"] == request.key.sendID {
-                    return SentMessage(providerMessageID: id, threadID: entry["threadId"] as? String, storedMessageID: headers["Message-ID"] ?? nil)
+                let found = try await metadata(id, client, budget, headers: ["X-Cadence-Send-Id", "Message-ID"])
+                if found.headers["X-Cadence-Send-Id"] == request.key.sendID {
+                    return SentMessage(providerMessageID: id, threadID: entry["threadId"] as? String, storedMessageID: found.headers["Message-ID"] ?? nil, historyID: found.historyID)
                 }
             }
             pageToken = page.json?["nextPageToken"] as? String
@@ -131,7 +135,37 @@ public final class GmailSender: MailSender, Sendable {
         return nil
     }
 
-    private func metadata(_ id: String, _ client: GmailClient, _ budget: QuotaBudget, headers names: [String]) async throws(SendFailure) -> [String: String?] {
+    /// Messages the mailbox sent since history position `cursor`, each checked for this send id; nil when none
+    /// matches or the position has expired (Gmail answers 404; the recipient search takes over).
+    private func history(since cursor: String, _ request: SendRequest, _ client: GmailClient, _ budget: QuotaBudget) async throws(SendFailure) -> SentMessage? {
+        var pageToken: String?
+        repeat {
+            var parameters = [("startHistoryId", cursor), ("historyTypes", "messageAdded"), ("labelId", "SENT"), ("maxResults", "500")]
+            if let pageToken { parameters.append(("pageToken", pageToken)) }
+            let page: GoogleHTTP.Response
+            do {
+                page = try await calling(client, budget, units: 2, sending: false) { () async throws(GmailError) in
+                    try await client.call(.GET, "/gmail/v1/users/me/history", query: parameters, label: "history.list")
+                }
+            } catch {
+                if case .rejected(let reason) = error, reason.contains("(404 ") { return nil }
+                throw error
+            }
+            for record in page.json?["history"] as? [[String: Any]] ?? [] {
+                for added in record["messagesAdded"] as? [[String: Any]] ?? [] {
+                    guard let message = added["message"] as? [String: Any], let id = message["id"] as? String else { continue }
+                    let found = try await metadata(id, client, budget, headers: ["X-Cadence-Send-Id", "Message-ID"])
+                    if found.headers["X-Cadence-Send-Id"] == request.key.sendID {
+                        return SentMessage(providerMessageID: id, threadID: message["threadId"] as? String, storedMessageID: found.headers["Message-ID"] ?? nil, historyID: found.historyID)
+                    }
+                }
+            }
+            pageToken = page.json?["nextPageToken"] as? String
+        } while pageToken != nil
+        return nil
+    }
+
+    private func metadata(_ id: String, _ client: GmailClient, _ budget: QuotaBudget, headers names: [String]) async throws(SendFailure) -> (headers: [String: String?], historyID: String?) {
         let response = try await calling(client, budget, units: 5, sending: false) { () async throws(GmailError) in
             try await client.call(.GET, "/gmail/v1/users/me/messages/\(id)", query: [("format", "metadata")] + names.map { ("metadataHeaders", $0) }, label: "messages.get")
         }
@@ -140,7 +174,7 @@ public final class GmailSender: MailSender, Sendable {
         for name in names {
             result[name] = found.first { $0["name"]?.lowercased() == name.lowercased() }?["value"]
         }
-        return result
+        return (result, response.json?["historyId"] as? String)
     }
 
     /// One call within the quota, with Gmail's rate-limit rules: 429 and 403 rate limits back off (full jitter,
