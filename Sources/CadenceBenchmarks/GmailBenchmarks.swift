@@ -63,7 +63,7 @@ enum GmailBenchmarks {
         try FileManager.default.createDirectory(atPath: root + "/sequences", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/templates", withIntermediateDirectories: true)
         server.gmail.addClient(id: "bench", secret: "bench-secret")
-        FileManager.default.createFile(atPath: root + "/secrets/client.txt", contents: Data("bench-secret".utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: root + "/secrets/client.txt", contents: Data("bench-secret".utf8), attributes: [.posixPermissions: 0o600])
         let store = SecretStore(root: root, environment: [:])
         var entries: [String] = []
         for index in 1...mailboxes {

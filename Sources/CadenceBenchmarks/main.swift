@@ -7,6 +7,7 @@ import GRDB
 //   cadence-benchmarks claim ENROLMENTS DUE [RUNS]
 //   cadence-benchmarks gmail-quota MAILBOXES PEOPLE_PER_MAILBOX MINUTES
 //   cadence-benchmarks gmail-throughput MAILBOXES SENDS
+//   cadence-benchmarks outbox-throughput MAILBOXES SENDS
 //
 // Builds a database of ENROLMENTS active enrolments of which DUE are due, then times claiming the due steps
 // (`CadenceDatabase.dueSteps`) RUNS times and prints the median, the slowest and the process's peak memory.
@@ -18,7 +19,7 @@ func peakMemoryMiB() -> Double {
 }
 
 let arguments = CommandLine.arguments
-if arguments.count >= 2, arguments[1].hasPrefix("gmail-") {
+if arguments.count >= 2, arguments[1].hasPrefix("gmail-") || arguments[1] == "outbox-throughput" {
     exit(try await GmailBenchmarks.main(arguments) ? 0 : 1)
 }
 guard arguments.count >= 4, arguments[1] == "claim", let total = Int(arguments[2]), let due = Int(arguments[3]), due <= total else {

@@ -148,6 +148,7 @@ extension CadenceDatabase {
                 -- unsigned 64-bit numbers).
                 ALTER TABLE sendRecord ADD COLUMN historyId TEXT;
                 ALTER TABLE sendRecord ADD COLUMN historyCursor TEXT;
+                CREATE INDEX sendRecordHistory ON sendRecord (mailbox, id) WHERE historyId IS NOT NULL;
                 -- A mailbox the provider told to stop sending until a time (Gmail's "(Mail sending)" limit).
                 CREATE TABLE mailboxPause (
                     mailbox TEXT PRIMARY KEY NOT NULL,

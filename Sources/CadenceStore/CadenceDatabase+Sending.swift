@@ -171,7 +171,7 @@ extension CadenceDatabase {
     /// The mailbox's latest history position Cadence learned (from its most recent send), for a new intent.
     public func latestHistoryID(mailbox: String) throws(StoreError) -> String? {
         try read { db in
-            try String.fetchOne(db, sql: "SELECT historyId FROM sendRecord WHERE mailbox = ? AND historyId IS NOT NULL ORDER BY sentAt DESC, id DESC LIMIT 1", arguments: [mailbox])
+            try String.fetchOne(db, sql: "SELECT historyId FROM sendRecord WHERE mailbox = ? AND historyId IS NOT NULL ORDER BY id DESC LIMIT 1", arguments: [mailbox])
         }
     }
 

@@ -138,13 +138,15 @@ struct ConfigurationDecoderTests {
 
     @Test("endpoints, timeouts, per-mailbox clients and service accounts decode")
     func gmailFullSettings() throws {
-        let google = #"{"apiURL": "http://127.0.0.1:8080/", "tokenURL": "http://127.0.0.1:8080/token", "authorizationURL": "https://a.example/auth", "revokeURL": "https://a.example/revoke", "connectTimeout": "5s", "requestTimeout": "2m"}"#
+        let google = #"{"apiURL": "http://127.0.0.1:8080/", "tokenURL": "http://127.0.0.1:8080/token", "authorizationURL": "https://a.example/auth", "revokeURL": "https://a.example/revoke", "connectTimeout": "5s", "requestTimeout": "2m", "unitsPerMinute": 3000, "unitsPerSecond": 200}"#
         let oauth = decode(gmail(google: google, mailbox: #"{"clientId": "own-client", "clientSecret": {"env": "SAM_SECRET"}, "tokenFile": "t/sam.json"}"#))
         guard case .gmail(let settings) = try #require(oauth.configuration).mailboxes[0].provider else { Issue.record("not gmail"); return }
         #expect(settings.credentials == .oauth(clientID: "own-client", clientSecret: .environment("SAM_SECRET"), tokenFile: "t/sam.json"))
         #expect(settings.endpoints.apiURL == "http://127.0.0.1:8080")
         #expect(settings.endpoints.connectTimeoutSeconds == 5)
         #expect(settings.endpoints.requestTimeoutSeconds == 120)
+        #expect(settings.endpoints.unitsPerMinute == 3_000)
+        #expect(settings.endpoints.unitsPerSecond == 200)
         let service = decode(gmail(google: nil, mailbox: #"{"serviceAccountKey": {"file": "secrets/sa.json"}, "actAs": "sam@example.com"}"#))
         guard case .gmail(let account) = try #require(service.configuration).mailboxes[0].provider else { Issue.record("not gmail"); return }
         let sam = try EmailAddress.parse("sam@example.com").get()

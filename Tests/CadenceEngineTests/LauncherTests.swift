@@ -273,3 +273,36 @@ extension LauncherTests {
         }
     }
 }
+
+extension LauncherTests {
+    @Test("new candidates go to the campaign mailbox with the lowest load in progress, across campaigns and launches")
+    func balancesMailboxesByLoad() throws {
+        let configuration = """
+            { "mailboxes": [
+                { "name": "sam", "address": "sam@example.com", "displayName": "Sam", "timeZone": "UTC", "limits": { "dailyCap": 100 } },
+                { "name": "alex", "address": "alex@example.com", "displayName": "Alex", "timeZone": "UTC", "limits": { "dailyCap": 100 } } ] }
+            """
+        let only = { (id: String, boxes: String) in
+            #"{ "id": "\#(id)", "name": "\#(id)", "mailboxes": [\#(boxes)], "timeZone": "UTC", "steps": [ { "id": "intro", "type": "email", "template": "a.md" } ] }"#
+        }
+        let files: [String: String?] = [
+            "cadence.json": configuration,
+            "sequences/first.json": only("first", #""sam""#),
+            "sequences/second.json": only("second", #""sam", "alex""#),
+            "templates/a.md": "Subject: Hi\n\nHello.\n",
+            "four.csv": "email\n" + (1...4).map { "f\($0)@example.org" }.joined(separator: "\n") + "\n",
+            "six.csv": "email\n" + (1...6).map { "s\($0)@example.org" }.joined(separator: "\n") + "\n",
+        ]
+        try TemporaryProject.with(files) { project in
+            let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
+            let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .create)
+            _ = try Launcher.launch(try LoadedCampaign.load("first", location: location), database: database, options: .init(candidatesPath: "four.csv", now: Self.start, actor: "t"))
+            _ = try Launcher.launch(try LoadedCampaign.load("second", location: location), database: database, options: .init(candidatesPath: "six.csv", now: Self.start, actor: "t"))
+            // Sam already has 4 people in progress; of 6 new ones, alex takes 5 and sam 1, leaving 5 each.
+            let second = try (1...6).map { try database.candidate("s\($0)@example.org")?.enrollments.first?.mailbox }
+            #expect(second.filter { $0 == "alex" }.count == 5)
+            #expect(second.filter { $0 == "sam" }.count == 1)
+            #expect(try database.enrollmentsInProgress() == ["sam": 5, "alex": 5])
+        }
+    }
+}

@@ -61,6 +61,10 @@ struct AuthFlowTests {
             let forged = try await login(project) { $0.replacingOccurrences(of: "state=", with: "state=x") }
             // A redirect with another state is turned away (a stale tab); the login keeps waiting for its own.
             #expect(forged.failure?.description.hasPrefix("no answer from the browser") == true)
+            // A client secret Google does not accept: the exchange is refused with Google's code.
+            try project.write("secrets/client_secret.json", "GOCSPX-wrong", mode: 0o600)
+            #expect(try await login(project).failure?.description == "Google refused the code (invalid_client: Unauthorized); nothing was saved; run the command again")
+            try project.write("secrets/client_secret.json", GmailProject.clientSecret, mode: 0o600)
             let timedOut = try await login(project, sleeper: RecordingSleeper())
             #expect(timedOut.failure?.description == "no answer from the browser within 1 minutes; nothing was saved; run the command again")
             #expect(!FileManager.default.fileExists(atPath: project.root + "/secrets/sam.token.json"))

@@ -21,6 +21,7 @@ struct CadenceDatabaseTests {
             try db.execute(sql: """
                 INSERT INTO mailboxLedger (mailbox, sentAt, recipientDomain, campaignId) VALUES ('sam', '2026-11-30 10:00:00.000', 'example.org', 'q1');
                 DROP TABLE mailboxPause;
+                DROP INDEX sendRecordHistory;
                 ALTER TABLE sendRecord DROP COLUMN storedMessageId;
                 ALTER TABLE sendRecord DROP COLUMN lookupMisses;
                 ALTER TABLE sendRecord DROP COLUMN lookedUpAt;

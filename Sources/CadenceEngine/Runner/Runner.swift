@@ -36,6 +36,8 @@ public struct Runner {
     let gmailReadiness: @Sendable (Mailbox) -> String?
     private var random: SeededRandom
     private var campaigns: [String: SnapshotCampaign] = [:]
+    /// Each mailbox's latest known history position, read once and then kept up to date from sends.
+    private var historyCursors: [String: String?] = [:]
 
     public init(
         database: CadenceDatabase, configuration: ProjectConfiguration, sender: any MailSender, batch: Int = 100, seed: UInt64,
@@ -186,7 +188,13 @@ public struct Runner {
         let bytes = MIMEWriter.write(message)
         let key = SendKey(sendID: SendIdentity(campaignID: definition.id, stepID: step.stepID, address: address).sendID, messageID: message.messageID)
         let thread = try threadID(for: step.stepID, enrollment: step.enrollmentID, in: campaign)
-        let cursor = try database.latestHistoryID(mailbox: mailbox.name)
+        let cursor: String?
+        if let known = historyCursors[mailbox.name] {
+            cursor = known
+        } else {
+            cursor = try database.latestHistoryID(mailbox: mailbox.name)
+            historyCursors[mailbox.name] = cursor
+        }
         switch try database.recordIntent(step, key: key, bytes: bytes, historyCursor: cursor, now: now) {
         case .skipped:
             report.skipped += 1
@@ -212,6 +220,7 @@ public struct Runner {
         switch result {
         case .success(let sent):
             try database.recordSent(recordID, sent: sent, next: next, recipientDomain: domain, now: now)
+            if let position = sent.historyID { historyCursors[mailbox.name] = .some(position) }
             report.sent += 1
         case .failure(let failure):
             switch failure {
