@@ -67,7 +67,12 @@ extension CadenceDatabase {
                 // An earlier intent for this very step is still open: only reconciliation may send it (asking the
                 // provider first), never a second attempt from here. A refused one that a person resumed is retried.
                 guard existing["state"] == "failed" else { return .skipped("an earlier send of this step is being reconciled") }
-                try db.execute(sql: "UPDATE sendRecord SET state = 'intent', error = NULL WHERE id = ?", arguments: [existing["id"]])
+                // Refused for good (Gmail did not store it), and a person resumed the step: a new attempt, recorded
+                // in full as a fresh intent would be.
+                try db.execute(sql: """
+                    UPDATE sendRecord SET state = 'intent', error = NULL, message = ?, rfcMessageId = ?, sendId = ?, historyCursor = ?,
+                    lookupMisses = 0, lookedUpAt = NULL, createdAt = ? WHERE id = ?
+                    """, arguments: [Data(bytes), key.messageID, key.sendID, historyCursor, now, existing["id"]])
                 return .recorded(recordID: existing["id"])
             }
             try db.execute(sql: """
@@ -158,6 +163,41 @@ extension CadenceDatabase {
                     timeZone: row["timeZone"], recipient: row["address"], createdAt: row["createdAt"], lookupMisses: row["lookupMisses"],
                     lookedUpAt: row["lookedUpAt"], historyCursor: row["historyCursor"])
             }
+        }
+    }
+
+    /// Whether a send that was certainly not sent may be sent again now.
+    public enum ResendDecision: Sendable, Equatable {
+        case resend
+        /// The enrolment moved on (replied, stopped, paused) or the address was suppressed: the record is closed
+        /// as failed with the reason, and nothing is sent.
+        case abandoned(String)
+    }
+
+    /// Before reconciliation resends recorded bytes: checks, in one transaction, that the enrolment is still active
+    /// at this step and the address not suppressed; then starts the lookup count over for the resend's outcome.
+    public func beginResend(_ recordID: Int64, now: Date) throws(StoreError) -> ResendDecision {
+        try write { db in
+            guard let record = try Row.fetchOne(db, sql: "SELECT * FROM sendRecord WHERE id = ?", arguments: [recordID]) else { return .abandoned("no record") }
+            guard let enrollment = try Row.fetchOne(db, sql: """
+                SELECT e.*, c.addressKey FROM enrollment e JOIN candidate c ON c.id = e.candidateId WHERE e.id = ?
+                """, arguments: [record["enrollmentId"]])
+            else { return .abandoned("the candidate was forgotten") }
+            let addressKey: String = enrollment["addressKey"]
+            let domain = String(addressKey.split(separator: "@").last ?? "")
+            var reason: String?
+            if enrollment["state"] != "active" || enrollment["stepId"] != record["stepId"] as String {
+                reason = "not resent: the enrolment moved on (\(enrollment["state"] as String)) before the send could be confirmed"
+            } else if try Self.isSuppressed(key: addressKey, domain: domain, db) {
+                reason = "not resent: the address is on the suppression list"
+            }
+            if let reason {
+                try db.execute(sql: "UPDATE sendRecord SET state = 'failed', error = ? WHERE id = ?", arguments: [reason, recordID])
+                try Self.event(enrollment, kind: "deferred", actor: "runner", detail: reason, db, now: now)
+                return .abandoned(reason)
+            }
+            try db.execute(sql: "UPDATE sendRecord SET lookupMisses = 0, lookedUpAt = NULL WHERE id = ?", arguments: [recordID])
+            return .resend
         }
     }
 

@@ -89,6 +89,11 @@ struct Run: AsyncParsableCommand {
                 var runner = Runner(
                     database: database, configuration: configuration, sender: ProviderRouter(outbox: OutboxFolderSender(root: location.root), gmail: gmail),
                     seed: seed, gmailReadiness: AuthStatus.readiness(access: access))
+                // Renewed before every send: a pass slowed by Gmail's pacing must not outlive the lease, and if
+                // another runner took it over meanwhile, this one stops sending at once.
+                runner.leaseCheck = { () throws(StoreError) -> Bool in
+                    try database.acquireLease(owner: owner, now: CommandClock.now, seconds: leaseSeconds) == nil
+                }
                 repeat {
                     let now = CommandClock.now
                     _ = try database.acquireLease(owner: owner, now: now, seconds: Double(max(interval, 30) * 3))

@@ -13,7 +13,11 @@ extension ProcessTests.KillTests {
         let people = 40  // Cadence paces itself to Gmail's 2 sends a second, so every send takes real time here
         let start = ISO8601DateFormatter().date(from: "2026-12-01T09:00:00Z")!
         let clock = AdjustableClock(start)
-        try await withFakeGmail(options: .unlimited, clock: clock) { server in
+        // Gmail may replace Message-IDs and its search lags its store: lookups must go through the history.
+        var options = FakeGmailOptions.unlimited
+        options.replaceMessageIDs = true
+        options.searchIndexLag = 600
+        try await withFakeGmail(options: options, clock: clock) { server in
             let root = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-gmail-kill-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: root) }
             server.gmail.addMailbox("sam@example.com")

@@ -204,7 +204,7 @@ struct RunnerTests {
 }
 
 extension RunnerTests {
-    @Test("a send adopted after a crash schedules the next step in the candidate's own zone")
+    @Test("a send recovered after a crash waits for the candidate's window, then schedules the next step in their zone")
     func reconcileKeepsCandidateZone() async throws {
         var files = Self.files
         files["people.csv"] = "email,firstName,timezone\naki@example.jp,Aki,Asia/Tokyo\n"
@@ -213,8 +213,11 @@ extension RunnerTests {
             let due = try #require(try setup.database.dueSteps(now: Self.tuesday, limit: 1).first)
             guard case .recorded = try setup.database.recordIntent(due, key: SendKey(sendID: "q1.intro.aki", messageID: "m@example.com"), bytes: [65], now: Self.tuesday) else { return }
             var runner = setup.runner()
-            _ = try await runner.runOnce(now: Self.tuesday)  // 19:00 in Tokyo
-            // "1d" later is Wednesday 19:00 in Tokyo, after the window: Thursday 09:00 Tokyo, 00:00 UTC.
+            // 19:00 in Tokyo, after the window: the unconfirmed send is not resent at night; it stays in doubt.
+            #expect(try await runner.runOnce(now: Self.tuesday).unknown == 1)
+            // Wednesday 09:00 in Tokyo: resent, once.
+            #expect(try await runner.runOnce(now: Date(timeIntervalSince1970: 1_796_169_600)).sent == 1)
+            // "1d" later is Thursday 09:00 Tokyo, 00:00 UTC.
             #expect(try setup.database.candidate("aki@example.jp")?.enrollments.first?.state
                 == .active(nextStep: "bump", dueAt: Date(timeIntervalSince1970: 1_796_256_000)))
         }

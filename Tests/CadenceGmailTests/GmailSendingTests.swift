@@ -72,6 +72,75 @@ struct GmailSendingTests {
         }
     }
 
+    @Test("a connection dropped after Gmail stored the message is an unknown outcome, adopted without a second send")
+    func droppedAfterStore() async throws {
+        try await SendingScene.with(people: 1) { (scene: SendingScene) async throws -> Void in
+            scene.fake.addFault(FaultRule(method: "messages.send", call: 1, fault: .storeThenDrop))
+            #expect(try await scene.pass(at: 0).unknown == 1)
+            #expect(try await scene.passes(from: 30, to: 150).reconciled == 1)
+            #expect(scene.sent.count == 1)
+            #expect(scene.fake.report().duplicates.isEmpty)
+        }
+    }
+
+    @Test("a resend whose own outcome is unclear gets two looks again before anything else is sent")
+    func resendThenUnknown() async throws {
+        var options = FakeGmailOptions.unlimited
+        options.replaceMessageIDs = true
+        options.searchIndexLag = 3_600
+        try await SendingScene.with(options: options, people: 1) { (scene: SendingScene) async throws -> Void in
+            scene.fake.addFault(FaultRule(method: "messages.send", call: 1, fault: .drop))  // not stored
+            scene.fake.addFault(FaultRule(method: "messages.send", call: 2, fault: .storeThenStatus(500)))  // stored
+            #expect(try await scene.pass(at: 0).unknown == 1)
+            _ = try await scene.passes(from: 30, to: 600)
+            #expect(scene.fake.calls(of: "messages.send") == 2)
+            #expect(scene.sent.count == 1)
+            #expect(scene.fake.report().duplicates.isEmpty)
+        }
+    }
+
+    @Test("an unclear send is not resent to someone who was stopped meanwhile (a reply, an unsubscribe)")
+    func noResendAfterStop() async throws {
+        try await SendingScene.with(people: 1) { (scene: SendingScene) async throws -> Void in
+            scene.fake.addFault(FaultRule(method: "messages.send", call: 1, fault: .drop))
+            #expect(try await scene.pass(at: 0).unknown == 1)
+            let stopped = try scene.database.stop(.candidate(addressKey: "p1@example.org", campaign: nil), reason: .replied, actor: "test", now: SendingScene.tuesday.addingTimeInterval(10))
+            #expect(stopped == 1)
+            _ = try await scene.passes(from: 30, to: 600)
+            #expect(scene.sent.isEmpty)
+            #expect(scene.fake.calls(of: "messages.send") == 1)
+            #expect(try scene.database.unfinishedSends().isEmpty)
+        }
+    }
+
+    @Test("when the recorded history position has expired (404), the lookup falls back to the recipient search")
+    func historyExpired() async throws {
+        var options = FakeGmailOptions.unlimited
+        options.replaceMessageIDs = true
+        try await SendingScene.with(options: options, people: 2) { (scene: SendingScene) async throws -> Void in
+            scene.fake.addFault(FaultRule(method: "messages.send", call: 2, fault: .storeThenStatus(503)))
+            #expect(try await scene.pass(at: 0).sent == 1)
+            #expect(try await scene.pass(at: 30).unknown == 1)
+            scene.fake.expireHistory(of: SendingScene.sam, before: 99_999_999)
+            #expect(try await scene.passes(from: 90, to: 300).reconciled == 1)
+            #expect(scene.sent.count == 2)
+            #expect(scene.fake.report().duplicates.isEmpty)
+        }
+    }
+
+    @Test("Gmail answering 401 even after a fresh token holds the mailbox's step as needing re-authorisation")
+    func persistentUnauthorized() async throws {
+        try await SendingScene.with(people: 1) { (scene: SendingScene) async throws -> Void in
+            scene.fake.addFault(FaultRule(method: "messages.send", calls: 1...2, fault: .status(401)))
+            let report = try await scene.pass(at: 0)
+            #expect(report.sent == 0)
+            #expect(report.deferred == 1)
+            #expect(scene.sent.isEmpty)
+            let waiting = try scene.database.status(campaign: "q1", now: SendingScene.tuesday).first?.steps.first?.waiting ?? [:]
+            #expect(waiting.keys.contains { $0.contains("needs re-authorisation") })
+        }
+    }
+
     @Test("a dropped connection before Gmail stored anything: two lookups a minute apart find nothing, then it is sent, once")
     func droppedBeforeStore() async throws {
         try await SendingScene.with(people: 1) { (scene: SendingScene) async throws -> Void in
@@ -110,8 +179,6 @@ struct GmailSendingTests {
             let waits = scene.clockSleeper.waits.withLock { $0 }.filter { $0 >= 2 }
             #expect(waits.count >= 3)
             #expect(scene.sent.count == 1)
-            // A storm longer than the retries: the step is deferred, not failed, and sent later.
-            scene.fake.addFault(FaultRule(method: "messages.send", calls: 5...9, fault: .rateLimited(retryAfterSeconds: 1)))
         }
         try await SendingScene.with(people: 1) { (scene: SendingScene) async throws -> Void in
             scene.fake.addFault(FaultRule(method: "messages.send", calls: 1...5, fault: .rateLimited(retryAfterSeconds: 1)))

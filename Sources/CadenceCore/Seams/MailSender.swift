@@ -20,11 +20,16 @@ public protocol MailSender: Sendable {
 
     /// The Message-ID the provider stored for a message it sent, when it may differ from ours; nil if unknown.
     func storedMessageID(of providerMessageID: String, in mailbox: Mailbox) async throws(SendFailure) -> String?
+
+    /// Where the mailbox's history stands now (Gmail's history id), recorded with an intent so a lookup can read
+    /// what was sent since; nil where the provider has no history.
+    func historyPosition(of mailbox: Mailbox) async throws(SendFailure) -> String?
 }
 
 extension MailSender {
     public func recheckDelay(for mailbox: Mailbox) -> TimeInterval { 0 }
     public func storedMessageID(of providerMessageID: String, in mailbox: Mailbox) async throws(SendFailure) -> String? { nil }
+    public func historyPosition(of mailbox: Mailbox) async throws(SendFailure) -> String? { nil }
 }
 
 /// One send as the provider needs it: the recorded bytes, their identity, the thread to join, and what a lookup

@@ -72,7 +72,8 @@ public enum Launcher {
         var report = LaunchReport(campaignID: definition.id, file: file.display, dryRun: options.dryRun, version: stored?.version ?? 1)
         // Each mailbox's load so far: people it already has in progress in any campaign. New people go where the
         // load per unit of daily capacity is lowest, and keep that mailbox for every step (a thread lives in one).
-        var assigned = options.dryRun ? [:] : (try? database.enrollmentsInProgress()) ?? [:]
+        var assigned: [String: Int]
+        do { assigned = try database.enrollmentsInProgress() } catch { throw .store(error) }
         let firstStep = definition.steps[0]
         // Spreading starts: at most newEnrollmentsPerDay first steps due on any day (counting earlier launches),
         // each day's starts at that day's first send-window opening, skipping days the window never opens.

@@ -36,6 +36,10 @@ public struct ProviderRouter: MailSender {
     public func storedMessageID(of providerMessageID: String, in mailbox: Mailbox) async throws(SendFailure) -> String? {
         try await provider(for: mailbox).storedMessageID(of: providerMessageID, in: mailbox)
     }
+
+    public func historyPosition(of mailbox: Mailbox) async throws(SendFailure) -> String? {
+        try await provider(for: mailbox).historyPosition(of: mailbox)
+    }
 }
 
 extension GmailAccess {

@@ -34,6 +34,9 @@ public struct Runner {
     /// Why a Gmail mailbox cannot send now (not authorised, needs re-authorisation), or nil: its steps wait with
     /// that reason and the command that fixes it, while every other mailbox goes on.
     let gmailReadiness: @Sendable (Mailbox) -> String?
+    /// Called before every send: false when this runner no longer holds the database's lease (another runner took
+    /// over during a long pass), and the pass must stop sending.
+    public var leaseCheck: (() throws(StoreError) -> Bool)?
     private var random: SeededRandom
     private var campaigns: [String: SnapshotCampaign] = [:]
     /// Each mailbox's latest known history position, read once and then kept up to date from sends.
@@ -94,6 +97,26 @@ public struct Runner {
                 return
             }
         }
+        // Certainly not sent: resend the recorded bytes, but only if the enrolment still wants them (no reply,
+        // unsubscribe or stop meanwhile), the address is not suppressed, the mailbox is not paused, and the
+        // window is open. The miss count starts over, so the resend's own outcome gets two looks too.
+        if let pause = try database.mailboxPause(mailbox.name, now: now) {
+            _ = pause
+            report.unknown += 1
+            return
+        }
+        if let opening = SendSchedule(campaign: campaign.definition, candidateZone: pending.timeZone).nextOpening(atOrAfter: now), opening > now {
+            report.unknown += 1
+            return
+        }
+        switch try database.beginResend(pending.recordID, now: now) {
+        case .abandoned:
+            report.skipped += 1
+            return
+        case .resend:
+            break
+        }
+        if let leaseCheck, !(try leaseCheck()) { report.unknown += 1; return }
         try await deliver(pending.recordID, request: request, mailbox: mailbox, next: next, domain: pending.recipientDomain, now: now, report: &report)
     }
 
@@ -188,13 +211,18 @@ public struct Runner {
         let bytes = MIMEWriter.write(message)
         let key = SendKey(sendID: SendIdentity(campaignID: definition.id, stepID: step.stepID, address: address).sendID, messageID: message.messageID)
         let thread = try threadID(for: step.stepID, enrollment: step.enrollmentID, in: campaign)
-        let cursor: String?
+        if let leaseCheck, !(try leaseCheck()) { report.skipped += 1; return }
+        var cursor: String?
         if let known = historyCursors[mailbox.name] {
             cursor = known
         } else {
             cursor = try database.latestHistoryID(mailbox: mailbox.name)
-            historyCursors[mailbox.name] = cursor
         }
+        if cursor == nil {
+            // No send read back yet: ask the provider where the mailbox's history stands now, before this send.
+            cursor = try? await sender.historyPosition(of: mailbox)
+        }
+        historyCursors[mailbox.name] = cursor
         switch try database.recordIntent(step, key: key, bytes: bytes, historyCursor: cursor, now: now) {
         case .skipped:
             report.skipped += 1

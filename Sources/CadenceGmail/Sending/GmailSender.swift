@@ -80,10 +80,11 @@ public final class GmailSender: MailSender, Sendable {
         guard let json = response.json, let id = json["id"] as? String else {
             throw .outcomeUnknown(reason: "Gmail accepted the send but its answer had no message id")
         }
-        let thread = json["threadId"] as? String
+        var thread = json["threadId"] as? String
         // Read back the Message-ID Gmail stored (follow-ups must reference it, and it may not be ours) and the
         // message's history id (where a later lookup starts reading the mailbox's history).
         let readBack = try? await self.metadata(id, client, budget, headers: ["Message-ID"])
+        if thread == nil { thread = readBack?.threadID }
         logger.info("sent", metadata: ["mailbox": .string(mailbox.name), "send": .string(request.key.sendID), "gmailId": .string(id)])
         return SentMessage(providerMessageID: id, threadID: thread, storedMessageID: readBack?.headers["Message-ID"] ?? nil, historyID: readBack?.historyID)
     }
@@ -109,8 +110,18 @@ public final class GmailSender: MailSender, Sendable {
         do {
             return try await metadata(providerMessageID, client, budget, headers: ["Message-ID"]).headers["Message-ID"] ?? nil
         } catch {
+            // Deleted from the mailbox: Gmail cannot thread on it any more, so the reply references ours.
+            if case .rejected(let reason) = error, reason.hasPrefix("Gmail found no such item") { return nil }
             throw .notSent(reason: "cannot read the Message-ID Gmail stored (\(error))")
         }
+    }
+
+    public func historyPosition(of mailbox: Mailbox) async throws(SendFailure) -> String? {
+        let (client, budget) = try client(for: mailbox)
+        let response = try await calling(client, budget, units: 1, sending: false) { () async throws(GmailError) in
+            try await client.call(.GET, "/gmail/v1/users/me/profile", label: "getProfile")
+        }
+        return response.json?["historyId"] as? String
     }
 
     // MARK: Calls
@@ -124,8 +135,7 @@ public final class GmailSender: MailSender, Sendable {
                 try await client.call(.GET, "/gmail/v1/users/me/messages", query: parameters, label: "messages.list")
             }
             for entry in page.json?["messages"] as? [[String: Any]] ?? [] {
-                guard let id = entry["id"] as? String else { continue }
-                let found = try await metadata(id, client, budget, headers: ["X-Cadence-Send-Id", "Message-ID"])
+                guard let id = entry["id"] as? String, let found = try await metadataIfPresent(id, client, budget) else { continue }
                 if found.headers["X-Cadence-Send-Id"] == request.key.sendID {
                     return SentMessage(providerMessageID: id, threadID: entry["threadId"] as? String, storedMessageID: found.headers["Message-ID"] ?? nil, historyID: found.historyID)
                 }
@@ -148,13 +158,14 @@ public final class GmailSender: MailSender, Sendable {
                     try await client.call(.GET, "/gmail/v1/users/me/history", query: parameters, label: "history.list")
                 }
             } catch {
-                if case .rejected(let reason) = error, reason.contains("(404 ") { return nil }
+                if case .rejected(let reason) = error, reason.hasPrefix("Gmail found no such item") { return nil }  // expired position
                 throw error
             }
             for record in page.json?["history"] as? [[String: Any]] ?? [] {
                 for added in record["messagesAdded"] as? [[String: Any]] ?? [] {
-                    guard let message = added["message"] as? [String: Any], let id = message["id"] as? String else { continue }
-                    let found = try await metadata(id, client, budget, headers: ["X-Cadence-Send-Id", "Message-ID"])
+                    guard let message = added["message"] as? [String: Any], let id = message["id"] as? String,
+                        let found = try await metadataIfPresent(id, client, budget)
+                    else { continue }
                     if found.headers["X-Cadence-Send-Id"] == request.key.sendID {
                         return SentMessage(providerMessageID: id, threadID: message["threadId"] as? String, storedMessageID: found.headers["Message-ID"] ?? nil, historyID: found.historyID)
                     }
@@ -165,7 +176,17 @@ public final class GmailSender: MailSender, Sendable {
         return nil
     }
 
-    private func metadata(_ id: String, _ client: GmailClient, _ budget: QuotaBudget, headers names: [String]) async throws(SendFailure) -> (headers: [String: String?], historyID: String?) {
+    /// A message's send id and Message-ID, or nil when it is gone (deleted since it was sent).
+    private func metadataIfPresent(_ id: String, _ client: GmailClient, _ budget: QuotaBudget) async throws(SendFailure) -> (headers: [String: String?], historyID: String?, threadID: String?)? {
+        do {
+            return try await metadata(id, client, budget, headers: ["X-Cadence-Send-Id", "Message-ID"])
+        } catch {
+            if case .rejected(let reason) = error, reason.hasPrefix("Gmail found no such item") { return nil }
+            throw error
+        }
+    }
+
+    private func metadata(_ id: String, _ client: GmailClient, _ budget: QuotaBudget, headers names: [String]) async throws(SendFailure) -> (headers: [String: String?], historyID: String?, threadID: String?) {
         let response = try await calling(client, budget, units: 5, sending: false) { () async throws(GmailError) in
             try await client.call(.GET, "/gmail/v1/users/me/messages/\(id)", query: [("format", "metadata")] + names.map { ("metadataHeaders", $0) }, label: "messages.get")
         }
@@ -174,7 +195,7 @@ public final class GmailSender: MailSender, Sendable {
         for name in names {
             result[name] = found.first { $0["name"]?.lowercased() == name.lowercased() }?["value"]
         }
-        return (result, response.json?["historyId"] as? String)
+        return (result, response.json?["historyId"] as? String, response.json?["threadId"] as? String)
     }
 
     /// One call within the quota, with Gmail's rate-limit rules: 429 and 403 rate limits back off (full jitter,
@@ -198,6 +219,9 @@ public final class GmailSender: MailSender, Sendable {
                         throw .mailboxPaused(until: until, reason: "Gmail's sending limit: \(failure.message)")
                     }
                     lastHint = hint
+                    // A hint longer than the backoff cap is not waited out inside a pass (another runner could take
+                    // over meanwhile): the step is deferred until then instead.
+                    if let hint, hint > retry.cap { break }
                     guard attempt + 1 < retry.attempts else { break }
                     let wait = retry.delay(retry: attempt, hint: hint, using: &generator)
                     logger.notice("rate limited; backing off", metadata: ["mailbox": .string(client.mailbox), "seconds": .stringConvertible(wait)])
@@ -206,9 +230,15 @@ public final class GmailSender: MailSender, Sendable {
                 case .api(let failure) where failure.status >= 500:
                     throw sending ? .outcomeUnknown(reason: "Gmail answered \(failure.status) \(failure.reason)") : .notSent(reason: "Gmail answered \(failure)")
                 case .api(let failure) where failure.status == 401:
-                    throw .notSent(reason: "Gmail refused fresh credentials (401); will try again")
-                case .api(let failure):
+                    // One refresh and one retry already happened (GmailClient): the grant is not usable.
+                    throw .authRevoked
+                case .api(let failure) where failure.status == 404:
+                    throw .rejected(reason: "Gmail found no such item (404 \(failure.reason))")
+                case .api(let failure) where Self.isFinal(failure) || !sending:
                     throw .rejected(reason: "Gmail refused: \(failure.message) (\(failure.status) \(failure.reason))")
+                case .api(let failure):
+                    // Any other 4xx on a send (408, 409, a proxy's page…) says nothing certain: look before resending.
+                    throw .outcomeUnknown(reason: "Gmail answered \(failure.status) \(failure.reason)")
                 case .transport(.notSent(let reason)):
                     throw .notSent(reason: "could not reach Gmail: \(reason)")
                 case .transport(.noAnswer(let reason)):
@@ -221,6 +251,15 @@ public final class GmailSender: MailSender, Sendable {
             }
         }
         throw .rateLimited(retryAfterSeconds: lastHint.map { Int($0.rounded(.up)) })
+    }
+
+    /// Answers that mean Gmail did not take the message and never will (`../shared/docs/gmail-api.md` §5).
+    static func isFinal(_ failure: GmailAPIFailure) -> Bool {
+        switch failure.status {
+        case 400, 413: true
+        case 403: ["insufficientPermissions", "domainPolicy", "dailyLimitExceeded", "forbidden"].contains(failure.reason)
+        default: false
+        }
     }
 
     static func isRateLimit(_ failure: GmailAPIFailure) -> Bool {
