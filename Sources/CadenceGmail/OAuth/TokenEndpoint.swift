@@ -55,34 +55,25 @@ public struct TokenEndpoint: Sendable {
 
     /// Revokes a token; one Google no longer knows counts as revoked. Retried like a token request.
     public func revoke(_ token: Secret) async throws(Refusal) {
-        let body = Array(FormEncoding.encode([("token", token.revealed)]).utf8)
-        var generator = SystemRandomNumberGenerator()
-        var last = Refusal(code: "unavailable", description: "no attempt", retryable: true)
-        for attempt in 0..<max(1, retry.attempts) {
-            if attempt > 0 {
-                if Task.isCancelled { break }
-                try? await sleeper.sleep(seconds: retry.delay(retry: attempt - 1, hint: last.retryAfter, using: &generator))
-            }
-            let response: GoogleHTTP.Response
-            do {
-                response = try await http.perform(.POST, endpoints.revokeURL, headers: [("Content-Type", "application/x-www-form-urlencoded")], body: body, label: "revoke")
-            } catch {
-                last = Refusal(code: "unavailable", description: error.description, retryable: true)
-                continue
-            }
-            if response.status == 200 { return }
-            let error = response.json?["error"] as? String ?? "http_\(response.status)"
-            if error == "invalid_token" { return }
-            last = Refusal(
-                code: error, description: response.json?["error_description"] as? String ?? "HTTP \(response.status)",
-                retryable: [408, 429, 500, 502, 503, 504].contains(response.status),
-                retryAfter: RetryPolicy.hint(retryAfter: response.header("Retry-After"), message: nil, now: clock.now))
-            if !last.retryable { throw last }
+        try await post(endpoints.revokeURL, [("token", token.revealed)], label: "revoke") { response -> Void? in
+            response.status == 200 || response.json?["error"] as? String == "invalid_token" ? () : nil
         }
-        throw last
     }
 
     private func request(_ form: [(String, String)]) async throws(Refusal) -> Grant {
+        try await post(endpoints.tokenURL, form, label: "token") { response -> Grant? in
+            guard response.status == 200, let json = response.json, let access = json["access_token"] as? String else { return nil }
+            let expires = (json["expires_in"] as? Int) ?? (json["expires_in"] as? String).flatMap(Int.init) ?? 3_599
+            return Grant(
+                accessToken: Secret(access), expiresIn: expires, refreshToken: (json["refresh_token"] as? String).map(Secret.init),
+                scopes: (json["scope"] as? String).map { $0.split(separator: " ").map(String.init) })
+        }
+    }
+
+    /// POSTs a form to Google's OAuth endpoint `url` until `accept` takes the answer, retrying (backoff with full
+    /// jitter, at least `Retry-After`) only where Google says a retry can help; a refusal is thrown at once.
+    /// Repeating is safe: a token request or a revoke changes nothing twice.
+    private func post<T>(_ url: String, _ form: [(String, String)], label: String, accept: (GoogleHTTP.Response) -> T?) async throws(Refusal) -> T {
         let body = Array(FormEncoding.encode(form).utf8)
         var generator = SystemRandomNumberGenerator()
         var last = Refusal(code: "unavailable", description: "no attempt", retryable: true)
@@ -93,20 +84,14 @@ public struct TokenEndpoint: Sendable {
             }
             let response: GoogleHTTP.Response
             do {
-                response = try await http.perform(.POST, endpoints.tokenURL, headers: [("Content-Type", "application/x-www-form-urlencoded")], body: body, label: "token")
+                response = try await http.perform(.POST, url, headers: [("Content-Type", "application/x-www-form-urlencoded")], body: body, label: label)
             } catch {
                 last = Refusal(code: "unavailable", description: error.description, retryable: true)
-                continue  // a token request is safe to repeat
+                continue
             }
-            let json = response.json
-            if response.status == 200, let json, let access = json["access_token"] as? String {
-                let expires = (json["expires_in"] as? Int) ?? (json["expires_in"] as? String).flatMap(Int.init) ?? 3_599
-                return Grant(
-                    accessToken: Secret(access), expiresIn: expires, refreshToken: (json["refresh_token"] as? String).map(Secret.init),
-                    scopes: (json["scope"] as? String).map { $0.split(separator: " ").map(String.init) })
-            }
-            let code = json?["error"] as? String ?? "http_\(response.status)"
-            let description = json?["error_description"] as? String ?? "HTTP \(response.status)"
+            if let accepted = accept(response) { return accepted }
+            let code = response.json?["error"] as? String ?? "http_\(response.status)"
+            let description = response.json?["error_description"] as? String ?? "HTTP \(response.status)"
             let retryable = [408, 429, 500, 502, 503, 504].contains(response.status) || ["internal_failure", "server_error", "temporarily_unavailable"].contains(code)
             last = Refusal(
                 code: code, description: description, retryable: retryable,
