@@ -233,6 +233,9 @@ public final class FakeGmail: Sendable {
                 if let limited = storage.charge(method, user: user, now: now) { return limited }
                 switch method {
                 case "getProfile": return storage.profile(user: user, scopes: scopes)
+                case "messages.send" where id == "resumable":
+                    return Self.startResumable(request, storage: &storage, user: user, scopes: scopes, base: baseURL.withLock { $0 })
+                case "upload.put": return Self.finishResumable(request, storage: &storage, user: user, now: now)
                 case "messages.send": return Self.send(request, upload: id == "upload", storage: &storage, user: user, scopes: scopes, now: now)
                 case "messages.get": return storage.getMessage(id ?? "", request, user: user, scopes: scopes)
                 case "messages.list": return storage.listMessages(request, user: user, scopes: scopes, now: now)
@@ -246,6 +249,31 @@ public final class FakeGmail: Sendable {
         }
     }
 
+    /// A resumable upload's first request: JSON metadata (`threadId`), answered with the session URI in `Location`.
+    private static func startResumable(_ request: FakeRequest, storage: inout FakeStorage, user: String, scopes: Set<String>, base: String) -> FakeResponse {
+        guard !scopes.isDisjoint(with: FakeStorage.sendScopes) else { return FakeStorage.insufficientScopes() }
+        guard request.parameter("uploadType") == "resumable" else { return .apiError(400, "uploadType must be resumable", reason: "invalidArgument") }
+        if let type = request.headers["x-upload-content-type"], !type.lowercased().hasPrefix("message/") {
+            return .apiError(400, "Media type '\(type)' is not supported. Valid media types: [message/*]", reason: "badContent")
+        }
+        let metadata = JSONBody.decodeObject(request.body)
+        let id = storage.nextToken("up")
+        storage.uploads[id] = UploadSession(user: user, threadID: metadata?["threadId"] as? String, length: request.headers["x-upload-content-length"].flatMap { Int($0) })
+        return FakeResponse(status: 200, headers: [("Location", "\(base)/resumable/upload/gmail/v1/users/me/messages/send?uploadType=resumable&upload_id=\(id)")], body: [])
+    }
+
+    /// The PUT of the message bytes to a session URI: the send itself.
+    private static func finishResumable(_ request: FakeRequest, storage: inout FakeStorage, user: String, now: Date) -> FakeResponse {
+        guard let id = request.parameter("upload_id"), let session = storage.uploads[id], session.user == user else {
+            return .apiError(404, "No upload session \(request.parameter("upload_id") ?? "")", reason: "notFound")
+        }
+        if let length = session.length, length != request.body.count {
+            return .apiError(400, "The upload is \(request.body.count) bytes; the session announced \(length)", reason: "badContent")
+        }
+        storage.uploads[id] = nil
+        return storage.send(raw: request.body, threadID: session.threadID, user: user, now: now)
+    }
+
     /// `messages.send` (JSON with base64url `raw`) and the upload endpoint (`media` bytes, or `multipart/related`
     /// with JSON metadata and the message).
     private static func send(_ request: FakeRequest, upload: Bool, storage: inout FakeStorage, user: String, scopes: Set<String>, now: Date) -> FakeResponse {
@@ -257,6 +285,9 @@ public final class FakeGmail: Sendable {
                 guard type.hasPrefix("message/rfc822") else { return .apiError(400, "Media type '\(type)' is not supported. Valid media types: [message/*]", reason: "badContent") }
                 return storage.send(raw: request.body, threadID: nil, user: user, now: now)
             case "multipart":
+                guard request.body.count <= storage.options.multipartLimit else {
+                    return .apiError(413, "Request Entity Too Large: a multipart upload takes at most \(storage.options.multipartLimit) bytes; use uploadType=resumable", reason: "uploadTooLarge")
+                }
                 guard type.hasPrefix("multipart/related"), let envelope = try? MailMessage.parse(Array("Content-Type: \(request.headers["content-type"]!)\r\n\r\n".utf8) + request.body),
                     envelope.parts.count == 2, envelope.parts[0].mimeType == "application/json", envelope.parts[1].mimeType.hasPrefix("message/")
                 else { return .apiError(400, "multipart/related needs a JSON metadata part and a message/rfc822 part", reason: "badContent") }
@@ -306,6 +337,8 @@ enum Route {
             ("GET", "gmail/v1/users/*/profile", "getProfile", false),
             ("POST", "gmail/v1/users/*/messages/send", "messages.send", false),
             ("POST", "upload/gmail/v1/users/*/messages/send", "messages.send", false),
+            ("POST", "resumable/upload/gmail/v1/users/*/messages/send", "messages.send", false),
+            ("PUT", "resumable/upload/gmail/v1/users/*/messages/send", "upload.put", false),
             ("GET", "gmail/v1/users/*/messages", "messages.list", false),
             ("GET", "gmail/v1/users/*/messages/*", "messages.get", true),
             ("GET", "gmail/v1/users/*/threads/*", "threads.get", true),
@@ -315,7 +348,7 @@ enum Route {
         ]
         for (method, pattern, name, hasID) in api {
             guard let captured = match(method, pattern) else { continue }
-            let id = hasID ? captured[1] : (pattern.hasPrefix("upload/") ? "upload" : nil)
+            let id = hasID ? captured[1] : (pattern.hasPrefix("upload/") ? "upload" : pattern.hasPrefix("resumable/") ? "resumable" : nil)
             self = .api(userID: captured[0], method: name, id: id)
             return
         }

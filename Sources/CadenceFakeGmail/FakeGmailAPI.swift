@@ -7,7 +7,7 @@ extension FakeStorage {
     /// Quota units per method (`../shared/docs/gmail-api.md` §5).
     static let units: [String: Int] = [
         "messages.send": 100, "watch": 100, "stop": 50, "threads.get": 10, "messages.get": 5, "messages.list": 5,
-        "history.list": 2, "getProfile": 1,
+        "history.list": 2, "getProfile": 1, "upload.put": 0,
     ]
 
     static let readScopes: Set<String> = [GmailScope.metadata, GmailScope.readonly, GmailScope.modify, GmailScope.full]

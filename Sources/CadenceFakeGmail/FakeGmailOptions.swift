@@ -22,6 +22,8 @@ public struct FakeGmailOptions: Sendable, Codable, Equatable {
     /// The largest message Gmail takes (35 MiB), through the upload endpoint.
     public var maxMessageBytes = 36_700_160
     public var maxRecipients = 100
+    /// Google's upload guide: `multipart` is for media up to 5 MB; larger messages must use a resumable upload.
+    public var multipartLimit = 5 * 1024 * 1024
     /// How long a new message stays invisible to `messages.list`'s `q` search, as Gmail's index lags its store.
     /// History and `messages.get` see it at once.
     public var searchIndexLag: TimeInterval = 0

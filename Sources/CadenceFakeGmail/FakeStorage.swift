@@ -20,6 +20,8 @@ struct FakeStorage: Codable {
     /// 429s answered for a user's own rate and sending limits (not injected faults): provoked, so a client's
     /// pacing was wrong.
     var rateLimitedAnswers = 0
+    /// Resumable upload sessions: upload id → the user and the thread the message asks to join.
+    var uploads: [String: UploadSession] = [:]
     /// Quota units charged per user, in all.
     var unitsCharged: [String: Int] = [:]
     /// Every incoming mail a test injected, in order (the fake delivers pushes from it in a later release).
@@ -78,6 +80,12 @@ struct FakeMessage: Codable {
     var fromRewritten = false
 
     var isSent: Bool { labelIDs.contains("SENT") }
+}
+
+struct UploadSession: Codable {
+    var user: String
+    var threadID: String?
+    var length: Int?
 }
 
 struct HistoryRecord: Codable {

@@ -102,6 +102,17 @@ struct FakeGmailAPITests {
             #expect(answer.json?["threadId"] as? String == thread)
             let wrongType = try await wire.request(.POST, "/upload/gmail/v1/users/me/messages/send?uploadType=media", token: token, contentType: "text/plain", body: Array(large.utf8))
             #expect(wrongType.status == 400)
+            // Over 5 MB, multipart is refused; a resumable session takes it.
+            let huge = Scene.message(body: String(repeating: "h", count: 5_300_000))
+            let tooBig = "--ZZ\r\nContent-Type: application/json\r\n\r\n{}\r\n--ZZ\r\nContent-Type: message/rfc822\r\n\r\n\(huge)\r\n--ZZ--\r\n"
+            #expect(try await wire.request(.POST, "/upload/gmail/v1/users/me/messages/send?uploadType=multipart", token: token, contentType: "multipart/related; boundary=ZZ", body: Array(tooBig.utf8)).status == 413)
+            let start = try await wire.request(.POST, "/resumable/upload/gmail/v1/users/me/messages/send?uploadType=resumable", token: token, contentType: "application/json", body: Array("{}".utf8))
+            #expect(start.status == 200)
+            let session = try #require(start.header("Location"))
+            let put = try await wire.request(.PUT, session, token: token, contentType: "message/rfc822", body: Array(huge.utf8))
+            #expect(put.status == 200)
+            #expect(put.json?["id"] is String)
+            #expect(try await wire.request(.PUT, session, token: token, contentType: "message/rfc822", body: Array(huge.utf8)).status == 404)  // used once
         }
     }
 

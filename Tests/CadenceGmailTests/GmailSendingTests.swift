@@ -149,6 +149,7 @@ struct GmailSendingTests {
             let doubt = try scene.database.status(campaign: "q1", now: SendingScene.tuesday).first?.steps.first?.inDoubt ?? [:]
             #expect(doubt.keys.contains { $0.hasPrefix("no answer from Gmail") })
             #expect(StatusOutput.text(try scene.database.status(campaign: "q1", now: SendingScene.tuesday)).contains("  in doubt at intro: no answer from Gmail"))
+            #expect(StatusOutput.json(try scene.database.status(campaign: "q1", now: SendingScene.tuesday)).contains("\"inDoubt\" : [\n"))
             #expect(try await scene.pass(at: 20).unknown == 1)  // first miss: wait for Gmail's search to settle
             #expect(try await scene.pass(at: 50).unknown == 1)  // still inside the minute: no resend yet
             #expect(scene.sent.isEmpty)
@@ -249,6 +250,25 @@ struct GmailSendingTests {
             #expect(sent.count == 2)
             #expect(sent[1].threadID == sent[0].threadID)
             #expect((scene.fake.rawMessage(sent[0].id, in: SendingScene.sam)?.count ?? 0) > GmailSender.uploadThreshold)
+        }
+    }
+
+    @Test("a message over 5 MB goes through a resumable upload session, and still joins its thread")
+    func resumable() async throws {
+        try await SendingScene.with(people: 1) { (scene: SendingScene) async throws -> Void in
+            let sender = scene.sender()
+            let mailbox = try #require(scene.configuration.mailbox(named: "sam"))
+            func message(_ id: String, subject: String, extra: String = "", size: Int) -> SendRequest {
+                let text = "From: \(SendingScene.sam)\r\nTo: ana@example.org\r\nSubject: \(subject)\r\nMessage-ID: <\(id)@northwind.example.com>\r\nX-Cadence-Send-Id: \(id)\r\n\(extra)\r\n" + String(repeating: "z", count: size) + "\r\n"
+                return SendRequest(bytes: Array(text.utf8), key: SendKey(sendID: id, messageID: "\(id)@northwind.example.com"), recipient: "ana@example.org", recordedAt: scene.clock.now)
+            }
+            let first = try await sender.send(message("big1", subject: "Deck", size: 6 * 1024 * 1024), from: mailbox)
+            var reply = message("big2", subject: "Re: Deck", extra: "In-Reply-To: <big1@northwind.example.com>\r\nReferences: <big1@northwind.example.com>\r\n", size: 5_500_000)
+            reply.threadID = first.threadID
+            let second = try await sender.send(reply, from: mailbox)
+            #expect(second.threadID == first.threadID)
+            #expect(scene.fake.calls(of: "upload.put") == 2)
+            #expect(scene.sent.count == 2)
         }
     }
 

@@ -45,13 +45,19 @@ public enum StatusOutput {
         struct Step: Encodable {
             var step: String; var active: Int; var dueNow: Int; var waitingOnTask: Int
             var held: [Reason]; var paused: [Reason]; var nextDue: String?
+            /// Why active enrolments wait (window, limits, a paused mailbox) and sends in doubt, as `{reason, count}`.
+            var waiting: [Note]; var inDoubt: [Note]
             func encode(to encoder: any Encoder) throws {
                 var c = encoder.container(keyedBy: Keys.self)
                 try c.encode(step, forKey: .step); try c.encode(active, forKey: .active); try c.encode(dueNow, forKey: .dueNow)
                 try c.encode(waitingOnTask, forKey: .waitingOnTask); try c.encode(held, forKey: .held); try c.encode(paused, forKey: .paused)
-                try c.encode(nextDue, forKey: .nextDue)
+                try c.encode(nextDue, forKey: .nextDue); try c.encode(waiting, forKey: .waiting); try c.encode(inDoubt, forKey: .inDoubt)
             }
-            enum Keys: String, CodingKey { case step, active, dueNow, waitingOnTask, held, paused, nextDue }
+            enum Keys: String, CodingKey { case step, active, dueNow, waitingOnTask, held, paused, nextDue, waiting, inDoubt }
+        }
+        struct Note: Encodable {
+            var reason: String; var count: Int
+            static func list(_ counts: [String: Int]) -> [Note] { counts.sorted { $0.key < $1.key }.map { Note(reason: $0.key, count: $0.value) } }
         }
         struct Campaign: Encodable {
             var id: String; var name: String; var version: Int; var paused: Bool
@@ -66,7 +72,7 @@ public enum StatusOutput {
                 stopped: reasons($0.stoppedReasons),
                 steps: $0.steps.map {
                     .init(step: $0.stepID, active: $0.active, dueNow: $0.due, waitingOnTask: $0.waitingOnTask, held: reasons($0.heldReasons),
-                          paused: reasons($0.pausedReasons), nextDue: $0.nextDue.map(Timestamps.iso))
+                          paused: reasons($0.pausedReasons), nextDue: $0.nextDue.map(Timestamps.iso), waiting: Note.list($0.waiting), inDoubt: Note.list($0.inDoubt))
                 })
         })
     }

@@ -50,15 +50,18 @@ public struct GmailClient: Sendable {
         try await call(.POST, path, json: body, contentType: contentType, label: "messages.send (upload)")
     }
 
-    /// One API call with the 401 rule; a non-2xx answer becomes `GmailError.api`.
+    /// One API call with the 401 rule; a non-2xx answer becomes `GmailError.api`. `path` may also be an absolute
+    /// URL Gmail handed out (a resumable upload's session URI).
     public func call(
-        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], json: [UInt8]? = nil, contentType: String = "application/json", label: String
+        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], json: [UInt8]? = nil, contentType: String = "application/json",
+        headers extra: [(String, String)] = [], label: String
     ) async throws(GmailError) -> GoogleHTTP.Response {
-        let url = apiURL + path + (query.isEmpty ? "" : (path.contains("?") ? "&" : "?") + FormEncoding.encode(query))
+        let base = path.hasPrefix("https://") || path.hasPrefix("http://") ? path : apiURL + path
+        let url = base + (query.isEmpty ? "" : (path.contains("?") ? "&" : "?") + FormEncoding.encode(query))
         for attempt in 0..<2 {
             let token: Secret
             do { token = try await tokens.token() } catch { throw GmailError.auth(error) }
-            var headers = [("Authorization", "Bearer \(token.revealed)")]
+            var headers = [("Authorization", "Bearer \(token.revealed)")] + extra
             if json != nil { headers.append(("Content-Type", contentType)) }
             let response: GoogleHTTP.Response
             do {

@@ -13,6 +13,8 @@ import Synchronization
 public final class GmailSender: MailSender, Sendable {
     /// Above this many bytes of message, the JSON `raw` body would pass Gmail's 1 MB request limit: upload instead.
     public static let uploadThreshold = 700_000
+    /// Above this, even a multipart upload is too large (Google: multipart is for up to 5 MB): resumable upload.
+    public static let resumableThreshold = 5 * 1024 * 1024
     /// How long a "not found" must stand before a resend: Gmail's search can lag a just-sent message.
     public static let recheck: TimeInterval = 60
 
@@ -66,6 +68,19 @@ public final class GmailSender: MailSender, Sendable {
             let json = Array((try? JSONSerialization.data(withJSONObject: body)) ?? Data())
             response = try await calling(client, budget, units: 100, sending: true) { () async throws(GmailError) in
                 try await client.call(.POST, "/gmail/v1/users/me/messages/send", json: json, label: "messages.send")
+            }
+        } else if request.bytes.count > Self.resumableThreshold {
+            // Start a session (nothing is sent yet), then PUT the bytes: only the PUT can have sent the message.
+            let metadata: [String: Any] = request.threadID.map { ["threadId": $0] } ?? [:]
+            let json = Array((try? JSONSerialization.data(withJSONObject: metadata)) ?? Data())
+            let start = try await calling(client, budget, units: 100, sending: false) { () async throws(GmailError) in
+                try await client.call(
+                    .POST, "/resumable/upload/gmail/v1/users/me/messages/send?uploadType=resumable", json: json, contentType: "application/json; charset=UTF-8",
+                    headers: [("X-Upload-Content-Type", "message/rfc822"), ("X-Upload-Content-Length", String(request.bytes.count))], label: "messages.send (resumable start)")
+            }
+            guard let session = start.header("Location") else { throw .notSent(reason: "Gmail started no upload session") }
+            response = try await calling(client, budget, units: 0, sending: true) { () async throws(GmailError) in
+                try await client.call(.PUT, session, json: request.bytes, contentType: "message/rfc822", label: "messages.send (resumable upload)")
             }
         } else {
             let boundary = "cadence-" + request.key.sendID.filter { $0.isLetter || $0.isNumber }
