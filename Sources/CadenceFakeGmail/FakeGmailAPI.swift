@@ -197,7 +197,7 @@ extension FakeStorage {
             case .failure(let problem): return .apiError(400, problem.description, reason: "invalidArgument")
             case .success(let query):
                 let indexed = now.addingTimeInterval(-options.searchIndexLag)
-                messages = messages.filter { query.matches($0) && $0.internalDate <= indexed }
+                messages = messages.filter { query.matches($0, now: now) && $0.internalDate <= indexed }
             }
         }
         let labels = request.parameters("labelIds")

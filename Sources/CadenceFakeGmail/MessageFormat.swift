@@ -72,6 +72,7 @@ struct SearchQuery {
         case subject(String)
         case after(Date)
         case before(Date)
+        case newerThan(days: Int)
     }
 
     var terms: [Term]
@@ -93,6 +94,9 @@ struct SearchQuery {
             case "from": terms.append(.from(value.lowercased()))
             case "to": terms.append(.to(value.lowercased()))
             case "subject": terms.append(.subject(value.lowercased()))
+            case "newer_than":
+                guard value.hasSuffix("d"), let days = Int(value.dropLast()) else { return .failure(FakeQueryProblem("\(word): write newer_than:7d")) }
+                terms.append(.newerThan(days: days))
             case "after", "before":
                 guard let date = date(value) else { return .failure(FakeQueryProblem("\(word): write epoch seconds or yyyy/mm/dd")) }
                 terms.append(pair[0].lowercased() == "after" ? .after(date) : .before(date))
@@ -113,7 +117,7 @@ struct SearchQuery {
         return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
     }
 
-    func matches(_ message: FakeMessage) -> Bool {
+    func matches(_ message: FakeMessage, now: Date) -> Bool {
         terms.allSatisfy { term in
             switch term {
             case .label(let label): message.labelIDs.contains(label)
@@ -123,6 +127,7 @@ struct SearchQuery {
             case .subject(let word): message.subject.lowercased().contains(word)
             case .after(let date): message.internalDate > date
             case .before(let date): message.internalDate < date
+            case .newerThan(let days): message.internalDate > now.addingTimeInterval(-Double(days) * 86_400)
             }
         }
     }

@@ -157,6 +157,27 @@ extension CadenceDatabase {
                 );
                 """)
         }
+        migrator.registerMigration("v3-reply-watching") { db in
+            try db.execute(sql: """
+                -- Per mailbox: the history position every message before which has been processed (Gmail's id, a
+                -- string compared as an unsigned 64-bit number). It only moves forward, after the messages it covers.
+                CREATE TABLE mailboxSync (
+                    mailbox TEXT PRIMARY KEY NOT NULL,
+                    historyId TEXT NOT NULL,
+                    syncedAt DATETIME NOT NULL
+                );
+                -- Every incoming message processed, once: a crash that re-reads history re-finds them here.
+                CREATE TABLE incomingMessage (
+                    mailbox TEXT NOT NULL,
+                    providerMessageId TEXT NOT NULL,
+                    enrollmentId INTEGER REFERENCES enrollment(id) ON DELETE SET NULL,
+                    class TEXT NOT NULL,
+                    snippet TEXT NOT NULL,
+                    receivedAt DATETIME NOT NULL,
+                    PRIMARY KEY (mailbox, providerMessageId)
+                );
+                """)
+        }
         return migrator
     }()
 }

@@ -91,6 +91,7 @@ struct Run: AsyncParsableCommand {
                     seed: seed, gmailReadiness: AuthStatus.readiness(access: access))
                 // Renewed before every send: a pass slowed by Gmail's pacing must not outlive the lease, and if
                 // another runner took it over meanwhile, this one stops sending at once.
+                if let gmail { runner.watch = MailboxWatch(gmail: gmail, database: database) }
                 runner.leaseCheck = { () throws(StoreError) -> Bool in
                     try database.acquireLease(owner: owner, now: CommandClock.now, seconds: leaseSeconds) == nil
                 }

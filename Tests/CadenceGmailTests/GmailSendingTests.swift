@@ -164,7 +164,8 @@ struct GmailSendingTests {
         try await SendingScene.with(people: 1, requestTimeout: 1) { (scene: SendingScene) async throws -> Void in
             scene.fake.addFault(FaultRule(method: "messages.send", call: 1, fault: .latency(seconds: 2)))
             #expect(try await scene.pass(at: 0).unknown == 1)
-            try await Task.sleep(nanoseconds: 1_500_000_000)  // the fake finishes storing after its delay
+            // The fake finishes storing after its delay: wait for that observable state, never a fixed time.
+            for _ in 0..<200 where scene.sent.isEmpty { try await Task.sleep(nanoseconds: 50_000_000) }
             #expect(try await scene.pass(at: 60).reconciled == 1)
             #expect(scene.sent.count == 1)
             #expect(scene.fake.report().duplicates.isEmpty)

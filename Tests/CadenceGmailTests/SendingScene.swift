@@ -88,10 +88,12 @@ final class SendingScene: @unchecked Sendable {
             let access = GmailAccess(store: project.store, clock: project.clock, sleeper: sleeper, logger: project.logs.logger)
             guard case .gmail(let settings) = loaded.configuration.mailboxes[0].provider else { throw FakeGmailServerError("not gmail") }
             try await GoogleHTTP.with(settings.endpoints, logger: project.logs.logger) { http in
-                let sender = ProviderRouter(outbox: OutboxFolderSender(root: project.root), gmail: access.sender(http: http))
-                let runner = Runner(
+                let gmail = access.sender(http: http)
+                let sender = ProviderRouter(outbox: OutboxFolderSender(root: project.root), gmail: gmail)
+                var runner = Runner(
                     database: database, configuration: loaded.configuration, sender: sender, seed: 3,
                     gmailReadiness: AuthStatus.readiness(access: access))
+                runner.watch = MailboxWatch(gmail: gmail, database: database)
                 try await body(SendingScene(project: project, database: database, configuration: loaded.configuration, clockSleeper: sleeper, http: http, runner: runner))
             }
         }
@@ -116,6 +118,8 @@ final class SendingScene: @unchecked Sendable {
             total.unknown += report.unknown
             total.deferred += report.deferred
             total.held += report.held
+            total.incoming += report.incoming
+            total.stoppedByIncoming += report.stoppedByIncoming
             t += step
         }
         return total

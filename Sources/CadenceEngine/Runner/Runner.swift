@@ -18,11 +18,15 @@ public struct Runner {
         public var skipped = 0
         public var unknown = 0
         public var tasksOpened = 0
+        /// Incoming messages processed by reply watching, and enrolments they stopped.
+        public var incoming = 0
+        public var stoppedByIncoming = 0
 
         public init() {}
 
         public var text: String {
             "Sent \(sent); reconciled \(reconciled); deferred \(deferred) (window or limits); held \(held); skipped \(skipped); outcome unknown \(unknown); tasks opened \(tasksOpened)."
+                + (incoming > 0 ? " Incoming \(incoming), stopping \(stoppedByIncoming)." : "")
         }
     }
 
@@ -37,6 +41,9 @@ public struct Runner {
     /// Called before every send: false when this runner no longer holds the database's lease (another runner took
     /// over during a long pass), and the pass must stop sending.
     public var leaseCheck: (() throws(StoreError) -> Bool)?
+    /// Reads the Gmail mailboxes for replies before anything is sent, so no email goes out after a reply Cadence
+    /// could already have seen (and the send transaction re-checks the enrolment).
+    public var watch: MailboxWatch?
     private var random: SeededRandom
     private var campaigns: [String: SnapshotCampaign] = [:]
     /// Each mailbox's latest known history position, read once and then kept up to date from sends.
@@ -56,6 +63,11 @@ public struct Runner {
 
     public mutating func runOnce(now: Date) async throws(StoreError) -> Report {
         var report = Report()
+        if let watch {
+            let synced = try await watch.sync(configuration, now: now)
+            report.incoming = synced.processed
+            report.stoppedByIncoming = synced.stopped
+        }
         report.tasksOpened = try database.openTasks(campaign: nil, actor: "runner", now: now).filter { $0.openedAt == now }.count
         for pending in try database.unfinishedSends() {
             try await reconcile(pending, now: now, report: &report)

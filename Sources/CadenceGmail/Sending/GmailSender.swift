@@ -139,6 +139,87 @@ public final class GmailSender: MailSender, Sendable {
         return response.json?["historyId"] as? String
     }
 
+    // MARK: Watching for replies
+
+    /// New messages in a mailbox since a history position.
+    public struct Changes: Sendable {
+        /// Messages added since (Cadence's own and drafts left out), oldest first.
+        public var messages: [(id: String, threadID: String?)]
+        /// The position to store once they are processed.
+        public var position: String
+        /// The stored position had expired (404): the messages are a bounded recent window instead.
+        public var resynced: Bool
+    }
+
+    /// Messages added since `position` (Gmail's history, every page). With no position yet, none: the mailbox's
+    /// current position becomes the starting point. When Gmail no longer has the position, the inbox of the last
+    /// `resyncDays` days stands in for the history, and the current position becomes the new starting point.
+    public func changes(in mailbox: Mailbox, since position: String?, resyncDays: Int = 7) async throws(SendFailure) -> Changes {
+        let (client, budget) = try client(for: mailbox)
+        guard let position else {
+            return Changes(messages: [], position: try await historyPosition(of: mailbox) ?? "0", resynced: false)
+        }
+        var messages: [(id: String, threadID: String?)] = []
+        var seen = Set<String>()
+        var pageToken: String?
+        var latest = position
+        do {
+            repeat {
+                var parameters = [("startHistoryId", position), ("historyTypes", "messageAdded"), ("maxResults", "500")]
+                if let pageToken { parameters.append(("pageToken", pageToken)) }
+                let page = try await calling(client, budget, units: 2, sending: false) { () async throws(GmailError) in
+                    try await client.call(.GET, "/gmail/v1/users/me/history", query: parameters, label: "history.list")
+                }
+                for record in page.json?["history"] as? [[String: Any]] ?? [] {
+                    for added in record["messagesAdded"] as? [[String: Any]] ?? [] {
+                        guard let message = added["message"] as? [String: Any], let id = message["id"] as? String, !seen.contains(id) else { continue }
+                        let labels = message["labelIds"] as? [String] ?? []
+                        if labels.contains("SENT") || labels.contains("DRAFT") { continue }  // ours, or a rep's own message
+                        seen.insert(id)
+                        messages.append((id, message["threadId"] as? String))
+                    }
+                }
+                if let top = page.json?["historyId"] as? String { latest = top }
+                pageToken = page.json?["nextPageToken"] as? String
+            } while pageToken != nil
+            return Changes(messages: messages, position: latest, resynced: false)
+        } catch {
+            guard case .rejected(let reason) = error, reason.hasPrefix("Gmail found no such item") else { throw error }
+        }
+        // The position expired: note where the mailbox is now, then read the recent inbox.
+        let current = try await historyPosition(of: mailbox) ?? position
+        var recent: [(id: String, threadID: String?)] = []
+        pageToken = nil
+        repeat {
+            var parameters = [("q", "in:inbox newer_than:\(resyncDays)d"), ("maxResults", "500")]
+            if let pageToken { parameters.append(("pageToken", pageToken)) }
+            let page = try await calling(client, budget, units: 5, sending: false) { () async throws(GmailError) in
+                try await client.call(.GET, "/gmail/v1/users/me/messages", query: parameters, label: "messages.list")
+            }
+            for entry in page.json?["messages"] as? [[String: Any]] ?? [] {
+                if let id = entry["id"] as? String { recent.append((id, entry["threadId"] as? String)) }
+            }
+            pageToken = page.json?["nextPageToken"] as? String
+        } while pageToken != nil
+        return Changes(messages: recent.reversed(), position: current, resynced: true)
+    }
+
+    /// A message's bytes, thread and arrival time, for classification.
+    public func fetch(_ id: String, in mailbox: Mailbox) async throws(SendFailure) -> (raw: [UInt8], threadID: String?, receivedAt: Date?)? {
+        let (client, budget) = try client(for: mailbox)
+        do {
+            let response = try await calling(client, budget, units: 5, sending: false) { () async throws(GmailError) in
+                try await client.call(.GET, "/gmail/v1/users/me/messages/\(id)", query: [("format", "raw")], label: "messages.get")
+            }
+            guard let raw = (response.json?["raw"] as? String).flatMap({ Base64.decode(Array($0.utf8)) }) else { return nil }
+            let millis = (response.json?["internalDate"] as? String).flatMap { Double($0) }
+            return (raw, response.json?["threadId"] as? String, millis.map { Date(timeIntervalSince1970: $0 / 1000) })
+        } catch {
+            if case .rejected(let reason) = error, reason.hasPrefix("Gmail found no such item") { return nil }  // deleted meanwhile
+            throw error
+        }
+    }
+
     // MARK: Calls
 
     private func find(query: String, _ request: SendRequest, _ client: GmailClient, _ budget: QuotaBudget) async throws(SendFailure) -> SentMessage? {

@@ -1,0 +1,128 @@
+import CadenceCore
+import Foundation
+import GRDB
+
+/// A message that came back to a mailbox, classified, and what it belongs to.
+public struct IncomingMessage: Sendable, Equatable {
+    public var mailbox: String
+    public var providerMessageID: String
+    public var providerThreadID: String?
+    public var from: String
+    /// The Message-IDs it answers (`In-Reply-To` and `References`), with angle brackets.
+    public var references: [String]
+    public var incomingClass: IncomingClass
+    /// A short piece of its text, for events and `show`.
+    public var snippet: String
+    public var receivedAt: Date
+
+    public init(
+        mailbox: String, providerMessageID: String, providerThreadID: String?, from: String, references: [String],
+        incomingClass: IncomingClass, snippet: String, receivedAt: Date
+    ) {
+        self.mailbox = mailbox
+        self.providerMessageID = providerMessageID
+        self.providerThreadID = providerThreadID
+        self.from = from
+        self.references = references
+        self.incomingClass = incomingClass
+        self.snippet = snippet
+        self.receivedAt = receivedAt
+    }
+}
+
+/// What processing an incoming message did.
+public enum IncomingOutcome: Sendable, Equatable {
+    /// Already processed before (a re-read after a crash, a duplicate push): nothing done.
+    case alreadyProcessed
+    /// It concerns no enrolment Cadence knows (a newsletter, a colleague): recorded only.
+    case unrelated
+    /// Recorded against the candidate; `stopped` enrolments stopped, `suppressed` whether the address was suppressed.
+    case applied(candidate: String, stopped: Int, suppressed: Bool)
+}
+
+extension CadenceDatabase {
+    /// The mailbox's processed history position, if it has one.
+    public func syncCheckpoint(_ mailbox: String) throws(StoreError) -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT historyId FROM mailboxSync WHERE mailbox = ?", arguments: [mailbox]) }
+    }
+
+    /// Moves the mailbox's position forward (never back), after the messages before it were processed.
+    public func advanceCheckpoint(_ mailbox: String, to historyID: String, now: Date) throws(StoreError) {
+        try write { db in
+            if let current = try String.fetchOne(db, sql: "SELECT historyId FROM mailboxSync WHERE mailbox = ?", arguments: [mailbox]),
+                let old = UInt64(current), let new = UInt64(historyID), new <= old
+            {
+                try db.execute(sql: "UPDATE mailboxSync SET syncedAt = ? WHERE mailbox = ?", arguments: [now, mailbox])
+                return
+            }
+            try db.execute(
+                sql: "INSERT INTO mailboxSync (mailbox, historyId, syncedAt) VALUES (?, ?, ?) ON CONFLICT (mailbox) DO UPDATE SET historyId = excluded.historyId, syncedAt = excluded.syncedAt",
+                arguments: [mailbox, historyID, now])
+        }
+    }
+
+    /// Records an incoming message once and acts on it, in one transaction: a reply, an unsubscribe, a permanent
+    /// bounce or "no longer with the company" stops the person's enrolments in every campaign (unsubscribe and
+    /// bounce also suppress the address); anything else is recorded on the enrolment only.
+    ///
+    /// The enrolment is found by Gmail's thread id, else by a Message-ID it answers, else by its sender's address.
+    public func applyIncoming(_ message: IncomingMessage, now: Date) throws(StoreError) -> IncomingOutcome {
+        try write { db in
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM incomingMessage WHERE mailbox = ? AND providerMessageId = ?)", arguments: [message.mailbox, message.providerMessageID]) == true {
+                return .alreadyProcessed
+            }
+            var enrollmentID: Int64?
+            if let thread = message.providerThreadID {
+                enrollmentID = try Int64.fetchOne(db, sql: "SELECT enrollmentId FROM sendRecord WHERE mailbox = ? AND providerThreadId = ? ORDER BY id LIMIT 1", arguments: [message.mailbox, thread])
+            }
+            if enrollmentID == nil, !message.references.isEmpty {
+                let bare = message.references.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "<> ")) }
+                let placeholders = bare.map { _ in "?" }.joined(separator: ", ")
+                enrollmentID = try Int64.fetchOne(db, sql: """
+                    SELECT enrollmentId FROM sendRecord WHERE rfcMessageId IN (\(placeholders)) OR storedMessageId IN (\(placeholders)) ORDER BY id LIMIT 1
+                    """, arguments: StatementArguments(bare + message.references))
+            }
+            // A bounce names the failed recipient; anything else comes from the person.
+            var address = message.from.lowercased()
+            if case .bounce(_, let recipient?, _) = message.incomingClass { address = recipient.lowercased() }
+            if enrollmentID == nil {
+                enrollmentID = try Int64.fetchOne(db, sql: """
+                    SELECT e.id FROM enrollment e JOIN candidate c ON c.id = e.candidateId WHERE c.addressKey = ? ORDER BY e.id DESC LIMIT 1
+                    """, arguments: [address])
+            }
+            try db.execute(
+                sql: "INSERT INTO incomingMessage (mailbox, providerMessageId, enrollmentId, class, snippet, receivedAt) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [message.mailbox, message.providerMessageID, enrollmentID, message.incomingClass.name, message.snippet, message.receivedAt])
+            guard let enrollmentID, let enrollment = try Row.fetchOne(db, sql: "SELECT * FROM enrollment WHERE id = ?", arguments: [enrollmentID]),
+                let candidate = try Row.fetchOne(db, sql: "SELECT * FROM candidate WHERE id = ?", arguments: [enrollment["candidateId"]])
+            else { return .unrelated }
+            let key: String = candidate["addressKey"]
+            let detail = "\(message.incomingClass.name) (Gmail message \(message.providerMessageID)): \(message.snippet.prefix(120))"
+            try Self.event(enrollment, kind: "incoming", actor: "mailbox \(message.mailbox)", detail: detail, db, now: now)
+            let stop: StopReason?
+            var suppress = false
+            switch message.incomingClass {
+            case .reply: stop = .replied
+            case .unsubscribe: stop = .unsubscribed; suppress = true
+            case .bounce(true, _, _): stop = .bounced; suppress = true
+            case .automated(.noLongerHere): stop = .manual(note: "no longer with the company (automatic reply)")
+            case .bounce(false, _, _), .outOfOffice, .automated: stop = nil
+            }
+            var stopped = 0
+            if let stop {
+                // The person's enrolments in every campaign, not just this one.
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM enrollment WHERE candidateId = ? AND state IN ('active', 'waitingOnTask', 'held', 'paused')", arguments: [candidate["id"]]) {
+                    try Self.setState(row["id"], StoredState(.stopped(stop)), db, now: now)
+                    try Self.event(row, kind: "stopped", actor: "mailbox \(message.mailbox)", detail: "\(stop.description): \(message.incomingClass.name) received", db, now: now)
+                    stopped += 1
+                }
+            }
+            if suppress {
+                try db.execute(
+                    sql: "INSERT INTO suppression (kind, value, reason, actor, createdAt) VALUES ('address', ?, ?, ?, ?) ON CONFLICT (kind, value) DO NOTHING",
+                    arguments: [key, message.incomingClass.name, "mailbox \(message.mailbox)", now])
+            }
+            return .applied(candidate: key, stopped: stopped, suppressed: suppress)
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import CadenceCore
+import CadenceEngine
+import CadenceFakeGmail
+import CadenceGmail
+import CadenceStore
+import Foundation
+import Testing
+
+@Suite("reply watching by polling, against the fake: replies, bounces, unsubscribes and out-of-office")
+struct ReplyWatchingTests {
+    /// Sends both intros (p1 at 0 s, p2 at 30 s) and returns p1's thread and stored Message-ID.
+    func sendIntros(_ scene: SendingScene) async throws -> (thread: String, messageID: String) {
+        _ = try await scene.passes(from: 0, to: 30)
+        let intro = try #require(scene.sent.first { $0.to == ["p1@example.org"] })
+        return (intro.threadID, try #require(intro.messageID))
+    }
+
+    func deliver(_ scene: SendingScene, _ text: String, thread: String? = nil, labels: [String] = ["INBOX", "UNREAD"]) throws {
+        try scene.fake.deliver(Array(text.replacingOccurrences(of: "\n", with: "\r\n").utf8), to: SendingScene.sam, labelIDs: labels, threadID: thread)
+    }
+
+    @Test("a reply in the thread stops that person before the follow-up; the other candidate gets theirs")
+    func replyStops() async throws {
+        try await SendingScene.with(people: 2) { (scene: SendingScene) async throws -> Void in
+            let (thread, messageID) = try await sendIntros(scene)
+            try deliver(scene, "From: P1 <p1@example.org>\nTo: \(SendingScene.sam)\nSubject: Re: Quick question, P1\nIn-Reply-To: \(messageID)\n\nYes, let's talk Thursday.\n", thread: thread)
+            let next = try await scene.passes(from: 86_400 + 60, to: 86_400 + 120)
+            #expect(next.incoming == 1)
+            #expect(next.stoppedByIncoming == 1)
+            #expect(next.sent == 1)  // only p2's follow-up
+            #expect(try scene.state("p1@example.org") == .stopped(.replied))
+            #expect(scene.sent.filter { $0.to == ["p1@example.org"] }.count == 1)
+            let events = try scene.database.candidate("p1@example.org")?.enrollments.first?.events.map(\.detail) ?? []
+            #expect(events.contains { $0.hasPrefix("reply (Gmail message ") && $0.hasSuffix("Yes, let's talk Thursday.") })
+        }
+    }
+
+    @Test("a permanent bounce stops and suppresses; a delay notice is only recorded")
+    func bounces() async throws {
+        try await SendingScene.with(people: 2) { (scene: SendingScene) async throws -> Void in
+            let (thread, _) = try await sendIntros(scene)
+            try deliver(scene, """
+                From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>
+                To: \(SendingScene.sam)
+                Subject: Delivery Status Notification (Failure)
+                Content-Type: multipart/report; report-type=delivery-status; boundary="r1"
+
+                --r1
+                Content-Type: text/plain
+
+                Address not found
+                --r1
+                Content-Type: message/delivery-status
+
+                Reporting-MTA: dns; googlemail.com
+
+                Final-Recipient: rfc822; p1@example.org
+                Action: failed
+                Status: 5.1.1
+                --r1--
+                """, thread: thread)
+            try deliver(scene, """
+                From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>
+                To: \(SendingScene.sam)
+                Subject: Delivery Status Notification (Delay)
+                Content-Type: multipart/report; report-type=delivery-status; boundary="d1"
+
+                --d1
+                Content-Type: message/delivery-status
+
+                Reporting-MTA: dns; googlemail.com
+
+                Final-Recipient: rfc822; p2@example.org
+                Action: delayed
+                Status: 4.4.1
+                --d1--
+                """)
+            let next = try await scene.pass(at: 60)
+            #expect(next.incoming == 2)
+            #expect(try scene.state("p1@example.org") == .stopped(.bounced))
+            #expect(try scene.database.suppressions().contains { $0.value == "p1@example.org" })
+            guard case .active? = try scene.state("p2@example.org") else { Issue.record("a delay stopped p2"); return }
+        }
+    }
+
+    @Test("an unsubscribe request stops and suppresses; an out-of-office is recorded and never counts as a reply")
+    func unsubscribeAndOutOfOffice() async throws {
+        try await SendingScene.with(people: 2) { (scene: SendingScene) async throws -> Void in
+            _ = try await sendIntros(scene)
+            try deliver(scene, "From: p1@example.org\nTo: \(SendingScene.sam)\nSubject: Re: Quick question\n\nPlease remove me from your list.\n")
+            try deliver(scene, "From: p2@example.org\nTo: \(SendingScene.sam)\nSubject: Automatic reply: Quick question\nAuto-Submitted: auto-replied\n\nI am out of the office until December 3.\n")
+            _ = try await scene.pass(at: 60)
+            #expect(try scene.state("p1@example.org") == .stopped(.unsubscribed))
+            #expect(try scene.database.suppressions().contains { $0.value == "p1@example.org" })
+            guard case .active? = try scene.state("p2@example.org") else { Issue.record("an out-of-office stopped p2"); return }
+            let events = try scene.database.candidate("p2@example.org")?.enrollments.first?.events.map(\.detail) ?? []
+            #expect(events.contains { $0.hasPrefix("out-of-office (Gmail message ") })
+        }
+    }
+
+    @Test("a rep's own message in the thread does not stop anyone; each message is applied once, even when re-read after a failure")
+    func ownMailAndReReads() async throws {
+        try await SendingScene.with(people: 2) { (scene: SendingScene) async throws -> Void in
+            let (thread, messageID) = try await sendIntros(scene)
+            try deliver(scene, "From: \(SendingScene.sam)\nTo: p1@example.org\nSubject: Re: Quick question, P1\nIn-Reply-To: \(messageID)\n\nOne more thing.\n", thread: thread, labels: ["SENT"])
+            try deliver(scene, "From: p2@example.org\nTo: \(SendingScene.sam)\nSubject: Re: Quick question\n\nThanks, not now.\n")
+            try deliver(scene, "From: p1@example.org\nTo: \(SendingScene.sam)\nSubject: Re: Quick question, P1\nIn-Reply-To: \(messageID)\n\nSounds good.\n", thread: thread)
+            // The second message cannot be fetched this time: the sync stops there and keeps its position.
+            let gets = scene.fake.calls(of: "messages.get")
+            scene.fake.addFault(FaultRule(method: "messages.get", call: gets + 2, fault: .status(503)))
+            let first = try await scene.pass(at: 60)
+            #expect(first.incoming == 0)  // nothing counted: the sync failed before its end
+            #expect(try scene.state("p2@example.org") == .stopped(.replied))  // but what was applied stays applied
+            let second = try await scene.pass(at: 90)
+            #expect(second.incoming == 2)  // p2's again (already processed, counted once more) and p1's
+            #expect(try scene.state("p1@example.org") == .stopped(.replied))
+            let p2Stops = try scene.database.candidate("p2@example.org")?.enrollments.first?.events.filter { $0.kind == "stopped" }.count
+            #expect(p2Stops == 1)
+        }
+    }
+
+    @Test("when Gmail's history has expired the recent inbox is read instead, and watching goes on from a fresh position")
+    func resync() async throws {
+        try await SendingScene.with(people: 2) { (scene: SendingScene) async throws -> Void in
+            _ = try await sendIntros(scene)
+            _ = try await scene.pass(at: 45)  // a position is stored
+            try deliver(scene, "From: p1@example.org\nTo: \(SendingScene.sam)\nSubject: Re: Quick question\n\nCall me.\n")
+            scene.fake.expireHistory(of: SendingScene.sam, before: 99_999_999)
+            _ = try await scene.pass(at: 60)
+            #expect(try scene.state("p1@example.org") == .stopped(.replied))
+            scene.fake.expireHistory(of: SendingScene.sam, before: 0)
+            try deliver(scene, "From: p2@example.org\nTo: \(SendingScene.sam)\nSubject: Re: Quick question\n\nNo thanks.\n")
+            _ = try await scene.pass(at: 90)
+            #expect(try scene.state("p2@example.org") == .stopped(.replied))
+        }
+    }
+}
