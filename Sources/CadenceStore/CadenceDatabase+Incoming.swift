@@ -36,8 +36,9 @@ public enum IncomingOutcome: Sendable, Equatable {
     case alreadyProcessed
     /// It concerns no enrolment Cadence knows (a newsletter, a colleague): recorded only.
     case unrelated
-    /// Recorded against the candidate; `stopped` enrolments stopped, `suppressed` whether the address was suppressed.
-    case applied(candidate: String, stopped: Int, suppressed: Bool)
+    /// Recorded against the candidate (in `campaign`); `stopped` enrolments stopped, `paused` paused until the
+    /// person is back, `suppressed` whether the address was suppressed.
+    case applied(candidate: String, campaign: String, stopped: Int, paused: Int, suppressed: Bool)
 }
 
 extension CadenceDatabase {
@@ -66,7 +67,9 @@ extension CadenceDatabase {
     /// bounce also suppress the address); anything else is recorded on the enrolment only.
     ///
     /// The enrolment is found by Gmail's thread id, else by a Message-ID it answers, else by its sender's address.
-    public func applyIncoming(_ message: IncomingMessage, now: Date) throws(StoreError) -> IncomingOutcome {
+    /// An out-of-office pauses the person's active enrolments until `outOfOfficeUntil` (computed by the caller
+    /// from the return date); the time left before each next step is kept, so no delay is shortened.
+    public func applyIncoming(_ message: IncomingMessage, outOfOfficeUntil: Date? = nil, now: Date) throws(StoreError) -> IncomingOutcome {
         try write { db in
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM incomingMessage WHERE mailbox = ? AND providerMessageId = ?)", arguments: [message.mailbox, message.providerMessageID]) == true {
                 return .alreadyProcessed
@@ -109,6 +112,19 @@ extension CadenceDatabase {
             case .bounce(false, _, _), .outOfOffice, .automated: stop = nil
             }
             var stopped = 0
+            var paused = 0
+            if case .outOfOffice = message.incomingClass, let until = outOfOfficeUntil, until > now {
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM enrollment WHERE candidateId = ? AND state = 'active'", arguments: [candidate["id"]]) {
+                    var previous = StoredState(row: row).asPrevious
+                    // The time that was left before the next step still has to pass after they are back.
+                    let left = max(0, (previous.dueAt ?? now).timeIntervalSince(now))
+                    previous.dueAt = until.addingTimeInterval(left)
+                    let state = StoredState(.paused(step: row["stepId"] ?? "", reason: .outOfOffice(until: until)), previous: previous)
+                    try Self.setState(row["id"], state, db, now: now)
+                    try Self.event(row, kind: "paused", actor: "mailbox \(message.mailbox)", detail: PauseReason.outOfOffice(until: until).description, db, now: now)
+                    paused += 1
+                }
+            }
             if let stop {
                 // The person's enrolments in every campaign, not just this one.
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM enrollment WHERE candidateId = ? AND state IN ('active', 'waitingOnTask', 'held', 'paused')", arguments: [candidate["id"]]) {
@@ -122,7 +138,36 @@ extension CadenceDatabase {
                     sql: "INSERT INTO suppression (kind, value, reason, actor, createdAt) VALUES ('address', ?, ?, ?, ?) ON CONFLICT (kind, value) DO NOTHING",
                     arguments: [key, message.incomingClass.name, "mailbox \(message.mailbox)", now])
             }
-            return .applied(candidate: key, stopped: stopped, suppressed: suppress)
+            return .applied(candidate: key, campaign: enrollment["campaignId"], stopped: stopped, paused: paused, suppressed: suppress)
+        }
+    }
+
+    /// People paused for being out of office whose return time has come resume where they were (their next step
+    /// at the time left when they went away, after `until`). Returns how many resumed.
+    public func resumeReturned(now: Date) throws(StoreError) -> Int {
+        try write { db in
+            var resumed = 0
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM enrollment WHERE state = 'paused'") {
+                let current = StoredState(row: row)
+                guard current.decodedReason?.kind == "outOfOffice", let until = current.decodedReason?.until, until <= now,
+                    let next = current.resumed(now: now)
+                else { continue }
+                try Self.setState(row["id"], next, db, now: now)
+                try Self.event(row, kind: "resumed", actor: "runner", detail: "back from out of office", db, now: now)
+                resumed += 1
+            }
+            return resumed
+        }
+    }
+
+    /// Permanent bounces and sends of a campaign, for its hard-bounce rate.
+    public func bounceCounts(campaign: String) throws(StoreError) -> (bounced: Int, sent: Int) {
+        try read { db in
+            let bounced = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM incomingMessage i JOIN enrollment e ON e.id = i.enrollmentId WHERE e.campaignId = ? AND i.class = 'bounce'
+                """, arguments: [campaign]) ?? 0
+            let sent = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sendRecord WHERE campaignId = ? AND state = 'sent'", arguments: [campaign]) ?? 0
+            return (bounced, sent)
         }
     }
 }

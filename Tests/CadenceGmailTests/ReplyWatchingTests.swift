@@ -92,9 +92,32 @@ struct ReplyWatchingTests {
             _ = try await scene.pass(at: 60)
             #expect(try scene.state("p1@example.org") == .stopped(.unsubscribed))
             #expect(try scene.database.suppressions().contains { $0.value == "p1@example.org" })
-            guard case .active? = try scene.state("p2@example.org") else { Issue.record("an out-of-office stopped p2"); return }
+            // Out until Thursday 3 December: paused until one business day later, Friday 09:00 UTC.
+            let friday = Date(timeIntervalSince1970: 1_796_374_800)  // 2026-12-04 09:00 UTC
+            #expect(try scene.state("p2@example.org") == .paused(step: "bump", reason: .outOfOffice(until: friday)))
             let events = try scene.database.candidate("p2@example.org")?.enrollments.first?.events.map(\.detail) ?? []
             #expect(events.contains { $0.hasPrefix("out-of-office (Gmail message ") })
+            // While away, no follow-up; back on Friday, the step resumes with the day of delay it still had.
+            #expect(try await scene.passes(from: 86_400 + 60, to: 86_400 + 120).sent == 0)
+            _ = try await scene.pass(at: friday.timeIntervalSince(SendingScene.tuesday) + 60)
+            guard case .active("bump", let due)? = try scene.state("p2@example.org") else { Issue.record("p2 did not resume"); return }
+            #expect(due >= friday.addingTimeInterval(86_000))
+        }
+    }
+
+    @Test("a campaign whose hard-bounce rate passes 5 % after 20 sends is paused with that reason")
+    func bounceRatePausesCampaign() async throws {
+        try await SendingScene.with(people: 22) { (scene: SendingScene) async throws -> Void in
+            _ = try await scene.passes(from: 0, to: 22 * 30)
+            #expect(scene.sent.count >= 20)
+            for person in ["p1@example.org", "p2@example.org"] {
+                try deliver(scene, "From: MAILER-DAEMON@mx.example.org\nTo: \(SendingScene.sam)\nSubject: Undelivered Mail Returned to Sender\nX-Failed-Recipients: \(person)\n\n<\(person)>: 550 5.1.1 user unknown\n")
+            }
+            _ = try await scene.pass(at: 23 * 30)
+            let status = try #require(try scene.database.status(campaign: "q1", now: SendingScene.tuesday).first)
+            #expect(status.paused)
+            let events = try scene.database.candidate("p3@example.org")?.enrollments.first?.events.map(\.detail) ?? []
+            #expect(events.contains { $0.contains("hard-bounce rate") && $0.contains("check the list before resuming") })
         }
     }
 

@@ -11,9 +11,32 @@ public struct MailboxWatch: Sendable {
     let gmail: GmailSender
     let database: CadenceDatabase
 
-    public init(gmail: GmailSender, database: CadenceDatabase) {
+    /// How long an out-of-office without a usable return date pauses the person.
+    let outOfOfficeDefault: TimeInterval
+    /// A campaign whose permanent bounces pass this share of its sends (after `bounceMinimum` sends) is paused:
+    /// a bad list is hurting the mailbox's reputation.
+    let bounceThreshold: Double
+    let bounceMinimum: Int
+
+    public init(gmail: GmailSender, database: CadenceDatabase, outOfOfficeDefault: TimeInterval = 7 * 86_400, bounceThreshold: Double = 0.05, bounceMinimum: Int = 20) {
         self.gmail = gmail
         self.database = database
+        self.outOfOfficeDefault = outOfOfficeDefault
+        self.bounceThreshold = bounceThreshold
+        self.bounceMinimum = bounceMinimum
+    }
+
+    /// Until when an out-of-office pauses: one business day after the return date (at 09:00 UTC), else the default.
+    func pauseUntil(_ kind: IncomingClass, received: Date) -> Date? {
+        guard case .outOfOffice(let returns) = kind else { return nil }
+        guard let returns else { return received.addingTimeInterval(outOfOfficeDefault) }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        guard var day = calendar.date(from: DateComponents(year: returns.year, month: returns.month, day: returns.day, hour: 9)) else {
+            return received.addingTimeInterval(outOfOfficeDefault)
+        }
+        repeat { day = day.addingTimeInterval(86_400) } while calendar.isDateInWeekend(day)
+        return day
     }
 
     public struct Result: Sendable, Equatable {
@@ -27,6 +50,7 @@ public struct MailboxWatch: Sendable {
     /// its position; the others go on.
     public func sync(_ configuration: ProjectConfiguration, now: Date) async throws(StoreError) -> Result {
         var result = Result()
+        _ = try database.resumeReturned(now: now)
         for (mailbox, _) in configuration.gmailMailboxes {
             do {
                 let (processed, stopped, resynced) = try await sync(mailbox, now: now)
@@ -40,6 +64,16 @@ public struct MailboxWatch: Sendable {
             }
         }
         return result
+    }
+
+    func pauseIfBouncing(_ campaign: String, now: Date) throws {
+        let (bounced, sent) = try database.bounceCounts(campaign: campaign)
+        guard sent >= bounceMinimum, Double(bounced) / Double(sent) > bounceThreshold else { return }
+        guard try database.storedCampaign(campaign)?.paused == false else { return }
+        let rate = String(format: "%.1f", 100 * Double(bounced) / Double(sent))
+        _ = try database.pause(
+            .campaign(campaign), note: "hard-bounce rate \(rate) % (\(bounced) of \(sent) sends) is above \(Int(bounceThreshold * 100)) %; check the list before resuming",
+            actor: "runner", now: now)
     }
 
     func sync(_ mailbox: Mailbox, now: Date) async throws -> (processed: Int, stopped: Int, resynced: Bool) {
@@ -57,7 +91,11 @@ public struct MailboxWatch: Sendable {
             let message = IncomingMessage(
                 mailbox: mailbox.name, providerMessageID: id, providerThreadID: fetched.threadID ?? threadID, from: from, references: references,
                 incomingClass: kind, snippet: String(snippet.prefix(200)), receivedAt: received)
-            if case .applied(_, let count, _) = try database.applyIncoming(message, now: now) { stopped += count }
+            let outcome = try database.applyIncoming(message, outOfOfficeUntil: pauseUntil(kind, received: received), now: now)
+            if case .applied(_, let campaign, let count, _, _) = outcome {
+                stopped += count
+                if case .bounce(true, _, _) = kind { try pauseIfBouncing(campaign, now: now) }
+            }
             processed += 1
         }
         try database.advanceCheckpoint(mailbox.name, to: changes.position, now: now)
