@@ -206,16 +206,18 @@ extension ProcessTests.SteeringCommandTests {
 }
 
 extension ProcessTests.SteeringCommandTests {
-    @Test("cadence demo --sandbox goes through OAuth, messages.send, threads and token refresh against a labelled sandbox Gmail")
+    @Test("cadence demo --sandbox goes through OAuth, messages.send, threads, token refresh and a reply that stops a candidate, against a labelled sandbox Gmail")
     func sandboxDemo() throws {
         let run = try CadenceBinary.run(["demo", "--sandbox"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.hasPrefix("SANDBOX: a stand-in for Gmail runs on http://127.0.0.1:"))
         #expect(run.stdout.contains("Authorised sam.carter@example.com with gmail.send, gmail.readonly; PKCE and state checked"))
         #expect(run.stdout.contains("ok  sam: sam.carter@example.com reachable; scopes gmail.send gmail.readonly"))
-        #expect(run.stdout.contains("12 emails by 2027-01-30 07:00 UTC."))
-        #expect(run.stdout.contains("The sandbox Gmail received 12 messages in 4 threads; none was sent twice"))
-        #expect(run.stdout.contains("  5 candidates; finished 4; stopped 0"))
+        #expect(run.stdout.contains("(sandbox: ana.ruiz@example.org replies in her thread on 2026-12-03 07:30 UTC)"))
+        #expect(run.stdout.contains("10 emails by 2027-01-30 07:00 UTC."))
+        #expect(run.stdout.contains("The sandbox Gmail sent 10 messages in 4 threads; none was sent twice"))
+        #expect(run.stdout.contains("ana.ruiz@example.org replied, so reply watching stopped her sequence: stopped: replied."))
+        #expect(run.stdout.contains("  5 candidates; finished 3; stopped 1 (replied 1)"))
         #expect(run.stderr.isEmpty)
     }
 }

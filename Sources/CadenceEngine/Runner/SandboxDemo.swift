@@ -7,6 +7,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// `cadence demo --sandbox`: the bundled campaign through the real Gmail path — OAuth with PKCE, `messages.send`,
 /// threads, quotas, token refresh — against a sandbox mailbox: the strict fake Gmail, started on 127.0.0.1 for
@@ -81,18 +82,34 @@ public enum SandboxDemo {
         output(launch.text + "\n\n")
 
         output("5. Run it to the end through the sandbox Gmail, on a simulated clock (cadence run)\n")
+        // Two days in, one candidate answers in her thread: the sandbox delivers the reply to the mailbox, and
+        // reply watching stops her before her follow-up.
+        let replier = "ana.ruiz@example.org"
+        let replied = Mutex(false)
+        let gmail = server.gmail
         let result = try await GoogleHTTP.with(settings.endpoints, logger: logger) { http in
-            try await Simulation.run(
+            let sender = access.sender(http: http)
+            return try await Simulation.run(
                 database: database, configuration: loaded.configuration,
-                sender: ProviderRouter(outbox: OutboxFolderSender(root: scratch), gmail: access.sender(http: http)),
+                sender: ProviderRouter(outbox: OutboxFolderSender(root: scratch), gmail: sender),
                 from: Demo.start, until: Demo.start.addingTimeInterval(60 * 86_400), seed: 1,
-                moved: { now in if now > clock.now { clock.set(now) } })
+                watch: MailboxWatch(gmail: sender, database: database),
+                moved: { now in
+                    if now > clock.now { clock.set(now) }
+                    guard now > Demo.start.addingTimeInterval(2 * 86_400), !replied.withLock({ $0 }),
+                        let intro = gmail.report().allSent.first(where: { $0.to == [replier] })
+                    else { return }
+                    replied.withLock { $0 = true }
+                    let reply = "From: Ana Ruiz <\(replier)>\r\nTo: \(first.address)\r\nSubject: Re: \(intro.subject)\r\nIn-Reply-To: \(intro.messageID ?? "")\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHi Sam, thanks for reaching out. Happy to talk on Thursday.\r\n"
+                    _ = try? gmail.deliver(Array(reply.utf8), to: first.address.description, threadID: intro.threadID)
+                    output("   (sandbox: \(replier) replies in her thread on \(Timestamps.display(now)))\n")
+                })
         }
         output(Simulation.text(result) + "\n")
         let sent = server.gmail.report()
         let threads = Dictionary(grouping: sent.allSent, by: \.threadID)
         output("""
-            The sandbox Gmail received \(sent.allSent.count) messages in \(threads.count) threads; \
+            The sandbox Gmail sent \(sent.allSent.count) messages in \(threads.count) threads; \
             \(sent.duplicates.isEmpty ? "none was sent twice" : "DUPLICATES: \(sent.duplicates)"); \
             access tokens issued: \(server.gmail.calls(of: "token")) (each lasts an hour of simulated time, then is refreshed).
 
@@ -100,6 +117,9 @@ public enum SandboxDemo {
         if let thread = threads.values.filter({ $0.count > 1 }).min(by: { $0[0].to.first ?? "" < $1[0].to.first ?? "" }) {
             output("One thread, as Gmail holds it (\(thread[0].to.joined()), thread \(thread[0].threadID)):\n")
             for message in thread { output("   \(Timestamps.display(message.at))  \(message.subject)\n") }
+        }
+        if let stopped = try database.candidate(replier)?.enrollments.first, case .stopped = stopped.state {
+            output("\(replier) replied, so reply watching stopped her sequence: \(StatusOutput.describe(stopped.state)).\n")
         }
         output("\n6. Where everyone stands (cadence status)\n")
         output(StatusOutput.text(try database.status(campaign: nil, now: result.finished[Demo.campaign] ?? Demo.start)) + "\n\n")

@@ -36,9 +36,10 @@ public enum Simulation {
     /// sandbox on the same virtual clock keeps up.
     public static func run(
         database: CadenceDatabase, configuration: ProjectConfiguration, sender: any MailSender, from start: Date, until: Date, seed: UInt64,
-        moved: @Sendable (Date) -> Void = { _ in }
+        watch: MailboxWatch? = nil, moved: @Sendable (Date) -> Void = { _ in }
     ) async throws(StoreError) -> Result {
         var runner = Runner(database: database, configuration: configuration, sender: sender, seed: seed)
+        runner.watch = watch
         let campaigns = try database.status(campaign: nil, now: start).map(\.id)
         var finished: [String: Date] = [:]
         var now = start
