@@ -17,6 +17,12 @@ public struct CampaignStats: Sendable, Equatable {
         public var active: Int
         public var held: Int
         public var paused: Int
+        /// People whose mail back came after this step was their last one sent (reply watching), by class. The
+        /// denominator is `sent`.
+        public var replied = 0
+        public var bounced = 0
+        public var unsubscribed = 0
+        public var outOfOffice = 0
     }
 
     public var id: String
@@ -42,15 +48,36 @@ extension CadenceDatabase {
                     SELECT t.stepId, COUNT(*) AS n FROM task t JOIN enrollment e ON e.id = t.enrollmentId
                     WHERE e.campaignId = ? AND t.doneAt IS NOT NULL GROUP BY 1
                     """, arguments: [status.id]).map { ($0["stepId"] as String, $0["n"] as Int) })
+                // Each incoming message counts for the last step sent to that person before it arrived.
+                var outcomes: [Key: [String: Int]] = [:]
+                for row in try GRDB.Row.fetchAll(db, sql: """
+                    SELECT s.stepId, json_extract(e.variants, '$."' || s.stepId || '"') AS variant, i.class, COUNT(DISTINCT i.enrollmentId) AS n
+                    FROM incomingMessage i JOIN enrollment e ON e.id = i.enrollmentId
+                    JOIN sendRecord s ON s.id = (
+                        SELECT id FROM sendRecord WHERE enrollmentId = i.enrollmentId AND state = 'sent' AND sentAt <= i.receivedAt
+                        ORDER BY sentAt DESC, id DESC LIMIT 1)
+                    WHERE e.campaignId = ? GROUP BY 1, 2, 3
+                    """, arguments: [status.id])
+                {
+                    outcomes[Key(step: row["stepId"], variant: row["variant"]), default: [:]][row["class"], default: 0] += row["n"] as Int
+                }
+                func apply(_ row: inout CampaignStats.Row, _ counts: [String: Int]) {
+                    row.replied += counts["reply", default: 0]
+                    row.bounced += counts["bounce", default: 0]
+                    row.unsubscribed += counts["unsubscribe", default: 0]
+                    row.outOfOffice += counts["out-of-office", default: 0]
+                }
                 var rows: [CampaignStats.Row] = []
                 for counts in status.steps {
                     let step = definition?.step(withID: counts.stepID)
                     let kind = step?.kind.typeName ?? "removed"
                     let stepSent = sent.filter { $0.key.step == counts.stepID }.values.reduce(0, +)
-                    rows.append(.init(
+                    var stepRow = CampaignStats.Row(
                         stepID: counts.stepID, variantID: nil, kind: kind, enrolled: status.total, sent: stepSent,
                         tasksDone: tasksDone[counts.stepID] ?? 0, active: counts.active, held: counts.held.values.reduce(0, +),
-                        paused: counts.paused.values.reduce(0, +)))
+                        paused: counts.paused.values.reduce(0, +))
+                    for (key, counts) in outcomes where key.step == stepRow.stepID { apply(&stepRow, counts) }
+                    rows.append(stepRow)
                     let variants: [Variant]
                     switch step?.kind {
                     case .email(let email)?: if case .variants(let list) = email.content { variants = list } else { variants = [] }
@@ -66,10 +93,12 @@ extension CadenceDatabase {
                             AND json_extract(variants, '$."' || ? || '"') = ? GROUP BY state
                             """, arguments: [status.id, counts.stepID, counts.stepID, variant.id])
                         func count(_ state: String) -> Int { at.first { $0["state"] == state }?["n"] ?? 0 }
-                        rows.append(.init(
+                        var variantRow = CampaignStats.Row(
                             stepID: counts.stepID, variantID: variant.id, kind: kind, enrolled: given,
                             sent: sent[Key(step: counts.stepID, variant: variant.id)] ?? 0, tasksDone: 0,
-                            active: count("active"), held: count("held"), paused: count("paused")))
+                            active: count("active"), held: count("held"), paused: count("paused"))
+                        apply(&variantRow, outcomes[Key(step: counts.stepID, variant: variant.id)] ?? [:])
+                        rows.append(variantRow)
                     }
                 }
                 return CampaignStats(id: status.id, name: status.name, enrolled: status.total, rows: rows, stopped: status.stoppedReasons, finished: status.finished)

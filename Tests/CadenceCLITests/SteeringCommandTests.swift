@@ -181,10 +181,10 @@ extension ProcessTests.SteeringCommandTests {
         _ = try run(["launch", "ops-leaders-q1", "--candidates", "examples/candidates.csv"], db: db)
         let text = try run(["stats"], db: db)
         #expect(text.status == 0)
-        #expect(text.stdout.contains("  opener            email         5     0             0%           -       4     1       0\n"))
+        #expect(text.stdout.contains("  opener            email         5     0             0%           -       4     1       0        0        0      0    0\n"))
         #expect(text.stdout.contains("finished 0 of 5 enrolled (0%); stopped 0 of 5 (0%)"))
         let csv = try run(["stats", "ops-leaders-q1", "--format", "csv"], db: db).stdout
-        #expect(csv.hasPrefix("campaign,step,variant,type,enrolled,sent,tasksDone,active,held,paused\nops-leaders-q1,opener,,email,5,0,0,4,1,0\n"))
+        #expect(csv.hasPrefix("campaign,step,variant,type,enrolled,sent,tasksDone,active,held,paused,replied,bounced,unsubscribed,outOfOffice\nops-leaders-q1,opener,,email,5,0,0,4,1,0,0,0,0,0\n"))
         let json = try JSONSerialization.jsonObject(with: Data(try run(["stats", "--format", "json"], db: db).stdout.utf8)) as? [[String: Any]]
         #expect((json?.first?["steps"] as? [[String: Any]])?.count == 6)
     }

@@ -32,6 +32,11 @@ struct ReplyWatchingTests {
             #expect(scene.sent.filter { $0.to == ["p1@example.org"] }.count == 1)
             let events = try scene.database.candidate("p1@example.org")?.enrollments.first?.events.map(\.detail) ?? []
             #expect(events.contains { $0.hasPrefix("reply (Gmail message ") && $0.hasSuffix("Yes, let's talk Thursday.") })
+            // Stats attribute the reply to the last step p1 was sent, out of that step's sends.
+            let intro = try #require(try scene.database.stats(campaign: "q1", now: SendingScene.tuesday).first?.rows.first { $0.stepID == "intro" })
+            #expect(intro.sent == 2)
+            #expect(intro.replied == 1)
+            #expect(StatsOutput.text(try scene.database.stats(campaign: "q1", now: SendingScene.tuesday)).contains("1 (50%)"))
         }
     }
 

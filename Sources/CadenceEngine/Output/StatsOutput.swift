@@ -8,25 +8,31 @@ public enum StatsOutput {
         whole == 0 ? "-" : "\(Int((Double(part) * 100 / Double(whole)).rounded()))%"
     }
 
+    static func outcome(_ count: Int, of sent: Int, _ isTask: Bool) -> String {
+        isTask ? "-" : count == 0 ? "0" : "\(count) (\(percent(count, of: sent)))"
+    }
+
     public static func text(_ campaigns: [CampaignStats]) -> String {
         guard !campaigns.isEmpty else { return "No campaigns have been launched; `cadence launch CAMPAIGN --candidates CSV` starts one." }
         var lines: [String] = []
         for campaign in campaigns {
             lines.append("\(campaign.id): \(campaign.name) (\(campaign.enrolled) enrolled)")
-            var table = [["step", "variant", "type", "enrolled", "sent", "sent/enrolled", "tasks done", "active", "held", "paused"]]
+            var table = [["step", "variant", "type", "enrolled", "sent", "sent/enrolled", "tasks done", "active", "held", "paused", "replied", "bounced", "unsub", "ooo"]]
             for row in campaign.rows {
                 let isTask = row.kind == "task"
                 table.append([
                     row.variantID == nil ? row.stepID : "", row.variantID ?? "", row.kind, "\(row.enrolled)",
                     isTask ? "-" : "\(row.sent)", isTask ? "-" : percent(row.sent, of: row.enrolled),
                     isTask ? "\(row.tasksDone)" : "-", "\(row.active)", "\(row.held)", "\(row.paused)",
+                    outcome(row.replied, of: row.sent, isTask), outcome(row.bounced, of: row.sent, isTask),
+                    outcome(row.unsubscribed, of: row.sent, isTask), outcome(row.outOfOffice, of: row.sent, isTask),
                 ])
             }
-            lines += Table.render(table, rightAligned: 3...9).map { "  " + $0 }
+            lines += Table.render(table, rightAligned: 3...13).map { "  " + $0 }
             let stopped = campaign.stopped.reduce(0) { $0 + $1.count }
             let reasons = campaign.stopped.map { "\($0.description) \($0.count)" }.joined(separator: ", ")
             lines.append("  finished \(campaign.finished) of \(campaign.enrolled) enrolled (\(percent(campaign.finished, of: campaign.enrolled))); stopped \(stopped) of \(campaign.enrolled) (\(percent(stopped, of: campaign.enrolled)))" + (reasons.isEmpty ? "" : ": \(reasons)"))
-            lines.append("  Rates are of the row's enrolled: everyone for a step, those given the variant for a variant.")
+            lines.append("  Rates are of the row's enrolled: everyone for a step, those given the variant for a variant. Replied, bounced, unsub(scribed) and ooo (out of office) count people whose mail came back after this step, as a share of its sends.")
         }
         return lines.joined(separator: "\n")
     }
@@ -35,13 +41,16 @@ public enum StatsOutput {
         struct Row: Encodable {
             var step: String; var variant: String?; var type: String; var enrolled: Int; var sent: Int; var tasksDone: Int
             var active: Int; var held: Int; var paused: Int
+            var replied: Int; var bounced: Int; var unsubscribed: Int; var outOfOffice: Int
             func encode(to encoder: any Encoder) throws {
                 var c = encoder.container(keyedBy: Keys.self)
                 try c.encode(step, forKey: .step); try c.encode(variant, forKey: .variant); try c.encode(type, forKey: .type)
                 try c.encode(enrolled, forKey: .enrolled); try c.encode(sent, forKey: .sent); try c.encode(tasksDone, forKey: .tasksDone)
                 try c.encode(active, forKey: .active); try c.encode(held, forKey: .held); try c.encode(paused, forKey: .paused)
+                try c.encode(replied, forKey: .replied); try c.encode(bounced, forKey: .bounced); try c.encode(unsubscribed, forKey: .unsubscribed)
+                try c.encode(outOfOffice, forKey: .outOfOffice)
             }
-            enum Keys: String, CodingKey { case step, variant, type, enrolled, sent, tasksDone, active, held, paused }
+            enum Keys: String, CodingKey { case step, variant, type, enrolled, sent, tasksDone, active, held, paused, replied, bounced, unsubscribed, outOfOffice }
         }
         struct Stopped: Encodable { var kind: String; var description: String; var count: Int }
         struct Campaign: Encodable { var id: String; var name: String; var enrolled: Int; var finished: Int; var stopped: [Stopped]; var steps: [Row] }
@@ -51,16 +60,20 @@ public enum StatsOutput {
                 stopped: campaign.stopped.map { .init(kind: $0.kind, description: $0.description, count: $0.count) },
                 steps: campaign.rows.map {
                     .init(step: $0.stepID, variant: $0.variantID, type: $0.kind, enrolled: $0.enrolled, sent: $0.sent, tasksDone: $0.tasksDone,
-                          active: $0.active, held: $0.held, paused: $0.paused)
+                          active: $0.active, held: $0.held, paused: $0.paused, replied: $0.replied, bounced: $0.bounced,
+                          unsubscribed: $0.unsubscribed, outOfOffice: $0.outOfOffice)
                 })
         })
     }
 
     public static func csv(_ campaigns: [CampaignStats]) -> String {
-        var lines = ["campaign,step,variant,type,enrolled,sent,tasksDone,active,held,paused"]
+        var lines = ["campaign,step,variant,type,enrolled,sent,tasksDone,active,held,paused,replied,bounced,unsubscribed,outOfOffice"]
         for campaign in campaigns {
             for row in campaign.rows {
-                lines.append([campaign.id, row.stepID, row.variantID ?? "", row.kind, "\(row.enrolled)", "\(row.sent)", "\(row.tasksDone)", "\(row.active)", "\(row.held)", "\(row.paused)"].joined(separator: ","))
+                lines.append([
+                    campaign.id, row.stepID, row.variantID ?? "", row.kind, "\(row.enrolled)", "\(row.sent)", "\(row.tasksDone)", "\(row.active)", "\(row.held)",
+                    "\(row.paused)", "\(row.replied)", "\(row.bounced)", "\(row.unsubscribed)", "\(row.outOfOffice)",
+                ].joined(separator: ","))
             }
         }
         return lines.joined(separator: "\n")
