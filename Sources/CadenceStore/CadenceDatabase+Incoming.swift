@@ -69,7 +69,12 @@ extension CadenceDatabase {
     /// The enrolment is found by Gmail's thread id, else by a Message-ID it answers, else by its sender's address.
     /// An out-of-office pauses the person's active enrolments until `outOfOfficeUntil` (computed by the caller
     /// from the return date); the time left before each next step is kept, so no delay is shortened.
-    public func applyIncoming(_ message: IncomingMessage, outOfOfficeUntil: Date? = nil, now: Date) throws(StoreError) -> IncomingOutcome {
+    ///
+    /// A reply from another address at the candidate's company follows the campaign's `colleagueReply` rule:
+    /// `colleagueStops(campaignID)` says whether it stops (the default) or is only recorded.
+    public func applyIncoming(
+        _ message: IncomingMessage, outOfOfficeUntil: Date? = nil, colleagueStops: (String) -> Bool = { _ in true }, now: Date
+    ) throws(StoreError) -> IncomingOutcome {
         try write { db in
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM incomingMessage WHERE mailbox = ? AND providerMessageId = ?)", arguments: [message.mailbox, message.providerMessageID]) == true {
                 return .alreadyProcessed
@@ -102,9 +107,16 @@ extension CadenceDatabase {
             let key: String = candidate["addressKey"]
             let detail = "\(message.incomingClass.name) (Gmail message \(message.providerMessageID)): \(message.snippet.prefix(120))"
             try Self.event(enrollment, kind: "incoming", actor: "mailbox \(message.mailbox)", detail: detail, db, now: now)
-            let stop: StopReason?
+            var stop: StopReason?
             var suppress = false
+            let sender = message.from.lowercased()
+            let senderDomain = String(sender.split(separator: "@").last ?? "")
+            let candidateDomain = String(key.split(separator: "@").last ?? "")
+            let fromColleague = sender != key && !senderDomain.isEmpty && AddressKey.domainAndParents(senderDomain).contains(candidateDomain)
             switch message.incomingClass {
+            case .reply where fromColleague && !colleagueStops(enrollment["campaignId"]):
+                stop = nil
+                try Self.event(enrollment, kind: "incoming", actor: "mailbox \(message.mailbox)", detail: "a colleague (\(sender)) replied; the campaign records colleague replies, so the sequence goes on", db, now: now)
             case .reply: stop = .replied
             case .unsubscribe: stop = .unsubscribed; suppress = true
             case .bounce(true, _, _): stop = .bounced; suppress = true

@@ -110,6 +110,24 @@ struct ReplyWatchingTests {
         }
     }
 
+    @Test("a colleague's reply follows the campaign's colleagueReply rule: stop by default")
+    func colleagueReply() async throws {
+        try await SendingScene.with(people: 2) { (scene: SendingScene) async throws -> Void in
+            let (thread, messageID) = try await sendIntros(scene)
+            try deliver(scene, "From: Boss <boss@example.org>\nTo: \(SendingScene.sam)\nSubject: Re: Quick question, P1\nIn-Reply-To: \(messageID)\n\nP1 has moved on; talk to me.\n", thread: thread)
+            _ = try await scene.pass(at: 60)
+            #expect(try scene.state("p1@example.org") == .stopped(.replied))
+        }
+        try await SendingScene.with(people: 2, colleagueReply: "record") { (scene: SendingScene) async throws -> Void in
+            let (thread, messageID) = try await sendIntros(scene)
+            try deliver(scene, "From: Boss <boss@example.org>\nTo: \(SendingScene.sam)\nSubject: Re: Quick question, P1\nIn-Reply-To: \(messageID)\n\nForwarding internally.\n", thread: thread)
+            _ = try await scene.pass(at: 60)
+            guard case .active? = try scene.state("p1@example.org") else { Issue.record("a recorded colleague reply stopped p1"); return }
+            let events = try scene.database.candidate("p1@example.org")?.enrollments.first?.events.map(\.detail) ?? []
+            #expect(events.contains { $0.contains("a colleague (boss@example.org) replied; the campaign records colleague replies") })
+        }
+    }
+
     @Test("a campaign whose hard-bounce rate passes 5 % after 20 sends is paused with that reason")
     func bounceRatePausesCampaign() async throws {
         try await SendingScene.with(people: 22) { (scene: SendingScene) async throws -> Void in

@@ -36,7 +36,7 @@ final class SendingScene: @unchecked Sendable {
     var fake: FakeGmail { project.gmail }
     var clock: AdjustableClock { project.clock }
 
-    static func files(people: Int, google: String, attachment: Bool = false) -> [String: String] {
+    static func files(people: Int, google: String, attachment: Bool = false, colleagueReply: String = "stop") -> [String: String] {
         [
             "cadence.json": """
                 { "google": \(google),
@@ -44,7 +44,7 @@ final class SendingScene: @unchecked Sendable {
                                    "limits": { "dailyCap": 500, "hourlyCap": 500, "minimumGap": "1s" } } ] }
                 """,
             "sequences/q1.json": """
-                { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC",
+                { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC", "colleagueReply": "\(colleagueReply)",
                   "steps": [ { "id": "intro", "type": "email", "template": "intro.md"\(attachment ? ", \"attachments\": [\"deck.pdf\"]" : "") },
                              { "id": "bump", "type": "reply", "delay": "1d", "inThreadOf": "intro", "template": "bump.md" } ] }
                 """,
@@ -65,14 +65,14 @@ final class SendingScene: @unchecked Sendable {
 
     /// Runs `body` with the scene; `requestTimeout` shortens the HTTP timeout for timeout tests.
     static func with(
-        options: FakeGmailOptions = .unlimited, people: Int = 3, requestTimeout: Int? = nil, attachment: Bool = false,
+        options: FakeGmailOptions = .unlimited, people: Int = 3, requestTimeout: Int? = nil, attachment: Bool = false, colleagueReply: String = "stop",
         _ body: @Sendable (SendingScene) async throws -> Void
     ) async throws {
         try await GmailProject.with(options: options) { project in
             project.clock.set(tuesday)
             var google = project.server.googleSection(clientID: GmailProject.clientID, clientSecret: .file("secrets/client_secret.json"))
             if let requestTimeout { google = String(google.dropLast()) + ", \"requestTimeout\": \"\(requestTimeout)s\"}" }
-            for (path, content) in files(people: people, google: google, attachment: attachment) {
+            for (path, content) in files(people: people, google: google, attachment: attachment, colleagueReply: colleagueReply) {
                 try FileManager.default.createDirectory(atPath: (project.root + "/" + path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try Data(content.utf8).write(to: URL(fileURLWithPath: project.root + "/" + path))
             }

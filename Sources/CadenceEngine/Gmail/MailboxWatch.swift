@@ -76,7 +76,19 @@ public struct MailboxWatch: Sendable {
             actor: "runner", now: now)
     }
 
+    /// Campaigns whose `colleagueReply` is "record", read once per sync.
+    func recordingColleagues() throws -> Set<String> {
+        var ids = Set<String>()
+        for status in try database.status(campaign: nil, now: Date(timeIntervalSince1970: 0)) {
+            if let stored = try database.storedCampaign(status.id), let campaign = SnapshotCampaign(stored), campaign.definition.colleagueReply == .record {
+                ids.insert(status.id)
+            }
+        }
+        return ids
+    }
+
     func sync(_ mailbox: Mailbox, now: Date) async throws -> (processed: Int, stopped: Int, resynced: Bool) {
+        let recording = try recordingColleagues()
         let checkpoint = try database.syncCheckpoint(mailbox.name)
         let changes = try await gmail.changes(in: mailbox, since: checkpoint)
         var processed = 0, stopped = 0
@@ -91,7 +103,8 @@ public struct MailboxWatch: Sendable {
             let message = IncomingMessage(
                 mailbox: mailbox.name, providerMessageID: id, providerThreadID: fetched.threadID ?? threadID, from: from, references: references,
                 incomingClass: kind, snippet: String(snippet.prefix(200)), receivedAt: received)
-            let outcome = try database.applyIncoming(message, outOfOfficeUntil: pauseUntil(kind, received: received), now: now)
+            let outcome = try database.applyIncoming(
+                message, outOfOfficeUntil: pauseUntil(kind, received: received), colleagueStops: { !recording.contains($0) }, now: now)
             if case .applied(_, let campaign, let count, _, _) = outcome {
                 stopped += count
                 if case .bounce(true, _, _) = kind { try pauseIfBouncing(campaign, now: now) }
