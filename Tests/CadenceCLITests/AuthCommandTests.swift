@@ -12,7 +12,7 @@ extension ProcessTests {
     struct AuthCommandTests {
         static let now = "2026-11-30T10:00:00Z"
         static let start = ISO8601DateFormatter().date(from: now)!
-        static let clientSecret = "GOCSPX-cli-test-secret-77"
+        static let clientSecret = "cli-test-secret-" + UUID().uuidString  // made at run time: no secret-shaped value in the repository
 
         /// A project folder whose cadence.json points at `server`.
         static func project(_ server: FakeGmailServer) throws -> URL {

@@ -56,7 +56,7 @@ struct Wire: Sendable {
 enum Scene {
     static let start = Date(timeIntervalSince1970: 1_796_000_000)  // 2026-11-30T00:53:20Z
     static let clientID = "1234-fake.apps.googleusercontent.com"
-    static let clientSecret = "GOCSPX-fake-secret"
+    static let clientSecret = "fake-secret-" + UUID().uuidString
     static let sam = "sam@northwind.example.com"
     static let all = [GmailScope.send, GmailScope.readonly]
 

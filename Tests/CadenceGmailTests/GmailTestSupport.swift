@@ -47,7 +47,7 @@ final class LogCapture: Sendable {
 struct GmailProject {
     static let start = Date(timeIntervalSince1970: 1_796_000_000)
     static let clientID = "1234-fake.apps.googleusercontent.com"
-    static let clientSecret = "GOCSPX-test-secret-0001"
+    static let clientSecret = "test-secret-" + UUID().uuidString
     static let sam = "sam@northwind.example.com"
 
     let root: String
