@@ -92,8 +92,15 @@ struct Run: AsyncParsableCommand {
                 // Renewed before every send: a pass slowed by Gmail's pacing must not outlive the lease, and if
                 // another runner took it over meanwhile, this one stops sending at once.
                 if let gmail { runner.watch = MailboxWatch(gmail: gmail, database: database) }
+                // While the lease has more than two thirds of its time left nobody else can take it, so it is
+                // written only when it has run down that far: not one extra commit per send.
+                let renewed = Mutex<Date>(.distantPast)
                 runner.leaseCheck = { () throws(StoreError) -> Bool in
-                    try database.acquireLease(owner: owner, now: CommandClock.now, seconds: leaseSeconds) == nil
+                    let now = CommandClock.now
+                    if now.timeIntervalSince(renewed.withLock { $0 }) < leaseSeconds / 3 { return true }
+                    guard try database.acquireLease(owner: owner, now: now, seconds: leaseSeconds) == nil else { return false }
+                    renewed.withLock { $0 = now }
+                    return true
                 }
                 repeat {
                     let now = CommandClock.now
