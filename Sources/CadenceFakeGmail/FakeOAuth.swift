@@ -155,7 +155,7 @@ extension FakeStorage {
     }
 
     static func challenge(for verifier: String) -> String {
-        Base64.urlEncoded(Array(SHA256.hash(data: Array(verifier.utf8))))
+        PKCE.challenge(for: verifier)
     }
 }
 

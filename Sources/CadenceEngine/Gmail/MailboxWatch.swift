@@ -51,9 +51,12 @@ public struct MailboxWatch: Sendable {
     public func sync(_ configuration: ProjectConfiguration, now: Date) async throws(StoreError) -> Result {
         var result = Result()
         _ = try database.resumeReturned(now: now)
-        for (mailbox, _) in configuration.gmailMailboxes {
+        let gmail = configuration.gmailMailboxes
+        guard !gmail.isEmpty else { return result }
+        let recording = try recordingColleagues()  // campaigns whose colleagueReply is "record", once per sync
+        for (mailbox, _) in gmail {
             do {
-                let (processed, stopped, resynced) = try await sync(mailbox, now: now)
+                let (processed, stopped, resynced) = try await sync(mailbox, recording: recording, now: now)
                 result.processed += processed
                 result.stopped += stopped
                 result.resynced = result.resynced || resynced
@@ -77,7 +80,7 @@ public struct MailboxWatch: Sendable {
     }
 
     /// Campaigns whose `colleagueReply` is "record", read once per sync.
-    func recordingColleagues() throws -> Set<String> {
+    func recordingColleagues() throws(StoreError) -> Set<String> {
         var ids = Set<String>()
         for status in try database.status(campaign: nil, now: Date(timeIntervalSince1970: 0)) {
             if let stored = try database.storedCampaign(status.id), let campaign = SnapshotCampaign(stored), campaign.definition.colleagueReply == .record {
@@ -87,8 +90,7 @@ public struct MailboxWatch: Sendable {
         return ids
     }
 
-    func sync(_ mailbox: Mailbox, now: Date) async throws -> (processed: Int, stopped: Int, resynced: Bool) {
-        let recording = try recordingColleagues()
+    func sync(_ mailbox: Mailbox, recording: Set<String>, now: Date) async throws -> (processed: Int, stopped: Int, resynced: Bool) {
         let checkpoint = try database.syncCheckpoint(mailbox.name)
         let changes = try await gmail.changes(in: mailbox, since: checkpoint)
         var processed = 0, stopped = 0

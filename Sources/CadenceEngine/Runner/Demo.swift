@@ -15,16 +15,21 @@ public enum Demo {
         case missingExample(String)
     }
 
-    /// Runs the demo from the project at `source` (the repository), writing only inside `scratch`.
-    public static func run(source: String, scratch: String, output: (String) -> Void) async throws -> Bool {
+    /// Copies the bundled example project (configuration, campaigns, templates, candidates) into `scratch`.
+    static func copyExample(from source: String, to scratch: String, command: String) throws {
         for item in ["cadence.json", "sequences", "templates", candidates] {
             guard FileManager.default.fileExists(atPath: source + "/" + item) else {
-                throw Failure.missingExample("\(item) is not in \(source); run `cadence demo` from the Cadence repository, which bundles the example campaign")
+                throw Failure.missingExample("\(item) is not in \(source); run `\(command)` from the Cadence repository, which bundles the example campaign")
             }
             let target = scratch + "/" + item
             try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: source + "/" + item, toPath: target)
         }
+    }
+
+    /// Runs the demo from the project at `source` (the repository), writing only inside `scratch`.
+    public static func run(source: String, scratch: String, output: (String) -> Void) async throws -> Bool {
+        try copyExample(from: source, to: scratch, command: "cadence demo")
         let location = ProjectLocation(configurationPath: scratch + "/cadence.json", displayBase: scratch)
 
         output("1. Check the configuration and the campaigns (cadence validate)\n")

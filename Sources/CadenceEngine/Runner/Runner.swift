@@ -48,6 +48,8 @@ public struct Runner {
     private var campaigns: [String: SnapshotCampaign] = [:]
     /// Each mailbox's latest known history position, read once and then kept up to date from sends.
     private var historyCursors: [String: String?] = [:]
+    /// Each Gmail mailbox's readiness, read once per pass (it reads files), not once per due step.
+    private var readiness: [String: String?] = [:]
 
     public init(
         database: CadenceDatabase, configuration: ProjectConfiguration, sender: any MailSender, batch: Int = 100, seed: UInt64,
@@ -63,6 +65,7 @@ public struct Runner {
 
     public mutating func runOnce(now: Date) async throws(StoreError) -> Report {
         var report = Report()
+        readiness = [:]
         if let watch {
             let synced = try await watch.sync(configuration, now: now)
             report.incoming = synced.processed
@@ -112,8 +115,7 @@ public struct Runner {
         // Certainly not sent: resend the recorded bytes, but only if the enrolment still wants them (no reply,
         // unsubscribe or stop meanwhile), the address is not suppressed, the mailbox is not paused, and the
         // window is open. The miss count starts over, so the resend's own outcome gets two looks too.
-        if let pause = try database.mailboxPause(mailbox.name, now: now) {
-            _ = pause
+        if try database.mailboxPause(mailbox.name, now: now) != nil {
             report.unknown += 1
             return
         }
@@ -178,7 +180,8 @@ public struct Runner {
         if case .gmail = mailbox.provider {
             // Nothing is lost: the step waits, with the reason in `status`. A mailbox a person must re-authorise
             // is looked at again within the hour; otherwise the step waits for Gmail sending to arrive.
-            if let problem = gmailReadiness(mailbox) {
+            if readiness[mailbox.name] == nil { readiness[mailbox.name] = .some(gmailReadiness(mailbox)) }
+            if let problem = readiness[mailbox.name] ?? nil {
                 try database.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(3_600), reason: "mailbox \(mailbox.name): \(problem)", now: now)
                 report.deferred += 1
                 return

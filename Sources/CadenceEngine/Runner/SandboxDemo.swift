@@ -17,14 +17,7 @@ public enum SandboxDemo {
     static let clientSecret = "sandbox-client-secret"
 
     public static func run(source: String, scratch: String, output: @escaping @Sendable (String) -> Void) async throws -> Bool {
-        for item in ["cadence.json", "sequences", "templates", Demo.candidates] {
-            guard FileManager.default.fileExists(atPath: source + "/" + item) else {
-                throw Demo.Failure.missingExample("\(item) is not in \(source); run `cadence demo --sandbox` from the Cadence repository, which bundles the example campaign")
-            }
-            let target = scratch + "/" + item
-            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: source + "/" + item, toPath: target)
-        }
+        try Demo.copyExample(from: source, to: scratch, command: "cadence demo --sandbox")
         let clock = AdjustableClock(Demo.start)
         let quiet = Logger(label: "cadence.sandbox") { _ in SwiftLogNoOpLogHandler() }
         return try await withFakeGmail(clock: clock) { server in

@@ -29,7 +29,7 @@ public struct InstalledAppAuthorization: Sendable {
 
     /// `code_challenge` = unpadded base64url(SHA-256(verifier)).
     public static func challenge(for verifier: String) -> String {
-        Base64.urlEncoded(Array(SHA256.hash(data: Array(verifier.utf8))))
+        PKCE.challenge(for: verifier)
     }
 
     /// The consent page, asking for offline access so Google returns a refresh token.

@@ -54,7 +54,11 @@ public final class GmailSender: MailSender, Sendable {
         let made = (
             GmailClient(mailbox: mailbox.name, http: http, tokens: tokens, endpoints: settings.endpoints),
             QuotaBudget(perMinute: settings.endpoints.unitsPerMinute, perSecond: settings.endpoints.unitsPerSecond, clock: clock, sleeper: sleeper))
-        return clients.withLock { $0[mailbox.name] ?? { $0[mailbox.name] = made; return made }(&$0) }
+        return clients.withLock { clients in
+            if let raced = clients[mailbox.name] { return raced }  // another task made it meanwhile: keep one
+            clients[mailbox.name] = made
+            return made
+        }
     }
 
     // MARK: MailSender
