@@ -60,12 +60,14 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // Cadence's own HTTP endpoints (Hummingbird): the OAuth loopback redirect now; webhooks and tracking next.
+        // Cadence's own HTTP endpoints (Hummingbird): the OAuth loopback redirect and the Gmail push endpoint; tracking next.
         .target(
             name: "CadenceServer",
             dependencies: [
-                "CadenceCore",
+                "CadenceCore", "CadenceStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -75,6 +77,7 @@ let package = Package(
             name: "CadenceFakeGmail",
             dependencies: [
                 "CadenceCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -102,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "cadence",
             dependencies: [
-                "CadenceEngine", "CadenceGmail",
+                "CadenceEngine", "CadenceGmail", "CadenceServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -148,7 +151,7 @@ let package = Package(
         .testTarget(
             name: "CadenceGmailTests",
             dependencies: [
-                "CadenceGmail", "CadenceFakeGmail", "CadenceEngine", "CadenceStore",
+                "CadenceGmail", "CadenceFakeGmail", "CadenceEngine", "CadenceStore", "CadenceServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -37,6 +37,13 @@ extension FakeGmail {
             } catch {
                 return bad(error.description)
             }
+        case ("POST", "push-subscription"):
+            guard let endpoint = body["endpoint"] as? String, endpoint.hasPrefix("http://127.0.0.1:") || endpoint.hasPrefix("http://localhost:") else {
+                return bad(#"write {"endpoint": "http://127.0.0.1:8080/hooks/gmail", "serviceAccountEmail": "push@p.iam.gserviceaccount.com", "audience": "…"} (the fake pushes only to this machine)"#)
+            }
+            setPushSubscription(FakePushSubscription(endpoint: endpoint, serviceAccountEmail: body["serviceAccountEmail"] as? String, audience: body["audience"] as? String))
+        case ("DELETE", "push-subscription"):
+            setPushSubscription(nil)
         case ("GET", "report"):
             let encoder = JSONEncoder()
             encoder.dateEncodingStrategy = .iso8601

@@ -15,6 +15,8 @@ public final class FakeGmail: Sendable {
     let stateFile: String?
     /// The fake's own address once it listens, for the JWT audience check.
     let baseURL = Mutex<String>("")
+    /// The push subscription, the token signer and the pushes made.
+    let pushState = Mutex(PushState())
 
     public init(options: FakeGmailOptions = FakeGmailOptions(), clock: any WallClock, stateDirectory: String? = nil) {
         self.clock = clock
@@ -91,6 +93,7 @@ public final class FakeGmail: Sendable {
             return try storage.deliver(raw, to: mailbox.lowercased(), labelIDs: labelIDs, threadID: threadID, now: now)
         }
         save()
+        pushIfWatched(mailbox, labelIDs: labelIDs)
         return result
     }
 
@@ -151,6 +154,7 @@ public final class FakeGmail: Sendable {
             return .apiError(404, "The fake Gmail has no \(request.method) \(request.path)", reason: "notFound")
         }
         if case .control = route { return await control(request) }
+        if case .certs = route { return FakeResponse(status: 200, headers: [("Content-Type", "application/json"), ("Cache-Control", "public, max-age=21600")], body: pushKeySet()) }
         let (call, faults) = storage.withLock { storage -> (Int, [FaultRule.Fault]) in
             let count = (storage.calls[route.method] ?? 0) + 1
             storage.calls[route.method] = count
@@ -220,7 +224,7 @@ public final class FakeGmail: Sendable {
         case .revoke:
             defer { save() }
             return storage.withLock { $0.revoke(request) }
-        case .control:
+        case .control, .certs:
             return .empty(404)
         case .api(let userID, let method, let id):
             defer { save() }
@@ -314,7 +318,7 @@ public final class FakeGmail: Sendable {
 
 /// Which endpoint a request is for.
 enum Route {
-    case authorize, token, revoke, control
+    case authorize, token, revoke, control, certs
     case api(userID: String, method: String, id: String?)
 
     init?(_ request: FakeRequest) {
@@ -333,6 +337,7 @@ enum Route {
         if match("GET", "o/oauth2/v2/auth") != nil { self = .authorize; return }
         if match("POST", "token") != nil { self = .token; return }
         if match("POST", "revoke") != nil { self = .revoke; return }
+        if match("GET", "oauth2/v3/certs") != nil { self = .certs; return }
         let api: [(String, String, String, Bool)] = [
             ("GET", "gmail/v1/users/*/profile", "getProfile", false),
             ("POST", "gmail/v1/users/*/messages/send", "messages.send", false),
@@ -361,6 +366,7 @@ enum Route {
         case .token: "token"
         case .revoke: "revoke"
         case .control: "control"
+        case .certs: "certs"
         case .api(_, let method, _): method
         }
     }

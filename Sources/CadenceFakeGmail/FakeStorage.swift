@@ -24,8 +24,6 @@ struct FakeStorage: Codable {
     var uploads: [String: UploadSession] = [:]
     /// Quota units charged per user, in all.
     var unitsCharged: [String: Int] = [:]
-    /// Every incoming mail a test injected, in order (the fake delivers pushes from it in a later release).
-    var pushesDelivered = 0
 
     init(options: FakeGmailOptions) { self.options = options }
 

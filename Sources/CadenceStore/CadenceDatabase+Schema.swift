@@ -178,6 +178,30 @@ extension CadenceDatabase {
                 );
                 """)
         }
+        migrator.registerMigration("v4-push") { db in
+            try db.execute(sql: """
+                -- Gmail push notifications received by `cadence serve`, queued for the runner, which alone syncs a
+                -- mailbox. Pub/Sub delivers at least once: its messageId makes a redelivery a no-op.
+                CREATE TABLE pushNotification (
+                    messageId TEXT PRIMARY KEY NOT NULL,
+                    mailbox TEXT NOT NULL,
+                    historyId TEXT NOT NULL,
+                    receivedAt DATETIME NOT NULL,
+                    handledAt DATETIME
+                );
+                CREATE INDEX pushNotificationQueue ON pushNotification (mailbox) WHERE handledAt IS NULL;
+                -- Each mailbox's users.watch registration, renewed daily by the runner.
+                CREATE TABLE mailboxWatch (
+                    mailbox TEXT PRIMARY KEY NOT NULL,
+                    topic TEXT NOT NULL,
+                    expiresAt DATETIME NOT NULL,
+                    renewedAt DATETIME NOT NULL
+                );
+                -- When a mailbox's history position had expired and the recent inbox was read instead.
+                ALTER TABLE mailboxSync ADD COLUMN resyncedAt DATETIME;
+                ALTER TABLE mailboxSync ADD COLUMN resyncCount INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }()
 }

@@ -91,7 +91,8 @@ struct Run: AsyncParsableCommand {
                     seed: seed, gmailReadiness: AuthStatus.readiness(access: access))
                 // Renewed before every send: a pass slowed by Gmail's pacing must not outlive the lease, and if
                 // another runner took it over meanwhile, this one stops sending at once.
-                if let gmail { runner.watch = MailboxWatch(gmail: gmail, database: database) }
+                if let gmail { runner.watch = MailboxWatch(gmail: gmail, database: database, settings: configuration.replies) }
+                runner.clock = CommandClock.current
                 // While the lease has more than two thirds of its time left nobody else can take it, so it is
                 // written only when it has run down that far: not one extra commit per send.
                 let renewed = Mutex<Date>(.distantPast)
@@ -108,8 +109,13 @@ struct Run: AsyncParsableCommand {
                     let report = try await runner.runOnce(now: now)
                     print("\(Timestamps.display(now))  \(report.text)")
                     if once || stopRequested.load(ordering: .relaxed) { break }
-                    for _ in 0..<max(1, interval) where !stopRequested.load(ordering: .relaxed) {
-                        try await Task.sleep(nanoseconds: 1_000_000_000)
+                    // Between passes, pushes queued by `cadence serve` are picked up within a quarter second.
+                    for _ in 0..<max(1, interval * 4) where !stopRequested.load(ordering: .relaxed) {
+                        try await Task.sleep(nanoseconds: 250_000_000)
+                        let pushed = try await runner.handlePushes(now: CommandClock.now)
+                        if pushed.incoming > 0 || !pushed.watchProblems.isEmpty {
+                            print("\(Timestamps.display(CommandClock.now))  pushed: \(pushed.text)")
+                        }
                     }
                 } while !stopRequested.load(ordering: .relaxed)
             }

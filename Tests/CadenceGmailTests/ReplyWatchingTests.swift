@@ -174,6 +174,9 @@ struct ReplyWatchingTests {
             scene.fake.expireHistory(of: SendingScene.sam, before: 99_999_999)
             _ = try await scene.pass(at: 60)
             #expect(try scene.state("p1@example.org") == .stopped(.replied))
+            let recorded = try scene.database.syncState("sam")
+            #expect(recorded.resyncCount == 1)  // the resync is recorded, with when
+            #expect(recorded.resyncedAt == SendingScene.tuesday.addingTimeInterval(60))
             scene.fake.expireHistory(of: SendingScene.sam, before: 0)
             try deliver(scene, "From: p2@example.org\nTo: \(SendingScene.sam)\nSubject: Re: Quick question\n\nNo thanks.\n")
             _ = try await scene.pass(at: 90)

@@ -6,7 +6,7 @@ public enum ConfigurationDecoder {
         public var diagnostics: [Diagnostic]
     }
 
-    static let topLevelKeys = ["$schema", "mailboxes", "database", "outboxFolder", "trackingBaseURL", "google"]
+    static let topLevelKeys = ["$schema", "mailboxes", "database", "outboxFolder", "trackingBaseURL", "google", "replies", "server", "push"]
     static let mailboxKeys = [
         "name", "address", "displayName", "signature", "timeZone", "provider", "outboxFolder", "gmail", "limits",
     ]
@@ -36,6 +36,9 @@ public enum ConfigurationDecoder {
             }
         }
         let google = GmailSettingsDecoder.decodeGoogle(top["google"], &reader)
+        if let replies = WatchSettingsDecoder.decodeReplies(top["replies"], &reader) { configuration.replies = replies }
+        if let server = WatchSettingsDecoder.decodeServer(top["server"], &reader) { configuration.server = server }
+        if let push = WatchSettingsDecoder.decodePush(top["push"], &reader) { configuration.push = push }
         if let value = top.require("mailboxes", &reader, hint: "add at least one sending mailbox (see docs/configuration.md)"),
             let elements = reader.array(value, "\"mailboxes\"")
         {

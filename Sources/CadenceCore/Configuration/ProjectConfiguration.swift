@@ -7,6 +7,12 @@ public struct ProjectConfiguration: Sendable, Hashable {
     public var outboxFolder: String
     /// Public HTTPS base for tracking and unsubscribe links; nil means links are not rewritten.
     public var trackingBaseURL: String?
+    /// Reply watching: sync staleness, the out-of-office default, the bounce-rate pause, the resync window.
+    public var replies = ReplySettings()
+    /// Where `cadence serve` listens.
+    public var server = ServerSettings()
+    /// Gmail push through Cloud Pub/Sub; polling alone when absent.
+    public var push = PushSettings()
 
     public static let defaultDatabasePath = "cadence.sqlite"
     public static let defaultOutboxFolder = "outbox"

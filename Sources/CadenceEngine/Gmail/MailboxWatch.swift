@@ -10,20 +10,14 @@ import Foundation
 public struct MailboxWatch: Sendable {
     let gmail: GmailSender
     let database: CadenceDatabase
+    /// The out-of-office default, the bounce-rate pause and the resync window (`"replies"` in cadence.json).
+    let settings: ReplySettings
+    var outOfOfficeDefault: TimeInterval { Double(settings.outOfOfficeDefaultDays) * 86_400 }
 
-    /// How long an out-of-office without a usable return date pauses the person.
-    let outOfOfficeDefault: TimeInterval
-    /// A campaign whose permanent bounces pass this share of its sends (after `bounceMinimum` sends) is paused:
-    /// a bad list is hurting the mailbox's reputation.
-    let bounceThreshold: Double
-    let bounceMinimum: Int
-
-    public init(gmail: GmailSender, database: CadenceDatabase, outOfOfficeDefault: TimeInterval = 7 * 86_400, bounceThreshold: Double = 0.05, bounceMinimum: Int = 20) {
+    public init(gmail: GmailSender, database: CadenceDatabase, settings: ReplySettings = ReplySettings()) {
         self.gmail = gmail
         self.database = database
-        self.outOfOfficeDefault = outOfOfficeDefault
-        self.bounceThreshold = bounceThreshold
-        self.bounceMinimum = bounceMinimum
+        self.settings = settings
     }
 
     /// Until when an out-of-office pauses: one business day after the return date (at 09:00 UTC), else the default.
@@ -71,11 +65,11 @@ public struct MailboxWatch: Sendable {
 
     func pauseIfBouncing(_ campaign: String, now: Date) throws {
         let (bounced, sent) = try database.bounceCounts(campaign: campaign)
-        guard sent >= bounceMinimum, Double(bounced) / Double(sent) > bounceThreshold else { return }
+        guard sent >= settings.bounceMinimumSends, 100 * Double(bounced) / Double(sent) > settings.bouncePercent else { return }
         guard try database.storedCampaign(campaign)?.paused == false else { return }
         let rate = String(format: "%.1f", 100 * Double(bounced) / Double(sent))
         _ = try database.pause(
-            .campaign(campaign), note: "hard-bounce rate \(rate) % (\(bounced) of \(sent) sends) is above \(Int(bounceThreshold * 100)) %; check the list before resuming",
+            .campaign(campaign), note: "hard-bounce rate \(rate) % (\(bounced) of \(sent) sends) is above \(settings.bouncePercent.formatted()) %; check the list before resuming",
             actor: "runner", now: now)
     }
 
@@ -91,8 +85,10 @@ public struct MailboxWatch: Sendable {
     }
 
     func sync(_ mailbox: Mailbox, recording: Set<String>, now: Date) async throws -> (processed: Int, stopped: Int, resynced: Bool) {
-        let checkpoint = try database.syncCheckpoint(mailbox.name)
-        let changes = try await gmail.changes(in: mailbox, since: checkpoint)
+        // The first sync starts where the mailbox stood before Cadence's first send from it, so replies to
+        // anything Cadence sent before watching began are still read.
+        let checkpoint = try database.syncCheckpoint(mailbox.name) ?? database.firstSyncStart(mailbox.name)
+        let changes = try await gmail.changes(in: mailbox, since: checkpoint, resyncDays: settings.resyncDays)
         var processed = 0, stopped = 0
         for (id, threadID) in changes.messages {
             guard let fetched = try await gmail.fetch(id, in: mailbox), let parsed = try? MailMessage.parse(fetched.raw) else { continue }
@@ -114,6 +110,74 @@ public struct MailboxWatch: Sendable {
             processed += 1
         }
         try database.advanceCheckpoint(mailbox.name, to: changes.position, now: now)
+        if changes.resynced { try database.recordResync(mailbox.name, now: now) }
         return (processed, stopped, changes.resynced)
+    }
+
+    /// Syncs the mailboxes that pushes were queued for (by `cadence serve`), then marks those pushes answered.
+    /// A push that arrives during the sync stays queued for the next call.
+    public func syncQueued(_ configuration: ProjectConfiguration, now: Date) async throws(StoreError) -> Result {
+        var result = Result()
+        let queued = try database.queuedPushes()
+        guard !queued.isEmpty else { return result }
+        let recording = try recordingColleagues()
+        for (name, upTo) in queued {
+            guard let mailbox = configuration.mailbox(named: name), case .gmail = mailbox.provider else {
+                try database.markPushesHandled(mailbox: name, upTo: upTo, now: now)  // no longer in cadence.json
+                continue
+            }
+            do {
+                let (processed, stopped, resynced) = try await sync(mailbox, recording: recording, now: now)
+                result.processed += processed
+                result.stopped += stopped
+                result.resynced = result.resynced || resynced
+                try database.markPushesHandled(mailbox: name, upTo: upTo, now: now)
+            } catch let error as StoreError {
+                throw error
+            } catch {
+                result.failures.append("mailbox \(name): \(error)")  // left queued: tried again next time
+            }
+        }
+        return result
+    }
+
+    /// Before a send from `mailbox`: syncs it when it has pushes waiting or was last read longer ago than
+    /// `maxSyncAge`, so no email goes out after a reply Gmail already holds. A mailbox Gmail cannot be asked
+    /// about now is not synced (the send transaction still re-checks the enrolment).
+    public func syncIfStale(_ mailbox: Mailbox, at current: Date, now: Date) async throws(StoreError) -> Result {
+        var result = Result()
+        let state = try database.syncState(mailbox.name)
+        let fresh = state.syncedAt.map { current.timeIntervalSince($0) <= Double(settings.maxSyncAgeSeconds) } ?? false
+        guard !fresh || state.queuedPushes > 0 else { return result }
+        let queued = try database.queuedPushes().first { $0.mailbox == mailbox.name }
+        do {
+            let (processed, stopped, resynced) = try await sync(mailbox, recording: try recordingColleagues(), now: now)
+            result.processed = processed
+            result.stopped = stopped
+            result.resynced = resynced
+            if let queued { try database.markPushesHandled(mailbox: mailbox.name, upTo: queued.upTo, now: now) }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            result.failures.append("mailbox \(mailbox.name): \(error)")
+        }
+        return result
+    }
+
+    /// Gmail stops pushing after 7 days unless `users.watch` is called again; Google advises daily. Renews every
+    /// registration (made by `cadence watch`) last renewed a day or more before `now`.
+    public func renewWatches(_ configuration: ProjectConfiguration, now: Date) async throws(StoreError) -> [String] {
+        var failures: [String] = []
+        for registration in try database.watchRegistrations() where now.timeIntervalSince(registration.renewedAt) >= 86_400 {
+            guard let mailbox = configuration.mailbox(named: registration.mailbox), case .gmail = mailbox.provider else { continue }
+            let topic = configuration.push.topic ?? registration.topic
+            do {
+                let answer = try await gmail.watch(mailbox, topic: topic)
+                try database.recordWatch(mailbox.name, topic: topic, expiresAt: answer.expiresAt ?? now.addingTimeInterval(7 * 86_400), now: now)
+            } catch {
+                failures.append("mailbox \(mailbox.name): renewing the Gmail watch failed: \(error)")
+            }
+        }
+        return failures
     }
 }

@@ -21,12 +21,21 @@ public struct Runner {
         /// Incoming messages processed by reply watching, and enrolments they stopped.
         public var incoming = 0
         public var stoppedByIncoming = 0
+        /// Mailboxes that could not be read or whose watch could not be renewed (each tried again later).
+        public var watchProblems: [String] = []
 
         public init() {}
 
         public var text: String {
             "Sent \(sent); reconciled \(reconciled); deferred \(deferred) (window or limits); held \(held); skipped \(skipped); outcome unknown \(unknown); tasks opened \(tasksOpened)."
                 + (incoming > 0 ? " Incoming \(incoming), stopping \(stoppedByIncoming)." : "")
+                + watchProblems.map { " Watching: \($0)." }.joined()
+        }
+
+        mutating func add(_ synced: MailboxWatch.Result) {
+            incoming += synced.processed
+            stoppedByIncoming += synced.stopped
+            watchProblems += synced.failures
         }
     }
 
@@ -44,6 +53,9 @@ public struct Runner {
     /// Reads the Gmail mailboxes for replies before anything is sent, so no email goes out after a reply Cadence
     /// could already have seen (and the send transaction re-checks the enrolment).
     public var watch: MailboxWatch?
+    /// The machine's time, for how long ago a mailbox was read before a send (a pass's `now` stands still while
+    /// Gmail's pacing can stretch the pass over minutes). Nil: the pass's `now`.
+    public var clock: (any WallClock)?
     private var random: SeededRandom
     private var campaigns: [String: SnapshotCampaign] = [:]
     /// Each mailbox's latest known history position, read once and then kept up to date from sends.
@@ -67,9 +79,8 @@ public struct Runner {
         var report = Report()
         readiness = [:]
         if let watch {
-            let synced = try await watch.sync(configuration, now: now)
-            report.incoming = synced.processed
-            report.stoppedByIncoming = synced.stopped
+            report.add(try await watch.sync(configuration, now: now))
+            report.watchProblems += try await watch.renewWatches(configuration, now: now)
         }
         report.tasksOpened = try database.openTasks(campaign: nil, actor: "runner", now: now).filter { $0.openedAt == now }.count
         for pending in try database.unfinishedSends() {
@@ -78,6 +89,14 @@ public struct Runner {
         for step in try database.dueSteps(now: now, limit: batch) {
             try await process(step, now: now, report: &report)
         }
+        return report
+    }
+
+    /// Between passes: syncs the mailboxes `cadence serve` queued pushes for, so a reply stops its enrolment
+    /// within a second of the push, not at the next pass.
+    public func handlePushes(now: Date) async throws(StoreError) -> Report {
+        var report = Report()
+        if let watch { report.add(try await watch.syncQueued(configuration, now: now)) }
         return report
     }
 
@@ -227,6 +246,11 @@ public struct Runner {
         let key = SendKey(sendID: SendIdentity(campaignID: definition.id, stepID: step.stepID, address: address).sendID, messageID: message.messageID)
         let thread = try threadID(for: step.stepID, enrollment: step.enrollmentID, in: campaign)
         if let leaseCheck, !(try leaseCheck()) { report.skipped += 1; return }
+        if let watch, case .gmail = mailbox.provider {
+            // A reply that landed since the mailbox was last read must stop this send: read it first if it has
+            // pushes waiting or is older than `maxSyncAge`. The intent's transaction then re-checks the enrolment.
+            report.add(try await watch.syncIfStale(mailbox, at: clock?.now ?? now, now: now))
+        }
         var cursor: String?
         if let known = historyCursors[mailbox.name] {
             cursor = known

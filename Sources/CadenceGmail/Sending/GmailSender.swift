@@ -208,6 +208,26 @@ public final class GmailSender: MailSender, Sendable {
         return Changes(messages: recent.reversed(), position: current, resynced: true)
     }
 
+    /// Registers (or renews) Gmail push notifications for the mailbox to `topic`: every label, so a reply a
+    /// filter moved out of the inbox still pushes. Gmail's answer: the position it starts from and when it lapses.
+    public func watch(_ mailbox: Mailbox, topic: String) async throws(SendFailure) -> (historyID: String?, expiresAt: Date?) {
+        let (client, budget) = try client(for: mailbox)
+        let body = Array(#"{"topicName":"\#(topic)"}"#.utf8)
+        let response = try await calling(client, budget, units: 100, sending: false) { () async throws(GmailError) in
+            try await client.call(.POST, "/gmail/v1/users/me/watch", json: body, label: "watch")
+        }
+        let millis = (response.json?["expiration"] as? String).flatMap(Double.init) ?? (response.json?["expiration"] as? NSNumber)?.doubleValue
+        return (response.json?["historyId"] as? String, millis.map { Date(timeIntervalSince1970: $0 / 1000) })
+    }
+
+    /// Ends the mailbox's push notifications.
+    public func stopWatching(_ mailbox: Mailbox) async throws(SendFailure) {
+        let (client, budget) = try client(for: mailbox)
+        _ = try await calling(client, budget, units: 50, sending: false) { () async throws(GmailError) in
+            try await client.call(.POST, "/gmail/v1/users/me/stop", label: "stop")
+        }
+    }
+
     /// A message's bytes, thread and arrival time, for classification.
     public func fetch(_ id: String, in mailbox: Mailbox) async throws(SendFailure) -> (raw: [UInt8], threadID: String?, receivedAt: Date?)? {
         let (client, budget) = try client(for: mailbox)

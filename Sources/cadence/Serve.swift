@@ -1,0 +1,107 @@
+import ArgumentParser
+import CadenceCore
+import CadenceEngine
+import CadenceGmail
+import CadenceServer
+import Dispatch
+import Foundation
+
+/// `cadence serve`: Cadence's HTTP server, for Gmail's Pub/Sub pushes (and tracking links later).
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP server that takes Gmail push notifications from Cloud Pub/Sub.",
+        discussion: """
+            Every push is authenticated (the OIDC token Pub/Sub attaches, and/or the secret token in the push URL; \
+            see "push" in docs/configuration.md), then queued in the database and answered 204 at once. \
+            `cadence run` does the reading: it syncs a pushed mailbox within a second. Listens on 127.0.0.1:8080 \
+            unless cadence.json's "server" says otherwise; put a TLS proxy in front for Pub/Sub to reach it. \
+            SIGINT or SIGTERM stops it.
+            """
+    )
+
+    @OptionGroup var project: ProjectOptions
+
+    @Option(help: ArgumentHelp("Address to listen on (overrides cadence.json's \"server\".\"host\").", valueName: "address"))
+    var host: String?
+
+    @Option(help: ArgumentHelp("Port to listen on; 0 picks a free one (overrides \"server\".\"port\").", valueName: "port"))
+    var port: Int?
+
+    func run() async throws {
+        try await runReportingFailuresAsync {
+            let (configuration, access) = try project.gmailContext()
+            let database = try project.openDatabase()
+            let endpoints = configuration.gmailMailboxes.first?.1.endpoints ?? GoogleEndpoints()
+            try await GoogleHTTP.with(endpoints, logger: CadenceLog.logger) { http in
+                let push: PushEndpoint?
+                do {
+                    push = try PushService.endpoint(
+                        configuration: configuration, database: database, store: access.store, http: http, clock: CommandClock.current, logger: CadenceLog.logger)
+                } catch {
+                    throw CommandFailure("cannot start the push endpoint: \(error)", code: .dataError)
+                }
+                let settings = configuration.server
+                let server = Task {
+                    try await CadenceHTTPServer.run(
+                        host: host ?? settings.host, port: port ?? settings.port, push: push, pushPath: configuration.push.path, logger: CadenceLog.logger
+                    ) { address in
+                        let what = push == nil
+                            ? "no push endpoint: cadence.json has no authenticated \"push\" section, so replies are read by polling alone"
+                            : "push endpoint \(configuration.push.path) (\([configuration.push.oidc != nil ? "OIDC token" : nil, configuration.push.token != nil ? "URL token" : nil].compactMap { $0 }.joined(separator: " and ")))"
+                        // Written straight through, not buffered: scripts wait for this line to know it is up.
+                        FileHandle.standardOutput.write(Data("Listening on \(address): \(what). Ctrl-C stops.\n".utf8))
+                    }
+                }
+                for signalNumber in [SIGINT, SIGTERM] { signal(signalNumber, SIG_IGN) }
+                let sources = [SIGINT, SIGTERM].map { signalNumber in
+                    let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+                    source.setEventHandler { server.cancel() }
+                    source.resume()
+                    return source
+                }
+                defer { sources.forEach { $0.cancel() } }
+                do {
+                    try await server.value
+                } catch is CancellationError {
+                } catch {
+                    if server.isCancelled { return }
+                    throw CommandFailure("the server stopped: \(error)", code: .failure)
+                }
+            }
+        }
+    }
+}
+
+/// `cadence watch`: Gmail push notifications for every Gmail mailbox, through the configured Pub/Sub topic.
+struct Watch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Register each Gmail mailbox's push notifications (users.watch) with the Pub/Sub topic in cadence.json.",
+        discussion: """
+            Gmail stops pushing after 7 days; `cadence run` renews every registration daily. Pushes only make replies \
+            arrive sooner: without them `cadence run` still reads every mailbox each pass (polling). --stop ends them.
+            """
+    )
+
+    @OptionGroup var project: ProjectOptions
+
+    @Flag(help: "Stop the push notifications instead (users.stop).")
+    var stop = false
+
+    func run() async throws {
+        try await runReportingFailuresAsync {
+            let (configuration, access) = try project.gmailContext()
+            let database = try project.openDatabase()
+            let endpoints = configuration.gmailMailboxes.first?.1.endpoints ?? GoogleEndpoints()
+            let lines = try await GoogleHTTP.with(endpoints, logger: CadenceLog.logger) { http in
+                let gmail = access.sender(http: http)
+                return stop
+                    ? try await GmailWatchCommand.stop(configuration, gmail: gmail, database: database)
+                    : try await GmailWatchCommand.start(configuration, gmail: gmail, database: database, now: CommandClock.now)
+            }
+            for line in lines where !line.failed { print(line.text) }
+            let failed = lines.filter(\.failed)
+            for line in failed { FileHandle.standardError.write(Data("cadence: error: \(line.text)\n".utf8)) }
+            if !failed.isEmpty { throw ExitCode.failure }
+        }
+    }
+}
