@@ -8,6 +8,8 @@ import GRDB
 //   cadence-benchmarks gmail-quota MAILBOXES PEOPLE_PER_MAILBOX MINUTES
 //   cadence-benchmarks gmail-throughput MAILBOXES SENDS
 //   cadence-benchmarks outbox-throughput MAILBOXES SENDS
+//   cadence-benchmarks reply-latency push|poll PEOPLE INTERVAL PATH_TO_CADENCE
+//   cadence-benchmarks reply-quota HOURS REPLIES_PER_HOUR
 //
 // Builds a database of ENROLMENTS active enrolments of which DUE are due, then times claiming the due steps
 // (`CadenceDatabase.dueSteps`) RUNS times and prints the median, the slowest and the process's peak memory.
@@ -19,6 +21,9 @@ func peakMemoryMiB() -> Double {
 }
 
 let arguments = CommandLine.arguments
+if arguments.count >= 2, arguments[1].hasPrefix("reply-") {
+    exit(try await ReplyBenchmarks.main(arguments) ? 0 : 1)
+}
 if arguments.count >= 2, arguments[1].hasPrefix("gmail-") || arguments[1] == "outbox-throughput" {
     exit(try await GmailBenchmarks.main(arguments) ? 0 : 1)
 }

@@ -4,13 +4,15 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import UnixSignals
 
 /// Cadence's long-running HTTP server (`cadence serve`): the Gmail push endpoint now; tracking and unsubscribe
 /// links will join it. A plain `GET /healthz` answers 200 for load balancers and scripts.
 public enum CadenceHTTPServer {
-    /// Serves until the task is cancelled (the caller owns signal handling); `listening` gets the bound address.
+    /// Serves until one of `shutdownSignals` arrives (requests in flight are finished: a push being queued is
+    /// answered) or the task is cancelled; `listening` gets the bound address.
     public static func run(
-        host: String, port: Int, push: PushEndpoint?, pushPath: String, logger: Logger,
+        host: String, port: Int, push: PushEndpoint?, pushPath: String, logger: Logger, shutdownSignals: [UnixSignal] = [],
         listening: @escaping @Sendable (String) async -> Void = { _ in }
     ) async throws {
         let router = Router()
@@ -36,6 +38,6 @@ public enum CadenceHTTPServer {
                 await listening("http://\(host.contains(":") ? "[\(host)]" : host):\(bound)")
             },
             logger: logger)
-        try await app.runService(gracefulShutdownSignals: [])
+        try await app.runService(gracefulShutdownSignals: shutdownSignals)
     }
 }

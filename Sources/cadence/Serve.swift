@@ -3,8 +3,8 @@ import CadenceCore
 import CadenceEngine
 import CadenceGmail
 import CadenceServer
-import Dispatch
 import Foundation
+import UnixSignals
 
 /// `cadence serve`: Cadence's HTTP server, for Gmail's Pub/Sub pushes (and tracking links later).
 struct Serve: AsyncParsableCommand {
@@ -41,9 +41,10 @@ struct Serve: AsyncParsableCommand {
                     throw CommandFailure("cannot start the push endpoint: \(error)", code: .dataError)
                 }
                 let settings = configuration.server
-                let server = Task {
+                do {
                     try await CadenceHTTPServer.run(
-                        host: host ?? settings.host, port: port ?? settings.port, push: push, pushPath: configuration.push.path, logger: CadenceLog.logger
+                        host: host ?? settings.host, port: port ?? settings.port, push: push, pushPath: configuration.push.path, logger: CadenceLog.logger,
+                        shutdownSignals: [.sigterm, .sigint]
                     ) { address in
                         let what = push == nil
                             ? "no push endpoint: cadence.json has no authenticated \"push\" section, so replies are read by polling alone"
@@ -51,21 +52,8 @@ struct Serve: AsyncParsableCommand {
                         // Written straight through, not buffered: scripts wait for this line to know it is up.
                         FileHandle.standardOutput.write(Data("Listening on \(address): \(what). Ctrl-C stops.\n".utf8))
                     }
-                }
-                for signalNumber in [SIGINT, SIGTERM] { signal(signalNumber, SIG_IGN) }
-                let sources = [SIGINT, SIGTERM].map { signalNumber in
-                    let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-                    source.setEventHandler { server.cancel() }
-                    source.resume()
-                    return source
-                }
-                defer { sources.forEach { $0.cancel() } }
-                do {
-                    try await server.value
-                } catch is CancellationError {
                 } catch {
-                    if server.isCancelled { return }
-                    throw CommandFailure("the server stopped: \(error)", code: .failure)
+                    throw CommandFailure("the server stopped: \(error) (is the port in use? set \"server\".\"port\" or pass --port)", code: .failure)
                 }
             }
         }

@@ -22,8 +22,16 @@ struct Status: ParsableCommand {
     func run() throws {
         try runReportingFailures {
             let now = try Timestamp.parse(at, option: "--at") ?? CommandClock.now
-            let statuses = try project.openDatabase(.readOnly).status(campaign: campaign, now: now)
+            let database = try project.openDatabase(.readOnly)
+            let statuses = try database.status(campaign: campaign, now: now)
             print(format == .json ? StatusOutput.json(statuses) : StatusOutput.text(statuses))
+            // How fresh each Gmail mailbox's reply watching is: what `run` last read, pushes waiting, the watch.
+            if format == .text, let bytes = FileManager.default.contents(atPath: project.location.configurationPath),
+                let configuration = ConfigurationDecoder.decode(bytes, file: "cadence.json").configuration, !configuration.gmailMailboxes.isEmpty
+            {
+                let states = try configuration.gmailMailboxes.map { ($0.0.name, try database.syncState($0.0.name)) }
+                print("\n" + StatusOutput.watching(states, now: now))
+            }
         }
     }
 }

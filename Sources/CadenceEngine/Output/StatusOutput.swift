@@ -31,6 +31,30 @@ public enum StatusOutput {
         return lines.joined(separator: "\n")
     }
 
+    /// Reply watching per Gmail mailbox: when `cadence run` last read it, pushes waiting, its Gmail watch, resyncs.
+    public static func watching(_ states: [(mailbox: String, state: MailboxSyncState)], now: Date) -> String {
+        var lines = ["Reply watching:"]
+        for (mailbox, state) in states {
+            var parts: [String] = []
+            if let synced = state.syncedAt {
+                parts.append("read \(Timestamps.display(synced))" + (state.historyID.map { " (history \($0))" } ?? ""))
+            } else {
+                parts.append("not read yet (`cadence run` reads it each pass)")
+            }
+            if state.queuedPushes > 0 { parts.append("\(state.queuedPushes) push\(state.queuedPushes == 1 ? "" : "es") waiting for `cadence run`") }
+            if let expires = state.watchExpiresAt {
+                parts.append(expires > now ? "push watch until \(Timestamps.display(expires))" : "push watch EXPIRED \(Timestamps.display(expires)); `cadence run` renews it, or run `cadence watch`")
+            } else {
+                parts.append("polling only")
+            }
+            if state.resyncCount > 0, let at = state.resyncedAt {
+                parts.append("history expired and the recent inbox was re-read \(state.resyncCount) time\(state.resyncCount == 1 ? "" : "s"), last \(Timestamps.display(at))")
+            }
+            lines.append("  \(mailbox): " + parts.joined(separator: "; "))
+        }
+        return lines.joined(separator: "\n")
+    }
+
     /// Stable field names; absent values are `null`, never left out; reasons come in parts (`kind`, `fields`, `note`).
     public static func json(_ statuses: [CampaignStatus]) -> String {
         struct Reason: Encodable {

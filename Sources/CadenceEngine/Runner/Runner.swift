@@ -329,7 +329,9 @@ public struct Runner {
         }
         if let last = mailboxDay.last {
             let gap = Double(mailbox.limits.minimumGapSeconds)
-            if last.addingTimeInterval(gap) > now {
+            // Without a gap there is nothing to wait for (and a stored time rounded to the millisecond can sit a
+            // fraction after `now`).
+            if gap > 0, last.addingTimeInterval(gap) > now {
                 // Jitter up to a third of the gap, from a seeded generator, so sends do not look robotic.
                 let jitter = gap / 3 * random.nextUnit()
                 blocks.append((last.addingTimeInterval(gap + jitter), "minimum gap between sends from mailbox \(mailbox.name)"))
