@@ -73,6 +73,8 @@ struct SearchQuery {
         case after(Date)
         case before(Date)
         case newerThan(days: Int)
+        /// `-in:sent`: Gmail's negation of a label term.
+        case notLabel(String)
     }
 
     var terms: [Term]
@@ -80,14 +82,18 @@ struct SearchQuery {
     static func parse(_ q: String) -> Result<SearchQuery, FakeQueryProblem> {
         var terms: [Term] = []
         for word in q.split(separator: " ") {
-            let pair = word.split(separator: ":", maxSplits: 1)
+            let negated = word.hasPrefix("-")
+            let pair = word.dropFirst(negated ? 1 : 0).split(separator: ":", maxSplits: 1)
             guard pair.count == 2 else { return .failure(FakeQueryProblem("the fake Gmail does not support free-text search (\"\(word)\"); use in:, rfc822msgid:, from:, to:, subject:, after:, before:")) }
             let value = String(pair[1])
             switch pair[0].lowercased() {
             case "in", "label":
-                let label = value.uppercased()
+                var label = value.uppercased()
+                if label == "DRAFTS" { label = "DRAFT" }
                 guard ["SENT", "INBOX", "SPAM", "TRASH", "DRAFT", "UNREAD"].contains(label) else { return .failure(FakeQueryProblem("unknown label in \(word)")) }
-                terms.append(.label(label))
+                terms.append(negated ? .notLabel(label) : .label(label))
+            case _ where negated:
+                return .failure(FakeQueryProblem("the fake Gmail supports negation only for in: and label: (\(word))"))
             case "rfc822msgid":
                 let id = value.hasPrefix("<") ? value : "<\(value)>"
                 terms.append(.messageID(id))
@@ -121,6 +127,7 @@ struct SearchQuery {
         terms.allSatisfy { term in
             switch term {
             case .label(let label): message.labelIDs.contains(label)
+            case .notLabel(let label): !message.labelIDs.contains(label)
             case .messageID(let id): message.messageID == id
             case .from(let address): message.from.lowercased().contains(address)
             case .to(let address): message.recipients.contains { $0.lowercased().contains(address) }

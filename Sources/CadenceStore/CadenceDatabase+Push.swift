@@ -64,6 +64,8 @@ extension CadenceDatabase {
         try write { db in
             try db.execute(
                 sql: "UPDATE pushNotification SET handledAt = ? WHERE mailbox = ? AND rowid <= ? AND handledAt IS NULL", arguments: [now, mailbox, upTo])
+            // Pub/Sub keeps redelivering for at most 7 days: older answered pushes need not be remembered.
+            try db.execute(sql: "DELETE FROM pushNotification WHERE handledAt < ?", arguments: [now.addingTimeInterval(-8 * 86_400)])
         }
     }
 

@@ -109,12 +109,19 @@ struct Run: AsyncParsableCommand {
                     let report = try await runner.runOnce(now: now)
                     print("\(Timestamps.display(now))  \(report.text)")
                     if once || stopRequested.load(ordering: .relaxed) { break }
-                    // Between passes, pushes queued by `cadence serve` are picked up within a quarter second.
+                    // Between passes, pushes queued by `cadence serve` are picked up within a quarter second. A
+                    // mailbox that cannot be read is left for the next pass, not retried four times a second.
+                    var pushesBlocked = false
                     for _ in 0..<max(1, interval * 4) where !stopRequested.load(ordering: .relaxed) {
                         try await Task.sleep(nanoseconds: 250_000_000)
+                        guard !pushesBlocked else { continue }
                         let pushed = try await runner.handlePushes(now: CommandClock.now)
-                        if pushed.incoming > 0 || !pushed.watchProblems.isEmpty {
-                            print("\(Timestamps.display(CommandClock.now))  pushed: \(pushed.text)")
+                        if pushed.incoming > 0 {
+                            print("\(Timestamps.display(CommandClock.now))  pushed: incoming \(pushed.incoming), stopping \(pushed.stoppedByIncoming).")
+                        }
+                        if !pushed.watchProblems.isEmpty {
+                            print("\(Timestamps.display(CommandClock.now))  pushed: \(pushed.watchProblems.joined(separator: "; ")); trying again at the next pass.")
+                            pushesBlocked = true
                         }
                     }
                 } while !stopRequested.load(ordering: .relaxed)

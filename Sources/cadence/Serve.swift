@@ -27,6 +27,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Port to listen on; 0 picks a free one (overrides \"server\".\"port\").", valueName: "port"))
     var port: Int?
 
+    func validate() throws {
+        if let port, !(0...65_535).contains(port) { throw ValidationError("--port must be between 0 (any free port) and 65535, not \(port)") }
+    }
+
     func run() async throws {
         try await runReportingFailuresAsync {
             let (configuration, access) = try project.gmailContext()

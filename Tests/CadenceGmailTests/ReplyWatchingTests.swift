@@ -170,7 +170,8 @@ struct ReplyWatchingTests {
         try await SendingScene.with(people: 2) { (scene: SendingScene) async throws -> Void in
             _ = try await sendIntros(scene)
             _ = try await scene.pass(at: 45)  // a position is stored
-            try deliver(scene, "From: p1@example.org\nTo: \(SendingScene.sam)\nSubject: Re: Quick question\n\nCall me.\n")
+            // A filter moved it out of the inbox: the resync reads every label but sent and drafts, as the watch does.
+            try deliver(scene, "From: p1@example.org\nTo: \(SendingScene.sam)\nSubject: Re: Quick question\n\nCall me.\n", labels: ["UNREAD", "CATEGORY_UPDATES"])
             scene.fake.expireHistory(of: SendingScene.sam, before: 99_999_999)
             _ = try await scene.pass(at: 60)
             #expect(try scene.state("p1@example.org") == .stopped(.replied))

@@ -27,6 +27,16 @@ public enum ConfigCheck {
                 lines.append(await check(mailbox, settings, access: access, online: online))
             }
         }
+        if let token = configuration.push.token {
+            // `cadence serve` reads it at start; a missing variable or an open file mode should show up here first.
+            do {
+                let value = try access.store.text(token, what: "the push URL token (\"push\".\"token\")")
+                lines.append(Line(mailbox: "push", ok: value.revealed.count >= 16, text: value.revealed.count >= 16
+                    ? "URL token readable (\(token))" : "the push URL token (\(token)) is shorter than 16 characters; make one with `openssl rand -hex 32`"))
+            } catch {
+                lines.append(Line(mailbox: "push", ok: false, text: error.description))
+            }
+        }
         return lines
     }
 

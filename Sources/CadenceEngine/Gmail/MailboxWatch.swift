@@ -84,7 +84,9 @@ public struct MailboxWatch: Sendable {
         return ids
     }
 
-    func sync(_ mailbox: Mailbox, recording: Set<String>, now: Date) async throws -> (processed: Int, stopped: Int, resynced: Bool) {
+    /// `readAt` is when the read happened (the machine's time), for the staleness check before a send; `now` is the
+    /// pass's time, for events.
+    func sync(_ mailbox: Mailbox, recording: Set<String>, now: Date, readAt: Date? = nil) async throws -> (processed: Int, stopped: Int, resynced: Bool) {
         // The first sync starts where the mailbox stood before Cadence's first send from it, so replies to
         // anything Cadence sent before watching began are still read.
         let checkpoint = try database.syncCheckpoint(mailbox.name) ?? database.firstSyncStart(mailbox.name)
@@ -109,7 +111,7 @@ public struct MailboxWatch: Sendable {
             }
             processed += 1
         }
-        try database.advanceCheckpoint(mailbox.name, to: changes.position, now: now)
+        try database.advanceCheckpoint(mailbox.name, to: changes.position, now: readAt ?? now)
         if changes.resynced { try database.recordResync(mailbox.name, now: now) }
         return (processed, stopped, changes.resynced)
     }
@@ -151,7 +153,7 @@ public struct MailboxWatch: Sendable {
         guard !fresh || state.queuedPushes > 0 else { return result }
         let queued = try database.queuedPushes().first { $0.mailbox == mailbox.name }
         do {
-            let (processed, stopped, resynced) = try await sync(mailbox, recording: try recordingColleagues(), now: now)
+            let (processed, stopped, resynced) = try await sync(mailbox, recording: try recordingColleagues(), now: now, readAt: current)
             result.processed = processed
             result.stopped = stopped
             result.resynced = resynced
@@ -175,7 +177,9 @@ public struct MailboxWatch: Sendable {
                 let answer = try await gmail.watch(mailbox, topic: topic)
                 try database.recordWatch(mailbox.name, topic: topic, expiresAt: answer.expiresAt ?? now.addingTimeInterval(7 * 86_400), now: now)
             } catch {
-                failures.append("mailbox \(mailbox.name): renewing the Gmail watch failed: \(error)")
+                // Tried again in an hour, not every pass: each attempt costs 100 quota units.
+                try database.recordWatch(mailbox.name, topic: registration.topic, expiresAt: registration.expiresAt, now: now.addingTimeInterval(-86_400 + 3_600))
+                failures.append("mailbox \(mailbox.name): renewing the Gmail watch failed (tried again in an hour): \(error)")
             }
         }
         return failures

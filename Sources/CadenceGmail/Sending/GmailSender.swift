@@ -156,8 +156,8 @@ public final class GmailSender: MailSender, Sendable {
     }
 
     /// Messages added since `position` (Gmail's history, every page). With no position yet, none: the mailbox's
-    /// current position becomes the starting point. When Gmail no longer has the position, the inbox of the last
-    /// `resyncDays` days stands in for the history, and the current position becomes the new starting point.
+    /// current position becomes the starting point. When Gmail no longer has the position, the
+    /// mail of the last `resyncDays` days (every label but sent and drafts) stands in for the history, and the current position becomes the new starting point.
     public func changes(in mailbox: Mailbox, since position: String?, resyncDays: Int = 7) async throws(SendFailure) -> Changes {
         let (client, budget) = try client(for: mailbox)
         guard let position else {
@@ -190,12 +190,14 @@ public final class GmailSender: MailSender, Sendable {
         } catch {
             guard case .rejected(let reason) = error, reason.hasPrefix("Gmail found no such item") else { throw error }
         }
-        // The position expired: note where the mailbox is now, then read the recent inbox.
+        // The position expired: note where the mailbox is now, then read the recent mail.
         let current = try await historyPosition(of: mailbox) ?? position
         var recent: [(id: String, threadID: String?)] = []
         pageToken = nil
         repeat {
-            var parameters = [("q", "in:inbox newer_than:\(resyncDays)d"), ("maxResults", "500")]
+            // Every label, as the watch covers (a reply a filter moved out of the inbox still counts), except what
+            // the mailbox sent itself; spam and trash are left out by messages.list.
+            var parameters = [("q", "newer_than:\(resyncDays)d -in:sent -in:drafts"), ("maxResults", "500")]
             if let pageToken { parameters.append(("pageToken", pageToken)) }
             let page = try await calling(client, budget, units: 5, sending: false) { () async throws(GmailError) in
                 try await client.call(.GET, "/gmail/v1/users/me/messages", query: parameters, label: "messages.list")
