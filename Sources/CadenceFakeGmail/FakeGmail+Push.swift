@@ -64,6 +64,13 @@ extension FakeGmail {
         try await pushSigner().token(claims)
     }
 
+    /// Google rotates its signing keys: from now on pushes are signed with a new key under a new key id, and the
+    /// key set the fake publishes holds only the new key.
+    public func rotatePushKey() throws {
+        let next = try PushTokenSigner(keyID: "fake-google-key-\(UUID().uuidString.prefix(8))")
+        pushState.withLock { $0.signer = next }
+    }
+
     func pushSigner() throws -> PushTokenSigner {
         try pushState.withLock { state in
             if let signer = state.signer { return signer }

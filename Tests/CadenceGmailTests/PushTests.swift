@@ -21,14 +21,18 @@ struct PushTests {
     static let audience = "https://hooks.example.com/hooks/gmail"
 
     /// The push endpoint serving for `body`, authenticated by OIDC (against the fake's key set) and/or a URL token.
+    final class Counter: Sendable {
+        let value = Mutex(0)
+        var count: Int { value.withLock { $0 } }
+    }
+
     static func withServer(
-        _ scene: SendingScene, oidc: Bool = true, token: String? = nil, _ body: @Sendable (_ url: String) async throws -> Void
+        _ scene: SendingScene, oidc: Bool = true, token: String? = nil, fetches: Counter = Counter(), _ body: @Sendable (_ url: String) async throws -> Void
     ) async throws {
         let certs = scene.project.server.baseURL + "/oauth2/v3/certs"
         let http = scene.http
-        let fetches = Mutex(0)
         let keySet = GoogleKeySet(clock: scene.clock) {
-            fetches.withLock { $0 += 1 }
+            fetches.value.withLock { $0 += 1 }
             let response = try await http.perform(.GET, certs, label: "certs")
             return (response.body, 3_600)
         }
@@ -219,6 +223,16 @@ struct PushTests {
             #expect(registration.expiresAt == SendingScene.tuesday.addingTimeInterval(86_400 + 60 + 7 * 86_400))
             _ = try await scene.pass(at: 86_400 + 120)
             #expect(scene.fake.calls(of: "watch") == 2)
+            // A failed renewal is reported and tried again in an hour, not every pass (each try costs 100 units).
+            scene.fake.addFault(FaultRule(method: "watch", call: 3, fault: .status(400)))
+            let failed = try await scene.pass(at: 2 * 86_400 + 120)
+            #expect(scene.fake.calls(of: "watch") == 3)
+            #expect(failed.watchProblems.first?.contains("renewing the Gmail watch failed (tried again in an hour)") == true)
+            #expect(failed.text.contains("Watching: mailbox sam: renewing the Gmail watch failed"))
+            _ = try await scene.pass(at: 2 * 86_400 + 180)
+            #expect(scene.fake.calls(of: "watch") == 3)
+            _ = try await scene.pass(at: 2 * 86_400 + 120 + 3_600)
+            #expect(scene.fake.calls(of: "watch") == 4)
             let stopped = try await GmailWatchCommand.stop(watched(scene), gmail: scene.sender(), database: scene.database)
             #expect(stopped.map(\.failed) == [false])
             #expect(try scene.database.watchRegistrations().isEmpty)
@@ -226,6 +240,36 @@ struct PushTests {
             let none = try await GmailWatchCommand.start(scene.configuration, gmail: scene.sender(), database: scene.database, now: scene.clock.now)
             #expect(none.first?.failed == true)
             #expect(none.first?.text.contains("\"push\".\"topic\"") == true)
+        }
+    }
+
+    @Test("Google's keys are cached; a rotated key is fetched again, but forged key ids cannot make Cadence fetch more than once a minute")
+    func keyRotation() async throws {
+        try await SendingScene.with(people: 1) { (scene: SendingScene) async throws -> Void in
+            _ = try await scene.passes(from: 0, to: 0)
+            let position = UInt64(try #require(try scene.database.syncCheckpoint("sam")))!
+            let fetches = Counter()
+            try await Self.withServer(scene, fetches: fetches) { (url: String) async throws -> Void in
+                #expect(try await Self.post(url, bearer: try await genuineToken(scene), body: Self.envelope(messageID: "k1", historyID: String(position + 1))) == 204)
+                #expect(try await Self.post(url, bearer: try await genuineToken(scene), body: Self.envelope(messageID: "k2", historyID: String(position + 2))) == 204)
+                #expect(fetches.count == 1)
+                // Forged tokens naming keys Google never published: at most one refetch a minute, all refused.
+                for index in 0..<5 {
+                    let stranger = try PushTokenSigner(keyID: "unknown-\(index)")
+                    let token = try await stranger.token(.init(audience: Self.audience, email: Self.pushAccount, issuedAt: scene.clock.now))
+                    #expect(try await Self.post(url, bearer: token, body: Self.envelope(messageID: "f\(index)", historyID: String(position + 3))) == 401)
+                }
+                #expect(fetches.count == 1)  // the first fetch was just now: no refetch yet
+                try scene.fake.rotatePushKey()
+                #expect(try await Self.post(url, bearer: try await genuineToken(scene), body: Self.envelope(messageID: "k3", historyID: String(position + 3))) == 401)
+                scene.clock.advance(by: 61)  // Pub/Sub retries later; by then the new key is fetched
+                #expect(try await Self.post(url, bearer: try await genuineToken(scene), body: Self.envelope(messageID: "k3", historyID: String(position + 3))) == 204)
+                #expect(fetches.count == 2)
+                scene.clock.advance(by: 3_601)  // the cache's max-age has run out
+                #expect(try await Self.post(url, bearer: try await genuineToken(scene), body: Self.envelope(messageID: "k4", historyID: String(position + 4))) == 204)
+                #expect(fetches.count == 3)
+            }
+            #expect(try queued(scene) == 4)
         }
     }
 }
