@@ -16,7 +16,7 @@ extension ProcessTests {
         static let pushAccount = "gmail-push@fake-project.iam.gserviceaccount.com"
         static let audience = "https://hooks.example.com/hooks/gmail"
 
-        static func project(_ server: FakeGmailServer, push: String) throws -> URL {
+        static func project(_ server: FakeGmailServer, push: String?) throws -> URL {
             let root = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-push-\(UUID().uuidString)")
             let secret = "push-client-" + UUID().uuidString
             server.gmail.addMailbox(address)
@@ -24,7 +24,7 @@ extension ProcessTests {
             let refresh = server.gmail.issueRefreshToken(clientID: "push-client", user: address, scopes: GmailScope.required)
             let google = server.googleSection(clientID: "push-client", clientSecret: .file("secrets/client_secret.txt"))
             let files: [String: String] = [
-                "cadence.json": #"{ "google": \#(google), "mailboxes": [ { "name": "sam", "address": "\#(address)", "displayName": "Sam", "timeZone": "UTC", "provider": "gmail", "limits": { "dailyCap": 500, "hourlyCap": 500, "minimumGap": "0s" } } ], "push": \#(push) }"#,
+                "cadence.json": #"{ "google": \#(google), "mailboxes": [ { "name": "sam", "address": "\#(address)", "displayName": "Sam", "timeZone": "UTC", "provider": "gmail", "limits": { "dailyCap": 500, "hourlyCap": 500, "minimumGap": "0s" } } ]\#(push.map { ", \"push\": \($0)" } ?? "") }"#,
                 "sequences/q.json": #"{ "id": "q", "name": "Q", "mailboxes": ["sam"], "timeZone": "UTC", "sendWindow": { "days": ["mon","tue","wed","thu","fri","sat","sun"], "start": "00:00", "end": "24:00" }, "steps": [ { "id": "intro", "type": "email", "template": "intro.md" }, { "id": "bump", "type": "reply", "delay": "2d", "inThreadOf": "intro", "template": "bump.md" } ] }"#,
                 "templates/intro.md": "Subject: Hello <<candidate.firstName>>\n\nHi <<candidate.firstName>>.\n",
                 "templates/bump.md": "Bumping.\n",
@@ -144,6 +144,53 @@ extension ProcessTests {
                 #expect(serve.stderr.contains("no way to authenticate pushes"))
                 #expect(try CadenceBinary.run(["watch"], in: root).status == 65)
                 #expect(server.gmail.calls(of: "watch") == 0)
+            }
+        }
+
+        @Test("killed between reading Gmail's history and moving the checkpoint: the next run re-reads and applies each message once")
+        func killedMidSync() async throws {
+            try await withFakeGmail(options: .unlimited, clock: AdjustableClock()) { server in
+                let root = try Self.project(server, push: nil)
+                defer { try? FileManager.default.removeItem(at: root) }
+                #expect(try CadenceBinary.run(["launch", "q", "--candidates", "people.csv"], in: root).status == 0)
+                #expect(try CadenceBinary.run(["run", "--once"], in: root).status == 0)
+                let database = try DatabaseQueue(path: root.appendingPathComponent("cadence.sqlite").path)
+                defer { try? database.close() }
+                let checkpoint = try await database.read { db in try String.fetchOne(db, sql: "SELECT historyId FROM mailboxSync") }
+                #expect(checkpoint != nil)
+                for person in ["ana", "bo"] {
+                    let intro = try #require(server.gmail.report().allSent.first { $0.to == ["\(person)@example.org"] })
+                    try server.gmail.deliver(
+                        Array("From: \(person)@example.org\r\nTo: \(Self.address)\r\nSubject: Re: \(intro.subject)\r\n\r\nNot now, thanks.\r\n".utf8),
+                        to: Self.address, threadID: intro.threadID)
+                }
+                // The second message takes a while to fetch; the runner is killed after applying the first.
+                server.gmail.addFault(FaultRule(method: "messages.get", call: server.gmail.calls(of: "messages.get") + 2, fault: .latency(seconds: 5)))
+                let run = try Self.start(["run", "--once"], in: root)
+                let deadline = Date().addingTimeInterval(20)
+                var applied = 0
+                while run.isRunning, applied == 0, Date() < deadline {
+                    try await Task.sleep(nanoseconds: 5_000_000)
+                    applied = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM incomingMessage") ?? 0 }
+                }
+                #expect(applied == 1)
+                kill(run.processIdentifier, SIGKILL)
+                run.waitUntilExit()
+                #expect(run.terminationReason == .uncaughtSignal)
+                #expect(try await database.read { db in try String.fetchOne(db, sql: "SELECT historyId FROM mailboxSync") } == checkpoint)  // not moved
+                server.gmail.clearFaults()
+                let again = try CadenceBinary.run(["run", "--once"], in: root)
+                #expect(again.status == 0, "\(again.stderr)")
+                #expect(try Self.state(root, "ana@example.org") == "stopped")
+                #expect(try Self.state(root, "bo@example.org") == "stopped")
+                let (messages, stops, moved) = try await database.read { db in
+                    (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM incomingMessage") ?? 0,
+                     try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE kind = 'stopped'") ?? 0,
+                     try String.fetchOne(db, sql: "SELECT historyId FROM mailboxSync"))
+                }
+                #expect(messages == 2)
+                #expect(stops == 2)  // each person stopped once, the re-read message not applied twice
+                #expect(moved != checkpoint)
             }
         }
     }
