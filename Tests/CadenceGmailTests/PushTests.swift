@@ -206,6 +206,9 @@ struct PushTests {
             }
             #expect(try queued(scene) == 2)
             #expect(!scene.project.logs.text.contains(secret))
+            // A pass's own read of the mailbox answers the pushes queued before it: no second read right after.
+            _ = try await scene.pass(at: 60)
+            #expect(try queued(scene) == 0)
         }
     }
 

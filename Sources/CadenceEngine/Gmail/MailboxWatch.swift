@@ -48,12 +48,15 @@ public struct MailboxWatch: Sendable {
         let gmail = configuration.gmailMailboxes
         guard !gmail.isEmpty else { return result }
         let recording = try recordingColleagues()  // campaigns whose colleagueReply is "record", once per sync
+        // Pushes already queued are answered by this read too: no second read of the same mailbox right after.
+        let queued = Dictionary(try database.queuedPushes().map { ($0.mailbox, $0.upTo) }, uniquingKeysWith: max)
         for (mailbox, _) in gmail {
             do {
                 let (processed, stopped, resynced) = try await sync(mailbox, recording: recording, now: now)
                 result.processed += processed
                 result.stopped += stopped
                 result.resynced = result.resynced || resynced
+                if let upTo = queued[mailbox.name] { try database.markPushesHandled(mailbox: mailbox.name, upTo: upTo, now: now) }
             } catch let error as StoreError {
                 throw error
             } catch {

@@ -59,7 +59,7 @@ public struct PushAuthenticator: Sendable {
 
     private func verify(_ jwt: String, _ oidc: OIDCSettings) async -> Result<Void, PushRejection> {
         let parts = jwt.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerData = Self.base64url(parts[0]),
+        guard parts.count == 3, let headerData = Base64.decode(Array(parts[0].utf8)).map({ Data($0) }),
             let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any]
         else { return .failure(.unauthenticated("the bearer token is not a JWT")) }
         guard header["alg"] as? String == "RS256" else { return .failure(.unauthenticated("the token is not signed with RS256")) }
@@ -85,11 +85,5 @@ public struct PushAuthenticator: Sendable {
         guard let exp = claims.exp, exp + Self.leeway > now else { return .failure(.unauthenticated("the token has expired")) }
         if let iat = claims.iat, iat - Self.leeway > now { return .failure(.unauthenticated("the token is issued in the future")) }
         return .success(())
-    }
-
-    static func base64url(_ text: Substring) -> Data? {
-        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while standard.count % 4 != 0 { standard += "=" }
-        return Data(base64Encoded: standard)
     }
 }

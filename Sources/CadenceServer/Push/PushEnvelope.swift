@@ -24,9 +24,7 @@ public struct PushEnvelope: Sendable, Equatable {
         }
         guard let encoded = message["data"] as? String else { return bad("\"message\".\"data\" is missing") }
         // Either base64 alphabet, with or without padding.
-        var standard = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while standard.count % 4 != 0 { standard += "=" }
-        guard let data = Data(base64Encoded: standard) else { return bad("\"message\".\"data\" is not base64") }
+        guard let data = Base64.decode(Array(encoded.utf8)) else { return bad("\"message\".\"data\" is not base64") }
         // Cadence's own JSON parser keeps a number exactly as written: a history id is never rounded via Double.
         guard let parsed = JSONParser.parse(data, file: "push").value, case .object(let members) = parsed.kind else {
             return bad("\"message\".\"data\" is not a JSON object")
