@@ -69,7 +69,7 @@ extension CadenceDatabase {
         }
     }
 
-    /// Records that a mailbox's history position had expired and was replaced by a read of the recent inbox.
+    /// Records that a mailbox's history position had expired and was replaced by a read of its recent mail.
     public func recordResync(_ mailbox: String, now: Date) throws(StoreError) {
         try write { db in
             try db.execute(sql: "UPDATE mailboxSync SET resyncedAt = ?, resyncCount = resyncCount + 1 WHERE mailbox = ?", arguments: [now, mailbox])
@@ -83,6 +83,16 @@ extension CadenceDatabase {
             try String.fetchOne(db, sql: """
                 SELECT COALESCE(historyCursor, historyId) FROM sendRecord WHERE mailbox = ? AND COALESCE(historyCursor, historyId) IS NOT NULL ORDER BY id LIMIT 1
                 """, arguments: [mailbox])
+        }
+    }
+
+    /// For the check before every send, in one read: when the mailbox was last read, and the newest push waiting
+    /// for it (nil when none).
+    public func freshness(_ mailbox: String) throws(StoreError) -> (syncedAt: Date?, queuedUpTo: Int64?) {
+        try read { db in
+            let syncedAt = try Date.fetchOne(db, sql: "SELECT syncedAt FROM mailboxSync WHERE mailbox = ?", arguments: [mailbox])
+            let upTo = try Int64.fetchOne(db, sql: "SELECT MAX(rowid) FROM pushNotification WHERE mailbox = ? AND handledAt IS NULL", arguments: [mailbox])
+            return (syncedAt, upTo)
         }
     }
 

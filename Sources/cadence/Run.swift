@@ -89,10 +89,10 @@ struct Run: AsyncParsableCommand {
                 var runner = Runner(
                     database: database, configuration: configuration, sender: ProviderRouter(outbox: OutboxFolderSender(root: location.root), gmail: gmail),
                     seed: seed, gmailReadiness: AuthStatus.readiness(access: access))
-                // Renewed before every send: a pass slowed by Gmail's pacing must not outlive the lease, and if
-                // another runner took it over meanwhile, this one stops sending at once.
                 if let gmail { runner.watch = MailboxWatch(gmail: gmail, database: database, settings: configuration.replies) }
                 runner.clock = CommandClock.current
+                // Renewed before every send: a pass slowed by Gmail's pacing must not outlive the lease, and if
+                // another runner took it over meanwhile, this one stops sending at once.
                 // While the lease has more than two thirds of its time left nobody else can take it, so it is
                 // written only when it has run down that far: not one extra commit per send.
                 let renewed = Mutex<Date>(.distantPast)

@@ -84,3 +84,35 @@ struct SecretsTests {
         }
     }
 }
+
+@Suite("cadence config check: the push URL token")
+struct PushTokenCheckTests {
+    @Test("a missing, short or open push token is a problem line; a good one is readable, and its value is never shown")
+    func pushToken() async throws {
+        try await GmailProject.with { project in
+            var configuration = ProjectConfiguration(mailboxes: [try project.mailbox()])
+            func pushLine() async -> ConfigCheck.Line? {
+                await ConfigCheck.run(configuration, access: project.access, online: false).first { $0.mailbox == "push" }
+            }
+            #expect(await pushLine() == nil)  // no token configured: nothing to check
+            configuration.push.token = .file("secrets/push-token")
+            let missing = try #require(await pushLine())
+            #expect(!missing.ok)
+            try project.write("secrets/push-token", "short", mode: 0o600)
+            let short = try #require(await pushLine())
+            #expect(!short.ok)
+            #expect(short.text.contains("shorter than 16 characters"))
+            #expect(!short.text.contains("short)"))
+            let value = UUID().uuidString
+            try project.write("secrets/push-token", value, mode: 0o644)
+            let open = try #require(await pushLine())
+            #expect(!open.ok)
+            #expect(open.text.contains("chmod"))
+            try project.write("secrets/push-token", value, mode: 0o600)
+            let good = try #require(await pushLine())
+            #expect(good.ok)
+            #expect(good.text == "URL token readable (file secrets/push-token)")
+            #expect(![missing, short, open, good].contains { $0.text.contains(value) })
+        }
+    }
+}

@@ -51,19 +51,27 @@ public struct MailboxWatch: Sendable {
         // Pushes already queued are answered by this read too: no second read of the same mailbox right after.
         let queued = Dictionary(try database.queuedPushes().map { ($0.mailbox, $0.upTo) }, uniquingKeysWith: max)
         for (mailbox, _) in gmail {
-            do {
-                let (processed, stopped, resynced) = try await sync(mailbox, recording: recording, now: now)
-                result.processed += processed
-                result.stopped += stopped
-                result.resynced = result.resynced || resynced
-                if let upTo = queued[mailbox.name] { try database.markPushesHandled(mailbox: mailbox.name, upTo: upTo, now: now) }
-            } catch let error as StoreError {
-                throw error
-            } catch {
-                result.failures.append("mailbox \(mailbox.name): \(error)")
-            }
+            try await read(mailbox, recording: recording, now: now, answering: queued[mailbox.name], into: &result)
         }
         return result
+    }
+
+    /// One read of `mailbox`, added to `result`; then the pushes queued up to `upTo` are answered. A mailbox that
+    /// cannot be read is reported and keeps its position and its pushes; only the store's errors stop everything.
+    private func read(
+        _ mailbox: Mailbox, recording: Set<String>, now: Date, readAt: Date? = nil, answering upTo: Int64?, into result: inout Result
+    ) async throws(StoreError) {
+        do {
+            let (processed, stopped, resynced) = try await sync(mailbox, recording: recording, now: now, readAt: readAt)
+            result.processed += processed
+            result.stopped += stopped
+            result.resynced = result.resynced || resynced
+            if let upTo { try database.markPushesHandled(mailbox: mailbox.name, upTo: upTo, now: now) }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            result.failures.append("mailbox \(mailbox.name): \(error)")
+        }
     }
 
     func pauseIfBouncing(_ campaign: String, now: Date) throws {
@@ -131,17 +139,7 @@ public struct MailboxWatch: Sendable {
                 try database.markPushesHandled(mailbox: name, upTo: upTo, now: now)  // no longer in cadence.json
                 continue
             }
-            do {
-                let (processed, stopped, resynced) = try await sync(mailbox, recording: recording, now: now)
-                result.processed += processed
-                result.stopped += stopped
-                result.resynced = result.resynced || resynced
-                try database.markPushesHandled(mailbox: name, upTo: upTo, now: now)
-            } catch let error as StoreError {
-                throw error
-            } catch {
-                result.failures.append("mailbox \(name): \(error)")  // left queued: tried again next time
-            }
+            try await read(mailbox, recording: recording, now: now, answering: upTo, into: &result)
         }
         return result
     }
@@ -151,21 +149,11 @@ public struct MailboxWatch: Sendable {
     /// about now is not synced (the send transaction still re-checks the enrolment).
     public func syncIfStale(_ mailbox: Mailbox, at current: Date, now: Date) async throws(StoreError) -> Result {
         var result = Result()
-        let state = try database.syncState(mailbox.name)
-        let fresh = state.syncedAt.map { current.timeIntervalSince($0) <= Double(settings.maxSyncAgeSeconds) } ?? false
-        guard !fresh || state.queuedPushes > 0 else { return result }
-        let queued = try database.queuedPushes().first { $0.mailbox == mailbox.name }
-        do {
-            let (processed, stopped, resynced) = try await sync(mailbox, recording: try recordingColleagues(), now: now, readAt: current)
-            result.processed = processed
-            result.stopped = stopped
-            result.resynced = resynced
-            if let queued { try database.markPushesHandled(mailbox: mailbox.name, upTo: queued.upTo, now: now) }
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            result.failures.append("mailbox \(mailbox.name): \(error)")
-        }
+        // Called before every send: one small read of the store, and Gmail only when needed.
+        let (syncedAt, queued) = try database.freshness(mailbox.name)
+        let fresh = syncedAt.map { current.timeIntervalSince($0) <= Double(settings.maxSyncAgeSeconds) } ?? false
+        guard !fresh || queued != nil else { return result }
+        try await read(mailbox, recording: try recordingColleagues(), now: now, readAt: current, answering: queued, into: &result)
         return result
     }
 

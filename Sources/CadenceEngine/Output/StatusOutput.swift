@@ -48,7 +48,7 @@ public enum StatusOutput {
                 parts.append("polling only")
             }
             if state.resyncCount > 0, let at = state.resyncedAt {
-                parts.append("history expired and the recent inbox was re-read \(state.resyncCount) time\(state.resyncCount == 1 ? "" : "s"), last \(Timestamps.display(at))")
+                parts.append("history expired and the recent mail was re-read \(state.resyncCount) time\(state.resyncCount == 1 ? "" : "s"), last \(Timestamps.display(at))")
             }
             lines.append("  \(mailbox): " + parts.joined(separator: "; "))
         }
