@@ -100,6 +100,7 @@ let package = Package(
                 "CadenceCore", "CadenceStore", "CadenceGmail", "CadenceServer", "CadenceFakeGmail",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -110,6 +111,7 @@ let package = Package(
                 "CadenceEngine", "CadenceGmail", "CadenceServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -138,7 +140,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CadenceEngineTests",
-            dependencies: ["CadenceEngine", "CadenceGmail", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CadenceEngine", "CadenceGmail", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

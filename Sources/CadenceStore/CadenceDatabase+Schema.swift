@@ -202,6 +202,14 @@ extension CadenceDatabase {
                 ALTER TABLE mailboxSync ADD COLUMN resyncCount INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        migrator.registerMigration("v5-lease-fence") { db in
+            try db.execute(sql: """
+                -- The lease's fence grows with every new holder; each send record keeps the fence it was written
+                -- under, so a runner that overran its lease can no longer record an outcome or start a resend.
+                ALTER TABLE runnerLease ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE sendRecord ADD COLUMN fence INTEGER;
+                """)
+        }
         return migrator
     }()
 }

@@ -48,8 +48,12 @@ extension CadenceDatabase {
     /// Records the intent to send `bytes` for `step`, in one transaction that first checks, again, that the
     /// enrolment is still active at that step and due, and that the address is not suppressed (a suppressed one
     /// is stopped). The record is unique per enrolment and step: a step is sent at most once, ever.
-    public func recordIntent(_ step: DueStep, key: SendKey, bytes: [UInt8], historyCursor: String? = nil, now: Date) throws(StoreError) -> IntentOutcome {
+    ///
+    /// `fence` is the runner's lease fence: the intent is refused once another runner holds the lease, and is
+    /// stamped with it, so only this runner (or a later holder) may record what became of it.
+    public func recordIntent(_ step: DueStep, key: SendKey, bytes: [UInt8], historyCursor: String? = nil, fence: Int64, now: Date) throws(StoreError) -> IntentOutcome {
         try write { db in
+            try Self.requireFence(fence, db)
             guard let enrollment = try Row.fetchOne(db, sql: """
                 SELECT e.*, c.addressKey FROM enrollment e JOIN candidate c ON c.id = e.candidateId WHERE e.id = ?
                 """, arguments: [step.enrollmentID]),
@@ -71,14 +75,14 @@ extension CadenceDatabase {
                 // in full as a fresh intent would be.
                 try db.execute(sql: """
                     UPDATE sendRecord SET state = 'intent', error = NULL, message = ?, rfcMessageId = ?, sendId = ?, historyCursor = ?,
-                    lookupMisses = 0, lookedUpAt = NULL, createdAt = ? WHERE id = ?
-                    """, arguments: [Data(bytes), key.messageID, key.sendID, historyCursor, now, existing["id"]])
+                    lookupMisses = 0, lookedUpAt = NULL, createdAt = ?, fence = ? WHERE id = ?
+                    """, arguments: [Data(bytes), key.messageID, key.sendID, historyCursor, now, fence, existing["id"]])
                 return .recorded(recordID: existing["id"])
             }
             try db.execute(sql: """
-                INSERT INTO sendRecord (enrollmentId, campaignId, stepId, sendId, mailbox, state, message, rfcMessageId, historyCursor, createdAt)
-                VALUES (?, ?, ?, ?, ?, 'intent', ?, ?, ?, ?)
-                """, arguments: [step.enrollmentID, step.campaignID, step.stepID, key.sendID, step.mailbox, Data(bytes), key.messageID, historyCursor, now])
+                INSERT INTO sendRecord (enrollmentId, campaignId, stepId, sendId, mailbox, state, message, rfcMessageId, historyCursor, createdAt, fence)
+                VALUES (?, ?, ?, ?, ?, 'intent', ?, ?, ?, ?, ?)
+                """, arguments: [step.enrollmentID, step.campaignID, step.stepID, key.sendID, step.mailbox, Data(bytes), key.messageID, historyCursor, now, fence])
             return .recorded(recordID: db.lastInsertedRowID)
         }
     }
@@ -94,11 +98,12 @@ extension CadenceDatabase {
 
     /// The provider has the message: mark it sent, count it against the mailbox, and move the enrolment on to
     /// `next`, all in one transaction. Recording an already-sent record again changes nothing.
-    public func recordSent(_ recordID: Int64, sent: SentMessage, next: EnrollmentState, recipientDomain: String, now: Date) throws(StoreError) {
+    ///
+    /// A person paused while the send was out (by hand, or by an out-of-office read meanwhile) stays paused, but
+    /// resumes at `next`: the step that went out is not theirs to send again.
+    public func recordSent(_ recordID: Int64, sent: SentMessage, next: EnrollmentState, recipientDomain: String, fence: Int64, now: Date) throws(StoreError) {
         try write { db in
-            guard let record = try Row.fetchOne(db, sql: "SELECT * FROM sendRecord WHERE id = ?", arguments: [recordID]),
-                record["state"] != "sent"
-            else { return }
+            guard let record = try Self.fencedRecord(recordID, fence, db), record["state"] != "sent" else { return }
             try db.execute(
                 sql: "UPDATE sendRecord SET state = 'sent', providerMessageId = ?, providerThreadId = ?, storedMessageId = ?, historyId = ?, sentAt = ?, error = NULL WHERE id = ?",
                 arguments: [sent.providerMessageID, sent.threadID, sent.storedMessageID, sent.historyID, now, recordID])
@@ -108,23 +113,27 @@ extension CadenceDatabase {
             guard let enrollment = try Row.fetchOne(db, sql: "SELECT * FROM enrollment WHERE id = ?", arguments: [record["enrollmentId"]]) else { return }
             try Self.event(enrollment, kind: "sent", actor: "runner", detail: "step \(record["stepId"] as String) (\(record["sendId"] as String))", db, now: now)
             // Move on only if nothing else moved the enrolment meanwhile (a reply can stop it while the send was out).
-            if enrollment["state"] == "active" || enrollment["state"] == "held", enrollment["stepId"] == record["stepId"] as String {
+            guard enrollment["stepId"] == record["stepId"] as String else { return }
+            if enrollment["state"] == "active" || enrollment["state"] == "held" {
                 try Self.setState(enrollment["id"], StoredState(next), db, now: now)
+            } else if enrollment["state"] == "paused" {
+                try Self.setState(enrollment["id"], StoredState(row: enrollment).pausedMovingOn(to: StoredState(next), now: now), db, now: now)
             }
         }
     }
 
     /// The send may or may not have gone out: keep the record for reconciliation before any retry.
-    public func recordOutcomeUnknown(_ recordID: Int64, reason: String) throws(StoreError) {
+    public func recordOutcomeUnknown(_ recordID: Int64, reason: String, fence: Int64) throws(StoreError) {
         try write { db in
+            guard try Self.fencedRecord(recordID, fence, db) != nil else { return }
             try db.execute(sql: "UPDATE sendRecord SET state = 'unknown', error = ? WHERE id = ? AND state != 'sent'", arguments: [reason, recordID])
         }
     }
 
     /// Certainly not sent (or refused for now): forget the intent and try again at `retryAt`.
-    public func discardIntent(_ recordID: Int64, retryAt: Date, reason: String, now: Date) throws(StoreError) {
+    public func discardIntent(_ recordID: Int64, retryAt: Date, reason: String, fence: Int64, now: Date) throws(StoreError) {
         try write { db in
-            guard let record = try Row.fetchOne(db, sql: "SELECT * FROM sendRecord WHERE id = ? AND state != 'sent'", arguments: [recordID]) else { return }
+            guard let record = try Self.fencedRecord(recordID, fence, db), record["state"] != "sent" else { return }
             try db.execute(sql: "DELETE FROM sendRecord WHERE id = ?", arguments: [recordID])
             try db.execute(
                 sql: "UPDATE enrollment SET dueAt = ?, reason = ?, updatedAt = ? WHERE id = ? AND state = 'active' AND stepId = ?",
@@ -136,9 +145,9 @@ extension CadenceDatabase {
     }
 
     /// The provider refused this message for good: the record fails and the enrolment is held for a person.
-    public func recordRejected(_ recordID: Int64, reason: String, now: Date) throws(StoreError) {
+    public func recordRejected(_ recordID: Int64, reason: String, fence: Int64, now: Date) throws(StoreError) {
         try write { db in
-            guard let record = try Row.fetchOne(db, sql: "SELECT * FROM sendRecord WHERE id = ?", arguments: [recordID]) else { return }
+            guard let record = try Self.fencedRecord(recordID, fence, db) else { return }
             try db.execute(sql: "UPDATE sendRecord SET state = 'failed', error = ? WHERE id = ?", arguments: [reason, recordID])
             guard let enrollment = try Row.fetchOne(db, sql: "SELECT * FROM enrollment WHERE id = ?", arguments: [record["enrollmentId"]]),
                 enrollment["state"] == "active"
@@ -176,9 +185,10 @@ extension CadenceDatabase {
 
     /// Before reconciliation resends recorded bytes: checks, in one transaction, that the enrolment is still active
     /// at this step and the address not suppressed; then starts the lookup count over for the resend's outcome.
-    public func beginResend(_ recordID: Int64, now: Date) throws(StoreError) -> ResendDecision {
+    /// The resend is stamped with `fence`: from now on only this runner (or a later holder) records its outcome.
+    public func beginResend(_ recordID: Int64, fence: Int64, now: Date) throws(StoreError) -> ResendDecision {
         try write { db in
-            guard let record = try Row.fetchOne(db, sql: "SELECT * FROM sendRecord WHERE id = ?", arguments: [recordID]) else { return .abandoned("no record") }
+            guard let record = try Self.fencedRecord(recordID, fence, db) else { return .abandoned("no record") }
             guard let enrollment = try Row.fetchOne(db, sql: """
                 SELECT e.*, c.addressKey FROM enrollment e JOIN candidate c ON c.id = e.candidateId WHERE e.id = ?
                 """, arguments: [record["enrollmentId"]])
@@ -196,14 +206,15 @@ extension CadenceDatabase {
                 try Self.event(enrollment, kind: "deferred", actor: "runner", detail: reason, db, now: now)
                 return .abandoned(reason)
             }
-            try db.execute(sql: "UPDATE sendRecord SET lookupMisses = 0, lookedUpAt = NULL WHERE id = ?", arguments: [recordID])
+            try db.execute(sql: "UPDATE sendRecord SET lookupMisses = 0, lookedUpAt = NULL, fence = ? WHERE id = ?", arguments: [fence, recordID])
             return .resend
         }
     }
 
     /// A lookup found nothing: counted, so the next one (after the provider's recheck delay) can be trusted.
-    public func recordLookupMiss(_ recordID: Int64, now: Date) throws(StoreError) {
+    public func recordLookupMiss(_ recordID: Int64, fence: Int64, now: Date) throws(StoreError) {
         try write { db in
+            guard try Self.fencedRecord(recordID, fence, db) != nil else { return }
             try db.execute(sql: "UPDATE sendRecord SET lookupMisses = lookupMisses + 1, lookedUpAt = ? WHERE id = ?", arguments: [now, recordID])
         }
     }
@@ -286,33 +297,6 @@ extension CadenceDatabase {
         }
     }
 
-    /// Takes (or renews) the one runner lease. Returns who holds it when someone else does.
-    public func acquireLease(owner: String, now: Date, seconds: TimeInterval) throws(StoreError) -> (owner: String, until: Date)? {
-        try write { db in
-            if let row = try Row.fetchOne(db, sql: "SELECT owner, expiresAt FROM runnerLease WHERE id = 1"),
-                row["owner"] != owner, let until: Date = row["expiresAt"], until > now
-            {
-                return (row["owner"], until)
-            }
-            try db.execute(
-                sql: "INSERT INTO runnerLease (id, owner, expiresAt) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, expiresAt = excluded.expiresAt",
-                arguments: [owner, now.addingTimeInterval(seconds)])
-            return nil
-        }
-    }
-
-    /// Takes the lease from `previous`, who is known to be gone (a crashed runner on this machine).
-    public func takeOverLease(from previous: String, owner: String, now: Date, seconds: TimeInterval) throws(StoreError) {
-        try write { db in
-            try db.execute(
-                sql: "UPDATE runnerLease SET owner = ?, expiresAt = ? WHERE id = 1 AND owner = ?",
-                arguments: [owner, now.addingTimeInterval(seconds), previous])
-        }
-    }
-
-    public func releaseLease(owner: String) throws(StoreError) {
-        try write { db in try db.execute(sql: "DELETE FROM runnerLease WHERE id = 1 AND owner = ?", arguments: [owner]) }
-    }
 }
 
 extension CadenceDatabase {

@@ -20,6 +20,19 @@ extension CadenceDatabase {
     public func openTasks(campaign: String?, actor: String, now: Date) throws(StoreError) -> [OpenTask] {
         try write { db in
             if let campaign { try Self.requireCampaign(campaign, db) }
+            _ = try Self.openDueTasks(actor: actor, db, now: now)
+            return try Self.listOpenTasks(campaign: campaign, db)
+        }
+    }
+
+    /// Opens a task for every active enrolment whose next step is a task and is due by `now`; returns how many it
+    /// opened (counted as they are opened: a stored time is rounded, so it cannot tell afterwards).
+    public func openDueTasks(actor: String, now: Date) throws(StoreError) -> Int {
+        try write { db in try Self.openDueTasks(actor: actor, db, now: now) }
+    }
+
+    static func openDueTasks(actor: String, _ db: Database, now: Date) throws -> Int {
+        var opened = 0
             for campaignRow in try Row.fetchAll(db, sql: "SELECT id FROM campaign WHERE state = 'active'") {
                 let id: String = campaignRow["id"]
                 guard let definition = try Self.definition(id, db) else { continue }
@@ -37,8 +50,13 @@ extension CadenceDatabase {
                     let taskID = try Int64.fetchOne(db, sql: "SELECT id FROM task WHERE enrollmentId = ? AND stepId = ?", arguments: [row["id"], stepID])!
                     try Self.setState(row["id"], StoredState(.waitingOnTask(step: stepID, taskID: taskID)), db, now: now)
                     try Self.event(row, kind: "taskOpened", actor: actor, detail: "task \(taskID) for step \(stepID)", db, now: now)
+                    opened += 1
                 }
             }
+        return opened
+    }
+
+    static func listOpenTasks(campaign: String?, _ db: Database) throws -> [OpenTask] {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT t.id, t.stepId, t.openedAt, e.campaignId, e.fields, c.address FROM task t
                 JOIN enrollment e ON e.id = t.enrollmentId AND e.state = 'waitingOnTask' AND e.taskId = t.id
@@ -58,7 +76,6 @@ extension CadenceDatabase {
                     id: row["id"], campaignID: campaignID, stepID: row["stepId"], title: title, instructions: instructions,
                     address: row["address"], fields: Self.decodeMap(row["fields"]), openedAt: row["openedAt"])
             }
-        }
     }
 
     /// Marks task `id` done and moves its enrolment to the next step (due after that step's delay), or finishes it.

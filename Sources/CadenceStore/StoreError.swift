@@ -10,6 +10,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case readOnly(String)
     /// A rule of Cadence's was broken by the request (unknown campaign, …); the message says which.
     case refused(String)
+    /// Another runner holds the lease now (this one overran it): nothing more may be sent or recorded here.
+    case leaseLost
     case other(String)
 
     init(_ error: any Error, path: String) {
@@ -41,6 +43,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .readOnly(let path):
             "cannot write \(path); check the file's and its folder's permissions"
         case .refused(let message): message
+        case .leaseLost:
+            "another runner took over this database (this one's lease ran out); nothing more was recorded here, and the new runner confirms what was in flight"
         case .other(let message): message
         }
     }

@@ -49,6 +49,7 @@ struct StoredState {
         switch hold {
         case .missingFields(let fields): Reason(kind: "missingFields", fields: fields)
         case .sendRejected(let message): Reason(kind: "sendRejected", note: message)
+        case .unsendable(let message): Reason(kind: "unsendable", note: message)
         }
     }
 
@@ -115,6 +116,7 @@ struct StoredState {
         case "waitingOnTask": return .waitingOnTask(step: step, taskID: taskId ?? 0)
         case "held":
             if reason?.kind == "sendRejected" { return .held(step: step, reason: .sendRejected(reason?.note ?? "")) }
+            if reason?.kind == "unsendable" { return .held(step: step, reason: .unsendable(reason?.note ?? "")) }
             return .held(step: step, reason: .missingFields(reason?.fields ?? []))
         case "paused":
             let pause: PauseReason
@@ -143,6 +145,18 @@ struct StoredState {
         return StoredState(
             state: previous.state, stepId: stepId, dueAt: previous.state == "active" ? (due ?? now) : nil,
             reason: previous.reason, taskId: previous.taskId)
+    }
+
+    /// A paused enrolment whose step went out while it was paused: still paused for the same reason, but
+    /// resuming at `next`. Someone away until a date gets `next`'s delay counted from their return.
+    func pausedMovingOn(to next: StoredState, now: Date) -> StoredState {
+        var reason = decodedReason ?? Reason(kind: "manual")
+        var previous = next.asPrevious
+        if reason.kind == "outOfOffice", let until = reason.until, let due = next.dueAt {
+            previous.dueAt = until.addingTimeInterval(max(0, due.timeIntervalSince(now)))
+        }
+        reason.previous = previous
+        return StoredState(state: "paused", stepId: next.stepId, dueAt: nil, reason: Self.encode(reason), taskId: nil)
     }
 
     func bind(_ arguments: inout StatementArguments) {

@@ -2,20 +2,17 @@ import ArgumentParser
 import CadenceCore
 import CadenceEngine
 import CadenceStore
-import Dispatch
 import CadenceGmail
 import Foundation
-import Synchronization
-
-/// Set by SIGINT or SIGTERM: the runner finishes the send in flight and stops.
-let stopRequested = Atomic<Bool>(false)
+import ServiceLifecycle
+import UnixSignals
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send what is due, each step exactly once, within every window and limit.",
         discussion: """
             Reconciles sends whose outcome is unknown, opens due tasks, and sends due steps through each mailbox's \
-            provider. Only one runner per database at a time. SIGINT or SIGTERM stops it after the send in flight. \
+            provider. Only one runner per database at a time. SIGINT or SIGTERM stops it after the send in flight, which is recorded first. \
             See docs/exactly-once.md.
             """
     )
@@ -58,28 +55,18 @@ struct Run: AsyncParsableCommand {
                 return
             }
             let database = try project.openDatabase()
-            let owner = "\(ProcessInfo.processInfo.hostName):\(getpid())"
-            let leaseSeconds = Double(max(interval, 30) * 3)
-            if let holder = try database.acquireLease(owner: owner, now: CommandClock.now, seconds: leaseSeconds) {
-                // A runner on this machine whose process is gone (killed, crashed) cannot hold the database.
-                let parts = holder.owner.split(separator: ":")
-                if parts.count == 2, parts[0] == ProcessInfo.processInfo.hostName, let pid = Int32(parts[1]), kill(pid, 0) != 0, errno == ESRCH {
-                    try database.takeOverLease(from: holder.owner, owner: owner, now: CommandClock.now, seconds: leaseSeconds)
-                } else {
-                    throw CommandFailure("another runner (\(holder.owner)) is using this database until \(Timestamps.display(holder.until)); stop it first, or wait", code: .failure)
-                }
+            let clock = CommandClock.current
+            // Long enough that one provider attempt (connect and request timeouts) fits in what is left after a
+            // renewal (two thirds of the lease), and at least three passes.
+            let longestAttempt = configuration.gmailMailboxes.map { Double($0.1.endpoints.connectTimeoutSeconds + $0.1.endpoints.requestTimeoutSeconds) }.max() ?? 0
+            let lease = LeaseKeeper(database: database, seconds: max(Double(interval) * 3, 90, longestAttempt * 2 + 3 * LeaseKeeper.margin), clock: clock)
+            if case .busy(let holder, let until) = try lease.acquire() {
+                let who = RunnerIdentity(owner: holder)?.display ?? holder
+                throw CommandFailure("another runner (\(who)) is using this database until \(Timestamps.display(until)); stop it first, or wait", code: .failure)
             }
-            defer { try? database.releaseLease(owner: owner) }
-            for signalNumber in [SIGINT, SIGTERM] { signal(signalNumber, SIG_IGN) }
-            let sources = [SIGINT, SIGTERM].map { signalNumber in
-                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-                source.setEventHandler { stopRequested.store(true, ordering: .relaxed) }
-                source.resume()
-                return source
-            }
-            defer { sources.forEach { $0.cancel() } }
+            defer { lease.release() }
             let access = GmailAccess(
-                store: SecretStore(root: location.root, environment: ProcessInfo.processInfo.environment), clock: CommandClock.current,
+                store: SecretStore(root: location.root, environment: ProcessInfo.processInfo.environment), clock: clock,
                 sleeper: TaskSleeper(), logger: CadenceLog.logger)
             let endpoints = configuration.gmailMailboxes.first?.1.endpoints ?? GoogleEndpoints()
             try await GoogleHTTP.with(endpoints, logger: CadenceLog.logger) { http in
@@ -88,44 +75,27 @@ struct Run: AsyncParsableCommand {
                 // without a restart.
                 var runner = Runner(
                     database: database, configuration: configuration, sender: ProviderRouter(outbox: OutboxFolderSender(root: location.root), gmail: gmail),
-                    seed: seed, gmailReadiness: AuthStatus.readiness(access: access))
+                    seed: seed, lease: lease, gmailReadiness: AuthStatus.readiness(access: access))
                 if let gmail { runner.watch = MailboxWatch(gmail: gmail, database: database, settings: configuration.replies) }
-                runner.clock = CommandClock.current
-                // Renewed before every send: a pass slowed by Gmail's pacing must not outlive the lease, and if
-                // another runner took it over meanwhile, this one stops sending at once.
-                // While the lease has more than two thirds of its time left nobody else can take it, so it is
-                // written only when it has run down that far: not one extra commit per send.
-                let renewed = Mutex<Date>(.distantPast)
-                runner.leaseCheck = { () throws(StoreError) -> Bool in
-                    let now = CommandClock.now
-                    if now.timeIntervalSince(renewed.withLock { $0 }) < leaseSeconds / 3 { return true }
-                    guard try database.acquireLease(owner: owner, now: now, seconds: leaseSeconds) == nil else { return false }
-                    renewed.withLock { $0 = now }
-                    return true
+                runner.clock = clock
+                let service = RunnerService(runner: runner, clock: clock, interval: interval, once: once) { line in print(line) }
+                let group = ServiceGroup(
+                    configuration: .init(
+                        services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint],
+                        logger: CadenceLog.logger))
+                do {
+                    try await group.run()
+                } catch let stop as RunnerService.Stop {
+                    throw CommandFailure(stop.description, code: .failure)
                 }
-                repeat {
-                    let now = CommandClock.now
-                    _ = try database.acquireLease(owner: owner, now: now, seconds: Double(max(interval, 30) * 3))
-                    let report = try await runner.runOnce(now: now)
-                    print("\(Timestamps.display(now))  \(report.text)")
-                    if once || stopRequested.load(ordering: .relaxed) { break }
-                    // Between passes, pushes queued by `cadence serve` are picked up within a quarter second. A
-                    // mailbox that cannot be read is left for the next pass, not retried four times a second.
-                    var pushesBlocked = false
-                    for _ in 0..<max(1, interval * 4) where !stopRequested.load(ordering: .relaxed) {
-                        try await Task.sleep(nanoseconds: 250_000_000)
-                        guard !pushesBlocked else { continue }
-                        let pushed = try await runner.handlePushes(now: CommandClock.now)
-                        if pushed.incoming > 0 {
-                            print("\(Timestamps.display(CommandClock.now))  pushed: incoming \(pushed.incoming), stopping \(pushed.stoppedByIncoming).")
-                        }
-                        if !pushed.watchProblems.isEmpty {
-                            print("\(Timestamps.display(CommandClock.now))  pushed: \(pushed.watchProblems.joined(separator: "; ")); trying again at the next pass.")
-                            pushesBlocked = true
-                        }
-                    }
-                } while !stopRequested.load(ordering: .relaxed)
             }
+        }
+    }
+
+    func validate() throws {
+        // A pass at least every second and at most once a day: 0 or less would spin against Gmail's quota.
+        guard (1...86_400).contains(interval) else {
+            throw ValidationError("--interval must be between 1 and 86400 seconds (got \(interval))")
         }
     }
 }

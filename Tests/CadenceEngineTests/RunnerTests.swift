@@ -50,10 +50,14 @@ struct RunnerTests {
         var database: CadenceDatabase
         var configuration: ProjectConfiguration
         var sender: ScriptedSender
+        var lease: LeaseKeeper
 
         func runner(seed: UInt64 = 7) -> Runner {
-            Runner(database: database, configuration: configuration, sender: sender, seed: seed)
+            Runner(database: database, configuration: configuration, sender: sender, seed: seed, lease: lease)
         }
+
+        /// The fence of the runner's lease, for intents recorded by hand.
+        func fence() throws -> Int64 { try #require(try lease.current()).fence }
 
         var outboxFiles: [String] {
             ((try? FileManager.default.contentsOfDirectory(atPath: project.root + "/outbox/sam")) ?? []).filter { $0.hasSuffix(".eml") && !$0.hasPrefix(".") }.sorted()
@@ -69,7 +73,13 @@ struct RunnerTests {
         let loaded = try LoadedCampaign.load("q1", location: location)
         let database = try CadenceDatabase.open(path: root + "/cadence.sqlite", mode: .create)
         _ = try Launcher.launch(loaded, database: database, options: .init(candidatesPath: "people.csv", now: Self.tuesday, actor: "t"))
-        try await body(Setup(project: project, database: database, configuration: loaded.configuration, sender: ScriptedSender(root: root)))
+        try await body(
+            Setup(project: project, database: database, configuration: loaded.configuration, sender: ScriptedSender(root: root), lease: Self.lease(database)))
+    }
+
+    /// A lease for tests whose passes jump ahead in time: held for years on a clock that stands still.
+    static func lease(_ database: CadenceDatabase) -> LeaseKeeper {
+        LeaseKeeper(database: database, owner: "tests", seconds: 10 * 365 * 86_400, clock: FixedClock(tuesday))
     }
 
     @Test("each due step goes out once; passes after that send nothing again; the next step is scheduled")
@@ -133,7 +143,7 @@ struct RunnerTests {
         try await withLaunched { setup in
             let due = try #require(try setup.database.dueSteps(now: Self.tuesday, limit: 1).first)
             let key = SendKey(sendID: "q1.intro.crash", messageID: "cadence.q1.intro.crash@example.com")
-            guard case .recorded = try setup.database.recordIntent(due, key: key, bytes: Array("From: x\r\n\r\nhi\r\n".utf8), now: Self.tuesday) else { Issue.record("no intent"); return }
+            guard case .recorded = try setup.database.recordIntent(due, key: key, bytes: Array("From: x\r\n\r\nhi\r\n".utf8), fence: setup.fence(), now: Self.tuesday) else { Issue.record("no intent"); return }
             // The process dies here. A new runner starts:
             var runner = setup.runner()
             let report = try await runner.runOnce(now: Self.tuesday.addingTimeInterval(60))
@@ -152,7 +162,7 @@ struct RunnerTests {
         try await withLaunched { setup in
             let due = try #require(try setup.database.dueSteps(now: Self.tuesday, limit: 1).first)
             let key = SendKey(sendID: "q1.intro.accepted", messageID: "cadence.q1.intro.accepted@example.com")
-            guard case .recorded = try setup.database.recordIntent(due, key: key, bytes: [65], now: Self.tuesday) else { Issue.record("no intent"); return }
+            guard case .recorded = try setup.database.recordIntent(due, key: key, bytes: [65], fence: setup.fence(), now: Self.tuesday) else { Issue.record("no intent"); return }
             let mailbox = try #require(setup.configuration.mailbox(named: "sam"))
             _ = try await setup.sender.outbox.send(SendRequest(bytes: [65], key: key, recipient: due.address, recordedAt: Self.tuesday), from: mailbox)  // the provider has it; the process dies
             var runner = setup.runner()
@@ -192,14 +202,17 @@ struct RunnerTests {
         }
     }
 
-    @Test("one runner per database: a second is refused while the lease is held")
+    @Test("one runner per database: a second is refused while the lease is held; the fence grows with every new holder")
     func lease() throws {
         let database = try CadenceDatabase.inMemory()
-        #expect(try database.acquireLease(owner: "a", now: Self.tuesday, seconds: 60) == nil)
-        #expect(try database.acquireLease(owner: "b", now: Self.tuesday, seconds: 60)?.owner == "a")
-        #expect(try database.acquireLease(owner: "b", now: Self.tuesday.addingTimeInterval(61), seconds: 60) == nil)
+        let t = Self.tuesday
+        #expect(try database.acquireLease(owner: "a", now: t, seconds: 60) == .held(RunnerLease(owner: "a", fence: 1, expiresAt: t.addingTimeInterval(60))))
+        #expect(try database.acquireLease(owner: "a", now: t.addingTimeInterval(30), seconds: 60) == .held(RunnerLease(owner: "a", fence: 1, expiresAt: t.addingTimeInterval(90))))
+        #expect(try database.acquireLease(owner: "b", now: t, seconds: 60) == .busy(owner: "a", until: t.addingTimeInterval(90)))
+        #expect(try database.acquireLease(owner: "b", now: t.addingTimeInterval(91), seconds: 60) == .held(RunnerLease(owner: "b", fence: 2, expiresAt: t.addingTimeInterval(151))))
         try database.releaseLease(owner: "b")
-        #expect(try database.acquireLease(owner: "a", now: Self.tuesday, seconds: 60) == nil)
+        // Released, the row stays: the next holder's fence is still larger than every earlier one.
+        #expect(try database.acquireLease(owner: "a", now: t.addingTimeInterval(92), seconds: 60) == .held(RunnerLease(owner: "a", fence: 3, expiresAt: t.addingTimeInterval(152))))
     }
 }
 
@@ -211,7 +224,7 @@ extension RunnerTests {
         try await withLaunched(files) { setup in
             // Tuesday 09:00 Tokyo is 00:00 UTC: due then, and recorded as an intent before a crash.
             let due = try #require(try setup.database.dueSteps(now: Self.tuesday, limit: 1).first)
-            guard case .recorded = try setup.database.recordIntent(due, key: SendKey(sendID: "q1.intro.aki", messageID: "m@example.com"), bytes: [65], now: Self.tuesday) else { return }
+            guard case .recorded = try setup.database.recordIntent(due, key: SendKey(sendID: "q1.intro.aki", messageID: "m@example.com"), bytes: [65], fence: setup.fence(), now: Self.tuesday) else { return }
             var runner = setup.runner()
             // 19:00 in Tokyo, after the window: the unconfirmed send is not resent at night; it stays in doubt.
             #expect(try await runner.runOnce(now: Self.tuesday).unknown == 1)
@@ -239,7 +252,7 @@ extension RunnerTests {
                 store: SecretStore(root: setup.project.root, environment: ["CADENCE_TEST_SECRET": "s"]), clock: FixedClock(Self.tuesday),
                 sleeper: TaskSleeper(), logger: Logger(label: "test"))
             var runner = Runner(
-                database: setup.database, configuration: setup.configuration, sender: setup.sender, seed: 1,
+                database: setup.database, configuration: setup.configuration, sender: setup.sender, seed: 1, lease: setup.lease,
                 gmailReadiness: AuthStatus.readiness(access: access))
             var sent = 0
             for minute in 0..<5 { sent += try await runner.runOnce(now: Self.tuesday.addingTimeInterval(Double(minute) * 60)).sent }

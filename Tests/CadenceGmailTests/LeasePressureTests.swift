@@ -41,9 +41,10 @@ struct LeasePressureTests {
             let database = scene.database, clock = scene.clock
             func runner(owner: String, sleeper: any Sleeper) -> Runner {
                 let access = GmailAccess(store: scene.project.store, clock: clock, sleeper: sleeper, logger: scene.project.logs.logger)
-                var runner = Runner(database: database, configuration: scene.configuration, sender: ProviderRouter(outbox: OutboxFolderSender(root: scene.project.root), gmail: access.sender(http: scene.http)), seed: 5)
-                runner.leaseCheck = { () throws(StoreError) -> Bool in try database.acquireLease(owner: owner, now: clock.now, seconds: 150) == nil }
-                return runner
+                let lease = LeaseKeeper(database: database, owner: owner, seconds: 150, clock: clock)
+                return Runner(
+                    database: database, configuration: scene.configuration,
+                    sender: ProviderRouter(outbox: OutboxFolderSender(root: scene.project.root), gmail: access.sender(http: scene.http)), seed: 5, lease: lease)
             }
             let second = RunnerBox(runner(owner: "b", sleeper: ClockSleeper(clock)))
             // While the first runner backs off past its lease, the second one takes over, looks for the send twice a
@@ -88,14 +89,15 @@ struct LeasePressureTests {
             #expect(try await scene.pass(at: 0).unknown == 1)
             let delivered = Mutex(false)
             let reply = Array("From: p1@example.org\r\nTo: \(SendingScene.sam)\r\nSubject: Re: Quick question, P1\r\n\r\nPlease stop writing to me.\r\n".utf8)
-            scene.runner.leaseCheck = { () throws(StoreError) -> Bool in
+            let lease = scene.lease
+            scene.runner.leaseCheck = { () throws(StoreError) -> RunnerLease? in
                 // Right before the resend: the reply arrives, and the read at the start of the pass is two minutes old.
                 if clock.now >= SendingScene.tuesday.addingTimeInterval(130), !delivered.withLock({ $0 }) {
                     delivered.withLock { $0 = true }
                     _ = try? fake.deliver(reply, to: SendingScene.sam)
                     clock.advance(by: 120)
                 }
-                return true
+                return try lease.current()
             }
             _ = try await scene.pass(at: 60)
             _ = try await scene.pass(at: 130)

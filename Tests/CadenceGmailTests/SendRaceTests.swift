@@ -27,13 +27,16 @@ struct SendRaceTests {
             scene.runner.clock = clock
             // Called right before the send's intent is recorded: the reply lands now, and two minutes pass (the
             // pass was slowed by Gmail's pacing), so the read at the start of the pass is stale.
-            scene.runner.leaseCheck = { () throws(StoreError) -> Bool in
-                if !delivered.withLock({ $0 }) {
+            let lease = scene.lease
+            let checks = Mutex(0)
+            // The lease is checked at the start of the pass and before every send: the reply lands before the send.
+            scene.runner.leaseCheck = { () throws(StoreError) -> RunnerLease? in
+                if checks.withLock({ $0 += 1; return $0 }) == 2, !delivered.withLock({ $0 }) {
                     delivered.withLock { $0 = true }
                     _ = try? fake.deliver(raw, to: SendingScene.sam, threadID: thread)
                     clock.advance(by: 120)
                 }
-                return true
+                return try lease.current()
             }
             let report = try await scene.pass(at: 86_400 + 60)
             #expect(delivered.withLock { $0 })
@@ -51,13 +54,16 @@ struct SendRaceTests {
             let thread = try #require(scene.sent.first?.threadID)
             let database = scene.database
             let now = SendingScene.tuesday.addingTimeInterval(86_400 + 60)
-            scene.runner.leaseCheck = { () throws(StoreError) -> Bool in
+            let lease = scene.lease
+            let checks = Mutex(0)
+            scene.runner.leaseCheck = { () throws(StoreError) -> RunnerLease? in
+                guard checks.withLock({ $0 += 1; return $0 }) == 2 else { return try lease.current() }
                 _ = try database.applyIncoming(
                     IncomingMessage(
                         mailbox: "sam", providerMessageID: "elsewhere-1", providerThreadID: thread, from: "p1@example.org", references: [],
                         incomingClass: .reply, snippet: "Not interested", receivedAt: now),
                     now: now)
-                return true
+                return try lease.current()
             }
             let report = try await scene.pass(at: 86_400 + 60)
             #expect(report.sent == 0)

@@ -32,6 +32,7 @@ final class SendingScene: @unchecked Sendable {
     let clockSleeper: ClockSleeper
     let http: GoogleHTTP
     var runner: Runner
+    var lease: LeaseKeeper { runner.lease }
 
     var fake: FakeGmail { project.gmail }
     var clock: AdjustableClock { project.clock }
@@ -90,8 +91,10 @@ final class SendingScene: @unchecked Sendable {
             try await GoogleHTTP.with(settings.endpoints, logger: project.logs.logger) { http in
                 let gmail = access.sender(http: http)
                 let sender = ProviderRouter(outbox: OutboxFolderSender(root: project.root), gmail: gmail)
+                // On the scene's clock, renewed as passes move it on.
+                let lease = LeaseKeeper(database: database, owner: "scene", seconds: 600, clock: project.clock)
                 var runner = Runner(
-                    database: database, configuration: loaded.configuration, sender: sender, seed: 3,
+                    database: database, configuration: loaded.configuration, sender: sender, seed: 3, lease: lease,
                     gmailReadiness: AuthStatus.readiness(access: access))
                 runner.watch = MailboxWatch(gmail: gmail, database: database)
                 try await body(SendingScene(project: project, database: database, configuration: loaded.configuration, clockSleeper: sleeper, http: http, runner: runner))

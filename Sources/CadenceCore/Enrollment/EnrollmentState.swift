@@ -41,11 +41,15 @@ public enum HoldReason: Sendable, Equatable {
     case missingFields([String])
     /// The provider refused the message for good (the reason is its own words); a person must look.
     case sendRejected(String)
+    /// Cadence cannot make this step into a message (an address it cannot send to, a step the stored campaign no
+    /// longer has); the reason says what to fix.
+    case unsendable(String)
 
     public var description: String {
         switch self {
         case .missingFields(let fields): "missing \(fields.joined(separator: ", "))"
         case .sendRejected(let reason): "the mailbox refused the message: \(reason)"
+        case .unsendable(let reason): reason
         }
     }
 }

@@ -69,6 +69,9 @@ public enum SendFailure: Error, Sendable, Equatable {
     case rejected(reason: String)
     /// Certainly not sent (it failed before the provider had it): safe to retry.
     case notSent(reason: String)
+    /// Certainly not sent: the call stopped before an attempt that could send, because the runner's lease would
+    /// have run out first (or the runner is stopping). The step waits for the next pass of whoever holds the lease.
+    case deadlineReached(reason: String)
     /// May or may not have been sent (a timeout, a reset, a 5xx after the request left): look it up before any retry.
     case outcomeUnknown(reason: String)
 }

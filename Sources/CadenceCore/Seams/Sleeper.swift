@@ -8,8 +8,9 @@ public protocol Sleeper: Sendable {
 public struct TaskSleeper: Sleeper {
     public init() {}
     public func sleep(seconds: Double) async throws {
-        guard seconds > 0 else { return }
-        try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+        // No wait is worth more than a day; and inf, NaN or a huge number must not reach the integer conversion.
+        guard seconds > 0, !seconds.isNaN else { return }
+        try await Task.sleep(nanoseconds: UInt64(min(seconds, 86_400) * 1_000_000_000))
     }
 }
 

@@ -135,6 +135,7 @@ public enum StatusOutput {
         switch state {
         case .held(_, .missingFields(let fields)): ("missingFields", fields, nil, nil)
         case .held(_, .sendRejected(let message)): ("sendRejected", nil, message, nil)
+        case .held(_, .unsendable(let message)): ("unsendable", nil, message, nil)
         case .paused(_, .manual(let note)): ("manual", nil, note, nil)
         case .paused(_, .campaignPaused): ("campaignPaused", nil, nil, nil)
         case .paused(_, .outOfOffice(let until)): ("outOfOffice", nil, nil, until)

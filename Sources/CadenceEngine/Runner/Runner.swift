@@ -9,7 +9,7 @@ import Foundation
 /// suppression list) → hand the bytes to the provider → record the outcome and schedule the next step. A crash at
 /// any point leaves either no intent (nothing happened) or an intent that the next pass reconciles by asking the
 /// provider whether that send id went out (see docs/exactly-once.md).
-public struct Runner {
+public struct Runner: Sendable {
     public struct Report: Sendable, Equatable {
         public var reconciled = 0
         public var sent = 0
@@ -23,6 +23,10 @@ public struct Runner {
         public var stoppedByIncoming = 0
         /// Mailboxes that could not be read or whose watch could not be renewed (each tried again later).
         public var watchProblems: [String] = []
+        /// Another runner holds the database now: this pass stopped, and this runner must stop too.
+        public var leaseLost = false
+        /// A stop was asked for (SIGTERM): the pass ended after the send in flight.
+        public var stoppedEarly = false
 
         public init() {}
 
@@ -47,9 +51,15 @@ public struct Runner {
     /// Why a Gmail mailbox cannot send now (not authorised, needs re-authorisation), or nil: its steps wait with
     /// that reason and the command that fixes it, while every other mailbox goes on.
     let gmailReadiness: @Sendable (Mailbox) -> String?
-    /// Called before every send: false when this runner no longer holds the database's lease (another runner took
-    /// over during a long pass), and the pass must stop sending.
-    public var leaseCheck: (() throws(StoreError) -> Bool)?
+    /// This runner's hold on the database.
+    public let lease: LeaseKeeper
+    /// Asked at the start of a pass and before every send: the lease to work under (its fence goes with every
+    /// write of the send, its end bounds every provider call), or nil when another runner has taken the database
+    /// over and this pass must stop.
+    public var leaseCheck: @Sendable () throws(StoreError) -> RunnerLease?
+    /// Asked between steps: true once the runner should stop (SIGTERM). The send in flight finishes and is
+    /// recorded first.
+    public var shouldStop: @Sendable () -> Bool = { false }
     /// Reads the Gmail mailboxes for replies before anything is sent, so no email goes out after a reply Cadence
     /// could already have seen (and the send transaction re-checks the enrolment).
     public var watch: MailboxWatch?
@@ -64,10 +74,12 @@ public struct Runner {
     private var readiness: [String: String?] = [:]
 
     public init(
-        database: CadenceDatabase, configuration: ProjectConfiguration, sender: any MailSender, batch: Int = 100, seed: UInt64,
+        database: CadenceDatabase, configuration: ProjectConfiguration, sender: any MailSender, batch: Int = 100, seed: UInt64, lease: LeaseKeeper,
         gmailReadiness: @escaping @Sendable (Mailbox) -> String? = { _ in nil }
     ) {
         self.gmailReadiness = gmailReadiness
+        self.lease = lease
+        self.leaseCheck = { () throws(StoreError) -> RunnerLease? in try lease.current() }
         self.database = database
         self.configuration = configuration
         self.sender = sender
@@ -77,19 +89,58 @@ public struct Runner {
 
     public mutating func runOnce(now: Date) async throws(StoreError) -> Report {
         var report = Report()
+        do {
+            try await pass(now: now, report: &report)
+        } catch {
+            guard case .leaseLost = error else { throw error }
+            report.leaseLost = true
+        }
+        return report
+    }
+
+    private mutating func pass(now: Date, report: inout Report) async throws(StoreError) {
+        // A runner that lost the lease does nothing at all: no mailbox read, no checkpoint, no lookup miss.
+        _ = try held()
         readiness = [:]
         if let watch {
             report.add(try await watch.sync(configuration, now: now))
             report.watchProblems += try await watch.renewWatches(configuration, now: now)
         }
-        report.tasksOpened = try database.openTasks(campaign: nil, actor: "runner", now: now).filter { $0.openedAt == now }.count
+        report.tasksOpened = try database.openDueTasks(actor: "runner", now: now)
         for pending in try database.unfinishedSends() {
+            if shouldStop() { report.stoppedEarly = true; return }
             try await reconcile(pending, now: now, report: &report)
         }
         for step in try database.dueSteps(now: now, limit: batch) {
+            if shouldStop() { report.stoppedEarly = true; return }
             try await process(step, now: now, report: &report)
         }
-        return report
+    }
+
+    /// The lease to work under now, or `.leaseLost`.
+    private func held() throws(StoreError) -> RunnerLease {
+        guard let lease = try leaseCheck() else { throw .leaseLost }
+        return lease
+    }
+
+    /// A provider call bounded by `lease`: no attempt, and no wait before one, may still be going on when another
+    /// runner could take the database over.
+    private func bounded<T: Sendable>(by lease: RunnerLease, _ call: () async throws(SendFailure) -> T) async throws(SendFailure) -> T {
+        do {
+            return try await CallDeadline.$current.withValue(self.lease.deadline(lease)) { try await call() }
+        } catch let failure as SendFailure {
+            throw failure
+        } catch {
+            throw .outcomeUnknown(reason: "\(error)")
+        }
+    }
+
+    /// Before a send or a resend from a Gmail mailbox: a reply that landed since the mailbox was last read must
+    /// stop it. Read it first if pushes wait or the last read is older than `maxSyncAge`; the send's transaction
+    /// then re-checks the enrolment.
+    private func readBeforeSending(_ mailbox: Mailbox, now: Date, report: inout Report) async throws(StoreError) {
+        guard let watch, case .gmail = mailbox.provider else { return }
+        report.add(try await watch.syncIfStale(mailbox, at: clock?.now ?? now, now: now))
     }
 
     /// Between passes: syncs the mailboxes `cadence serve` queued pushes for, so a reply stops its enrolment
@@ -103,20 +154,33 @@ public struct Runner {
     /// A send recorded before a crash or with an unknown outcome: adopt it if the provider has it, else send the
     /// recorded bytes (the same Message-ID and send id) now.
     private mutating func reconcile(_ pending: PendingSend, now: Date, report: inout Report) async throws(StoreError) {
-        guard let mailbox = configuration.mailbox(named: pending.mailbox), var campaign = try campaign(pending.campaignID) else { return }
+        let lease = try held()
+        // A send that cannot be confirmed now stays in doubt, with the reason `status` shows; never dropped silently.
+        guard let mailbox = configuration.mailbox(named: pending.mailbox) else {
+            let reason = "cannot be confirmed: mailbox \(pending.mailbox) is no longer in cadence.json; add it back so Cadence can ask it whether the message went out"
+            try database.recordOutcomeUnknown(pending.recordID, reason: reason, fence: lease.fence)
+            report.unknown += 1
+            return
+        }
+        guard var campaign = try campaign(pending.campaignID) else {
+            let reason = "cannot be confirmed: campaign \(pending.campaignID) has no stored snapshot; run `cadence validate`, then `cadence update \(pending.campaignID)`"
+            try database.recordOutcomeUnknown(pending.recordID, reason: reason, fence: lease.fence)
+            report.unknown += 1
+            return
+        }
         let request = SendRequest(
             bytes: pending.bytes, key: pending.key, threadID: try threadID(for: pending.stepID, enrollment: pending.enrollmentID, in: campaign),
             recipient: pending.recipient, recordedAt: pending.createdAt, historyCursor: pending.historyCursor)
         let found: SentMessage?
         do {
-            found = try await sender.lookUp(request, in: mailbox)
+            found = try await bounded(by: lease) { () async throws(SendFailure) in try await sender.lookUp(request, in: mailbox) }
         } catch {
             report.unknown += 1  // the provider cannot be asked: stay in doubt, try again next pass
             return
         }
         let next = nextState(after: pending.stepID, in: &campaign, candidateZone: pending.timeZone, now: now)
         if let found {
-            try database.recordSent(pending.recordID, sent: found, next: next, recipientDomain: pending.recipientDomain, now: now)
+            try database.recordSent(pending.recordID, sent: found, next: next, recipientDomain: pending.recipientDomain, fence: lease.fence, now: now)
             report.reconciled += 1
             return
         }
@@ -126,7 +190,7 @@ public struct Runner {
         if delay > 0 {
             let settled = pending.lookupMisses > 0 && pending.lookedUpAt.map { now.timeIntervalSince($0) >= delay } == true
             if !settled {
-                if pending.lookupMisses == 0 { try database.recordLookupMiss(pending.recordID, now: now) }
+                if pending.lookupMisses == 0 { try database.recordLookupMiss(pending.recordID, fence: lease.fence, now: now) }
                 report.unknown += 1
                 return
             }
@@ -142,15 +206,18 @@ public struct Runner {
             report.unknown += 1
             return
         }
-        switch try database.beginResend(pending.recordID, now: now) {
+        // Like every new send: a reply that arrived since the mailbox was last read stops the resend.
+        let resending = try held()
+        try await readBeforeSending(mailbox, now: now, report: &report)
+        switch try database.beginResend(pending.recordID, fence: resending.fence, now: now) {
         case .abandoned:
             report.skipped += 1
             return
         case .resend:
             break
         }
-        if let leaseCheck, !(try leaseCheck()) { report.unknown += 1; return }
-        try await deliver(pending.recordID, request: request, mailbox: mailbox, next: next, domain: pending.recipientDomain, now: now, report: &report)
+        try await deliver(
+            pending.recordID, request: request, mailbox: mailbox, next: next, domain: pending.recipientDomain, lease: resending, now: now, report: &report)
     }
 
     /// The provider's thread a step continues: for a reply, the thread its first email started; nil otherwise.
@@ -192,8 +259,27 @@ public struct Runner {
     }
 
     private mutating func process(_ step: DueStep, now: Date, report: inout Report) async throws(StoreError) {
-        guard var campaign = try campaign(step.campaignID), let mailbox = configuration.mailbox(named: step.mailbox), case .success(let address) = EmailAddress.parse(step.address)
-        else { report.skipped += 1; return }
+        // Every step that cannot go now is postponed or held with its reason (which `status` shows): a step left
+        // due would stay at the front of the queue and, a batch of them, block every step behind.
+        guard var campaign = try campaign(step.campaignID) else {
+            try database.postpone(
+                step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(3_600),
+                reason: "campaign \(step.campaignID) has no stored snapshot; run `cadence validate`, then `cadence update \(step.campaignID)`", now: now)
+            report.deferred += 1
+            return
+        }
+        guard let mailbox = configuration.mailbox(named: step.mailbox) else {
+            try database.postpone(
+                step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(3_600),
+                reason: "mailbox \(step.mailbox) is no longer in cadence.json; add it back to send from it", now: now)
+            report.deferred += 1
+            return
+        }
+        guard case .success(let address) = EmailAddress.parse(step.address) else {
+            try database.hold(step.enrollmentID, step: step.stepID, reason: .unsendable("\(step.address) is not an address Cadence can send to"), now: now)
+            report.held += 1
+            return
+        }
         let definition = campaign.definition
         let schedule = SendSchedule(campaign: definition, candidateZone: step.timeZone)
         if case .gmail = mailbox.provider {
@@ -224,7 +310,13 @@ public struct Runner {
             return
         }
         let candidate = Candidate(line: 0, email: address, fields: step.fields, timeZone: step.timeZone)
-        guard let composed = campaign.composer(for: mailbox).compose(candidate, date: now, only: step.stepID).first else { report.skipped += 1; return }
+        guard let composed = campaign.composer(for: mailbox).compose(candidate, date: now, only: step.stepID).first else {
+            try database.hold(
+                step.enrollmentID, step: step.stepID, reason: .unsendable("step \(step.stepID) is not in the campaign's stored snapshot; run `cadence update \(step.campaignID)`"),
+                now: now)
+            report.held += 1
+            return
+        }
         var message: OutgoingMessage
         switch composed.outcome {
         case .email(let built): message = built
@@ -233,7 +325,9 @@ public struct Runner {
             report.held += 1
             return
         case .task:
-            report.skipped += 1  // tasks are opened at the start of the pass
+            // Tasks are opened at the start of a pass, for active campaigns; this one waits for that.
+            try database.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(3_600), reason: "a task step waits to be opened", now: now)
+            report.deferred += 1
             return
         }
         guard let threaded = try await threadHeaders(message, enrollment: step.enrollmentID, mailbox: mailbox) else {
@@ -245,12 +339,8 @@ public struct Runner {
         let bytes = MIMEWriter.write(message)
         let key = SendKey(sendID: SendIdentity(campaignID: definition.id, stepID: step.stepID, address: address).sendID, messageID: message.messageID)
         let thread = try threadID(for: step.stepID, enrollment: step.enrollmentID, in: campaign)
-        if let leaseCheck, !(try leaseCheck()) { report.skipped += 1; return }
-        if let watch, case .gmail = mailbox.provider {
-            // A reply that landed since the mailbox was last read must stop this send: read it first if it has
-            // pushes waiting or is older than `maxSyncAge`. The intent's transaction then re-checks the enrolment.
-            report.add(try await watch.syncIfStale(mailbox, at: clock?.now ?? now, now: now))
-        }
+        let lease = try held()
+        try await readBeforeSending(mailbox, now: now, report: &report)
         var cursor: String?
         if let known = historyCursors[mailbox.name] {
             cursor = known
@@ -259,57 +349,63 @@ public struct Runner {
         }
         if cursor == nil {
             // No send read back yet: ask the provider where the mailbox's history stands now, before this send.
-            cursor = try? await sender.historyPosition(of: mailbox)
+            cursor = try? await bounded(by: lease) { () async throws(SendFailure) in try await sender.historyPosition(of: mailbox) }
         }
         historyCursors[mailbox.name] = cursor
-        switch try database.recordIntent(step, key: key, bytes: bytes, historyCursor: cursor, now: now) {
-        case .skipped:
+        switch try database.recordIntent(step, key: key, bytes: bytes, historyCursor: cursor, fence: lease.fence, now: now) {
+        case .skipped(let reason):
+            // Still due here only while an earlier send of this step is being confirmed: look again in a minute.
+            try database.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(60), reason: reason, now: now)
             report.skipped += 1
         case .recorded(let recordID):
             let next = nextState(after: step.stepID, in: &campaign, candidateZone: step.timeZone, now: now)
             let request = SendRequest(bytes: bytes, key: key, threadID: thread, recipient: step.address, recordedAt: now, historyCursor: cursor)
-            try await deliver(recordID, request: request, mailbox: mailbox, next: next, domain: address.domain, now: now, report: &report)
+            try await deliver(recordID, request: request, mailbox: mailbox, next: next, domain: address.domain, lease: lease, now: now, report: &report)
         }
         campaigns[step.campaignID] = campaign
     }
 
     private mutating func deliver(
-        _ recordID: Int64, request: SendRequest, mailbox: Mailbox, next: EnrollmentState, domain: String, now: Date, report: inout Report
+        _ recordID: Int64, request: SendRequest, mailbox: Mailbox, next: EnrollmentState, domain: String, lease: RunnerLease, now: Date, report: inout Report
     ) async throws(StoreError) {
         let result: Result<SentMessage, SendFailure>
         do {
-            result = .success(try await sender.send(request, from: mailbox))
-        } catch let failure as SendFailure {
-            result = .failure(failure)
+            result = .success(try await bounded(by: lease) { () async throws(SendFailure) in try await sender.send(request, from: mailbox) })
         } catch {
-            result = .failure(.outcomeUnknown(reason: "\(error)"))
+            result = .failure(error)
         }
+        let fence = lease.fence
         switch result {
         case .success(let sent):
-            try database.recordSent(recordID, sent: sent, next: next, recipientDomain: domain, now: now)
+            try database.recordSent(recordID, sent: sent, next: next, recipientDomain: domain, fence: fence, now: now)
             if let position = sent.historyID { historyCursors[mailbox.name] = .some(position) }
             report.sent += 1
         case .failure(let failure):
             switch failure {
             case .outcomeUnknown(let reason):
-                try database.recordOutcomeUnknown(recordID, reason: reason)
+                try database.recordOutcomeUnknown(recordID, reason: reason, fence: fence)
                 report.unknown += 1
             case .notSent(let reason):
-                try database.discardIntent(recordID, retryAt: now.addingTimeInterval(300), reason: "not sent, retrying in 5 minutes: \(reason)", now: now)
+                try database.discardIntent(recordID, retryAt: now.addingTimeInterval(300), reason: "not sent, retrying in 5 minutes: \(reason)", fence: fence, now: now)
+                report.deferred += 1
+            case .deadlineReached(let reason):
+                // Nothing that could send was started. If the lease moved on meanwhile this write is refused and
+                // the intent is the new holder's to confirm; otherwise the step is due again at the next pass.
+                try database.discardIntent(recordID, retryAt: now, reason: "not sent: \(reason); trying again at the next pass", fence: fence, now: now)
                 report.deferred += 1
             case .rateLimited(let seconds):
-                try database.discardIntent(recordID, retryAt: now.addingTimeInterval(Double(seconds ?? 60)), reason: "the provider asked to slow down", now: now)
+                try database.discardIntent(recordID, retryAt: now.addingTimeInterval(Double(seconds ?? 60)), reason: "the provider asked to slow down", fence: fence, now: now)
                 report.deferred += 1
             case .authRevoked:
-                try database.discardIntent(recordID, retryAt: now.addingTimeInterval(3600), reason: "mailbox \(mailbox.name) needs re-authorisation: run `cadence auth login \(mailbox.name)`", now: now)
+                try database.discardIntent(recordID, retryAt: now.addingTimeInterval(3600), reason: "mailbox \(mailbox.name) needs re-authorisation: run `cadence auth login \(mailbox.name)`", fence: fence, now: now)
                 report.deferred += 1
             case .mailboxPaused(let until, let reason):
                 // Nothing failed: the mailbox rests until Gmail's retry time, and every one of its steps waits.
                 try database.pauseMailbox(mailbox.name, until: until, reason: reason)
-                try database.discardIntent(recordID, retryAt: until, reason: "mailbox \(mailbox.name) is paused until \(Timestamps.display(until)): \(reason)", now: now)
+                try database.discardIntent(recordID, retryAt: until, reason: "mailbox \(mailbox.name) is paused until \(Timestamps.display(until)): \(reason)", fence: fence, now: now)
                 report.deferred += 1
             case .rejected(let reason):
-                try database.recordRejected(recordID, reason: reason, now: now)
+                try database.recordRejected(recordID, reason: reason, fence: fence, now: now)
                 report.held += 1
             }
         }

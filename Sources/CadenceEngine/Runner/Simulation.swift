@@ -38,7 +38,9 @@ public enum Simulation {
         database: CadenceDatabase, configuration: ProjectConfiguration, sender: any MailSender, from start: Date, until: Date, seed: UInt64,
         watch: MailboxWatch? = nil, moved: @Sendable (Date) -> Void = { _ in }
     ) async throws(StoreError) -> Result {
-        var runner = Runner(database: database, configuration: configuration, sender: sender, seed: seed)
+        // The simulation's copy is its own: it holds that copy's lease for as long as any simulation could run.
+        let lease = LeaseKeeper(database: database, owner: "simulation", seconds: 100 * 365 * 86_400, clock: FixedClock(start))
+        var runner = Runner(database: database, configuration: configuration, sender: sender, seed: seed, lease: lease)
         runner.watch = watch
         let campaigns = try database.status(campaign: nil, now: start).map(\.id)
         var finished: [String: Date] = [:]

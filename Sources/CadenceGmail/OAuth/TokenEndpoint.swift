@@ -78,9 +78,15 @@ public struct TokenEndpoint: Sendable {
         var generator = SystemRandomNumberGenerator()
         var last = Refusal(code: "unavailable", description: "no attempt", retryable: true)
         for attempt in 0..<max(1, retry.attempts) {
-            if attempt > 0 {
-                if Task.isCancelled { break }
-                try? await sleeper.sleep(seconds: retry.delay(retry: attempt - 1, hint: last.retryAfter, using: &generator))
+            let attemptSeconds = Double(endpoints.connectTimeoutSeconds + endpoints.requestTimeoutSeconds)
+            do {
+                if attempt > 0 {
+                    try await retry.wait(beforeRetry: attempt - 1, hint: last.retryAfter, attemptSeconds: attemptSeconds, clock: clock, sleeper: sleeper, using: &generator)
+                }
+                try RetryPolicy.checkAttempt(lasting: attemptSeconds, clock: clock)
+            } catch {
+                // Out of time (the runner's lease) or cancelled: the last answer stands, and is worth another try later.
+                throw attempt == 0 ? Refusal(code: "unavailable", description: error.description, retryable: true) : last
             }
             let response: GoogleHTTP.Response
             do {

@@ -25,6 +25,9 @@ public final class GmailSender: MailSender, Sendable {
     let logger: Logger
     let makeTokens: @Sendable (Mailbox, GmailSettings) throws(AuthError) -> AccessTokenProvider
     private let clients = Mutex<[String: (GmailClient, QuotaBudget)]>([:])
+    /// How long one attempt of a call to a mailbox can take (connect and request timeouts): an attempt starts only
+    /// if it can be over before the call's deadline.
+    private let attemptSeconds = Mutex<[String: Double]>([:])
 
     public init(
         http: GoogleHTTP, clock: any WallClock, sleeper: any Sleeper, retry: RetryPolicy = RetryPolicy(), logger: Logger,
@@ -54,6 +57,7 @@ public final class GmailSender: MailSender, Sendable {
         let made = (
             GmailClient(mailbox: mailbox.name, http: http, tokens: tokens, endpoints: settings.endpoints),
             QuotaBudget(perMinute: settings.endpoints.unitsPerMinute, perSecond: settings.endpoints.unitsPerSecond, clock: clock, sleeper: sleeper))
+        attemptSeconds.withLock { $0[mailbox.name] = Double(settings.endpoints.connectTimeoutSeconds + settings.endpoints.requestTimeoutSeconds) }
         return clients.withLock { clients in
             if let raced = clients[mailbox.name] { return raced }  // another task made it meanwhile: keep one
             clients[mailbox.name] = made
@@ -328,8 +332,14 @@ public final class GmailSender: MailSender, Sendable {
     ) async throws(SendFailure) -> GoogleHTTP.Response {
         var generator = SystemRandomNumberGenerator()
         var lastHint: Double?
+        let attemptLimit = attemptSeconds.withLock { $0[client.mailbox] } ?? 70
         for attempt in 0..<max(1, retry.attempts) {
-            await budget.reserve(units)
+            do {
+                try await budget.reserve(units, attemptSeconds: attemptLimit)
+                try RetryPolicy.checkAttempt(lasting: attemptLimit, clock: clock)
+            } catch {
+                throw .deadlineReached(reason: error.description)
+            }
             do {
                 return try await call()
             } catch {
@@ -343,11 +353,14 @@ public final class GmailSender: MailSender, Sendable {
                     lastHint = hint
                     // A hint longer than the backoff cap is not waited out inside a pass (another runner could take
                     // over meanwhile): the step is deferred until then instead.
-                    if let hint, hint > retry.cap { break }
-                    guard attempt + 1 < retry.attempts else { break }
-                    let wait = retry.delay(retry: attempt, hint: hint, using: &generator)
-                    logger.notice("rate limited; backing off", metadata: ["mailbox": .string(client.mailbox), "seconds": .stringConvertible(wait)])
-                    try? await sleeper.sleep(seconds: wait)
+                    if let hint, hint > retry.cap { throw .rateLimited(retryAfterSeconds: Int(hint.rounded(.up))) }
+                    guard attempt + 1 < retry.attempts else { throw .rateLimited(retryAfterSeconds: hint.map { Int($0.rounded(.up)) }) }
+                    logger.notice("rate limited; backing off", metadata: ["mailbox": .string(client.mailbox)])
+                    do {
+                        try await retry.wait(beforeRetry: attempt, hint: hint, attemptSeconds: attemptLimit, clock: clock, sleeper: sleeper, using: &generator)
+                    } catch {
+                        throw .deadlineReached(reason: error.description)
+                    }
                     continue
                 case .api(let failure) where failure.status >= 500:
                     throw sending ? .outcomeUnknown(reason: "Gmail answered \(failure.status) \(failure.reason)") : .notSent(reason: "Gmail answered \(failure)")

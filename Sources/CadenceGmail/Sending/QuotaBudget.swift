@@ -24,8 +24,9 @@ public actor QuotaBudget {
         self.sleeper = sleeper
     }
 
-    /// Waits until `units` fit, then records them.
-    public func reserve(_ units: Int) async {
+    /// Waits until `units` fit, then records them. A wait that would leave no time for the attempt (`attemptSeconds`)
+    /// before the call's deadline, or a cancelled task, gives up instead: nothing is recorded.
+    public func reserve(_ units: Int, attemptSeconds: Double = 0) async throws(DeadlineReached) {
         while true {
             let now = max(clock.now, cursor)
             charges.removeAll { now.timeIntervalSince($0.at) >= 60 }
@@ -51,8 +52,9 @@ public actor QuotaBudget {
                 spent += units
                 return
             }
+            guard CallDeadline.allows(wait + attemptSeconds, at: now) else { throw DeadlineReached(waiting: "\(Int(wait.rounded(.up))) s for Gmail's quota") }
             waited += wait
-            try? await sleeper.sleep(seconds: wait)
+            do { try await sleeper.sleep(seconds: wait) } catch { throw DeadlineReached(waiting: "Gmail's quota, cancelled") }
             cursor = now.addingTimeInterval(wait)
         }
     }

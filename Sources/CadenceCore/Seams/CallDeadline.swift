@@ -1,0 +1,24 @@
+import Foundation
+
+/// The time by which a provider call must be over: the runner sets it from its lease, so that no attempt (and no
+/// wait before one) can still be going on when another runner may have taken the database over.
+///
+/// A task-local value because it has to reach every wait on the way (the quota budget, the backoff, a token
+/// refresh and its `Retry-After`) without every signature in between carrying it. Nil: no limit.
+public enum CallDeadline {
+    @TaskLocal public static var current: Date?
+
+    /// Whether something that can take up to `seconds` may start at `now` and still be over in time.
+    public static func allows(_ seconds: TimeInterval, at now: Date) -> Bool {
+        guard let current else { return true }
+        return now.addingTimeInterval(seconds) <= current
+    }
+}
+
+/// A provider call gave up before its deadline could pass (or its task was cancelled): nothing further was
+/// attempted, and an attempt that could have sent was never started.
+public struct DeadlineReached: Error, Sendable, Equatable, CustomStringConvertible {
+    public var waiting: String
+    public init(waiting: String) { self.waiting = waiting }
+    public var description: String { "stopped waiting (\(waiting)): the runner's lease would run out first" }
+}

@@ -1,0 +1,73 @@
+import CadenceCore
+import CadenceStore
+import Foundation
+import ServiceLifecycle
+
+/// `cadence run` as a long-running service: a pass every `interval` seconds, the pushes `cadence serve` queued
+/// picked up between passes, and the lease released at the end.
+///
+/// Graceful shutdown (SIGTERM, SIGINT) lets the send in flight finish and be recorded, then ends the pass and the
+/// service; nothing waits for the rest of a pass of up to a hundred steps. Cancellation stops at once: whatever
+/// was in flight stays recorded as an intent for the next runner to confirm.
+public struct RunnerService: Service {
+    /// Why the service stopped working before it was asked to.
+    public enum Stop: Error, Equatable, CustomStringConvertible {
+        case leaseLost
+        public var description: String {
+            "another runner took over this database (this one's lease ran out during a long wait); this runner stopped, and the other one carries on"
+        }
+    }
+
+    let runner: Runner
+    let clock: any WallClock
+    let interval: Int
+    let once: Bool
+    /// Each pass's report line (and the pushes handled between passes), for the CLI to print.
+    let report: @Sendable (String) -> Void
+
+    public init(runner: Runner, clock: any WallClock, interval: Int, once: Bool, report: @escaping @Sendable (String) -> Void) {
+        self.runner = runner
+        self.clock = clock
+        self.interval = interval
+        self.once = once
+        self.report = report
+    }
+
+    public func run() async throws {
+        var runner = self.runner
+        runner.shouldStop = { Task.isShuttingDownGracefully }
+        defer { runner.lease.release() }
+        while true {
+            let now = clock.now
+            let pass = try await runner.runOnce(now: now)
+            report("\(Timestamps.display(now))  \(pass.text)")
+            if pass.leaseLost { throw Stop.leaseLost }
+            if once || Task.isShuttingDownGracefully { return }
+            try await waitForNextPass(runner)
+            if Task.isShuttingDownGracefully { return }
+        }
+    }
+
+    /// Between passes, pushes queued by `cadence serve` are picked up within a quarter second. A mailbox that
+    /// cannot be read is left for the next pass, not retried four times a second.
+    private func waitForNextPass(_ runner: Runner) async throws {
+        var pushesBlocked = false
+        for _ in 0..<(interval * 4) {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(250)) }
+            } catch is CancellationError {
+                if Task.isShuttingDownGracefully { return }
+                throw CancellationError()
+            }
+            guard !pushesBlocked else { continue }
+            let pushed = try await runner.handlePushes(now: clock.now)
+            if pushed.incoming > 0 {
+                report("\(Timestamps.display(clock.now))  pushed: incoming \(pushed.incoming), stopping \(pushed.stoppedByIncoming).")
+            }
+            if !pushed.watchProblems.isEmpty {
+                report("\(Timestamps.display(clock.now))  pushed: \(pushed.watchProblems.joined(separator: "; ")); trying again at the next pass.")
+                pushesBlocked = true
+            }
+        }
+    }
+}
