@@ -106,13 +106,10 @@ extension CadenceDatabase {
         }
     }
 
-    /// The state after `stepID` is done at `time`: the next step, due after its delay, or finished.
+    /// The state after `stepID` is done at `time`: Core's one rule, in the candidate's zone.
     static func advance(_ enrollment: Row, after stepID: String, from time: Date, _ db: Database) throws -> EnrollmentState {
-        guard let definition = try definition(enrollment["campaignId"], db),
-            let index = definition.steps.firstIndex(where: { $0.id == stepID }), index + 1 < definition.steps.count
-        else { return .finished }
-        let next = definition.steps[index + 1]
-        let zone = TimeZone(identifier: definition.timeZone) ?? TimeZone(identifier: "UTC")!
-        return .active(nextStep: next.id, dueAt: next.delay.earliest(after: time, timeZone: zone, holidays: definition.holidays))
+        guard let definition = try definition(enrollment["campaignId"], db) else { return .finished }
+        let zone = try String.fetchOne(db, sql: "SELECT timeZone FROM candidate WHERE id = ?", arguments: [enrollment["candidateId"]])
+        return NextStep.after(stepID, in: definition, candidateZone: zone, at: time)
     }
 }

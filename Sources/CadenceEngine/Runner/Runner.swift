@@ -162,7 +162,7 @@ public struct Runner: Sendable {
             report.unknown += 1
             return
         }
-        guard var campaign = try campaign(pending.campaignID) else {
+        guard let campaign = try campaign(pending.campaignID) else {
             let reason = "cannot be confirmed: campaign \(pending.campaignID) has no stored snapshot; run `cadence validate`, then `cadence update \(pending.campaignID)`"
             try database.recordOutcomeUnknown(pending.recordID, reason: reason, fence: lease.fence)
             report.unknown += 1
@@ -178,7 +178,7 @@ public struct Runner: Sendable {
             report.unknown += 1  // the provider cannot be asked: stay in doubt, try again next pass
             return
         }
-        let next = nextState(after: pending.stepID, in: &campaign, candidateZone: pending.timeZone, now: now)
+        let next = NextStep.after(pending.stepID, in: campaign.definition, candidateZone: pending.timeZone, at: now)
         if let found {
             try database.recordSent(pending.recordID, sent: found, next: next, recipientDomain: pending.recipientDomain, fence: lease.fence, now: now)
             report.reconciled += 1
@@ -358,7 +358,7 @@ public struct Runner: Sendable {
             try database.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(60), reason: reason, now: now)
             report.skipped += 1
         case .recorded(let recordID):
-            let next = nextState(after: step.stepID, in: &campaign, candidateZone: step.timeZone, now: now)
+            let next = NextStep.after(step.stepID, in: campaign.definition, candidateZone: step.timeZone, at: now)
             let request = SendRequest(bytes: bytes, key: key, threadID: thread, recipient: step.address, recordedAt: now, historyCursor: cursor)
             try await deliver(recordID, request: request, mailbox: mailbox, next: next, domain: address.domain, lease: lease, now: now, report: &report)
         }
@@ -444,15 +444,6 @@ public struct Runner: Sendable {
         return blocks.max { $0.0 < $1.0 }
     }
 
-    /// After `stepID` goes out now: the next step, due after its delay and in its window, or finished.
-    private func nextState(after stepID: String, in campaign: inout SnapshotCampaign, candidateZone: String?, now: Date) -> EnrollmentState {
-        let steps = campaign.definition.steps
-        guard let index = steps.firstIndex(where: { $0.id == stepID }), index + 1 < steps.count else { return .finished }
-        let next = steps[index + 1]
-        let schedule = SendSchedule(campaign: campaign.definition, candidateZone: candidateZone)
-        let due = schedule.earliestEligible(after: now, delay: next.delay) ?? next.delay.earliest(after: now, timeZone: schedule.zone)
-        return .active(nextStep: next.id, dueAt: due)
-    }
 
     private mutating func campaign(_ id: String) throws(StoreError) -> SnapshotCampaign? {
         if let cached = campaigns[id] { return cached }
