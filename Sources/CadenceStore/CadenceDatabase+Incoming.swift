@@ -172,6 +172,17 @@ extension CadenceDatabase {
         }
     }
 
+    /// The incoming messages recorded for `mailbox`, in the order they were processed.
+    public func recordedIncoming(mailbox: String) throws(StoreError) -> [RecordedIncoming] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT i.providerMessageId, i.class, c.addressKey FROM incomingMessage i
+                LEFT JOIN enrollment e ON e.id = i.enrollmentId LEFT JOIN candidate c ON c.id = e.candidateId
+                WHERE i.mailbox = ? ORDER BY i.rowid
+                """, arguments: [mailbox]).map { RecordedIncoming(providerMessageID: $0["providerMessageId"], incomingClass: $0["class"], candidate: $0["addressKey"]) }
+        }
+    }
+
     /// Permanent bounces and sends of a campaign, for its hard-bounce rate.
     public func bounceCounts(campaign: String) throws(StoreError) -> (bounced: Int, sent: Int) {
         try read { db in
