@@ -183,6 +183,10 @@ public final class FakeGmail: Sendable {
             switch fault {
             case .storeThenStatus(let code): response = oauth ? Self.oauthFailure(code) : Self.failure(code)
             case .storeThenDrop: response.drop = true
+            case .garbledRaw:
+                guard var object = JSONBody.decodeObject(response.body), object["raw"] != nil else { continue }
+                object["raw"] = "%%% not base64url %%%"
+                response.body = JSONBody.encode(object)
             default: continue
             }
         }

@@ -146,10 +146,11 @@ extension FakeStorage {
     /// Adds a received message to `user`'s mailbox as Gmail's delivery would, threading it on its references and
     /// subject unless `threadID` says where it goes.
     mutating func deliver(_ raw: [UInt8], to user: String, labelIDs: [String], threadID: String?, now: Date) throws(MailParseError) -> (id: String, threadID: String) {
-        let parsed = try MailMessage.parse(raw)
+        // Gmail stores whatever arrives, readable or not: a broken message is delivered, only its headers are unknown.
+        let parsed = try? MailMessage.parse(raw)
         var mailbox = mailboxes[user]!
-        let subject = HeaderEncoding.decode(parsed.header("Subject") ?? "")
-        let references = ((parsed.header("In-Reply-To") ?? "") + " " + (parsed.header("References") ?? "")).split(separator: " ").map(String.init)
+        let subject = HeaderEncoding.decode(parsed?.header("Subject") ?? "")
+        let references = ((parsed?.header("In-Reply-To") ?? "") + " " + (parsed?.header("References") ?? "")).split(separator: " ").map(String.init)
         let id = nextMessageID()
         var thread = id
         if let threadID {
@@ -161,11 +162,11 @@ extension FakeStorage {
         }
         let historyID = mailbox.historyID + 1 + (sequence % 3)
         mailbox.historyID = historyID
-        let recipients = ["To", "Cc"].flatMap { parsed.headers(named: $0) }.flatMap(AddressList.addresses)
+        let recipients = ["To", "Cc"].flatMap { parsed?.headers(named: $0) ?? [] }.flatMap(AddressList.addresses)
         let message = FakeMessage(
-            id: id, threadID: thread, labelIDs: labelIDs, raw: raw, internalDate: now, historyID: historyID, messageID: parsed.header("Message-ID"),
-            originalMessageID: nil, sendID: parsed.header("X-Cadence-Send-Id"), subject: subject,
-            from: parsed.header("From").flatMap { AddressList.addresses(in: $0).first } ?? "", recipients: recipients, references: references)
+            id: id, threadID: thread, labelIDs: labelIDs, raw: raw, internalDate: now, historyID: historyID, messageID: parsed?.header("Message-ID"),
+            originalMessageID: nil, sendID: parsed?.header("X-Cadence-Send-Id"), subject: subject,
+            from: parsed?.header("From").flatMap { AddressList.addresses(in: $0).first } ?? "", recipients: recipients, references: references)
         mailbox.messages.append(message)
         mailbox.history.append(HistoryRecord(id: historyID, messageID: id, threadID: thread, labelIDs: labelIDs))
         mailboxes[user] = mailbox

@@ -30,5 +30,7 @@ public struct FaultRule: Sendable, Codable, Equatable {
         case drop
         /// Do the work, then close the connection without an answer.
         case storeThenDrop
+        /// Answer as usual, but with a `raw` field that is not base64url: a body mangled on the way.
+        case garbledRaw
     }
 }

@@ -62,19 +62,13 @@ extension CadenceDatabase {
         }
     }
 
-    /// Records an incoming message once and acts on it, in one transaction: a reply, an unsubscribe, a permanent
-    /// bounce or "no longer with the company" stops the person's enrolments in every campaign (unsubscribe and
-    /// bounce also suppress the address); anything else is recorded on the enrolment only.
+    /// Records an incoming message once and carries out what `policy` decides it does, in one transaction.
     ///
-    /// The enrolment is found by Gmail's thread id, else by a Message-ID it answers, else by its sender's address.
-    /// An out-of-office pauses the person's active enrolments until `outOfOfficeUntil` (computed by the caller
-    /// from the return date); the time left before each next step is kept, so no delay is shortened.
-    ///
-    /// A reply from another address at the candidate's company follows the campaign's `colleagueReply` rule:
-    /// `colleagueStops(campaignID)` says whether it stops (the default) or is only recorded.
-    public func applyIncoming(
-        _ message: IncomingMessage, outOfOfficeUntil: Date? = nil, colleagueStops: (String) -> Bool = { _ in true }, now: Date
-    ) throws(StoreError) -> IncomingOutcome {
+    /// The enrolment is found by Gmail's thread id, else by a Message-ID it answers, else by the normalised address
+    /// of its sender (of the failed recipient, for a bounce). The decision (stop the person everywhere, suppress the
+    /// address, pause while they are away, or only record) is `IncomingPolicy`'s, given the colleague rule of the
+    /// matched enrolment's campaign; this method looks things up and writes.
+    public func applyIncoming(_ message: IncomingMessage, policy: IncomingPolicy = IncomingPolicy(), now: Date) throws(StoreError) -> IncomingOutcome {
         try write { db in
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM incomingMessage WHERE mailbox = ? AND providerMessageId = ?)", arguments: [message.mailbox, message.providerMessageID]) == true {
                 return .alreadyProcessed
@@ -90,13 +84,10 @@ extension CadenceDatabase {
                     SELECT enrollmentId FROM sendRecord WHERE rfcMessageId IN (\(placeholders)) OR storedMessageId IN (\(placeholders)) ORDER BY id LIMIT 1
                     """, arguments: StatementArguments(bare + message.references))
             }
-            // A bounce names the failed recipient; anything else comes from the person.
-            var address = message.from.lowercased()
-            if case .bounce(_, let recipient?, _) = message.incomingClass { address = recipient.lowercased() }
-            if enrollmentID == nil {
+            if enrollmentID == nil, let key = IncomingPolicy.personKey(message.incomingClass, from: message.from) {
                 enrollmentID = try Int64.fetchOne(db, sql: """
                     SELECT e.id FROM enrollment e JOIN candidate c ON c.id = e.candidateId WHERE c.addressKey = ? ORDER BY e.id DESC LIMIT 1
-                    """, arguments: [address])
+                    """, arguments: [key])
             }
             try db.execute(
                 sql: "INSERT INTO incomingMessage (mailbox, providerMessageId, enrollmentId, class, snippet, receivedAt) VALUES (?, ?, ?, ?, ?, ?)",
@@ -105,27 +96,18 @@ extension CadenceDatabase {
                 let candidate = try Row.fetchOne(db, sql: "SELECT * FROM candidate WHERE id = ?", arguments: [enrollment["candidateId"]])
             else { return .unrelated }
             let key: String = candidate["addressKey"]
+            let actor = "mailbox \(message.mailbox)"
             let detail = "\(message.incomingClass.name) (Gmail message \(message.providerMessageID)): \(message.snippet.prefix(120))"
-            try Self.event(enrollment, kind: "incoming", actor: "mailbox \(message.mailbox)", detail: detail, db, now: now)
-            var stop: StopReason?
-            var suppress = false
-            let sender = message.from.lowercased()
-            let senderDomain = String(sender.split(separator: "@").last ?? "")
-            let candidateDomain = String(key.split(separator: "@").last ?? "")
-            let fromColleague = sender != key && !senderDomain.isEmpty && AddressKey.domainAndParents(senderDomain).contains(candidateDomain)
-            switch message.incomingClass {
-            case .reply where fromColleague && !colleagueStops(enrollment["campaignId"]):
-                stop = nil
-                try Self.event(enrollment, kind: "incoming", actor: "mailbox \(message.mailbox)", detail: "a colleague (\(sender)) replied; the campaign records colleague replies, so the sequence goes on", db, now: now)
-            case .reply: stop = .replied
-            case .unsubscribe: stop = .unsubscribed; suppress = true
-            case .bounce(true, _, _): stop = .bounced; suppress = true
-            case .automated(.noLongerHere): stop = .manual(note: "no longer with the company (automatic reply)")
-            case .bounce(false, _, _), .outOfOffice, .automated: stop = nil
+            try Self.event(enrollment, kind: "incoming", actor: actor, detail: detail, db, now: now)
+            let colleagueReply = try Self.definition(enrollment["campaignId"], db)?.colleagueReply ?? .stop
+            let decision = policy.decide(
+                message.incomingClass, from: message.from, candidateKey: key, colleagueReply: colleagueReply, receivedAt: message.receivedAt, now: now)
+            if let note = decision.note {
+                try Self.event(enrollment, kind: "incoming", actor: actor, detail: note, db, now: now)
             }
             var stopped = 0
             var paused = 0
-            if case .outOfOffice = message.incomingClass, let until = outOfOfficeUntil, until > now {
+            if let until = decision.pauseUntil {
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM enrollment WHERE candidateId = ? AND state = 'active'", arguments: [candidate["id"]]) {
                     var previous = StoredState(row: row).asPrevious
                     // The time that was left before the next step still has to pass after they are back.
@@ -133,24 +115,24 @@ extension CadenceDatabase {
                     previous.dueAt = until.addingTimeInterval(left)
                     let state = StoredState(.paused(step: row["stepId"] ?? "", reason: .outOfOffice(until: until)), previous: previous)
                     try Self.setState(row["id"], state, db, now: now)
-                    try Self.event(row, kind: "paused", actor: "mailbox \(message.mailbox)", detail: PauseReason.outOfOffice(until: until).description, db, now: now)
+                    try Self.event(row, kind: "paused", actor: actor, detail: PauseReason.outOfOffice(until: until).description, db, now: now)
                     paused += 1
                 }
             }
-            if let stop {
+            if let stop = decision.stop {
                 // The person's enrolments in every campaign, not just this one.
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM enrollment WHERE candidateId = ? AND state IN ('active', 'waitingOnTask', 'held', 'paused')", arguments: [candidate["id"]]) {
                     try Self.setState(row["id"], StoredState(.stopped(stop)), db, now: now)
-                    try Self.event(row, kind: "stopped", actor: "mailbox \(message.mailbox)", detail: "\(stop.description): \(message.incomingClass.name) received", db, now: now)
+                    try Self.event(row, kind: "stopped", actor: actor, detail: "\(stop.description): \(message.incomingClass.name) received", db, now: now)
                     stopped += 1
                 }
             }
-            if suppress {
+            if decision.suppress {
                 try db.execute(
                     sql: "INSERT INTO suppression (kind, value, reason, actor, createdAt) VALUES ('address', ?, ?, ?, ?) ON CONFLICT (kind, value) DO NOTHING",
-                    arguments: [key, message.incomingClass.name, "mailbox \(message.mailbox)", now])
+                    arguments: [key, message.incomingClass.name, actor, now])
             }
-            return .applied(candidate: key, campaign: enrollment["campaignId"], stopped: stopped, paused: paused, suppressed: suppress)
+            return .applied(candidate: key, campaign: enrollment["campaignId"], stopped: stopped, paused: paused, suppressed: decision.suppress)
         }
     }
 
@@ -169,6 +151,17 @@ extension CadenceDatabase {
                 resumed += 1
             }
             return resumed
+        }
+    }
+
+    /// The incoming messages recorded for `mailbox`, in the order they were processed.
+    public func recordedIncoming(mailbox: String) throws(StoreError) -> [RecordedIncoming] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT i.providerMessageId, i.class, c.addressKey FROM incomingMessage i
+                LEFT JOIN enrollment e ON e.id = i.enrollmentId LEFT JOIN candidate c ON c.id = e.candidateId
+                WHERE i.mailbox = ? ORDER BY i.rowid
+                """, arguments: [mailbox]).map { RecordedIncoming(providerMessageID: $0["providerMessageId"], incomingClass: $0["class"], candidate: $0["addressKey"]) }
         }
     }
 

@@ -62,7 +62,8 @@ extension CadenceDatabase {
                     outcomes[Key(step: row["stepId"], variant: row["variant"]), default: [:]][row["class"], default: 0] += row["n"] as Int
                 }
                 func apply(_ row: inout CampaignStats.Row, _ counts: [String: Int]) {
-                    row.replied += counts["reply", default: 0]
+                    // A message that could not be read but belonged to the person stopped them as a reply.
+                    row.replied += counts["reply", default: 0] + counts["unparsed", default: 0]
                     row.bounced += counts["bounce", default: 0]
                     row.unsubscribed += counts["unsubscribe", default: 0]
                     row.outOfOffice += counts["out-of-office", default: 0]

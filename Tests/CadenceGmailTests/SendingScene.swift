@@ -37,7 +37,7 @@ final class SendingScene: @unchecked Sendable {
     var fake: FakeGmail { project.gmail }
     var clock: AdjustableClock { project.clock }
 
-    static func files(people: Int, google: String, attachment: Bool = false, colleagueReply: String = "stop") -> [String: String] {
+    static func files(people: Int, google: String, attachment: Bool = false, colleagueReply: String = "stop", emails: [String]? = nil) -> [String: String] {
         [
             "cadence.json": """
                 { "google": \(google),
@@ -51,7 +51,7 @@ final class SendingScene: @unchecked Sendable {
                 """,
             "templates/intro.md": "Subject: Quick question, <<candidate.firstName>>\n\nHi <<candidate.firstName>>, are you open to a chat?\n",
             "templates/bump.md": "Bumping this, <<candidate.firstName>>.\n",
-            "people.csv": "email,firstName\n" + (1...people).map { "p\($0)@example.org,P\($0)" }.joined(separator: "\n") + "\n",
+            "people.csv": "email,firstName\n" + (emails ?? (1...people).map { "p\($0)@example.org" }).enumerated().map { "\($1),P\($0 + 1)" }.joined(separator: "\n") + "\n",
         ]
     }
 
@@ -64,16 +64,18 @@ final class SendingScene: @unchecked Sendable {
         self.runner = runner
     }
 
-    /// Runs `body` with the scene; `requestTimeout` shortens the HTTP timeout for timeout tests.
+    /// Runs `body` with the scene; `requestTimeout` shortens the HTTP timeout for timeout tests; `emails` replaces
+    /// the `people` candidates p1@example.org, p2@example.org, … (named P1, P2, … either way).
     static func with(
         options: FakeGmailOptions = .unlimited, people: Int = 3, requestTimeout: Int? = nil, attachment: Bool = false, colleagueReply: String = "stop",
+        emails: [String]? = nil,
         _ body: @Sendable (SendingScene) async throws -> Void
     ) async throws {
         try await GmailProject.with(options: options) { project in
             project.clock.set(tuesday)
             var google = project.server.googleSection(clientID: GmailProject.clientID, clientSecret: .file("secrets/client_secret.json"))
             if let requestTimeout { google = String(google.dropLast()) + ", \"requestTimeout\": \"\(requestTimeout)s\"}" }
-            for (path, content) in files(people: people, google: google, attachment: attachment, colleagueReply: colleagueReply) {
+            for (path, content) in files(people: people, google: google, attachment: attachment, colleagueReply: colleagueReply, emails: emails) {
                 try FileManager.default.createDirectory(atPath: (project.root + "/" + path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try Data(content.utf8).write(to: URL(fileURLWithPath: project.root + "/" + path))
             }

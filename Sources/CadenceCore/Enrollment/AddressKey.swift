@@ -1,3 +1,5 @@
+import Foundation
+
 /// The form of an address that identifies a person across campaigns and the suppression list.
 ///
 /// Addresses compare without case. For gmail.com and googlemail.com, which deliver `a.n.a+jobs@gmail.com` to
@@ -15,6 +17,14 @@ public enum AddressKey {
             domain = "gmail.com"
         }
         return "\(local)@\(domain)"
+    }
+
+    /// The key of an address as it arrives in mail (a `From`, a bounce's failed recipient), to compare with
+    /// candidates' keys: normalised like theirs when it is a valid address, else only trimmed and lowercased.
+    public static func normalized(text: String) -> String {
+        let trimmed = text.trimmingCharacters(in: CharacterSet(charactersIn: " \t<>"))
+        if case .success(let address) = EmailAddress.parse(trimmed) { return normalized(address) }
+        return trimmed.lowercased()
     }
 
     /// What the suppression list keeps after `cadence forget`: enough to recognise the person, nothing to read.

@@ -84,16 +84,25 @@ public struct MailMessage: Sendable {
         return nil
     }
 
+    /// The message, or why it cannot be read at all. Damage a mail client would read past is read past: a
+    /// header line without a colon, a multipart whose boundary is missing or never appears (its body is read as
+    /// one text part). Only parts nested more than 20 deep make a message unreadable.
     public static func parse(_ bytes: [UInt8]) throws(MailParseError) -> MailMessage {
         try parse(bytes[...], depth: 0)
     }
 
-    private static func parse(_ bytes: ArraySlice<UInt8>, depth: Int) throws(MailParseError) -> MailMessage {
-        guard depth < 20 else { throw MailParseError("MIME parts are nested more than 20 deep") }
-        // Header block: up to the first empty line (CRLF CRLF or LF LF).
-        var lines: [ArraySlice<UInt8>] = []
+    /// The header block at the start of `bytes`, unfolded; a line that is not a header is left out. For a message
+    /// that cannot be parsed as a whole, this still tells who sent it and what it answers.
+    public static func headerBlock(_ bytes: [UInt8]) -> [Header] {
+        headerBlock(bytes[...]).headers
+    }
+
+    private static func headerBlock(_ bytes: ArraySlice<UInt8>) -> (headers: [Header], bodyStart: Int) {
+        // Up to the first empty line (CRLF CRLF or LF LF).
+        var headers: [Header] = []
         var index = bytes.startIndex
         var bodyStart = bytes.endIndex
+        var continuable = false
         while index < bytes.endIndex {
             var end = index
             while end < bytes.endIndex, bytes[end] != 10 { end += 1 }
@@ -101,31 +110,38 @@ public struct MailMessage: Sendable {
             if line.last == 13 { line = line.dropLast() }
             index = end < bytes.endIndex ? end + 1 : end
             if line.isEmpty { bodyStart = index; break }
-            lines.append(line)
-        }
-        var headers: [Header] = []
-        for line in lines {
             if line.first == 32 || line.first == 9 {
-                guard !headers.isEmpty else { throw MailParseError("the message starts with a folded line") }
-                headers[headers.count - 1].value += String(decoding: line, as: UTF8.self)
+                // A folded line continues the header before it; one that follows a dropped line is dropped too.
+                if continuable { headers[headers.count - 1].value += String(decoding: line, as: UTF8.self) }
                 continue
             }
-            guard let colon = line.firstIndex(of: 58) else {
-                throw MailParseError("header line without a colon: \(String(decoding: line.prefix(60), as: UTF8.self))")
+            // A line that is not `name: value` (a broken mailer's stray text) is left out, not fatal.
+            guard let colon = line.firstIndex(of: 58), colon > line.startIndex,
+                line[line.startIndex..<colon].allSatisfy({ $0 > 32 && $0 < 127 })
+            else {
+                continuable = false
+                continue
             }
             let name = String(decoding: line[line.startIndex..<colon], as: UTF8.self)
-            guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else {
-                throw MailParseError("invalid header name \"\(name.prefix(60))\"")
-            }
             headers.append(Header(name: name, value: String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespaces)))
+            continuable = true
         }
+        return (headers, bodyStart)
+    }
+
+    private static func parse(_ bytes: ArraySlice<UInt8>, depth: Int) throws(MailParseError) -> MailMessage {
+        guard depth < 20 else { throw MailParseError("MIME parts are nested more than 20 deep") }
+        let (headers, bodyStart) = headerBlock(bytes)
         var message = MailMessage(headers: headers, body: Array(bytes[bodyStart...]), parts: [])
         let type = message.mimeType
         if type.hasPrefix("multipart/") {
-            guard let boundary = message.parameter("boundary"), !boundary.isEmpty else {
-                throw MailParseError("\(type) without a boundary parameter")
+            let declared = message.parameter("boundary").flatMap { $0.isEmpty ? nil : $0 }
+            if let boundary = declared ?? guessedBoundary(message.body), let pieces = splitParts(message.body, boundary: boundary) {
+                message.parts = try pieces.map { (piece) throws(MailParseError) in try parse(piece[...], depth: depth + 1) }
+            } else {
+                // No way to split it: what it holds is read as one text part, so its words still count.
+                message.parts = [MailMessage(headers: [Header(name: "Content-Type", value: "text/plain")], body: message.body, parts: [])]
             }
-            message.parts = try splitParts(message.body, boundary: boundary).map { (piece) throws(MailParseError) in try parse(piece[...], depth: depth + 1) }
         } else if type == "message/rfc822" || type == "message/global" {
             if let inner = try? parse(message.decodedBody[...], depth: depth + 1) { message.parts = [inner] }
         } else if type == "message/delivery-status" {
@@ -143,7 +159,21 @@ public struct MailMessage: Sendable {
         return message
     }
 
-    private static func splitParts(_ body: [UInt8], boundary: String) throws(MailParseError) -> [[UInt8]] {
+    /// A multipart that forgot its boundary parameter: the first line of its body that starts with `--` is taken
+    /// to be the first delimiter.
+    private static func guessedBoundary(_ body: [UInt8]) -> String? {
+        for line in body.split(separator: 10, omittingEmptySubsequences: true) {
+            var text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard text.hasPrefix("--"), text.count > 2 else { continue }
+            text.removeFirst(2)
+            if text.hasSuffix("--") { text.removeLast(2) }
+            return text.isEmpty || text.contains(" ") ? nil : text
+        }
+        return nil
+    }
+
+    /// The parts between the delimiters, or nil when the boundary never appears in the body.
+    private static func splitParts(_ body: [UInt8], boundary: String) -> [[UInt8]]? {
         let delimiter = Array("--\(boundary)".utf8)
         var pieces: [[UInt8]] = []
         var start: Int?
@@ -170,7 +200,7 @@ public struct MailMessage: Sendable {
             }
             lineStart = end + 1
         }
-        guard start != nil || closed else { throw MailParseError("multipart boundary \"\(boundary)\" never appears in the body") }
+        guard start != nil || closed else { return nil }
         if !closed, let begin = start { pieces.append(Array(body[begin...])) }  // lenient: an unclosed last part
         return pieces
     }

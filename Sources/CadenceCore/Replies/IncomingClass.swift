@@ -11,6 +11,9 @@ public enum IncomingClass: Sendable, Equatable {
     case unsubscribe
     /// A person answered (also anything unclassifiable: when unsure, stop sending).
     case reply
+    /// Bytes that are not a readable message. Matched to a person (by thread, a Message-ID it answers or its
+    /// sender), it counts as their reply: whatever its body looks like, they wrote back.
+    case unparsed(reason: String)
 
     public enum AutomatedKind: String, Sendable, Equatable {
         /// "No longer with the company": stops the candidate.
@@ -29,6 +32,7 @@ public enum IncomingClass: Sendable, Equatable {
         case .automated(let kind): "automated (\(kind.rawValue))"
         case .unsubscribe: "unsubscribe"
         case .reply: "reply"
+        case .unparsed: "unparsed"
         }
     }
 }

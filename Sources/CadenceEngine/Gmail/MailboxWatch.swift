@@ -4,33 +4,20 @@ import CadenceStore
 import Foundation
 
 /// Reply watching by polling (issue 9, first part): each Gmail mailbox's new messages since its stored history
-/// position are fetched, classified and applied — a reply, an unsubscribe, a permanent bounce or "no longer with
-/// the company" stops the person everywhere — and only then does the position move forward, so a crash re-reads
-/// instead of skipping (each message is applied once; the store remembers it).
+/// position are fetched, read and applied (what each does to enrolments is `IncomingPolicy`'s decision) and only
+/// then does the position move forward, so a crash re-reads instead of skipping (each message is applied once; the
+/// store remembers it). A message that cannot be fetched keeps the position where it is; one that cannot be parsed
+/// is still applied, as `unparsed`.
 public struct MailboxWatch: Sendable {
     let gmail: GmailSender
     let database: CadenceDatabase
     /// The out-of-office default, the bounce-rate pause and the resync window (`"replies"` in cadence.json).
     let settings: ReplySettings
-    var outOfOfficeDefault: TimeInterval { Double(settings.outOfOfficeDefaultDays) * 86_400 }
 
     public init(gmail: GmailSender, database: CadenceDatabase, settings: ReplySettings = ReplySettings()) {
         self.gmail = gmail
         self.database = database
         self.settings = settings
-    }
-
-    /// Until when an out-of-office pauses: one business day after the return date (at 09:00 UTC), else the default.
-    func pauseUntil(_ kind: IncomingClass, received: Date) -> Date? {
-        guard case .outOfOffice(let returns) = kind else { return nil }
-        guard let returns else { return received.addingTimeInterval(outOfOfficeDefault) }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        guard var day = calendar.date(from: DateComponents(year: returns.year, month: returns.month, day: returns.day, hour: 9)) else {
-            return received.addingTimeInterval(outOfOfficeDefault)
-        }
-        repeat { day = day.addingTimeInterval(86_400) } while calendar.isDateInWeekend(day)
-        return day
     }
 
     public struct Result: Sendable, Equatable {
@@ -47,11 +34,10 @@ public struct MailboxWatch: Sendable {
         _ = try database.resumeReturned(now: now)
         let gmail = configuration.gmailMailboxes
         guard !gmail.isEmpty else { return result }
-        let recording = try recordingColleagues()  // campaigns whose colleagueReply is "record", once per sync
         // Pushes already queued are answered by this read too: no second read of the same mailbox right after.
         let queued = Dictionary(try database.queuedPushes().map { ($0.mailbox, $0.upTo) }, uniquingKeysWith: max)
         for (mailbox, _) in gmail {
-            try await read(mailbox, recording: recording, now: now, answering: queued[mailbox.name], into: &result)
+            try await read(mailbox, now: now, answering: queued[mailbox.name], into: &result)
         }
         return result
     }
@@ -59,10 +45,10 @@ public struct MailboxWatch: Sendable {
     /// One read of `mailbox`, added to `result`; then the pushes queued up to `upTo` are answered. A mailbox that
     /// cannot be read is reported and keeps its position and its pushes; only the store's errors stop everything.
     private func read(
-        _ mailbox: Mailbox, recording: Set<String>, now: Date, readAt: Date? = nil, answering upTo: Int64?, into result: inout Result
+        _ mailbox: Mailbox, now: Date, readAt: Date? = nil, answering upTo: Int64?, into result: inout Result
     ) async throws(StoreError) {
         do {
-            let (processed, stopped, resynced) = try await sync(mailbox, recording: recording, now: now, readAt: readAt)
+            let (processed, stopped, resynced) = try await sync(mailbox, now: now, readAt: readAt)
             result.processed += processed
             result.stopped += stopped
             result.resynced = result.resynced || resynced
@@ -84,41 +70,31 @@ public struct MailboxWatch: Sendable {
             actor: "runner", now: now)
     }
 
-    /// Campaigns whose `colleagueReply` is "record", read once per sync.
-    func recordingColleagues() throws(StoreError) -> Set<String> {
-        var ids = Set<String>()
-        for status in try database.status(campaign: nil, now: Date(timeIntervalSince1970: 0)) {
-            if let stored = try database.storedCampaign(status.id), let campaign = SnapshotCampaign(stored), campaign.definition.colleagueReply == .record {
-                ids.insert(status.id)
-            }
-        }
-        return ids
-    }
-
     /// `readAt` is when the read happened (the machine's time), for the staleness check before a send; `now` is the
     /// pass's time, for events.
-    func sync(_ mailbox: Mailbox, recording: Set<String>, now: Date, readAt: Date? = nil) async throws -> (processed: Int, stopped: Int, resynced: Bool) {
+    func sync(_ mailbox: Mailbox, now: Date, readAt: Date? = nil) async throws -> (processed: Int, stopped: Int, resynced: Bool) {
         // The first sync starts where the mailbox stood before Cadence's first send from it, so replies to
         // anything Cadence sent before watching began are still read.
         let checkpoint = try database.syncCheckpoint(mailbox.name) ?? database.firstSyncStart(mailbox.name)
         let changes = try await gmail.changes(in: mailbox, since: checkpoint, resyncDays: settings.resyncDays)
         var processed = 0, stopped = 0
+        let policy = IncomingPolicy(settings)
+        let own = AddressKey.normalized(mailbox.address)
         for (id, threadID) in changes.messages {
-            guard let fetched = try await gmail.fetch(id, in: mailbox), let parsed = try? MailMessage.parse(fetched.raw) else { continue }
-            let from = parsed.header("From").flatMap { AddressList.addresses(in: $0).first } ?? ""
-            if from.lowercased() == mailbox.address.description.lowercased() { continue }  // the rep's own mail
+            // Gone since it arrived (404): nothing to read. Anything else that keeps it from being fetched throws,
+            // and the position stays before it until it can be read.
+            guard let fetched = try await gmail.fetch(id, in: mailbox) else { continue }
             let received = fetched.receivedAt ?? now
-            let kind = MailClassifier.classify(parsed, receivedAt: received)
-            let references = ((parsed.header("In-Reply-To") ?? "") + " " + (parsed.header("References") ?? "")).split(separator: " ").map(String.init)
-            let snippet = (parsed.plainText.map(MailClassifier.freshText) ?? "").split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            // Reading never fails: bytes that do not parse are `unparsed` and still stop the person they belong to.
+            let mail = IncomingMail.read(fetched.raw, receivedAt: received)
+            if !mail.from.isEmpty, AddressKey.normalized(text: mail.from) == own { continue }  // the rep's own mail
             let message = IncomingMessage(
-                mailbox: mailbox.name, providerMessageID: id, providerThreadID: fetched.threadID ?? threadID, from: from, references: references,
-                incomingClass: kind, snippet: String(snippet.prefix(200)), receivedAt: received)
-            let outcome = try database.applyIncoming(
-                message, outOfOfficeUntil: pauseUntil(kind, received: received), colleagueStops: { !recording.contains($0) }, now: now)
+                mailbox: mailbox.name, providerMessageID: id, providerThreadID: fetched.threadID ?? threadID, from: mail.from, references: mail.references,
+                incomingClass: mail.incomingClass, snippet: mail.snippet, receivedAt: received)
+            let outcome = try database.applyIncoming(message, policy: policy, now: now)
             if case .applied(_, let campaign, let count, _, _) = outcome {
                 stopped += count
-                if case .bounce(true, _, _) = kind { try pauseIfBouncing(campaign, now: now) }
+                if case .bounce(true, _, _) = mail.incomingClass { try pauseIfBouncing(campaign, now: now) }
             }
             processed += 1
         }
@@ -133,13 +109,12 @@ public struct MailboxWatch: Sendable {
         var result = Result()
         let queued = try database.queuedPushes()
         guard !queued.isEmpty else { return result }
-        let recording = try recordingColleagues()
         for (name, upTo) in queued {
             guard let mailbox = configuration.mailbox(named: name), case .gmail = mailbox.provider else {
                 try database.markPushesHandled(mailbox: name, upTo: upTo, now: now)  // no longer in cadence.json
                 continue
             }
-            try await read(mailbox, recording: recording, now: now, answering: upTo, into: &result)
+            try await read(mailbox, now: now, answering: upTo, into: &result)
         }
         return result
     }
@@ -153,7 +128,7 @@ public struct MailboxWatch: Sendable {
         let (syncedAt, queued) = try database.freshness(mailbox.name)
         let fresh = syncedAt.map { current.timeIntervalSince($0) <= Double(settings.maxSyncAgeSeconds) } ?? false
         guard !fresh || queued != nil else { return result }
-        try await read(mailbox, recording: try recordingColleagues(), now: now, readAt: current, answering: queued, into: &result)
+        try await read(mailbox, now: now, readAt: current, answering: queued, into: &result)
         return result
     }
 

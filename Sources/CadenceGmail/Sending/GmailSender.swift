@@ -234,14 +234,17 @@ public final class GmailSender: MailSender, Sendable {
         }
     }
 
-    /// A message's bytes, thread and arrival time, for classification.
+    /// A message's bytes, thread and arrival time, for classification; nil when Gmail no longer has it (404).
+    /// An answer without a `raw` that decodes is a failure, not an absence: the message is read again later.
     public func fetch(_ id: String, in mailbox: Mailbox) async throws(SendFailure) -> (raw: [UInt8], threadID: String?, receivedAt: Date?)? {
         let (client, budget) = try client(for: mailbox)
-        do {
+        do throws(SendFailure) {
             let response = try await calling(client, budget, units: 5, sending: false) { () async throws(GmailError) in
                 try await client.call(.GET, "/gmail/v1/users/me/messages/\(id)", query: [("format", "raw")], label: "messages.get")
             }
-            guard let raw = (response.json?["raw"] as? String).flatMap({ Base64.decode(Array($0.utf8)) }) else { return nil }
+            guard let raw = (response.json?["raw"] as? String).flatMap({ Base64.decode(Array($0.utf8)) }) else {
+                throw SendFailure.notSent(reason: "Gmail's answer for message \(id) has no raw body that decodes as base64url; it is read again on the next pass")
+            }
             let millis = (response.json?["internalDate"] as? String).flatMap { Double($0) }
             return (raw, response.json?["threadId"] as? String, millis.map { Date(timeIntervalSince1970: $0 / 1000) })
         } catch {

@@ -1,0 +1,81 @@
+import Foundation
+
+/// What an incoming message does to enrolments: the one place that decides it. The store finds the enrolment the
+/// message belongs to and carries the decision out; the decision itself needs no database.
+///
+/// When unsure, stop sending: a reply, or a message that belongs to the person but cannot be read, stops them.
+public struct IncomingPolicy: Sendable, Equatable {
+    /// How long an out-of-office with no usable return date pauses the person.
+    public var outOfOfficeDefaultDays: Int
+
+    public init(outOfOfficeDefaultDays: Int = ReplySettings().outOfOfficeDefaultDays) {
+        self.outOfOfficeDefaultDays = outOfOfficeDefaultDays
+    }
+
+    public init(_ settings: ReplySettings) {
+        self.init(outOfOfficeDefaultDays: settings.outOfOfficeDefaultDays)
+    }
+
+    /// The address key to look the person up by when neither the thread nor a Message-ID names them: the failed
+    /// recipient a bounce names, else the sender. Normalised as candidates are, so that `Jane.Doe+x@gmail.com`
+    /// finds the candidate enrolled as `janedoe@gmail.com`.
+    public static func personKey(_ incomingClass: IncomingClass, from sender: String) -> String? {
+        if case .bounce(_, let recipient?, _) = incomingClass, !recipient.isEmpty { return AddressKey.normalized(text: recipient) }
+        return sender.isEmpty ? nil : AddressKey.normalized(text: sender)
+    }
+
+    /// Whether `sender` is someone else at the candidate's company (the same domain, or a subdomain of it). People
+    /// at a free-mail domain share no company: two gmail.com people are never colleagues.
+    public static func isColleague(_ sender: String, of candidateKey: String) -> Bool {
+        guard !sender.isEmpty else { return false }
+        let senderKey = AddressKey.normalized(text: sender)
+        guard senderKey != candidateKey else { return false }
+        let senderDomain = String(senderKey.split(separator: "@").last ?? "")
+        let candidateDomain = String(candidateKey.split(separator: "@").last ?? "")
+        guard !senderDomain.isEmpty, !candidateDomain.isEmpty, !FreeMailDomains.contains(candidateDomain) else { return false }
+        return AddressKey.domainAndParents(senderDomain).contains(candidateDomain)
+    }
+
+    /// What `incomingClass`, sent by `sender` and matched to the candidate whose address key is `candidateKey` in
+    /// a campaign whose colleague rule is `colleagueReply`, does to that person, decided at `now`.
+    public func decide(
+        _ incomingClass: IncomingClass, from sender: String, candidateKey: String, colleagueReply: ColleagueReplyPolicy,
+        receivedAt: Date, now: Date
+    ) -> IncomingDecision {
+        switch incomingClass {
+        case .reply, .unparsed:
+            // A message that belongs to the person but cannot be read counts as their reply: stop, whatever its body.
+            if colleagueReply == .record, Self.isColleague(sender, of: candidateKey) {
+                return IncomingDecision(note: "a colleague (\(sender.lowercased())) replied; the campaign records colleague replies, so the sequence goes on")
+            }
+            return IncomingDecision(stop: .replied)
+        case .unsubscribe:
+            return IncomingDecision(stop: .unsubscribed, suppress: true)
+        case .bounce(permanent: true, _, _):
+            return IncomingDecision(stop: .bounced, suppress: true)
+        case .bounce(permanent: false, _, _):
+            return .recordOnly  // the mail system retries by itself
+        case .automated(.noLongerHere):
+            return IncomingDecision(stop: .manual(note: "no longer with the company (automatic reply)"))
+        case .automated:
+            return .recordOnly
+        case .outOfOffice(let returns):
+            let until = pauseUntil(returns: returns, received: receivedAt)
+            return until > now ? IncomingDecision(pauseUntil: until) : .recordOnly
+        }
+    }
+
+    /// Until when an out-of-office pauses: one business day after the return date (at 09:00 UTC), else the default
+    /// number of days after the message arrived.
+    public func pauseUntil(returns: CalendarDate?, received: Date) -> Date {
+        let fallback = received.addingTimeInterval(Double(outOfOfficeDefaultDays) * 86_400)
+        guard let returns else { return fallback }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        guard var day = calendar.date(from: DateComponents(year: returns.year, month: returns.month, day: returns.day, hour: 9)) else {
+            return fallback
+        }
+        repeat { day = day.addingTimeInterval(86_400) } while calendar.isDateInWeekend(day)
+        return day
+    }
+}
