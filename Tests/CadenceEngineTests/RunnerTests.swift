@@ -88,9 +88,10 @@ struct RunnerTests {
             var runner = setup.runner()
             var now = Self.tuesday
             var sent = 0
-            for _ in 0..<10 {
+            // Past the hourly cap (3), so every candidate has been composed at least once.
+            for _ in 0..<20 {
                 sent += try await runner.runOnce(now: now).sent
-                now = now.addingTimeInterval(60)
+                now = now.addingTimeInterval(600)
             }
             #expect(sent == 3)  // ana, bo, dee; cy's link is not a web address, so cy is held
             #expect(setup.outboxFiles.count == 3)

@@ -66,7 +66,8 @@ public struct Runner: Sendable {
     /// The machine's time, for how long ago a mailbox was read before a send (a pass's `now` stands still while
     /// Gmail's pacing can stretch the pass over minutes). Nil: the pass's `now`.
     public var clock: (any WallClock)?
-    private var random: SeededRandom
+    /// Fixes each send's jitter (see `SendAdmission`).
+    let seed: UInt64
     private var campaigns: [String: SnapshotCampaign] = [:]
     /// Each mailbox's latest known history position, read once and then kept up to date from sends.
     private var historyCursors: [String: String?] = [:]
@@ -84,7 +85,7 @@ public struct Runner: Sendable {
         self.configuration = configuration
         self.sender = sender
         self.batch = batch
-        self.random = SeededRandom(seed: seed)
+        self.seed = seed
     }
 
     public mutating func runOnce(now: Date) async throws(StoreError) -> Report {
@@ -303,7 +304,8 @@ public struct Runner: Sendable {
             report.deferred += 1
             return
         }
-        if let (until, reason) = try limit(for: mailbox, campaign: definition, domain: address.domain, now: now) {
+        let sendID = SendIdentity(campaignID: definition.id, stepID: step.stepID, address: address).sendID
+        if let (until, reason) = try limit(for: mailbox, campaign: definition, domain: address.domain, sendID: sendID, now: now) {
             let at = schedule.nextOpening(atOrAfter: until) ?? until
             try database.postpone(step.enrollmentID, step: step.stepID, until: at, reason: reason, now: now)
             report.deferred += 1
@@ -337,7 +339,7 @@ public struct Runner: Sendable {
         }
         message = threaded
         let bytes = MIMEWriter.write(message)
-        let key = SendKey(sendID: SendIdentity(campaignID: definition.id, stepID: step.stepID, address: address).sendID, messageID: message.messageID)
+        let key = SendKey(sendID: sendID, messageID: message.messageID)
         let thread = try threadID(for: step.stepID, enrollment: step.enrollmentID, in: campaign)
         let lease = try held()
         try await readBeforeSending(mailbox, now: now, report: &report)
@@ -411,39 +413,17 @@ public struct Runner: Sendable {
         }
     }
 
-    /// The earliest time every shared limit allows another send, and why, or nil when one may go now.
-    private mutating func limit(for mailbox: Mailbox, campaign: SequenceDefinition, domain: String, now: Date) throws(StoreError) -> (Date, String)? {
-        var blocks: [(Date, String)] = []
-        let day = now.addingTimeInterval(-86_400), hour = now.addingTimeInterval(-3_600)
-        let mailboxDay = try database.sendTimes(mailbox: mailbox.name, since: day)
-        if mailboxDay.count >= mailbox.limits.dailyCap {
-            blocks.append((mailboxDay[mailboxDay.count - mailbox.limits.dailyCap].addingTimeInterval(86_400), "mailbox \(mailbox.name) reached its daily cap (\(mailbox.limits.dailyCap))"))
-        }
-        let mailboxHour = mailboxDay.filter { $0 > hour }
-        if mailboxHour.count >= mailbox.limits.hourlyCap {
-            blocks.append((mailboxHour[mailboxHour.count - mailbox.limits.hourlyCap].addingTimeInterval(3_600), "mailbox \(mailbox.name) reached its hourly cap (\(mailbox.limits.hourlyCap))"))
-        }
-        if let last = mailboxDay.last {
-            let gap = Double(mailbox.limits.minimumGapSeconds)
-            // Without a gap there is nothing to wait for (and a stored time rounded to the millisecond can sit a
-            // fraction after `now`).
-            if gap > 0, last.addingTimeInterval(gap) > now {
-                // Jitter up to a third of the gap, from a seeded generator, so sends do not look robotic.
-                let jitter = gap / 3 * random.nextUnit()
-                blocks.append((last.addingTimeInterval(gap + jitter), "minimum gap between sends from mailbox \(mailbox.name)"))
-            }
-        }
-        if let cap = campaign.limits.dailyCap {
-            let times = try database.sendTimes(campaign: campaign.id, since: day)
-            if times.count >= cap { blocks.append((times[times.count - cap].addingTimeInterval(86_400), "campaign daily cap (\(cap))")) }
-        }
-        if let cap = campaign.limits.perDomainDailyCap, !FreeMailDomains.contains(domain) {
-            let times = try database.sendTimes(campaign: campaign.id, domain: domain, since: day)
-            if times.count >= cap { blocks.append((times[times.count - cap].addingTimeInterval(86_400), "daily cap for \(domain) (\(cap))")) }
-        }
-        return blocks.max { $0.0 < $1.0 }
+    /// The earliest time every shared limit allows another send, and why, or nil when one may go now: Core's
+    /// `SendAdmission` over the ledger's last 24 hours.
+    private func limit(for mailbox: Mailbox, campaign: SequenceDefinition, domain: String, sendID: String, now: Date) throws(StoreError) -> (Date, String)? {
+        let day = now.addingTimeInterval(-86_400)
+        let ledger = SendAdmission.Ledger(
+            mailbox: try database.sendTimes(mailbox: mailbox.name, since: day),
+            campaign: campaign.limits.dailyCap == nil ? [] : try database.sendTimes(campaign: campaign.id, since: day),
+            domain: campaign.limits.perDomainDailyCap == nil ? [] : try database.sendTimes(campaign: campaign.id, domain: domain, since: day))
+        return SendAdmission.check(mailbox: mailbox, campaign: campaign, domain: domain, ledger: ledger, now: now, seed: seed, sendID: sendID)
+            .map { ($0.until, $0.reason) }
     }
-
 
     private mutating func campaign(_ id: String) throws(StoreError) -> SnapshotCampaign? {
         if let cached = campaigns[id] { return cached }
@@ -451,21 +431,4 @@ public struct Runner: Sendable {
         campaigns[id] = campaign
         return campaign
     }
-}
-
-/// SplitMix64: small, fast, and the same sequence for the same seed everywhere.
-struct SeededRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// In 0..<1.
-    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
