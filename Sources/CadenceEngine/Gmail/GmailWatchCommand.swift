@@ -18,7 +18,7 @@ public enum GmailWatchCommand {
         var lines: [Line] = []
         for (mailbox, _) in configuration.gmailMailboxes {
             do {
-                let answer = try await gmail.watch(mailbox, topic: topic)
+                let answer = try await gmail.reader.watch(mailbox, topic: topic)
                 let expires = answer.expiresAt ?? now.addingTimeInterval(7 * 86_400)
                 try database.recordWatch(mailbox.name, topic: topic, expiresAt: expires, now: now)
                 if try database.syncCheckpoint(mailbox.name) == nil, try database.firstSyncStart(mailbox.name) == nil, let start = answer.historyID {
@@ -40,7 +40,7 @@ public enum GmailWatchCommand {
         var lines: [Line] = []
         for (mailbox, _) in configuration.gmailMailboxes {
             do {
-                try await gmail.stopWatching(mailbox)
+                try await gmail.reader.stopWatching(mailbox)
                 try database.removeWatch(mailbox.name)
                 lines.append(Line(mailbox: mailbox.name, text: "\(mailbox.name) (\(mailbox.address)): push notifications stopped; replies are still read by polling", failed: false))
             } catch let error as StoreError {

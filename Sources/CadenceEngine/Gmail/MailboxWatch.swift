@@ -9,13 +9,17 @@ import Foundation
 /// store remembers it). A message that cannot be fetched keeps the position where it is; one that cannot be parsed
 /// is still applied, as `unparsed`.
 public struct MailboxWatch: Sendable {
-    let gmail: GmailSender
+    let reader: any MailboxReader
     let database: CadenceDatabase
     /// The out-of-office default, the bounce-rate pause and the resync window (`"replies"` in cadence.json).
     let settings: ReplySettings
 
     public init(gmail: GmailSender, database: CadenceDatabase, settings: ReplySettings = ReplySettings()) {
-        self.gmail = gmail
+        self.init(reader: gmail.reader, database: database, settings: settings)
+    }
+
+    public init(reader: any MailboxReader, database: CadenceDatabase, settings: ReplySettings = ReplySettings()) {
+        self.reader = reader
         self.database = database
         self.settings = settings
     }
@@ -76,14 +80,14 @@ public struct MailboxWatch: Sendable {
         // The first sync starts where the mailbox stood before Cadence's first send from it, so replies to
         // anything Cadence sent before watching began are still read.
         let checkpoint = try database.syncCheckpoint(mailbox.name) ?? database.firstSyncStart(mailbox.name)
-        let changes = try await gmail.changes(in: mailbox, since: checkpoint, resyncDays: settings.resyncDays)
+        let changes = try await reader.changes(in: mailbox, since: checkpoint, resyncDays: settings.resyncDays)
         var processed = 0, stopped = 0
         let policy = IncomingPolicy(settings)
         let own = AddressKey.normalized(mailbox.address)
         for (id, threadID) in changes.messages {
             // Gone since it arrived (404): nothing to read. Anything else that keeps it from being fetched throws,
             // and the position stays before it until it can be read.
-            guard let fetched = try await gmail.fetch(id, in: mailbox) else { continue }
+            guard let fetched = try await reader.fetch(id, in: mailbox) else { continue }
             let received = fetched.receivedAt ?? now
             // Reading never fails: bytes that do not parse are `unparsed` and still stop the person they belong to.
             let mail = IncomingMail.read(fetched.raw, receivedAt: received)
@@ -140,7 +144,7 @@ public struct MailboxWatch: Sendable {
             guard let mailbox = configuration.mailbox(named: registration.mailbox), case .gmail = mailbox.provider else { continue }
             let topic = configuration.push.topic ?? registration.topic
             do {
-                let answer = try await gmail.watch(mailbox, topic: topic)
+                let answer = try await reader.watch(mailbox, topic: topic)
                 try database.recordWatch(mailbox.name, topic: topic, expiresAt: answer.expiresAt ?? now.addingTimeInterval(7 * 86_400), now: now)
             } catch {
                 // Tried again in an hour, not every pass: each attempt costs 100 quota units.

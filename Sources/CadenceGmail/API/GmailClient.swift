@@ -26,10 +26,7 @@ public struct GmailClient: Sendable {
     /// `users.getProfile`: who the token acts for. Needs any scope but `gmail.send` alone.
     public func profile() async throws(GmailError) -> Profile {
         let response = try await call(.GET, "/gmail/v1/users/me/profile", label: "getProfile")
-        guard let json = response.json, let address = json["emailAddress"] as? String else {
-            throw GmailError.malformed("getProfile answered without an emailAddress")
-        }
-        return Profile(emailAddress: address, historyID: json["historyId"] as? String ?? "", messagesTotal: json["messagesTotal"] as? Int ?? 0)
+        return try Self.profile(response)
     }
 
     /// `users.getProfile` with a token in hand (during `cadence auth login`, before anything is saved).
@@ -41,8 +38,14 @@ public struct GmailClient: Sendable {
             throw GmailError.transport(error)
         }
         guard response.status == 200 else { throw GmailError.api(GmailAPIFailure(response)) }
-        guard let json = response.json, let address = json["emailAddress"] as? String else { throw GmailError.malformed("getProfile answered without an emailAddress") }
-        return Profile(emailAddress: address, historyID: json["historyId"] as? String ?? "", messagesTotal: json["messagesTotal"] as? Int ?? 0)
+        return try profile(response)
+    }
+
+    private static func profile(_ response: GoogleHTTP.Response) throws(GmailError) -> Profile {
+        guard let profile = response.decoded(GmailResponses.Profile.self), let address = profile.emailAddress else {
+            throw GmailError.malformed("getProfile answered without an emailAddress")
+        }
+        return Profile(emailAddress: address, historyID: profile.historyId?.value ?? "", messagesTotal: profile.messagesTotal ?? 0)
     }
 
     /// The upload endpoint (`path` includes `uploadType`), with the same 401 rule.
@@ -90,9 +93,9 @@ public struct GmailAPIFailure: Sendable, Equatable, CustomStringConvertible {
 
     init(_ response: GoogleHTTP.Response) {
         status = response.status
-        let error = response.json?["error"] as? [String: Any]
-        message = error?["message"] as? String ?? "HTTP \(response.status)"
-        reason = ((error?["errors"] as? [[String: Any]])?.first?["reason"] as? String) ?? (error?["status"] as? String ?? "unknown")
+        let error = response.decoded(GmailResponses.ErrorBody.self)?.error
+        message = error?.message ?? "HTTP \(response.status)"
+        reason = error?.errors?.first?.reason ?? error?.status ?? "unknown"
         retryAfter = response.header("Retry-After")
     }
 
