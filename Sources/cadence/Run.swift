@@ -25,7 +25,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds between passes.", valueName: "seconds"))
     var interval: Int = 60
 
-    @Option(help: ArgumentHelp("Seed for the send-gap jitter (reproducible runs).", valueName: "n"))
+    @Option(help: ArgumentHelp("Seed for the send-gap and backoff jitter (reproducible runs).", valueName: "n"))
     var seed: UInt64 = 1
 
     @Flag(help: "Run on a virtual clock against a copy of the database and a scratch outbox; print the timeline. Sends nothing.")
@@ -70,7 +70,7 @@ struct Run: AsyncParsableCommand {
                 sleeper: TaskSleeper(), logger: CadenceLog.logger)
             let endpoints = configuration.gmailMailboxes.first?.1.endpoints ?? GoogleEndpoints()
             try await GoogleHTTP.with(endpoints, logger: CadenceLog.logger) { http in
-                let gmail = configuration.gmailMailboxes.isEmpty ? nil : access.sender(http: http)
+                let gmail = configuration.gmailMailboxes.isEmpty ? nil : access.sender(http: http, seed: seed)
                 // Readiness is read when a step needs it: a `cadence auth login` in another terminal takes effect
                 // without a restart.
                 var runner = Runner(

@@ -43,11 +43,13 @@ public struct ProviderRouter: MailSender {
 }
 
 extension GmailAccess {
-    /// A Gmail sender for a run, whose token providers come from this project's secrets.
-    public func sender(http: GoogleHTTP, retry: RetryPolicy = RetryPolicy()) -> GmailSender {
+    /// A Gmail sender for a run, whose token providers come from this project's secrets. `seed` fixes the
+    /// backoff's jitter (`cadence run --seed`); nil draws it at random.
+    public func sender(http: GoogleHTTP, retry: RetryPolicy = RetryPolicy(), seed: UInt64? = nil) -> GmailSender {
         let access = self
-        return GmailSender(http: http, clock: clock, sleeper: sleeper, retry: retry, logger: logger) { mailbox, settings throws(AuthError) in
+        let calls = GmailCalls(http: http, clock: clock, sleeper: sleeper, retry: retry, seed: seed, logger: logger) { mailbox, settings throws(AuthError) in
             try access.provider(for: mailbox, settings, http: http)
         }
+        return GmailSender(calls: calls)
     }
 }
