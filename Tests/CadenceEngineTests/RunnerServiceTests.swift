@@ -82,6 +82,8 @@ struct RunnerServiceTests {
         let sent = try (1...5).filter { if case .active("bump", _)? = try database.candidate("p\($0)@example.org")?.enrollments.first?.state { true } else { false } }
         #expect(sent.count == 1, "the send in flight was recorded and its person moved on")
         #expect(lines.withLock { $0 }.count == 1)
+        #expect(lines.withLock { $0 }.first?.contains("Sent 1;") == true)
+        #expect(lines.withLock { $0 }.first?.contains("Stopped after the send in flight") == true)
         #expect(try database.currentLease()?.expiresAt ?? .distantFuture <= RunnerTests.tuesday, "the lease was released")
     }
 

@@ -34,6 +34,8 @@ public struct Runner: Sendable {
             "Sent \(sent); reconciled \(reconciled); deferred \(deferred) (window or limits); held \(held); skipped \(skipped); outcome unknown \(unknown); tasks opened \(tasksOpened)."
                 + (incoming > 0 ? " Incoming \(incoming), stopping \(stoppedByIncoming)." : "")
                 + watchProblems.map { " Watching: \($0)." }.joined()
+                + (stoppedEarly ? " Stopped after the send in flight, as asked; the rest waits for the next run." : "")
+                + (leaseLost ? " Another runner took this database over; this one stopped." : "")
         }
 
         mutating func add(_ synced: MailboxWatch.Result) {
