@@ -56,10 +56,7 @@ struct Run: AsyncParsableCommand {
             }
             let database = try project.openDatabase()
             let clock = CommandClock.current
-            // Long enough that one provider attempt (connect and request timeouts) fits in what is left after a
-            // renewal (two thirds of the lease), and at least three passes.
-            let longestAttempt = configuration.gmailMailboxes.map { Double($0.1.endpoints.connectTimeoutSeconds + $0.1.endpoints.requestTimeoutSeconds) }.max() ?? 0
-            let lease = LeaseKeeper(database: database, seconds: max(Double(interval) * 3, 90, longestAttempt * 2 + 3 * LeaseKeeper.margin), clock: clock)
+            let lease = LeaseKeeper(database: database, seconds: LeaseKeeper.lifetime(interval: interval, configuration), clock: clock)
             if case .busy(let holder, let until) = try lease.acquire() {
                 let who = RunnerIdentity(owner: holder)?.display ?? holder
                 throw CommandFailure("another runner (\(who)) is using this database until \(Timestamps.display(until)); stop it first, or wait", code: .failure)

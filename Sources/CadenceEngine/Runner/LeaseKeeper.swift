@@ -66,6 +66,14 @@ public final class LeaseKeeper: Sendable {
         }
     }
 
+    /// How long a runner's lease lasts: at least three passes, and long enough that one provider attempt (the
+    /// connect and request timeouts of the slowest Gmail mailbox) fits in what is left after a renewal (two
+    /// thirds of the lease, less the margin).
+    public static func lifetime(interval: Int, _ configuration: ProjectConfiguration) -> TimeInterval {
+        let longestAttempt = configuration.gmailMailboxes.map { Double($0.1.endpoints.connectTimeoutSeconds + $0.1.endpoints.requestTimeoutSeconds) }.max() ?? 0
+        return max(Double(interval) * 3, 90, longestAttempt * 2 + 3 * margin)
+    }
+
     /// The time provider calls made under `lease` must be over by.
     public func deadline(_ lease: RunnerLease) -> Date { lease.expiresAt.addingTimeInterval(-Self.margin) }
 
