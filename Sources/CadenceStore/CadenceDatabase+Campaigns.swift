@@ -8,6 +8,10 @@ extension CadenceDatabase {
         try read { db in try Self.storedCampaign(id, db) }
     }
 
+    public func storedCampaign(_ id: String) async throws(StoreError) -> StoredCampaign? {
+        try await read { db in try Self.storedCampaign(id, db) }
+    }
+
     static func storedCampaign(_ id: String, _ db: Database) throws -> StoredCampaign? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM campaign WHERE id = ?", arguments: [id]) else { return nil }
         let version: Int = row["version"]

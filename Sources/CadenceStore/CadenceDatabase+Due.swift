@@ -20,8 +20,8 @@ extension CadenceDatabase {
     ///
     /// Reads through the partial index on `dueAt` (active rows only), so the cost grows with what is due, not with
     /// how many enrolments exist; `EXPLAIN QUERY PLAN` is checked in the tests.
-    public func dueSteps(now: Date, limit: Int) throws(StoreError) -> [DueStep] {
-        try read { db in
+    public func dueSteps(now: Date, limit: Int) async throws(StoreError) -> [DueStep] {
+        try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: Self.dueQuery), arguments: [now, limit]).map { row in
                 DueStep(
                     enrollmentID: row["id"], campaignID: row["campaignId"], stepID: row["stepId"], dueAt: row["dueAt"],

@@ -43,13 +43,13 @@ public enum IncomingOutcome: Sendable, Equatable {
 
 extension CadenceDatabase {
     /// The mailbox's processed history position, if it has one.
-    public func syncCheckpoint(_ mailbox: String) throws(StoreError) -> String? {
-        try read { db in try String.fetchOne(db, sql: "SELECT historyId FROM mailboxSync WHERE mailbox = ?", arguments: [mailbox]) }
+    public func syncCheckpoint(_ mailbox: String) async throws(StoreError) -> String? {
+        try await read { db in try String.fetchOne(db, sql: "SELECT historyId FROM mailboxSync WHERE mailbox = ?", arguments: [mailbox]) }
     }
 
     /// Moves the mailbox's position forward (never back), after the messages before it were processed.
-    public func advanceCheckpoint(_ mailbox: String, to historyID: String, now: Date) throws(StoreError) {
-        try write { db in
+    public func advanceCheckpoint(_ mailbox: String, to historyID: String, now: Date) async throws(StoreError) {
+        try await write { db in
             if let current = try String.fetchOne(db, sql: "SELECT historyId FROM mailboxSync WHERE mailbox = ?", arguments: [mailbox]),
                 let old = UInt64(current), let new = UInt64(historyID), new <= old
             {
@@ -68,8 +68,8 @@ extension CadenceDatabase {
     /// of its sender (of the failed recipient, for a bounce). The decision (stop the person everywhere, suppress the
     /// address, pause while they are away, or only record) is `IncomingPolicy`'s, given the colleague rule of the
     /// matched enrolment's campaign; this method looks things up and writes.
-    public func applyIncoming(_ message: IncomingMessage, policy: IncomingPolicy = IncomingPolicy(), now: Date) throws(StoreError) -> IncomingOutcome {
-        try write { db in
+    public func applyIncoming(_ message: IncomingMessage, policy: IncomingPolicy, now: Date) async throws(StoreError) -> IncomingOutcome {
+        try await write { db in
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM incomingMessage WHERE mailbox = ? AND providerMessageId = ?)", arguments: [message.mailbox, message.providerMessageID]) == true {
                 return .alreadyProcessed
             }
@@ -139,8 +139,8 @@ extension CadenceDatabase {
 
     /// People paused for being out of office whose return time has come resume where they were (their next step
     /// at the time left when they went away, after `until`). Returns how many resumed.
-    public func resumeReturned(now: Date) throws(StoreError) -> Int {
-        try write { db in
+    public func resumeReturned(now: Date) async throws(StoreError) -> Int {
+        try await write { db in
             var resumed = 0
             for row in try EnrollmentRow.filter(Column("state") == EnrollmentStatus.paused).fetchAll(db) {
                 let current = row.stored
@@ -156,8 +156,8 @@ extension CadenceDatabase {
     }
 
     /// The incoming messages recorded for `mailbox`, in the order they were processed.
-    public func recordedIncoming(mailbox: String) throws(StoreError) -> [RecordedIncoming] {
-        try read { db in
+    public func recordedIncoming(mailbox: String) async throws(StoreError) -> [RecordedIncoming] {
+        try await read { db in
             try Row.fetchAll(db, sql: """
                 SELECT i.providerMessageId, i.class, c.addressKey FROM incomingMessage i
                 LEFT JOIN enrollment e ON e.id = i.enrollmentId LEFT JOIN candidate c ON c.id = e.candidateId
@@ -167,8 +167,8 @@ extension CadenceDatabase {
     }
 
     /// Permanent bounces and sends of a campaign, for its hard-bounce rate.
-    public func bounceCounts(campaign: String) throws(StoreError) -> (bounced: Int, sent: Int) {
-        try read { db in
+    public func bounceCounts(campaign: String) async throws(StoreError) -> (bounced: Int, sent: Int) {
+        try await read { db in
             let bounced = try Int.fetchOne(db, sql: """
                 SELECT COUNT(*) FROM incomingMessage i JOIN enrollment e ON e.id = i.enrollmentId WHERE e.campaignId = ? AND i.class = 'bounce'
                 """, arguments: [campaign]) ?? 0

@@ -30,8 +30,8 @@ public enum LeaseAnswer: Sendable, Equatable {
 extension CadenceDatabase {
     /// Takes or renews the one runner lease. Renewing keeps the fence; taking it from anyone else (expired) or
     /// taking it for the first time moves the fence on.
-    public func acquireLease(owner: String, now: Date, seconds: TimeInterval) throws(StoreError) -> LeaseAnswer {
-        try write { db in
+    public func acquireLease(owner: String, now: Date, seconds: TimeInterval) async throws(StoreError) -> LeaseAnswer {
+        try await write { db in
             let row = try RunnerLeaseRow.current(db)
             if let row, row.owner != owner, row.expiresAt > now {
                 return .busy(owner: row.owner, until: row.expiresAt)
@@ -46,8 +46,8 @@ extension CadenceDatabase {
 
     /// Takes the lease from `previous`, who is known to be gone (a crashed runner on this machine); nil when the
     /// lease changed hands meanwhile.
-    public func takeOverLease(from previous: String, owner: String, now: Date, seconds: TimeInterval) throws(StoreError) -> RunnerLease? {
-        try write { db in
+    public func takeOverLease(from previous: String, owner: String, now: Date, seconds: TimeInterval) async throws(StoreError) -> RunnerLease? {
+        try await write { db in
             guard let row = try RunnerLeaseRow.current(db), row.owner == previous else { return nil }
             let lease = RunnerLease(owner: owner, fence: row.fence + 1, expiresAt: now.addingTimeInterval(seconds))
             try Self.store(lease, db)
@@ -56,16 +56,16 @@ extension CadenceDatabase {
     }
 
     /// Ends `owner`'s lease at once. The row stays, so the next holder's fence is still larger.
-    public func releaseLease(owner: String) throws(StoreError) {
-        try write { db in
+    public func releaseLease(owner: String) async throws(StoreError) {
+        try await write { db in
             guard var row = try RunnerLeaseRow.current(db), row.owner == owner else { return }
             try row.updateChanges(db) { $0.expiresAt = Date(timeIntervalSince1970: 0) }
         }
     }
 
     /// The lease as it stands (for `status` and tests).
-    public func currentLease() throws(StoreError) -> RunnerLease? {
-        try read { db in
+    public func currentLease() async throws(StoreError) -> RunnerLease? {
+        try await read { db in
             try RunnerLeaseRow.current(db)?.lease
         }
     }

@@ -36,6 +36,14 @@ public struct SentRecord: Sendable, Equatable {
     public var providerThreadID: String?
 }
 
+/// Whether a send that was certainly not sent may be sent again now.
+public enum ResendDecision: Sendable, Equatable {
+    case resend
+    /// The enrolment moved on (replied, stopped, paused) or the address was suppressed: the record is closed
+    /// as failed with the reason, and nothing is sent.
+    case abandoned(String)
+}
+
 /// What recording a send's intent found.
 public enum IntentOutcome: Sendable, Equatable {
     /// Recorded: call the provider with exactly these bytes.
@@ -51,8 +59,8 @@ extension CadenceDatabase {
     ///
     /// `fence` is the runner's lease fence: the intent is refused once another runner holds the lease, and is
     /// stamped with it, so only this runner (or a later holder) may record what became of it.
-    public func recordIntent(_ step: DueStep, key: SendKey, bytes: [UInt8], historyCursor: String? = nil, fence: Int64, now: Date) throws(StoreError) -> IntentOutcome {
-        try write { db in
+    public func recordIntent(_ step: DueStep, key: SendKey, bytes: [UInt8], historyCursor: String?, fence: Int64, now: Date) async throws(StoreError) -> IntentOutcome {
+        try await write { db in
             try Self.requireFence(fence, db)
             guard let enrollment = try EnrollmentRow.find(step.enrollmentID, db),
                 enrollment.state == .active, enrollment.stepId == step.stepID,
@@ -112,8 +120,8 @@ extension CadenceDatabase {
     ///
     /// A person paused while the send was out (by hand, or by an out-of-office read meanwhile) stays paused, but
     /// resumes at `next`: the step that went out is not theirs to send again.
-    public func recordSent(_ recordID: Int64, sent: SentMessage, next: EnrollmentState, recipientDomain: String, fence: Int64, now: Date) throws(StoreError) {
-        try write { db in
+    public func recordSent(_ recordID: Int64, sent: SentMessage, next: EnrollmentState, recipientDomain: String, fence: Int64, now: Date) async throws(StoreError) {
+        try await write { db in
             guard var record = try Self.fencedRecord(recordID, fence, db), record.state != .sent else { return }
             try record.updateChanges(db) {
                 $0.state = .sent
@@ -140,8 +148,8 @@ extension CadenceDatabase {
     }
 
     /// The send may or may not have gone out: keep the record for reconciliation before any retry.
-    public func recordOutcomeUnknown(_ recordID: Int64, reason: String, fence: Int64) throws(StoreError) {
-        try write { db in
+    public func recordOutcomeUnknown(_ recordID: Int64, reason: String, fence: Int64) async throws(StoreError) {
+        try await write { db in
             guard var record = try Self.fencedRecord(recordID, fence, db), record.state != .sent else { return }
             try record.updateChanges(db) {
                 $0.state = .unknown
@@ -151,8 +159,8 @@ extension CadenceDatabase {
     }
 
     /// Certainly not sent (or refused for now): forget the intent and try again at `retryAt`.
-    public func discardIntent(_ recordID: Int64, retryAt: Date, reason: String, fence: Int64, now: Date) throws(StoreError) {
-        try write { db in
+    public func discardIntent(_ recordID: Int64, retryAt: Date, reason: String, fence: Int64, now: Date) async throws(StoreError) {
+        try await write { db in
             guard let record = try Self.fencedRecord(recordID, fence, db), record.state != .sent else { return }
             try record.delete(db)
             guard let enrollmentID = record.enrollmentId, var enrollment = try EnrollmentRow.find(enrollmentID, db) else { return }
@@ -168,8 +176,8 @@ extension CadenceDatabase {
     }
 
     /// The provider refused this message for good: the record fails and the enrolment is held for a person.
-    public func recordRejected(_ recordID: Int64, reason: String, fence: Int64, now: Date) throws(StoreError) {
-        try write { db in
+    public func recordRejected(_ recordID: Int64, reason: String, fence: Int64, now: Date) async throws(StoreError) {
+        try await write { db in
             guard var record = try Self.fencedRecord(recordID, fence, db) else { return }
             try record.updateChanges(db) {
                 $0.state = .failed
@@ -183,8 +191,8 @@ extension CadenceDatabase {
     }
 
     /// Sends recorded but not known to be done: intents (a crash came before the outcome) and unknown outcomes.
-    public func unfinishedSends() throws(StoreError) -> [PendingSend] {
-        try read { db in
+    public func unfinishedSends() async throws(StoreError) -> [PendingSend] {
+        try await read { db in
             try Row.fetchAll(db, sql: """
                 SELECT s.*, c.addressKey, c.address, c.timeZone FROM sendRecord s JOIN enrollment e ON e.id = s.enrollmentId JOIN candidate c ON c.id = e.candidateId
                 WHERE s.state IN (?, ?) ORDER BY s.id
@@ -200,19 +208,11 @@ extension CadenceDatabase {
         }
     }
 
-    /// Whether a send that was certainly not sent may be sent again now.
-    public enum ResendDecision: Sendable, Equatable {
-        case resend
-        /// The enrolment moved on (replied, stopped, paused) or the address was suppressed: the record is closed
-        /// as failed with the reason, and nothing is sent.
-        case abandoned(String)
-    }
-
     /// Before reconciliation resends recorded bytes: checks, in one transaction, that the enrolment is still active
     /// at this step and the address not suppressed; then starts the lookup count over for the resend's outcome.
     /// The resend is stamped with `fence`: from now on only this runner (or a later holder) records its outcome.
-    public func beginResend(_ recordID: Int64, fence: Int64, now: Date) throws(StoreError) -> ResendDecision {
-        try write { db in
+    public func beginResend(_ recordID: Int64, fence: Int64, now: Date) async throws(StoreError) -> ResendDecision {
+        try await write { db in
             guard var record = try Self.fencedRecord(recordID, fence, db) else { return .abandoned("no record") }
             guard let enrollmentID = record.enrollmentId, let enrollment = try EnrollmentRow.find(enrollmentID, db),
                 let candidate = try CandidateRow.find(enrollment.candidateId, db)
@@ -241,8 +241,8 @@ extension CadenceDatabase {
     }
 
     /// A lookup found nothing: counted, so the next one (after the provider's recheck delay) can be trusted.
-    public func recordLookupMiss(_ recordID: Int64, fence: Int64, now: Date) throws(StoreError) {
-        try write { db in
+    public func recordLookupMiss(_ recordID: Int64, fence: Int64, now: Date) async throws(StoreError) {
+        try await write { db in
             guard var record = try Self.fencedRecord(recordID, fence, db) else { return }
             try record.updateChanges(db) {
                 $0.lookupMisses += 1
@@ -252,15 +252,15 @@ extension CadenceDatabase {
     }
 
     /// The mailbox's latest history position Cadence learned (from its most recent send), for a new intent.
-    public func latestHistoryID(mailbox: String) throws(StoreError) -> String? {
-        try read { db in
+    public func latestHistoryID(mailbox: String) async throws(StoreError) -> String? {
+        try await read { db in
             try String.fetchOne(db, sql: "SELECT historyId FROM sendRecord WHERE mailbox = ? AND historyId IS NOT NULL ORDER BY id DESC LIMIT 1", arguments: [mailbox])
         }
     }
 
     /// The messages sent to an enrolment, oldest first.
-    public func sentRecords(enrollment: Int64) throws(StoreError) -> [SentRecord] {
-        try read { db in
+    public func sentRecords(enrollment: Int64) async throws(StoreError) -> [SentRecord] {
+        try await read { db in
             try SendRecordRow.filter(Column("enrollmentId") == enrollment && Column("state") == SendRecordState.sent).order(Column("id")).fetchAll(db).map { row in
                 SentRecord(
                     recordID: row.id, stepID: row.stepId, rfcMessageID: row.rfcMessageId ?? "", storedMessageID: row.storedMessageId,
@@ -270,8 +270,8 @@ extension CadenceDatabase {
     }
 
     /// The provider's Message-ID for a sent record, learned after the send.
-    public func setStoredMessageID(_ recordID: Int64, _ messageID: String) throws(StoreError) {
-        try write { db in
+    public func setStoredMessageID(_ recordID: Int64, _ messageID: String) async throws(StoreError) {
+        try await write { db in
             try db.execute(sql: "UPDATE sendRecord SET storedMessageId = ? WHERE id = ?", arguments: [messageID, recordID])
         }
     }
@@ -292,8 +292,8 @@ extension CadenceDatabase {
     }
 
     /// The provider stopped `mailbox` from sending until `until`: every step of it waits until then.
-    public func pauseMailbox(_ mailbox: String, until: Date, reason: String) throws(StoreError) {
-        try write { db in
+    public func pauseMailbox(_ mailbox: String, until: Date, reason: String) async throws(StoreError) {
+        try await write { db in
             try db.execute(
                 sql: "INSERT INTO mailboxPause (mailbox, until, reason) VALUES (?, ?, ?) ON CONFLICT (mailbox) DO UPDATE SET until = excluded.until, reason = excluded.reason",
                 arguments: [mailbox, until, reason])
@@ -301,16 +301,16 @@ extension CadenceDatabase {
     }
 
     /// The pause on `mailbox` still in force at `now`, if any.
-    public func mailboxPause(_ mailbox: String, now: Date) throws(StoreError) -> (until: Date, reason: String)? {
-        try read { db in
+    public func mailboxPause(_ mailbox: String, now: Date) async throws(StoreError) -> (until: Date, reason: String)? {
+        try await read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT until, reason FROM mailboxPause WHERE mailbox = ? AND until > ?", arguments: [mailbox, now]) else { return nil }
             return (row["until"], row["reason"])
         }
     }
 
     /// Moves a due enrolment's time to `time` (outside the send window, over a limit), with the reason in its events.
-    public func postpone(_ enrollmentID: Int64, step: String, until time: Date, reason: String, now: Date) throws(StoreError) {
-        try write { db in
+    public func postpone(_ enrollmentID: Int64, step: String, until time: Date, reason: String, now: Date) async throws(StoreError) {
+        try await write { db in
             // The reason stays on the active enrolment until it moves, so `status` can say why it waits.
             guard var enrollment = try EnrollmentRow.find(enrollmentID, db), enrollment.state == .active, enrollment.stepId == step else { return }
             try enrollment.updateChanges(db) {
@@ -323,8 +323,8 @@ extension CadenceDatabase {
     }
 
     /// Send times from the ledger since `since`, oldest first: for a mailbox, or a campaign, or a campaign and domain.
-    public func sendTimes(mailbox: String? = nil, campaign: String? = nil, domain: String? = nil, since: Date) throws(StoreError) -> [Date] {
-        try read { db in
+    public func sendTimes(mailbox: String?, campaign: String?, domain: String?, since: Date) async throws(StoreError) -> [Date] {
+        try await read { db in
             var conditions = ["sentAt > ?"]
             var arguments: [any DatabaseValueConvertible] = [since]
             if let mailbox { conditions.append("mailbox = ?"); arguments.append(mailbox) }
@@ -338,8 +338,8 @@ extension CadenceDatabase {
 
 extension CadenceDatabase {
     /// Holds an active enrolment at `step` (its data turned out to be missing when rendering).
-    public func hold(_ enrollmentID: Int64, step: String, reason: HoldReason, now: Date) throws(StoreError) {
-        try write { db in
+    public func hold(_ enrollmentID: Int64, step: String, reason: HoldReason, now: Date) async throws(StoreError) {
+        try await write { db in
             guard let enrollment = try EnrollmentRow.find(enrollmentID, db), enrollment.state == .active, enrollment.stepId == step else { return }
             try Self.setState(enrollmentID, StoredState(.held(step: step, reason: reason)), db, now: now)
             try Self.event(enrollment, kind: .held, actor: "runner", detail: reason.description, db, now: now)

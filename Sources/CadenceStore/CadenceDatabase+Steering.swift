@@ -12,27 +12,34 @@ extension CadenceDatabase {
     /// Pauses the selected in-progress enrolments (a whole campaign also marks the campaign paused, so new
     /// launches start paused too). Returns how many changed.
     public func pause(_ selection: EnrollmentSelection, note: String?, actor: String, now: Date) throws(StoreError) -> Int {
-        try write { db in
-            let reason: PauseReason
-            if case .campaign(let id) = selection {
-                try Self.requireCampaign(id, db)
-                try Self.refuseStopped(id, db)
-                try Self.setCampaignState(id, .paused, db, now: now)
-                reason = .campaignPaused
-            } else {
-                reason = .manual(note: note)
-            }
-            var changed = 0
-            for row in try Self.selected(selection, states: [.active, .waitingOnTask, .held], db) {
-                let current = row.stored
-                let paused = StoredState(.paused(step: current.stepId ?? "", reason: reason), previous: current.asPrevious)
-                try Self.setState(row.id, paused, db, now: now)
-                let campaignNote = reason == .campaignPaused ? note.map { $0.isEmpty ? "" : " (\($0))" } ?? "" : ""
-                try Self.event(row, kind: .paused, actor: actor, detail: reason.description + campaignNote, db, now: now)
-                changed += 1
-            }
-            return changed
+        try write { db in try Self.pause(selection, note: note, actor: actor, db, now: now) }
+    }
+
+    /// The same, from the runner (a campaign whose bounce rate is too high).
+    public func pause(_ selection: EnrollmentSelection, note: String?, actor: String, now: Date) async throws(StoreError) -> Int {
+        try await write { db in try Self.pause(selection, note: note, actor: actor, db, now: now) }
+    }
+
+    static func pause(_ selection: EnrollmentSelection, note: String?, actor: String, _ db: Database, now: Date) throws -> Int {
+        let reason: PauseReason
+        if case .campaign(let id) = selection {
+            try Self.requireCampaign(id, db)
+            try Self.refuseStopped(id, db)
+            try Self.setCampaignState(id, .paused, db, now: now)
+            reason = .campaignPaused
+        } else {
+            reason = .manual(note: note)
         }
+        var changed = 0
+        for row in try Self.selected(selection, states: [.active, .waitingOnTask, .held], db) {
+            let current = row.stored
+            let paused = StoredState(.paused(step: current.stepId ?? "", reason: reason), previous: current.asPrevious)
+            try Self.setState(row.id, paused, db, now: now)
+            let campaignNote = reason == .campaignPaused ? note.map { $0.isEmpty ? "" : " (\($0))" } ?? "" : ""
+            try Self.event(row, kind: .paused, actor: actor, detail: reason.description + campaignNote, db, now: now)
+            changed += 1
+        }
+        return changed
     }
 
     /// Resumes paused enrolments where they were; a due time in the past becomes now.

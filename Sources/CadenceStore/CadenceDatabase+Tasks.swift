@@ -27,8 +27,8 @@ extension CadenceDatabase {
 
     /// Opens a task for every active enrolment whose next step is a task and is due by `now`; returns how many it
     /// opened (counted as they are opened: a stored time is rounded, so it cannot tell afterwards).
-    public func openDueTasks(actor: String, now: Date) throws(StoreError) -> Int {
-        try write { db in try Self.openDueTasks(actor: actor, db, now: now) }
+    public func openDueTasks(actor: String, now: Date) async throws(StoreError) -> Int {
+        try await write { db in try Self.openDueTasks(actor: actor, db, now: now) }
     }
 
     static func openDueTasks(actor: String, _ db: Database, now: Date) throws -> Int {
