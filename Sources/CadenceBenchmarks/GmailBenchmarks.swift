@@ -87,8 +87,8 @@ enum GmailBenchmarks {
         let access = GmailAccess(store: store, clock: clock, sleeper: ClockAdvancingSleeper(clock), logger: quiet)
         let gmail = access.sender(http: http)
         let sender = TimedSender(ProviderRouter(outbox: OutboxFolderSender(root: root), gmail: gmail))
-        let lease = LeaseKeeper(database: database, owner: "bench", seconds: 600, clock: clock)
-        let runner = Runner(database: database, configuration: loaded.configuration, sender: sender, batch: 1_000, seed: 1, lease: lease)
+        let lease = LeaseKeeper(store: database, owner: "bench", seconds: 600, clock: clock)
+        let runner = Runner(store: database, configuration: loaded.configuration, sender: sender, batch: 1_000, seed: 1, lease: lease)
         return try await body(Scene(database: database, runner: runner, sender: sender, gmail: gmail, root: root))
     }
 

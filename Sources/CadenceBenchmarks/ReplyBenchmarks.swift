@@ -172,11 +172,11 @@ enum ReplyBenchmarks {
             return try await GoogleHTTP.with(server.endpoints, logger: quiet) { http in
                 let access = GmailAccess(store: SecretStore(root: root, environment: [:]), clock: clock, sleeper: ClockAdvancingSleeper(clock), logger: quiet)
                 let gmail = access.sender(http: http)
-                let lease = LeaseKeeper(database: database, owner: "bench", seconds: 600, clock: clock)
+                let lease = LeaseKeeper(store: database, owner: "bench", seconds: 600, clock: clock)
                 var runner = Runner(
-                    database: database, configuration: loaded.configuration, sender: ProviderRouter(outbox: OutboxFolderSender(root: root), gmail: gmail), batch: 1_000,
+                    store: database, configuration: loaded.configuration, sender: ProviderRouter(outbox: OutboxFolderSender(root: root), gmail: gmail), batch: 1_000,
                     seed: 1, lease: lease)
-                runner.watch = MailboxWatch(gmail: gmail, database: database, settings: loaded.configuration.replies)
+                runner.watch = MailboxWatch(gmail: gmail, store: database, settings: loaded.configuration.replies)
                 // Send every intro first, then count only what watching costs from here on.
                 while try await runner.runOnce(now: clock.now).sent > 0 {}
                 var now = clock.now

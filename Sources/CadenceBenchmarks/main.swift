@@ -59,7 +59,7 @@ var timings: [Double] = []
 var claimed = 0
 for _ in 0..<runs {
     let started = DispatchTime.now().uptimeNanoseconds
-    claimed = try database.dueSteps(now: now, limit: due).count
+    claimed = try await database.dueSteps(now: now, limit: due).count
     timings.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
 }
 timings.sort()

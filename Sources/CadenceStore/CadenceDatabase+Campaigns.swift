@@ -8,9 +8,14 @@ extension CadenceDatabase {
         try read { db in try Self.storedCampaign(id, db) }
     }
 
+    public func storedCampaign(_ id: String) async throws(StoreError) -> StoredCampaign? {
+        try await read { db in try Self.storedCampaign(id, db) }
+    }
+
     static func storedCampaign(_ id: String, _ db: Database) throws -> StoredCampaign? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM campaign WHERE id = ?", arguments: [id]) else { return nil }
         let version: Int = row["version"]
+        let state: CampaignState = row["state"]
         let digest = try String.fetchOne(
             db, sql: "SELECT digest FROM campaignVersion WHERE campaignId = ? AND version = ?", arguments: [id, version]) ?? ""
         let files = try Row.fetchAll(
@@ -18,12 +23,12 @@ extension CadenceDatabase {
             arguments: [id, version]
         ).map { file in
             SnapshotFile(
-                kind: SnapshotFile.Kind(rawValue: file["kind"]) ?? .campaign, path: file["path"],
+                kind: file["kind"] ?? .campaign, path: file["path"],
                 content: Array((file["content"] as Data?) ?? Data()), digest: file["digest"])
         }
         return StoredCampaign(
-            id: id, name: row["name"], sourcePath: row["sourcePath"], version: version, paused: row["state"] == "paused",
-            stopped: row["state"] == "stopped", digest: digest, files: files)
+            id: id, name: row["name"], sourcePath: row["sourcePath"], version: version, paused: state == .paused,
+            stopped: state == .stopped, digest: digest, files: files)
     }
 
     /// Records `files` as the campaign's new current version (the first at launch).
@@ -48,11 +53,11 @@ extension CadenceDatabase {
         for file in files {
             try db.execute(
                 sql: "INSERT INTO snapshotFile (campaignId, version, kind, path, content, digest) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [campaignID, version, file.kind.rawValue, file.path, Data(file.content), file.digest])
+                arguments: [campaignID, version, file.kind, file.path, Data(file.content), file.digest])
         }
         try db.execute(
             sql: "INSERT INTO event (at, campaignId, kind, actor, detail) VALUES (?, ?, ?, ?, ?)",
-            arguments: [now, campaignID, current == nil ? "campaignLaunched" : "campaignUpdated", actor, "version \(version)"])
+            arguments: [now, campaignID, current == nil ? EventKind.campaignLaunched : .campaignUpdated, actor, "version \(version)"])
         return version
     }
 }
@@ -61,7 +66,7 @@ extension CadenceDatabase {
 public struct UpdatableEnrollment: Sendable {
     public var id: Int64
     public var candidate: Candidate
-    public var stateName: String
+    public var status: EnrollmentStatus
     public var stepID: String
     public var variants: [String: String]
     /// The fields a held enrolment lacks now.
@@ -83,36 +88,37 @@ extension CadenceDatabase {
             var changed = 0
             let rows = try Row.fetchAll(db, sql: """
                 SELECT e.*, c.address FROM enrollment e JOIN candidate c ON c.id = e.candidateId
-                WHERE e.campaignId = ? AND e.state IN ('active', 'held', 'paused', 'waitingOnTask')
-                """, arguments: [campaign.id])
-            for row in rows {
-                guard case .success(let address) = EmailAddress.parse(row["address"]) else { continue }
-                let stored = StoredState(row: row)
-                let fields = Self.decodeMap(row["fields"])
+                WHERE e.campaignId = ? AND e.state IN (?, ?, ?, ?)
+                """, arguments: StatementArguments([campaign.id] as [any DatabaseValueConvertible] + EnrollmentStatus.inProgress))
+            for joined in rows {
+                guard case .success(let address) = EmailAddress.parse(joined["address"]) else { continue }
+                let row = try EnrollmentRow(row: joined)
+                let stored = row.stored
+                let fields = Self.decodeMap(row.fields)
                 let updatable = UpdatableEnrollment(
-                    id: row["id"], candidate: Candidate(line: row["csvLine"] ?? 0, email: address, fields: fields),
-                    stateName: stored.state, stepID: stored.stepId ?? "", variants: Self.decodeMap(row["variants"]),
-                    heldFields: stored.state == "held" ? stored.decodedReason?.fields : nil)
+                    id: row.id, candidate: Candidate(line: row.csvLine ?? 0, email: address, fields: fields),
+                    status: stored.state, stepID: stored.stepId ?? "", variants: Self.decodeMap(row.variants),
+                    heldFields: stored.state == .held ? stored.decodedReason?.fields : nil)
                 guard let (state, variants) = decide(updatable) else { continue }
-                if stored.state == "waitingOnTask", let task = stored.taskId {
+                if stored.state == .waitingOnTask, let task = stored.taskId {
                     // Its step is gone: close the task, so it no longer shows as open.
                     try db.execute(
                         sql: "UPDATE task SET doneAt = ?, doneBy = ?, note = 'closed: the step was removed by an update' WHERE id = ? AND doneAt IS NULL",
                         arguments: [now, actor, task])
                 }
                 var next = StoredState(state)
-                if stored.state == "paused" {
+                if stored.state == .paused {
                     // Stay paused; the update applies when it resumes.
                     var previous = stored.decodedReason?.previous ?? stored.asPrevious
                     previous = StoredState.Previous(state: next.state, dueAt: next.dueAt, taskId: next.taskId, reason: next.reason)
-                    var reason = stored.decodedReason ?? StoredState.Reason(kind: "manual")
+                    var reason = stored.decodedReason ?? StoredState.Reason(kind: .manual)
                     reason.previous = previous
-                    next = StoredState(state: "paused", stepId: next.stepId, dueAt: nil, reason: StoredState.encode(reason), taskId: nil)
+                    next = StoredState(state: .paused, stepId: next.stepId, dueAt: nil, reason: StoredState.encode(reason), taskId: nil)
                 }
                 let variantsJSON = String(decoding: (try? JSONEncoder().encode(variants)) ?? Data("{}".utf8), as: UTF8.self)
-                try db.execute(sql: "UPDATE enrollment SET variants = ? WHERE id = ?", arguments: [variantsJSON, row["id"]])
-                try Self.setState(row["id"], next, db, now: now)
-                try Self.event(row, kind: "campaignUpdated", actor: actor, detail: "version \(version): \(state.name) at \(state.step ?? "-")", db, now: now)
+                try db.execute(sql: "UPDATE enrollment SET variants = ? WHERE id = ?", arguments: [variantsJSON, row.id])
+                try Self.setState(row.id, next, db, now: now)
+                try Self.event(row, kind: .campaignUpdated, actor: actor, detail: "version \(version): \(state.name) at \(state.step ?? "-")", db, now: now)
                 changed += 1
             }
             return (version, changed)

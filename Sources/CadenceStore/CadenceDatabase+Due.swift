@@ -20,8 +20,8 @@ extension CadenceDatabase {
     ///
     /// Reads through the partial index on `dueAt` (active rows only), so the cost grows with what is due, not with
     /// how many enrolments exist; `EXPLAIN QUERY PLAN` is checked in the tests.
-    public func dueSteps(now: Date, limit: Int) throws(StoreError) -> [DueStep] {
-        try read { db in
+    public func dueSteps(now: Date, limit: Int) async throws(StoreError) -> [DueStep] {
+        try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: Self.dueQuery), arguments: [now, limit]).map { row in
                 DueStep(
                     enrollmentID: row["id"], campaignID: row["campaignId"], stepID: row["stepId"], dueAt: row["dueAt"],
@@ -31,6 +31,8 @@ extension CadenceDatabase {
         }
     }
 
+    /// `'active'` is spelt out, not bound: SQLite reads a partial index only when the query's own WHERE implies
+    /// the index's (`state = 'active'`), which a parameter does not.
     static let dueQuery = """
         SELECT e.id, e.campaignId, e.stepId, e.dueAt, e.mailbox, e.fields, e.variants, c.address, c.timeZone
         FROM enrollment e INDEXED BY enrollmentDue JOIN candidate c ON c.id = e.candidateId
@@ -57,6 +59,7 @@ public struct TimelineEntry: Sendable, Equatable {
 extension CadenceDatabase {
     /// When the next active step falls due, if any.
     public func nextDueTime() throws(StoreError) -> Date? {
+        // Spelt out for the partial index, as in `dueQuery`.
         try read { db in try Date.fetchOne(db, sql: "SELECT MIN(dueAt) FROM enrollment INDEXED BY enrollmentDue WHERE state = 'active'") }
     }
 
@@ -66,15 +69,15 @@ extension CadenceDatabase {
             try Row.fetchAll(db, sql: """
                 SELECT s.sentAt, s.campaignId, s.stepId, c.address, c.timeZone FROM sendRecord s
                 JOIN enrollment e ON e.id = s.enrollmentId JOIN candidate c ON c.id = e.candidateId
-                WHERE s.state = 'sent' ORDER BY s.sentAt, s.id
-                """).map { TimelineEntry(at: $0["sentAt"], campaignID: $0["campaignId"], stepID: $0["stepId"], address: $0["address"], timeZone: $0["timeZone"]) }
+                WHERE s.state = ? ORDER BY s.sentAt, s.id
+                """, arguments: [SendRecordState.sent]).map { TimelineEntry(at: $0["sentAt"], campaignID: $0["campaignId"], stepID: $0["stepId"], address: $0["address"], timeZone: $0["timeZone"]) }
         }
     }
 
     /// Enrolments still in progress per campaign (to tell when a campaign is done).
     public func inProgressCount(campaign: String) throws(StoreError) -> Int {
         try read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enrollment WHERE campaignId = ? AND state IN ('active', 'waitingOnTask', 'paused')", arguments: [campaign]) ?? 0
+            try EnrollmentRow.filter(Column("campaignId") == campaign && [EnrollmentStatus.active, .waitingOnTask, .paused].contains(Column("state"))).fetchCount(db)
         }
     }
 }

@@ -43,13 +43,13 @@ public enum IncomingOutcome: Sendable, Equatable {
 
 extension CadenceDatabase {
     /// The mailbox's processed history position, if it has one.
-    public func syncCheckpoint(_ mailbox: String) throws(StoreError) -> String? {
-        try read { db in try String.fetchOne(db, sql: "SELECT historyId FROM mailboxSync WHERE mailbox = ?", arguments: [mailbox]) }
+    public func syncCheckpoint(_ mailbox: String) async throws(StoreError) -> String? {
+        try await read { db in try String.fetchOne(db, sql: "SELECT historyId FROM mailboxSync WHERE mailbox = ?", arguments: [mailbox]) }
     }
 
     /// Moves the mailbox's position forward (never back), after the messages before it were processed.
-    public func advanceCheckpoint(_ mailbox: String, to historyID: String, now: Date) throws(StoreError) {
-        try write { db in
+    public func advanceCheckpoint(_ mailbox: String, to historyID: String, now: Date) async throws(StoreError) {
+        try await write { db in
             if let current = try String.fetchOne(db, sql: "SELECT historyId FROM mailboxSync WHERE mailbox = ?", arguments: [mailbox]),
                 let old = UInt64(current), let new = UInt64(historyID), new <= old
             {
@@ -68,8 +68,8 @@ extension CadenceDatabase {
     /// of its sender (of the failed recipient, for a bounce). The decision (stop the person everywhere, suppress the
     /// address, pause while they are away, or only record) is `IncomingPolicy`'s, given the colleague rule of the
     /// matched enrolment's campaign; this method looks things up and writes.
-    public func applyIncoming(_ message: IncomingMessage, policy: IncomingPolicy = IncomingPolicy(), now: Date) throws(StoreError) -> IncomingOutcome {
-        try write { db in
+    public func applyIncoming(_ message: IncomingMessage, policy: IncomingPolicy, now: Date) async throws(StoreError) -> IncomingOutcome {
+        try await write { db in
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM incomingMessage WHERE mailbox = ? AND providerMessageId = ?)", arguments: [message.mailbox, message.providerMessageID]) == true {
                 return .alreadyProcessed
             }
@@ -92,62 +92,63 @@ extension CadenceDatabase {
             try db.execute(
                 sql: "INSERT INTO incomingMessage (mailbox, providerMessageId, enrollmentId, class, snippet, receivedAt) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [message.mailbox, message.providerMessageID, enrollmentID, message.incomingClass.name, message.snippet, message.receivedAt])
-            guard let enrollmentID, let enrollment = try Row.fetchOne(db, sql: "SELECT * FROM enrollment WHERE id = ?", arguments: [enrollmentID]),
-                let candidate = try Row.fetchOne(db, sql: "SELECT * FROM candidate WHERE id = ?", arguments: [enrollment["candidateId"]])
+            guard let enrollmentID, let enrollment = try EnrollmentRow.find(enrollmentID, db),
+                let candidate = try CandidateRow.find(enrollment.candidateId, db)
             else { return .unrelated }
-            let key: String = candidate["addressKey"]
+            let key = candidate.addressKey
             let actor = "mailbox \(message.mailbox)"
             let detail = "\(message.incomingClass.name) (Gmail message \(message.providerMessageID)): \(message.snippet.prefix(120))"
-            try Self.event(enrollment, kind: "incoming", actor: actor, detail: detail, db, now: now)
-            let colleagueReply = try Self.definition(enrollment["campaignId"], db)?.colleagueReply ?? .stop
+            try Self.event(enrollment, kind: .incoming, actor: actor, detail: detail, db, now: now)
+            let colleagueReply = try Self.definition(enrollment.campaignId, db)?.colleagueReply ?? .stop
             let decision = policy.decide(
                 message.incomingClass, from: message.from, candidateKey: key, colleagueReply: colleagueReply, receivedAt: message.receivedAt, now: now)
             if let note = decision.note {
-                try Self.event(enrollment, kind: "incoming", actor: actor, detail: note, db, now: now)
+                try Self.event(enrollment, kind: .incoming, actor: actor, detail: note, db, now: now)
             }
             var stopped = 0
             var paused = 0
             if let until = decision.pauseUntil {
-                for row in try Row.fetchAll(db, sql: "SELECT * FROM enrollment WHERE candidateId = ? AND state = 'active'", arguments: [candidate["id"]]) {
-                    var previous = StoredState(row: row).asPrevious
+                for row in try EnrollmentRow.filter(Column("candidateId") == candidate.id && Column("state") == EnrollmentStatus.active).fetchAll(db) {
+                    var previous = row.stored.asPrevious
                     // The time that was left before the next step still has to pass after they are back.
                     let left = max(0, (previous.dueAt ?? now).timeIntervalSince(now))
                     previous.dueAt = until.addingTimeInterval(left)
-                    let state = StoredState(.paused(step: row["stepId"] ?? "", reason: .outOfOffice(until: until)), previous: previous)
-                    try Self.setState(row["id"], state, db, now: now)
-                    try Self.event(row, kind: "paused", actor: actor, detail: PauseReason.outOfOffice(until: until).description, db, now: now)
+                    let state = StoredState(.paused(step: row.stepId ?? "", reason: .outOfOffice(until: until)), previous: previous)
+                    try Self.setState(row.id, state, db, now: now)
+                    try Self.event(row, kind: .paused, actor: actor, detail: PauseReason.outOfOffice(until: until).description, db, now: now)
                     paused += 1
                 }
             }
             if let stop = decision.stop {
                 // The person's enrolments in every campaign, not just this one.
-                for row in try Row.fetchAll(db, sql: "SELECT * FROM enrollment WHERE candidateId = ? AND state IN ('active', 'waitingOnTask', 'held', 'paused')", arguments: [candidate["id"]]) {
-                    try Self.setState(row["id"], StoredState(.stopped(stop)), db, now: now)
-                    try Self.event(row, kind: "stopped", actor: actor, detail: "\(stop.description): \(message.incomingClass.name) received", db, now: now)
+                let inProgress = EnrollmentStatus.inProgress.contains(Column("state"))
+                for row in try EnrollmentRow.filter(Column("candidateId") == candidate.id && inProgress).fetchAll(db) {
+                    try Self.setState(row.id, StoredState(.stopped(stop)), db, now: now)
+                    try Self.event(row, kind: .stopped, actor: actor, detail: "\(stop.description): \(message.incomingClass.name) received", db, now: now)
                     stopped += 1
                 }
             }
             if decision.suppress {
                 try db.execute(
-                    sql: "INSERT INTO suppression (kind, value, reason, actor, createdAt) VALUES ('address', ?, ?, ?, ?) ON CONFLICT (kind, value) DO NOTHING",
-                    arguments: [key, message.incomingClass.name, actor, now])
+                    sql: "INSERT INTO suppression (kind, value, reason, actor, createdAt) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, value) DO NOTHING",
+                    arguments: [Suppression.Kind.address, key, message.incomingClass.name, actor, now])
             }
-            return .applied(candidate: key, campaign: enrollment["campaignId"], stopped: stopped, paused: paused, suppressed: decision.suppress)
+            return .applied(candidate: key, campaign: enrollment.campaignId, stopped: stopped, paused: paused, suppressed: decision.suppress)
         }
     }
 
     /// People paused for being out of office whose return time has come resume where they were (their next step
     /// at the time left when they went away, after `until`). Returns how many resumed.
-    public func resumeReturned(now: Date) throws(StoreError) -> Int {
-        try write { db in
+    public func resumeReturned(now: Date) async throws(StoreError) -> Int {
+        try await write { db in
             var resumed = 0
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM enrollment WHERE state = 'paused'") {
-                let current = StoredState(row: row)
-                guard current.decodedReason?.kind == "outOfOffice", let until = current.decodedReason?.until, until <= now,
+            for row in try EnrollmentRow.filter(Column("state") == EnrollmentStatus.paused).fetchAll(db) {
+                let current = row.stored
+                guard current.decodedReason?.kind == .outOfOffice, let until = current.decodedReason?.until, until <= now,
                     let next = current.resumed(now: now)
                 else { continue }
-                try Self.setState(row["id"], next, db, now: now)
-                try Self.event(row, kind: "resumed", actor: "runner", detail: "back from out of office", db, now: now)
+                try Self.setState(row.id, next, db, now: now)
+                try Self.event(row, kind: .resumed, actor: "runner", detail: "back from out of office", db, now: now)
                 resumed += 1
             }
             return resumed
@@ -155,8 +156,8 @@ extension CadenceDatabase {
     }
 
     /// The incoming messages recorded for `mailbox`, in the order they were processed.
-    public func recordedIncoming(mailbox: String) throws(StoreError) -> [RecordedIncoming] {
-        try read { db in
+    public func recordedIncoming(mailbox: String) async throws(StoreError) -> [RecordedIncoming] {
+        try await read { db in
             try Row.fetchAll(db, sql: """
                 SELECT i.providerMessageId, i.class, c.addressKey FROM incomingMessage i
                 LEFT JOIN enrollment e ON e.id = i.enrollmentId LEFT JOIN candidate c ON c.id = e.candidateId
@@ -166,12 +167,12 @@ extension CadenceDatabase {
     }
 
     /// Permanent bounces and sends of a campaign, for its hard-bounce rate.
-    public func bounceCounts(campaign: String) throws(StoreError) -> (bounced: Int, sent: Int) {
-        try read { db in
+    public func bounceCounts(campaign: String) async throws(StoreError) -> (bounced: Int, sent: Int) {
+        try await read { db in
             let bounced = try Int.fetchOne(db, sql: """
                 SELECT COUNT(*) FROM incomingMessage i JOIN enrollment e ON e.id = i.enrollmentId WHERE e.campaignId = ? AND i.class = 'bounce'
                 """, arguments: [campaign]) ?? 0
-            let sent = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sendRecord WHERE campaignId = ? AND state = 'sent'", arguments: [campaign]) ?? 0
+            let sent = try SendRecordRow.filter(Column("campaignId") == campaign && Column("state") == SendRecordState.sent).fetchCount(db)
             return (bounced, sent)
         }
     }

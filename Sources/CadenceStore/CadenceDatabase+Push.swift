@@ -33,8 +33,8 @@ public struct WatchRegistration: Sendable, Equatable {
 
 extension CadenceDatabase {
     /// Queues a push for the runner, once per Pub/Sub messageId, unless its position is already processed.
-    public func enqueuePush(messageID: String, mailbox: String, historyID: String, now: Date) throws(StoreError) -> PushOutcome {
-        try write { db in
+    public func enqueuePush(messageID: String, mailbox: String, historyID: String, now: Date) async throws(StoreError) -> PushOutcome {
+        try await write { db in
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM pushNotification WHERE messageId = ?)", arguments: [messageID]) == true {
                 return .duplicate
             }
@@ -52,16 +52,16 @@ extension CadenceDatabase {
 
     /// Mailboxes with pushes waiting, and the newest queued row id of each (so only those are marked handled
     /// after the sync: a push that arrives during it stays queued for the next).
-    public func queuedPushes() throws(StoreError) -> [(mailbox: String, upTo: Int64)] {
-        try read { db in
+    public func queuedPushes() async throws(StoreError) -> [(mailbox: String, upTo: Int64)] {
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT mailbox, MAX(rowid) AS upTo FROM pushNotification WHERE handledAt IS NULL GROUP BY mailbox ORDER BY mailbox")
                 .map { ($0["mailbox"], $0["upTo"]) }
         }
     }
 
     /// After a sync that started once they were queued: those pushes are answered.
-    public func markPushesHandled(mailbox: String, upTo: Int64, now: Date) throws(StoreError) {
-        try write { db in
+    public func markPushesHandled(mailbox: String, upTo: Int64, now: Date) async throws(StoreError) {
+        try await write { db in
             try db.execute(
                 sql: "UPDATE pushNotification SET handledAt = ? WHERE mailbox = ? AND rowid <= ? AND handledAt IS NULL", arguments: [now, mailbox, upTo])
             // Pub/Sub keeps redelivering for at most 7 days: older answered pushes need not be remembered.
@@ -70,16 +70,16 @@ extension CadenceDatabase {
     }
 
     /// Records that a mailbox's history position had expired and was replaced by a read of its recent mail.
-    public func recordResync(_ mailbox: String, now: Date) throws(StoreError) {
-        try write { db in
+    public func recordResync(_ mailbox: String, now: Date) async throws(StoreError) {
+        try await write { db in
             try db.execute(sql: "UPDATE mailboxSync SET resyncedAt = ?, resyncCount = resyncCount + 1 WHERE mailbox = ?", arguments: [now, mailbox])
         }
     }
 
     /// Where the first sync of a mailbox starts: the history position recorded before its first send, so replies
     /// to Cadence's earliest emails are read even if watching began later; nil when it has sent nothing.
-    public func firstSyncStart(_ mailbox: String) throws(StoreError) -> String? {
-        try read { db in
+    public func firstSyncStart(_ mailbox: String) async throws(StoreError) -> String? {
+        try await read { db in
             try String.fetchOne(db, sql: """
                 SELECT COALESCE(historyCursor, historyId) FROM sendRecord WHERE mailbox = ? AND COALESCE(historyCursor, historyId) IS NOT NULL ORDER BY id LIMIT 1
                 """, arguments: [mailbox])
@@ -88,8 +88,8 @@ extension CadenceDatabase {
 
     /// For the check before every send, in one read: when the mailbox was last read, and the newest push waiting
     /// for it (nil when none).
-    public func freshness(_ mailbox: String) throws(StoreError) -> (syncedAt: Date?, queuedUpTo: Int64?) {
-        try read { db in
+    public func freshness(_ mailbox: String) async throws(StoreError) -> (syncedAt: Date?, queuedUpTo: Int64?) {
+        try await read { db in
             let syncedAt = try Date.fetchOne(db, sql: "SELECT syncedAt FROM mailboxSync WHERE mailbox = ?", arguments: [mailbox])
             let upTo = try Int64.fetchOne(db, sql: "SELECT MAX(rowid) FROM pushNotification WHERE mailbox = ? AND handledAt IS NULL", arguments: [mailbox])
             return (syncedAt, upTo)
@@ -107,8 +107,8 @@ extension CadenceDatabase {
         }
     }
 
-    public func recordWatch(_ mailbox: String, topic: String, expiresAt: Date, now: Date) throws(StoreError) {
-        try write { db in
+    public func recordWatch(_ mailbox: String, topic: String, expiresAt: Date, now: Date) async throws(StoreError) {
+        try await write { db in
             try db.execute(sql: """
                 INSERT INTO mailboxWatch (mailbox, topic, expiresAt, renewedAt) VALUES (?, ?, ?, ?)
                 ON CONFLICT (mailbox) DO UPDATE SET topic = excluded.topic, expiresAt = excluded.expiresAt, renewedAt = excluded.renewedAt
@@ -116,12 +116,12 @@ extension CadenceDatabase {
         }
     }
 
-    public func removeWatch(_ mailbox: String) throws(StoreError) {
-        try write { db in try db.execute(sql: "DELETE FROM mailboxWatch WHERE mailbox = ?", arguments: [mailbox]) }
+    public func removeWatch(_ mailbox: String) async throws(StoreError) {
+        try await write { db in try db.execute(sql: "DELETE FROM mailboxWatch WHERE mailbox = ?", arguments: [mailbox]) }
     }
 
-    public func watchRegistrations() throws(StoreError) -> [WatchRegistration] {
-        try read { db in
+    public func watchRegistrations() async throws(StoreError) -> [WatchRegistration] {
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM mailboxWatch ORDER BY mailbox").map {
                 WatchRegistration(mailbox: $0["mailbox"], topic: $0["topic"], expiresAt: $0["expiresAt"], renewedAt: $0["renewedAt"])
             }

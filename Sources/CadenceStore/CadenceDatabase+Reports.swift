@@ -91,7 +91,7 @@ extension CadenceDatabase {
                     if let index = list.firstIndex(where: { $0.description == description }) {
                         list[index].count += count
                     } else {
-                        list.append(ReasonCount(kind: reason?.kind ?? "", fields: reason?.fields, note: reason?.note, until: reason?.until, description: description, count: count))
+                        list.append(ReasonCount(kind: reason?.kind.rawValue ?? "", fields: reason?.fields, note: reason?.note, until: reason?.until, description: description, count: count))
                     }
                 }
                 for group in try Row.fetchAll(db, sql: """
@@ -103,7 +103,7 @@ extension CadenceDatabase {
                     total += count
                     let stored = StoredState(state: group["state"], stepId: group["stepId"], dueAt: group["nextDue"], reason: group["reason"], taskId: nil)
                     guard let stepID = stored.stepId else {
-                        if stored.state == "finished" {
+                        if stored.state == .finished {
                             finished += count
                         } else if case .stopped(let reason) = stored.value {
                             stopped[reason.description, default: 0] += count
@@ -115,7 +115,7 @@ extension CadenceDatabase {
                     switch stored.value {
                     case .active:
                         steps[stepID]!.active += count
-                        if let reason = stored.decodedReason, reason.kind == "deferred", let note = reason.note {
+                        if let reason = stored.decodedReason, reason.kind == .deferred, let note = reason.note {
                             steps[stepID]!.waiting[note, default: 0] += count
                         }
                         steps[stepID]!.due += group["due"] ?? 0
@@ -132,15 +132,15 @@ extension CadenceDatabase {
                 }
                 for doubt in try Row.fetchAll(db, sql: """
                     SELECT stepId, COALESCE(error, 'recorded, not yet confirmed') AS why, COUNT(*) AS n FROM sendRecord
-                    WHERE campaignId = ? AND state IN ('intent', 'unknown') GROUP BY stepId, why
-                    """, arguments: [id])
+                    WHERE campaignId = ? AND state IN (?, ?) GROUP BY stepId, why
+                    """, arguments: StatementArguments([id] as [any DatabaseValueConvertible] + SendRecordState.inDoubt))
                 {
                     let stepID: String = doubt["stepId"]
                     if steps[stepID] == nil { steps[stepID] = .init(stepID: stepID); extra.append(stepID) }
                     steps[stepID]!.inDoubt[doubt["why"], default: 0] += doubt["n"] as Int
                 }
                 return CampaignStatus(
-                    id: id, name: row["name"], version: row["version"], paused: row["state"] == "paused",
+                    id: id, name: row["name"], version: row["version"], paused: row["state"] == CampaignState.paused,
                     steps: (order + extra).compactMap { steps[$0] }, stopped: stopped, stoppedReasons: stoppedReasons,
                     finished: finished, total: total)
             }
@@ -172,8 +172,8 @@ extension CadenceDatabase {
     static func definition(_ campaignID: String, _ db: Database) throws -> SequenceDefinition? {
         guard let row = try Row.fetchOne(db, sql: """
             SELECT f.content, f.path FROM snapshotFile f JOIN campaign c ON c.id = f.campaignId AND c.version = f.version
-            WHERE f.campaignId = ? AND f.kind = 'campaign'
-            """, arguments: [campaignID])
+            WHERE f.campaignId = ? AND f.kind = ?
+            """, arguments: [campaignID, SnapshotFile.Kind.campaign])
         else { return nil }
         let content: Data = row["content"]
         return SequenceDecoder.decode(Array(content), file: row["path"]).campaign?.definition

@@ -42,8 +42,8 @@ extension CadenceDatabase {
                 let sent = Dictionary(uniqueKeysWithValues: try GRDB.Row.fetchAll(db, sql: """
                     SELECT s.stepId, json_extract(e.variants, '$."' || s.stepId || '"') AS variant, COUNT(*) AS n
                     FROM sendRecord s JOIN enrollment e ON e.id = s.enrollmentId
-                    WHERE s.campaignId = ? AND s.state = 'sent' GROUP BY 1, 2
-                    """, arguments: [status.id]).map { (Key(step: $0["stepId"], variant: $0["variant"]), $0["n"] as Int) })
+                    WHERE s.campaignId = ? AND s.state = ? GROUP BY 1, 2
+                    """, arguments: [status.id, SendRecordState.sent]).map { (Key(step: $0["stepId"], variant: $0["variant"]), $0["n"] as Int) })
                 let tasksDone = Dictionary(uniqueKeysWithValues: try GRDB.Row.fetchAll(db, sql: """
                     SELECT t.stepId, COUNT(*) AS n FROM task t JOIN enrollment e ON e.id = t.enrollmentId
                     WHERE e.campaignId = ? AND t.doneAt IS NOT NULL GROUP BY 1
@@ -54,10 +54,10 @@ extension CadenceDatabase {
                     SELECT s.stepId, json_extract(e.variants, '$."' || s.stepId || '"') AS variant, i.class, COUNT(DISTINCT i.enrollmentId) AS n
                     FROM incomingMessage i JOIN enrollment e ON e.id = i.enrollmentId
                     JOIN sendRecord s ON s.id = (
-                        SELECT id FROM sendRecord WHERE enrollmentId = i.enrollmentId AND state = 'sent' AND sentAt <= i.receivedAt
+                        SELECT id FROM sendRecord WHERE enrollmentId = i.enrollmentId AND state = ? AND sentAt <= i.receivedAt
                         ORDER BY sentAt DESC, id DESC LIMIT 1)
                     WHERE e.campaignId = ? GROUP BY 1, 2, 3
-                    """, arguments: [status.id])
+                    """, arguments: [SendRecordState.sent, status.id])
                 {
                     outcomes[Key(step: row["stepId"], variant: row["variant"]), default: [:]][row["class"], default: 0] += row["n"] as Int
                 }
@@ -93,11 +93,11 @@ extension CadenceDatabase {
                             SELECT state, COUNT(*) AS n FROM enrollment WHERE campaignId = ? AND stepId = ?
                             AND json_extract(variants, '$."' || ? || '"') = ? GROUP BY state
                             """, arguments: [status.id, counts.stepID, counts.stepID, variant.id])
-                        func count(_ state: String) -> Int { at.first { $0["state"] == state }?["n"] ?? 0 }
+                        func count(_ state: EnrollmentStatus) -> Int { at.first { $0["state"] == state }?["n"] ?? 0 }
                         var variantRow = CampaignStats.Row(
                             stepID: counts.stepID, variantID: variant.id, kind: kind, enrolled: given,
                             sent: sent[Key(step: counts.stepID, variant: variant.id)] ?? 0, tasksDone: 0,
-                            active: count("active"), held: count("held"), paused: count("paused"))
+                            active: count(.active), held: count(.held), paused: count(.paused))
                         apply(&variantRow, outcomes[Key(step: counts.stepID, variant: variant.id)] ?? [:])
                         rows.append(variantRow)
                     }

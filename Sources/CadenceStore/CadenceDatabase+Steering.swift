@@ -12,27 +12,34 @@ extension CadenceDatabase {
     /// Pauses the selected in-progress enrolments (a whole campaign also marks the campaign paused, so new
     /// launches start paused too). Returns how many changed.
     public func pause(_ selection: EnrollmentSelection, note: String?, actor: String, now: Date) throws(StoreError) -> Int {
-        try write { db in
-            let reason: PauseReason
-            if case .campaign(let id) = selection {
-                try Self.requireCampaign(id, db)
-                try Self.refuseStopped(id, db)
-                try db.execute(sql: "UPDATE campaign SET state = 'paused', updatedAt = ? WHERE id = ?", arguments: [now, id])
-                reason = .campaignPaused
-            } else {
-                reason = .manual(note: note)
-            }
-            var changed = 0
-            for row in try Self.selected(selection, states: ["active", "waitingOnTask", "held"], db) {
-                let current = StoredState(row: row)
-                let paused = StoredState(.paused(step: current.stepId ?? "", reason: reason), previous: current.asPrevious)
-                try Self.setState(row["id"], paused, db, now: now)
-                let campaignNote = reason == .campaignPaused ? note.map { $0.isEmpty ? "" : " (\($0))" } ?? "" : ""
-                try Self.event(row, kind: "paused", actor: actor, detail: reason.description + campaignNote, db, now: now)
-                changed += 1
-            }
-            return changed
+        try write { db in try Self.pause(selection, note: note, actor: actor, db, now: now) }
+    }
+
+    /// The same, from the runner (a campaign whose bounce rate is too high).
+    public func pause(_ selection: EnrollmentSelection, note: String?, actor: String, now: Date) async throws(StoreError) -> Int {
+        try await write { db in try Self.pause(selection, note: note, actor: actor, db, now: now) }
+    }
+
+    static func pause(_ selection: EnrollmentSelection, note: String?, actor: String, _ db: Database, now: Date) throws -> Int {
+        let reason: PauseReason
+        if case .campaign(let id) = selection {
+            try Self.requireCampaign(id, db)
+            try Self.refuseStopped(id, db)
+            try Self.setCampaignState(id, .paused, db, now: now)
+            reason = .campaignPaused
+        } else {
+            reason = .manual(note: note)
         }
+        var changed = 0
+        for row in try Self.selected(selection, states: [.active, .waitingOnTask, .held], db) {
+            let current = row.stored
+            let paused = StoredState(.paused(step: current.stepId ?? "", reason: reason), previous: current.asPrevious)
+            try Self.setState(row.id, paused, db, now: now)
+            let campaignNote = reason == .campaignPaused ? note.map { $0.isEmpty ? "" : " (\($0))" } ?? "" : ""
+            try Self.event(row, kind: .paused, actor: actor, detail: reason.description + campaignNote, db, now: now)
+            changed += 1
+        }
+        return changed
     }
 
     /// Resumes paused enrolments where they were; a due time in the past becomes now.
@@ -44,28 +51,28 @@ extension CadenceDatabase {
             if case .campaign(let id) = selection {
                 try Self.requireCampaign(id, db)
                 try Self.refuseStopped(id, db)
-                try db.execute(sql: "UPDATE campaign SET state = 'active', updatedAt = ? WHERE id = ?", arguments: [now, id])
+                try Self.setCampaignState(id, .active, db, now: now)
                 campaignResume = true
             }
             var changed = 0
-            for row in try Self.selected(selection, states: ["paused"], db) {
-                let current = StoredState(row: row)
-                let byCampaign = current.decodedReason?.kind == "campaignPaused"
+            for row in try Self.selected(selection, states: [.paused], db) {
+                let current = row.stored
+                let byCampaign = current.decodedReason?.kind == .campaignPaused
                 if campaignResume && !byCampaign { continue }
-                if !campaignResume, try String.fetchOne(db, sql: "SELECT state FROM campaign WHERE id = ?", arguments: [row["campaignId"]]) == "paused" {
+                if !campaignResume, try Self.campaignState(row.campaignId, db) == .paused {
                     if !byCampaign {
-                        var reason = current.decodedReason ?? StoredState.Reason(kind: "campaignPaused")
-                        reason.kind = "campaignPaused"
+                        var reason = current.decodedReason ?? StoredState.Reason(kind: .campaignPaused)
+                        reason.kind = .campaignPaused
                         reason.note = nil
-                        try Self.setState(row["id"], StoredState(state: "paused", stepId: current.stepId, dueAt: nil, reason: StoredState.encode(reason), taskId: nil), db, now: now)
-                        try Self.event(row, kind: "resumed", actor: actor, detail: "waits for the campaign, which is paused", db, now: now)
+                        try Self.setState(row.id, StoredState(state: .paused, stepId: current.stepId, dueAt: nil, reason: StoredState.encode(reason), taskId: nil), db, now: now)
+                        try Self.event(row, kind: .resumed, actor: actor, detail: "waits for the campaign, which is paused", db, now: now)
                         changed += 1
                     }
                     continue
                 }
                 guard let resumed = current.resumed(now: now) else { continue }
-                try Self.setState(row["id"], resumed, db, now: now)
-                try Self.event(row, kind: "resumed", actor: actor, detail: note ?? "", db, now: now)
+                try Self.setState(row.id, resumed, db, now: now)
+                try Self.event(row, kind: .resumed, actor: actor, detail: note ?? "", db, now: now)
                 changed += 1
             }
             return changed
@@ -78,12 +85,12 @@ extension CadenceDatabase {
         try write { db in
             if case .campaign(let id) = selection {
                 try Self.requireCampaign(id, db)
-                try db.execute(sql: "UPDATE campaign SET state = 'stopped', updatedAt = ? WHERE id = ?", arguments: [now, id])
+                try Self.setCampaignState(id, .stopped, db, now: now)
             }
             var changed = 0
-            for row in try Self.selected(selection, states: ["active", "waitingOnTask", "held", "paused"], db) {
-                try Self.setState(row["id"], StoredState(.stopped(reason)), db, now: now)
-                try Self.event(row, kind: "stopped", actor: actor, detail: reason.description, db, now: now)
+            for row in try Self.selected(selection, states: EnrollmentStatus.inProgress, db) {
+                try Self.setState(row.id, StoredState(.stopped(reason)), db, now: now)
+                try Self.event(row, kind: .stopped, actor: actor, detail: reason.description, db, now: now)
                 changed += 1
             }
             return changed
@@ -98,18 +105,16 @@ extension CadenceDatabase {
     }
 
     static func refuseStopped(_ id: String, _ db: Database) throws {
-        if try String.fetchOne(db, sql: "SELECT state FROM campaign WHERE id = ?", arguments: [id]) == "stopped" {
+        if try campaignState(id, db) == .stopped {
             throw StoreError.refused("campaign \"\(id)\" was stopped; a stopped campaign cannot be paused or resumed")
         }
     }
 
-    static func selected(_ selection: EnrollmentSelection, states: [String], _ db: Database) throws -> [Row] {
-        let placeholders = states.map { _ in "?" }.joined(separator: ", ")
+    static func selected(_ selection: EnrollmentSelection, states: [EnrollmentStatus], _ db: Database) throws -> [EnrollmentRow] {
+        let inStates = states.contains(Column("state"))
         switch selection {
         case .campaign(let id):
-            return try Row.fetchAll(
-                db, sql: "SELECT * FROM enrollment WHERE campaignId = ? AND state IN (\(placeholders)) ORDER BY id",
-                arguments: StatementArguments([id] + states))
+            return try EnrollmentRow.filter(Column("campaignId") == id && inStates).order(Column("id")).fetchAll(db)
         case .candidate(let key, let campaign):
             guard let candidateID = try Int64.fetchOne(db, sql: "SELECT id FROM candidate WHERE addressKey = ?", arguments: [key]) else {
                 throw StoreError.refused("no candidate \(key) is enrolled in any campaign")
@@ -119,13 +124,9 @@ extension CadenceDatabase {
                 guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM enrollment WHERE candidateId = ? AND campaignId = ?)", arguments: [candidateID, campaign]) == true else {
                     throw StoreError.refused("\(key) is not enrolled in campaign \(campaign)")
                 }
-                return try Row.fetchAll(
-                    db, sql: "SELECT * FROM enrollment WHERE candidateId = ? AND campaignId = ? AND state IN (\(placeholders))",
-                    arguments: StatementArguments([candidateID, campaign] as [any DatabaseValueConvertible] + states))
+                return try EnrollmentRow.filter(Column("candidateId") == candidateID && Column("campaignId") == campaign && inStates).fetchAll(db)
             }
-            return try Row.fetchAll(
-                db, sql: "SELECT * FROM enrollment WHERE candidateId = ? AND state IN (\(placeholders)) ORDER BY campaignId",
-                arguments: StatementArguments([candidateID] as [any DatabaseValueConvertible] + states))
+            return try EnrollmentRow.filter(Column("candidateId") == candidateID && inStates).order(Column("campaignId")).fetchAll(db)
         }
     }
 
@@ -138,9 +139,17 @@ extension CadenceDatabase {
             arguments: arguments)
     }
 
-    static func event(_ enrollment: Row, kind: String, actor: String, detail: String, _ db: Database, now: Date) throws {
+    static func event(_ enrollment: EnrollmentRow, kind: EventKind, actor: String, detail: String, _ db: Database, now: Date) throws {
         try db.execute(
             sql: "INSERT INTO event (at, campaignId, candidateId, enrollmentId, kind, actor, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [now, enrollment["campaignId"], enrollment["candidateId"], enrollment["id"], kind, actor, detail])
+            arguments: [now, enrollment.campaignId, enrollment.candidateId, enrollment.id, kind, actor, detail])
+    }
+
+    static func campaignState(_ id: String, _ db: Database) throws -> CampaignState? {
+        try CampaignState.fetchOne(db, sql: "SELECT state FROM campaign WHERE id = ?", arguments: [id])
+    }
+
+    static func setCampaignState(_ id: String, _ state: CampaignState, _ db: Database, now: Date) throws {
+        try db.execute(sql: "UPDATE campaign SET state = ?, updatedAt = ? WHERE id = ?", arguments: [state, now, id])
     }
 }

@@ -4,7 +4,7 @@ import GRDB
 
 /// An address or whole domain Cadence must never write to.
 public struct Suppression: Sendable, Equatable {
-    public enum Kind: String, Sendable {
+    public enum Kind: String, Sendable, DatabaseValueConvertible {
         case address, domain
         /// A forgotten person: only a hash of the address is kept.
         case hash
@@ -26,7 +26,7 @@ extension CadenceDatabase {
             for entry in entries {
                 try db.execute(
                     sql: "INSERT INTO suppression (kind, value, reason, actor, createdAt) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, value) DO NOTHING",
-                    arguments: [entry.kind.rawValue, entry.value, reason, actor, now])
+                    arguments: [entry.kind, entry.value, reason, actor, now])
                 added += db.changesCount
             }
             return added
@@ -36,7 +36,7 @@ extension CadenceDatabase {
     /// Removes an entry; false if there was none.
     public func unsuppress(kind: Suppression.Kind, value: String) throws(StoreError) -> Bool {
         try write { db in
-            try db.execute(sql: "DELETE FROM suppression WHERE kind = ? AND value = ?", arguments: [kind.rawValue, value])
+            try db.execute(sql: "DELETE FROM suppression WHERE kind = ? AND value = ?", arguments: [kind, value])
             return db.changesCount > 0
         }
     }
@@ -44,7 +44,7 @@ extension CadenceDatabase {
     public func suppressions() throws(StoreError) -> [Suppression] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM suppression ORDER BY kind, value").map {
-                Suppression(kind: Suppression.Kind(rawValue: $0["kind"]) ?? .address, value: $0["value"], reason: $0["reason"], actor: $0["actor"], createdAt: $0["createdAt"])
+                Suppression(kind: $0["kind"] ?? .address, value: $0["value"], reason: $0["reason"], actor: $0["actor"], createdAt: $0["createdAt"])
             }
         }
     }
@@ -54,17 +54,17 @@ extension CadenceDatabase {
     public func forget(addressKey: String, actor: String, now: Date) throws(StoreError) -> (found: Bool, enrollments: Int) {
         try write { db in
             try db.execute(
-                sql: "INSERT INTO suppression (kind, value, reason, actor, createdAt) VALUES ('hash', ?, 'erasure request', ?, ?) ON CONFLICT (kind, value) DO NOTHING",
-                arguments: [AddressKey.hash(addressKey), actor, now])
-            try db.execute(sql: "DELETE FROM suppression WHERE kind = 'address' AND value = ?", arguments: [addressKey])
+                sql: "INSERT INTO suppression (kind, value, reason, actor, createdAt) VALUES (?, ?, 'erasure request', ?, ?) ON CONFLICT (kind, value) DO NOTHING",
+                arguments: [Suppression.Kind.hash, AddressKey.hash(addressKey), actor, now])
+            try db.execute(sql: "DELETE FROM suppression WHERE kind = ? AND value = ?", arguments: [Suppression.Kind.address, addressKey])
             guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM candidate WHERE addressKey = ?", arguments: [addressKey]) else {
                 return (false, 0)
             }
-            let enrollments = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enrollment WHERE candidateId = ?", arguments: [id]) ?? 0
+            let enrollments = try EnrollmentRow.filter(Column("candidateId") == id).fetchCount(db)
             try db.execute(sql: "DELETE FROM candidate WHERE id = ?", arguments: [id])  // cascades to enrolments, events, tasks, sends
             try db.execute(
-                sql: "INSERT INTO event (at, kind, actor, detail) VALUES (?, 'forgotten', ?, ?)",
-                arguments: [now, actor, "a candidate's data was erased on request (\(enrollments) enrolment\(enrollments == 1 ? "" : "s"))"])
+                sql: "INSERT INTO event (at, kind, actor, detail) VALUES (?, ?, ?, ?)",
+                arguments: [now, EventKind.forgotten, actor, "a candidate's data was erased on request (\(enrollments) enrolment\(enrollments == 1 ? "" : "s"))"])
             return (true, enrollments)
         }
     }

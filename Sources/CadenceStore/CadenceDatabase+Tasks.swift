@@ -27,29 +27,28 @@ extension CadenceDatabase {
 
     /// Opens a task for every active enrolment whose next step is a task and is due by `now`; returns how many it
     /// opened (counted as they are opened: a stored time is rounded, so it cannot tell afterwards).
-    public func openDueTasks(actor: String, now: Date) throws(StoreError) -> Int {
-        try write { db in try Self.openDueTasks(actor: actor, db, now: now) }
+    public func openDueTasks(actor: String, now: Date) async throws(StoreError) -> Int {
+        try await write { db in try Self.openDueTasks(actor: actor, db, now: now) }
     }
 
     static func openDueTasks(actor: String, _ db: Database, now: Date) throws -> Int {
         var opened = 0
-            for campaignRow in try Row.fetchAll(db, sql: "SELECT id FROM campaign WHERE state = 'active'") {
-                let id: String = campaignRow["id"]
+            for id in try String.fetchAll(db, sql: "SELECT id FROM campaign WHERE state = ?", arguments: [CampaignState.active]) {
                 guard let definition = try Self.definition(id, db) else { continue }
                 let taskSteps = definition.steps.filter { if case .task = $0.kind { true } else { false } }.map(\.id)
                 guard !taskSteps.isEmpty else { continue }
                 let placeholders = taskSteps.map { _ in "?" }.joined(separator: ", ")
-                for row in try Row.fetchAll(
-                    db, sql: "SELECT * FROM enrollment WHERE campaignId = ? AND state = 'active' AND dueAt <= ? AND stepId IN (\(placeholders))",
-                    arguments: StatementArguments([id, now] as [any DatabaseValueConvertible] + taskSteps))
+                for row in try EnrollmentRow.fetchAll(
+                    db, sql: "SELECT * FROM enrollment WHERE campaignId = ? AND state = ? AND dueAt <= ? AND stepId IN (\(placeholders))",
+                    arguments: StatementArguments([id, EnrollmentStatus.active, now] as [any DatabaseValueConvertible] + taskSteps))
                 {
-                    let stepID: String = row["stepId"]
+                    let stepID = row.stepId ?? ""
                     try db.execute(
                         sql: "INSERT INTO task (enrollmentId, stepId, openedAt) VALUES (?, ?, ?) ON CONFLICT (enrollmentId, stepId) DO NOTHING",
-                        arguments: [row["id"], stepID, now])
-                    let taskID = try Int64.fetchOne(db, sql: "SELECT id FROM task WHERE enrollmentId = ? AND stepId = ?", arguments: [row["id"], stepID])!
-                    try Self.setState(row["id"], StoredState(.waitingOnTask(step: stepID, taskID: taskID)), db, now: now)
-                    try Self.event(row, kind: "taskOpened", actor: actor, detail: "task \(taskID) for step \(stepID)", db, now: now)
+                        arguments: [row.id, stepID, now])
+                    let taskID = try Int64.fetchOne(db, sql: "SELECT id FROM task WHERE enrollmentId = ? AND stepId = ?", arguments: [row.id, stepID])!
+                    try Self.setState(row.id, StoredState(.waitingOnTask(step: stepID, taskID: taskID)), db, now: now)
+                    try Self.event(row, kind: .taskOpened, actor: actor, detail: "task \(taskID) for step \(stepID)", db, now: now)
                     opened += 1
                 }
             }
@@ -59,10 +58,10 @@ extension CadenceDatabase {
     static func listOpenTasks(campaign: String?, _ db: Database) throws -> [OpenTask] {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT t.id, t.stepId, t.openedAt, e.campaignId, e.fields, c.address FROM task t
-                JOIN enrollment e ON e.id = t.enrollmentId AND e.state = 'waitingOnTask' AND e.taskId = t.id
+                JOIN enrollment e ON e.id = t.enrollmentId AND e.state = ? AND e.taskId = t.id
                 JOIN candidate c ON c.id = e.candidateId
                 WHERE t.doneAt IS NULL\(campaign == nil ? "" : " AND e.campaignId = ?") ORDER BY t.openedAt, t.id
-                """, arguments: campaign.map { [$0] } ?? [])
+                """, arguments: StatementArguments([EnrollmentStatus.waitingOnTask] as [any DatabaseValueConvertible] + (campaign.map { [$0] } ?? [])))
             var definitions: [String: SequenceDefinition] = [:]
             return try rows.map { row in
                 let campaignID: String = row["campaignId"]
@@ -88,28 +87,25 @@ extension CadenceDatabase {
             if let done: Date = task["doneAt"] {
                 throw StoreError.refused("task \(id) was already done on \(Timestamps.display(done))")
             }
-            guard let enrollment = try Row.fetchOne(db, sql: "SELECT * FROM enrollment WHERE id = ?", arguments: [task["enrollmentId"]]),
-                enrollment["state"] == "waitingOnTask", enrollment["taskId"] == id
-            else {
-                if let enrollment = try Row.fetchOne(db, sql: "SELECT * FROM enrollment WHERE id = ?", arguments: [task["enrollmentId"]]),
-                    enrollment["state"] == "paused"
-                {
+            let enrollment = try EnrollmentRow.find(task["enrollmentId"], db)
+            guard let enrollment, enrollment.state == .waitingOnTask, enrollment.taskId == id else {
+                if enrollment?.state == .paused {
                     throw StoreError.refused("task \(id)'s candidate is paused; resume them (cadence resume --candidate EMAIL) before marking it done")
                 }
                 throw StoreError.refused("task \(id) is no longer open: its candidate's sequence has moved on or stopped")
             }
             try db.execute(sql: "UPDATE task SET doneAt = ?, doneBy = ?, note = ? WHERE id = ?", arguments: [now, actor, note, id])
             let next = try Self.advance(enrollment, after: task["stepId"], from: now, db)
-            try Self.setState(enrollment["id"], StoredState(next), db, now: now)
-            try Self.event(enrollment, kind: "taskDone", actor: actor, detail: "task \(id)" + (note.map { ": \($0)" } ?? ""), db, now: now)
+            try Self.setState(enrollment.id, StoredState(next), db, now: now)
+            try Self.event(enrollment, kind: .taskDone, actor: actor, detail: "task \(id)" + (note.map { ": \($0)" } ?? ""), db, now: now)
             return next
         }
     }
 
     /// The state after `stepID` is done at `time`: Core's one rule, in the candidate's zone.
-    static func advance(_ enrollment: Row, after stepID: String, from time: Date, _ db: Database) throws -> EnrollmentState {
-        guard let definition = try definition(enrollment["campaignId"], db) else { return .finished }
-        let zone = try String.fetchOne(db, sql: "SELECT timeZone FROM candidate WHERE id = ?", arguments: [enrollment["candidateId"]])
+    static func advance(_ enrollment: EnrollmentRow, after stepID: String, from time: Date, _ db: Database) throws -> EnrollmentState {
+        guard let definition = try definition(enrollment.campaignId, db) else { return .finished }
+        let zone = try CandidateRow.find(enrollment.candidateId, db)?.timeZone
         return NextStep.after(stepID, in: definition, candidateZone: zone, at: time)
     }
 }

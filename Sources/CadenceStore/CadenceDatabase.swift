@@ -7,7 +7,7 @@ import GRDB
 ///
 /// `synchronous = FULL`: in WAL mode NORMAL may lose the last transactions on power loss, and a lost "sent" record
 /// is a message sent twice. FULL costs an fsync per commit, which is nothing next to a network send.
-public struct CadenceDatabase: Sendable {
+public struct CadenceDatabase: CadenceStore {
     public let writer: any DatabaseWriter
     /// The file, for messages; nil in memory.
     public let path: String?
@@ -145,6 +145,28 @@ public struct CadenceDatabase: Sendable {
     func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do {
             return try writer.read(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(error, path: path ?? "the database")
+        }
+    }
+
+    /// `write` for async callers, through GRDB's async API: the transaction runs on the writer's queue without
+    /// blocking a thread of the cooperative pool. A task cancelled before or during it writes nothing.
+    func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await writer.write(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(error, path: path ?? "the database")
+        }
+    }
+
+    func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await writer.read(body)
         } catch let error as StoreError {
             throw error
         } catch {

@@ -7,7 +7,7 @@ public enum SkipReason: Sendable, Equatable, Hashable {
     /// The same person (by normalised address) appears earlier in the file.
     case duplicateInFile(firstLine: Int)
     /// Already enrolled in this campaign, in this state: a relaunch never re-emails anyone.
-    case alreadyEnrolled(state: String)
+    case alreadyEnrolled(state: EnrollmentStatus)
     /// In progress in another campaign (without `--allow-concurrent`).
     case inProgressElsewhere(campaign: String)
     case suppressedAddress
@@ -16,7 +16,7 @@ public enum SkipReason: Sendable, Equatable, Hashable {
     public var description: String {
         switch self {
         case .duplicateInFile(let line): "duplicate of line \(line)"
-        case .alreadyEnrolled(let state): "already enrolled in this campaign (\(state))"
+        case .alreadyEnrolled(let state): "already enrolled in this campaign (\(state.rawValue))"
         case .inProgressElsewhere(let campaign): "in progress in campaign \(campaign)"
         case .suppressedAddress: "suppressed address"
         case .suppressedDomain(let domain): "suppressed domain \(domain)"
@@ -69,13 +69,13 @@ public final class LaunchSession {
         self.now = now
         self.allowConcurrent = allowConcurrent
         nowValue = now.databaseValue
-        campaignPaused = try String.fetchOne(db, sql: "SELECT state FROM campaign WHERE id = ?", arguments: [campaignID]) == "paused"
+        campaignPaused = try CadenceDatabase.campaignState(campaignID, db) == .paused
         var addresses: Set<String> = [], hashes: Set<String> = [], domains: Set<String> = []
         for row in try Row.fetchAll(db, sql: "SELECT kind, value FROM suppression") {
-            switch row["kind"] as String {
-            case "address": addresses.insert(row["value"])
-            case "domain": domains.insert(row["value"])
-            default: hashes.insert(row["value"])
+            switch row["kind"] as Suppression.Kind? {
+            case .address?: addresses.insert(row["value"])
+            case .domain?: domains.insert(row["value"])
+            case .hash?, nil: hashes.insert(row["value"])
             }
         }
         suppressedAddresses = addresses
@@ -85,7 +85,8 @@ public final class LaunchSession {
 
     /// When the enrolments already at `stepID` are due: for spreading new starts over days.
     public func dueTimes(atStep stepID: String) throws -> [Date] {
-        try Date.fetchAll(db, sql: "SELECT dueAt FROM enrollment WHERE campaignId = ? AND state = 'active' AND stepId = ?", arguments: [campaignID, stepID])
+        try Date.fetchAll(
+            db, sql: "SELECT dueAt FROM enrollment WHERE campaignId = ? AND state = ? AND stepId = ?", arguments: [campaignID, EnrollmentStatus.active, stepID])
     }
 
     /// Whether the suppression list forbids writing to this address; checked again before every send.
@@ -130,7 +131,7 @@ public final class LaunchSession {
                     return .skipped(.duplicateInFile(firstLine: existing["csvLine"] ?? 0))
                 }
                 let state = StoredState(row: existing)
-                guard state.state == "held", !(existing["hasSends"] as Bool) else {
+                guard state.state == .held, !(existing["hasSends"] as Bool) else {
                     return .skipped(.alreadyEnrolled(state: state.state))
                 }
                 // A held candidate not yet written to: take the corrected row and check it again.
@@ -142,15 +143,15 @@ public final class LaunchSession {
                     UPDATE enrollment SET state = ?, stepId = ?, dueAt = ?, reason = ?, taskId = ?,
                         fields = ?, variants = ?, csvLine = ?, launchId = ?, updatedAt = ? WHERE id = ?
                     """).execute(arguments: arguments)
-                try event(enrollmentID: existing["id"], candidateID: candidateID, kind: "fieldsUpdated", detail: describe(initial))
+                try event(enrollmentID: existing["id"], candidateID: candidateID, kind: .fieldsUpdated, detail: describe(initial))
                 return .updated(initial)
             }
             if !allowConcurrent, let other = try String.fetchOne(
                 db.cachedStatement(sql: """
                     SELECT campaignId FROM enrollment WHERE candidateId = ? AND campaignId != ?
-                    AND state IN ('active', 'waitingOnTask', 'held', 'paused') ORDER BY campaignId LIMIT 1
+                    AND state IN (?, ?, ?, ?) ORDER BY campaignId LIMIT 1
                     """),
-                arguments: [candidateID, campaignID])
+                arguments: StatementArguments([candidateID, campaignID] as [any DatabaseValueConvertible] + EnrollmentStatus.inProgress))
             {
                 return .skipped(.inProgressElsewhere(campaign: other))
             }
@@ -195,10 +196,10 @@ public final class LaunchSession {
                 state, stepId, dueAt, reason, taskId, createdAt, updatedAt)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: arguments)
-        try event(enrollmentID: db.lastInsertedRowID, candidateID: candidateID, kind: "enrolled", detail: describe(initial))
+        try event(enrollmentID: db.lastInsertedRowID, candidateID: candidateID, kind: .enrolled, detail: describe(initial))
     }
 
-    private func event(enrollmentID: Int64, candidateID: Int64, kind: String, detail: String) throws {
+    private func event(enrollmentID: Int64, candidateID: Int64, kind: EventKind, detail: String) throws {
         try db.cachedStatement(sql: """
             INSERT INTO event (at, campaignId, candidateId, enrollmentId, kind, actor, detail) VALUES (?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [nowValue, campaignID, candidateID, enrollmentID, kind, actor, detail])

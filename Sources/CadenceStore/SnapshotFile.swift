@@ -1,6 +1,8 @@
+import GRDB
+
 /// One file of a campaign as launched: the campaign JSON, a template, or an attachment, with its digest.
 public struct SnapshotFile: Sendable, Equatable {
-    public enum Kind: String, Sendable {
+    public enum Kind: String, Sendable, DatabaseValueConvertible {
         case campaign, template, attachment
         /// The settings of a sending mailbox that shape its emails (address, display name, signature).
         case mailbox

@@ -12,9 +12,16 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case refused(String)
     /// Another runner holds the lease now (this one overran it): nothing more may be sent or recorded here.
     case leaseLost
+    /// The task was cancelled (a runner told to stop at once) before its transaction committed: nothing of it
+    /// was written.
+    case cancelled
     case other(String)
 
     init(_ error: any Error, path: String) {
+        if error is CancellationError {
+            self = .cancelled
+            return
+        }
         guard let error = error as? DatabaseError else {
             self = .other("\(path): \(error)")
             return
@@ -45,6 +52,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .refused(let message): message
         case .leaseLost:
             "another runner took over this database (this one's lease ran out); nothing more was recorded here, and the new runner confirms what was in flight"
+        case .cancelled:
+            "stopped before the database was written; nothing of that step was recorded, and the next runner picks it up"
         case .other(let message): message
         }
     }

@@ -5,7 +5,7 @@ import GRDB
 /// How an `EnrollmentState` is spread over the enrolment's columns (`state`, `stepId`, `dueAt`, `reason`,
 /// `taskId`). The enum is the only way code sees a state; the columns stay in here.
 struct StoredState {
-    var state: String
+    var state: EnrollmentStatus
     var stepId: String?
     var dueAt: Date?
     var reason: String?
@@ -13,7 +13,7 @@ struct StoredState {
 
     /// The JSON kept in `reason`.
     struct Reason: Codable, Equatable {
-        var kind: String
+        var kind: ReasonKind
         var fields: [String]? = nil
         var note: String? = nil
         var until: Date? = nil
@@ -22,7 +22,7 @@ struct StoredState {
     }
 
     struct Previous: Codable, Equatable {
-        var state: String
+        var state: EnrollmentStatus
         var dueAt: Date?
         var taskId: Int64?
         /// The previous state's `reason` column, as stored.
@@ -45,33 +45,38 @@ struct StoredState {
         String(decoding: (try? encoder.encode(reason)) ?? Data(), as: UTF8.self)
     }
 
+    /// The `reason` of an active step the runner postponed, which `status` shows until the step moves.
+    static func deferral(_ note: String) -> String {
+        encode(Reason(kind: .deferred, note: note))
+    }
+
     static func reason(of hold: HoldReason) -> Reason {
         switch hold {
-        case .missingFields(let fields): Reason(kind: "missingFields", fields: fields)
-        case .sendRejected(let message): Reason(kind: "sendRejected", note: message)
-        case .unsendable(let message): Reason(kind: "unsendable", note: message)
+        case .missingFields(let fields): Reason(kind: .missingFields, fields: fields)
+        case .sendRejected(let message): Reason(kind: .sendRejected, note: message)
+        case .unsendable(let message): Reason(kind: .unsendable, note: message)
         }
     }
 
     static func reason(of pause: PauseReason) -> Reason {
         switch pause {
-        case .manual(let note): Reason(kind: "manual", note: note)
-        case .campaignPaused: Reason(kind: "campaignPaused")
-        case .outOfOffice(let until): Reason(kind: "outOfOffice", until: until)
+        case .manual(let note): Reason(kind: .manual, note: note)
+        case .campaignPaused: Reason(kind: .campaignPaused)
+        case .outOfOffice(let until): Reason(kind: .outOfOffice, until: until)
         }
     }
 
     static func reason(of stop: StopReason) -> Reason {
         switch stop {
-        case .replied: Reason(kind: "replied")
-        case .bounced: Reason(kind: "bounced")
-        case .unsubscribed: Reason(kind: "unsubscribed")
-        case .manual(let note): Reason(kind: "manual", note: note)
-        case .suppressed: Reason(kind: "suppressed")
+        case .replied: Reason(kind: .replied)
+        case .bounced: Reason(kind: .bounced)
+        case .unsubscribed: Reason(kind: .unsubscribed)
+        case .manual(let note): Reason(kind: .manual, note: note)
+        case .suppressed: Reason(kind: .suppressed)
         }
     }
 
-    init(state: String, stepId: String?, dueAt: Date?, reason: String?, taskId: Int64?) {
+    init(state: EnrollmentStatus, stepId: String?, dueAt: Date?, reason: String?, taskId: Int64?) {
         self.state = state
         self.stepId = stepId
         self.dueAt = dueAt
@@ -82,21 +87,25 @@ struct StoredState {
     /// `previous` is what a paused enrolment resumes to.
     init(_ value: EnrollmentState, previous: Previous? = nil) {
         switch value {
-        case .active(let step, let due): self.init(state: "active", stepId: step, dueAt: due, reason: nil, taskId: nil)
-        case .waitingOnTask(let step, let task): self.init(state: "waitingOnTask", stepId: step, dueAt: nil, reason: nil, taskId: task)
+        case .active(let step, let due): self.init(state: .active, stepId: step, dueAt: due, reason: nil, taskId: nil)
+        case .waitingOnTask(let step, let task): self.init(state: .waitingOnTask, stepId: step, dueAt: nil, reason: nil, taskId: task)
         case .held(let step, let hold):
-            self.init(state: "held", stepId: step, dueAt: nil, reason: Self.encode(Self.reason(of: hold)), taskId: nil)
+            self.init(state: .held, stepId: step, dueAt: nil, reason: Self.encode(Self.reason(of: hold)), taskId: nil)
         case .paused(let step, let pause):
             var reason = Self.reason(of: pause)
             reason.previous = previous
-            self.init(state: "paused", stepId: step, dueAt: nil, reason: Self.encode(reason), taskId: nil)
-        case .stopped(let stop): self.init(state: "stopped", stepId: nil, dueAt: nil, reason: Self.encode(Self.reason(of: stop)), taskId: nil)
-        case .finished: self.init(state: "finished", stepId: nil, dueAt: nil, reason: nil, taskId: nil)
+            self.init(state: .paused, stepId: step, dueAt: nil, reason: Self.encode(reason), taskId: nil)
+        case .stopped(let stop): self.init(state: .stopped, stepId: nil, dueAt: nil, reason: Self.encode(Self.reason(of: stop)), taskId: nil)
+        case .finished: self.init(state: .finished, stepId: nil, dueAt: nil, reason: nil, taskId: nil)
         }
     }
 
     init(row: Row) {
         self.init(state: row["state"], stepId: row["stepId"], dueAt: row["dueAt"], reason: row["reason"], taskId: row["taskId"])
+    }
+
+    init(_ row: EnrollmentRow) {
+        self = row.stored
     }
 
     var decodedReason: Reason? {
@@ -112,51 +121,53 @@ struct StoredState {
         let reason = decodedReason
         let step = stepId ?? ""
         switch state {
-        case "active": return .active(nextStep: step, dueAt: dueAt ?? Date(timeIntervalSince1970: 0))
-        case "waitingOnTask": return .waitingOnTask(step: step, taskID: taskId ?? 0)
-        case "held":
-            if reason?.kind == "sendRejected" { return .held(step: step, reason: .sendRejected(reason?.note ?? "")) }
-            if reason?.kind == "unsendable" { return .held(step: step, reason: .unsendable(reason?.note ?? "")) }
-            return .held(step: step, reason: .missingFields(reason?.fields ?? []))
-        case "paused":
+        case .active: return .active(nextStep: step, dueAt: dueAt ?? Date(timeIntervalSince1970: 0))
+        case .waitingOnTask: return .waitingOnTask(step: step, taskID: taskId ?? 0)
+        case .held:
+            switch reason?.kind {
+            case .sendRejected?: return .held(step: step, reason: .sendRejected(reason?.note ?? ""))
+            case .unsendable?: return .held(step: step, reason: .unsendable(reason?.note ?? ""))
+            default: return .held(step: step, reason: .missingFields(reason?.fields ?? []))
+            }
+        case .paused:
             let pause: PauseReason
             switch reason?.kind {
-            case "campaignPaused": pause = .campaignPaused
-            case "outOfOffice": pause = .outOfOffice(until: reason?.until ?? Date(timeIntervalSince1970: 0))
+            case .campaignPaused?: pause = .campaignPaused
+            case .outOfOffice?: pause = .outOfOffice(until: reason?.until ?? Date(timeIntervalSince1970: 0))
             default: pause = .manual(note: reason?.note)
             }
             return .paused(step: step, reason: pause)
-        case "stopped":
+        case .stopped:
             switch reason?.kind {
-            case "replied": return .stopped(.replied)
-            case "bounced": return .stopped(.bounced)
-            case "unsubscribed": return .stopped(.unsubscribed)
-            case "suppressed": return .stopped(.suppressed)
+            case .replied?: return .stopped(.replied)
+            case .bounced?: return .stopped(.bounced)
+            case .unsubscribed?: return .stopped(.unsubscribed)
+            case .suppressed?: return .stopped(.suppressed)
             default: return .stopped(.manual(note: reason?.note))
             }
-        default: return .finished
+        case .finished: return .finished
         }
     }
 
     /// The state a paused enrolment goes back to, its due time no earlier than `now`.
     func resumed(now: Date) -> StoredState? {
-        guard state == "paused", let previous = decodedReason?.previous else { return nil }
+        guard state == .paused, let previous = decodedReason?.previous else { return nil }
         let due = previous.dueAt.map { max($0, now) }
         return StoredState(
-            state: previous.state, stepId: stepId, dueAt: previous.state == "active" ? (due ?? now) : nil,
+            state: previous.state, stepId: stepId, dueAt: previous.state == .active ? (due ?? now) : nil,
             reason: previous.reason, taskId: previous.taskId)
     }
 
     /// A paused enrolment whose step went out while it was paused: still paused for the same reason, but
     /// resuming at `next`. Someone away until a date gets `next`'s delay counted from their return.
     func pausedMovingOn(to next: StoredState, now: Date) -> StoredState {
-        var reason = decodedReason ?? Reason(kind: "manual")
+        var reason = decodedReason ?? Reason(kind: .manual)
         var previous = next.asPrevious
-        if reason.kind == "outOfOffice", let until = reason.until, let due = next.dueAt {
+        if reason.kind == .outOfOffice, let until = reason.until, let due = next.dueAt {
             previous.dueAt = until.addingTimeInterval(max(0, due.timeIntervalSince(now)))
         }
         reason.previous = previous
-        return StoredState(state: "paused", stepId: next.stepId, dueAt: nil, reason: Self.encode(reason), taskId: nil)
+        return StoredState(state: .paused, stepId: next.stepId, dueAt: nil, reason: Self.encode(reason), taskId: nil)
     }
 
     func bind(_ arguments: inout StatementArguments) {

@@ -56,35 +56,40 @@ struct Run: AsyncParsableCommand {
             }
             let database = try project.openDatabase()
             let clock = CommandClock.current
-            let lease = LeaseKeeper(database: database, seconds: LeaseKeeper.lifetime(interval: interval, configuration), clock: clock)
-            if case .busy(let holder, let until) = try lease.acquire() {
+            let lease = LeaseKeeper(store: database, seconds: LeaseKeeper.lifetime(interval: interval, configuration), clock: clock)
+            if case .busy(let holder, let until) = try await lease.acquire() {
                 let who = RunnerIdentity(owner: holder)?.display ?? holder
                 throw CommandFailure("another runner (\(who)) is using this database until \(Timestamps.display(until)); stop it first, or wait", code: .failure)
             }
-            defer { lease.release() }
-            let access = GmailAccess(
-                store: SecretStore(root: location.root, environment: ProcessInfo.processInfo.environment), clock: clock,
-                sleeper: TaskSleeper(), logger: CadenceLog.logger)
-            let endpoints = configuration.gmailMailboxes.first?.1.endpoints ?? GoogleEndpoints()
-            try await GoogleHTTP.with(endpoints, logger: CadenceLog.logger) { http in
-                let gmail = configuration.gmailMailboxes.isEmpty ? nil : access.sender(http: http, seed: seed)
-                // Readiness is read when a step needs it: a `cadence auth login` in another terminal takes effect
-                // without a restart.
-                var runner = Runner(
-                    database: database, configuration: configuration, sender: ProviderRouter(outbox: OutboxFolderSender(root: location.root), gmail: gmail),
-                    seed: seed, lease: lease, gmailReadiness: AuthStatus.readiness(access: access))
-                if let gmail { runner.watch = MailboxWatch(gmail: gmail, database: database, settings: configuration.replies) }
-                runner.clock = clock
-                let service = RunnerService(runner: runner, clock: clock, interval: interval, once: once) { line in print(line) }
-                let group = ServiceGroup(
-                    configuration: .init(
-                        services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint],
-                        logger: CadenceLog.logger))
-                do {
-                    try await group.run()
-                } catch let stop as RunnerService.Stop {
-                    throw CommandFailure(stop.description, code: .failure)
+            // The service releases the lease when it ends; this covers a failure before it starts.
+            do {
+                let access = GmailAccess(
+                    store: SecretStore(root: location.root, environment: ProcessInfo.processInfo.environment), clock: clock,
+                    sleeper: TaskSleeper(), logger: CadenceLog.logger)
+                let endpoints = configuration.gmailMailboxes.first?.1.endpoints ?? GoogleEndpoints()
+                try await GoogleHTTP.with(endpoints, logger: CadenceLog.logger) { http in
+                    let gmail = configuration.gmailMailboxes.isEmpty ? nil : access.sender(http: http, seed: seed)
+                    // Readiness is read when a step needs it: a `cadence auth login` in another terminal takes effect
+                    // without a restart.
+                    var runner = Runner(
+                        store: database, configuration: configuration, sender: ProviderRouter(outbox: OutboxFolderSender(root: location.root), gmail: gmail),
+                        seed: seed, lease: lease, gmailReadiness: AuthStatus.readiness(access: access))
+                    if let gmail { runner.watch = MailboxWatch(gmail: gmail, store: database, settings: configuration.replies) }
+                    runner.clock = clock
+                    let service = RunnerService(runner: runner, clock: clock, interval: interval, once: once) { line in print(line) }
+                    let group = ServiceGroup(
+                        configuration: .init(
+                            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint],
+                            logger: CadenceLog.logger))
+                    do {
+                        try await group.run()
+                    } catch let stop as RunnerService.Stop {
+                        throw CommandFailure(stop.description, code: .failure)
+                    }
                 }
+            } catch {
+                await lease.release()
+                throw error
             }
         }
     }

@@ -87,8 +87,8 @@ struct Watch: AsyncParsableCommand {
             let lines = try await GoogleHTTP.with(endpoints, logger: CadenceLog.logger) { http in
                 let gmail = access.sender(http: http)
                 return stop
-                    ? try await GmailWatchCommand.stop(configuration, gmail: gmail, database: database)
-                    : try await GmailWatchCommand.start(configuration, gmail: gmail, database: database, now: CommandClock.now)
+                    ? try await GmailWatchCommand.stop(configuration, gmail: gmail, store: database)
+                    : try await GmailWatchCommand.start(configuration, gmail: gmail, store: database, now: CommandClock.now)
             }
             for line in lines where !line.failed { print(line.text) }
             let failed = lines.filter(\.failed)

@@ -147,7 +147,7 @@ struct LauncherTests {
             let report = try launch(project, csv: "fixed.csv")
             #expect(report.updated == 1)
             #expect(report.enrolledActive == 1)
-            #expect(report.skipped.map(\.reason) == [.alreadyEnrolled(state: "active"), .alreadyEnrolled(state: "active")])
+            #expect(report.skipped.map(\.reason) == [.alreadyEnrolled(state: .active), .alreadyEnrolled(state: .active)])
             let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
             // Cy now has a company; with two starts a day, Cy's first step waits for a day with room.
             #expect(try database.candidate("cy@example.org")?.enrollments.first?.state == .active(nextStep: "intro", dueAt: Self.start.addingTimeInterval(86_400)))

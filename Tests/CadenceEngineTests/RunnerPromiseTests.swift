@@ -68,7 +68,7 @@ struct RunnerPromiseTests {
         _ = try Launcher.launch(q1, database: database, options: .init(candidatesPath: "q1.csv", now: Self.tuesday.addingTimeInterval(1), actor: "t"))
         var configuration = q1.configuration
         configuration.mailboxes.removeAll { $0.name == "gone" }  // removed from cadence.json after the launch
-        var runner = Runner(database: database, configuration: configuration, sender: OutboxFolderSender(root: project.root), batch: 2, seed: 1, lease: RunnerTests.lease(database))
+        var runner = Runner(store: database, configuration: configuration, sender: OutboxFolderSender(root: project.root), batch: 2, seed: 1, lease: RunnerTests.lease(database))
         var sent = 0
         for minute in 0..<5 { sent += try await runner.runOnce(now: Self.tuesday.addingTimeInterval(60 + Double(minute) * 60)).sent }
         #expect(sent == 1)
@@ -89,11 +89,11 @@ struct RunnerPromiseTests {
         _ = try Launcher.launch(loaded, database: database, options: .init(candidatesPath: "people.csv", now: Self.tuesday, actor: "t"))
         let sender = SentThenUnknownSender(root: project.root)
         sender.unknownFor.withLock { $0 = ["ana@example.org"] }
-        var runner = Runner(database: database, configuration: loaded.configuration, sender: sender, seed: 1, lease: RunnerTests.lease(database))
+        var runner = Runner(store: database, configuration: loaded.configuration, sender: sender, seed: 1, lease: RunnerTests.lease(database))
         #expect(try await runner.runOnce(now: Self.tuesday).unknown == 1)
         sender.unknownFor.withLock { $0 = [] }
         // `cadence pause` while the send is in doubt.
-        #expect(try database.pause(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "sam", now: Self.tuesday.addingTimeInterval(10)) == 1)
+        #expect(try await database.pause(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "sam", now: Self.tuesday.addingTimeInterval(10)) == 1)
         #expect(try await runner.runOnce(now: Self.tuesday.addingTimeInterval(60)).reconciled == 1)
         #expect(try database.resume(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "sam", now: Self.tuesday.addingTimeInterval(120)) == 1)
         var sent = 0
@@ -122,7 +122,7 @@ struct RunnerPromiseTests {
         let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .create)
         let loaded = try LoadedCampaign.load("q1", location: location)
         _ = try Launcher.launch(loaded, database: database, options: .init(candidatesPath: "people.csv", now: Self.tuesday, actor: "t"))
-        var runner = Runner(database: database, configuration: loaded.configuration, sender: OutboxFolderSender(root: project.root), seed: 1, lease: RunnerTests.lease(database))
+        var runner = Runner(store: database, configuration: loaded.configuration, sender: OutboxFolderSender(root: project.root), seed: 1, lease: RunnerTests.lease(database))
         let report = try await runner.runOnce(now: Self.tuesday.addingTimeInterval(60.000_4))
         #expect(report.tasksOpened == 1)
     }

@@ -66,8 +66,8 @@ struct RunnerServiceTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let sender = InFlightSender(root: root)
         let clock = FixedClock(RunnerTests.tuesday)
-        let lease = LeaseKeeper(database: database, owner: "service", seconds: 600, clock: clock)
-        let runner = Runner(database: database, configuration: configuration, sender: sender, seed: 1, lease: lease)
+        let lease = LeaseKeeper(store: database, owner: "service", seconds: 600, clock: clock)
+        let runner = Runner(store: database, configuration: configuration, sender: sender, seed: 1, lease: lease)
         let lines = Mutex<[String]>([])
         let group = Self.group(RunnerService(runner: runner, clock: clock, interval: 60, once: false) { line in lines.withLock { $0.append(line) } })
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -84,7 +84,7 @@ struct RunnerServiceTests {
         #expect(lines.withLock { $0 }.count == 1)
         #expect(lines.withLock { $0 }.first?.contains("Sent 1;") == true)
         #expect(lines.withLock { $0 }.first?.contains("Stopped after the send in flight") == true)
-        #expect(try database.currentLease()?.expiresAt ?? .distantFuture <= RunnerTests.tuesday, "the lease was released")
+        #expect(try await database.currentLease()?.expiresAt ?? .distantFuture <= RunnerTests.tuesday, "the lease was released")
     }
 
     @Test("a runner that finds another runner holding the lease at the start of a pass stops with an error, doing nothing")
@@ -92,8 +92,8 @@ struct RunnerServiceTests {
         let (root, database, configuration) = try Self.launched()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let clock = AdjustableClock(RunnerTests.tuesday.addingTimeInterval(-7 * 86_400))  // a Tuesday a week before: nothing is due yet
-        let lease = LeaseKeeper(database: database, owner: "first", seconds: 90, clock: clock)
-        let runner = Runner(database: database, configuration: configuration, sender: OutboxFolderSender(root: root), seed: 1, lease: lease)
+        let lease = LeaseKeeper(store: database, owner: "first", seconds: 90, clock: clock)
+        let runner = Runner(store: database, configuration: configuration, sender: OutboxFolderSender(root: root), seed: 1, lease: lease)
         let lines = Mutex<[String]>([])
         let group = Self.group(RunnerService(runner: runner, clock: clock, interval: 1, once: false) { line in lines.withLock { $0.append(line) } })
         await #expect(throws: RunnerService.Stop.leaseLost) {
@@ -103,11 +103,11 @@ struct RunnerServiceTests {
                 while lines.withLock({ $0.isEmpty }), Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
                 // The first runner stalls past its lease; a second takes the database over; everything is due now.
                 clock.set(RunnerTests.tuesday)
-                #expect(try database.acquireLease(owner: "second", now: RunnerTests.tuesday, seconds: 90) != .busy(owner: "first", until: RunnerTests.tuesday))
+                #expect(try await database.acquireLease(owner: "second", now: RunnerTests.tuesday, seconds: 90) != .busy(owner: "first", until: RunnerTests.tuesday))
                 try await tasks.waitForAll()
             }
         }
-        #expect(try database.dueSteps(now: RunnerTests.tuesday, limit: 10).count == 5, "nothing was sent after the lease was lost")
-        #expect(try database.currentLease()?.owner == "second")
+        #expect(try await database.dueSteps(now: RunnerTests.tuesday, limit: 10).count == 5, "nothing was sent after the lease was lost")
+        #expect(try await database.currentLease()?.owner == "second")
     }
 }

@@ -53,11 +53,11 @@ struct RunnerTests {
         var lease: LeaseKeeper
 
         func runner(seed: UInt64 = 7) -> Runner {
-            Runner(database: database, configuration: configuration, sender: sender, seed: seed, lease: lease)
+            Runner(store: database, configuration: configuration, sender: sender, seed: seed, lease: lease)
         }
 
         /// The fence of the runner's lease, for intents recorded by hand.
-        func fence() throws -> Int64 { try #require(try lease.current()).fence }
+        func fence() async throws -> Int64 { try #require(try await lease.current()).fence }
 
         var outboxFiles: [String] {
             ((try? FileManager.default.contentsOfDirectory(atPath: project.root + "/outbox/sam")) ?? []).filter { $0.hasSuffix(".eml") && !$0.hasPrefix(".") }.sorted()
@@ -79,7 +79,7 @@ struct RunnerTests {
 
     /// A lease for tests whose passes jump ahead in time: held for years on a clock that stands still.
     static func lease(_ database: CadenceDatabase) -> LeaseKeeper {
-        LeaseKeeper(database: database, owner: "tests", seconds: 10 * 365 * 86_400, clock: FixedClock(tuesday))
+        LeaseKeeper(store: database, owner: "tests", seconds: 10 * 365 * 86_400, clock: FixedClock(tuesday))
     }
 
     @Test("each due step goes out once; passes after that send nothing again; the next step is scheduled")
@@ -142,9 +142,9 @@ struct RunnerTests {
     @Test("a crash after the intent was recorded, before the provider was called: the next pass sends it, once")
     func crashBeforeSend() async throws {
         try await withLaunched { setup in
-            let due = try #require(try setup.database.dueSteps(now: Self.tuesday, limit: 1).first)
+            let due = try #require(try await setup.database.dueSteps(now: Self.tuesday, limit: 1).first)
             let key = SendKey(sendID: "q1.intro.crash", messageID: "cadence.q1.intro.crash@example.com")
-            guard case .recorded = try setup.database.recordIntent(due, key: key, bytes: Array("From: x\r\n\r\nhi\r\n".utf8), fence: setup.fence(), now: Self.tuesday) else { Issue.record("no intent"); return }
+            guard case .recorded = try await setup.database.recordIntent(due, key: key, bytes: Array("From: x\r\n\r\nhi\r\n".utf8), fence: setup.fence(), now: Self.tuesday) else { Issue.record("no intent"); return }
             // The process dies here. A new runner starts:
             var runner = setup.runner()
             let report = try await runner.runOnce(now: Self.tuesday.addingTimeInterval(60))
@@ -161,9 +161,9 @@ struct RunnerTests {
     @Test("a crash after the provider accepted, before the outcome was recorded: the next pass adopts it, sending nothing")
     func crashAfterSend() async throws {
         try await withLaunched { setup in
-            let due = try #require(try setup.database.dueSteps(now: Self.tuesday, limit: 1).first)
+            let due = try #require(try await setup.database.dueSteps(now: Self.tuesday, limit: 1).first)
             let key = SendKey(sendID: "q1.intro.accepted", messageID: "cadence.q1.intro.accepted@example.com")
-            guard case .recorded = try setup.database.recordIntent(due, key: key, bytes: [65], fence: setup.fence(), now: Self.tuesday) else { Issue.record("no intent"); return }
+            guard case .recorded = try await setup.database.recordIntent(due, key: key, bytes: [65], fence: setup.fence(), now: Self.tuesday) else { Issue.record("no intent"); return }
             let mailbox = try #require(setup.configuration.mailbox(named: "sam"))
             _ = try await setup.sender.outbox.send(SendRequest(bytes: [65], key: key, recipient: due.address, recordedAt: Self.tuesday), from: mailbox)  // the provider has it; the process dies
             var runner = setup.runner()
@@ -204,16 +204,16 @@ struct RunnerTests {
     }
 
     @Test("one runner per database: a second is refused while the lease is held; the fence grows with every new holder")
-    func lease() throws {
+    func lease() async throws {
         let database = try CadenceDatabase.inMemory()
         let t = Self.tuesday
-        #expect(try database.acquireLease(owner: "a", now: t, seconds: 60) == .held(RunnerLease(owner: "a", fence: 1, expiresAt: t.addingTimeInterval(60))))
-        #expect(try database.acquireLease(owner: "a", now: t.addingTimeInterval(30), seconds: 60) == .held(RunnerLease(owner: "a", fence: 1, expiresAt: t.addingTimeInterval(90))))
-        #expect(try database.acquireLease(owner: "b", now: t, seconds: 60) == .busy(owner: "a", until: t.addingTimeInterval(90)))
-        #expect(try database.acquireLease(owner: "b", now: t.addingTimeInterval(91), seconds: 60) == .held(RunnerLease(owner: "b", fence: 2, expiresAt: t.addingTimeInterval(151))))
-        try database.releaseLease(owner: "b")
+        #expect(try await database.acquireLease(owner: "a", now: t, seconds: 60) == .held(RunnerLease(owner: "a", fence: 1, expiresAt: t.addingTimeInterval(60))))
+        #expect(try await database.acquireLease(owner: "a", now: t.addingTimeInterval(30), seconds: 60) == .held(RunnerLease(owner: "a", fence: 1, expiresAt: t.addingTimeInterval(90))))
+        #expect(try await database.acquireLease(owner: "b", now: t, seconds: 60) == .busy(owner: "a", until: t.addingTimeInterval(90)))
+        #expect(try await database.acquireLease(owner: "b", now: t.addingTimeInterval(91), seconds: 60) == .held(RunnerLease(owner: "b", fence: 2, expiresAt: t.addingTimeInterval(151))))
+        try await database.releaseLease(owner: "b")
         // Released, the row stays: the next holder's fence is still larger than every earlier one.
-        #expect(try database.acquireLease(owner: "a", now: t.addingTimeInterval(92), seconds: 60) == .held(RunnerLease(owner: "a", fence: 3, expiresAt: t.addingTimeInterval(152))))
+        #expect(try await database.acquireLease(owner: "a", now: t.addingTimeInterval(92), seconds: 60) == .held(RunnerLease(owner: "a", fence: 3, expiresAt: t.addingTimeInterval(152))))
     }
 }
 
@@ -224,8 +224,8 @@ extension RunnerTests {
         files["people.csv"] = "email,firstName,timezone\naki@example.jp,Aki,Asia/Tokyo\n"
         try await withLaunched(files) { setup in
             // Tuesday 09:00 Tokyo is 00:00 UTC: due then, and recorded as an intent before a crash.
-            let due = try #require(try setup.database.dueSteps(now: Self.tuesday, limit: 1).first)
-            guard case .recorded = try setup.database.recordIntent(due, key: SendKey(sendID: "q1.intro.aki", messageID: "m@example.com"), bytes: [65], fence: setup.fence(), now: Self.tuesday) else { return }
+            let due = try #require(try await setup.database.dueSteps(now: Self.tuesday, limit: 1).first)
+            guard case .recorded = try await setup.database.recordIntent(due, key: SendKey(sendID: "q1.intro.aki", messageID: "m@example.com"), bytes: [65], fence: setup.fence(), now: Self.tuesday) else { return }
             var runner = setup.runner()
             // 19:00 in Tokyo, after the window: the unconfirmed send is not resent at night; it stays in doubt.
             #expect(try await runner.runOnce(now: Self.tuesday).unknown == 1)
@@ -253,7 +253,7 @@ extension RunnerTests {
                 store: SecretStore(root: setup.project.root, environment: ["CADENCE_TEST_SECRET": "s"]), clock: FixedClock(Self.tuesday),
                 sleeper: TaskSleeper(), logger: Logger(label: "test"))
             var runner = Runner(
-                database: setup.database, configuration: setup.configuration, sender: setup.sender, seed: 1, lease: setup.lease,
+                store: setup.database, configuration: setup.configuration, sender: setup.sender, seed: 1, lease: setup.lease,
                 gmailReadiness: AuthStatus.readiness(access: access))
             var sent = 0
             for minute in 0..<5 { sent += try await runner.runOnce(now: Self.tuesday.addingTimeInterval(Double(minute) * 60)).sent }

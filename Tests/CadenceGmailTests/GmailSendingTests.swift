@@ -30,7 +30,7 @@ struct GmailSendingTests {
                 let raw = try MailMessage.parse(try #require(scene.fake.rawMessage(bump.id, in: SendingScene.sam)))
                 #expect(raw.header("In-Reply-To") == intro.messageID)  // Gmail's, not the one Cadence wrote
                 #expect(intro.messageID != intro.originalMessageID)
-                let records = try scene.database.sentRecords(enrollment: try #require(try scene.database.candidate(person)?.enrollments.first?.id))
+                let records = try await scene.database.sentRecords(enrollment: try #require(try scene.database.candidate(person)?.enrollments.first?.id))
                 #expect(records.first?.storedMessageID == intro.messageID)
                 #expect(records.first?.providerThreadID == intro.threadID)
             }
@@ -109,7 +109,7 @@ struct GmailSendingTests {
             _ = try await scene.passes(from: 30, to: 600)
             #expect(scene.sent.isEmpty)
             #expect(scene.fake.calls(of: "messages.send") == 1)
-            #expect(try scene.database.unfinishedSends().isEmpty)
+            #expect(try await scene.database.unfinishedSends().isEmpty)
         }
     }
 
@@ -199,7 +199,7 @@ struct GmailSendingTests {
         try await SendingScene.with(options: options, people: 3) { (scene: SendingScene) async throws -> Void in
             let first = try await scene.passes(from: 0, to: 120)
             #expect(first.sent == 1)
-            #expect(try scene.database.mailboxPause("sam", now: SendingScene.tuesday.addingTimeInterval(120)) != nil)
+            #expect(try await scene.database.mailboxPause("sam", now: SendingScene.tuesday.addingTimeInterval(120)) != nil)
             let status = try scene.database.status(campaign: "q1", now: SendingScene.tuesday.addingTimeInterval(120)).first?.steps.first
             #expect(status?.held.isEmpty == true)
             #expect(status?.waiting.keys.contains { $0.hasPrefix("mailbox sam is paused until 2026-12-02 10:00 UTC: Gmail's sending limit") } == true)

@@ -41,9 +41,9 @@ struct LeasePressureTests {
             let database = scene.database, clock = scene.clock
             func runner(owner: String, sleeper: any Sleeper) -> Runner {
                 let access = GmailAccess(store: scene.project.store, clock: clock, sleeper: sleeper, logger: scene.project.logs.logger)
-                let lease = LeaseKeeper(database: database, owner: owner, seconds: 150, clock: clock)
+                let lease = LeaseKeeper(store: database, owner: owner, seconds: 150, clock: clock)
                 return Runner(
-                    database: database, configuration: scene.configuration,
+                    store: database, configuration: scene.configuration,
                     sender: ProviderRouter(outbox: OutboxFolderSender(root: scene.project.root), gmail: access.sender(http: scene.http)), seed: 5, lease: lease)
             }
             let second = RunnerBox(runner(owner: "b", sleeper: ClockSleeper(clock)))
@@ -90,14 +90,14 @@ struct LeasePressureTests {
             let delivered = Mutex(false)
             let reply = Array("From: p1@example.org\r\nTo: \(SendingScene.sam)\r\nSubject: Re: Quick question, P1\r\n\r\nPlease stop writing to me.\r\n".utf8)
             let lease = scene.lease
-            scene.runner.leaseCheck = { () throws(StoreError) -> RunnerLease? in
+            scene.runner.leaseCheck = { () async throws(StoreError) -> RunnerLease? in
                 // Right before the resend: the reply arrives, and the read at the start of the pass is two minutes old.
                 if clock.now >= SendingScene.tuesday.addingTimeInterval(130), !delivered.withLock({ $0 }) {
                     delivered.withLock { $0 = true }
                     _ = try? fake.deliver(reply, to: SendingScene.sam)
                     clock.advance(by: 120)
                 }
-                return try lease.current()
+                return try await lease.current()
             }
             _ = try await scene.pass(at: 60)
             _ = try await scene.pass(at: 130)

@@ -40,7 +40,7 @@ struct PushTests {
         settings.certsURL = certs
         let endpoint = PushEndpoint(
             authenticator: PushAuthenticator(token: token.map { Array($0.utf8) }, oidc: oidc ? settings : nil, keySet: keySet, clock: scene.clock),
-            database: scene.database, mailboxes: [SendingScene.sam: "sam"], clock: scene.clock, logger: scene.project.logs.logger)
+            store: scene.database, mailboxes: [SendingScene.sam: "sam"], clock: scene.clock, logger: scene.project.logs.logger)
         let (addresses, continuation) = AsyncStream<String>.makeStream()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -97,9 +97,9 @@ struct PushTests {
     func pushedReplyStops() async throws {
         try await SendingScene.with(people: 2) { (scene: SendingScene) async throws -> Void in
             _ = try await scene.passes(from: 0, to: 30)
-            let lines = try await GmailWatchCommand.start(watched(scene), gmail: scene.sender(), database: scene.database, now: scene.clock.now)
+            let lines = try await GmailWatchCommand.start(watched(scene), gmail: scene.sender(), store: scene.database, now: scene.clock.now)
             #expect(lines.map(\.failed) == [false])
-            #expect(try scene.database.watchRegistrations().map(\.topic) == [Self.topic])
+            #expect(try await scene.database.watchRegistrations().map(\.topic) == [Self.topic])
             try await Self.withServer(scene) { (url: String) async throws -> Void in
                 scene.fake.setPushSubscription(FakePushSubscription(endpoint: url, serviceAccountEmail: Self.pushAccount, audience: Self.audience))
                 let intro = try #require(scene.sent.first { $0.to == ["p1@example.org"] })
@@ -123,7 +123,7 @@ struct PushTests {
     func duplicatesAndOrder() async throws {
         try await SendingScene.with(people: 2) { (scene: SendingScene) async throws -> Void in
             _ = try await scene.passes(from: 0, to: 30)
-            let position = try #require(try scene.database.syncCheckpoint("sam"))
+            let position = try #require(try await scene.database.syncCheckpoint("sam"))
             let next = String(UInt64(position)! + 5), later = String(UInt64(position)! + 9)
             try await Self.withServer(scene) { (url: String) async throws -> Void in
                 let token = try await genuineToken(scene)
@@ -138,11 +138,11 @@ struct PushTests {
                 #expect(try await Self.post(url, bearer: token, body: Self.envelope(messageID: "m-1", historyID: next)) == 204)
                 #expect(try queued(scene) == 0)
                 // A new notification whose position the checkpoint has passed is acknowledged and dropped.
-                let checkpoint = try #require(try scene.database.syncCheckpoint("sam"))
+                let checkpoint = try #require(try await scene.database.syncCheckpoint("sam"))
                 #expect(try await Self.post(url, bearer: token, body: Self.envelope(messageID: "m-3", historyID: checkpoint)) == 204)
                 #expect(try queued(scene) == 0)
-                #expect(try scene.database.enqueuePush(messageID: "m-4", mailbox: "sam", historyID: checkpoint, now: scene.clock.now) == .stale)
-                #expect(try scene.database.enqueuePush(messageID: "m-1", mailbox: "sam", historyID: later, now: scene.clock.now) == .duplicate)
+                #expect(try await scene.database.enqueuePush(messageID: "m-4", mailbox: "sam", historyID: checkpoint, now: scene.clock.now) == .stale)
+                #expect(try await scene.database.enqueuePush(messageID: "m-1", mailbox: "sam", historyID: later, now: scene.clock.now) == .duplicate)
             }
         }
     }
@@ -151,7 +151,7 @@ struct PushTests {
     func forgedPushes() async throws {
         try await SendingScene.with(people: 1) { (scene: SendingScene) async throws -> Void in
             _ = try await scene.passes(from: 0, to: 0)
-            let position = try #require(try scene.database.syncCheckpoint("sam"))
+            let position = try #require(try await scene.database.syncCheckpoint("sam"))
             let body = Self.envelope(messageID: "forged", historyID: String(UInt64(position)! + 100))
             let now = scene.clock.now
             let impostor = try PushTokenSigner()  // same key id, a key Google never published
@@ -191,7 +191,7 @@ struct PushTests {
     func urlToken() async throws {
         try await SendingScene.with(people: 1) { (scene: SendingScene) async throws -> Void in
             _ = try await scene.passes(from: 0, to: 0)
-            let position = UInt64(try #require(try scene.database.syncCheckpoint("sam")))!
+            let position = UInt64(try #require(try await scene.database.syncCheckpoint("sam")))!
             let secret = UUID().uuidString
             try await Self.withServer(scene, oidc: false, token: secret) { (url: String) async throws -> Void in
                 #expect(try await Self.post(url, bearer: nil, body: Self.envelope(messageID: "a", historyID: String(position + 1))) == 401)
@@ -215,13 +215,13 @@ struct PushTests {
     @Test("the runner renews each watch daily through the injected clock, and `watch --stop` ends it")
     func renewal() async throws {
         try await SendingScene.with(people: 1) { (scene: SendingScene) async throws -> Void in
-            _ = try await GmailWatchCommand.start(watched(scene), gmail: scene.sender(), database: scene.database, now: scene.clock.now)
+            _ = try await GmailWatchCommand.start(watched(scene), gmail: scene.sender(), store: scene.database, now: scene.clock.now)
             #expect(scene.fake.calls(of: "watch") == 1)
             _ = try await scene.pass(at: 3_600)  // not yet a day
             #expect(scene.fake.calls(of: "watch") == 1)
             _ = try await scene.pass(at: 86_400 + 60)
             #expect(scene.fake.calls(of: "watch") == 2)
-            let registration = try #require(try scene.database.watchRegistrations().first)
+            let registration = try #require(try await scene.database.watchRegistrations().first)
             #expect(registration.renewedAt == SendingScene.tuesday.addingTimeInterval(86_400 + 60))
             #expect(registration.expiresAt == SendingScene.tuesday.addingTimeInterval(86_400 + 60 + 7 * 86_400))
             _ = try await scene.pass(at: 86_400 + 120)
@@ -236,11 +236,11 @@ struct PushTests {
             #expect(scene.fake.calls(of: "watch") == 3)
             _ = try await scene.pass(at: 2 * 86_400 + 120 + 3_600)
             #expect(scene.fake.calls(of: "watch") == 4)
-            let stopped = try await GmailWatchCommand.stop(watched(scene), gmail: scene.sender(), database: scene.database)
+            let stopped = try await GmailWatchCommand.stop(watched(scene), gmail: scene.sender(), store: scene.database)
             #expect(stopped.map(\.failed) == [false])
-            #expect(try scene.database.watchRegistrations().isEmpty)
+            #expect(try await scene.database.watchRegistrations().isEmpty)
             // Without a topic, `cadence watch` says what to add.
-            let none = try await GmailWatchCommand.start(scene.configuration, gmail: scene.sender(), database: scene.database, now: scene.clock.now)
+            let none = try await GmailWatchCommand.start(scene.configuration, gmail: scene.sender(), store: scene.database, now: scene.clock.now)
             #expect(none.first?.failed == true)
             #expect(none.first?.text.contains("\"push\".\"topic\"") == true)
         }
@@ -250,7 +250,7 @@ struct PushTests {
     func keyRotation() async throws {
         try await SendingScene.with(people: 1) { (scene: SendingScene) async throws -> Void in
             _ = try await scene.passes(from: 0, to: 0)
-            let position = UInt64(try #require(try scene.database.syncCheckpoint("sam")))!
+            let position = UInt64(try #require(try await scene.database.syncCheckpoint("sam")))!
             let fetches = Counter()
             try await Self.withServer(scene, fetches: fetches) { (url: String) async throws -> Void in
                 #expect(try await Self.post(url, bearer: try await genuineToken(scene), body: Self.envelope(messageID: "k1", historyID: String(position + 1))) == 204)

@@ -30,13 +30,13 @@ struct SendRaceTests {
             let lease = scene.lease
             let checks = Mutex(0)
             // The lease is checked at the start of the pass and before every send: the reply lands before the send.
-            scene.runner.leaseCheck = { () throws(StoreError) -> RunnerLease? in
+            scene.runner.leaseCheck = { () async throws(StoreError) -> RunnerLease? in
                 if checks.withLock({ $0 += 1; return $0 }) == 2, !delivered.withLock({ $0 }) {
                     delivered.withLock { $0 = true }
                     _ = try? fake.deliver(raw, to: SendingScene.sam, threadID: thread)
                     clock.advance(by: 120)
                 }
-                return try lease.current()
+                return try await lease.current()
             }
             let report = try await scene.pass(at: 86_400 + 60)
             #expect(delivered.withLock { $0 })
@@ -56,14 +56,14 @@ struct SendRaceTests {
             let now = SendingScene.tuesday.addingTimeInterval(86_400 + 60)
             let lease = scene.lease
             let checks = Mutex(0)
-            scene.runner.leaseCheck = { () throws(StoreError) -> RunnerLease? in
-                guard checks.withLock({ $0 += 1; return $0 }) == 2 else { return try lease.current() }
-                _ = try database.applyIncoming(
+            scene.runner.leaseCheck = { () async throws(StoreError) -> RunnerLease? in
+                guard checks.withLock({ $0 += 1; return $0 }) == 2 else { return try await lease.current() }
+                _ = try await database.applyIncoming(
                     IncomingMessage(
                         mailbox: "sam", providerMessageID: "elsewhere-1", providerThreadID: thread, from: "p1@example.org", references: [],
                         incomingClass: .reply, snippet: "Not interested", receivedAt: now),
                     now: now)
-                return try lease.current()
+                return try await lease.current()
             }
             let report = try await scene.pass(at: 86_400 + 60)
             #expect(report.sent == 0)
@@ -80,7 +80,7 @@ struct SendRaceTests {
             scene.runner.watch = nil  // watching starts later (e.g. an upgrade, or Gmail was unreachable)
             _ = try await scene.pass(at: 0)
             try scene.fake.deliver(try Self.reply(scene), to: SendingScene.sam, threadID: scene.sent.first?.threadID)
-            #expect(try scene.database.syncCheckpoint("sam") == nil)
+            #expect(try await scene.database.syncCheckpoint("sam") == nil)
             scene.runner.watch = watch
             let report = try await scene.pass(at: 600)
             #expect(report.incoming == 1)

@@ -94,11 +94,11 @@ final class SendingScene: @unchecked Sendable {
                 let gmail = access.sender(http: http)
                 let sender = ProviderRouter(outbox: OutboxFolderSender(root: project.root), gmail: gmail)
                 // On the scene's clock, renewed as passes move it on.
-                let lease = LeaseKeeper(database: database, owner: "scene", seconds: 600, clock: project.clock)
+                let lease = LeaseKeeper(store: database, owner: "scene", seconds: 600, clock: project.clock)
                 var runner = Runner(
-                    database: database, configuration: loaded.configuration, sender: sender, seed: 3, lease: lease,
+                    store: database, configuration: loaded.configuration, sender: sender, seed: 3, lease: lease,
                     gmailReadiness: AuthStatus.readiness(access: access))
-                runner.watch = MailboxWatch(gmail: gmail, database: database)
+                runner.watch = MailboxWatch(gmail: gmail, store: database)
                 try await body(SendingScene(project: project, database: database, configuration: loaded.configuration, clockSleeper: sleeper, http: http, runner: runner))
             }
         }

@@ -85,7 +85,7 @@ struct UnreadableMailTests {
             _ = try await scene.pass(at: 60)
             #expect(try scene.state("p1@example.org") == .stopped(.replied))
             #expect(try scene.state("p2@example.org") == .stopped(.replied))
-            let recorded = try scene.database.recordedIncoming(mailbox: "sam")
+            let recorded = try await scene.database.recordedIncoming(mailbox: "sam")
             #expect(recorded.contains(RecordedIncoming(providerMessageID: first, incomingClass: "unparsed", candidate: "p1@example.org")))
             #expect(recorded.contains(RecordedIncoming(providerMessageID: second, incomingClass: "unparsed", candidate: "p2@example.org")))
             let events = try scene.database.candidate("p1@example.org")?.enrollments.first?.events.map(\.detail) ?? []
@@ -102,15 +102,15 @@ struct UnreadableMailTests {
         try await SendingScene.with(people: 2) { (scene: SendingScene) async throws -> Void in
             _ = try await sendIntros(scene)
             _ = try await scene.pass(at: 45)  // a position is stored
-            let before = try #require(try scene.database.syncCheckpoint("sam"))
+            let before = try #require(try await scene.database.syncCheckpoint("sam"))
             let id = try deliver(scene, "From: news@elsewhere.example\nTo: \(SendingScene.sam)\nSubject: Our newsletter\n" + Self.nested(30))
             _ = try await scene.pass(at: 60)
-            #expect(try scene.database.recordedIncoming(mailbox: "sam") == [RecordedIncoming(providerMessageID: id, incomingClass: "unparsed", candidate: nil)])
+            #expect(try await scene.database.recordedIncoming(mailbox: "sam") == [RecordedIncoming(providerMessageID: id, incomingClass: "unparsed", candidate: nil)])
             guard case .active? = try scene.state("p1@example.org"), case .active? = try scene.state("p2@example.org") else {
                 Issue.record("an unrelated unreadable message stopped someone")
                 return
             }
-            let after = try #require(try scene.database.syncCheckpoint("sam"))
+            let after = try #require(try await scene.database.syncCheckpoint("sam"))
             #expect(UInt64(after)! > UInt64(before)!)
         }
     }
@@ -121,17 +121,17 @@ struct UnreadableMailTests {
             let intros = try await sendIntros(scene)
             let (thread1, id1) = try #require(intros["p1@example.org"])
             _ = try await scene.pass(at: 45)  // a position is stored
-            let before = try #require(try scene.database.syncCheckpoint("sam"))
+            let before = try #require(try await scene.database.syncCheckpoint("sam"))
             try deliver(scene, "From: p1@example.org\nTo: \(SendingScene.sam)\nSubject: Re: Quick question\nIn-Reply-To: \(id1)\n\nLet's talk.\n", thread: thread1)
             let gets = scene.fake.calls(of: "messages.get")
             scene.fake.addFault(FaultRule(method: "messages.get", call: gets + 1, fault: .garbledRaw))
             let failed = try await scene.pass(at: 60)
-            #expect(try scene.database.syncCheckpoint("sam") == before)
+            #expect(try await scene.database.syncCheckpoint("sam") == before)
             #expect(failed.watchProblems.count == 1)
             guard case .active? = try scene.state("p1@example.org") else { Issue.record("p1 stopped by a message never read"); return }
             _ = try await scene.pass(at: 90)
             #expect(try scene.state("p1@example.org") == .stopped(.replied))
-            #expect(try scene.database.syncCheckpoint("sam") != before)
+            #expect(try await scene.database.syncCheckpoint("sam") != before)
         }
     }
 
@@ -140,19 +140,19 @@ struct UnreadableMailTests {
         try await SendingScene.with(people: 2) { (scene: SendingScene) async throws -> Void in
             let intros = try await sendIntros(scene)
             _ = try await scene.pass(at: 45)
-            let before = try #require(try scene.database.syncCheckpoint("sam"))
+            let before = try #require(try await scene.database.syncCheckpoint("sam"))
             let (thread2, id2) = try #require(intros["p2@example.org"])
             try deliver(scene, "From: p2@example.org\nTo: \(SendingScene.sam)\nSubject: Re: Quick question\nIn-Reply-To: \(id2)\n\nNot now.\n", thread: thread2)
             var gets = scene.fake.calls(of: "messages.get")
             scene.fake.addFault(FaultRule(method: "messages.get", call: gets + 1, fault: .drop))
             let unanswered = try await scene.pass(at: 60)
             #expect(unanswered.watchProblems.count == 1)
-            #expect(try scene.database.syncCheckpoint("sam") == before)
+            #expect(try await scene.database.syncCheckpoint("sam") == before)
             gets = scene.fake.calls(of: "messages.get")
             scene.fake.addFault(FaultRule(method: "messages.get", call: gets + 1, fault: .status(404)))
             _ = try await scene.pass(at: 90)
-            #expect(try scene.database.syncCheckpoint("sam") != before)
-            #expect(try scene.database.recordedIncoming(mailbox: "sam").isEmpty)  // gone: nothing to record
+            #expect(try await scene.database.syncCheckpoint("sam") != before)
+            #expect(try await scene.database.recordedIncoming(mailbox: "sam").isEmpty)  // gone: nothing to record
         }
     }
 }

@@ -11,13 +11,13 @@ struct CadenceDatabaseTests {
     }
 
     @Test("a database made by the previous release (v1) gains v2 when opened, keeping its rows")
-    func upgradeFromV1() throws {
+    func upgradeFromV1() async throws {
         let path = Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         _ = try CadenceDatabase.open(path: path, mode: .create)
         // Turn the file back into what v1 made: no v2 table, no v2 columns, no v2 migration row.
         let queue = try DatabaseQueue(path: path)
-        try queue.write { db in
+        try await queue.write { db in
             try db.execute(sql: """
                 INSERT INTO mailboxLedger (mailbox, sentAt, recipientDomain, campaignId) VALUES ('sam', '2026-11-30 10:00:00.000', 'example.org', 'q1');
                 DROP TABLE mailboxPause;
@@ -31,11 +31,11 @@ struct CadenceDatabaseTests {
                 """)
         }
         try queue.close()
-        let upgraded = try CadenceDatabase.open(path: path, mode: .existing)
-        #expect(try upgraded.sendTimes(mailbox: "sam", since: .distantPast).count == 1)
-        #expect(try upgraded.mailboxPause("sam", now: .distantPast) == nil)
-        try upgraded.pauseMailbox("sam", until: .distantFuture, reason: "test")
-        #expect(try upgraded.mailboxPause("sam", now: Date())?.reason == "test")
+        let upgraded: any CadenceStore = try CadenceDatabase.open(path: path, mode: .existing)
+        #expect(try await upgraded.sendTimes(mailbox: "sam", since: .distantPast).count == 1)
+        #expect(try await upgraded.mailboxPause("sam", now: .distantPast) == nil)
+        try await upgraded.pauseMailbox("sam", until: .distantFuture, reason: "test")
+        #expect(try await upgraded.mailboxPause("sam", now: Date())?.reason == "test")
     }
 
     @Test("a new file is WAL, foreign keys on, synchronous FULL, and migrated")

@@ -6,7 +6,7 @@ import Testing
 @Suite("Claiming due steps")
 struct DueStepsTests {
     @Test("only active enrolments due by now, oldest first, at most the limit, with what rendering needs")
-    func due() throws {
+    func due() async throws {
         let database = try CadenceDatabase.inMemory()
         let now = SteeringTests.now
         try SteeringTests.launch(database, [
@@ -16,13 +16,14 @@ struct DueStepsTests {
             ("c@example.org", .active(nextStep: "intro", dueAt: now)),
             ("held@example.org", .held(step: "intro", reason: .missingFields(["candidate.company"]))),
         ])
-        _ = try database.pause(.candidate(addressKey: "c@example.org", campaign: nil), note: nil, actor: "t", now: now)
-        let due = try database.dueSteps(now: now, limit: 10)
+        _ = try await database.pause(.candidate(addressKey: "c@example.org", campaign: nil), note: nil, actor: "t", now: now)
+        let store: any CadenceStore = database
+        let due = try await store.dueSteps(now: now, limit: 10)
         #expect(due.map(\.address) == ["a@example.org", "b@example.org"])
         #expect(due.first?.stepID == "intro")
         #expect(due.first?.mailbox == "sam")
         #expect(due.first?.fields["email"] == "a@example.org")
-        #expect(try database.dueSteps(now: now, limit: 1).map(\.address) == ["a@example.org"])
+        #expect(try await store.dueSteps(now: now, limit: 1).map(\.address) == ["a@example.org"])
     }
 
     @Test("the due query reads the partial index on dueAt, never the whole table")

@@ -56,7 +56,7 @@ struct SteeringTests {
             .enrolled(Self.active), .skipped(.duplicateInFile(firstLine: 2)), .skipped(.suppressedAddress),
             .skipped(.suppressedDomain("client.com")),
         ])
-        #expect(try Self.launch(database, [("ana@example.org", Self.active)]) == [.skipped(.alreadyEnrolled(state: "active"))])
+        #expect(try Self.launch(database, [("ana@example.org", Self.active)]) == [.skipped(.alreadyEnrolled(state: .active))])
         #expect(try Self.launch(database, "q2", [("ana@example.org", Self.active)]) == [.skipped(.inProgressElsewhere(campaign: "q1"))])
         #expect(try Self.launch(database, "q3", [("ana@example.org", Self.active)], concurrent: true) == [.enrolled(Self.active)])
     }
@@ -77,7 +77,7 @@ struct SteeringTests {
         let held = EnrollmentState.held(step: "intro", reason: .missingFields(["candidate.company"]))
         try Self.launch(database, [("ana@example.org", held), ("bo@example.org", Self.active)])
         let outcomes = try Self.launch(database, [("ana@example.org", Self.active), ("bo@example.org", Self.active), ("cy@example.org", Self.active)])
-        #expect(outcomes == [.updated(Self.active), .skipped(.alreadyEnrolled(state: "active")), .enrolled(Self.active)])
+        #expect(outcomes == [.updated(Self.active), .skipped(.alreadyEnrolled(state: .active)), .enrolled(Self.active)])
         let ana = try #require(try database.candidate("ana@example.org"))
         #expect(ana.enrollments.map(\.state) == [Self.active])
         #expect(ana.enrollments[0].events.map(\.kind) == ["enrolled", "fieldsUpdated"])

@@ -10,17 +10,17 @@ import Foundation
 /// is still applied, as `unparsed`.
 public struct MailboxWatch: Sendable {
     let reader: any MailboxReader
-    let database: CadenceDatabase
+    let store: any CadenceStore
     /// The out-of-office default, the bounce-rate pause and the resync window (`"replies"` in cadence.json).
     let settings: ReplySettings
 
-    public init(gmail: GmailSender, database: CadenceDatabase, settings: ReplySettings = ReplySettings()) {
-        self.init(reader: gmail.reader, database: database, settings: settings)
+    public init(gmail: GmailSender, store: any CadenceStore, settings: ReplySettings = ReplySettings()) {
+        self.init(reader: gmail.reader, store: store, settings: settings)
     }
 
-    public init(reader: any MailboxReader, database: CadenceDatabase, settings: ReplySettings = ReplySettings()) {
+    public init(reader: any MailboxReader, store: any CadenceStore, settings: ReplySettings = ReplySettings()) {
         self.reader = reader
-        self.database = database
+        self.store = store
         self.settings = settings
     }
 
@@ -35,11 +35,11 @@ public struct MailboxWatch: Sendable {
     /// its position; the others go on.
     public func sync(_ configuration: ProjectConfiguration, now: Date) async throws(StoreError) -> Result {
         var result = Result()
-        _ = try database.resumeReturned(now: now)
+        _ = try await store.resumeReturned(now: now)
         let gmail = configuration.gmailMailboxes
         guard !gmail.isEmpty else { return result }
         // Pushes already queued are answered by this read too: no second read of the same mailbox right after.
-        let queued = Dictionary(try database.queuedPushes().map { ($0.mailbox, $0.upTo) }, uniquingKeysWith: max)
+        let queued = Dictionary(try await store.queuedPushes().map { ($0.mailbox, $0.upTo) }, uniquingKeysWith: max)
         for (mailbox, _) in gmail {
             try await read(mailbox, now: now, answering: queued[mailbox.name], into: &result)
         }
@@ -56,7 +56,7 @@ public struct MailboxWatch: Sendable {
             result.processed += processed
             result.stopped += stopped
             result.resynced = result.resynced || resynced
-            if let upTo { try database.markPushesHandled(mailbox: mailbox.name, upTo: upTo, now: now) }
+            if let upTo { try await store.markPushesHandled(mailbox: mailbox.name, upTo: upTo, now: now) }
         } catch let error as StoreError {
             throw error
         } catch {
@@ -64,12 +64,12 @@ public struct MailboxWatch: Sendable {
         }
     }
 
-    func pauseIfBouncing(_ campaign: String, now: Date) throws {
-        let (bounced, sent) = try database.bounceCounts(campaign: campaign)
+    func pauseIfBouncing(_ campaign: String, now: Date) async throws {
+        let (bounced, sent) = try await store.bounceCounts(campaign: campaign)
         guard sent >= settings.bounceMinimumSends, 100 * Double(bounced) / Double(sent) > settings.bouncePercent else { return }
-        guard try database.storedCampaign(campaign)?.paused == false else { return }
+        guard try await store.storedCampaign(campaign)?.paused == false else { return }
         let rate = String(format: "%.1f", 100 * Double(bounced) / Double(sent))
-        _ = try database.pause(
+        _ = try await store.pause(
             .campaign(campaign), note: "hard-bounce rate \(rate) % (\(bounced) of \(sent) sends) is above \(settings.bouncePercent.formatted()) %; check the list before resuming",
             actor: "runner", now: now)
     }
@@ -79,7 +79,8 @@ public struct MailboxWatch: Sendable {
     func sync(_ mailbox: Mailbox, now: Date, readAt: Date? = nil) async throws -> (processed: Int, stopped: Int, resynced: Bool) {
         // The first sync starts where the mailbox stood before Cadence's first send from it, so replies to
         // anything Cadence sent before watching began are still read.
-        let checkpoint = try database.syncCheckpoint(mailbox.name) ?? database.firstSyncStart(mailbox.name)
+        var checkpoint = try await store.syncCheckpoint(mailbox.name)
+        if checkpoint == nil { checkpoint = try await store.firstSyncStart(mailbox.name) }
         let changes = try await reader.changes(in: mailbox, since: checkpoint, resyncDays: settings.resyncDays)
         var processed = 0, stopped = 0
         let policy = IncomingPolicy(settings)
@@ -95,15 +96,15 @@ public struct MailboxWatch: Sendable {
             let message = IncomingMessage(
                 mailbox: mailbox.name, providerMessageID: id, providerThreadID: fetched.threadID ?? threadID, from: mail.from, references: mail.references,
                 incomingClass: mail.incomingClass, snippet: mail.snippet, receivedAt: received)
-            let outcome = try database.applyIncoming(message, policy: policy, now: now)
+            let outcome = try await store.applyIncoming(message, policy: policy, now: now)
             if case .applied(_, let campaign, let count, _, _) = outcome {
                 stopped += count
-                if case .bounce(true, _, _) = mail.incomingClass { try pauseIfBouncing(campaign, now: now) }
+                if case .bounce(true, _, _) = mail.incomingClass { try await pauseIfBouncing(campaign, now: now) }
             }
             processed += 1
         }
-        try database.advanceCheckpoint(mailbox.name, to: changes.position, now: readAt ?? now)
-        if changes.resynced { try database.recordResync(mailbox.name, now: now) }
+        try await store.advanceCheckpoint(mailbox.name, to: changes.position, now: readAt ?? now)
+        if changes.resynced { try await store.recordResync(mailbox.name, now: now) }
         return (processed, stopped, changes.resynced)
     }
 
@@ -111,11 +112,11 @@ public struct MailboxWatch: Sendable {
     /// A push that arrives during the sync stays queued for the next call.
     public func syncQueued(_ configuration: ProjectConfiguration, now: Date) async throws(StoreError) -> Result {
         var result = Result()
-        let queued = try database.queuedPushes()
+        let queued = try await store.queuedPushes()
         guard !queued.isEmpty else { return result }
         for (name, upTo) in queued {
             guard let mailbox = configuration.mailbox(named: name), case .gmail = mailbox.provider else {
-                try database.markPushesHandled(mailbox: name, upTo: upTo, now: now)  // no longer in cadence.json
+                try await store.markPushesHandled(mailbox: name, upTo: upTo, now: now)  // no longer in cadence.json
                 continue
             }
             try await read(mailbox, now: now, answering: upTo, into: &result)
@@ -129,7 +130,7 @@ public struct MailboxWatch: Sendable {
     public func syncIfStale(_ mailbox: Mailbox, at current: Date, now: Date) async throws(StoreError) -> Result {
         var result = Result()
         // Called before every send: one small read of the store, and Gmail only when needed.
-        let (syncedAt, queued) = try database.freshness(mailbox.name)
+        let (syncedAt, queued) = try await store.freshness(mailbox.name)
         let fresh = syncedAt.map { current.timeIntervalSince($0) <= Double(settings.maxSyncAgeSeconds) } ?? false
         guard !fresh || queued != nil else { return result }
         try await read(mailbox, now: now, readAt: current, answering: queued, into: &result)
@@ -140,15 +141,15 @@ public struct MailboxWatch: Sendable {
     /// registration (made by `cadence watch`) last renewed a day or more before `now`.
     public func renewWatches(_ configuration: ProjectConfiguration, now: Date) async throws(StoreError) -> [String] {
         var failures: [String] = []
-        for registration in try database.watchRegistrations() where now.timeIntervalSince(registration.renewedAt) >= 86_400 {
+        for registration in try await store.watchRegistrations() where now.timeIntervalSince(registration.renewedAt) >= 86_400 {
             guard let mailbox = configuration.mailbox(named: registration.mailbox), case .gmail = mailbox.provider else { continue }
             let topic = configuration.push.topic ?? registration.topic
             do {
                 let answer = try await reader.watch(mailbox, topic: topic)
-                try database.recordWatch(mailbox.name, topic: topic, expiresAt: answer.expiresAt ?? now.addingTimeInterval(7 * 86_400), now: now)
+                try await store.recordWatch(mailbox.name, topic: topic, expiresAt: answer.expiresAt ?? now.addingTimeInterval(7 * 86_400), now: now)
             } catch {
                 // Tried again in an hour, not every pass: each attempt costs 100 quota units.
-                try database.recordWatch(mailbox.name, topic: registration.topic, expiresAt: registration.expiresAt, now: now.addingTimeInterval(-86_400 + 3_600))
+                try await store.recordWatch(mailbox.name, topic: registration.topic, expiresAt: registration.expiresAt, now: now.addingTimeInterval(-86_400 + 3_600))
                 failures.append("mailbox \(mailbox.name): renewing the Gmail watch failed (tried again in an hour): \(error)")
             }
         }

@@ -10,7 +10,7 @@ import NIOHTTP1
 /// keys fetched through Cadence's HTTP client (timeouts, no redirects), and the watched mailboxes' addresses.
 public enum PushService {
     public static func endpoint(
-        configuration: ProjectConfiguration, database: CadenceDatabase, store: SecretStore, http: GoogleHTTP, clock: any WallClock, logger: Logger
+        configuration: ProjectConfiguration, database: any CadenceStore, store: SecretStore, http: GoogleHTTP, clock: any WallClock, logger: Logger
     ) throws(SecretError) -> PushEndpoint? {
         let push = configuration.push
         guard push.isAuthenticated else { return nil }
@@ -25,7 +25,7 @@ public enum PushService {
         let mailboxes = Dictionary(
             configuration.gmailMailboxes.map { ($0.0.address.description.lowercased(), $0.0.name) }, uniquingKeysWith: { first, _ in first })
         return PushEndpoint(
-            authenticator: PushAuthenticator(token: token, oidc: push.oidc, keySet: keySet, clock: clock), database: database,
+            authenticator: PushAuthenticator(token: token, oidc: push.oidc, keySet: keySet, clock: clock), store: database,
             mailboxes: mailboxes, clock: clock, logger: logger)
     }
 

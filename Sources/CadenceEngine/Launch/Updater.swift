@@ -51,14 +51,14 @@ public enum Updater {
                 for field in gap.fields where !fields.contains(field) { fields.append(field) }
             }
             if !stepRemoved {
-                switch enrollment.stateName {
-                case "held":
+                switch enrollment.status {
+                case .held:
                     if fields.isEmpty { return (.active(nextStep: stepID, dueAt: now), variants) }  // the data it lacked is no longer needed
                     if fields == enrollment.heldFields { return nil }
                     return (.held(step: stepID, reason: .missingFields(fields)), variants)
-                case "waitingOnTask":
+                case .waitingOnTask:
                     return nil  // the task goes on; later steps are checked again when they are due
-                default:
+                case .active, .paused, .stopped, .finished:
                     // Active or paused at a step that still exists: keep its time; hold it if data is now missing.
                     return fields.isEmpty ? nil : (.held(step: stepID, reason: .missingFields(fields)), variants)
                 }

@@ -14,7 +14,7 @@ public final class LeaseKeeper: Sendable {
 
     public let owner: String
     public let seconds: TimeInterval
-    let database: CadenceDatabase
+    let store: any CadenceStore
     let clock: any WallClock
     private let state = Mutex<State>(.none)
 
@@ -24,8 +24,8 @@ public final class LeaseKeeper: Sendable {
         case lost
     }
 
-    public init(database: CadenceDatabase, owner: String = RunnerIdentity.current().description, seconds: TimeInterval, clock: any WallClock) {
-        self.database = database
+    public init(store: any CadenceStore, owner: String = RunnerIdentity.current().description, seconds: TimeInterval, clock: any WallClock) {
+        self.store = store
         self.owner = owner
         self.seconds = seconds
         self.clock = clock
@@ -33,11 +33,11 @@ public final class LeaseKeeper: Sendable {
 
     /// Takes the lease; a runner on this machine whose process is gone (killed, crashed, a zombie, or from before
     /// a reboot) holds nothing. Otherwise says who holds it until when.
-    public func acquire() throws(StoreError) -> LeaseAnswer {
+    public func acquire() async throws(StoreError) -> LeaseAnswer {
         let now = clock.now
-        var answer = try database.acquireLease(owner: owner, now: now, seconds: seconds)
+        var answer = try await store.acquireLease(owner: owner, now: now, seconds: seconds)
         if case .busy(let holder, _) = answer, RunnerIdentity.isGone(owner: holder),
-            let lease = try database.takeOverLease(from: holder, owner: owner, now: now, seconds: seconds)
+            let lease = try await store.takeOverLease(from: holder, owner: owner, now: now, seconds: seconds)
         {
             answer = .held(lease)
         }
@@ -47,17 +47,17 @@ public final class LeaseKeeper: Sendable {
 
     /// The lease to work under now (taken on first use, renewed once a third of it has run down), or nil once
     /// another runner has it: then nothing more may be sent or recorded.
-    public func current() throws(StoreError) -> RunnerLease? {
+    public func current() async throws(StoreError) -> RunnerLease? {
         let now = clock.now
         switch state.withLock({ $0 }) {
         case .lost:
             return nil
         case .none:
-            guard case .held(let lease) = try acquire() else { return nil }
+            guard case .held(let lease) = try await acquire() else { return nil }
             return lease
         case .held(let held, let renewedAt):
             if now.timeIntervalSince(renewedAt) < seconds / 3, now < held.expiresAt { return held }
-            if case .held(let lease) = try database.acquireLease(owner: owner, now: now, seconds: seconds), lease.fence == held.fence {
+            if case .held(let lease) = try await store.acquireLease(owner: owner, now: now, seconds: seconds), lease.fence == held.fence {
                 state.withLock { $0 = .held(lease, renewedAt: now) }
                 return lease
             }
@@ -77,9 +77,11 @@ public final class LeaseKeeper: Sendable {
     /// The time provider calls made under `lease` must be over by.
     public func deadline(_ lease: RunnerLease) -> Date { lease.expiresAt.addingTimeInterval(-Self.margin) }
 
-    /// Ends the lease at once (a clean stop), so the next runner need not wait for it to run out.
-    public func release() {
-        try? database.releaseLease(owner: owner)
+    /// Ends the lease at once (a clean stop), so the next runner need not wait for it to run out. Done in a task
+    /// of its own: a runner that was cancelled (stopped at once) still hands the lease back.
+    public func release() async {
         state.withLock { $0 = .lost }
+        let store = store, owner = owner
+        await Task { try? await store.releaseLease(owner: owner) }.value
     }
 }

@@ -45,7 +45,7 @@ public struct Runner: Sendable {
         }
     }
 
-    let database: CadenceDatabase
+    let store: any CadenceStore
     let configuration: ProjectConfiguration
     let sender: any MailSender
     /// At most this many due steps per pass.
@@ -58,7 +58,7 @@ public struct Runner: Sendable {
     /// Asked at the start of a pass and before every send: the lease to work under (its fence goes with every
     /// write of the send, its end bounds every provider call), or nil when another runner has taken the database
     /// over and this pass must stop.
-    public var leaseCheck: @Sendable () throws(StoreError) -> RunnerLease?
+    public var leaseCheck: @Sendable () async throws(StoreError) -> RunnerLease?
     /// Asked between steps: true once the runner should stop (SIGTERM). The send in flight finishes and is
     /// recorded first.
     public var shouldStop: @Sendable () -> Bool = { false }
@@ -77,13 +77,13 @@ public struct Runner: Sendable {
     private var readiness: [String: String?] = [:]
 
     public init(
-        database: CadenceDatabase, configuration: ProjectConfiguration, sender: any MailSender, batch: Int = 100, seed: UInt64, lease: LeaseKeeper,
+        store: any CadenceStore, configuration: ProjectConfiguration, sender: any MailSender, batch: Int = 100, seed: UInt64, lease: LeaseKeeper,
         gmailReadiness: @escaping @Sendable (Mailbox) -> String? = { _ in nil }
     ) {
         self.gmailReadiness = gmailReadiness
         self.lease = lease
-        self.leaseCheck = { () throws(StoreError) -> RunnerLease? in try lease.current() }
-        self.database = database
+        self.leaseCheck = { () async throws(StoreError) -> RunnerLease? in try await lease.current() }
+        self.store = store
         self.configuration = configuration
         self.sender = sender
         self.batch = batch
@@ -103,26 +103,26 @@ public struct Runner: Sendable {
 
     private mutating func pass(now: Date, report: inout Report) async throws(StoreError) {
         // A runner that lost the lease does nothing at all: no mailbox read, no checkpoint, no lookup miss.
-        _ = try held()
+        _ = try await held()
         readiness = [:]
         if let watch {
             report.add(try await watch.sync(configuration, now: now))
             report.watchProblems += try await watch.renewWatches(configuration, now: now)
         }
-        report.tasksOpened = try database.openDueTasks(actor: "runner", now: now)
-        for pending in try database.unfinishedSends() {
+        report.tasksOpened = try await store.openDueTasks(actor: "runner", now: now)
+        for pending in try await store.unfinishedSends() {
             if shouldStop() { report.stoppedEarly = true; return }
             try await reconcile(pending, now: now, report: &report)
         }
-        for step in try database.dueSteps(now: now, limit: batch) {
+        for step in try await store.dueSteps(now: now, limit: batch) {
             if shouldStop() { report.stoppedEarly = true; return }
             try await process(step, now: now, report: &report)
         }
     }
 
     /// The lease to work under now, or `.leaseLost`.
-    private func held() throws(StoreError) -> RunnerLease {
-        guard let lease = try leaseCheck() else { throw .leaseLost }
+    private func held() async throws(StoreError) -> RunnerLease {
+        guard let lease = try await leaseCheck() else { throw .leaseLost }
         return lease
     }
 
@@ -157,22 +157,22 @@ public struct Runner: Sendable {
     /// A send recorded before a crash or with an unknown outcome: adopt it if the provider has it, else send the
     /// recorded bytes (the same Message-ID and send id) now.
     private mutating func reconcile(_ pending: PendingSend, now: Date, report: inout Report) async throws(StoreError) {
-        let lease = try held()
+        let lease = try await held()
         // A send that cannot be confirmed now stays in doubt, with the reason `status` shows; never dropped silently.
         guard let mailbox = configuration.mailbox(named: pending.mailbox) else {
             let reason = "cannot be confirmed: mailbox \(pending.mailbox) is no longer in cadence.json; add it back so Cadence can ask it whether the message went out"
-            try database.recordOutcomeUnknown(pending.recordID, reason: reason, fence: lease.fence)
+            try await store.recordOutcomeUnknown(pending.recordID, reason: reason, fence: lease.fence)
             report.unknown += 1
             return
         }
-        guard let campaign = try campaign(pending.campaignID) else {
+        guard let campaign = try await campaign(pending.campaignID) else {
             let reason = "cannot be confirmed: campaign \(pending.campaignID) has no stored snapshot; run `cadence validate`, then `cadence update \(pending.campaignID)`"
-            try database.recordOutcomeUnknown(pending.recordID, reason: reason, fence: lease.fence)
+            try await store.recordOutcomeUnknown(pending.recordID, reason: reason, fence: lease.fence)
             report.unknown += 1
             return
         }
         let request = SendRequest(
-            bytes: pending.bytes, key: pending.key, threadID: try threadID(for: pending.stepID, enrollment: pending.enrollmentID, in: campaign),
+            bytes: pending.bytes, key: pending.key, threadID: try await threadID(for: pending.stepID, enrollment: pending.enrollmentID, in: campaign),
             recipient: pending.recipient, recordedAt: pending.createdAt, historyCursor: pending.historyCursor)
         let found: SentMessage?
         do {
@@ -183,7 +183,7 @@ public struct Runner: Sendable {
         }
         let next = NextStep.after(pending.stepID, in: campaign.definition, candidateZone: pending.timeZone, at: now)
         if let found {
-            try database.recordSent(pending.recordID, sent: found, next: next, recipientDomain: pending.recipientDomain, fence: lease.fence, now: now)
+            try await store.recordSent(pending.recordID, sent: found, next: next, recipientDomain: pending.recipientDomain, fence: lease.fence, now: now)
             report.reconciled += 1
             return
         }
@@ -193,7 +193,7 @@ public struct Runner: Sendable {
         if delay > 0 {
             let settled = pending.lookupMisses > 0 && pending.lookedUpAt.map { now.timeIntervalSince($0) >= delay } == true
             if !settled {
-                if pending.lookupMisses == 0 { try database.recordLookupMiss(pending.recordID, fence: lease.fence, now: now) }
+                if pending.lookupMisses == 0 { try await store.recordLookupMiss(pending.recordID, fence: lease.fence, now: now) }
                 report.unknown += 1
                 return
             }
@@ -201,7 +201,7 @@ public struct Runner: Sendable {
         // Certainly not sent: resend the recorded bytes, but only if the enrolment still wants them (no reply,
         // unsubscribe or stop meanwhile), the address is not suppressed, the mailbox is not paused, and the
         // window is open. The miss count starts over, so the resend's own outcome gets two looks too.
-        if try database.mailboxPause(mailbox.name, now: now) != nil {
+        if try await store.mailboxPause(mailbox.name, now: now) != nil {
             report.unknown += 1
             return
         }
@@ -210,9 +210,9 @@ public struct Runner: Sendable {
             return
         }
         // Like every new send: a reply that arrived since the mailbox was last read stops the resend.
-        let resending = try held()
+        let resending = try await held()
         try await readBeforeSending(mailbox, now: now, report: &report)
-        switch try database.beginResend(pending.recordID, fence: resending.fence, now: now) {
+        switch try await store.beginResend(pending.recordID, fence: resending.fence, now: now) {
         case .abandoned:
             report.skipped += 1
             return
@@ -224,16 +224,16 @@ public struct Runner: Sendable {
     }
 
     /// The provider's thread a step continues: for a reply, the thread its first email started; nil otherwise.
-    private func threadID(for stepID: String, enrollment: Int64, in campaign: SnapshotCampaign) throws(StoreError) -> String? {
+    private func threadID(for stepID: String, enrollment: Int64, in campaign: SnapshotCampaign) async throws(StoreError) -> String? {
         guard let step = campaign.definition.steps.first(where: { $0.id == stepID }), case .reply(let reply) = step.kind else { return nil }
-        return try database.sentRecords(enrollment: enrollment).first { $0.stepID == reply.inThreadOf }?.providerThreadID
+        return try await store.sentRecords(enrollment: enrollment).first { $0.stepID == reply.inThreadOf }?.providerThreadID
     }
 
     /// A reply's In-Reply-To and References point at the Message-IDs the provider actually stored (Gmail may
     /// replace ours), or nil when one is not known yet and cannot be learned now (the step waits a little).
     private func threadHeaders(_ message: OutgoingMessage, enrollment: Int64, mailbox: Mailbox) async throws(StoreError) -> OutgoingMessage? {
         guard !message.references.isEmpty else { return message }
-        let sent = Dictionary(try database.sentRecords(enrollment: enrollment).map { ($0.rfcMessageID, $0) }, uniquingKeysWith: { first, _ in first })
+        let sent = Dictionary(try await store.sentRecords(enrollment: enrollment).map { ($0.rfcMessageID, $0) }, uniquingKeysWith: { first, _ in first })
         var references: [String] = []
         for ours in message.references {
             guard let record = sent[ours] else { references.append(ours); continue }
@@ -244,7 +244,7 @@ public struct Runner: Sendable {
                 } catch {
                     return nil
                 }
-                if let stored { try database.setStoredMessageID(record.recordID, stored) }
+                if let stored { try await store.setStoredMessageID(record.recordID, stored) }
             }
             references.append(stored.map(Self.unbracketed) ?? ours)
         }
@@ -264,22 +264,22 @@ public struct Runner: Sendable {
     private mutating func process(_ step: DueStep, now: Date, report: inout Report) async throws(StoreError) {
         // Every step that cannot go now is postponed or held with its reason (which `status` shows): a step left
         // due would stay at the front of the queue and, a batch of them, block every step behind.
-        guard var campaign = try campaign(step.campaignID) else {
-            try database.postpone(
+        guard var campaign = try await campaign(step.campaignID) else {
+            try await store.postpone(
                 step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(3_600),
                 reason: "campaign \(step.campaignID) has no stored snapshot; run `cadence validate`, then `cadence update \(step.campaignID)`", now: now)
             report.deferred += 1
             return
         }
         guard let mailbox = configuration.mailbox(named: step.mailbox) else {
-            try database.postpone(
+            try await store.postpone(
                 step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(3_600),
                 reason: "mailbox \(step.mailbox) is no longer in cadence.json; add it back to send from it", now: now)
             report.deferred += 1
             return
         }
         guard case .success(let address) = EmailAddress.parse(step.address) else {
-            try database.hold(step.enrollmentID, step: step.stepID, reason: .unsendable("\(step.address) is not an address Cadence can send to"), now: now)
+            try await store.hold(step.enrollmentID, step: step.stepID, reason: .unsendable("\(step.address) is not an address Cadence can send to"), now: now)
             report.held += 1
             return
         }
@@ -290,32 +290,32 @@ public struct Runner: Sendable {
             // is looked at again within the hour; otherwise the step waits for Gmail sending to arrive.
             if readiness[mailbox.name] == nil { readiness[mailbox.name] = .some(gmailReadiness(mailbox)) }
             if let problem = readiness[mailbox.name] ?? nil {
-                try database.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(3_600), reason: "mailbox \(mailbox.name): \(problem)", now: now)
+                try await store.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(3_600), reason: "mailbox \(mailbox.name): \(problem)", now: now)
                 report.deferred += 1
                 return
             }
         }
-        if let pause = try database.mailboxPause(mailbox.name, now: now) {
+        if let pause = try await store.mailboxPause(mailbox.name, now: now) {
             let at = schedule.nextOpening(atOrAfter: pause.until) ?? pause.until
-            try database.postpone(step.enrollmentID, step: step.stepID, until: at, reason: "mailbox \(mailbox.name) is paused until \(Timestamps.display(pause.until)): \(pause.reason)", now: now)
+            try await store.postpone(step.enrollmentID, step: step.stepID, until: at, reason: "mailbox \(mailbox.name) is paused until \(Timestamps.display(pause.until)): \(pause.reason)", now: now)
             report.deferred += 1
             return
         }
         if let opening = schedule.nextOpening(atOrAfter: now), opening > now {
-            try database.postpone(step.enrollmentID, step: step.stepID, until: opening, reason: "outside the send window", now: now)
+            try await store.postpone(step.enrollmentID, step: step.stepID, until: opening, reason: "outside the send window", now: now)
             report.deferred += 1
             return
         }
         let sendID = SendIdentity(campaignID: definition.id, stepID: step.stepID, address: address).sendID
-        if let (until, reason) = try limit(for: mailbox, campaign: definition, domain: address.domain, sendID: sendID, now: now) {
+        if let (until, reason) = try await limit(for: mailbox, campaign: definition, domain: address.domain, sendID: sendID, now: now) {
             let at = schedule.nextOpening(atOrAfter: until) ?? until
-            try database.postpone(step.enrollmentID, step: step.stepID, until: at, reason: reason, now: now)
+            try await store.postpone(step.enrollmentID, step: step.stepID, until: at, reason: reason, now: now)
             report.deferred += 1
             return
         }
         let candidate = Candidate(line: 0, email: address, fields: step.fields, timeZone: step.timeZone)
         guard let composed = campaign.composer(for: mailbox).compose(candidate, date: now, only: step.stepID).first else {
-            try database.hold(
+            try await store.hold(
                 step.enrollmentID, step: step.stepID, reason: .unsendable("step \(step.stepID) is not in the campaign's stored snapshot; run `cadence update \(step.campaignID)`"),
                 now: now)
             report.held += 1
@@ -325,41 +325,41 @@ public struct Runner: Sendable {
         switch composed.outcome {
         case .email(let built): message = built
         case .held(let missing):
-            try database.hold(step.enrollmentID, step: step.stepID, reason: .missingFields(missing), now: now)
+            try await store.hold(step.enrollmentID, step: step.stepID, reason: .missingFields(missing), now: now)
             report.held += 1
             return
         case .task:
             // Tasks are opened at the start of a pass, for active campaigns; this one waits for that.
-            try database.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(3_600), reason: "a task step waits to be opened", now: now)
+            try await store.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(3_600), reason: "a task step waits to be opened", now: now)
             report.deferred += 1
             return
         }
         guard let threaded = try await threadHeaders(message, enrollment: step.enrollmentID, mailbox: mailbox) else {
-            try database.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(300), reason: "waiting to learn the Message-ID the provider stored for this thread's earlier email", now: now)
+            try await store.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(300), reason: "waiting to learn the Message-ID the provider stored for this thread's earlier email", now: now)
             report.deferred += 1
             return
         }
         message = threaded
         let bytes = MIMEWriter.write(message)
         let key = SendKey(sendID: sendID, messageID: message.messageID)
-        let thread = try threadID(for: step.stepID, enrollment: step.enrollmentID, in: campaign)
-        let lease = try held()
+        let thread = try await threadID(for: step.stepID, enrollment: step.enrollmentID, in: campaign)
+        let lease = try await held()
         try await readBeforeSending(mailbox, now: now, report: &report)
         var cursor: String?
         if let known = historyCursors[mailbox.name] {
             cursor = known
         } else {
-            cursor = try database.latestHistoryID(mailbox: mailbox.name)
+            cursor = try await store.latestHistoryID(mailbox: mailbox.name)
         }
         if cursor == nil {
             // No send read back yet: ask the provider where the mailbox's history stands now, before this send.
             cursor = try? await bounded(by: lease) { () async throws(SendFailure) in try await sender.historyPosition(of: mailbox) }
         }
         historyCursors[mailbox.name] = cursor
-        switch try database.recordIntent(step, key: key, bytes: bytes, historyCursor: cursor, fence: lease.fence, now: now) {
+        switch try await store.recordIntent(step, key: key, bytes: bytes, historyCursor: cursor, fence: lease.fence, now: now) {
         case .skipped(let reason):
             // Still due here only while an earlier send of this step is being confirmed: look again in a minute.
-            try database.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(60), reason: reason, now: now)
+            try await store.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(60), reason: reason, now: now)
             report.skipped += 1
         case .recorded(let recordID):
             let next = NextStep.after(step.stepID, in: campaign.definition, candidateZone: step.timeZone, at: now)
@@ -381,35 +381,35 @@ public struct Runner: Sendable {
         let fence = lease.fence
         switch result {
         case .success(let sent):
-            try database.recordSent(recordID, sent: sent, next: next, recipientDomain: domain, fence: fence, now: now)
+            try await store.recordSent(recordID, sent: sent, next: next, recipientDomain: domain, fence: fence, now: now)
             if let position = sent.historyID { historyCursors[mailbox.name] = .some(position) }
             report.sent += 1
         case .failure(let failure):
             switch failure {
             case .outcomeUnknown(let reason):
-                try database.recordOutcomeUnknown(recordID, reason: reason, fence: fence)
+                try await store.recordOutcomeUnknown(recordID, reason: reason, fence: fence)
                 report.unknown += 1
             case .notSent(let reason):
-                try database.discardIntent(recordID, retryAt: now.addingTimeInterval(300), reason: "not sent, retrying in 5 minutes: \(reason)", fence: fence, now: now)
+                try await store.discardIntent(recordID, retryAt: now.addingTimeInterval(300), reason: "not sent, retrying in 5 minutes: \(reason)", fence: fence, now: now)
                 report.deferred += 1
             case .deadlineReached(let reason):
                 // Nothing that could send was started. If the lease moved on meanwhile this write is refused and
                 // the intent is the new holder's to confirm; otherwise the step is due again at the next pass.
-                try database.discardIntent(recordID, retryAt: now, reason: "not sent: \(reason); trying again at the next pass", fence: fence, now: now)
+                try await store.discardIntent(recordID, retryAt: now, reason: "not sent: \(reason); trying again at the next pass", fence: fence, now: now)
                 report.deferred += 1
             case .rateLimited(let seconds):
-                try database.discardIntent(recordID, retryAt: now.addingTimeInterval(Double(seconds ?? 60)), reason: "the provider asked to slow down", fence: fence, now: now)
+                try await store.discardIntent(recordID, retryAt: now.addingTimeInterval(Double(seconds ?? 60)), reason: "the provider asked to slow down", fence: fence, now: now)
                 report.deferred += 1
             case .authRevoked:
-                try database.discardIntent(recordID, retryAt: now.addingTimeInterval(3600), reason: "mailbox \(mailbox.name) needs re-authorisation: run `cadence auth login \(mailbox.name)`", fence: fence, now: now)
+                try await store.discardIntent(recordID, retryAt: now.addingTimeInterval(3600), reason: "mailbox \(mailbox.name) needs re-authorisation: run `cadence auth login \(mailbox.name)`", fence: fence, now: now)
                 report.deferred += 1
             case .mailboxPaused(let until, let reason):
                 // Nothing failed: the mailbox rests until Gmail's retry time, and every one of its steps waits.
-                try database.pauseMailbox(mailbox.name, until: until, reason: reason)
-                try database.discardIntent(recordID, retryAt: until, reason: "mailbox \(mailbox.name) is paused until \(Timestamps.display(until)): \(reason)", fence: fence, now: now)
+                try await store.pauseMailbox(mailbox.name, until: until, reason: reason)
+                try await store.discardIntent(recordID, retryAt: until, reason: "mailbox \(mailbox.name) is paused until \(Timestamps.display(until)): \(reason)", fence: fence, now: now)
                 report.deferred += 1
             case .rejected(let reason):
-                try database.recordRejected(recordID, reason: reason, fence: fence, now: now)
+                try await store.recordRejected(recordID, reason: reason, fence: fence, now: now)
                 report.held += 1
             }
         }
@@ -417,19 +417,19 @@ public struct Runner: Sendable {
 
     /// The earliest time every shared limit allows another send, and why, or nil when one may go now: Core's
     /// `SendAdmission` over the ledger's last 24 hours.
-    private func limit(for mailbox: Mailbox, campaign: SequenceDefinition, domain: String, sendID: String, now: Date) throws(StoreError) -> (Date, String)? {
+    private func limit(for mailbox: Mailbox, campaign: SequenceDefinition, domain: String, sendID: String, now: Date) async throws(StoreError) -> (Date, String)? {
         let day = now.addingTimeInterval(-86_400)
         let ledger = SendAdmission.Ledger(
-            mailbox: try database.sendTimes(mailbox: mailbox.name, since: day),
-            campaign: campaign.limits.dailyCap == nil ? [] : try database.sendTimes(campaign: campaign.id, since: day),
-            domain: campaign.limits.perDomainDailyCap == nil ? [] : try database.sendTimes(campaign: campaign.id, domain: domain, since: day))
+            mailbox: try await store.sendTimes(mailbox: mailbox.name, since: day),
+            campaign: campaign.limits.dailyCap == nil ? [] : try await store.sendTimes(campaign: campaign.id, since: day),
+            domain: campaign.limits.perDomainDailyCap == nil ? [] : try await store.sendTimes(campaign: campaign.id, domain: domain, since: day))
         return SendAdmission.check(mailbox: mailbox, campaign: campaign, domain: domain, ledger: ledger, now: now, seed: seed, sendID: sendID)
             .map { ($0.until, $0.reason) }
     }
 
-    private mutating func campaign(_ id: String) throws(StoreError) -> SnapshotCampaign? {
+    private mutating func campaign(_ id: String) async throws(StoreError) -> SnapshotCampaign? {
         if let cached = campaigns[id] { return cached }
-        guard let stored = try database.storedCampaign(id), let campaign = SnapshotCampaign(stored) else { return nil }
+        guard let stored = try await store.storedCampaign(id), let campaign = SnapshotCampaign(stored) else { return nil }
         campaigns[id] = campaign
         return campaign
     }

@@ -36,7 +36,16 @@ public struct RunnerService: Service {
     public func run() async throws {
         var runner = self.runner
         runner.shouldStop = { Task.isShuttingDownGracefully }
-        defer { runner.lease.release() }
+        do {
+            try await passes(&runner)
+        } catch {
+            await runner.lease.release()
+            throw error
+        }
+        await runner.lease.release()
+    }
+
+    private func passes(_ runner: inout Runner) async throws {
         while true {
             let now = clock.now
             let pass = try await runner.runOnce(now: now)

@@ -86,7 +86,7 @@ public enum SandboxDemo {
                 database: database, configuration: loaded.configuration,
                 sender: ProviderRouter(outbox: OutboxFolderSender(root: scratch), gmail: sender),
                 from: Demo.start, until: Demo.start.addingTimeInterval(60 * 86_400), seed: 1,
-                watch: MailboxWatch(gmail: sender, database: database, settings: loaded.configuration.replies),
+                watch: MailboxWatch(gmail: sender, store: database, settings: loaded.configuration.replies),
                 moved: { now in
                     if now > clock.now { clock.set(now) }
                     guard now > Demo.start.addingTimeInterval(2 * 86_400), !replied.withLock({ $0 }),

@@ -39,8 +39,8 @@ public enum Simulation {
         watch: MailboxWatch? = nil, moved: @Sendable (Date) -> Void = { _ in }
     ) async throws(StoreError) -> Result {
         // The simulation's copy is its own: it holds that copy's lease for as long as any simulation could run.
-        let lease = LeaseKeeper(database: database, owner: "simulation", seconds: 100 * 365 * 86_400, clock: FixedClock(start))
-        var runner = Runner(database: database, configuration: configuration, sender: sender, seed: seed, lease: lease)
+        let lease = LeaseKeeper(store: database, owner: "simulation", seconds: 100 * 365 * 86_400, clock: FixedClock(start))
+        var runner = Runner(store: database, configuration: configuration, sender: sender, seed: seed, lease: lease)
         runner.watch = watch
         let campaigns = try database.status(campaign: nil, now: start).map(\.id)
         var finished: [String: Date] = [:]
@@ -61,7 +61,7 @@ public enum Simulation {
         }
         var zones: [String: String] = [:]
         for campaign in campaigns {
-            if let stored = try database.storedCampaign(campaign), let snapshot = SnapshotCampaign(stored) { zones[campaign] = snapshot.definition.timeZone }
+            if let stored = try await database.storedCampaign(campaign), let snapshot = SnapshotCampaign(stored) { zones[campaign] = snapshot.definition.timeZone }
         }
         return Result(timeline: try database.timeline(), finished: finished, until: until, passes: passes, zones: zones)
     }

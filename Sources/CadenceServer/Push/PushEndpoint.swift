@@ -8,15 +8,16 @@ import Logging
 /// burst of pushes costs no Gmail quota.
 public struct PushEndpoint: Sendable {
     let authenticator: PushAuthenticator
-    let database: CadenceDatabase
+    /// Queues the push; only the runner reads Gmail.
+    let store: any CadenceStore
     /// Watched mailbox addresses (lower-cased) to their names in `cadence.json`.
     let mailboxes: [String: String]
     let clock: any WallClock
     let logger: Logger
 
-    public init(authenticator: PushAuthenticator, database: CadenceDatabase, mailboxes: [String: String], clock: any WallClock, logger: Logger) {
+    public init(authenticator: PushAuthenticator, store: any CadenceStore, mailboxes: [String: String], clock: any WallClock, logger: Logger) {
         self.authenticator = authenticator
-        self.database = database
+        self.store = store
         self.mailboxes = mailboxes
         self.clock = clock
         self.logger = logger
@@ -47,7 +48,7 @@ public struct PushEndpoint: Sendable {
             return Answer(status: 204, text: "")
         }
         do {
-            let outcome = try database.enqueuePush(messageID: envelope.messageID, mailbox: mailbox, historyID: envelope.historyID, now: clock.now)
+            let outcome = try await store.enqueuePush(messageID: envelope.messageID, mailbox: mailbox, historyID: envelope.historyID, now: clock.now)
             logger.info("push", metadata: ["mailbox": .string(mailbox), "historyId": .string(envelope.historyID), "outcome": .string("\(outcome)")])
             return Answer(status: 204, text: "")
         } catch {

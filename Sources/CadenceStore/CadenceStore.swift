@@ -1,0 +1,126 @@
+import CadenceCore
+import Foundation
+
+/// What the runner, reply watching and the push endpoint need from Cadence's memory, and nothing more.
+///
+/// Every method is `async`: the PostgreSQL store planned for scale (postgres-nio has no synchronous API) must fit
+/// behind the same protocol and pass the same behaviour tests as `CadenceDatabase`, the SQLite store. Each method
+/// is one transaction that keeps an invariant (a step is sent at most once; a person who answered gets nothing
+/// more; a runner that lost the lease can record nothing), so an implementation may not split them.
+///
+/// Commands that only read or steer from the command line (`status`, `stats`, `show`, launches, pause, resume,
+/// tasks, suppression) still call `CadenceDatabase`'s synchronous API directly.
+public protocol CadenceStore: Sendable {
+    // MARK: Claiming and sending
+
+    /// The active enrolments due by `now`, oldest first, at most `limit`.
+    func dueSteps(now: Date, limit: Int) async throws(StoreError) -> [DueStep]
+    /// Records the intent to send `bytes` for `step` (re-checking the enrolment and the suppression list), stamped
+    /// with the lease's `fence`; refused with `.leaseLost` once another runner holds the lease.
+    func recordIntent(_ step: DueStep, key: SendKey, bytes: [UInt8], historyCursor: String?, fence: Int64, now: Date) async throws(StoreError) -> IntentOutcome
+    /// The provider has the message: mark it sent, count it in the ledger and move the enrolment on to `next`.
+    func recordSent(_ recordID: Int64, sent: SentMessage, next: EnrollmentState, recipientDomain: String, fence: Int64, now: Date) async throws(StoreError)
+    /// The send may or may not have gone out: kept for reconciliation before any retry.
+    func recordOutcomeUnknown(_ recordID: Int64, reason: String, fence: Int64) async throws(StoreError)
+    /// Certainly not sent: the intent is forgotten and the step is due again at `retryAt`.
+    func discardIntent(_ recordID: Int64, retryAt: Date, reason: String, fence: Int64, now: Date) async throws(StoreError)
+    /// Refused for good: the record fails and the enrolment is held for a person.
+    func recordRejected(_ recordID: Int64, reason: String, fence: Int64, now: Date) async throws(StoreError)
+    /// Intents and unknown outcomes: what reconciliation asks the provider about.
+    func unfinishedSends() async throws(StoreError) -> [PendingSend]
+    /// Before a resend of recorded bytes: whether the enrolment still wants them; stamps the record with `fence`.
+    func beginResend(_ recordID: Int64, fence: Int64, now: Date) async throws(StoreError) -> ResendDecision
+    /// A lookup that found nothing, counted.
+    func recordLookupMiss(_ recordID: Int64, fence: Int64, now: Date) async throws(StoreError)
+    /// The mailbox's latest history position learned from a send.
+    func latestHistoryID(mailbox: String) async throws(StoreError) -> String?
+    /// The messages sent to an enrolment, oldest first.
+    func sentRecords(enrollment: Int64) async throws(StoreError) -> [SentRecord]
+    /// The provider's Message-ID for a sent record, learned after the send.
+    func setStoredMessageID(_ recordID: Int64, _ messageID: String) async throws(StoreError)
+    /// Moves a due step to `time`, with the reason `status` shows.
+    func postpone(_ enrollmentID: Int64, step: String, until time: Date, reason: String, now: Date) async throws(StoreError)
+    /// Holds an active enrolment at `step` for a person to fix.
+    func hold(_ enrollmentID: Int64, step: String, reason: HoldReason, now: Date) async throws(StoreError)
+    /// Opens a task for every due task step; returns how many it opened.
+    func openDueTasks(actor: String, now: Date) async throws(StoreError) -> Int
+    /// The campaign with its current version's files, or nil if it was never launched.
+    func storedCampaign(_ id: String) async throws(StoreError) -> StoredCampaign?
+    /// The provider stopped `mailbox` from sending until `until`.
+    func pauseMailbox(_ mailbox: String, until: Date, reason: String) async throws(StoreError)
+    /// The pause on `mailbox` still in force at `now`, if any.
+    func mailboxPause(_ mailbox: String, now: Date) async throws(StoreError) -> (until: Date, reason: String)?
+    /// Send times from the ledger since `since`, oldest first: for a mailbox, a campaign, or a campaign and domain.
+    func sendTimes(mailbox: String?, campaign: String?, domain: String?, since: Date) async throws(StoreError) -> [Date]
+
+    // MARK: The runner lease
+
+    /// Takes or renews the one runner lease.
+    func acquireLease(owner: String, now: Date, seconds: TimeInterval) async throws(StoreError) -> LeaseAnswer
+    /// Takes the lease from `previous`, known to be gone; nil when it changed hands meanwhile.
+    func takeOverLease(from previous: String, owner: String, now: Date, seconds: TimeInterval) async throws(StoreError) -> RunnerLease?
+    /// Ends `owner`'s lease at once; the fence stays.
+    func releaseLease(owner: String) async throws(StoreError)
+    /// The lease as it stands.
+    func currentLease() async throws(StoreError) -> RunnerLease?
+
+    // MARK: Incoming mail
+
+    /// The mailbox's processed history position, if it has one.
+    func syncCheckpoint(_ mailbox: String) async throws(StoreError) -> String?
+    /// Where the first sync of a mailbox starts: the position before its first send.
+    func firstSyncStart(_ mailbox: String) async throws(StoreError) -> String?
+    /// Moves the mailbox's position forward (never back).
+    func advanceCheckpoint(_ mailbox: String, to historyID: String, now: Date) async throws(StoreError)
+    /// A mailbox's expired history position was replaced by a read of its recent mail.
+    func recordResync(_ mailbox: String, now: Date) async throws(StoreError)
+    /// Records an incoming message once and carries out what `policy` decides it does.
+    func applyIncoming(_ message: IncomingMessage, policy: IncomingPolicy, now: Date) async throws(StoreError) -> IncomingOutcome
+    /// The incoming messages recorded for `mailbox`, in the order they were processed.
+    func recordedIncoming(mailbox: String) async throws(StoreError) -> [RecordedIncoming]
+    /// People back from out of office resume; returns how many.
+    func resumeReturned(now: Date) async throws(StoreError) -> Int
+    /// Permanent bounces and sends of a campaign, for its hard-bounce rate.
+    func bounceCounts(campaign: String) async throws(StoreError) -> (bounced: Int, sent: Int)
+    /// Pauses the selected in-progress enrolments (a campaign whose bounce rate is too high).
+    func pause(_ selection: EnrollmentSelection, note: String?, actor: String, now: Date) async throws(StoreError) -> Int
+
+    // MARK: Push notifications and watches
+
+    /// Queues a push for the runner, once per Pub/Sub messageId, unless its position is already processed.
+    func enqueuePush(messageID: String, mailbox: String, historyID: String, now: Date) async throws(StoreError) -> PushOutcome
+    /// Mailboxes with pushes waiting, and the newest queued row of each.
+    func queuedPushes() async throws(StoreError) -> [(mailbox: String, upTo: Int64)]
+    /// The pushes of `mailbox` up to `upTo` are answered.
+    func markPushesHandled(mailbox: String, upTo: Int64, now: Date) async throws(StoreError)
+    /// When the mailbox was last read, and the newest push waiting for it.
+    func freshness(_ mailbox: String) async throws(StoreError) -> (syncedAt: Date?, queuedUpTo: Int64?)
+    /// Every `users.watch` registration.
+    func watchRegistrations() async throws(StoreError) -> [WatchRegistration]
+    /// Records (or renews) a mailbox's watch.
+    func recordWatch(_ mailbox: String, topic: String, expiresAt: Date, now: Date) async throws(StoreError)
+    /// Forgets a mailbox's watch.
+    func removeWatch(_ mailbox: String) async throws(StoreError)
+}
+
+extension CadenceStore {
+    /// A new intent with no known history position.
+    public func recordIntent(_ step: DueStep, key: SendKey, bytes: [UInt8], fence: Int64, now: Date) async throws(StoreError) -> IntentOutcome {
+        try await recordIntent(step, key: key, bytes: bytes, historyCursor: nil, fence: fence, now: now)
+    }
+
+    /// Applies `message` under the default policy.
+    public func applyIncoming(_ message: IncomingMessage, now: Date) async throws(StoreError) -> IncomingOutcome {
+        try await applyIncoming(message, policy: IncomingPolicy(), now: now)
+    }
+
+    /// A mailbox's send times since `since`.
+    public func sendTimes(mailbox: String, since: Date) async throws(StoreError) -> [Date] {
+        try await sendTimes(mailbox: mailbox, campaign: nil, domain: nil, since: since)
+    }
+
+    /// A campaign's send times since `since`, to one domain or all.
+    public func sendTimes(campaign: String, domain: String? = nil, since: Date) async throws(StoreError) -> [Date] {
+        try await sendTimes(mailbox: nil, campaign: campaign, domain: domain, since: since)
+    }
+}
