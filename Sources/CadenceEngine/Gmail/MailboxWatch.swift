@@ -83,12 +83,20 @@ public struct MailboxWatch: Sendable {
         if checkpoint == nil { checkpoint = try await store.firstSyncStart(mailbox.name) }
         let changes = try await reader.changes(in: mailbox, since: checkpoint, resyncDays: settings.resyncDays)
         var processed = 0, stopped = 0
+        var unfetched: [String] = []
         let policy = IncomingPolicy(settings)
         let own = AddressKey.normalized(mailbox.address)
         for (id, threadID) in changes.messages {
-            // Gone since it arrived (404): nothing to read. Anything else that keeps it from being fetched throws,
-            // and the position stays before it until it can be read.
-            guard let fetched = try await reader.fetch(id, in: mailbox) else { continue }
+            // Gone since it arrived (404): nothing to read. A message that cannot be fetched now keeps the position
+            // before it (it is read again next time), but the messages after it are still applied.
+            let fetched: FetchedMessage?
+            do {
+                fetched = try await reader.fetch(id, in: mailbox)
+            } catch {
+                unfetched.append("message \(id): \(error)")
+                continue
+            }
+            guard let fetched else { continue }
             let received = fetched.receivedAt ?? now
             // Reading never fails: bytes that do not parse are `unparsed` and still stop the person they belong to.
             let mail = IncomingMail.read(fetched.raw, receivedAt: received)
@@ -102,6 +110,9 @@ public struct MailboxWatch: Sendable {
                 if case .bounce(true, _, _) = mail.incomingClass { try await pauseIfBouncing(campaign, now: now) }
             }
             processed += 1
+        }
+        guard unfetched.isEmpty else {
+            throw MailboxReadFailure("\(unfetched.count) new message(s) could not be fetched (\(unfetched[0])); read again at the next sync")
         }
         try await store.advanceCheckpoint(mailbox.name, to: changes.position, now: readAt ?? now)
         if changes.resynced { try await store.recordResync(mailbox.name, now: now) }
@@ -125,8 +136,8 @@ public struct MailboxWatch: Sendable {
     }
 
     /// Before a send from `mailbox`: syncs it when it has pushes waiting or was last read longer ago than
-    /// `maxSyncAge`, so no email goes out after a reply Gmail already holds. A mailbox Gmail cannot be asked
-    /// about now is not synced (the send transaction still re-checks the enrolment).
+    /// `maxSyncAge`, so no email goes out after a reply Gmail already holds. When it cannot be read, the result's
+    /// `failures` say why, and the send must wait: a reply may be the very thing that cannot be read.
     public func syncIfStale(_ mailbox: Mailbox, at current: Date, now: Date) async throws(StoreError) -> Result {
         var result = Result()
         // Called before every send: one small read of the store, and Gmail only when needed.

@@ -140,10 +140,13 @@ public struct Runner: Sendable {
 
     /// Before a send or a resend from a Gmail mailbox: a reply that landed since the mailbox was last read must
     /// stop it. Read it first if pushes wait or the last read is older than `maxSyncAge`; the send's transaction
-    /// then re-checks the enrolment.
-    private func readBeforeSending(_ mailbox: Mailbox, now: Date, report: inout Report) async throws(StoreError) {
-        guard let watch, case .gmail = mailbox.provider else { return }
-        report.add(try await watch.syncIfStale(mailbox, at: clock?.now ?? now, now: now))
+    /// then re-checks the enrolment. Returns why the mailbox could not be read, when it could not: then nothing
+    /// may be sent from it, since the unread message may be this person's reply.
+    private func readBeforeSending(_ mailbox: Mailbox, now: Date, report: inout Report) async throws(StoreError) -> String? {
+        guard let watch, case .gmail = mailbox.provider else { return nil }
+        let read = try await watch.syncIfStale(mailbox, at: clock?.now ?? now, now: now)
+        report.add(read)
+        return read.failures.first
     }
 
     /// Between passes: syncs the mailboxes `cadence serve` queued pushes for, so a reply stops its enrolment
@@ -211,7 +214,10 @@ public struct Runner: Sendable {
         }
         // Like every new send: a reply that arrived since the mailbox was last read stops the resend.
         let resending = try await held()
-        try await readBeforeSending(mailbox, now: now, report: &report)
+        if try await readBeforeSending(mailbox, now: now, report: &report) != nil {
+            report.unknown += 1  // stays in doubt; the resend waits until the mailbox can be read
+            return
+        }
         switch try await store.beginResend(pending.recordID, fence: resending.fence, now: now) {
         case .abandoned:
             report.skipped += 1
@@ -344,7 +350,13 @@ public struct Runner: Sendable {
         let key = SendKey(sendID: sendID, messageID: message.messageID)
         let thread = try await threadID(for: step.stepID, enrollment: step.enrollmentID, in: campaign)
         let lease = try await held()
-        try await readBeforeSending(mailbox, now: now, report: &report)
+        if let problem = try await readBeforeSending(mailbox, now: now, report: &report) {
+            try await store.postpone(
+                step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(300),
+                reason: "\(problem.hasPrefix("mailbox ") ? "" : "mailbox \(mailbox.name): ")\(problem) (it could not be read for replies, so nothing is sent from it until it can be)", now: now)
+            report.deferred += 1
+            return
+        }
         var cursor: String?
         if let known = historyCursors[mailbox.name] {
             cursor = known
