@@ -4,6 +4,7 @@ import CadenceFakeGmail
 import CadenceGmail
 import CadenceStore
 import Foundation
+import NIOHTTP1
 import Synchronization
 import Testing
 
@@ -116,5 +117,26 @@ struct LeasePressureTests {
         }
         let message = RetryPolicy.hint(retryAfter: nil, message: "User-rate limit exceeded. Retry after 9999-12-31T23:59:59.000Z", now: now)
         #expect(message.map { $0.isFinite && $0 <= 86_400 } ?? true)
+    }
+}
+
+extension LeasePressureTests {
+    @Test("no request to Google starts when it could not be answered before the call's deadline: a token refresh and the retry after a 401 included")
+    func noRequestPastTheDeadline() async throws {
+        try await SendingScene.with(people: 1) { (scene: SendingScene) async throws -> Void in
+            let clock = scene.clock
+            let before = scene.fake.calls(of: "getProfile")
+            // 30 s left; one request may take 10 s to connect and 60 s to answer.
+            let limit = clock.now.addingTimeInterval(30)
+            let outcome: Result<GoogleHTTP.Response, TransportError> = await CallDeadline.$current.withValue(limit) {
+                do {
+                    return .success(try await scene.http.perform(.GET, scene.project.endpoints.apiURL + "/gmail/v1/users/me/profile", label: "getProfile"))
+                } catch {
+                    return .failure(error as? TransportError ?? .noAnswer("\(error)"))
+                }
+            }
+            guard case .failure(.notSent) = outcome else { Issue.record("the request was made: \(outcome)"); return }
+            #expect(scene.fake.calls(of: "getProfile") == before, "Google saw the request")
+        }
     }
 }
