@@ -127,7 +127,7 @@ extension LeasePressureTests {
             let clock = scene.clock
             let before = scene.fake.calls(of: "getProfile")
             // 30 s left; one request may take 10 s to connect and 60 s to answer.
-            let limit = clock.now.addingTimeInterval(30)
+            let limit = CallDeadline(at: clock.now.addingTimeInterval(30), clock: clock)
             let outcome: Result<GoogleHTTP.Response, TransportError> = await CallDeadline.$current.withValue(limit) {
                 do {
                     return .success(try await scene.http.perform(.GET, scene.project.endpoints.apiURL + "/gmail/v1/users/me/profile", label: "getProfile"))

@@ -15,7 +15,7 @@ public final class LeaseKeeper: Sendable {
     public let owner: String
     public let seconds: TimeInterval
     let store: any CadenceStore
-    let clock: any WallClock
+    public let clock: any WallClock
     private let state = Mutex<State>(.none)
 
     private enum State {

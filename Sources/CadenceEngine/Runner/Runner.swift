@@ -130,7 +130,7 @@ public struct Runner: Sendable {
     /// runner could take the database over.
     private func bounded<T: Sendable>(by lease: RunnerLease, _ call: () async throws(SendFailure) -> T) async throws(SendFailure) -> T {
         do {
-            return try await CallDeadline.$current.withValue(self.lease.deadline(lease)) { try await call() }
+            return try await CallDeadline.$current.withValue(CallDeadline(at: self.lease.deadline(lease), clock: self.lease.clock)) { try await call() }
         } catch let failure as SendFailure {
             throw failure
         } catch {

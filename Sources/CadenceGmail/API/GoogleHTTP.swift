@@ -11,6 +11,9 @@ import NIOHTTP1
 public final class GoogleHTTP: Sendable {
     let client: HTTPClient
     let requestTimeout: Int
+    /// The longest one request can take, connecting included: a request starts only if it fits in the call's
+    /// deadline (a token refresh, the retry after a 401 and uploads included).
+    let longestRequest: Double
     let logger: Logger
 
     public init(endpoints: GoogleEndpoints, logger: Logger) {
@@ -20,6 +23,7 @@ public final class GoogleHTTP: Sendable {
         configuration.decompression = .disabled
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         requestTimeout = endpoints.requestTimeoutSeconds
+        longestRequest = Double(endpoints.connectTimeoutSeconds + endpoints.requestTimeoutSeconds)
         self.logger = logger
     }
 
@@ -57,6 +61,9 @@ public final class GoogleHTTP: Sendable {
     public func perform(
         _ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil, label: String
     ) async throws(TransportError) -> Response {
+        guard CallDeadline.allows(longestRequest) else {
+            throw .notSent("not started: the runner's lease could run out before an answer came")
+        }
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }

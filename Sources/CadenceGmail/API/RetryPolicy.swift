@@ -32,14 +32,14 @@ public struct RetryPolicy: Sendable {
         beforeRetry retry: Int, hint: Double?, attemptSeconds: Double, clock: any WallClock, sleeper: any Sleeper, using random: inout some RandomNumberGenerator
     ) async throws(DeadlineReached) {
         let seconds = delay(retry: retry, hint: hint, using: &random)
-        guard CallDeadline.allows(seconds + attemptSeconds, at: clock.now) else { throw DeadlineReached(waiting: "a \(Int(seconds.rounded(.up))) s backoff") }
+        guard CallDeadline.allows(seconds + attemptSeconds) else { throw DeadlineReached(waiting: "a \(Int(seconds.rounded(.up))) s backoff") }
         do { try await sleeper.sleep(seconds: seconds) } catch { throw DeadlineReached(waiting: "a backoff, cancelled") }
     }
 
     /// Refuses to start an attempt that could still be under way at the call's deadline, or in a cancelled task.
     public static func checkAttempt(lasting seconds: Double, clock: any WallClock) throws(DeadlineReached) {
         if Task.isCancelled { throw DeadlineReached(waiting: "cancelled") }
-        guard CallDeadline.allows(seconds, at: clock.now) else { throw DeadlineReached(waiting: "no time left for an attempt of up to \(Int(seconds)) s") }
+        guard CallDeadline.allows(seconds) else { throw DeadlineReached(waiting: "no time left for an attempt of up to \(Int(seconds)) s") }
     }
 
     /// Seconds from a `Retry-After` header (seconds or an HTTP date) or a Gmail message's "Retry after <RFC 3339>".
