@@ -9,9 +9,17 @@ import Foundation
 public struct OutboxFolderSender: MailSender {
     /// Where relative outbox folders are resolved (the project root).
     public let root: String
+    /// Makes a folder's entries durable (fsync on the folder): the seam through which tests see when it happens.
+    let syncFolder: @Sendable (String) throws -> Void
 
     public init(root: String) {
+        self.init(root: root, syncFolder: FolderSync.sync)
+    }
+
+    /// `syncFolder` replaces the fsync, for tests that watch when it happens.
+    public init(root: String, syncFolder: @escaping @Sendable (String) throws -> Void) {
         self.root = root
+        self.syncFolder = syncFolder
     }
 
     public func folder(for mailbox: Mailbox) -> String? {
