@@ -72,9 +72,7 @@ func runReportingFailures(_ body: () throws -> Void) throws {
     } catch let error as StoreError {
         FileHandle.standardError.write(Data("cadence: error: \(error.description)\n".utf8))
         throw ExitCode.dataError
-    } catch let error as ValidationError {
-        // A bad argument found while running: the same one-line form as every other error, exit 64 (usage).
-        FileHandle.standardError.write(Data("cadence: error: \(error.message)\n".utf8))
-        throw ExitCode.validationFailure
     }
+    // A `ValidationError` (a bad argument found while running) goes on to `CadenceCommand.main`, which prints it in
+    // the same one-line form for every command.
 }
