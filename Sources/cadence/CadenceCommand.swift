@@ -9,7 +9,7 @@ struct CadenceCommand: AsyncParsableCommand {
         abstract: "Outreach sequences over Gmail: campaigns as files, sends exactly once, stops on reply.",
         version: CadenceVersion.current,
         subcommands: [
-            DemoCommand.self, Validate.self, PreviewCommand.self, Launch.self, Run.self, Serve.self, Watch.self, Status.self, Show.self, Tasks.self, Pause.self, Resume.self,
+            DemoCommand.self, InitCommand.self, Validate.self, PreviewCommand.self, Launch.self, Run.self, Serve.self, Watch.self, Status.self, Show.self, Tasks.self, Pause.self, Resume.self,
             Stop.self, Stats.self, Suppress.self, Forget.self, Update.self, Auth.self, Config.self,
         ]
     )

@@ -42,6 +42,8 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 /// EX_DATAERR from sysexits.h: the input files are wrong. Usage errors exit 64 through ArgumentParser.
 extension ExitCode {
     static let dataError = ExitCode(65)
+    /// EX_CANTCREAT: an output file exists and is not overwritten (`cadence init`).
+    static let cannotCreate = ExitCode(73)
 }
 
 /// A one-line error for the user and the exit status that goes with it.
