@@ -128,17 +128,20 @@ public enum SandboxDemo {
     static func sandboxMailbox(source: ExampleSource, location: ProjectLocation) throws -> Mailbox {
         let file: String
         switch source {
-        case .project(let root): file = root + "/cadence.json"
+        case .project(let root): file = "cadence.json in \(root)"
         case .builtIn: file = "the built-in cadence.json"
         }
         let bytes = FileManager.default.contents(atPath: location.configurationPath).map(Array.init) ?? []
-        let decoded = ConfigurationDecoder.decode(bytes, file: file)
+        let decoded = ConfigurationDecoder.decode(bytes, file: "cadence.json")
         guard let configuration = decoded.configuration else {
-            let first = decoded.diagnostics.first.map { ": \($0.description)" } ?? ""
-            throw Demo.Failure.unusableConfiguration("\(file) cannot be read\(first); fix it (cadence validate shows every problem), or run cadence demo --sandbox in a folder without cadence.json to use the example built into cadence")
+            let first = decoded.diagnostics.first.map { " (\($0.description))" } ?? ""
+            throw Demo.Failure.unusableConfiguration(
+                "\(file) cannot be used\(first); fix it (cadence validate shows every problem), "
+                    + "or run cadence demo --sandbox in a folder without cadence.json to use the example built into cadence")
         }
         guard let first = configuration.mailboxes.first else {
-            throw Demo.Failure.unusableConfiguration("\(file) has no mailbox for the sandbox to host; add one, or run cadence demo --sandbox in a folder without cadence.json")
+            throw Demo.Failure.unusableConfiguration(
+                "\(file) has no mailbox for the sandbox to host; add one, or run cadence demo --sandbox in a folder without cadence.json")
         }
         return first
     }
