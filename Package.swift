@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "CadenceCore", targets: ["CadenceCore"]),
         .library(name: "CadenceStore", targets: ["CadenceStore"]),
         .library(name: "CadenceEngine", targets: ["CadenceEngine"]),
+        .library(name: "CadenceDemo", targets: ["CadenceDemo"]),
         .library(name: "CadenceGmail", targets: ["CadenceGmail"]),
         .library(name: "CadenceFakeGmail", targets: ["CadenceFakeGmail"]),
         .executable(name: "cadence-fake-gmail", targets: ["cadence-fake-gmail"]),
@@ -32,6 +33,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // Already in the graph through the HTTP packages; declared because Cadence imports their modules directly.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Pure domain: parses bytes into campaigns and configuration, with located diagnostics. No I/O.
@@ -58,6 +62,8 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -67,10 +73,12 @@ let package = Package(
             dependencies: [
                 "CadenceCore", "CadenceStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -85,30 +93,50 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "cadence-fake-gmail",
-            dependencies: ["CadenceFakeGmail", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CadenceCore", "CadenceFakeGmail", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSettings
         ),
         // Reads the project's files from disk, streams candidates, and drives the store.
         .target(
             name: "CadenceEngine",
             dependencies: [
-                "CadenceCore", "CadenceStore", "CadenceGmail", "CadenceServer", "CadenceFakeGmail",
+                "CadenceCore", "CadenceStore", "CadenceGmail", "CadenceServer",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // The example project compiled into the binary (its files are links to the repository's own copies), which
+        // `cadence init` writes, and `cadence demo`, which runs it through the outbox or a sandbox Gmail (the fake,
+        // on 127.0.0.1). Apart from the Engine, so that the Engine does not link the fake Gmail.
+        .target(
+            name: "CadenceDemo",
+            dependencies: [
+                "CadenceCore", "CadenceStore", "CadenceEngine", "CadenceGmail", "CadenceFakeGmail",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            resources: [.embedInCode("Example")],
             swiftSettings: strictSettings
         ),
         // The command-line tool: parses arguments, calls one Engine function per command, prints.
         .executableTarget(
             name: "cadence",
             dependencies: [
-                "CadenceEngine", "CadenceGmail", "CadenceServer",
+                "CadenceCore", "CadenceStore", "CadenceEngine", "CadenceDemo", "CadenceGmail", "CadenceServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -120,7 +148,7 @@ let package = Package(
         .executableTarget(
             name: "CadenceBenchmarks",
             dependencies: [
-                "CadenceStore", "CadenceEngine", "CadenceGmail", "CadenceFakeGmail", .product(name: "GRDB", package: "GRDB.swift"),
+                "CadenceCore", "CadenceStore", "CadenceEngine", "CadenceGmail", "CadenceFakeGmail", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -135,41 +163,54 @@ let package = Package(
         ),
         .testTarget(
             name: "CadenceStoreTests",
-            dependencies: ["CadenceStore"],
+            dependencies: ["CadenceCore", "CadenceStore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "CadenceEngineTests",
             dependencies: [
-                "CadenceEngine", "CadenceGmail", .product(name: "Logging", package: "swift-log"),
+                "CadenceCore", "CadenceStore", "CadenceEngine", "CadenceGmail",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "CadenceDemoTests",
+            dependencies: ["CadenceCore", "CadenceEngine", "CadenceDemo"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "CadenceFakeGmailTests",
             dependencies: [
-                "CadenceFakeGmail",
+                "CadenceCore", "CadenceFakeGmail",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "CadenceGmailTests",
             dependencies: [
-                "CadenceGmail", "CadenceFakeGmail", "CadenceEngine", "CadenceStore", "CadenceServer",
+                "CadenceCore", "CadenceGmail", "CadenceFakeGmail", "CadenceEngine", "CadenceStore", "CadenceServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "CadenceCLITests",
             dependencies: [
-                "cadence", "CadenceFakeGmail", .product(name: "GRDB", package: "GRDB.swift"),
+                "cadence", "CadenceCore", "CadenceFakeGmail", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),

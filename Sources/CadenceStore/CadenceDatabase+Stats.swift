@@ -34,10 +34,11 @@ public struct CampaignStats: Sendable, Equatable {
 }
 
 extension CadenceDatabase {
+    /// One read transaction for everything: the counts of where people stand and of what was sent come from the
+    /// same snapshot, even while the runner commits.
     public func stats(campaign: String?, now: Date) throws(StoreError) -> [CampaignStats] {
-        let statuses = try status(campaign: campaign, now: now)
-        return try read { db in
-            try statuses.map { status in
+        try read { db in
+            try Self.status(campaign: campaign, now: now, db).map { status in
                 let definition = try Self.definition(status.id, db)
                 let sent = Dictionary(uniqueKeysWithValues: try GRDB.Row.fetchAll(db, sql: """
                     SELECT s.stepId, json_extract(e.variants, '$."' || s.stepId || '"') AS variant, COUNT(*) AS n

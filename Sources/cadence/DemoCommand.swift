@@ -1,11 +1,16 @@
 import ArgumentParser
+import CadenceDemo
 import CadenceEngine
 import Foundation
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run the bundled example campaign from start to finish in a temporary folder. Sends nothing.")
+        abstract: "Run the example campaign from start to finish in a temporary folder. Sends nothing.",
+        discussion: """
+            Runs from any folder: it uses the example in the current project when that holds one (cadence.json, \
+            sequences/, templates/ and examples/candidates.csv), else the copy built into cadence.
+            """)
 
     @OptionGroup var project: ProjectOptions
 
@@ -16,14 +21,16 @@ struct DemoCommand: AsyncParsableCommand {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-demo-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let source = ExampleSource.find(projectRoot: project.location.root)
         do {
-            let ok = sandbox
-                ? try await SandboxDemo.run(source: project.location.root, scratch: scratch) { print($0, terminator: "") }
-                : try await Demo.run(source: project.location.root, scratch: scratch) { print($0, terminator: "") }
-            if !ok { throw ExitCode.dataError }
-        } catch let failure as Demo.Failure {
-            guard case .missingExample(let message) = failure else { throw failure }
-            FileHandle.standardError.write(Data("cadence: error: \(message)\n".utf8))
+            if sandbox {
+                try await SandboxDemo.run(source: source, scratch: scratch) { print($0, terminator: "") }
+            } else {
+                try await Demo.run(source: source, scratch: scratch) { print($0, terminator: "") }
+            }
+        } catch {
+            // Every way the demo can stop says why: never a bare exit status.
+            FileHandle.standardError.write(Data("cadence: error: \(error)\n".utf8))
             throw ExitCode.dataError
         }
     }

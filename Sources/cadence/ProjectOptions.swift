@@ -42,6 +42,8 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 /// EX_DATAERR from sysexits.h: the input files are wrong. Usage errors exit 64 through ArgumentParser.
 extension ExitCode {
     static let dataError = ExitCode(65)
+    /// EX_CANTCREAT: an output file exists and is not overwritten (`cadence init`).
+    static let cannotCreate = ExitCode(73)
 }
 
 /// A one-line error for the user and the exit status that goes with it.
@@ -72,9 +74,7 @@ func runReportingFailures(_ body: () throws -> Void) throws {
     } catch let error as StoreError {
         FileHandle.standardError.write(Data("cadence: error: \(error.description)\n".utf8))
         throw ExitCode.dataError
-    } catch let error as ValidationError {
-        // A bad argument found while running: the same one-line form as every other error, exit 64 (usage).
-        FileHandle.standardError.write(Data("cadence: error: \(error.message)\n".utf8))
-        throw ExitCode.validationFailure
     }
+    // A `ValidationError` (a bad argument found while running) goes on to `CadenceCommand.main`, which prints it in
+    // the same one-line form for every command.
 }

@@ -61,8 +61,7 @@ struct LauncherTests {
                 Launched q1 (version 1) from people.csv:
                   3 enrolled, first step due 2026-12-01 09:00 UTC, the last starts 2026-12-02 09:00 UTC
                   1 held (nothing is sent to them until their data is fixed):
-                    1 lacks candidate.company (step intro, variant b)
-                    1 lacks candidate.company (step bump)
+                    1 lacks candidate.company (steps intro variant b, bump)
                   1 skipped:
                     people.csv:6 ana@example.org: duplicate of line 2
                 """)

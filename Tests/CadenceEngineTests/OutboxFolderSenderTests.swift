@@ -1,6 +1,7 @@
 import CadenceCore
 import CadenceEngine
 import Foundation
+import Synchronization
 import Testing
 
 @Suite("The outbox provider: atomic files, honest answers")
@@ -60,6 +61,43 @@ struct OutboxFolderSenderTests {
             } catch let error as SendFailure {
                 guard case .notSent(let reason) = error else { Issue.record("\(error)"); return }
                 #expect(reason.hasPrefix("cannot write to the outbox folder \(root)/outbox/sam"))
+            }
+        }
+    }
+}
+
+extension OutboxFolderSenderTests {
+    /// What the folder held each time it was synced.
+    final class SyncLog: Sendable {
+        private let calls = Mutex<[(folder: String, files: [String])]>([])
+        func record(_ folder: String) {
+            let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+            calls.withLock { $0.append((folder, files)) }
+        }
+        var folders: [String] { calls.withLock { $0.map(\.folder) } }
+        var files: [[String]] { calls.withLock { $0.map(\.files) } }
+    }
+
+    @Test("after the rename the folder is synced, so a power loss cannot take back the name of a message recorded as sent")
+    func folderSyncedAfterRename() async throws {
+        try await withRoot { root in
+            let log = SyncLog()
+            let sender = OutboxFolderSender(root: root, syncFolder: { log.record($0) })
+            let sent = try await sender.send(Self.request(Array("From: x\r\n\r\nHi\r\n".utf8)), from: Self.mailbox("outbox/sam"))
+            #expect(log.folders == [root + "/outbox/sam"])
+            #expect(log.files == [[sent.providerMessageID]], "synced after the rename: the final name, no temporary file")
+        }
+    }
+
+    @Test("a folder that cannot be synced makes the outcome unknown: the message is in place but may not survive a power loss")
+    func folderSyncFails() async throws {
+        try await withRoot { root in
+            let sender = OutboxFolderSender(root: root, syncFolder: { _ in throw POSIXError(.EIO) })
+            do {
+                _ = try await sender.send(Self.request(Array("Hi".utf8)), from: Self.mailbox("outbox/sam"))
+                Issue.record("the send succeeded")
+            } catch let failure as SendFailure {
+                guard case .outcomeUnknown = failure else { Issue.record("\(failure)"); return }
             }
         }
     }

@@ -2,6 +2,7 @@ import CadenceCore
 import CadenceStore
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 
 @Suite("Stats: per step and variant")
@@ -44,4 +45,47 @@ struct StatsTests {
         #expect(stats.finished == 1)
         #expect(stats.stopped.map { "\($0.kind) \($0.count)" } == ["replied 1"])
     }
+
+    @Test("stats is one snapshot: a write that commits while it reads shows up in all of its numbers or in none")
+    func oneSnapshot() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-stats-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let other = try CadenceDatabase.open(path: path, mode: .create)
+        let now = SteeringTests.now
+        let json = #"{ "id": "s", "name": "S", "mailboxes": ["sam"], "timeZone": "UTC", "steps": [ { "id": "intro", "type": "email", "variants": [ { "id": "a", "template": "a.md", "weight": 50 }, { "id": "b", "template": "b.md", "weight": 50 } ] } ] }"#
+        let campaign = CadenceDatabase.LaunchCampaign(id: "s", name: "S", sourcePath: "s.json", digest: "d",
+            files: [SnapshotFile(kind: .campaign, path: "s.json", content: Array(json.utf8), digest: "x")])
+        _ = try other.launch(campaign, actor: "t", now: now, allowConcurrent: true) { session in
+            for (index, variant) in ["a", "a", "b", "b"].enumerated() {
+                _ = try session.enroll(SteeringTests.candidate("p\(index)@example.org", line: index + 2), mailbox: "sam", variants: ["intro": variant],
+                    initial: .active(nextStep: "intro", dueAt: now))
+            }
+            return ((), true)
+        }
+        // The reader under test: when a read transaction ends, another connection pauses everyone, once. A second
+        // read transaction inside `stats` would see the pause; the first would not.
+        let armed = OneShot()
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            db.trace(options: .statement) { event in
+                let sql = "\(event)".uppercased()
+                guard sql.hasPrefix("COMMIT") || sql.hasPrefix("ROLLBACK"), armed.take() else { return }
+                _ = try? other.pause(.campaign("s"), note: "meanwhile", actor: "t", now: now)
+            }
+        }
+        let reader = try CadenceDatabase(try DatabasePool(path: path, configuration: configuration), path: path)
+        let before = try reader.stats(campaign: "s", now: now)
+        armed.arm()
+        let during = try reader.stats(campaign: "s", now: now)
+        let after = try reader.stats(campaign: "s", now: now)
+        #expect(before != after, "the pause happened")
+        #expect(during == before || during == after, "\(during.first?.rows.map { "\($0.stepID)/\($0.variantID ?? "-"): active \($0.active) paused \($0.paused)" } ?? [])")
+    }
+}
+
+/// A flag that fires once after it is armed, shared with SQLite's trace callback.
+final class OneShot: Sendable {
+    private let state = Mutex(false)
+    func arm() { state.withLock { $0 = true } }
+    func take() -> Bool { state.withLock { let was = $0; $0 = false; return was } }
 }

@@ -34,6 +34,8 @@ public struct LaunchReport: Sendable, Equatable {
     public private(set) var skipped: [Skip] = []
     public private(set) var gaps: [Gap: Int] = [:]
     private var gapOrder: [Gap] = []
+    /// Held candidates per missing field, each counted once however many steps need the field.
+    private var candidatesLacking: [String: Int] = [:]
     public private(set) var firstDue: Date?
     public private(set) var lastDue: Date?
     public var rowProblems: [Diagnostic] = []
@@ -58,13 +60,16 @@ public struct LaunchReport: Sendable, Equatable {
                 lastDue = max(lastDue ?? due, due)
             case .held:
                 held += 1
+                var fields: [String] = []
                 for gap in missing {
                     for field in gap.fields {
                         let key = Gap(field: field, stepID: gap.stepID, variantID: gap.variantID)
                         if gaps[key] == nil { gapOrder.append(key) }
                         gaps[key, default: 0] += 1
+                        if !fields.contains(field) { fields.append(field) }
                     }
                 }
+                for field in fields { candidatesLacking[field, default: 0] += 1 }
             default: break
             }
         }
@@ -90,10 +95,16 @@ public struct LaunchReport: Sendable, Equatable {
         lines.append(enrolledLine)
         if updated > 0 { lines.append("  \(updated) held from an earlier launch checked again with this file's fields") }
         lines.append("  \(held) held" + (held > 0 ? " (nothing is sent to them until their data is fixed):" : ""))
-        for gap in gapOrder {
-            let variant = gap.variantID.map { ", variant \($0)" } ?? ""
-            let count = gaps[gap]!
-            lines.append("    \(count) \(count == 1 ? "lacks" : "lack") \(gap.field) (step \(gap.stepID)\(variant))")
+        // One line per field, with every step that needs it: a person lacking a company is one person, not three.
+        var fields: [String] = []
+        for gap in gapOrder where !fields.contains(gap.field) { fields.append(gap.field) }
+        for field in fields {
+            let steps = gapOrder.filter { $0.field == field }
+            let count = candidatesLacking[field] ?? 0
+            let needed = steps.count == 1
+                ? "step \(steps[0].stepID)" + (steps[0].variantID.map { ", variant \($0)" } ?? "")
+                : "steps " + steps.map { $0.stepID + ($0.variantID.map { " variant \($0)" } ?? "") }.joined(separator: ", ")
+            lines.append("    \(count) \(count == 1 ? "lacks" : "lack") \(field) (\(needed))")
         }
         lines.append("  \(skipped.count) skipped" + (skipped.isEmpty ? "" : ":"))
         for skip in skipped.prefix(Self.listedSkips) {

@@ -1,41 +1,46 @@
 import CadenceCore
+import CadenceEngine
 import CadenceStore
 import Foundation
 
-/// `cadence demo`: the bundled campaign from start to finish, in a temporary folder, on a fixed clock.
+/// `cadence demo`: the example campaign from start to finish, in a temporary folder, on a fixed clock.
 ///
 /// It validates, previews one message, launches the example candidates, simulates the campaign to its end through
 /// the outbox, and shows status and stats. No credentials, no network, and the same output every time.
 public enum Demo {
     public static let start = Date(timeIntervalSince1970: 1_796_108_400)  // Tue 2026-12-01 07:00 UTC
-    public static let campaign = "backend-engineers"
-    public static let candidates = "examples/candidates.csv"
+    public static let campaign = ExampleProject.campaign
+    public static let candidates = ExampleProject.candidates
 
-    public enum Failure: Error, Equatable {
-        case missingExample(String)
-    }
+    /// Why the demo stopped short; each says what to do next.
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        /// The example has errors; the validation report was printed above.
+        case invalidExample(ExampleSource)
+        /// A project's cadence.json that the sandbox cannot turn into a Gmail mailbox.
+        case unusableConfiguration(String)
 
-    /// Copies the bundled example project (configuration, campaigns, templates, candidates) into `scratch`.
-    static func copyExample(from source: String, to scratch: String, command: String) throws {
-        for item in ["cadence.json", "sequences", "templates", candidates] {
-            guard FileManager.default.fileExists(atPath: source + "/" + item) else {
-                throw Failure.missingExample("\(item) is not in \(source); run `\(command)` from the Cadence repository, which bundles the example campaign")
+        public var description: String {
+            switch self {
+            case .invalidExample(.project(let root)):
+                return "the example in \(root) has errors (above); fix them (cadence validate shows them), or run cadence demo in a folder "
+                    + "without cadence.json to use the example built into cadence"
+            case .invalidExample(.builtIn):
+                return "the example built into cadence has errors (above); this is a bug in this build of cadence"
+            case .unusableConfiguration(let message):
+                return message
             }
-            let target = scratch + "/" + item
-            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: source + "/" + item, toPath: target)
         }
     }
 
-    /// Runs the demo from the project at `source` (the repository), writing only inside `scratch`.
-    public static func run(source: String, scratch: String, output: (String) -> Void) async throws -> Bool {
-        try copyExample(from: source, to: scratch, command: "cadence demo")
+    /// Runs the demo from `source`, writing only inside the empty folder `scratch`.
+    public static func run(source: ExampleSource, scratch: String, output: (String) -> Void) async throws {
+        try source.copy(to: scratch)
         let location = ProjectLocation(configurationPath: scratch + "/cadence.json", displayBase: scratch)
 
         output("1. Check the configuration and the campaigns (cadence validate)\n")
         let report = ProjectValidator.validate(location: location)
         output(report.text + "\n\n")
-        guard !report.hasErrors else { return false }
+        guard !report.hasErrors else { throw Failure.invalidExample(source) }
 
         output("2. Preview one email (cadence preview \(campaign) --candidates \(candidates) --candidate ana.ruiz@example.org --step intro)\n")
         let loaded = try LoadedCampaign.load(campaign, location: location)
@@ -61,14 +66,7 @@ public enum Demo {
         output(StatusOutput.text(try database.status(campaign: nil, now: simulation.finished[campaign] ?? start)) + "\n\n")
         output("6. Per step and variant (cadence stats)\n")
         output(StatsOutput.text(try database.stats(campaign: nil, now: start)) + "\n\n")
-        output("""
-            Next, in this repository:
-              cadence validate                     check your own edits to cadence.json, sequences/ and templates/
-              cadence preview \(campaign) --candidates \(candidates)
-              cadence launch \(campaign) --candidates \(candidates) --dry-run
-            Everything above ran in a temporary folder, which is now deleted; nothing was sent.
-
-            """)
-        return true
+        output(source.nextSteps + "\n")
+        output("Everything above ran in a temporary folder, which is now deleted; nothing was sent.\n")
     }
 }

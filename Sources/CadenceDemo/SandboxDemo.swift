@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import CadenceCore
+import CadenceEngine
 import CadenceFakeGmail
 import CadenceGmail
 import CadenceStore
@@ -16,30 +17,27 @@ public enum SandboxDemo {
     static let clientID = "sandbox-client.apps.googleusercontent.com"
     static let clientSecret = "sandbox-client-secret"
 
-    public static func run(source: String, scratch: String, output: @escaping @Sendable (String) -> Void) async throws -> Bool {
-        try Demo.copyExample(from: source, to: scratch, command: "cadence demo --sandbox")
+    public static func run(source: ExampleSource, scratch: String, output: @escaping @Sendable (String) -> Void) async throws {
+        try source.copy(to: scratch)
         let clock = AdjustableClock(Demo.start)
         let quiet = Logger(label: "cadence.sandbox") { _ in SwiftLogNoOpLogHandler() }
-        return try await withFakeGmail(clock: clock) { server in
-            try await run(server: server, scratch: scratch, clock: clock, logger: quiet, output: output)
+        try await withFakeGmail(clock: clock) { server in
+            try await run(source: source, server: server, scratch: scratch, clock: clock, logger: quiet, output: output)
         }
     }
 
-    private static func run(server: FakeGmailServer, scratch: String, clock: AdjustableClock, logger: Logger, output: @escaping @Sendable (String) -> Void) async throws -> Bool {
-        // The sandbox: the bundled mailbox becomes a Gmail mailbox hosted by the fake.
+    private static func run(
+        source: ExampleSource, server: FakeGmailServer, scratch: String, clock: AdjustableClock, logger: Logger,
+        output: @escaping @Sendable (String) -> Void
+    ) async throws {
+        // The sandbox: the example's first mailbox becomes a Gmail mailbox hosted by the fake.
         let location = ProjectLocation(configurationPath: scratch + "/cadence.json", displayBase: scratch)
-        let original = ConfigurationDecoder.decode(Array(try Data(contentsOf: URL(fileURLWithPath: location.configurationPath))), file: "cadence.json")
-        guard let bundled = original.configuration, let first = bundled.mailboxes.first else { return false }
+        let first = try sandboxMailbox(source: source, location: location)
         server.gmail.addMailbox(first.address.description)
         server.gmail.addClient(id: clientID, secret: clientSecret)
         try FileManager.default.createDirectory(atPath: scratch + "/secrets", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         FileManager.default.createFile(atPath: scratch + "/secrets/client_secret.txt", contents: Data(clientSecret.utf8), attributes: [.posixPermissions: 0o600])
-        var text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: location.configurationPath)), as: UTF8.self)
-        text = text.replacingOccurrences(of: "\"provider\": \"outbox\"", with: "\"provider\": \"gmail\"")
-        text = text.replacingOccurrences(
-            of: "\"mailboxes\":",
-            with: "\"google\": \(server.googleSection(clientID: clientID, clientSecret: .file("secrets/client_secret.txt"))),\n  \"mailboxes\":")
-        try Data(text.utf8).write(to: URL(fileURLWithPath: location.configurationPath))
+        try pointAtSandbox(location, mailbox: first.name, google: server.googleSection(clientID: clientID, clientSecret: .file("secrets/client_secret.txt")))
 
         output("""
             SANDBOX: a stand-in for Gmail runs on \(server.baseURL) for this demo only. Cadence talks to it over
@@ -50,9 +48,11 @@ public enum SandboxDemo {
         output("1. Check the configuration (cadence validate)\n")
         let report = ProjectValidator.validate(location: location)
         output(report.text + "\n\n")
-        guard !report.hasErrors else { return false }
+        guard !report.hasErrors else { throw Demo.Failure.invalidExample(source) }
         let loaded = try LoadedCampaign.load(Demo.campaign, location: location)
-        guard let mailbox = loaded.configuration.mailbox(named: first.name), case .gmail(let settings) = mailbox.provider else { return false }
+        guard let mailbox = loaded.configuration.mailbox(named: first.name), case .gmail(let settings) = mailbox.provider else {
+            throw Demo.Failure.unusableConfiguration("mailbox \(first.name) did not become a sandbox Gmail mailbox; this is a bug in cadence demo --sandbox")
+        }
 
         let access = GmailAccess(store: SecretStore(root: scratch, environment: [:]), clock: clock, sleeper: ClockAdvancingSleeper(clock), logger: logger)
         output("2. Authorise the mailbox (cadence auth login \(mailbox.name))\n")
@@ -121,7 +121,43 @@ public enum SandboxDemo {
             "provider": "gmail" and `cadence auth login` has run (see docs/gmail.md). The temporary folder is deleted.
 
             """)
-        return true
+    }
+
+    /// The mailbox the sandbox hosts: the example's first. A cadence.json that cannot be read stops the demo with
+    /// its first problem.
+    static func sandboxMailbox(source: ExampleSource, location: ProjectLocation) throws -> Mailbox {
+        let file: String
+        switch source {
+        case .project(let root): file = "cadence.json in \(root)"
+        case .builtIn: file = "the built-in cadence.json"
+        }
+        let bytes = FileManager.default.contents(atPath: location.configurationPath).map(Array.init) ?? []
+        let decoded = ConfigurationDecoder.decode(bytes, file: "cadence.json")
+        guard let configuration = decoded.configuration else {
+            let first = decoded.diagnostics.first.map { " (\($0.description))" } ?? ""
+            throw Demo.Failure.unusableConfiguration(
+                "\(file) cannot be used\(first); fix it (cadence validate shows every problem), "
+                    + "or run cadence demo --sandbox in a folder without cadence.json to use the example built into cadence")
+        }
+        guard let first = configuration.mailboxes.first else {
+            throw Demo.Failure.unusableConfiguration(
+                "\(file) has no mailbox for the sandbox to host; add one, or run cadence demo --sandbox in a folder without cadence.json")
+        }
+        return first
+    }
+
+    /// Rewrites the scratch copy's cadence.json so that `mailbox` sends through Gmail at the sandbox (`google`, the
+    /// fake's endpoints), whatever the file's layout.
+    static func pointAtSandbox(_ location: ProjectLocation, mailbox: String, google: String) throws {
+        let url = URL(fileURLWithPath: location.configurationPath)
+        guard var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any],
+            var mailboxes = object["mailboxes"] as? [[String: Any]],
+            let index = mailboxes.firstIndex(where: { $0["name"] as? String == mailbox })
+        else { throw Demo.Failure.unusableConfiguration("cannot find mailbox \(mailbox) in cadence.json again; this is a bug in cadence demo --sandbox") }
+        mailboxes[index]["provider"] = "gmail"
+        object["mailboxes"] = mailboxes
+        object["google"] = try JSONSerialization.jsonObject(with: Data(google.utf8))
+        try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: url)
     }
 
     /// Plays the browser at the sandbox's consent page: open it, follow its redirect back to Cadence.
