@@ -13,11 +13,15 @@ public struct FakePushSubscription: Sendable, Codable, Equatable {
     public var serviceAccountEmail: String?
     /// The token's audience; Pub/Sub's default is the push URL.
     public var audience: String?
+    /// How long the endpoint has to answer a push before it counts as failed (Pub/Sub's `ackDeadlineSeconds`:
+    /// 10 by default, up to 600); tests on a loaded machine give it longer.
+    public var ackDeadlineSeconds: Int
 
-    public init(endpoint: String, serviceAccountEmail: String? = nil, audience: String? = nil) {
+    public init(endpoint: String, serviceAccountEmail: String? = nil, audience: String? = nil, ackDeadlineSeconds: Int = 10) {
         self.endpoint = endpoint
         self.serviceAccountEmail = serviceAccountEmail
         self.audience = audience
+        self.ackDeadlineSeconds = ackDeadlineSeconds
     }
 }
 
@@ -116,7 +120,7 @@ extension FakeGmail {
             }
             request.body = .bytes(ByteBuffer(bytes: bytes))
             let sentAt = Date()
-            let status = try? await HTTPClient.shared.execute(request, timeout: .seconds(10)).status.code
+            let status = try? await HTTPClient.shared.execute(request, timeout: .seconds(Int64(subscription.ackDeadlineSeconds))).status.code
             let delivery = FakePushDelivery(
                 messageID: messageID, mailbox: found.address, historyID: String(found.historyID), sentAt: sentAt, answeredAt: Date(), status: status.map { Int($0) })
             pushState.withLock { $0.deliveries.append(delivery) }

@@ -44,7 +44,7 @@ extension ProcessTests {
         static func login(in root: URL) async throws -> CadenceBinary.Output {
             let process = Process()
             process.executableURL = CadenceBinary.executable
-            process.arguments = ["auth", "login", "sam", "--timeout", "1"]
+            process.arguments = ["auth", "login", "sam", "--timeout", "5"]  // minutes; the test plays the browser at once
             process.currentDirectoryURL = root
             process.environment = ProcessInfo.processInfo.environment.merging(environment()) { $1 }.filter { $0.key != "CADENCE_CONFIG" }
             let out = Pipe(), err = Pipe()
@@ -62,25 +62,29 @@ extension ProcessTests {
             }
             reader.start()
             var url: String?
-            for _ in 0..<200 where url == nil {
-                try await Task.sleep(nanoseconds: 50_000_000)
+            _ = try await Patience.waitUntil {
                 let text = String(decoding: collected.withLock { $0 }, as: UTF8.self)
                 url = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { $0.hasPrefix("http://127.0.0.1:") && $0.contains("/o/oauth2/v2/auth?") }
+                return url != nil || !process.isRunning
             }
-            if let url { try await browse(url) } else { process.terminate() }
+            if let url {
+                do { try await browse(url) } catch { process.terminate(); process.waitUntilExit(); throw error }
+            } else {
+                process.terminate()
+            }
             let errors = err.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
-            while !reader.isFinished { try await Task.sleep(nanoseconds: 10_000_000) }
+            #expect(try await Patience.waitUntil { reader.isFinished })
             return CadenceBinary.Output(status: process.terminationStatus, stdout: String(decoding: collected.withLock { $0 }, as: UTF8.self), stderr: String(decoding: errors, as: UTF8.self))
         }
 
         static func browse(_ url: String) async throws {
             let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(redirectConfiguration: .disallow))
             defer { _ = client.shutdown() as EventLoopFuture<Void> }
-            let consent = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+            let consent = try await client.execute(HTTPClientRequest(url: url), timeout: Patience.request)
             _ = try await consent.body.collect(upTo: 1 << 20)
             let location = try #require(consent.headers.first(name: "Location"))
-            let back = try await client.execute(HTTPClientRequest(url: location), timeout: .seconds(10))
+            let back = try await client.execute(HTTPClientRequest(url: location), timeout: Patience.request)
             _ = try await back.body.collect(upTo: 1 << 20)
         }
 

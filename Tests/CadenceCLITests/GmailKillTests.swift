@@ -63,12 +63,11 @@ extension ProcessTests.KillTests {
                 let sentBefore = server.gmail.report().allSent.count
                 let recordsBefore = sendRecords(root)
                 try process.run()
-                let deadline = Date().addingTimeInterval(10)
                 switch kill % 3 {
                 case 0:  // Gmail has just stored a message; its outcome is not recorded yet
-                    while process.isRunning, server.gmail.report().allSent.count == sentBefore, Date() < deadline { try await Task.sleep(nanoseconds: 200_000) }
+                    _ = try await Patience.waitUntil(every: 0.0002) { !process.isRunning || server.gmail.report().allSent.count != sentBefore }
                 case 1:  // an intent has just been committed; Gmail may not have the message yet
-                    while process.isRunning, sendRecords(root) == recordsBefore, Date() < deadline { try await Task.sleep(nanoseconds: 200_000) }
+                    _ = try await Patience.waitUntil(every: 0.0002) { !process.isRunning || sendRecords(root) != recordsBefore }
                     if process.isRunning, sendRecords(root) > recordsBefore { afterIntent += 1 }
                 default:
                     try await Task.sleep(nanoseconds: random.next() % 300_000_000)

@@ -38,7 +38,7 @@ extension ProcessTests {
         }
 
         @Test("killed at random times and right after the provider accepted a message, every due step goes out exactly once")
-        func killAndRestart() throws {
+        func killAndRestart() async throws {
             print("kill test: \(Self.kills) kills, seed \(Self.seed) (replay with KILL_SEED=\(Self.seed) KILLS=\(Self.kills))")
             let root = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-kill-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: root) }
@@ -73,13 +73,11 @@ extension ProcessTests {
                 try process.run()
                 if kill % 3 == 1 {
                     // Observable state: an intent has just been committed; the provider may not have the message yet.
-                    let deadline = Date().addingTimeInterval(5)
-                    while process.isRunning, sendRecords(root) == recordsBefore, Date() < deadline { usleep(200) }
+                    _ = try await Patience.waitUntil(every: 0.0002) { !process.isRunning || sendRecords(root) != recordsBefore }
                     if process.isRunning, sendRecords(root) > recordsBefore { afterIntent += 1 }
                 } else if kill % 3 == 0 {
                     // Observable state: a message has just been accepted by the provider; its outcome is not yet recorded.
-                    let deadline = Date().addingTimeInterval(5)
-                    while process.isRunning, outboxCount(root) == before, Date() < deadline { usleep(200) }
+                    _ = try await Patience.waitUntil(every: 0.0002) { !process.isRunning || outboxCount(root) != before }
                 }
                 if kill % 3 == 2 {
                     usleep(UInt32(random.next() % 150_000))  // anywhere from start-up to the end of the pass
@@ -108,7 +106,7 @@ extension ProcessTests {
             #expect(outboxCount(root) == Self.candidates * 2)
             let queue = try DatabaseQueue(path: root.appendingPathComponent("cadence.sqlite").path)
             defer { try? queue.close() }
-            let (ledger, sentEvents, pending, finished, perStep) = try queue.read { db in
+            let (ledger, sentEvents, pending, finished, perStep) = try await queue.read { db in
                 (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mailboxLedger") ?? -1,
                  try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE kind = 'sent'") ?? -1,
                  try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sendRecord WHERE state != 'sent'") ?? -1,
@@ -131,7 +129,7 @@ func sigkill(_ pid: Int32) {
 
 extension ProcessTests.KillTests {
     @Test("a second runner is refused while the first runs; SIGTERM stops the first cleanly and frees the database")
-    func leaseAndGracefulStop() throws {
+    func leaseAndGracefulStop() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-lease-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
@@ -152,8 +150,7 @@ extension ProcessTests.KillTests {
         defer { if first.isRunning { sigkill(first.processIdentifier) } }
         // Wait for its first pass (observable: the lease row), never a fixed sleep.
         let queue = try DatabaseQueue(path: root.appendingPathComponent("cadence.sqlite").path)
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline, (try? queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM runnerLease") }) != 1 { usleep(10_000) }
+        #expect(try await Patience.waitUntil { (try? await queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM runnerLease") }) == 1 })
         try queue.close()
         let second = try CadenceBinary.run(["run", "--once"], in: root, environment: environment)
         #expect(second.status == 1)

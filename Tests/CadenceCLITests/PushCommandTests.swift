@@ -73,6 +73,15 @@ extension ProcessTests {
             }
         }
 
+        /// When the runner last read the mailbox (nil before its first read).
+        static func syncedAt(_ root: URL) throws -> String? {
+            var configuration = Configuration()
+            configuration.readonly = true
+            let queue = try DatabaseQueue(path: root.appendingPathComponent("cadence.sqlite").path, configuration: configuration)
+            defer { try? queue.close() }
+            return try queue.read { db in try String.fetchOne(db, sql: "SELECT syncedAt FROM mailboxSync") }
+        }
+
         @Test("a reply pushed through cadence serve stops the candidate long before the next poll; forged pushes get 401; SIGTERM stops serve cleanly")
         func pushEndToEnd() async throws {
             try await withFakeGmail(options: .unlimited, clock: AdjustableClock()) { server in
@@ -97,29 +106,28 @@ extension ProcessTests {
                 #expect(line.hasPrefix("Listening on http://127.0.0.1:"), "\(line)")
                 #expect(line.contains("push endpoint /hooks/gmail (OIDC token)"))
                 let base = try #require(line.split(separator: " ").dropFirst(2).first.map { String($0.dropLast()) })
-                let health = try await HTTPClient.shared.execute(HTTPClientRequest(url: base + "/healthz"), timeout: .seconds(5))
+                let health = try await HTTPClient.shared.execute(HTTPClientRequest(url: base + "/healthz"), timeout: Patience.request)
                 #expect(health.status == .ok)
 
                 // A forged push (no token) changes nothing.
                 var forged = HTTPClientRequest(url: base + "/hooks/gmail")
                 forged.method = .POST
                 forged.body = .bytes(ByteBuffer(string: #"{"message":{"data":"eyJlbWFpbEFkZHJlc3MiOiJzYW1Abm9ydGh3aW5kLmV4YW1wbGUuY29tIiwiaGlzdG9yeUlkIjo5OTk5OTk5OX0","messageId":"forged-1"},"subscription":"x"}"#))
-                #expect(try await HTTPClient.shared.execute(forged, timeout: .seconds(5)).status == .unauthorized)
+                #expect(try await HTTPClient.shared.execute(forged, timeout: Patience.request).status == .unauthorized)
 
-                run = try Self.start(["run", "--interval", "60"], in: root)
-                try await Task.sleep(nanoseconds: 1_500_000_000)  // its first pass, which reads the mailbox
-                server.gmail.setPushSubscription(FakePushSubscription(endpoint: base + "/hooks/gmail", serviceAccountEmail: Self.pushAccount, audience: Self.audience))
+                // Polling every 10 minutes: within the wait below only the push can stop her.
+                let readBefore = try Self.syncedAt(root)
+                run = try Self.start(["run", "--interval", "600"], in: root)
+                // Its first pass has read the mailbox (observable: the read's time moved), so the reply below is
+                // new to it.
+                #expect(try await Patience.waitUntil { try Self.syncedAt(root) != readBefore })
+                server.gmail.setPushSubscription(FakePushSubscription(endpoint: base + "/hooks/gmail", serviceAccountEmail: Self.pushAccount, audience: Self.audience, ackDeadlineSeconds: Patience.seconds))
                 let intro = try #require(server.gmail.report().allSent.first { $0.to == ["ana@example.org"] })
                 try server.gmail.deliver(
                     Array("From: ana@example.org\r\nTo: \(Self.address)\r\nSubject: Re: \(intro.subject)\r\nIn-Reply-To: \(intro.messageID ?? "")\r\n\r\nHappy to chat.\r\n".utf8),
                     to: Self.address, threadID: intro.threadID)
-                // The next poll is a minute away: only the push can stop her within this wait.
-                var stopped = false
-                for _ in 0..<200 where !stopped {
-                    try await Task.sleep(nanoseconds: 100_000_000)
-                    stopped = try Self.state(root, "ana@example.org") == "stopped"
-                }
-                #expect(stopped)
+                // The next poll is ten minutes away: only the push can stop her within this wait.
+                #expect(try await Patience.waitUntil { try Self.state(root, "ana@example.org") == "stopped" })
                 await server.gmail.waitForPushes()
                 #expect(server.gmail.pushDeliveries().map(\.status) == [204])
                 #expect(try Self.state(root, "bo@example.org") == "active")
@@ -164,14 +172,14 @@ extension ProcessTests {
                         Array("From: \(person)@example.org\r\nTo: \(Self.address)\r\nSubject: Re: \(intro.subject)\r\n\r\nNot now, thanks.\r\n".utf8),
                         to: Self.address, threadID: intro.threadID)
                 }
-                // The second message takes a while to fetch; the runner is killed after applying the first.
-                server.gmail.addFault(FaultRule(method: "messages.get", call: server.gmail.calls(of: "messages.get") + 2, fault: .latency(seconds: 5)))
+                // The second message takes 30 seconds to fetch (less than the runner's request timeout, more than
+                // a loaded machine needs to notice the first): the runner is killed after applying the first.
+                server.gmail.addFault(FaultRule(method: "messages.get", call: server.gmail.calls(of: "messages.get") + 2, fault: .latency(seconds: 30)))
                 let run = try Self.start(["run", "--once"], in: root)
-                let deadline = Date().addingTimeInterval(20)
                 var applied = 0
-                while run.isRunning, applied == 0, Date() < deadline {
-                    try await Task.sleep(nanoseconds: 5_000_000)
+                _ = try await Patience.waitUntil(every: 0.005) {
                     applied = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM incomingMessage") ?? 0 }
+                    return !run.isRunning || applied > 0
                 }
                 #expect(applied == 1)
                 kill(run.processIdentifier, SIGKILL)

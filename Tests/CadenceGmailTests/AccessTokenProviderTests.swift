@@ -137,13 +137,14 @@ struct AccessTokenProviderTests {
         try await GmailProject.with { project in
             try project.authorize()
             project.gmail.revokeGrants(of: GmailProject.sam)  // the old grant is dead…
-            project.gmail.addFault(FaultRule(method: "token", call: 1, fault: .latency(seconds: 0.5)))
+            // The fake holds the refresh for 5 seconds: the login below lands inside that window even on a loaded machine.
+            project.gmail.addFault(FaultRule(method: "token", call: 1, fault: .latency(seconds: 5)))
             let mailbox = try project.mailbox()
             try await project.withHTTP { http in
                 let tokens = try project.provider(mailbox, http: http)
                 let refreshing = Task { try? await tokens.token() }
-                try await Task.sleep(nanoseconds: 150_000_000)
-                try project.authorize()  // …and a login writes a new one while the refresh is out
+                #expect(try await Patience.waitUntil { project.gmail.calls(of: "token") == 1 })  // the refresh is out…
+                try project.authorize()  // …and a login writes a new one before Google answers it
                 _ = await refreshing.value
                 #expect(try TokenFile.read("secrets/sam.token.json", from: project.store).revoked == nil)
                 _ = try await tokens.token()  // from the new grant

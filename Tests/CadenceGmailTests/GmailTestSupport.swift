@@ -112,10 +112,10 @@ struct GmailProject {
     static func browse(_ url: String, tamper: @Sendable (String) -> String = { $0 }) async throws {
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(redirectConfiguration: .disallow))
         do {
-            let consent = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+            let consent = try await client.execute(HTTPClientRequest(url: url), timeout: Patience.request)
             _ = try await consent.body.collect(upTo: 1 << 20)
             if let location = consent.headers.first(name: "Location") {
-                let back = try await client.execute(HTTPClientRequest(url: tamper(location)), timeout: .seconds(10))
+                let back = try await client.execute(HTTPClientRequest(url: tamper(location)), timeout: Patience.request)
                 _ = try await back.body.collect(upTo: 1 << 20)
             }
             try await client.shutdown()

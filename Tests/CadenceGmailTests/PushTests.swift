@@ -68,7 +68,7 @@ struct PushTests {
         request.headers.add(name: "Content-Type", value: "application/json")
         if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
         request.body = .bytes(ByteBuffer(string: body))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await HTTPClient.shared.execute(request, timeout: Patience.request)
         _ = try await response.body.collect(upTo: 1 << 16)
         return Int(response.status.code)
     }
@@ -101,7 +101,7 @@ struct PushTests {
             #expect(lines.map(\.failed) == [false])
             #expect(try await scene.database.watchRegistrations().map(\.topic) == [Self.topic])
             try await Self.withServer(scene) { (url: String) async throws -> Void in
-                scene.fake.setPushSubscription(FakePushSubscription(endpoint: url, serviceAccountEmail: Self.pushAccount, audience: Self.audience))
+                scene.fake.setPushSubscription(FakePushSubscription(endpoint: url, serviceAccountEmail: Self.pushAccount, audience: Self.audience, ackDeadlineSeconds: Patience.seconds))
                 let intro = try #require(scene.sent.first { $0.to == ["p1@example.org"] })
                 try scene.fake.deliver(
                     Array("From: p1@example.org\r\nTo: \(SendingScene.sam)\r\nSubject: Re: \(intro.subject)\r\nIn-Reply-To: \(intro.messageID ?? "")\r\n\r\nYes please.\r\n".utf8),

@@ -64,17 +64,18 @@ final class SendingScene: @unchecked Sendable {
         self.runner = runner
     }
 
-    /// Runs `body` with the scene; `requestTimeout` shortens the HTTP timeout for timeout tests; `emails` replaces
-    /// the `people` candidates p1@example.org, p2@example.org, … (named P1, P2, … either way).
+    /// Runs `body` with the scene. `sendTimeout` shortens the HTTP timeout of the runner's sends alone, for timeout
+    /// tests: every other call (reading the mailbox, refreshing the token, the lookups that reconcile the send)
+    /// keeps the ordinary timeout, so only the call meant to time out can. `emails` replaces the `people`
+    /// candidates p1@example.org, p2@example.org, … (named P1, P2, … either way).
     static func with(
-        options: FakeGmailOptions = .unlimited, people: Int = 3, requestTimeout: Int? = nil, attachment: Bool = false, colleagueReply: String = "stop",
+        options: FakeGmailOptions = .unlimited, people: Int = 3, sendTimeout: Int? = nil, attachment: Bool = false, colleagueReply: String = "stop",
         emails: [String]? = nil,
         _ body: @Sendable (SendingScene) async throws -> Void
     ) async throws {
         try await GmailProject.with(options: options) { project in
             project.clock.set(tuesday)
-            var google = project.server.googleSection(clientID: GmailProject.clientID, clientSecret: .file("secrets/client_secret.json"))
-            if let requestTimeout { google = String(google.dropLast()) + ", \"requestTimeout\": \"\(requestTimeout)s\"}" }
+            let google = project.server.googleSection(clientID: GmailProject.clientID, clientSecret: .file("secrets/client_secret.json"))
             for (path, content) in files(people: people, google: google, attachment: attachment, colleagueReply: colleagueReply, emails: emails) {
                 try FileManager.default.createDirectory(atPath: (project.root + "/" + path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try Data(content.utf8).write(to: URL(fileURLWithPath: project.root + "/" + path))
@@ -90,16 +91,24 @@ final class SendingScene: @unchecked Sendable {
             let sleeper = ClockSleeper(project.clock)
             let access = GmailAccess(store: project.store, clock: project.clock, sleeper: sleeper, logger: project.logs.logger)
             guard case .gmail(let settings) = loaded.configuration.mailboxes[0].provider else { throw FakeGmailServerError("not gmail") }
+            var sendEndpoints = settings.endpoints
+            if let sendTimeout { sendEndpoints.requestTimeoutSeconds = sendTimeout }
             try await GoogleHTTP.with(settings.endpoints, logger: project.logs.logger) { http in
-                let gmail = access.sender(http: http)
-                let sender = ProviderRouter(outbox: OutboxFolderSender(root: project.root), gmail: gmail)
-                // On the scene's clock, renewed as passes move it on.
-                let lease = LeaseKeeper(store: database, owner: "scene", seconds: 600, clock: project.clock)
-                var runner = Runner(
-                    store: database, configuration: loaded.configuration, sender: sender, seed: 3, lease: lease,
-                    gmailReadiness: AuthStatus.readiness(access: access))
-                runner.watch = MailboxWatch(gmail: gmail, store: database)
-                try await body(SendingScene(project: project, database: database, configuration: loaded.configuration, clockSleeper: sleeper, http: http, runner: runner))
+                try await GoogleHTTP.with(sendEndpoints, logger: project.logs.logger) { sendHTTP in
+                    let gmail = access.sender(http: http)
+                    let router = ProviderRouter(outbox: OutboxFolderSender(root: project.root), gmail: gmail)
+                    var sender: any MailSender = router
+                    if sendTimeout != nil {
+                        sender = SplitSender(sending: ProviderRouter(outbox: OutboxFolderSender(root: project.root), gmail: access.sender(http: sendHTTP)), asking: router)
+                    }
+                    // On the scene's clock, renewed as passes move it on.
+                    let lease = LeaseKeeper(store: database, owner: "scene", seconds: 600, clock: project.clock)
+                    var runner = Runner(
+                        store: database, configuration: loaded.configuration, sender: sender, seed: 3, lease: lease,
+                        gmailReadiness: AuthStatus.readiness(access: access))
+                    runner.watch = MailboxWatch(gmail: gmail, store: database)
+                    try await body(SendingScene(project: project, database: database, configuration: loaded.configuration, clockSleeper: sleeper, http: http, runner: runner))
+                }
             }
         }
     }
