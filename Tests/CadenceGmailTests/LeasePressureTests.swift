@@ -140,3 +140,65 @@ extension LeasePressureTests {
         }
     }
 }
+
+/// A provider that, once a send has gone through, lets something happen before the runner hears back: here,
+/// another runner taking the database over.
+final class AfterSendHook: MailSender, @unchecked Sendable {
+    let inner: any MailSender
+    var after: (@Sendable () async throws -> Void)?
+    init(_ inner: any MailSender) { self.inner = inner }
+
+    func send(_ request: SendRequest, from mailbox: Mailbox) async throws(SendFailure) -> SentMessage {
+        let sent = try await inner.send(request, from: mailbox)
+        if let hook = after {
+            after = nil
+            try? await hook()
+        }
+        return sent
+    }
+    func lookUp(_ request: SendRequest, in mailbox: Mailbox) async throws(SendFailure) -> SentMessage? { try await inner.lookUp(request, in: mailbox) }
+    func recheckDelay(for mailbox: Mailbox) -> TimeInterval { inner.recheckDelay(for: mailbox) }
+    func storedMessageID(of providerMessageID: String, in mailbox: Mailbox) async throws(SendFailure) -> String? {
+        try await inner.storedMessageID(of: providerMessageID, in: mailbox)
+    }
+    func historyPosition(of mailbox: Mailbox) async throws(SendFailure) -> String? { try await inner.historyPosition(of: mailbox) }
+}
+
+extension LeasePressureTests {
+    @Test("a runner whose send comes back after another runner took the database over records nothing: the fence refuses it, the new holder adopts the send")
+    func fenceRefusesTheOverrunRunner() async throws {
+        try await SendingScene.with(people: 1) { (scene: SendingScene) async throws -> Void in
+            let t0 = SendingScene.tuesday
+            let database = scene.database, clock = scene.clock
+            clock.set(t0)
+            func runner(owner: String, sender: any MailSender) -> Runner {
+                Runner(store: database, configuration: scene.configuration, sender: sender, seed: 5, lease: LeaseKeeper(store: database, owner: owner, seconds: 150, clock: clock))
+            }
+            let access = GmailAccess(store: scene.project.store, clock: clock, sleeper: ClockSleeper(clock), logger: scene.project.logs.logger)
+            let router = ProviderRouter(outbox: OutboxFolderSender(root: scene.project.root), gmail: access.sender(http: scene.http))
+            let hooked = AfterSendHook(router)
+            let second = RunnerBox(runner(owner: "b", sender: router))
+            let reports = RunnerReports()
+            // Gmail took the message, and the first runner stalls (a suspended machine) past its lease before it
+            // hears back; the second runner takes over and confirms the send by looking it up.
+            hooked.after = {
+                clock.advance(by: 200)
+                reports.append(try await second.runner.runOnce(now: clock.now))
+            }
+            var first = runner(owner: "a", sender: hooked)
+            let report = try await first.runOnce(now: t0)
+            #expect(report.leaseLost, "the first runner recorded its outcome after losing the lease")
+            #expect(report.sent == 0)
+            #expect(reports.all.first?.reconciled == 1, "the new holder adopts the send")
+            #expect(scene.sent.filter { $0.to == ["p1@example.org"] }.count == 1)
+            #expect(scene.fake.report().duplicates.isEmpty)
+            guard case .active("bump", _)? = try scene.state("p1@example.org") else { Issue.record("p1 did not move on"); return }
+        }
+    }
+}
+
+final class RunnerReports: Sendable {
+    private let reports = Mutex<[Runner.Report]>([])
+    func append(_ report: Runner.Report) { reports.withLock { $0.append(report) } }
+    var all: [Runner.Report] { reports.withLock { $0 } }
+}

@@ -66,8 +66,7 @@ public enum SendAdmission {
         return times[times.count - cap].addingTimeInterval(window)
     }
 
-    /// A number in 0..<1 fixed by the seed and the strings: FNV-1a over their UTF-8 bytes, then SplitMix64.
-    /// (Swift's `Hasher` is seeded per process, so it cannot be used for something that must be reproducible.)
+    /// A number in 0..<1 fixed by the seed and the strings: FNV-1a over their UTF-8 bytes seeds a SplitMix64.
     static func unit(seed: UInt64, _ parts: String...) -> Double {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ seed
         for part in parts {
@@ -78,10 +77,7 @@ public enum SendAdmission {
             hash ^= 0xFF
             hash &*= 0x0000_0100_0000_01B3
         }
-        var z = hash &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Double(z >> 11) / Double(1 << 53)
+        var generator = SplitMix64(seed: hash)
+        return generator.nextUnit()
     }
 }

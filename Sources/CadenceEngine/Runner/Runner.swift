@@ -103,11 +103,15 @@ public struct Runner: Sendable {
 
     private mutating func pass(now: Date, report: inout Report) async throws(StoreError) {
         // A runner that lost the lease does nothing at all: no mailbox read, no checkpoint, no lookup miss.
-        _ = try await held()
+        let lease = try await held()
         readiness = [:]
         if let watch {
-            report.add(try await watch.sync(configuration, now: now))
-            report.watchProblems += try await watch.renewWatches(configuration, now: now)
+            let configuration = configuration
+            let (synced, renewals) = try await reading(under: lease) { () async throws(StoreError) in
+                (try await watch.sync(configuration, now: now), try await watch.renewWatches(configuration, now: now))
+            }
+            report.add(synced)
+            report.watchProblems += renewals
         }
         report.tasksOpened = try await store.openDueTasks(actor: "runner", now: now)
         for pending in try await store.unfinishedSends() {
@@ -144,7 +148,8 @@ public struct Runner: Sendable {
     /// may be sent from it, since the unread message may be this person's reply.
     private func readBeforeSending(_ mailbox: Mailbox, now: Date, report: inout Report) async throws(StoreError) -> String? {
         guard let watch, case .gmail = mailbox.provider else { return nil }
-        let read = try await watch.syncIfStale(mailbox, at: clock?.now ?? now, now: now)
+        let at = clock?.now ?? now
+        let read = try await reading(under: try await held()) { () async throws(StoreError) in try await watch.syncIfStale(mailbox, at: at, now: now) }
         report.add(read)
         return read.failures.first
     }
@@ -153,8 +158,22 @@ public struct Runner: Sendable {
     /// within a second of the push, not at the next pass.
     public func handlePushes(now: Date) async throws(StoreError) -> Report {
         var report = Report()
-        if let watch { report.add(try await watch.syncQueued(configuration, now: now)) }
+        guard let watch, let lease = try await leaseCheck() else { return report }
+        let configuration = configuration
+        report.add(try await reading(under: lease) { () async throws(StoreError) in try await watch.syncQueued(configuration, now: now) })
         return report
+    }
+
+    /// Reading mailboxes under the lease's deadline too: a 429 storm while reading must not keep this runner busy
+    /// past the moment another may take over (a read that runs out of time is a failure, read again later).
+    private func reading<T: Sendable>(under lease: RunnerLease, _ body: () async throws(StoreError) -> T) async throws(StoreError) -> T {
+        do {
+            return try await CallDeadline.$current.withValue(CallDeadline(at: self.lease.deadline(lease), clock: self.lease.clock)) { try await body() }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw .other("\(error)")
+        }
     }
 
     /// A send recorded before a crash or with an unknown outcome: adopt it if the provider has it, else send the
@@ -194,9 +213,12 @@ public struct Runner: Sendable {
         // at least `recheckDelay` after the first.
         let delay = sender.recheckDelay(for: mailbox)
         if delay > 0 {
-            let settled = pending.lookupMisses > 0 && pending.lookedUpAt.map { now.timeIntervalSince($0) >= delay } == true
+            // On the machine's clock: a pass's `now` stands still while a slow pass goes on, and the second look must
+            // really come `delay` after the first.
+            let lookedAt = clock?.now ?? now
+            let settled = pending.lookupMisses > 0 && pending.lookedUpAt.map { lookedAt.timeIntervalSince($0) >= delay } == true
             if !settled {
-                if pending.lookupMisses == 0 { try await store.recordLookupMiss(pending.recordID, fence: lease.fence, now: now) }
+                if pending.lookupMisses == 0 { try await store.recordLookupMiss(pending.recordID, fence: lease.fence, now: lookedAt) }
                 report.unknown += 1
                 return
             }
@@ -364,8 +386,17 @@ public struct Runner: Sendable {
             cursor = try await store.latestHistoryID(mailbox: mailbox.name)
         }
         if cursor == nil {
-            // No send read back yet: ask the provider where the mailbox's history stands now, before this send.
-            cursor = try? await bounded(by: lease) { () async throws(SendFailure) in try await sender.historyPosition(of: mailbox) }
+            // No send read back yet: ask the provider where the mailbox's history stands now, before this send. Not
+            // known is fine (a lookup then searches instead); out of time means the send waits for the next pass.
+            do {
+                cursor = try await bounded(by: lease) { () async throws(SendFailure) in try await sender.historyPosition(of: mailbox) }
+            } catch {
+                if case .deadlineReached(let reason) = error {
+                    try await store.postpone(step.enrollmentID, step: step.stepID, until: now, reason: "not sent: \(reason)", now: now)
+                    report.deferred += 1
+                    return
+                }
+            }
         }
         historyCursors[mailbox.name] = cursor
         switch try await store.recordIntent(step, key: key, bytes: bytes, historyCursor: cursor, fence: lease.fence, now: now) {

@@ -49,10 +49,11 @@ public struct RunnerIdentity: Sendable, Equatable, CustomStringConvertible {
     /// How a person would name it in a message.
     public var display: String { "process \(pid) on \(host)" }
 
-    /// Whether the process that wrote `owner` is certainly gone: it ran on this machine since this boot, and no
-    /// live process has its pid and start time now (a zombie counts as gone). Anything that cannot be checked from
-    /// here (another host, another boot's lease that may be another machine's, another pid namespace, an unknown
-    /// format) is not known to be gone: its lease must run out first.
+    /// Whether the process that wrote `owner` is certainly gone: it ran on this machine before its last boot, or
+    /// since then and no live process has its pid and start time now (a zombie counts as gone). Anything that
+    /// cannot be checked from here (another host, another pid namespace, an unknown format) is not known to be
+    /// gone: its lease must run out first. The same host name with another boot id is taken for this machine
+    /// rebooted, not another machine: a SQLite database in WAL mode cannot be shared between machines anyway.
     public static func isGone(owner: String, seenFrom me: RunnerIdentity = .current()) -> Bool {
         guard let other = RunnerIdentity(owner: owner), other.host == me.host else { return false }
         // A lease from before this machine's last boot: every process of that boot is gone.

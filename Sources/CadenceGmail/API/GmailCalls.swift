@@ -75,8 +75,9 @@ public final class GmailCalls: Sendable {
         var lastHint: Double?
         for attempt in 0..<max(1, retry.attempts) {
             do {
-                try await entry.budget.reserve(units, attemptSeconds: entry.attemptSeconds)
+                // No quota is spent on an attempt that could not be over in time.
                 try RetryPolicy.checkAttempt(lasting: entry.attemptSeconds, clock: clock)
+                try await entry.budget.reserve(units, attemptSeconds: entry.attemptSeconds)
             } catch {
                 throw .send(.deadlineReached(reason: error.description))
             }
@@ -89,20 +90,17 @@ public final class GmailCalls: Sendable {
             switch error {
             case .api(let failure) where Self.isRateLimit(failure):
                 let hint = RetryPolicy.hint(retryAfter: failure.retryAfter, message: failure.message, now: clock.now)
-                if failure.message.contains("(Mail sending)") {
+                if Self.isSendingLimit(failure) {
                     throw .send(.mailboxPaused(until: clock.now.addingTimeInterval(hint ?? 900), reason: "Gmail's sending limit: \(failure.message)"))
                 }
                 lastHint = hint
                 // A hint longer than the backoff cap is not waited out inside a pass (another runner could take
                 // over meanwhile): the caller defers until then instead.
                 if let hint, hint > retry.cap { throw .send(.rateLimited(retryAfterSeconds: Int(hint.rounded(.up)))) }
-                guard attempt + 1 < retry.attempts else { break }
+                guard attempt + 1 < retry.attempts else { continue }  // the last attempt: give the wait back below
                 logger.notice("rate limited; backing off", metadata: ["mailbox": .string(mailbox.name)])
                 do {
-                    var generator = random.withLock { random in
-                        defer { _ = random.next() }  // the next wait draws from further on
-                        return random
-                    }
+                    var generator = random.withLock { SplitMix64(seed: $0.next()) }
                     try await retry.wait(beforeRetry: attempt, hint: hint, attemptSeconds: entry.attemptSeconds, clock: clock, sleeper: sleeper, using: &generator)
                 } catch {
                     throw .send(.deadlineReached(reason: error.description))
@@ -149,6 +147,12 @@ public final class GmailCalls: Sendable {
         }
     }
 
+    /// Gmail's daily sending limit for the mailbox: it says so only in the message's words, "(Mail sending)"
+    /// (`../shared/docs/gmail-api.md` §5). Not a retry: the mailbox rests until the time Gmail gives.
+    static func isSendingLimit(_ failure: GmailAPIFailure) -> Bool {
+        isRateLimit(failure) && failure.message.contains("(Mail sending)")
+    }
+
     static func isRateLimit(_ failure: GmailAPIFailure) -> Bool {
         failure.status == 429 || (failure.status == 403 && ["rateLimitExceeded", "userRateLimitExceeded"].contains(failure.reason))
     }
@@ -166,19 +170,5 @@ enum GmailCallFailure: Error {
         case .notFound(let reason): .rejected(reason: reason)
         case .send(let failure): failure
         }
-    }
-}
-
-/// SplitMix64: small, fast, and the same sequence for the same seed on every machine.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -103,6 +103,8 @@ public struct TokenEndpoint: Sendable {
                 code: code, description: description, retryable: retryable,
                 retryAfter: RetryPolicy.hint(retryAfter: response.header("Retry-After"), message: nil, now: clock.now))
             if !retryable { throw last }
+            // Asked to wait longer than a backoff ever waits: not inside a call; the caller tries again later.
+            if let hint = last.retryAfter, hint > retry.cap { throw last }
         }
         throw last
     }
