@@ -26,7 +26,8 @@ enum GmailBenchmarks {
         case ("outbox-throughput", let numbers) where numbers.count == 2:
             return try await throughput(mailboxes: numbers[0], sends: numbers[1], outbox: true)
         default:
-            FileHandle.standardError.write(Data("usage: cadence-benchmarks gmail-quota MAILBOXES PEOPLE_PER_MAILBOX MINUTES | gmail-throughput MAILBOXES SENDS | outbox-throughput MAILBOXES SENDS\n".utf8))
+            FileHandle.standardError.write(
+                Data("usage: cadence-benchmarks gmail-quota MAILBOXES PEOPLE_PER_MAILBOX MINUTES | gmail-throughput MAILBOXES SENDS | outbox-throughput MAILBOXES SENDS\n".utf8))
             return false
         }
     }
@@ -71,12 +72,17 @@ enum GmailBenchmarks {
             server.gmail.addMailbox(address)
             let refresh = server.gmail.issueRefreshToken(clientID: "bench", user: address, scopes: GmailScope.required)
             try TokenFile(address: address, scopes: GmailScope.required, refreshToken: Secret(refresh), authorizedAt: start).write("secrets/rep\(index).token.json", to: store)
-            entries.append(#"{ "name": "rep\#(index)", "address": "\#(address)", "displayName": "Rep \#(index)", "timeZone": "UTC", "provider": "\#(outbox ? "outbox" : "gmail")", "limits": { "dailyCap": 2000, "hourlyCap": 2000, "minimumGap": "0s" } }"#)
+            entries.append(
+                #"{ "name": "rep\#(index)", "address": "\#(address)", "displayName": "Rep \#(index)", "timeZone": "UTC", "provider": "\#(outbox ? "outbox" : "gmail")", "limits": { "dailyCap": 2000, "hourlyCap": 2000, "minimumGap": "0s" } }"#
+            )
         }
         let google = server.googleSection(clientID: "bench", clientSecret: .file("secrets/client.txt"))
         try Data(#"{ "google": \#(google), "mailboxes": [ \#(entries.joined(separator: ", ")) ] }"#.utf8).write(to: URL(fileURLWithPath: root + "/cadence.json"))
         let names = (1...mailboxes).map { "\"rep\($0)\"" }.joined(separator: ", ")
-        try Data(#"{ "id": "bench", "name": "Bench", "mailboxes": [\#(names)], "timeZone": "UTC", "sendWindow": { "days": ["mon","tue","wed","thu","fri","sat","sun"], "start": "00:00", "end": "24:00" }, "steps": [ { "id": "intro", "type": "email", "template": "intro.md" } ] }"#.utf8).write(to: URL(fileURLWithPath: root + "/sequences/bench.json"))
+        try Data(
+            #"{ "id": "bench", "name": "Bench", "mailboxes": [\#(names)], "timeZone": "UTC", "sendWindow": { "days": ["mon","tue","wed","thu","fri","sat","sun"], "start": "00:00", "end": "24:00" }, "steps": [ { "id": "intro", "type": "email", "template": "intro.md" } ] }"#
+                .utf8
+        ).write(to: URL(fileURLWithPath: root + "/sequences/bench.json"))
         try Data("Subject: Hello <<candidate.firstName>>\n\nHi <<candidate.firstName>>, a short note.\n".utf8).write(to: URL(fileURLWithPath: root + "/templates/intro.md"))
         try Data(("email,firstName\n" + (1...people).map { "p\($0)@example.org,P\($0)" }.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: root + "/people.csv"))
         let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: root)
@@ -115,8 +121,12 @@ enum GmailBenchmarks {
                     let inWindow = report.allSent.filter { $0.at < end }.count
                     let units = inWindow * 105
                     let ceiling = mailboxes * 6_000 * minutes
-                    print("mailboxes \(mailboxes), campaign \(mailboxes * perMailbox) people, \(minutes) min of virtual time (\(passes) passes, \(String(format: "%.1f", Double(elapsed.components.seconds))) s real)")
-                    print("sent in the window \(inWindow) (\(report.allSent.count) in all); quota units \(units) of a ceiling of \(ceiling) (\(mailboxes) × 6,000/min × \(minutes) min): \(String(format: "%.1f", 100 * Double(units) / Double(ceiling))) % used")
+                    print(
+                        "mailboxes \(mailboxes), campaign \(mailboxes * perMailbox) people, \(minutes) min of virtual time (\(passes) passes, \(String(format: "%.1f", Double(elapsed.components.seconds))) s real)"
+                    )
+                    print(
+                        "sent in the window \(inWindow) (\(report.allSent.count) in all); quota units \(units) of a ceiling of \(ceiling) (\(mailboxes) × 6,000/min × \(minutes) min): \(String(format: "%.1f", 100 * Double(units) / Double(ceiling))) % used"
+                    )
                     print("429s provoked: \(server.gmail.rateLimitedAnswers()); duplicates: \(report.duplicates.count); still waiting: \(mailboxes * perMailbox - report.allSent.count)")
                     return report.duplicates.isEmpty
                 }
@@ -145,8 +155,12 @@ enum GmailBenchmarks {
                     let inGmail = scene.sender.seconds.withLock { $0 }
                     let report = server.gmail.report()
                     let label = outbox ? "outbox" : "gmail"
-                    print("\(label): mailboxes \(mailboxes), sends \(total) in \(String(format: "%.2f", seconds)) s real: \(String(format: "%.0f", Double(total) / seconds)) sends/s end to end (\(passes) passes)")
-                    print("\(label): time inside the provider (\(outbox ? "write, fsync and rename of the .eml" : "messages.send + Message-ID read-back over HTTP, the fake's own work included")): \(String(format: "%.2f", inGmail)) s (\(String(format: "%.0f", 100 * inGmail / seconds)) %); the rest (render, intent and outcome commits with fsync, scheduling): \(String(format: "%.2f", seconds - inGmail)) s")
+                    print(
+                        "\(label): mailboxes \(mailboxes), sends \(total) in \(String(format: "%.2f", seconds)) s real: \(String(format: "%.0f", Double(total) / seconds)) sends/s end to end (\(passes) passes)"
+                    )
+                    print(
+                        "\(label): time inside the provider (\(outbox ? "write, fsync and rename of the .eml" : "messages.send + Message-ID read-back over HTTP, the fake's own work included")): \(String(format: "%.2f", inGmail)) s (\(String(format: "%.0f", 100 * inGmail / seconds)) %); the rest (render, intent and outcome commits with fsync, scheduling): \(String(format: "%.2f", seconds - inGmail)) s"
+                    )
                     if !outbox { print("gmail: duplicates \(report.duplicates.count)") }
                     return report.duplicates.isEmpty
                 }

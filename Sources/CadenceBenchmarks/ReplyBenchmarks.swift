@@ -45,13 +45,20 @@ enum ReplyBenchmarks {
         let refresh = server.gmail.issueRefreshToken(clientID: "bench", user: address, scopes: GmailScope.required)
         try TokenFile(address: address, scopes: GmailScope.required, refreshToken: Secret(refresh), authorizedAt: Date()).write("secrets/rep1.token.json", to: store)
         let google = server.googleSection(clientID: "bench", clientSecret: .file("secrets/client.txt"))
-        let pushSection = push
+        let pushSection =
+            push
             ? #", "push": { "topic": "projects/bench-project/topics/gmail-inbox", "oidc": { "audience": "\#(audience)", "serviceAccountEmail": "\#(pushAccount)", "certsURL": "\#(server.baseURL)/oauth2/v3/certs" } }"#
             : ""
-        try Data(#"{ "google": \#(google), "mailboxes": [ { "name": "rep1", "address": "\#(address)", "displayName": "Rep", "timeZone": "UTC", "provider": "gmail", "limits": { "dailyCap": 2000, "hourlyCap": 2000, "minimumGap": "0s" } } ]\#(pushSection) }"#.utf8)
-            .write(to: URL(fileURLWithPath: root + "/cadence.json"))
-        try Data(#"{ "id": "bench", "name": "Bench", "mailboxes": ["rep1"], "timeZone": "UTC", "sendWindow": { "days": ["mon","tue","wed","thu","fri","sat","sun"], "start": "00:00", "end": "24:00" }, "steps": [ { "id": "intro", "type": "email", "template": "intro.md" }, { "id": "bump", "type": "reply", "delay": "2d", "inThreadOf": "intro", "template": "bump.md" } ] }"#.utf8)
-            .write(to: URL(fileURLWithPath: root + "/sequences/bench.json"))
+        try Data(
+            #"{ "google": \#(google), "mailboxes": [ { "name": "rep1", "address": "\#(address)", "displayName": "Rep", "timeZone": "UTC", "provider": "gmail", "limits": { "dailyCap": 2000, "hourlyCap": 2000, "minimumGap": "0s" } } ]\#(pushSection) }"#
+                .utf8
+        )
+        .write(to: URL(fileURLWithPath: root + "/cadence.json"))
+        try Data(
+            #"{ "id": "bench", "name": "Bench", "mailboxes": ["rep1"], "timeZone": "UTC", "sendWindow": { "days": ["mon","tue","wed","thu","fri","sat","sun"], "start": "00:00", "end": "24:00" }, "steps": [ { "id": "intro", "type": "email", "template": "intro.md" }, { "id": "bump", "type": "reply", "delay": "2d", "inThreadOf": "intro", "template": "bump.md" } ] }"#
+                .utf8
+        )
+        .write(to: URL(fileURLWithPath: root + "/sequences/bench.json"))
         try Data("Subject: Hello <<candidate.firstName>>\n\nHi <<candidate.firstName>>, a short note.\n".utf8).write(to: URL(fileURLWithPath: root + "/templates/intro.md"))
         try Data("Bumping this.\n".utf8).write(to: URL(fileURLWithPath: root + "/templates/bump.md"))
         try Data(("email,firstName\n" + (1...people).map { "p\($0)@example.org,P\($0)" }.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: root + "/people.csv"))
@@ -108,7 +115,11 @@ enum ReplyBenchmarks {
             try run.run()
             processes.append(run)
             try await Task.sleep(nanoseconds: 2_000_000_000)  // its first pass
-            let database = try DatabaseQueue(path: root + "/cadence.sqlite", configuration: { var c = Configuration(); c.readonly = true; return c }())
+            let database = try DatabaseQueue(
+                path: root + "/cadence.sqlite",
+                configuration: {
+                    var c = Configuration(); c.readonly = true; return c
+                }())
             var fromReply: [Double] = [], fromPush: [Double] = [], serveAnswer: [Double] = []
             var generator = SystemRandomNumberGenerator()
             let sent = server.gmail.report().allSent
@@ -200,7 +211,9 @@ enum ReplyBenchmarks {
                 }
                 let units = server.gmail.unitsCharged(address) - before
                 let perCall = calls.map { "\($0.0) \(server.gmail.calls(of: $0.0) - $0.1)" }.joined(separator: ", ")
-                print("polling every 60 s for \(hours) h, \(repliesPerHour) replies/h: \(units) quota units = \(units / max(1, hours)) units per mailbox per hour (calls: \(perCall)); Gmail allows 6,000 a minute")
+                print(
+                    "polling every 60 s for \(hours) h, \(repliesPerHour) replies/h: \(units) quota units = \(units / max(1, hours)) units per mailbox per hour (calls: \(perCall)); Gmail allows 6,000 a minute"
+                )
                 return true
             }
         }

@@ -40,18 +40,20 @@ let database = try CadenceDatabase.open(path: path, mode: .create)
 let built = Date()
 try database.writer.write { db in
     try db.execute(sql: "INSERT INTO campaign (id, name, sourcePath, version, createdAt, updatedAt) VALUES ('bench', 'Bench', 'b.json', 1, ?, ?)", arguments: [now, now])
-    try db.execute(sql: """
-        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-        INSERT INTO candidate (id, addressKey, address, fields, createdAt, updatedAt)
-        SELECT i, 'p' || i || '@example.org', 'p' || i || '@example.org', '{"firstName":"P"}', ?, ? FROM n
-        """, arguments: [total, now, now])
+    try db.execute(
+        sql: """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+            INSERT INTO candidate (id, addressKey, address, fields, createdAt, updatedAt)
+            SELECT i, 'p' || i || '@example.org', 'p' || i || '@example.org', '{"firstName":"P"}', ?, ? FROM n
+            """, arguments: [total, now, now])
     // The first DUE are due an hour ago; the rest spread over the coming year.
-    try db.execute(sql: """
-        INSERT INTO enrollment (campaignId, candidateId, mailbox, fields, variants, launchId, state, stepId, dueAt, createdAt, updatedAt)
-        SELECT 'bench', id, 'sam', fields, '{}', 'bench', 'active', 'intro',
-               CASE WHEN id <= ? THEN datetime(?, '-1 hour') ELSE datetime(?, '+' || (id % 365 + 1) || ' days') END, ?, ?
-        FROM candidate
-        """, arguments: [due, now, now, now, now])
+    try db.execute(
+        sql: """
+            INSERT INTO enrollment (campaignId, candidateId, mailbox, fields, variants, launchId, state, stepId, dueAt, createdAt, updatedAt)
+            SELECT 'bench', id, 'sam', fields, '{}', 'bench', 'active', 'intro',
+                   CASE WHEN id <= ? THEN datetime(?, '-1 hour') ELSE datetime(?, '+' || (id % 365 + 1) || ' days') END, ?, ?
+            FROM candidate
+            """, arguments: [due, now, now, now, now])
 }
 let buildSeconds = Date().timeIntervalSince(built)
 
@@ -63,5 +65,7 @@ for _ in 0..<runs {
     timings.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
 }
 timings.sort()
-print(String(format: "enrolments %d, due %d, claimed %d: median %.2f ms, slowest %.2f ms over %d runs; peak memory %.1f MiB (database built in %.1f s)",
-             total, due, claimed, timings[timings.count / 2], timings.last ?? 0, runs, peakMemoryMiB(), buildSeconds))
+print(
+    String(
+        format: "enrolments %d, due %d, claimed %d: median %.2f ms, slowest %.2f ms over %d runs; peak memory %.1f MiB (database built in %.1f s)",
+        total, due, claimed, timings[timings.count / 2], timings.last ?? 0, runs, peakMemoryMiB(), buildSeconds))

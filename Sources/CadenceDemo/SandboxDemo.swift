@@ -39,7 +39,8 @@ public enum SandboxDemo {
         FileManager.default.createFile(atPath: scratch + "/secrets/client_secret.txt", contents: Data(clientSecret.utf8), attributes: [.posixPermissions: 0o600])
         try pointAtSandbox(location, mailbox: first.name, google: server.googleSection(clientID: clientID, clientSecret: .file("secrets/client_secret.txt")))
 
-        output("""
+        output(
+            """
             SANDBOX: a stand-in for Gmail runs on \(server.baseURL) for this demo only. Cadence talks to it over
             HTTP exactly as it talks to Google (OAuth, messages.send, threads, quotas); nothing leaves this machine.
 
@@ -93,7 +94,8 @@ public enum SandboxDemo {
                         let intro = gmail.report().allSent.first(where: { $0.to == [replier] })
                     else { return }
                     replied.withLock { $0 = true }
-                    let reply = "From: Ana Ruiz <\(replier)>\r\nTo: \(first.address)\r\nSubject: Re: \(intro.subject)\r\nIn-Reply-To: \(intro.messageID ?? "")\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHi Sam, thanks for reaching out. Happy to talk on Thursday.\r\n"
+                    let reply =
+                        "From: Ana Ruiz <\(replier)>\r\nTo: \(first.address)\r\nSubject: Re: \(intro.subject)\r\nIn-Reply-To: \(intro.messageID ?? "")\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHi Sam, thanks for reaching out. Happy to talk on Thursday.\r\n"
                     _ = try? gmail.deliver(Array(reply.utf8), to: first.address.description, threadID: intro.threadID)
                     output("   (sandbox: \(replier) replies in her thread on \(Timestamps.display(now)))\n")
                 })
@@ -101,7 +103,8 @@ public enum SandboxDemo {
         output(Simulation.text(result) + "\n")
         let sent = server.gmail.report()
         let threads = Dictionary(grouping: sent.allSent, by: \.threadID)
-        output("""
+        output(
+            """
             The sandbox Gmail sent \(sent.allSent.count) messages in \(threads.count) threads; \
             \(sent.duplicates.isEmpty ? "none was sent twice" : "DUPLICATES: \(sent.duplicates)"); \
             access tokens issued: \(server.gmail.calls(of: "token")) (each lasts an hour of simulated time, then is refreshed).
@@ -116,7 +119,8 @@ public enum SandboxDemo {
         }
         output("\n6. Where everyone stands (cadence status)\n")
         output(StatusOutput.text(try database.status(campaign: nil, now: result.finished[Demo.campaign] ?? Demo.start)) + "\n\n")
-        output("""
+        output(
+            """
             This was the sandbox: the same code sends through your Gmail once cadence.json's mailbox says
             "provider": "gmail" and `cadence auth login` has run (see docs/gmail.md). The temporary folder is deleted.
 

@@ -105,14 +105,17 @@ public final class FakeGmail: Sendable {
     /// Everything each mailbox sent, and any message sent twice.
     public func report() -> FakeGmailReport {
         storage.withLock { storage in
-            FakeGmailReport(mailboxes: storage.mailboxes.values.sorted { $0.address < $1.address }.map { mailbox in
-                FakeGmailReport.Mailbox(address: mailbox.address, sent: mailbox.messages.filter(\.isSent).map { message in
-                    FakeGmailReport.Sent(
-                        id: message.id, threadID: message.threadID, sendID: message.sendID, messageID: message.messageID,
-                        originalMessageID: message.originalMessageID, to: message.recipients, subject: message.subject,
-                        at: message.internalDate, fromRewritten: message.fromRewritten)
-                }, received: mailbox.messages.filter { !$0.isSent }.count)
-            })
+            FakeGmailReport(
+                mailboxes: storage.mailboxes.values.sorted { $0.address < $1.address }.map { mailbox in
+                    FakeGmailReport.Mailbox(
+                        address: mailbox.address,
+                        sent: mailbox.messages.filter(\.isSent).map { message in
+                            FakeGmailReport.Sent(
+                                id: message.id, threadID: message.threadID, sendID: message.sendID, messageID: message.messageID,
+                                originalMessageID: message.originalMessageID, to: message.recipients, subject: message.subject,
+                                at: message.internalDate, fromRewritten: message.fromRewritten)
+                        }, received: mailbox.messages.filter { !$0.isSent }.count)
+                })
         }
     }
 

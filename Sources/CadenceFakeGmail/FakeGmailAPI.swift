@@ -18,10 +18,14 @@ extension FakeStorage {
     /// Who is calling: the mailbox and scopes of a live access token for `userId`, or Gmail's error.
     func caller(_ request: FakeRequest, userID: String, now: Date) -> Result<(String, Set<String>), FakeErrorResponse> {
         guard let token = request.bearerToken else {
-            return .failure(FakeErrorResponse(.apiError(401, "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.", reason: "required")))
+            return .failure(
+                FakeErrorResponse(
+                    .apiError(401, "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.", reason: "required")))
         }
         guard let grant = accessTokens[token], grant.expires > now else {
-            return .failure(FakeErrorResponse(.apiError(401, "Invalid Credentials", reason: "authError", extraHeaders: [("WWW-Authenticate", "Bearer realm=\"https://accounts.google.com/\", error=\"invalid_token\"")])))
+            return .failure(
+                FakeErrorResponse(
+                    .apiError(401, "Invalid Credentials", reason: "authError", extraHeaders: [("WWW-Authenticate", "Bearer realm=\"https://accounts.google.com/\", error=\"invalid_token\"")])))
         }
         if let refresh = grant.refreshToken, refreshTokens[refresh]?.revoked == true {
             return .failure(FakeErrorResponse(.apiError(401, "Invalid Credentials", reason: "authError")))
@@ -70,10 +74,12 @@ extension FakeStorage {
     mutating func profile(user: String, scopes: Set<String>) -> FakeResponse {
         guard !scopes.isDisjoint(with: Self.profileScopes) else { return Self.insufficientScopes() }
         let mailbox = mailboxes[user]!
-        return .json(200, [
-            "emailAddress": mailbox.address, "messagesTotal": mailbox.messages.count,
-            "threadsTotal": Set(mailbox.messages.map(\.threadID)).count, "historyId": String(mailbox.historyID),
-        ])
+        return .json(
+            200,
+            [
+                "emailAddress": mailbox.address, "messagesTotal": mailbox.messages.count,
+                "threadsTotal": Set(mailbox.messages.map(\.threadID)).count, "historyId": String(mailbox.historyID),
+            ])
     }
 
     /// `messages.send` and its upload twin: `raw` is the exact message; `threadId` asks to join a thread.
@@ -213,10 +219,12 @@ extension FakeStorage {
         guard !scopes.isDisjoint(with: format == "full" ? Self.bodyScopes : Self.readScopes) else { return Self.insufficientScopes() }
         let messages = mailboxes[user]!.messages.filter { $0.threadID == id }
         guard !messages.isEmpty else { return .apiError(404, "Requested entity was not found.", reason: "notFound") }
-        return .json(200, [
-            "id": id, "historyId": String(messages.map(\.historyID).max()!),
-            "messages": messages.map { MessageFormat.render($0, format: format, metadataHeaders: request.parameters("metadataHeaders")) },
-        ])
+        return .json(
+            200,
+            [
+                "id": id, "historyId": String(messages.map(\.historyID).max()!),
+                "messages": messages.map { MessageFormat.render($0, format: format, metadataHeaders: request.parameters("metadataHeaders")) },
+            ])
     }
 
     mutating func listHistory(_ request: FakeRequest, user: String, scopes: Set<String>) -> FakeResponse {

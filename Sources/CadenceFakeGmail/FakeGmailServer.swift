@@ -1,8 +1,8 @@
 import CadenceCore
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
-import HTTPTypes
 import NIOCore
 import Synchronization
 

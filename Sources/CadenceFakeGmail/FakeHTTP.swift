@@ -47,16 +47,17 @@ struct FakeResponse: Sendable {
 
     /// Gmail API's error shape (`{"error":{"code","message","errors":[…],"status"}}`).
     static func apiError(_ code: Int, _ message: String, reason: String, domain: String = "global", extraHeaders: [(String, String)] = []) -> FakeResponse {
-        let status = switch code {
-        case 400: "INVALID_ARGUMENT"
-        case 401: "UNAUTHENTICATED"
-        case 403: "PERMISSION_DENIED"
-        case 404: "NOT_FOUND"
-        case 413: "INVALID_ARGUMENT"
-        case 429: "RESOURCE_EXHAUSTED"
-        case 503: "UNAVAILABLE"
-        default: "INTERNAL"
-        }
+        let status =
+            switch code {
+            case 400: "INVALID_ARGUMENT"
+            case 401: "UNAUTHENTICATED"
+            case 403: "PERMISSION_DENIED"
+            case 404: "NOT_FOUND"
+            case 413: "INVALID_ARGUMENT"
+            case 429: "RESOURCE_EXHAUSTED"
+            case 503: "UNAVAILABLE"
+            default: "INTERNAL"
+            }
         var response = json(code, ["error": ["code": code, "message": message, "errors": [["message": message, "domain": domain, "reason": reason]], "status": status]])
         response.headers += extraHeaders
         return response
@@ -78,4 +79,3 @@ enum JSONBody {
         return (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
     }
 }
-

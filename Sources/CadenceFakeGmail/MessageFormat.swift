@@ -17,10 +17,11 @@ enum MessageFormat {
             guard let parsed else { break }
             let wanted = Set(metadataHeaders.map { $0.lowercased() })
             let headers = parsed.headers.filter { wanted.isEmpty || wanted.contains($0.name.lowercased()) }
-            body["payload"] = [
-                "partId": "", "mimeType": parsed.mimeType, "filename": "",
-                "headers": headers.map { ["name": $0.name, "value": $0.value] }, "body": ["size": 0],
-            ] as [String: Any]
+            body["payload"] =
+                [
+                    "partId": "", "mimeType": parsed.mimeType, "filename": "",
+                    "headers": headers.map { ["name": $0.name, "value": $0.value] }, "body": ["size": 0],
+                ] as [String: Any]
         case "full":
             guard let parsed else { break }
             var counter = 0
@@ -84,7 +85,9 @@ struct SearchQuery {
         for word in q.split(separator: " ") {
             let negated = word.hasPrefix("-")
             let pair = word.dropFirst(negated ? 1 : 0).split(separator: ":", maxSplits: 1)
-            guard pair.count == 2 else { return .failure(FakeQueryProblem("the fake Gmail does not support free-text search (\"\(word)\"); use in:, rfc822msgid:, from:, to:, subject:, after:, before:")) }
+            guard pair.count == 2 else {
+                return .failure(FakeQueryProblem("the fake Gmail does not support free-text search (\"\(word)\"); use in:, rfc822msgid:, from:, to:, subject:, after:, before:"))
+            }
             let value = String(pair[1])
             switch pair[0].lowercased() {
             case "in", "label":

@@ -16,8 +16,9 @@ extension CadenceDatabase {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM campaign WHERE id = ?", arguments: [id]) else { return nil }
         let version: Int = row["version"]
         let state: CampaignState = row["state"]
-        let digest = try String.fetchOne(
-            db, sql: "SELECT digest FROM campaignVersion WHERE campaignId = ? AND version = ?", arguments: [id, version]) ?? ""
+        let digest =
+            try String.fetchOne(
+                db, sql: "SELECT digest FROM campaignVersion WHERE campaignId = ? AND version = ?", arguments: [id, version]) ?? ""
         let files = try Row.fetchAll(
             db, sql: "SELECT kind, path, content, digest FROM snapshotFile WHERE campaignId = ? AND version = ? ORDER BY kind, path",
             arguments: [id, version]
@@ -86,10 +87,12 @@ extension CadenceDatabase {
                 campaignID: campaign.id, name: campaign.name, sourcePath: campaign.sourcePath, digest: campaign.digest,
                 files: campaign.files, at: now, actor: actor, db)
             var changed = 0
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT e.*, c.address FROM enrollment e JOIN candidate c ON c.id = e.candidateId
-                WHERE e.campaignId = ? AND e.state IN (?, ?, ?, ?)
-                """, arguments: StatementArguments([campaign.id] as [any DatabaseValueConvertible] + EnrollmentStatus.inProgress))
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.*, c.address FROM enrollment e JOIN candidate c ON c.id = e.candidateId
+                    WHERE e.campaignId = ? AND e.state IN (?, ?, ?, ?)
+                    """, arguments: StatementArguments([campaign.id] as [any DatabaseValueConvertible] + EnrollmentStatus.inProgress))
             for joined in rows {
                 guard case .success(let address) = EmailAddress.parse(joined["address"]) else { continue }
                 let row = try EnrollmentRow(row: joined)

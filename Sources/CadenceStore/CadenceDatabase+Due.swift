@@ -66,11 +66,14 @@ extension CadenceDatabase {
     /// Every send recorded, in order: what a simulation prints.
     public func timeline() throws(StoreError) -> [TimelineEntry] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT s.sentAt, s.campaignId, s.stepId, c.address, c.timeZone FROM sendRecord s
-                JOIN enrollment e ON e.id = s.enrollmentId JOIN candidate c ON c.id = e.candidateId
-                WHERE s.state = ? ORDER BY s.sentAt, s.id
-                """, arguments: [SendRecordState.sent]).map { TimelineEntry(at: $0["sentAt"], campaignID: $0["campaignId"], stepID: $0["stepId"], address: $0["address"], timeZone: $0["timeZone"]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.sentAt, s.campaignId, s.stepId, c.address, c.timeZone FROM sendRecord s
+                    JOIN enrollment e ON e.id = s.enrollmentId JOIN candidate c ON c.id = e.candidateId
+                    WHERE s.state = ? ORDER BY s.sentAt, s.id
+                    """, arguments: [SendRecordState.sent]
+            ).map { TimelineEntry(at: $0["sentAt"], campaignID: $0["campaignId"], stepID: $0["stepId"], address: $0["address"], timeZone: $0["timeZone"]) }
         }
     }
 

@@ -70,7 +70,8 @@ extension CadenceDatabase {
     /// matched enrolment's campaign; this method looks things up and writes.
     public func applyIncoming(_ message: IncomingMessage, policy: IncomingPolicy, now: Date) async throws(StoreError) -> IncomingOutcome {
         try await write { db in
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM incomingMessage WHERE mailbox = ? AND providerMessageId = ?)", arguments: [message.mailbox, message.providerMessageID]) == true {
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM incomingMessage WHERE mailbox = ? AND providerMessageId = ?)", arguments: [message.mailbox, message.providerMessageID]) == true
+            {
                 return .alreadyProcessed
             }
             var enrollmentID: Int64?
@@ -80,14 +81,18 @@ extension CadenceDatabase {
             if enrollmentID == nil, !message.references.isEmpty {
                 let bare = message.references.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "<> ")) }
                 let placeholders = bare.map { _ in "?" }.joined(separator: ", ")
-                enrollmentID = try Int64.fetchOne(db, sql: """
-                    SELECT enrollmentId FROM sendRecord WHERE rfcMessageId IN (\(placeholders)) OR storedMessageId IN (\(placeholders)) ORDER BY id LIMIT 1
-                    """, arguments: StatementArguments(bare + message.references))
+                enrollmentID = try Int64.fetchOne(
+                    db,
+                    sql: """
+                        SELECT enrollmentId FROM sendRecord WHERE rfcMessageId IN (\(placeholders)) OR storedMessageId IN (\(placeholders)) ORDER BY id LIMIT 1
+                        """, arguments: StatementArguments(bare + message.references))
             }
             if enrollmentID == nil, let key = IncomingPolicy.personKey(message.incomingClass, from: message.from) {
-                enrollmentID = try Int64.fetchOne(db, sql: """
-                    SELECT e.id FROM enrollment e JOIN candidate c ON c.id = e.candidateId WHERE c.addressKey = ? ORDER BY e.id DESC LIMIT 1
-                    """, arguments: [key])
+                enrollmentID = try Int64.fetchOne(
+                    db,
+                    sql: """
+                        SELECT e.id FROM enrollment e JOIN candidate c ON c.id = e.candidateId WHERE c.addressKey = ? ORDER BY e.id DESC LIMIT 1
+                        """, arguments: [key])
             }
             try db.execute(
                 sql: "INSERT INTO incomingMessage (mailbox, providerMessageId, enrollmentId, class, snippet, receivedAt) VALUES (?, ?, ?, ?, ?, ?)",
@@ -158,20 +163,26 @@ extension CadenceDatabase {
     /// The incoming messages recorded for `mailbox`, in the order they were processed.
     public func recordedIncoming(mailbox: String) async throws(StoreError) -> [RecordedIncoming] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT i.providerMessageId, i.class, c.addressKey FROM incomingMessage i
-                LEFT JOIN enrollment e ON e.id = i.enrollmentId LEFT JOIN candidate c ON c.id = e.candidateId
-                WHERE i.mailbox = ? ORDER BY i.rowid
-                """, arguments: [mailbox]).map { RecordedIncoming(providerMessageID: $0["providerMessageId"], incomingClass: $0["class"], candidate: $0["addressKey"]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT i.providerMessageId, i.class, c.addressKey FROM incomingMessage i
+                    LEFT JOIN enrollment e ON e.id = i.enrollmentId LEFT JOIN candidate c ON c.id = e.candidateId
+                    WHERE i.mailbox = ? ORDER BY i.rowid
+                    """, arguments: [mailbox]
+            ).map { RecordedIncoming(providerMessageID: $0["providerMessageId"], incomingClass: $0["class"], candidate: $0["addressKey"]) }
         }
     }
 
     /// Permanent bounces and sends of a campaign, for its hard-bounce rate.
     public func bounceCounts(campaign: String) async throws(StoreError) -> (bounced: Int, sent: Int) {
         try await read { db in
-            let bounced = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM incomingMessage i JOIN enrollment e ON e.id = i.enrollmentId WHERE e.campaignId = ? AND i.class = 'bounce'
-                """, arguments: [campaign]) ?? 0
+            let bounced =
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) FROM incomingMessage i JOIN enrollment e ON e.id = i.enrollmentId WHERE e.campaignId = ? AND i.class = 'bounce'
+                        """, arguments: [campaign]) ?? 0
             let sent = try SendRecordRow.filter(Column("campaignId") == campaign && Column("state") == SendRecordState.sent).fetchCount(db)
             return (bounced, sent)
         }

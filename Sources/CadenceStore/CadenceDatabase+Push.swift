@@ -80,9 +80,11 @@ extension CadenceDatabase {
     /// to Cadence's earliest emails are read even if watching began later; nil when it has sent nothing.
     public func firstSyncStart(_ mailbox: String) async throws(StoreError) -> String? {
         try await read { db in
-            try String.fetchOne(db, sql: """
-                SELECT COALESCE(historyCursor, historyId) FROM sendRecord WHERE mailbox = ? AND COALESCE(historyCursor, historyId) IS NOT NULL ORDER BY id LIMIT 1
-                """, arguments: [mailbox])
+            try String.fetchOne(
+                db,
+                sql: """
+                    SELECT COALESCE(historyCursor, historyId) FROM sendRecord WHERE mailbox = ? AND COALESCE(historyCursor, historyId) IS NOT NULL ORDER BY id LIMIT 1
+                    """, arguments: [mailbox])
         }
     }
 
@@ -109,10 +111,11 @@ extension CadenceDatabase {
 
     public func recordWatch(_ mailbox: String, topic: String, expiresAt: Date, now: Date) async throws(StoreError) {
         try await write { db in
-            try db.execute(sql: """
-                INSERT INTO mailboxWatch (mailbox, topic, expiresAt, renewedAt) VALUES (?, ?, ?, ?)
-                ON CONFLICT (mailbox) DO UPDATE SET topic = excluded.topic, expiresAt = excluded.expiresAt, renewedAt = excluded.renewedAt
-                """, arguments: [mailbox, topic, expiresAt, now])
+            try db.execute(
+                sql: """
+                    INSERT INTO mailboxWatch (mailbox, topic, expiresAt, renewedAt) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (mailbox) DO UPDATE SET topic = excluded.topic, expiresAt = excluded.expiresAt, renewedAt = excluded.renewedAt
+                    """, arguments: [mailbox, topic, expiresAt, now])
         }
     }
 

@@ -98,10 +98,12 @@ extension CadenceDatabase {
                     list.append(ReasonCount(kind: reason?.kind.rawValue ?? "", fields: reason?.fields, note: reason?.note, until: reason?.until, description: description, count: count))
                 }
             }
-            for group in try Row.fetchAll(db, sql: """
-                SELECT stepId, state, reason, COUNT(*) AS n, MIN(dueAt) AS nextDue, SUM(dueAt <= ?) AS due
-                FROM enrollment WHERE campaignId = ? GROUP BY stepId, state, reason
-                """, arguments: [now, id])
+            for group in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT stepId, state, reason, COUNT(*) AS n, MIN(dueAt) AS nextDue, SUM(dueAt <= ?) AS due
+                    FROM enrollment WHERE campaignId = ? GROUP BY stepId, state, reason
+                    """, arguments: [now, id])
             {
                 let count: Int = group["n"]
                 total += count
@@ -134,10 +136,12 @@ extension CadenceDatabase {
                 default: break
                 }
             }
-            for doubt in try Row.fetchAll(db, sql: """
-                SELECT stepId, COALESCE(error, 'recorded, not yet confirmed') AS why, COUNT(*) AS n FROM sendRecord
-                WHERE campaignId = ? AND state IN (?, ?) GROUP BY stepId, why
-                """, arguments: StatementArguments([id] as [any DatabaseValueConvertible] + SendRecordState.inDoubt))
+            for doubt in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT stepId, COALESCE(error, 'recorded, not yet confirmed') AS why, COUNT(*) AS n FROM sendRecord
+                    WHERE campaignId = ? AND state IN (?, ?) GROUP BY stepId, why
+                    """, arguments: StatementArguments([id] as [any DatabaseValueConvertible] + SendRecordState.inDoubt))
             {
                 let stepID: String = doubt["stepId"]
                 if steps[stepID] == nil { steps[stepID] = .init(stepID: stepID); extra.append(stepID) }
@@ -173,10 +177,13 @@ extension CadenceDatabase {
 
     /// The current version's campaign definition, decoded from its snapshot.
     static func definition(_ campaignID: String, _ db: Database) throws -> SequenceDefinition? {
-        guard let row = try Row.fetchOne(db, sql: """
-            SELECT f.content, f.path FROM snapshotFile f JOIN campaign c ON c.id = f.campaignId AND c.version = f.version
-            WHERE f.campaignId = ? AND f.kind = ?
-            """, arguments: [campaignID, SnapshotFile.Kind.campaign])
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT f.content, f.path FROM snapshotFile f JOIN campaign c ON c.id = f.campaignId AND c.version = f.version
+                    WHERE f.campaignId = ? AND f.kind = ?
+                    """, arguments: [campaignID, SnapshotFile.Kind.campaign])
         else { return nil }
         let content: Data = row["content"]
         return SequenceDecoder.decode(Array(content), file: row["path"]).campaign?.definition

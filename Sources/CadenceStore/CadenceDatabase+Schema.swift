@@ -5,210 +5,215 @@ extension CadenceDatabase {
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-initial") { db in
-            try db.execute(sql: """
-                CREATE TABLE campaign (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    name TEXT NOT NULL,
-                    sourcePath TEXT NOT NULL,
-                    version INTEGER NOT NULL,
-                    state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'paused', 'stopped')),
-                    createdAt DATETIME NOT NULL,
-                    updatedAt DATETIME NOT NULL
-                );
-                -- Every version of a campaign as launched or updated: what was reviewed is what is sent.
-                CREATE TABLE campaignVersion (
-                    campaignId TEXT NOT NULL REFERENCES campaign(id) ON DELETE CASCADE,
-                    version INTEGER NOT NULL,
-                    digest TEXT NOT NULL,
-                    createdAt DATETIME NOT NULL,
-                    PRIMARY KEY (campaignId, version)
-                );
-                CREATE TABLE snapshotFile (
-                    campaignId TEXT NOT NULL,
-                    version INTEGER NOT NULL,
-                    kind TEXT NOT NULL CHECK (kind IN ('campaign', 'template', 'attachment', 'mailbox')),
-                    path TEXT NOT NULL,
-                    content BLOB NOT NULL,
-                    digest TEXT NOT NULL,
-                    PRIMARY KEY (campaignId, version, kind, path),
-                    FOREIGN KEY (campaignId, version) REFERENCES campaignVersion(campaignId, version) ON DELETE CASCADE
-                );
-                -- One person across campaigns, keyed by the normalised address.
-                CREATE TABLE candidate (
-                    id INTEGER PRIMARY KEY,
-                    addressKey TEXT NOT NULL UNIQUE,
-                    address TEXT NOT NULL,
-                    fields TEXT NOT NULL,
-                    timeZone TEXT,
-                    createdAt DATETIME NOT NULL,
-                    updatedAt DATETIME NOT NULL
-                );
-                CREATE TABLE enrollment (
-                    id INTEGER PRIMARY KEY,
-                    campaignId TEXT NOT NULL REFERENCES campaign(id) ON DELETE CASCADE,
-                    candidateId INTEGER NOT NULL REFERENCES candidate(id) ON DELETE CASCADE,
-                    mailbox TEXT NOT NULL,
-                    fields TEXT NOT NULL,
-                    variants TEXT NOT NULL,
-                    csvLine INTEGER,
-                    launchId TEXT NOT NULL,
-                    state TEXT NOT NULL CHECK (state IN ('active', 'waitingOnTask', 'held', 'paused', 'stopped', 'finished')),
-                    stepId TEXT,
-                    dueAt DATETIME,
-                    reason TEXT,
-                    taskId INTEGER,
-                    createdAt DATETIME NOT NULL,
-                    updatedAt DATETIME NOT NULL,
-                    UNIQUE (campaignId, candidateId),
-                    CHECK ((state IN ('stopped', 'finished')) = (stepId IS NULL)),
-                    CHECK ((state = 'active') = (dueAt IS NOT NULL))
-                );
-                -- The runner claims due steps through this index: cost grows with what is due, not with size.
-                CREATE INDEX enrollmentDue ON enrollment(dueAt) WHERE state = 'active';
-                CREATE INDEX enrollmentCandidate ON enrollment(candidateId);
-                CREATE INDEX enrollmentCampaignState ON enrollment(campaignId, state);
-                -- Append-only: every change of state, with who and why.
-                CREATE TABLE event (
-                    id INTEGER PRIMARY KEY,
-                    at DATETIME NOT NULL,
-                    campaignId TEXT,
-                    candidateId INTEGER REFERENCES candidate(id) ON DELETE CASCADE,
-                    enrollmentId INTEGER REFERENCES enrollment(id) ON DELETE CASCADE,
-                    kind TEXT NOT NULL,
-                    actor TEXT NOT NULL,
-                    detail TEXT NOT NULL DEFAULT ''
-                );
-                CREATE INDEX eventEnrollment ON event(enrollmentId);
-                CREATE INDEX eventCandidate ON event(candidateId);
-                CREATE TABLE task (
-                    id INTEGER PRIMARY KEY,
-                    enrollmentId INTEGER NOT NULL REFERENCES enrollment(id) ON DELETE CASCADE,
-                    stepId TEXT NOT NULL,
-                    openedAt DATETIME NOT NULL,
-                    doneAt DATETIME,
-                    doneBy TEXT,
-                    note TEXT,
-                    UNIQUE (enrollmentId, stepId)
-                );
-                CREATE TABLE suppression (
-                    id INTEGER PRIMARY KEY,
-                    kind TEXT NOT NULL CHECK (kind IN ('address', 'domain', 'hash')),
-                    value TEXT NOT NULL,
-                    reason TEXT NOT NULL,
-                    actor TEXT NOT NULL,
-                    createdAt DATETIME NOT NULL,
-                    UNIQUE (kind, value)
-                );
-                -- Sending (the runner): one record per enrolment and step, created with the exact bytes before the
-                -- provider is called, so a crash can be reconciled and nothing is sent twice.
-                CREATE TABLE sendRecord (
-                    id INTEGER PRIMARY KEY,
-                    enrollmentId INTEGER REFERENCES enrollment(id) ON DELETE CASCADE,
-                    campaignId TEXT NOT NULL,
-                    stepId TEXT NOT NULL,
-                    sendId TEXT NOT NULL UNIQUE,
-                    mailbox TEXT NOT NULL,
-                    state TEXT NOT NULL CHECK (state IN ('intent', 'sent', 'unknown', 'failed')),
-                    message BLOB,
-                    providerMessageId TEXT,
-                    providerThreadId TEXT,
-                    rfcMessageId TEXT,
-                    error TEXT,
-                    createdAt DATETIME NOT NULL,
-                    sentAt DATETIME,
-                    UNIQUE (enrollmentId, stepId)
-                );
-                -- Every send a mailbox made, without personal data, for its rolling daily and hourly caps.
-                CREATE TABLE mailboxLedger (
-                    id INTEGER PRIMARY KEY,
-                    mailbox TEXT NOT NULL,
-                    sentAt DATETIME NOT NULL,
-                    recipientDomain TEXT NOT NULL,
-                    campaignId TEXT NOT NULL
-                );
-                CREATE INDEX mailboxLedgerSent ON mailboxLedger(mailbox, sentAt);
-                CREATE INDEX mailboxLedgerCampaign ON mailboxLedger(campaignId, sentAt);
-                -- One runner per database: whoever holds an unexpired lease.
-                CREATE TABLE runnerLease (
-                    id INTEGER PRIMARY KEY CHECK (id = 1),
-                    owner TEXT NOT NULL,
-                    expiresAt DATETIME NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE campaign (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        sourcePath TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'paused', 'stopped')),
+                        createdAt DATETIME NOT NULL,
+                        updatedAt DATETIME NOT NULL
+                    );
+                    -- Every version of a campaign as launched or updated: what was reviewed is what is sent.
+                    CREATE TABLE campaignVersion (
+                        campaignId TEXT NOT NULL REFERENCES campaign(id) ON DELETE CASCADE,
+                        version INTEGER NOT NULL,
+                        digest TEXT NOT NULL,
+                        createdAt DATETIME NOT NULL,
+                        PRIMARY KEY (campaignId, version)
+                    );
+                    CREATE TABLE snapshotFile (
+                        campaignId TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('campaign', 'template', 'attachment', 'mailbox')),
+                        path TEXT NOT NULL,
+                        content BLOB NOT NULL,
+                        digest TEXT NOT NULL,
+                        PRIMARY KEY (campaignId, version, kind, path),
+                        FOREIGN KEY (campaignId, version) REFERENCES campaignVersion(campaignId, version) ON DELETE CASCADE
+                    );
+                    -- One person across campaigns, keyed by the normalised address.
+                    CREATE TABLE candidate (
+                        id INTEGER PRIMARY KEY,
+                        addressKey TEXT NOT NULL UNIQUE,
+                        address TEXT NOT NULL,
+                        fields TEXT NOT NULL,
+                        timeZone TEXT,
+                        createdAt DATETIME NOT NULL,
+                        updatedAt DATETIME NOT NULL
+                    );
+                    CREATE TABLE enrollment (
+                        id INTEGER PRIMARY KEY,
+                        campaignId TEXT NOT NULL REFERENCES campaign(id) ON DELETE CASCADE,
+                        candidateId INTEGER NOT NULL REFERENCES candidate(id) ON DELETE CASCADE,
+                        mailbox TEXT NOT NULL,
+                        fields TEXT NOT NULL,
+                        variants TEXT NOT NULL,
+                        csvLine INTEGER,
+                        launchId TEXT NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('active', 'waitingOnTask', 'held', 'paused', 'stopped', 'finished')),
+                        stepId TEXT,
+                        dueAt DATETIME,
+                        reason TEXT,
+                        taskId INTEGER,
+                        createdAt DATETIME NOT NULL,
+                        updatedAt DATETIME NOT NULL,
+                        UNIQUE (campaignId, candidateId),
+                        CHECK ((state IN ('stopped', 'finished')) = (stepId IS NULL)),
+                        CHECK ((state = 'active') = (dueAt IS NOT NULL))
+                    );
+                    -- The runner claims due steps through this index: cost grows with what is due, not with size.
+                    CREATE INDEX enrollmentDue ON enrollment(dueAt) WHERE state = 'active';
+                    CREATE INDEX enrollmentCandidate ON enrollment(candidateId);
+                    CREATE INDEX enrollmentCampaignState ON enrollment(campaignId, state);
+                    -- Append-only: every change of state, with who and why.
+                    CREATE TABLE event (
+                        id INTEGER PRIMARY KEY,
+                        at DATETIME NOT NULL,
+                        campaignId TEXT,
+                        candidateId INTEGER REFERENCES candidate(id) ON DELETE CASCADE,
+                        enrollmentId INTEGER REFERENCES enrollment(id) ON DELETE CASCADE,
+                        kind TEXT NOT NULL,
+                        actor TEXT NOT NULL,
+                        detail TEXT NOT NULL DEFAULT ''
+                    );
+                    CREATE INDEX eventEnrollment ON event(enrollmentId);
+                    CREATE INDEX eventCandidate ON event(candidateId);
+                    CREATE TABLE task (
+                        id INTEGER PRIMARY KEY,
+                        enrollmentId INTEGER NOT NULL REFERENCES enrollment(id) ON DELETE CASCADE,
+                        stepId TEXT NOT NULL,
+                        openedAt DATETIME NOT NULL,
+                        doneAt DATETIME,
+                        doneBy TEXT,
+                        note TEXT,
+                        UNIQUE (enrollmentId, stepId)
+                    );
+                    CREATE TABLE suppression (
+                        id INTEGER PRIMARY KEY,
+                        kind TEXT NOT NULL CHECK (kind IN ('address', 'domain', 'hash')),
+                        value TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        actor TEXT NOT NULL,
+                        createdAt DATETIME NOT NULL,
+                        UNIQUE (kind, value)
+                    );
+                    -- Sending (the runner): one record per enrolment and step, created with the exact bytes before the
+                    -- provider is called, so a crash can be reconciled and nothing is sent twice.
+                    CREATE TABLE sendRecord (
+                        id INTEGER PRIMARY KEY,
+                        enrollmentId INTEGER REFERENCES enrollment(id) ON DELETE CASCADE,
+                        campaignId TEXT NOT NULL,
+                        stepId TEXT NOT NULL,
+                        sendId TEXT NOT NULL UNIQUE,
+                        mailbox TEXT NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('intent', 'sent', 'unknown', 'failed')),
+                        message BLOB,
+                        providerMessageId TEXT,
+                        providerThreadId TEXT,
+                        rfcMessageId TEXT,
+                        error TEXT,
+                        createdAt DATETIME NOT NULL,
+                        sentAt DATETIME,
+                        UNIQUE (enrollmentId, stepId)
+                    );
+                    -- Every send a mailbox made, without personal data, for its rolling daily and hourly caps.
+                    CREATE TABLE mailboxLedger (
+                        id INTEGER PRIMARY KEY,
+                        mailbox TEXT NOT NULL,
+                        sentAt DATETIME NOT NULL,
+                        recipientDomain TEXT NOT NULL,
+                        campaignId TEXT NOT NULL
+                    );
+                    CREATE INDEX mailboxLedgerSent ON mailboxLedger(mailbox, sentAt);
+                    CREATE INDEX mailboxLedgerCampaign ON mailboxLedger(campaignId, sentAt);
+                    -- One runner per database: whoever holds an unexpired lease.
+                    CREATE TABLE runnerLease (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        owner TEXT NOT NULL,
+                        expiresAt DATETIME NOT NULL
+                    );
+                    """)
         }
         migrator.registerMigration("v2-gmail-sending") { db in
-            try db.execute(sql: """
-                -- The Message-ID the provider stored (Gmail may replace ours); follow-ups reference it.
-                ALTER TABLE sendRecord ADD COLUMN storedMessageId TEXT;
-                -- A lookup that found nothing is trusted only after a second one, a provider-chosen delay later.
-                ALTER TABLE sendRecord ADD COLUMN lookupMisses INTEGER NOT NULL DEFAULT 0;
-                ALTER TABLE sendRecord ADD COLUMN lookedUpAt DATETIME;
-                -- Gmail's history id of the sent message, and the mailbox's latest known one when the intent was
-                -- recorded: a lookup reads the mailbox's history from there (history ids are strings, compared as
-                -- unsigned 64-bit numbers).
-                ALTER TABLE sendRecord ADD COLUMN historyId TEXT;
-                ALTER TABLE sendRecord ADD COLUMN historyCursor TEXT;
-                CREATE INDEX sendRecordHistory ON sendRecord (mailbox, id) WHERE historyId IS NOT NULL;
-                -- A mailbox the provider told to stop sending until a time (Gmail's "(Mail sending)" limit).
-                CREATE TABLE mailboxPause (
-                    mailbox TEXT PRIMARY KEY NOT NULL,
-                    until DATETIME NOT NULL,
-                    reason TEXT NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    -- The Message-ID the provider stored (Gmail may replace ours); follow-ups reference it.
+                    ALTER TABLE sendRecord ADD COLUMN storedMessageId TEXT;
+                    -- A lookup that found nothing is trusted only after a second one, a provider-chosen delay later.
+                    ALTER TABLE sendRecord ADD COLUMN lookupMisses INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE sendRecord ADD COLUMN lookedUpAt DATETIME;
+                    -- Gmail's history id of the sent message, and the mailbox's latest known one when the intent was
+                    -- recorded: a lookup reads the mailbox's history from there (history ids are strings, compared as
+                    -- unsigned 64-bit numbers).
+                    ALTER TABLE sendRecord ADD COLUMN historyId TEXT;
+                    ALTER TABLE sendRecord ADD COLUMN historyCursor TEXT;
+                    CREATE INDEX sendRecordHistory ON sendRecord (mailbox, id) WHERE historyId IS NOT NULL;
+                    -- A mailbox the provider told to stop sending until a time (Gmail's "(Mail sending)" limit).
+                    CREATE TABLE mailboxPause (
+                        mailbox TEXT PRIMARY KEY NOT NULL,
+                        until DATETIME NOT NULL,
+                        reason TEXT NOT NULL
+                    );
+                    """)
         }
         migrator.registerMigration("v3-reply-watching") { db in
-            try db.execute(sql: """
-                -- Per mailbox: the history position every message before which has been processed (Gmail's id, a
-                -- string compared as an unsigned 64-bit number). It only moves forward, after the messages it covers.
-                CREATE TABLE mailboxSync (
-                    mailbox TEXT PRIMARY KEY NOT NULL,
-                    historyId TEXT NOT NULL,
-                    syncedAt DATETIME NOT NULL
-                );
-                -- Every incoming message processed, once: a crash that re-reads history re-finds them here.
-                CREATE TABLE incomingMessage (
-                    mailbox TEXT NOT NULL,
-                    providerMessageId TEXT NOT NULL,
-                    enrollmentId INTEGER REFERENCES enrollment(id) ON DELETE SET NULL,
-                    class TEXT NOT NULL,
-                    snippet TEXT NOT NULL,
-                    receivedAt DATETIME NOT NULL,
-                    PRIMARY KEY (mailbox, providerMessageId)
-                );
-                """)
+            try db.execute(
+                sql: """
+                    -- Per mailbox: the history position every message before which has been processed (Gmail's id, a
+                    -- string compared as an unsigned 64-bit number). It only moves forward, after the messages it covers.
+                    CREATE TABLE mailboxSync (
+                        mailbox TEXT PRIMARY KEY NOT NULL,
+                        historyId TEXT NOT NULL,
+                        syncedAt DATETIME NOT NULL
+                    );
+                    -- Every incoming message processed, once: a crash that re-reads history re-finds them here.
+                    CREATE TABLE incomingMessage (
+                        mailbox TEXT NOT NULL,
+                        providerMessageId TEXT NOT NULL,
+                        enrollmentId INTEGER REFERENCES enrollment(id) ON DELETE SET NULL,
+                        class TEXT NOT NULL,
+                        snippet TEXT NOT NULL,
+                        receivedAt DATETIME NOT NULL,
+                        PRIMARY KEY (mailbox, providerMessageId)
+                    );
+                    """)
         }
         migrator.registerMigration("v4-push") { db in
-            try db.execute(sql: """
-                -- Gmail push notifications received by `cadence serve`, queued for the runner, which alone syncs a
-                -- mailbox. Pub/Sub delivers at least once: its messageId makes a redelivery a no-op.
-                CREATE TABLE pushNotification (
-                    messageId TEXT PRIMARY KEY NOT NULL,
-                    mailbox TEXT NOT NULL,
-                    historyId TEXT NOT NULL,
-                    receivedAt DATETIME NOT NULL,
-                    handledAt DATETIME
-                );
-                CREATE INDEX pushNotificationQueue ON pushNotification (mailbox) WHERE handledAt IS NULL;
-                -- Each mailbox's users.watch registration, renewed daily by the runner.
-                CREATE TABLE mailboxWatch (
-                    mailbox TEXT PRIMARY KEY NOT NULL,
-                    topic TEXT NOT NULL,
-                    expiresAt DATETIME NOT NULL,
-                    renewedAt DATETIME NOT NULL
-                );
-                -- When a mailbox's history position had expired and the recent inbox was read instead.
-                ALTER TABLE mailboxSync ADD COLUMN resyncedAt DATETIME;
-                ALTER TABLE mailboxSync ADD COLUMN resyncCount INTEGER NOT NULL DEFAULT 0;
-                """)
+            try db.execute(
+                sql: """
+                    -- Gmail push notifications received by `cadence serve`, queued for the runner, which alone syncs a
+                    -- mailbox. Pub/Sub delivers at least once: its messageId makes a redelivery a no-op.
+                    CREATE TABLE pushNotification (
+                        messageId TEXT PRIMARY KEY NOT NULL,
+                        mailbox TEXT NOT NULL,
+                        historyId TEXT NOT NULL,
+                        receivedAt DATETIME NOT NULL,
+                        handledAt DATETIME
+                    );
+                    CREATE INDEX pushNotificationQueue ON pushNotification (mailbox) WHERE handledAt IS NULL;
+                    -- Each mailbox's users.watch registration, renewed daily by the runner.
+                    CREATE TABLE mailboxWatch (
+                        mailbox TEXT PRIMARY KEY NOT NULL,
+                        topic TEXT NOT NULL,
+                        expiresAt DATETIME NOT NULL,
+                        renewedAt DATETIME NOT NULL
+                    );
+                    -- When a mailbox's history position had expired and the recent inbox was read instead.
+                    ALTER TABLE mailboxSync ADD COLUMN resyncedAt DATETIME;
+                    ALTER TABLE mailboxSync ADD COLUMN resyncCount INTEGER NOT NULL DEFAULT 0;
+                    """)
         }
         migrator.registerMigration("v5-lease-fence") { db in
-            try db.execute(sql: """
-                -- The lease's fence grows with every new holder; each send record keeps the fence it was written
-                -- under, so a runner that overran its lease can no longer record an outcome or start a resend.
-                ALTER TABLE runnerLease ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
-                ALTER TABLE sendRecord ADD COLUMN fence INTEGER;
-                """)
+            try db.execute(
+                sql: """
+                    -- The lease's fence grows with every new holder; each send record keeps the fence it was written
+                    -- under, so a runner that overran its lease can no longer record an outcome or start a resend.
+                    ALTER TABLE runnerLease ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE sendRecord ADD COLUMN fence INTEGER;
+                    """)
         }
         return migrator
     }()

@@ -92,10 +92,12 @@ extension CadenceDatabase {
                 }
                 return .recorded(recordID: existing.id)
             }
-            try db.execute(sql: """
-                INSERT INTO sendRecord (enrollmentId, campaignId, stepId, sendId, mailbox, state, message, rfcMessageId, historyCursor, createdAt, fence)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [
+            try db.execute(
+                sql: """
+                    INSERT INTO sendRecord (enrollmentId, campaignId, stepId, sendId, mailbox, state, message, rfcMessageId, historyCursor, createdAt, fence)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
                     step.enrollmentID, step.campaignID, step.stepID, key.sendID, step.mailbox, SendRecordState.intent, Data(bytes), key.messageID,
                     historyCursor, now, fence,
                 ])
@@ -106,10 +108,12 @@ extension CadenceDatabase {
     static func isSuppressed(key: String, domain: String, _ db: Database) throws -> Bool {
         let domains = AddressKey.domainAndParents(domain)
         let placeholders = domains.map { _ in "?" }.joined(separator: ", ")
-        return try Bool.fetchOne(db, sql: """
-            SELECT EXISTS (SELECT 1 FROM suppression WHERE (kind = ? AND value = ?) OR (kind = ? AND value = ?)
-            OR (kind = ? AND value IN (\(placeholders))))
-            """,
+        return try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT EXISTS (SELECT 1 FROM suppression WHERE (kind = ? AND value = ?) OR (kind = ? AND value = ?)
+                OR (kind = ? AND value IN (\(placeholders))))
+                """,
             arguments: StatementArguments(
                 [Suppression.Kind.address, key, Suppression.Kind.hash, AddressKey.hash(key), Suppression.Kind.domain] as [any DatabaseValueConvertible] + domains)
         ) ?? false
@@ -193,10 +197,13 @@ extension CadenceDatabase {
     /// Sends recorded but not known to be done: intents (a crash came before the outcome) and unknown outcomes.
     public func unfinishedSends() async throws(StoreError) -> [PendingSend] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT s.*, c.addressKey, c.address, c.timeZone FROM sendRecord s JOIN enrollment e ON e.id = s.enrollmentId JOIN candidate c ON c.id = e.candidateId
-                WHERE s.state IN (?, ?) ORDER BY s.id
-                """, arguments: StatementArguments(SendRecordState.inDoubt)).map { row in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.*, c.addressKey, c.address, c.timeZone FROM sendRecord s JOIN enrollment e ON e.id = s.enrollmentId JOIN candidate c ON c.id = e.candidateId
+                    WHERE s.state IN (?, ?) ORDER BY s.id
+                    """, arguments: StatementArguments(SendRecordState.inDoubt)
+            ).map { row in
                 let key: String = row["addressKey"]
                 return PendingSend(
                     recordID: row["id"], enrollmentID: row["enrollmentId"], campaignID: row["campaignId"], stepID: row["stepId"],

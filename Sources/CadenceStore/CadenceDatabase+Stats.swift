@@ -40,25 +40,35 @@ extension CadenceDatabase {
         try read { db in
             try Self.status(campaign: campaign, now: now, db).map { status in
                 let definition = try Self.definition(status.id, db)
-                let sent = Dictionary(uniqueKeysWithValues: try GRDB.Row.fetchAll(db, sql: """
-                    SELECT s.stepId, json_extract(e.variants, '$."' || s.stepId || '"') AS variant, COUNT(*) AS n
-                    FROM sendRecord s JOIN enrollment e ON e.id = s.enrollmentId
-                    WHERE s.campaignId = ? AND s.state = ? GROUP BY 1, 2
-                    """, arguments: [status.id, SendRecordState.sent]).map { (Key(step: $0["stepId"], variant: $0["variant"]), $0["n"] as Int) })
-                let tasksDone = Dictionary(uniqueKeysWithValues: try GRDB.Row.fetchAll(db, sql: """
-                    SELECT t.stepId, COUNT(*) AS n FROM task t JOIN enrollment e ON e.id = t.enrollmentId
-                    WHERE e.campaignId = ? AND t.doneAt IS NOT NULL GROUP BY 1
-                    """, arguments: [status.id]).map { ($0["stepId"] as String, $0["n"] as Int) })
+                let sent = Dictionary(
+                    uniqueKeysWithValues: try GRDB.Row.fetchAll(
+                        db,
+                        sql: """
+                            SELECT s.stepId, json_extract(e.variants, '$."' || s.stepId || '"') AS variant, COUNT(*) AS n
+                            FROM sendRecord s JOIN enrollment e ON e.id = s.enrollmentId
+                            WHERE s.campaignId = ? AND s.state = ? GROUP BY 1, 2
+                            """, arguments: [status.id, SendRecordState.sent]
+                    ).map { (Key(step: $0["stepId"], variant: $0["variant"]), $0["n"] as Int) })
+                let tasksDone = Dictionary(
+                    uniqueKeysWithValues: try GRDB.Row.fetchAll(
+                        db,
+                        sql: """
+                            SELECT t.stepId, COUNT(*) AS n FROM task t JOIN enrollment e ON e.id = t.enrollmentId
+                            WHERE e.campaignId = ? AND t.doneAt IS NOT NULL GROUP BY 1
+                            """, arguments: [status.id]
+                    ).map { ($0["stepId"] as String, $0["n"] as Int) })
                 // Each incoming message counts for the last step sent to that person before it arrived.
                 var outcomes: [Key: [String: Int]] = [:]
-                for row in try GRDB.Row.fetchAll(db, sql: """
-                    SELECT s.stepId, json_extract(e.variants, '$."' || s.stepId || '"') AS variant, i.class, COUNT(DISTINCT i.enrollmentId) AS n
-                    FROM incomingMessage i JOIN enrollment e ON e.id = i.enrollmentId
-                    JOIN sendRecord s ON s.id = (
-                        SELECT id FROM sendRecord WHERE enrollmentId = i.enrollmentId AND state = ? AND sentAt <= i.receivedAt
-                        ORDER BY sentAt DESC, id DESC LIMIT 1)
-                    WHERE e.campaignId = ? GROUP BY 1, 2, 3
-                    """, arguments: [SendRecordState.sent, status.id])
+                for row in try GRDB.Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT s.stepId, json_extract(e.variants, '$."' || s.stepId || '"') AS variant, i.class, COUNT(DISTINCT i.enrollmentId) AS n
+                        FROM incomingMessage i JOIN enrollment e ON e.id = i.enrollmentId
+                        JOIN sendRecord s ON s.id = (
+                            SELECT id FROM sendRecord WHERE enrollmentId = i.enrollmentId AND state = ? AND sentAt <= i.receivedAt
+                            ORDER BY sentAt DESC, id DESC LIMIT 1)
+                        WHERE e.campaignId = ? GROUP BY 1, 2, 3
+                        """, arguments: [SendRecordState.sent, status.id])
                 {
                     outcomes[Key(step: row["stepId"], variant: row["variant"]), default: [:]][row["class"], default: 0] += row["n"] as Int
                 }
@@ -87,13 +97,18 @@ extension CadenceDatabase {
                     default: variants = []
                     }
                     for variant in variants {
-                        let given = try Int.fetchOne(db, sql: """
-                            SELECT COUNT(*) FROM enrollment WHERE campaignId = ? AND json_extract(variants, '$."' || ? || '"') = ?
-                            """, arguments: [status.id, counts.stepID, variant.id]) ?? 0
-                        let at = try GRDB.Row.fetchAll(db, sql: """
-                            SELECT state, COUNT(*) AS n FROM enrollment WHERE campaignId = ? AND stepId = ?
-                            AND json_extract(variants, '$."' || ? || '"') = ? GROUP BY state
-                            """, arguments: [status.id, counts.stepID, counts.stepID, variant.id])
+                        let given =
+                            try Int.fetchOne(
+                                db,
+                                sql: """
+                                    SELECT COUNT(*) FROM enrollment WHERE campaignId = ? AND json_extract(variants, '$."' || ? || '"') = ?
+                                    """, arguments: [status.id, counts.stepID, variant.id]) ?? 0
+                        let at = try GRDB.Row.fetchAll(
+                            db,
+                            sql: """
+                                SELECT state, COUNT(*) AS n FROM enrollment WHERE campaignId = ? AND stepId = ?
+                                AND json_extract(variants, '$."' || ? || '"') = ? GROUP BY state
+                                """, arguments: [status.id, counts.stepID, counts.stepID, variant.id])
                         func count(_ state: EnrollmentStatus) -> Int { at.first { $0["state"] == state }?["n"] ?? 0 }
                         var variantRow = CampaignStats.Row(
                             stepID: counts.stepID, variantID: variant.id, kind: kind, enrolled: given,

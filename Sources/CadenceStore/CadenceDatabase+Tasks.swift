@@ -33,48 +33,50 @@ extension CadenceDatabase {
 
     static func openDueTasks(actor: String, _ db: Database, now: Date) throws -> Int {
         var opened = 0
-            for id in try String.fetchAll(db, sql: "SELECT id FROM campaign WHERE state = ?", arguments: [CampaignState.active]) {
-                guard let definition = try Self.definition(id, db) else { continue }
-                let taskSteps = definition.steps.filter { if case .task = $0.kind { true } else { false } }.map(\.id)
-                guard !taskSteps.isEmpty else { continue }
-                let placeholders = taskSteps.map { _ in "?" }.joined(separator: ", ")
-                for row in try EnrollmentRow.fetchAll(
-                    db, sql: "SELECT * FROM enrollment WHERE campaignId = ? AND state = ? AND dueAt <= ? AND stepId IN (\(placeholders))",
-                    arguments: StatementArguments([id, EnrollmentStatus.active, now] as [any DatabaseValueConvertible] + taskSteps))
-                {
-                    let stepID = row.stepId ?? ""
-                    try db.execute(
-                        sql: "INSERT INTO task (enrollmentId, stepId, openedAt) VALUES (?, ?, ?) ON CONFLICT (enrollmentId, stepId) DO NOTHING",
-                        arguments: [row.id, stepID, now])
-                    let taskID = try Int64.fetchOne(db, sql: "SELECT id FROM task WHERE enrollmentId = ? AND stepId = ?", arguments: [row.id, stepID])!
-                    try Self.setState(row.id, StoredState(.waitingOnTask(step: stepID, taskID: taskID)), db, now: now)
-                    try Self.event(row, kind: .taskOpened, actor: actor, detail: "task \(taskID) for step \(stepID)", db, now: now)
-                    opened += 1
-                }
+        for id in try String.fetchAll(db, sql: "SELECT id FROM campaign WHERE state = ?", arguments: [CampaignState.active]) {
+            guard let definition = try Self.definition(id, db) else { continue }
+            let taskSteps = definition.steps.filter { if case .task = $0.kind { true } else { false } }.map(\.id)
+            guard !taskSteps.isEmpty else { continue }
+            let placeholders = taskSteps.map { _ in "?" }.joined(separator: ", ")
+            for row in try EnrollmentRow.fetchAll(
+                db, sql: "SELECT * FROM enrollment WHERE campaignId = ? AND state = ? AND dueAt <= ? AND stepId IN (\(placeholders))",
+                arguments: StatementArguments([id, EnrollmentStatus.active, now] as [any DatabaseValueConvertible] + taskSteps))
+            {
+                let stepID = row.stepId ?? ""
+                try db.execute(
+                    sql: "INSERT INTO task (enrollmentId, stepId, openedAt) VALUES (?, ?, ?) ON CONFLICT (enrollmentId, stepId) DO NOTHING",
+                    arguments: [row.id, stepID, now])
+                let taskID = try Int64.fetchOne(db, sql: "SELECT id FROM task WHERE enrollmentId = ? AND stepId = ?", arguments: [row.id, stepID])!
+                try Self.setState(row.id, StoredState(.waitingOnTask(step: stepID, taskID: taskID)), db, now: now)
+                try Self.event(row, kind: .taskOpened, actor: actor, detail: "task \(taskID) for step \(stepID)", db, now: now)
+                opened += 1
             }
+        }
         return opened
     }
 
     static func listOpenTasks(campaign: String?, _ db: Database) throws -> [OpenTask] {
-            let rows = try Row.fetchAll(db, sql: """
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
                 SELECT t.id, t.stepId, t.openedAt, e.campaignId, e.fields, c.address FROM task t
                 JOIN enrollment e ON e.id = t.enrollmentId AND e.state = ? AND e.taskId = t.id
                 JOIN candidate c ON c.id = e.candidateId
                 WHERE t.doneAt IS NULL\(campaign == nil ? "" : " AND e.campaignId = ?") ORDER BY t.openedAt, t.id
                 """, arguments: StatementArguments([EnrollmentStatus.waitingOnTask] as [any DatabaseValueConvertible] + (campaign.map { [$0] } ?? [])))
-            var definitions: [String: SequenceDefinition] = [:]
-            return try rows.map { row in
-                let campaignID: String = row["campaignId"]
-                if definitions[campaignID] == nil { definitions[campaignID] = try Self.definition(campaignID, db) }
-                var title = "", instructions = ""
-                if case .task(let task)? = definitions[campaignID]?.step(withID: row["stepId"])?.kind {
-                    title = task.title
-                    instructions = task.instructions
-                }
-                return OpenTask(
-                    id: row["id"], campaignID: campaignID, stepID: row["stepId"], title: title, instructions: instructions,
-                    address: row["address"], fields: Self.decodeMap(row["fields"]), openedAt: row["openedAt"])
+        var definitions: [String: SequenceDefinition] = [:]
+        return try rows.map { row in
+            let campaignID: String = row["campaignId"]
+            if definitions[campaignID] == nil { definitions[campaignID] = try Self.definition(campaignID, db) }
+            var title = "", instructions = ""
+            if case .task(let task)? = definitions[campaignID]?.step(withID: row["stepId"])?.kind {
+                title = task.title
+                instructions = task.instructions
             }
+            return OpenTask(
+                id: row["id"], campaignID: campaignID, stepID: row["stepId"], title: title, instructions: instructions,
+                address: row["address"], fields: Self.decodeMap(row["fields"]), openedAt: row["openedAt"])
+        }
     }
 
     /// Marks task `id` done and moves its enrolment to the next step (due after that step's delay), or finishes it.

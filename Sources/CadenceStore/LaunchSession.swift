@@ -107,10 +107,11 @@ public final class LaunchSession {
         let fields = FlatJSON.encode(candidate.fields)
         // Most rows are new people: try the insert first, and look the person up only when they exist.
         if let newID = try Int64.fetchOne(
-            db.cachedStatement(sql: """
-                INSERT INTO candidate (addressKey, address, fields, timeZone, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (addressKey) DO NOTHING RETURNING id
-                """),
+            db.cachedStatement(
+                sql: """
+                    INSERT INTO candidate (addressKey, address, fields, timeZone, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (addressKey) DO NOTHING RETURNING id
+                    """),
             arguments: [key, candidate.email.description, fields, candidate.timeZone, nowValue, nowValue])
         {
             try insertEnrollment(candidateID: newID, candidate, mailbox: mailbox, fields: fields, variants: variants, initial: initial)
@@ -120,11 +121,12 @@ public final class LaunchSession {
             db.cachedStatement(sql: "SELECT id FROM candidate WHERE addressKey = ?"), arguments: [key])
         if let candidateID = existingCandidate {
             if let existing = try Row.fetchOne(
-                db.cachedStatement(sql: """
-                    SELECT id, launchId, csvLine, state, stepId, dueAt, reason, taskId,
-                           EXISTS (SELECT 1 FROM sendRecord WHERE enrollmentId = enrollment.id) AS hasSends
-                    FROM enrollment WHERE campaignId = ? AND candidateId = ?
-                    """),
+                db.cachedStatement(
+                    sql: """
+                        SELECT id, launchId, csvLine, state, stepId, dueAt, reason, taskId,
+                               EXISTS (SELECT 1 FROM sendRecord WHERE enrollmentId = enrollment.id) AS hasSends
+                        FROM enrollment WHERE campaignId = ? AND candidateId = ?
+                        """),
                 arguments: [campaignID, candidateID])
             {
                 if existing["launchId"] as String == launchID {
@@ -139,28 +141,34 @@ public final class LaunchSession {
                 var arguments: StatementArguments = []
                 bind(stored(initial), &arguments)
                 arguments += [fields, FlatJSON.encode(variants), candidate.line, launchID, nowValue, existing["id"] as Int64]
-                try db.cachedStatement(sql: """
-                    UPDATE enrollment SET state = ?, stepId = ?, dueAt = ?, reason = ?, taskId = ?,
-                        fields = ?, variants = ?, csvLine = ?, launchId = ?, updatedAt = ? WHERE id = ?
-                    """).execute(arguments: arguments)
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE enrollment SET state = ?, stepId = ?, dueAt = ?, reason = ?, taskId = ?,
+                            fields = ?, variants = ?, csvLine = ?, launchId = ?, updatedAt = ? WHERE id = ?
+                        """
+                ).execute(arguments: arguments)
                 try event(enrollmentID: existing["id"], candidateID: candidateID, kind: .fieldsUpdated, detail: describe(initial))
                 return .updated(initial)
             }
-            if !allowConcurrent, let other = try String.fetchOne(
-                db.cachedStatement(sql: """
-                    SELECT campaignId FROM enrollment WHERE candidateId = ? AND campaignId != ?
-                    AND state IN (?, ?, ?, ?) ORDER BY campaignId LIMIT 1
-                    """),
-                arguments: StatementArguments([candidateID, campaignID] as [any DatabaseValueConvertible] + EnrollmentStatus.inProgress))
+            if !allowConcurrent,
+                let other = try String.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT campaignId FROM enrollment WHERE candidateId = ? AND campaignId != ?
+                            AND state IN (?, ?, ?, ?) ORDER BY campaignId LIMIT 1
+                            """),
+                    arguments: StatementArguments([candidateID, campaignID] as [any DatabaseValueConvertible] + EnrollmentStatus.inProgress))
             {
                 return .skipped(.inProgressElsewhere(campaign: other))
             }
             try updateCandidate(candidateID, candidate, key: key, fields: fields)
             try insertEnrollment(candidateID: candidateID, candidate, mailbox: mailbox, fields: fields, variants: variants, initial: initial)
         } else {
-            try db.cachedStatement(sql: """
-                INSERT INTO candidate (addressKey, address, fields, timeZone, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [key, candidate.email.description, fields, candidate.timeZone, nowValue, nowValue])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO candidate (addressKey, address, fields, timeZone, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [key, candidate.email.description, fields, candidate.timeZone, nowValue, nowValue])
             try insertEnrollment(candidateID: db.lastInsertedRowID, candidate, mailbox: mailbox, fields: fields, variants: variants, initial: initial)
         }
         return .enrolled(initial)
@@ -191,18 +199,22 @@ public final class LaunchSession {
         var arguments: StatementArguments = [campaignID, candidateID, mailbox, fields, FlatJSON.encode(variants), candidate.line, launchID]
         bind(stored(initial), &arguments)
         arguments += [nowValue, nowValue]
-        try db.cachedStatement(sql: """
-            INSERT INTO enrollment (campaignId, candidateId, mailbox, fields, variants, csvLine, launchId,
-                state, stepId, dueAt, reason, taskId, createdAt, updatedAt)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: arguments)
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO enrollment (campaignId, candidateId, mailbox, fields, variants, csvLine, launchId,
+                    state, stepId, dueAt, reason, taskId, createdAt, updatedAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: arguments)
         try event(enrollmentID: db.lastInsertedRowID, candidateID: candidateID, kind: .enrolled, detail: describe(initial))
     }
 
     private func event(enrollmentID: Int64, candidateID: Int64, kind: EventKind, detail: String) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO event (at, campaignId, candidateId, enrollmentId, kind, actor, detail) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [nowValue, campaignID, candidateID, enrollmentID, kind, actor, detail])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO event (at, campaignId, candidateId, enrollmentId, kind, actor, detail) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [nowValue, campaignID, candidateID, enrollmentID, kind, actor, detail])
     }
 
     private func describe(_ state: EnrollmentState) -> String {

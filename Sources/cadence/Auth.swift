@@ -39,12 +39,15 @@ struct Auth: AsyncParsableCommand {
                 do throws(LoginFailure) {
                     result = try await AuthLogin.run(mailbox: found, access: access, timeoutMinutes: timeout, random: &random) { url in
                         // Written straight to the descriptor: a script or test reading the pipe needs the URL now.
-                        FileHandle.standardOutput.write(Data("Open this address in a browser and sign in as \(found.address):\n\n  \(url)\n\nWaiting for Google's answer on 127.0.0.1 (up to \(timeout) minutes)…\n".utf8))
+                        FileHandle.standardOutput.write(
+                            Data("Open this address in a browser and sign in as \(found.address):\n\n  \(url)\n\nWaiting for Google's answer on 127.0.0.1 (up to \(timeout) minutes)…\n".utf8))
                     }
                 } catch {
                     throw CommandFailure(error.description)
                 }
-                print("Authorised mailbox \(found.name) as \(result.address) with \(result.scopes.map(GmailScope.shortName).joined(separator: ", ")); refresh token saved to \(result.tokenFile) (mode 600).")
+                print(
+                    "Authorised mailbox \(found.name) as \(result.address) with \(result.scopes.map(GmailScope.shortName).joined(separator: ", ")); refresh token saved to \(result.tokenFile) (mode 600)."
+                )
             }
         }
     }

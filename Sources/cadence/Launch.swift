@@ -81,7 +81,9 @@ struct Launch: ParsableCommand {
                     throw ExitCode.dataError
                 case .strict(let report):
                     print(format == .json ? report.json : report.text)
-                    throw CommandFailure("--strict: \(report.held) candidate\(report.held == 1 ? " lacks" : "s lack") data; nothing was launched. Fix the file, or launch without --strict to hold them.", code: .dataError)
+                    throw CommandFailure(
+                        "--strict: \(report.held) candidate\(report.held == 1 ? " lacks" : "s lack") data; nothing was launched. Fix the file, or launch without --strict to hold them.",
+                        code: .dataError)
                 case .changed(let id, let version, let differences):
                     throw CommandFailure(
                         "\(id) has changed since version \(version) was launched:\n" + differences.map { "  \($0)" }.joined(separator: "\n")

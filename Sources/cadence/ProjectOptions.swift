@@ -5,12 +5,16 @@ import Foundation
 
 /// Options every command that reads a project shares.
 struct ProjectOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "The configuration file (default: $CADENCE_CONFIG, else ./cadence.json).", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The configuration file (default: $CADENCE_CONFIG, else ./cadence.json).", valueName: "path"))
     var config: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "The database (default: $CADENCE_DB, else cadence.json's \"database\", else cadence.sqlite).", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The database (default: $CADENCE_DB, else cadence.json's \"database\", else cadence.sqlite).", valueName: "path"))
     var db: String?
 
     var databasePath: String {

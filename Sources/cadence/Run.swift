@@ -1,8 +1,8 @@
 import ArgumentParser
 import CadenceCore
 import CadenceEngine
-import CadenceStore
 import CadenceGmail
+import CadenceStore
 import Foundation
 import ServiceLifecycle
 import UnixSignals

@@ -50,7 +50,8 @@ struct Serve: AsyncParsableCommand {
                         host: host ?? settings.host, port: port ?? settings.port, push: push, pushPath: configuration.push.path, logger: CadenceLog.logger,
                         shutdownSignals: [.sigterm, .sigint]
                     ) { address in
-                        let what = push == nil
+                        let what =
+                            push == nil
                             ? "no push endpoint: cadence.json has no authenticated \"push\" section, so replies are read by polling alone"
                             : "push endpoint \(configuration.push.path) (\([configuration.push.oidc != nil ? "OIDC token" : nil, configuration.push.token != nil ? "URL token" : nil].compactMap { $0 }.joined(separator: " and ")))"
                         // Written straight through, not buffered: scripts wait for this line to know it is up.

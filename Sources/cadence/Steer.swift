@@ -35,9 +35,10 @@ struct Pause: ParsableCommand {
     func run() throws {
         try runReportingFailures {
             let changed = try project.openDatabase().pause(try target.selection(), note: target.note, actor: Actor.current("pause"), now: CommandClock.now)
-            print(changed == 0
-                ? "Nothing to pause for \(target.what): no enrolment there is active, held or waiting on a task."
-                : "Paused \(target.what): \(changed) enrolment\(changed == 1 ? "" : "s").")
+            print(
+                changed == 0
+                    ? "Nothing to pause for \(target.what): no enrolment there is active, held or waiting on a task."
+                    : "Paused \(target.what): \(changed) enrolment\(changed == 1 ? "" : "s").")
         }
     }
 }
@@ -50,9 +51,10 @@ struct Resume: ParsableCommand {
     func run() throws {
         try runReportingFailures {
             let changed = try project.openDatabase().resume(try target.selection(), note: target.note, actor: Actor.current("resume"), now: CommandClock.now)
-            print(changed == 0
-                ? "Nothing to resume for \(target.what): no enrolment there is paused (stopped ones stay stopped)."
-                : "Resumed \(target.what): \(changed) enrolment\(changed == 1 ? "" : "s").")
+            print(
+                changed == 0
+                    ? "Nothing to resume for \(target.what): no enrolment there is paused (stopped ones stay stopped)."
+                    : "Resumed \(target.what): \(changed) enrolment\(changed == 1 ? "" : "s").")
         }
     }
 }
@@ -65,9 +67,10 @@ struct Stop: ParsableCommand {
     func run() throws {
         try runReportingFailures {
             let changed = try project.openDatabase().stop(try target.selection(), reason: .manual(note: target.note), actor: Actor.current("stop"), now: CommandClock.now)
-            print(changed == 0
-                ? "Nothing to stop for \(target.what): no enrolment there is in progress (already stopped or finished)."
-                : "Stopped \(target.what): \(changed) enrolment\(changed == 1 ? "" : "s"); stopping is final.")
+            print(
+                changed == 0
+                    ? "Nothing to stop for \(target.what): no enrolment there is in progress (already stopped or finished)."
+                    : "Stopped \(target.what): \(changed) enrolment\(changed == 1 ? "" : "s"); stopping is final.")
         }
     }
 }

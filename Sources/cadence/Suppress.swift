@@ -168,9 +168,10 @@ struct Forget: ParsableCommand {
         try runReportingFailures {
             let key = try AddressArgument.key(email)
             let result = try project.openDatabase(.create).forget(addressKey: key, actor: Actor.current("forget"), now: CommandClock.now)
-            print(result.found
-                ? "Erased \(email) and \(result.enrollments) enrolment\(result.enrollments == 1 ? "" : "s"); a hash of the address stays on the suppression list."
-                : "No data about \(email) was stored; a hash of the address is now on the suppression list.")
+            print(
+                result.found
+                    ? "Erased \(email) and \(result.enrollments) enrolment\(result.enrollments == 1 ? "" : "s"); a hash of the address stays on the suppression list."
+                    : "No data about \(email) was stored; a hash of the address is now on the suppression list.")
         }
     }
 }
@@ -192,7 +193,9 @@ struct Update: ParsableCommand {
             }
             print("Updated \(result.campaignID) to version \(version):")
             for line in result.differences { print("  \(line)") }
-            print("Every enrolment in progress will be sent the new version from its next step; \(result.changed) changed place or state (moved off a removed step, held or released). Nothing already sent changes.")
+            print(
+                "Every enrolment in progress will be sent the new version from its next step; \(result.changed) changed place or state (moved off a removed step, held or released). Nothing already sent changes."
+            )
         }
     }
 }

@@ -112,12 +112,14 @@ extension ProcessTests {
                 let status = try CadenceBinary.run(["auth", "status"], in: root, environment: Self.environment())
                 transcript += status.stdout + status.stderr
                 #expect(status.status == 0)
-                #expect(status.stdout.hasPrefix("""
-                    sam  sam@northwind.example.com  OAuth (installed app)
-                      state:  authorised 2026-11-30 10:00 UTC
-                      scopes: gmail.send gmail.readonly
-                      token:  access token until 2026-11-30 10:59 UTC
-                    """))
+                #expect(
+                    status.stdout.hasPrefix(
+                        """
+                        sam  sam@northwind.example.com  OAuth (installed app)
+                          state:  authorised 2026-11-30 10:00 UTC
+                          scopes: gmail.send gmail.readonly
+                          token:  access token until 2026-11-30 10:59 UTC
+                        """))
 
                 let online = try CadenceBinary.run(["config", "check", "--online"], in: root, environment: Self.environment())
                 transcript += online.stdout + online.stderr
@@ -164,7 +166,9 @@ extension ProcessTests {
                 chmod(root.appendingPathComponent("secrets/client_secret.txt").path, 0o644)
                 let exposed = try CadenceBinary.run(["config", "check"], in: root, environment: Self.environment())
                 #expect(exposed.status == 1)
-                #expect(exposed.stdout.contains("problem  sam: the OAuth client secret: secrets/client_secret.txt can be read by other users (mode 644); run `chmod 600 secrets/client_secret.txt` and try again"))
+                #expect(
+                    exposed.stdout.contains(
+                        "problem  sam: the OAuth client secret: secrets/client_secret.txt can be read by other users (mode 644); run `chmod 600 secrets/client_secret.txt` and try again"))
                 let config = try String(contentsOf: root.appendingPathComponent("cadence.json"), encoding: .utf8)
                 try Data(config.replacingOccurrences(of: #"{"file": "secrets/client_secret.txt"}"#, with: "\"\(Self.clientSecret)\"").utf8).write(to: root.appendingPathComponent("cadence.json"))
                 let inline = try CadenceBinary.run(["auth", "status"], in: root, environment: Self.environment())

@@ -15,11 +15,15 @@ extension ProcessTests {
             return root
         }
 
-        @Test("an async command's bad argument gets Cadence's one-line error and exit 64, not the usage block", arguments: [
-            (["run", "--simulate"], "cadence: error: --simulate needs --until TIME, e.g. --until 2027-01-31T00:00:00Z\n"),
-            (["run", "--simulate", "--until", "tomorrow"],
-             "cadence: error: --until \"tomorrow\" is not a time; write ISO 8601 with a zone, e.g. 2026-12-01T09:00:00Z\n"),
-        ])
+        @Test(
+            "an async command's bad argument gets Cadence's one-line error and exit 64, not the usage block",
+            arguments: [
+                (["run", "--simulate"], "cadence: error: --simulate needs --until TIME, e.g. --until 2027-01-31T00:00:00Z\n"),
+                (
+                    ["run", "--simulate", "--until", "tomorrow"],
+                    "cadence: error: --until \"tomorrow\" is not a time; write ISO 8601 with a zone, e.g. 2026-12-01T09:00:00Z\n"
+                ),
+            ])
         func asyncValidationError(arguments: [String], expected: String) throws {
             let db = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-errors-\(UUID().uuidString).sqlite").path
             let output = try CadenceBinary.run(arguments + ["--db", db], environment: ["CADENCE_NOW": "2026-11-30T10:00:00Z"])

@@ -25,13 +25,16 @@ extension ProcessTests.KillTests {
             let refresh = server.gmail.issueRefreshToken(clientID: "kill-client", user: "sam@example.com", scopes: GmailScope.required)
             let google = server.googleSection(clientID: "kill-client", clientSecret: .file("secrets/client_secret.txt"))
             let files: [String: String] = [
-                "cadence.json": #"{ "google": \#(google), "mailboxes": [ { "name": "sam", "address": "sam@example.com", "displayName": "Sam", "timeZone": "UTC", "provider": "gmail", "limits": { "dailyCap": 2000, "hourlyCap": 2000, "minimumGap": "0s" } } ] }"#,
-                "sequences/k.json": #"{ "id": "k", "name": "K", "mailboxes": ["sam"], "timeZone": "UTC", "sendWindow": { "days": ["mon","tue","wed","thu","fri","sat","sun"], "start": "00:00", "end": "24:00" }, "steps": [ { "id": "intro", "type": "email", "template": "intro.md" }, { "id": "bump", "type": "reply", "delay": "0m", "inThreadOf": "intro", "template": "bump.md" } ] }"#,
+                "cadence.json":
+                    #"{ "google": \#(google), "mailboxes": [ { "name": "sam", "address": "sam@example.com", "displayName": "Sam", "timeZone": "UTC", "provider": "gmail", "limits": { "dailyCap": 2000, "hourlyCap": 2000, "minimumGap": "0s" } } ] }"#,
+                "sequences/k.json":
+                    #"{ "id": "k", "name": "K", "mailboxes": ["sam"], "timeZone": "UTC", "sendWindow": { "days": ["mon","tue","wed","thu","fri","sat","sun"], "start": "00:00", "end": "24:00" }, "steps": [ { "id": "intro", "type": "email", "template": "intro.md" }, { "id": "bump", "type": "reply", "delay": "0m", "inThreadOf": "intro", "template": "bump.md" } ] }"#,
                 "templates/intro.md": "Subject: Hello <<candidate.firstName>>\n\nHi <<candidate.firstName>>.\n",
                 "templates/bump.md": "Bumping.\n",
                 "people.csv": "email,firstName\n" + (1...people).map { "p\($0)@example.org,P\($0)" }.joined(separator: "\n") + "\n",
                 "secrets/client_secret.txt": "kill-secret\n",
-                "secrets/sam.token.json": #"{"address": "sam@example.com", "scopes": ["\#(GmailScope.send)", "\#(GmailScope.readonly)"], "refreshToken": "\#(refresh)", "authorizedAt": "2026-12-01T09:00:00Z"}"#,
+                "secrets/sam.token.json":
+                    #"{"address": "sam@example.com", "scopes": ["\#(GmailScope.send)", "\#(GmailScope.readonly)"], "refreshToken": "\#(refresh)", "authorizedAt": "2026-12-01T09:00:00Z"}"#,
             ]
             for (path, content) in files {
                 let url = root.appendingPathComponent(path)
@@ -101,8 +104,10 @@ extension ProcessTests.KillTests {
             let queue = try DatabaseQueue(path: root.appendingPathComponent("cadence.sqlite").path)
             defer { try? queue.close() }
             let (pending, finished) = try await queue.read { db in
-                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sendRecord WHERE state != 'sent'") ?? -1,
-                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enrollment WHERE state = 'finished'") ?? -1)
+                (
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sendRecord WHERE state != 'sent'") ?? -1,
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enrollment WHERE state = 'finished'") ?? -1
+                )
             }
             #expect(pending == 0)
             #expect(finished == people)

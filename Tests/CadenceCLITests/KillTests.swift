@@ -43,8 +43,10 @@ extension ProcessTests {
             let root = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-kill-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: root) }
             let files: [String: String] = [
-                "cadence.json": #"{ "mailboxes": [ { "name": "sam", "address": "sam@example.com", "displayName": "Sam", "timeZone": "UTC", "limits": { "dailyCap": 2000, "hourlyCap": 2000, "minimumGap": "0s" } } ] }"#,
-                "sequences/k.json": #"{ "id": "k", "name": "K", "mailboxes": ["sam"], "timeZone": "UTC", "sendWindow": { "days": ["mon","tue","wed","thu","fri","sat","sun"], "start": "00:00", "end": "24:00" }, "steps": [ { "id": "intro", "type": "email", "template": "intro.md" }, { "id": "bump", "type": "reply", "delay": "0m", "inThreadOf": "intro", "template": "bump.md" } ] }"#,
+                "cadence.json":
+                    #"{ "mailboxes": [ { "name": "sam", "address": "sam@example.com", "displayName": "Sam", "timeZone": "UTC", "limits": { "dailyCap": 2000, "hourlyCap": 2000, "minimumGap": "0s" } } ] }"#,
+                "sequences/k.json":
+                    #"{ "id": "k", "name": "K", "mailboxes": ["sam"], "timeZone": "UTC", "sendWindow": { "days": ["mon","tue","wed","thu","fri","sat","sun"], "start": "00:00", "end": "24:00" }, "steps": [ { "id": "intro", "type": "email", "template": "intro.md" }, { "id": "bump", "type": "reply", "delay": "0m", "inThreadOf": "intro", "template": "bump.md" } ] }"#,
                 "templates/intro.md": "Subject: Hello <<candidate.firstName>>\n\nHi <<candidate.firstName>>.\n",
                 "templates/bump.md": "Bumping.\n",
                 "people.csv": "email,firstName\n" + (1...Self.candidates).map { "p\($0)@example.org,P\($0)" }.joined(separator: "\n") + "\n",
@@ -91,7 +93,9 @@ extension ProcessTests {
                     if kill % 3 == 2, accepted { killedMidPass += 1 }
                 }
             }
-            print("kill test: \(killed) runs killed: \(afterIntent) right after an intent was committed, \(acceptedThenKilled) right after the provider accepted a message, \(killedMidPass) at random points after sending began")
+            print(
+                "kill test: \(killed) runs killed: \(afterIntent) right after an intent was committed, \(acceptedThenKilled) right after the provider accepted a message, \(killedMidPass) at random points after sending began"
+            )
             // The kills must land while there was work, or the test proves nothing.
             #expect(killed >= min(Self.kills / 2, 100))
             #expect(acceptedThenKilled >= min(Self.kills / 10, 15))
@@ -107,11 +111,13 @@ extension ProcessTests {
             let queue = try DatabaseQueue(path: root.appendingPathComponent("cadence.sqlite").path)
             defer { try? queue.close() }
             let (ledger, sentEvents, pending, finished, perStep) = try await queue.read { db in
-                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mailboxLedger") ?? -1,
-                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE kind = 'sent'") ?? -1,
-                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sendRecord WHERE state != 'sent'") ?? -1,
-                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enrollment WHERE state = 'finished'") ?? -1,
-                 try Int.fetchOne(db, sql: "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM event WHERE kind = 'sent' GROUP BY enrollmentId, detail)") ?? -1)
+                (
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mailboxLedger") ?? -1,
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE kind = 'sent'") ?? -1,
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sendRecord WHERE state != 'sent'") ?? -1,
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enrollment WHERE state = 'finished'") ?? -1,
+                    try Int.fetchOne(db, sql: "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM event WHERE kind = 'sent' GROUP BY enrollmentId, detail)") ?? -1
+                )
             }
             #expect(ledger == Self.candidates * 2, "ledger rows (seed \(Self.seed))")
             #expect(sentEvents == Self.candidates * 2, "sent events (seed \(Self.seed))")

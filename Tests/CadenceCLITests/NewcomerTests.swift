@@ -45,11 +45,12 @@ extension ProcessTests {
             let initialise = try cadence("init")
             #expect(initialise.status == 0, "\(initialise.stderr)")
             #expect(initialise.stdout.hasPrefix("Wrote a Cadence project here:\n"))
-            #expect(try Self.snapshot(folder).keys.sorted() == [
-                ".gitignore", "cadence", "cadence.json", "docs/configuration.schema.json", "examples/candidates.csv",
-                "sequences/attachments/backend-role-brief.pdf", "sequences/campaign.schema.json", "sequences/recruiting-backend.json",
-                "templates/recruiting/follow-up.md", "templates/recruiting/intro.md", "templates/recruiting/last-note.md",
-            ])
+            #expect(
+                try Self.snapshot(folder).keys.sorted() == [
+                    ".gitignore", "cadence", "cadence.json", "docs/configuration.schema.json", "examples/candidates.csv",
+                    "sequences/attachments/backend-role-brief.pdf", "sequences/campaign.schema.json", "sequences/recruiting-backend.json",
+                    "templates/recruiting/follow-up.md", "templates/recruiting/intro.md", "templates/recruiting/last-note.md",
+                ])
 
             let validate = try cadence("validate")
             #expect(validate.stdout == "Checked cadence.json (1 mailbox) and 1 campaign (4 steps, 3 templates, 1 attachment): no problems found.\n")
@@ -76,7 +77,10 @@ extension ProcessTests {
             let before = try Self.snapshot(folder)
             let second = try cadence("init")
             #expect(second.status == 73)
-            #expect(second.stderr.hasPrefix("cadence: error: cadence.json, sequences/recruiting-backend.json and 8 more of its files already exist in this folder; cadence init never overwrites a file, so nothing was written."), "\(second.stderr)")
+            #expect(
+                second.stderr.hasPrefix(
+                    "cadence: error: cadence.json, sequences/recruiting-backend.json and 8 more of its files already exist in this folder; cadence init never overwrites a file, so nothing was written."
+                ), "\(second.stderr)")
             #expect(second.stdout.isEmpty)
             #expect(try Self.snapshot(folder) == before)
         }

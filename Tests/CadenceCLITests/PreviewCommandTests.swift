@@ -4,10 +4,18 @@ import Testing
 extension ProcessTests {
     @Suite("cadence preview, as a process")
     struct PreviewCommandTests {
-        @Test("both bundled campaigns render for the example candidates as text and as eml, reporting the row that lacks data", arguments: [
-            ("backend-engineers", 12, "  1 of 5 candidates lacks candidate.company (step intro)\n  1 of 5 candidates lacks candidate.company (step follow-up)\n  1 of 5 candidates lacks candidate.company (step last-note)"),
-            ("ops-leaders-q1", 12, "  1 of 5 candidates lacks candidate.company (step opener, variant b)\n  1 of 5 candidates lacks candidate.company (step bump)\n  1 of 5 candidates lacks candidate.company (step breakup)"),
-        ])
+        @Test(
+            "both bundled campaigns render for the example candidates as text and as eml, reporting the row that lacks data",
+            arguments: [
+                (
+                    "backend-engineers", 12,
+                    "  1 of 5 candidates lacks candidate.company (step intro)\n  1 of 5 candidates lacks candidate.company (step follow-up)\n  1 of 5 candidates lacks candidate.company (step last-note)"
+                ),
+                (
+                    "ops-leaders-q1", 12,
+                    "  1 of 5 candidates lacks candidate.company (step opener, variant b)\n  1 of 5 candidates lacks candidate.company (step bump)\n  1 of 5 candidates lacks candidate.company (step breakup)"
+                ),
+            ])
         func bundled(campaign: String, emails: Int, gap: String) throws {
             let text = try CadenceBinary.run(["preview", campaign, "--candidates", "examples/candidates.csv"])
             #expect(text.status == 65)

@@ -24,13 +24,16 @@ extension ProcessTests {
             let refresh = server.gmail.issueRefreshToken(clientID: "push-client", user: address, scopes: GmailScope.required)
             let google = server.googleSection(clientID: "push-client", clientSecret: .file("secrets/client_secret.txt"))
             let files: [String: String] = [
-                "cadence.json": #"{ "google": \#(google), "mailboxes": [ { "name": "sam", "address": "\#(address)", "displayName": "Sam", "timeZone": "UTC", "provider": "gmail", "limits": { "dailyCap": 500, "hourlyCap": 500, "minimumGap": "0s" } } ]\#(push.map { ", \"push\": \($0)" } ?? "") }"#,
-                "sequences/q.json": #"{ "id": "q", "name": "Q", "mailboxes": ["sam"], "timeZone": "UTC", "sendWindow": { "days": ["mon","tue","wed","thu","fri","sat","sun"], "start": "00:00", "end": "24:00" }, "steps": [ { "id": "intro", "type": "email", "template": "intro.md" }, { "id": "bump", "type": "reply", "delay": "2d", "inThreadOf": "intro", "template": "bump.md" } ] }"#,
+                "cadence.json":
+                    #"{ "google": \#(google), "mailboxes": [ { "name": "sam", "address": "\#(address)", "displayName": "Sam", "timeZone": "UTC", "provider": "gmail", "limits": { "dailyCap": 500, "hourlyCap": 500, "minimumGap": "0s" } } ]\#(push.map { ", \"push\": \($0)" } ?? "") }"#,
+                "sequences/q.json":
+                    #"{ "id": "q", "name": "Q", "mailboxes": ["sam"], "timeZone": "UTC", "sendWindow": { "days": ["mon","tue","wed","thu","fri","sat","sun"], "start": "00:00", "end": "24:00" }, "steps": [ { "id": "intro", "type": "email", "template": "intro.md" }, { "id": "bump", "type": "reply", "delay": "2d", "inThreadOf": "intro", "template": "bump.md" } ] }"#,
                 "templates/intro.md": "Subject: Hello <<candidate.firstName>>\n\nHi <<candidate.firstName>>.\n",
                 "templates/bump.md": "Bumping.\n",
                 "people.csv": "email,firstName\nana@example.org,Ana\nbo@example.org,Bo\n",
                 "secrets/client_secret.txt": secret + "\n",
-                "secrets/sam.token.json": #"{"address": "\#(address)", "scopes": ["\#(GmailScope.send)", "\#(GmailScope.readonly)"], "refreshToken": "\#(refresh)", "authorizedAt": "2026-11-01T09:00:00Z"}"#,
+                "secrets/sam.token.json":
+                    #"{"address": "\#(address)", "scopes": ["\#(GmailScope.send)", "\#(GmailScope.readonly)"], "refreshToken": "\#(refresh)", "authorizedAt": "2026-11-01T09:00:00Z"}"#,
             ]
             for (path, content) in files {
                 let url = root.appendingPathComponent(path)
@@ -85,7 +88,8 @@ extension ProcessTests {
         @Test("a reply pushed through cadence serve stops the candidate long before the next poll; forged pushes get 401; SIGTERM stops serve cleanly")
         func pushEndToEnd() async throws {
             try await withFakeGmail(options: .unlimited, clock: AdjustableClock()) { server in
-                let push = #"{ "topic": "projects/fake-project/topics/gmail-inbox", "oidc": { "audience": "\#(Self.audience)", "serviceAccountEmail": "\#(Self.pushAccount)", "certsURL": "\#(server.baseURL)/oauth2/v3/certs" } }"#
+                let push =
+                    #"{ "topic": "projects/fake-project/topics/gmail-inbox", "oidc": { "audience": "\#(Self.audience)", "serviceAccountEmail": "\#(Self.pushAccount)", "certsURL": "\#(server.baseURL)/oauth2/v3/certs" } }"#
                 let root = try Self.project(server, push: push)
                 defer { try? FileManager.default.removeItem(at: root) }
                 #expect(try CadenceBinary.run(["launch", "q", "--candidates", "people.csv"], in: root).status == 0)
@@ -112,7 +116,8 @@ extension ProcessTests {
                 // A forged push (no token) changes nothing.
                 var forged = HTTPClientRequest(url: base + "/hooks/gmail")
                 forged.method = .POST
-                forged.body = .bytes(ByteBuffer(string: #"{"message":{"data":"eyJlbWFpbEFkZHJlc3MiOiJzYW1Abm9ydGh3aW5kLmV4YW1wbGUuY29tIiwiaGlzdG9yeUlkIjo5OTk5OTk5OX0","messageId":"forged-1"},"subscription":"x"}"#))
+                forged.body = .bytes(
+                    ByteBuffer(string: #"{"message":{"data":"eyJlbWFpbEFkZHJlc3MiOiJzYW1Abm9ydGh3aW5kLmV4YW1wbGUuY29tIiwiaGlzdG9yeUlkIjo5OTk5OTk5OX0","messageId":"forged-1"},"subscription":"x"}"#))
                 #expect(try await HTTPClient.shared.execute(forged, timeout: Patience.request).status == .unauthorized)
 
                 // Polling every 10 minutes: within the wait below only the push can stop her.
@@ -121,7 +126,8 @@ extension ProcessTests {
                 // Its first pass has read the mailbox (observable: the read's time moved), so the reply below is
                 // new to it.
                 #expect(try await Patience.waitUntil { try Self.syncedAt(root) != readBefore })
-                server.gmail.setPushSubscription(FakePushSubscription(endpoint: base + "/hooks/gmail", serviceAccountEmail: Self.pushAccount, audience: Self.audience, ackDeadlineSeconds: Patience.seconds))
+                server.gmail.setPushSubscription(
+                    FakePushSubscription(endpoint: base + "/hooks/gmail", serviceAccountEmail: Self.pushAccount, audience: Self.audience, ackDeadlineSeconds: Patience.seconds))
                 let intro = try #require(server.gmail.report().allSent.first { $0.to == ["ana@example.org"] })
                 try server.gmail.deliver(
                     Array("From: ana@example.org\r\nTo: \(Self.address)\r\nSubject: Re: \(intro.subject)\r\nIn-Reply-To: \(intro.messageID ?? "")\r\n\r\nHappy to chat.\r\n".utf8),
@@ -192,9 +198,11 @@ extension ProcessTests {
                 #expect(try Self.state(root, "ana@example.org") == "stopped")
                 #expect(try Self.state(root, "bo@example.org") == "stopped")
                 let (messages, stops, moved) = try await database.read { db in
-                    (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM incomingMessage") ?? 0,
-                     try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE kind = 'stopped'") ?? 0,
-                     try String.fetchOne(db, sql: "SELECT historyId FROM mailboxSync"))
+                    (
+                        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM incomingMessage") ?? 0,
+                        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE kind = 'stopped'") ?? 0,
+                        try String.fetchOne(db, sql: "SELECT historyId FROM mailboxSync")
+                    )
                 }
                 #expect(messages == 2)
                 #expect(stops == 2)  // each person stopped once, the re-read message not applied twice

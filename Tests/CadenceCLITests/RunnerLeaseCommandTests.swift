@@ -55,7 +55,7 @@ extension ProcessTests {
             // A child that exits and is never reaped: it stays in the process table as a zombie.
             var pid: pid_t = 0
             let arguments: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
-            defer { arguments.forEach { free($0) } }
+            defer { for argument in arguments { free(argument) } }
             #expect(posix_spawn(&pid, "/bin/true", nil, nil, arguments, environ) == 0)
             defer { var status: Int32 = 0; waitpid(pid, &status, 0) }
             let deadline = Date().addingTimeInterval(60)

@@ -81,7 +81,9 @@ extension ProcessTests {
             #expect(try run(["tasks"], db: db).stdout == "No open tasks.\n")
             let stop = try run(["stop", "--candidate", "ana.ruiz@example.org", "--note", "hired"], db: db)
             #expect(stop.stdout == "Stopped ana.ruiz@example.org: 1 enrolment; stopping is final.\n")
-            #expect(try run(["stop", "--candidate", "ana.ruiz@example.org"], db: db).stdout == "Nothing to stop for ana.ruiz@example.org: no enrolment there is in progress (already stopped or finished).\n")
+            #expect(
+                try run(["stop", "--candidate", "ana.ruiz@example.org"], db: db).stdout
+                    == "Nothing to stop for ana.ruiz@example.org: no enrolment there is in progress (already stopped or finished).\n")
             let badEntry = try run(["suppress", "add", "foo"], db: db)
             #expect(badEntry.status == 64)
             #expect(badEntry.stderr == "cadence: error: \"foo\" is neither an email address nor a domain such as example.com\n")

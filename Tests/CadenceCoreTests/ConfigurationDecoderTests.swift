@@ -1,5 +1,5 @@
-import Foundation
 import CadenceCore
+import Foundation
 import Testing
 
 @Suite("cadence.json: decoding, defaults and located errors")
@@ -37,7 +37,8 @@ struct ConfigurationDecoderTests {
 
     @Test("every setting decodes")
     func everything() throws {
-        let result = decode("""
+        let result = decode(
+            """
             {
               "$schema": "docs/configuration.schema.json",
               "database": "data/cadence.sqlite",
@@ -63,13 +64,15 @@ struct ConfigurationDecoderTests {
     @Test("caps above Gmail's own limits are refused, naming the limit")
     func gmailCeilings() {
         let workspace = Self.valid.replacingOccurrences(of: "\"America/New_York\"", with: "\"America/New_York\", \"limits\": { \"dailyCap\": 2500 }")
-        #expect(messages(workspace) == [
-            "cadence.json:3:137: error: \"dailyCap\" of mailbox \"sam\" is 2500, above Gmail's limit of 2,000 messages a day for a Workspace mailbox; Gmail would lock the mailbox for up to 24 hours"
-        ])
+        #expect(
+            messages(workspace) == [
+                "cadence.json:3:137: error: \"dailyCap\" of mailbox \"sam\" is 2500, above Gmail's limit of 2,000 messages a day for a Workspace mailbox; Gmail would lock the mailbox for up to 24 hours"
+            ])
         let consumer = workspace.replacingOccurrences(of: "sam@example.com", with: "sam@gmail.com").replacingOccurrences(of: "2500", with: "600")
-        #expect(messages(consumer) == [
-            "cadence.json:3:135: error: \"dailyCap\" of mailbox \"sam\" is 600, above Gmail's limit of about 500 messages a day for a gmail.com mailbox"
-        ])
+        #expect(
+            messages(consumer) == [
+                "cadence.json:3:135: error: \"dailyCap\" of mailbox \"sam\" is 600, above Gmail's limit of about 500 messages a day for a gmail.com mailbox"
+            ])
     }
 
     @Test("mailbox mistakes are each located")
@@ -82,35 +85,38 @@ struct ConfigurationDecoderTests {
               ]
             }
             """
-        #expect(messages(text) == [
-            "cadence.json:3:15: error: mailbox name \"Sam\" must be lowercase letters, digits, '-' and '_', starting with a letter or digit (at most 64 characters)",
-            "cadence.json:3:33: error: \"sam@\" is not an email address: it has nothing after the @",
-            "cadence.json:3:75: error: unknown time zone \"EST\"; use an IANA name such as \"America/New_York\" or \"Europe/London\"",
-            "cadence.json:3:94: error: unknown provider \"smtp\"; use \"outbox\" or \"gmail\"",
-            "cadence.json:4:31: error: \"dailyCap\" of mailbox #1 must be at least 1, not 0",
-            "cadence.json:4:48: error: \"minimumGap\" of mailbox #1: \"90 seconds\" is not a time span; write a whole number and a unit: \"90s\", \"2m\" or \"1h\"",
-            "cadence.json:4:64: error: unknown key \"signatur\" in mailbox #1; did you mean \"signature\"?",
-        ])
+        #expect(
+            messages(text) == [
+                "cadence.json:3:15: error: mailbox name \"Sam\" must be lowercase letters, digits, '-' and '_', starting with a letter or digit (at most 64 characters)",
+                "cadence.json:3:33: error: \"sam@\" is not an email address: it has nothing after the @",
+                "cadence.json:3:75: error: unknown time zone \"EST\"; use an IANA name such as \"America/New_York\" or \"Europe/London\"",
+                "cadence.json:3:94: error: unknown provider \"smtp\"; use \"outbox\" or \"gmail\"",
+                "cadence.json:4:31: error: \"dailyCap\" of mailbox #1 must be at least 1, not 0",
+                "cadence.json:4:48: error: \"minimumGap\" of mailbox #1: \"90 seconds\" is not a time span; write a whole number and a unit: \"90s\", \"2m\" or \"1h\"",
+                "cadence.json:4:64: error: unknown key \"signatur\" in mailbox #1; did you mean \"signature\"?",
+            ])
     }
 
     @Test("a missing or empty mailbox list, duplicates and unknown keys")
     func listMistakes() {
-        #expect(messages("{}") == [
-            "cadence.json:1:1: error: the configuration has no \"mailboxes\"; add at least one sending mailbox (see docs/configuration.md)"
-        ])
-        #expect(messages("{\"mailboxes\": [], \"databse\": \"x\"}") == [
-            "cadence.json:1:15: error: \"mailboxes\" is empty; add at least one sending mailbox (see docs/configuration.md)",
-            "cadence.json:1:19: error: unknown key \"databse\" in the configuration; did you mean \"database\"?",
-        ])
+        #expect(
+            messages("{}") == [
+                "cadence.json:1:1: error: the configuration has no \"mailboxes\"; add at least one sending mailbox (see docs/configuration.md)"
+            ])
+        #expect(
+            messages("{\"mailboxes\": [], \"databse\": \"x\"}") == [
+                "cadence.json:1:15: error: \"mailboxes\" is empty; add at least one sending mailbox (see docs/configuration.md)",
+                "cadence.json:1:19: error: unknown key \"databse\" in the configuration; did you mean \"database\"?",
+            ])
         let twice = Self.valid.replacingOccurrences(
             of: "\"America/New_York\" }", with: "\"America/New_York\" },\n    { \"name\": \"sam\", \"address\": \"SAM@example.com\", \"displayName\": \"S\", \"timeZone\": \"UTC\" }")
         #expect(messages(twice) == ["cadence.json:4:5: error: duplicate mailbox name \"sam\" (first used at line 3); names must be unique"])
         let sameAddress = twice.replacingOccurrences(of: "{ \"name\": \"sam\", \"address\": \"SAM", with: "{ \"name\": \"sam2\", \"address\": \"SAM")
-        #expect(messages(sameAddress) == [
-            "cadence.json:4:5: error: mailbox \"sam2\" repeats the address SAM@example.com (first used at line 3); one mailbox per address keeps its limits true"
-        ])
+        #expect(
+            messages(sameAddress) == [
+                "cadence.json:4:5: error: mailbox \"sam2\" repeats the address SAM@example.com (first used at line 3); one mailbox per address keeps its limits true"
+            ])
     }
-
 
     private func gmail(google: String?, mailbox: String?) -> String {
         let section = mailbox.map { ", \"gmail\": \($0)" } ?? ""
@@ -138,7 +144,8 @@ struct ConfigurationDecoderTests {
 
     @Test("endpoints, timeouts, per-mailbox clients and service accounts decode")
     func gmailFullSettings() throws {
-        let google = #"{"apiURL": "http://127.0.0.1:8080/", "tokenURL": "http://127.0.0.1:8080/token", "authorizationURL": "https://a.example/auth", "revokeURL": "https://a.example/revoke", "connectTimeout": "5s", "requestTimeout": "2m", "unitsPerMinute": 3000, "unitsPerSecond": 200}"#
+        let google =
+            #"{"apiURL": "http://127.0.0.1:8080/", "tokenURL": "http://127.0.0.1:8080/token", "authorizationURL": "https://a.example/auth", "revokeURL": "https://a.example/revoke", "connectTimeout": "5s", "requestTimeout": "2m", "unitsPerMinute": 3000, "unitsPerSecond": 200}"#
         let oauth = decode(gmail(google: google, mailbox: #"{"clientId": "own-client", "clientSecret": {"env": "SAM_SECRET"}, "tokenFile": "t/sam.json"}"#))
         guard case .gmail(let settings) = try #require(oauth.configuration).mailboxes[0].provider else { Issue.record("not gmail"); return }
         #expect(settings.credentials == .oauth(clientID: "own-client", clientSecret: .environment("SAM_SECRET"), tokenFile: "t/sam.json"))
@@ -156,24 +163,42 @@ struct ConfigurationDecoderTests {
     @Test("gmail settings errors are located and say what to write instead")
     func gmailErrors() {
         let errors: [(String, String)] = [
-            (gmail(google: nil, mailbox: nil),
-             "cadence.json:3:3: error: mailbox \"sam\" uses the gmail provider but no OAuth client is configured; add \"clientId\" and \"clientSecret\" to the top-level \"google\" section (see docs/gmail.md), or give the mailbox a \"serviceAccountKey\""),
-            (gmail(google: #"{"clientId": "c1", "clientSecret": "GOCSPX-abc"}"#, mailbox: nil),
-             "cadence.json:2:46: error: \"google\".\"clientSecret\" must say where the secret is, not hold it: write {\"file\": \"secrets/…\"} or {\"env\": \"VARIABLE\"} and keep the value out of cadence.json (if a real secret was written here, rotate it)"),
-            (gmail(google: #"{"clientId": "c1"}"#, mailbox: nil),
-             "cadence.json:4:3: error: mailbox \"sam\" has an OAuth client id but no \"clientSecret\"; add \"clientSecret\": {\"file\": \"secrets/client_secret.json\"} to the \"google\" section"),
-            (gmail(google: #"{"tokenURL": "http://oauth.example.com/token"}"#, mailbox: #"{"serviceAccountKey": {"file": "k.json"}}"#),
-             "cadence.json:2:24: error: \"google\".\"tokenURL\" must be an https:// address (plain http only to 127.0.0.1, for the fake Gmail), not \"http://oauth.example.com/token\"; tokens must not cross the network unencrypted"),
-            (gmail(google: nil, mailbox: #"{"serviceAccountKey": {"file": "k.json"}, "tokenFile": "t.json"}"#),
-             "cadence.json:3:183: error: the gmail section of mailbox \"sam\" names both a service account and \"tokenFile\"; a mailbox uses one or the other"),
-            (gmail(google: nil, mailbox: #"{"serviceAccountKey": {"file": "k.json", "env": "K"}}"#),
-             "cadence.json:3:163: error: \"serviceAccountKey\" of mailbox \"sam\" has both \"file\" and \"env\"; keep one"),
-            (gmail(google: nil, mailbox: #"{"serviceAccountKey": {"env": "my key"}}"#),
-             "cadence.json:3:171: error: \"env\" of \"serviceAccountKey\" of mailbox \"sam\" must be a variable name (letters, digits, _), such as \"CADENCE_CLIENT_SECRET\""),
-            (gmail(google: #"{"requestTimeout": "0s"}"#, mailbox: #"{"serviceAccountKey": {"file": "k.json"}}"#),
-             "cadence.json:2:30: error: \"google\".\"requestTimeout\" must be between 1s and 10m"),
-            (gmail(google: nil, mailbox: #"{"actAs": "x@example.com"}"#),
-             "cadence.json:3:142: error: \"actAs\" applies only to a service account; add \"serviceAccountKey\" or remove it from mailbox \"sam\""),
+            (
+                gmail(google: nil, mailbox: nil),
+                "cadence.json:3:3: error: mailbox \"sam\" uses the gmail provider but no OAuth client is configured; add \"clientId\" and \"clientSecret\" to the top-level \"google\" section (see docs/gmail.md), or give the mailbox a \"serviceAccountKey\""
+            ),
+            (
+                gmail(google: #"{"clientId": "c1", "clientSecret": "GOCSPX-abc"}"#, mailbox: nil),
+                "cadence.json:2:46: error: \"google\".\"clientSecret\" must say where the secret is, not hold it: write {\"file\": \"secrets/…\"} or {\"env\": \"VARIABLE\"} and keep the value out of cadence.json (if a real secret was written here, rotate it)"
+            ),
+            (
+                gmail(google: #"{"clientId": "c1"}"#, mailbox: nil),
+                "cadence.json:4:3: error: mailbox \"sam\" has an OAuth client id but no \"clientSecret\"; add \"clientSecret\": {\"file\": \"secrets/client_secret.json\"} to the \"google\" section"
+            ),
+            (
+                gmail(google: #"{"tokenURL": "http://oauth.example.com/token"}"#, mailbox: #"{"serviceAccountKey": {"file": "k.json"}}"#),
+                "cadence.json:2:24: error: \"google\".\"tokenURL\" must be an https:// address (plain http only to 127.0.0.1, for the fake Gmail), not \"http://oauth.example.com/token\"; tokens must not cross the network unencrypted"
+            ),
+            (
+                gmail(google: nil, mailbox: #"{"serviceAccountKey": {"file": "k.json"}, "tokenFile": "t.json"}"#),
+                "cadence.json:3:183: error: the gmail section of mailbox \"sam\" names both a service account and \"tokenFile\"; a mailbox uses one or the other"
+            ),
+            (
+                gmail(google: nil, mailbox: #"{"serviceAccountKey": {"file": "k.json", "env": "K"}}"#),
+                "cadence.json:3:163: error: \"serviceAccountKey\" of mailbox \"sam\" has both \"file\" and \"env\"; keep one"
+            ),
+            (
+                gmail(google: nil, mailbox: #"{"serviceAccountKey": {"env": "my key"}}"#),
+                "cadence.json:3:171: error: \"env\" of \"serviceAccountKey\" of mailbox \"sam\" must be a variable name (letters, digits, _), such as \"CADENCE_CLIENT_SECRET\""
+            ),
+            (
+                gmail(google: #"{"requestTimeout": "0s"}"#, mailbox: #"{"serviceAccountKey": {"file": "k.json"}}"#),
+                "cadence.json:2:30: error: \"google\".\"requestTimeout\" must be between 1s and 10m"
+            ),
+            (
+                gmail(google: nil, mailbox: #"{"actAs": "x@example.com"}"#),
+                "cadence.json:3:142: error: \"actAs\" applies only to a service account; add \"serviceAccountKey\" or remove it from mailbox \"sam\""
+            ),
         ]
         for (text, expected) in errors {
             let result = decode(text)
@@ -181,15 +206,17 @@ struct ConfigurationDecoderTests {
             #expect(result.diagnostics.filter { $0.severity == .error }.map(\.description) == [expected])
         }
         let misplaced = Self.valid.replacingOccurrences(of: "\"America/New_York\"", with: "\"America/New_York\", \"gmail\": {}")
-        #expect(messages(misplaced) == [
-            "cadence.json:3:113: error: the \"gmail\" section applies only to \"provider\": \"gmail\"; remove it from mailbox \"sam\""
-        ])
+        #expect(
+            messages(misplaced) == [
+                "cadence.json:3:113: error: the \"gmail\" section applies only to \"provider\": \"gmail\"; remove it from mailbox \"sam\""
+            ])
     }
 
     @Test("the tracking base URL must be https")
     func trackingURL() {
-        #expect(messages("{\"trackingBaseURL\": \"http://t.example.com\", \"mailboxes\": []}").first
-            == "cadence.json:1:21: error: \"trackingBaseURL\" must be an https:// address with no query, such as \"https://t.example.com\"; mail clients warn on plain http links")
+        #expect(
+            messages("{\"trackingBaseURL\": \"http://t.example.com\", \"mailboxes\": []}").first
+                == "cadence.json:1:21: error: \"trackingBaseURL\" must be an https:// address with no query, such as \"https://t.example.com\"; mail clients warn on plain http links")
     }
 }
 
@@ -197,9 +224,10 @@ extension ConfigurationDecoderTests {
     @Test("an unknown provider is one error, not a cascade; unknown keys in the gmail section are named")
     func providerMistakes() {
         let unknown = Self.valid.replacingOccurrences(of: "\"America/New_York\"", with: "\"America/New_York\", \"provider\": \"gmial\", \"gmail\": {}")
-        #expect(messages(unknown) == [
-            "cadence.json:3:125: error: unknown provider \"gmial\"; use \"outbox\" or \"gmail\"; did you mean \"gmail\"?"
-        ])
+        #expect(
+            messages(unknown) == [
+                "cadence.json:3:125: error: unknown provider \"gmial\"; use \"outbox\" or \"gmail\"; did you mean \"gmail\"?"
+            ])
         let keys = Self.valid.replacingOccurrences(of: "\"America/New_York\"", with: "\"America/New_York\", \"provider\": \"gmail\", \"gmail\": { \"clientID\": \"x\" }")
         #expect(messages(keys).contains { $0.hasPrefix("cadence.json:3:145: error: unknown key \"clientID\" in the gmail section of mailbox \"sam\"") })
     }

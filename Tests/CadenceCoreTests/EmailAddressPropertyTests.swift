@@ -1,6 +1,7 @@
-@testable import CadenceCore
 import PropertyBased
 import Testing
+
+@testable import CadenceCore
 
 @Suite("Addresses: the fast path agrees with the careful one (fixed seed)")
 struct EmailAddressPropertyTests {

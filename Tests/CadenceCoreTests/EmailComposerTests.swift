@@ -16,9 +16,13 @@ struct EmailComposerTests {
     static let campaign = SequenceDefinition(
         id: "q1", name: "Q1", mailboxes: ["sam"], timeZone: "Europe/Berlin",
         steps: [
-            Step(id: "intro", delay: .zero, kind: .email(EmailStep(content: .variants([
-                Variant(id: "a", template: "a.md", weight: 50), Variant(id: "b", template: "b.md", weight: 50),
-            ]), attachments: ["brief.pdf"]))),
+            Step(
+                id: "intro", delay: .zero,
+                kind: .email(
+                    EmailStep(
+                        content: .variants([
+                            Variant(id: "a", template: "a.md", weight: 50), Variant(id: "b", template: "b.md", weight: 50),
+                        ]), attachments: ["brief.pdf"]))),
             Step(id: "call", delay: .days(1), kind: .task(TaskStep(title: "Call", instructions: "Ring them"))),
             Step(id: "bump", delay: .days(2), kind: .reply(ReplyStep(inThreadOf: "intro", content: .template("bump.md")))),
             Step(id: "last", delay: .days(3), kind: .reply(ReplyStep(inThreadOf: "intro", content: .template("bump.md")))),
@@ -128,7 +132,9 @@ extension EmailComposerTests {
 extension EmailComposerTests {
     @Test("a reply whose thread's email is held is held too: it would thread on a message never sent")
     func replyToHeldEmail() {
-        let b = VariantChooser.choose([Variant(id: "a", template: "a.md", weight: 50), Variant(id: "b", template: "b.md", weight: 50)], campaignID: "q1", stepID: "intro", address: try! EmailAddress.parse("ana@example.org").get())
+        let b = VariantChooser.choose(
+            [Variant(id: "a", template: "a.md", weight: 50), Variant(id: "b", template: "b.md", weight: 50)], campaignID: "q1", stepID: "intro",
+            address: try! EmailAddress.parse("ana@example.org").get())
         let steps = Self.composer.compose(Self.candidate("ana@example.org", ["firstName": "Ana"]), date: Self.date)
         #expect(steps[0].variantID == b.id)
         #expect(steps[0].outcome == .held(missing: ["candidate.company"]))

@@ -32,7 +32,8 @@ struct IncomingMailTests {
 
     @Test("a multipart without its boundary parameter is split at the delimiter its body starts with")
     func missingBoundary() throws {
-        let mail = read("From: ana@client.com\nContent-Type: multipart/alternative\n\n--lost\nContent-Type: text/plain\n\nFriday works.\n--lost\nContent-Type: text/html\n\n<p>Friday works.</p>\n--lost--\n")
+        let mail = read(
+            "From: ana@client.com\nContent-Type: multipart/alternative\n\n--lost\nContent-Type: text/plain\n\nFriday works.\n--lost\nContent-Type: text/html\n\n<p>Friday works.</p>\n--lost--\n")
         #expect(mail.incomingClass == .reply)
         #expect(mail.snippet == "Friday works.")
     }

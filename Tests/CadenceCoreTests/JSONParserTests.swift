@@ -28,11 +28,13 @@ struct JSONParserTests {
     @Test("keeps numbers exactly as written")
     func numbers() throws {
         let value = try #require(parse("[12345678901234567890, -0.5e3, 0]").value)
-        #expect(value.kind == .array([
-            JSONValue(kind: .number("12345678901234567890"), position: SourcePosition(line: 1, column: 2)),
-            JSONValue(kind: .number("-0.5e3"), position: SourcePosition(line: 1, column: 24)),
-            JSONValue(kind: .number("0"), position: SourcePosition(line: 1, column: 32)),
-        ]))
+        #expect(
+            value.kind
+                == .array([
+                    JSONValue(kind: .number("12345678901234567890"), position: SourcePosition(line: 1, column: 2)),
+                    JSONValue(kind: .number("-0.5e3"), position: SourcePosition(line: 1, column: 24)),
+                    JSONValue(kind: .number("0"), position: SourcePosition(line: 1, column: 32)),
+                ]))
     }
 
     @Test("decodes escapes, including surrogate pairs")
@@ -51,9 +53,10 @@ struct JSONParserTests {
 
     @Test("a missing comma between members is located where the next key starts")
     func missingComma() {
-        #expect(messages("{\n  \"a\": 1\n  \"b\": 2\n}") == [
-            "f.json:3:3: error: invalid JSON: expected ',' or '}' after the value of \"a\"; is a comma missing?"
-        ])
+        #expect(
+            messages("{\n  \"a\": 1\n  \"b\": 2\n}") == [
+                "f.json:3:3: error: invalid JSON: expected ',' or '}' after the value of \"a\"; is a comma missing?"
+            ])
     }
 
     @Test("a trailing comma is named as such")
@@ -64,9 +67,10 @@ struct JSONParserTests {
 
     @Test("an unclosed object says where it was opened")
     func unclosed() {
-        #expect(messages("{\n  \"steps\": [\n    {\"id\": \"a\"}\n") == [
-            "f.json:4:1: error: invalid JSON: unexpected end of file; the array opened at line 2, column 12 is not closed"
-        ])
+        #expect(
+            messages("{\n  \"steps\": [\n    {\"id\": \"a\"}\n") == [
+                "f.json:4:1: error: invalid JSON: unexpected end of file; the array opened at line 2, column 12 is not closed"
+            ])
     }
 
     @Test("single quotes, comments and bare words get their own advice")
@@ -100,9 +104,10 @@ struct JSONParserTests {
     func duplicateKey() {
         let result = parse("{\n  \"delay\": \"1d\",\n  \"delay\": \"2d\"\n}")
         #expect(result.value != nil)
-        #expect(result.diagnostics.map(\.description) == [
-            "f.json:3:3: error: duplicate key \"delay\" (first set at line 2); JSON keeps only one, so remove the other"
-        ])
+        #expect(
+            result.diagnostics.map(\.description) == [
+                "f.json:3:3: error: duplicate key \"delay\" (first set at line 2); JSON keeps only one, so remove the other"
+            ])
     }
 
     @Test("nesting is bounded, so a hostile file cannot overflow the stack")

@@ -20,10 +20,10 @@ struct ParserPropertyTests {
 
     static var mutation: Generator<Mutation, AnySequence<Any>> {
         Gen.oneOf(
-        zip(Gen.int(in: 0...10_000), Gen.int(in: 1...8)).map { Mutation.delete(position: $0, length: $1) }.eraseToAnySequence(),
-        zip(Gen.int(in: 0...10_000), Gen.element(of: interesting).map { $0! }).map { Mutation.insert(position: $0, byte: $1) }.eraseToAnySequence(),
-        zip(Gen.int(in: 0...10_000), Gen.element(of: interesting).map { $0! }).map { Mutation.replace(position: $0, byte: $1) }.eraseToAnySequence(),
-        zip(Gen.int(in: 0...10_000), Gen.int(in: 1...40)).map { Mutation.duplicate(position: $0, length: $1) }.eraseToAnySequence()
+            zip(Gen.int(in: 0...10_000), Gen.int(in: 1...8)).map { Mutation.delete(position: $0, length: $1) }.eraseToAnySequence(),
+            zip(Gen.int(in: 0...10_000), Gen.element(of: interesting).map { $0! }).map { Mutation.insert(position: $0, byte: $1) }.eraseToAnySequence(),
+            zip(Gen.int(in: 0...10_000), Gen.element(of: interesting).map { $0! }).map { Mutation.replace(position: $0, byte: $1) }.eraseToAnySequence(),
+            zip(Gen.int(in: 0...10_000), Gen.int(in: 1...40)).map { Mutation.duplicate(position: $0, length: $1) }.eraseToAnySequence()
         ).eraseToAny()
     }
 

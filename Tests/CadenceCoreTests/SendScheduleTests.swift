@@ -20,7 +20,7 @@ struct SendScheduleTests {
     @Test("inside the window it is now; before it, the opening; after it, the next working day's opening")
     func basics() {
         let s = schedule()
-        #expect(s.nextOpening(atOrAfter: Self.iso("2026-12-01T10:15:00Z")) == Self.iso("2026-12-01T10:15:00Z"))   // Tue
+        #expect(s.nextOpening(atOrAfter: Self.iso("2026-12-01T10:15:00Z")) == Self.iso("2026-12-01T10:15:00Z"))  // Tue
         #expect(s.nextOpening(atOrAfter: Self.iso("2026-12-01T06:00:00Z")) == Self.iso("2026-12-01T09:00:00Z"))
         #expect(s.nextOpening(atOrAfter: Self.iso("2026-12-01T17:00:00Z")) == Self.iso("2026-12-02T09:00:00Z"))  // end is exclusive
         #expect(s.nextOpening(atOrAfter: Self.iso("2026-12-04T18:00:00Z")) == Self.iso("2026-12-07T09:00:00Z"))  // Fri night → Mon

@@ -3,27 +3,31 @@ import Testing
 
 @Suite("Delays, times, dates, addresses and zones")
 struct ValueParsingTests {
-    @Test("the delay syntax: one whole number and one lowercase unit", arguments: [
-        ("30m", Delay.minutes(30)), ("4h", .hours(4)), ("3d", .days(3)), ("2bd", .businessDays(2)), ("0m", .minutes(0)),
-        ("366d", .days(366)),
-    ])
+    @Test(
+        "the delay syntax: one whole number and one lowercase unit",
+        arguments: [
+            ("30m", Delay.minutes(30)), ("4h", .hours(4)), ("3d", .days(3)), ("2bd", .businessDays(2)), ("0m", .minutes(0)),
+            ("366d", .days(366)),
+        ])
     func delays(text: String, expected: Delay) throws {
         #expect(try Delay.parse(text).get() == expected)
         #expect(expected.description == text)
     }
 
-    @Test("a bad delay says how to write it", arguments: [
-        ("3 dayz", "\"3 dayz\" is not a delay; write a whole number and a unit: \"30m\", \"4h\", \"3d\" or \"2bd\" (business days)"),
-        ("3 days", "\"3 days\" is not a delay; write \"3d\""),
-        ("3D", "\"3D\" is not a delay; write the number and a lowercase unit with nothing between them, e.g. \"3d\""),
-        ("3 d", "\"3 d\" is not a delay; write the number and a lowercase unit with nothing between them, e.g. \"3d\""),
-        ("1.5d", "\"1.5d\" is not a delay; use a whole number of a smaller unit, e.g. \"36h\" rather than \"1.5d\""),
-        ("d3", "\"d3\" is not a delay; write a whole number and a unit: \"30m\", \"4h\", \"3d\" or \"2bd\" (business days)"),
-        ("", "\"\" is not a delay; write a whole number and a unit: \"30m\", \"4h\", \"3d\" or \"2bd\" (business days)"),
-        ("400d", "\"400d\" is too long a delay; the longest is 366d"),
-        ("262bd", "\"262bd\" is too long a delay; the longest is 261bd"),
-        ("99999999999999999999m", "\"99999999999999999999m\" is too long a delay; the longest is 366d"),
-    ])
+    @Test(
+        "a bad delay says how to write it",
+        arguments: [
+            ("3 dayz", "\"3 dayz\" is not a delay; write a whole number and a unit: \"30m\", \"4h\", \"3d\" or \"2bd\" (business days)"),
+            ("3 days", "\"3 days\" is not a delay; write \"3d\""),
+            ("3D", "\"3D\" is not a delay; write the number and a lowercase unit with nothing between them, e.g. \"3d\""),
+            ("3 d", "\"3 d\" is not a delay; write the number and a lowercase unit with nothing between them, e.g. \"3d\""),
+            ("1.5d", "\"1.5d\" is not a delay; use a whole number of a smaller unit, e.g. \"36h\" rather than \"1.5d\""),
+            ("d3", "\"d3\" is not a delay; write a whole number and a unit: \"30m\", \"4h\", \"3d\" or \"2bd\" (business days)"),
+            ("", "\"\" is not a delay; write a whole number and a unit: \"30m\", \"4h\", \"3d\" or \"2bd\" (business days)"),
+            ("400d", "\"400d\" is too long a delay; the longest is 366d"),
+            ("262bd", "\"262bd\" is too long a delay; the longest is 261bd"),
+            ("99999999999999999999m", "\"99999999999999999999m\" is too long a delay; the longest is 366d"),
+        ])
     func badDelays(text: String, message: String) {
         #expect(throws: DelayError(message: message)) { try Delay.parse(text).get() }
     }
@@ -80,10 +84,12 @@ struct ValueParsingTests {
 }
 
 extension ValueParsingTests {
-    @Test("region names resolve whatever the machine's list of known zones says; abbreviations do not", arguments: [
-        ("Asia/Kolkata", true), ("Asia/Calcutta", true), ("Etc/UTC", true), ("US/Pacific", true), ("UTC", true),
-        ("EST", false), ("CET", false), ("GMT", false), ("Mars/Base", false),
-    ])
+    @Test(
+        "region names resolve whatever the machine's list of known zones says; abbreviations do not",
+        arguments: [
+            ("Asia/Kolkata", true), ("Asia/Calcutta", true), ("Etc/UTC", true), ("US/Pacific", true), ("UTC", true),
+            ("EST", false), ("CET", false), ("GMT", false), ("Mars/Base", false),
+        ])
     func zoneNames(name: String, known: Bool) {
         #expect(TimeZoneName.isKnown(name) == known)
     }

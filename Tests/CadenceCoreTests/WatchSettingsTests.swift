@@ -30,13 +30,16 @@ struct WatchSettingsTests {
 
     @Test("every setting decodes")
     func everything() throws {
-        let configuration = try #require(decode("""
-            "replies": { "maxSyncAge": "2m", "outOfOfficeDefaultDays": 10, "bouncePercent": 2.5, "bounceMinimumSends": 50, "resyncDays": 3 },
-            "server": { "host": "0.0.0.0", "port": 9090 },
-            "push": { "topic": "projects/acme/topics/gmail", "path": "/hooks/g", "token": { "env": "PUSH_TOKEN" },
-                      "oidc": { "audience": "https://h.example.com/hooks/g", "serviceAccountEmail": "push@acme.iam.gserviceaccount.com",
-                                "certsURL": "http://127.0.0.1:9999/certs", "issuers": ["https://accounts.google.com"] } }
-            """).configuration)
+        let configuration = try #require(
+            decode(
+                """
+                "replies": { "maxSyncAge": "2m", "outOfOfficeDefaultDays": 10, "bouncePercent": 2.5, "bounceMinimumSends": 50, "resyncDays": 3 },
+                "server": { "host": "0.0.0.0", "port": 9090 },
+                "push": { "topic": "projects/acme/topics/gmail", "path": "/hooks/g", "token": { "env": "PUSH_TOKEN" },
+                          "oidc": { "audience": "https://h.example.com/hooks/g", "serviceAccountEmail": "push@acme.iam.gserviceaccount.com",
+                                    "certsURL": "http://127.0.0.1:9999/certs", "issuers": ["https://accounts.google.com"] } }
+                """
+            ).configuration)
         #expect(configuration.replies.maxSyncAgeSeconds == 120)
         #expect(configuration.replies.outOfOfficeDefaultDays == 10)
         #expect(configuration.replies.bouncePercent == 2.5)
@@ -52,20 +55,22 @@ struct WatchSettingsTests {
         #expect(configuration.push.oidc?.issuers == ["https://accounts.google.com"])
     }
 
-    @Test("bad values are located errors that say what to write", arguments: [
-        (#""replies": { "maxSyncAge": 60 }"#, "\"replies\".\"maxSyncAge\" must be"),
-        (#""replies": { "outOfOfficeDefaultDays": 0 }"#, "between 1 and 60"),
-        (#""replies": { "bouncePercent": "5%" }"#, "\"replies\".\"bouncePercent\" must be a number above 0"),
-        (#""replies": { "bouncePercent": 0 }"#, "above 0"),
-        (#""replies": { "bounce": 5 }"#, "bounce"),
-        (#""server": { "port": 70000 }"#, "between 1 and 65535"),
-        (#""push": { "topic": "gmail-inbox", "token": { "env": "T" } }"#, "projects/PROJECT/topics/TOPIC"),
-        (#""push": { "topic": "projects/a/topics/b" }"#, "no way to authenticate pushes"),
-        (#""push": { "path": "hooks", "token": { "env": "T" } }"#, "must start with /"),
-        (#""push": { "token": "s3cr3t" }"#, "must say where the secret is"),
-        (#""push": { "oidc": { "audience": "https://h.example.com" } }"#, "serviceAccountEmail"),
-        (#""push": { "oidc": { "audience": "a", "serviceAccountEmail": "push@x.com", "certsURL": "http://example.com/certs" } }"#, "must be an https:// address"),
-    ])
+    @Test(
+        "bad values are located errors that say what to write",
+        arguments: [
+            (#""replies": { "maxSyncAge": 60 }"#, "\"replies\".\"maxSyncAge\" must be"),
+            (#""replies": { "outOfOfficeDefaultDays": 0 }"#, "between 1 and 60"),
+            (#""replies": { "bouncePercent": "5%" }"#, "\"replies\".\"bouncePercent\" must be a number above 0"),
+            (#""replies": { "bouncePercent": 0 }"#, "above 0"),
+            (#""replies": { "bounce": 5 }"#, "bounce"),
+            (#""server": { "port": 70000 }"#, "between 1 and 65535"),
+            (#""push": { "topic": "gmail-inbox", "token": { "env": "T" } }"#, "projects/PROJECT/topics/TOPIC"),
+            (#""push": { "topic": "projects/a/topics/b" }"#, "no way to authenticate pushes"),
+            (#""push": { "path": "hooks", "token": { "env": "T" } }"#, "must start with /"),
+            (#""push": { "token": "s3cr3t" }"#, "must say where the secret is"),
+            (#""push": { "oidc": { "audience": "https://h.example.com" } }"#, "serviceAccountEmail"),
+            (#""push": { "oidc": { "audience": "a", "serviceAccountEmail": "push@x.com", "certsURL": "http://example.com/certs" } }"#, "must be an https:// address"),
+        ])
     func errors(section: String, expected: String) {
         let found = errors(section)
         #expect(decode(section).configuration == nil)

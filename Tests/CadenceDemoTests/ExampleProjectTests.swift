@@ -62,8 +62,9 @@ extension ExampleProjectTests {
 
     @Test("the refusal names one file, a few, or the first two and how many more")
     func refusalText() {
-        #expect(ExampleProject.WriteFailure.existing(folder: "here", paths: [".gitignore"]).description
-            == ".gitignore already exists in here; cadence init never overwrites a file, so nothing was written. Run it with a new folder (cadence init NEW-FOLDER), or move that file aside")
+        #expect(
+            ExampleProject.WriteFailure.existing(folder: "here", paths: [".gitignore"]).description
+                == ".gitignore already exists in here; cadence init never overwrites a file, so nothing was written. Run it with a new folder (cadence init NEW-FOLDER), or move that file aside")
         #expect(ExampleProject.WriteFailure.existing(folder: "x", paths: ["a", "b", "c", "d"]).description.hasPrefix("a, b and 2 more of its files already exist in x;"))
     }
 }

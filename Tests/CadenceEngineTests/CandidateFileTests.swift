@@ -50,7 +50,8 @@ struct CandidateFileTests {
 
     @Test("each bad row is reported with its line; the others are read")
     func rowErrors() throws {
-        let (candidates, problems) = try read("""
+        let (candidates, problems) = try read(
+            """
             email,firstName,timezone
             ana@example.org,Ana,Europe/Madrid
             bo@example.org,Bo
@@ -61,27 +62,30 @@ struct CandidateFileTests {
             gus@example.org,Gus,
             """)
         #expect(candidates.map(\.email.description) == ["ana@example.org", "gus@example.org"])
-        #expect(problems == [
-            "people.csv:3: error: the row has 2 fields but the header has 3; a value with a comma needs double quotes around it",
-            "people.csv:4: error: \"cy@example\" is not an email address: it has no dot in its domain \"example\"",
-            "people.csv:5: error: the email is empty",
-            "people.csv:6: error: unknown time zone \"Europe/Berln\"; did you mean \"Europe/Berlin\"?",
-            "people.csv:7: error: the row has 4 fields but the header has 3; a value with a comma needs double quotes around it",
-        ])
+        #expect(
+            problems == [
+                "people.csv:3: error: the row has 2 fields but the header has 3; a value with a comma needs double quotes around it",
+                "people.csv:4: error: \"cy@example\" is not an email address: it has no dot in its domain \"example\"",
+                "people.csv:5: error: the email is empty",
+                "people.csv:6: error: unknown time zone \"Europe/Berln\"; did you mean \"Europe/Berlin\"?",
+                "people.csv:7: error: the row has 4 fields but the header has 3; a value with a comma needs double quotes around it",
+            ])
     }
 
     @Test("header problems stop the file before any row")
     func headerErrors() {
-        #expect(openProblems("Email Address,first name,first name\nx@y.org,a,b\n") == [
-            "people.csv:1: error: header \"Email Address\" (column 1) is not a merge-field name; use letters, digits and _ starting with a letter, e.g. \"firstName\"",
-            "people.csv:1: error: header \"first name\" (column 2) is not a merge-field name; use letters, digits and _ starting with a letter, e.g. \"firstName\"",
-            "people.csv:1: error: header \"first name\" (column 3) is not a merge-field name; use letters, digits and _ starting with a letter, e.g. \"firstName\"",
-            "people.csv:1: error: there is no \"email\" column; rename \"Email Address\" to \"email\"",
-        ])
-        #expect(openProblems("email,name,name,\n") == [
-            "people.csv:1: error: header \"name\" appears twice (column 3); each column needs its own name",
-            "people.csv:1: error: column 4 has no header; name it, e.g. \"company\"",
-        ])
+        #expect(
+            openProblems("Email Address,first name,first name\nx@y.org,a,b\n") == [
+                "people.csv:1: error: header \"Email Address\" (column 1) is not a merge-field name; use letters, digits and _ starting with a letter, e.g. \"firstName\"",
+                "people.csv:1: error: header \"first name\" (column 2) is not a merge-field name; use letters, digits and _ starting with a letter, e.g. \"firstName\"",
+                "people.csv:1: error: header \"first name\" (column 3) is not a merge-field name; use letters, digits and _ starting with a letter, e.g. \"firstName\"",
+                "people.csv:1: error: there is no \"email\" column; rename \"Email Address\" to \"email\"",
+            ])
+        #expect(
+            openProblems("email,name,name,\n") == [
+                "people.csv:1: error: header \"name\" appears twice (column 3); each column needs its own name",
+                "people.csv:1: error: column 4 has no header; name it, e.g. \"company\"",
+            ])
         #expect(openProblems("") == ["people.csv:1: error: the file has no header row; the first line names the columns, e.g. email,firstName,company"])
     }
 
@@ -92,16 +96,19 @@ struct CandidateFileTests {
         let folder = Result { try CandidateFile(path: FileManager.default.temporaryDirectory.path, display: "tmp").forEachRow { _ in } }
         #expect(throws: CandidateFile.OpenError.problems([.error("this is a folder; give the path of a CSV file", file: "tmp", at: nil)])) { try folder.get() }
         let latin1 = Array("email,firstName\nana@example.org,Ana\nbo@example.org,B".utf8) + [0xE9] + Array("\nok@example.org,Ok\ncy@example.org,".utf8) + [0xFF]
-        #expect(problems(latin1) == [
-            "people.csv:3: error: this line is not valid UTF-8; save the file as UTF-8 (CSV UTF-8 in Excel)",
-            "people.csv:5: error: this line is not valid UTF-8; save the file as UTF-8 (CSV UTF-8 in Excel)",
-        ])
-        #expect(problems(Array("email,company\na@example.org,\"Acme\nb@example.org,\"Initech\"\"s\"\n".utf8)) == [
-            "people.csv:3: error: a quoted value (opened on line 2) ends with a quote followed by more text; double a quote inside a value (\"\")"
-        ])
-        #expect(problems(Array("email,company\na@example.org,\"Acme\nb@example.org,Initech\n".utf8)) == [
-            "people.csv:2: error: the quote opened on this line is never closed; close it, or double a quote inside a value (\"\")"
-        ])
+        #expect(
+            problems(latin1) == [
+                "people.csv:3: error: this line is not valid UTF-8; save the file as UTF-8 (CSV UTF-8 in Excel)",
+                "people.csv:5: error: this line is not valid UTF-8; save the file as UTF-8 (CSV UTF-8 in Excel)",
+            ])
+        #expect(
+            problems(Array("email,company\na@example.org,\"Acme\nb@example.org,\"Initech\"\"s\"\n".utf8)) == [
+                "people.csv:3: error: a quoted value (opened on line 2) ends with a quote followed by more text; double a quote inside a value (\"\")"
+            ])
+        #expect(
+            problems(Array("email,company\na@example.org,\"Acme\nb@example.org,Initech\n".utf8)) == [
+                "people.csv:2: error: the quote opened on this line is never closed; close it, or double a quote inside a value (\"\")"
+            ])
     }
 
     func problems(_ bytes: [UInt8]) -> [String] {
@@ -119,9 +126,10 @@ struct CandidateFileTests {
 extension CandidateFileTests {
     @Test("a header that is not UTF-8 stops the file")
     func headerNotUTF8() throws {
-        #expect(problems(Array("email,na".utf8) + [0xC3, 0x28] + Array("me\nana@example.org,Ana\n".utf8)) == [
-            "people.csv:1: error: this line is not valid UTF-8; save the file as UTF-8 (CSV UTF-8 in Excel)"
-        ])
+        #expect(
+            problems(Array("email,na".utf8) + [0xC3, 0x28] + Array("me\nana@example.org,Ana\n".utf8)) == [
+                "people.csv:1: error: this line is not valid UTF-8; save the file as UTF-8 (CSV UTF-8 in Excel)"
+            ])
     }
 
     @Test("a pipe can be read (it is copied aside first)")

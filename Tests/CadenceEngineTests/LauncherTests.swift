@@ -57,14 +57,15 @@ struct LauncherTests {
             #expect(report.enrolledActive == 3)
             #expect(report.held == 1)
             #expect(report.skipped == [.init(line: 6, address: "ana@example.org", reason: .duplicateInFile(firstLine: 2))])
-            #expect(report.text == """
-                Launched q1 (version 1) from people.csv:
-                  3 enrolled, first step due 2026-12-01 09:00 UTC, the last starts 2026-12-02 09:00 UTC
-                  1 held (nothing is sent to them until their data is fixed):
-                    1 lacks candidate.company (steps intro variant b, bump)
-                  1 skipped:
-                    people.csv:6 ana@example.org: duplicate of line 2
-                """)
+            #expect(
+                report.text == """
+                    Launched q1 (version 1) from people.csv:
+                      3 enrolled, first step due 2026-12-01 09:00 UTC, the last starts 2026-12-02 09:00 UTC
+                      1 held (nothing is sent to them until their data is fixed):
+                        1 lacks candidate.company (steps intro variant b, bump)
+                      1 skipped:
+                        people.csv:6 ana@example.org: duplicate of line 2
+                    """)
             let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
             let ana = try #require(try database.candidate("ana@example.org"))
             #expect(ana.enrollments.first?.variants == ["intro": "b"])
@@ -114,10 +115,11 @@ struct LauncherTests {
                 Issue.record("launched a file with bad rows")
             } catch let error as Launcher.Failure {
                 guard case .rows(let problems, _) = error else { Issue.record("\(error)"); return }
-                #expect(problems.map(\.description) == [
-                    "bad.csv:3: error: \"not-an-address\" is not an email address: it has no @",
-                    "bad.csv:4: error: the row has 2 fields but the header has 3; a value with a comma needs double quotes around it",
-                ])
+                #expect(
+                    problems.map(\.description) == [
+                        "bad.csv:3: error: \"not-an-address\" is not an email address: it has no @",
+                        "bad.csv:4: error: the row has 2 fields but the header has 3; a value with a comma needs double quotes around it",
+                    ])
             }
             #expect(try Self.dump(path) == before)
         }
@@ -180,14 +182,19 @@ struct LauncherTests {
         try TemporaryProject.with(Self.files) { project in
             _ = try launch(project)
             // Remove the intro step: everyone moves on to bump, and bump now needs company.
-            try project.write("sequences/q1.json", """
+            try project.write(
+                "sequences/q1.json",
+                """
                 { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC",
                   "steps": [ { "id": "bump", "type": "email", "template": "a.md" } ] }
                 """)
             let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
             let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
             let result = try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
-            #expect(result.differences == ["step intro removed", "step bump changed", "campaign settings changed (name, mailboxes, window, limits, …)", "template b.md no longer used", "template bump.md no longer used"])
+            #expect(
+                result.differences == [
+                    "step intro removed", "step bump changed", "campaign settings changed (name, mailboxes, window, limits, …)", "template b.md no longer used", "template bump.md no longer used",
+                ])
             #expect(try database.candidate("ana@example.org")?.enrollments.first?.state == .active(nextStep: "bump", dueAt: Self.start))
             #expect(try database.candidate("cy@example.org")?.enrollments.first?.state == .held(step: "bump", reason: .missingFields(["candidate.company"])))
         }
@@ -234,7 +241,8 @@ extension LauncherTests {
     func mailboxChange() throws {
         try TemporaryProject.with(Self.files) { project in
             _ = try launch(project)
-            try project.write("cadence.json", TemporaryProject.configuration.replacingOccurrences(of: "\"timeZone\": \"Europe/Berlin\"", with: "\"timeZone\": \"Europe/Berlin\", \"signature\": \"Sam\""))
+            try project.write(
+                "cadence.json", TemporaryProject.configuration.replacingOccurrences(of: "\"timeZone\": \"Europe/Berlin\"", with: "\"timeZone\": \"Europe/Berlin\", \"signature\": \"Sam\""))
             do {
                 _ = try launch(project)
                 Issue.record("launched with a changed mailbox")
@@ -258,7 +266,9 @@ extension LauncherTests {
             _ = try launch(project)
             let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
             let task = try #require(try database.openTasks(campaign: "q1", actor: "t", now: Self.start).first)
-            try project.write("sequences/q1.json", """
+            try project.write(
+                "sequences/q1.json",
+                """
                 { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC",
                   "steps": [ { "id": "connect", "type": "task", "title": "Connect", "instructions": "LinkedIn." },
                              { "id": "bump", "type": "email", "delay": "1d", "template": "a.md" } ] }

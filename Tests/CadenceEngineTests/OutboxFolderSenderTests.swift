@@ -12,8 +12,9 @@ struct OutboxFolderSenderTests {
     }
 
     static func mailbox(_ folder: String) -> Mailbox {
-        Mailbox(name: "sam", address: try! EmailAddress.parse("sam@example.com").get(), displayName: "Sam", signature: "",
-                timeZone: "UTC", provider: .outbox(folder: folder), limits: .default)
+        Mailbox(
+            name: "sam", address: try! EmailAddress.parse("sam@example.com").get(), displayName: "Sam", signature: "",
+            timeZone: "UTC", provider: .outbox(folder: folder), limits: .default)
     }
 
     func withRoot(_ body: (String) async throws -> Void) async throws {

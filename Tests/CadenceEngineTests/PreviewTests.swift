@@ -45,21 +45,24 @@ struct PreviewTests {
             #expect(output.contains("── cy@example.org · intro (email, variant b) ── held: no value for candidate.company\n"))
             #expect(!output.contains("Hi ,") && !output.contains("For \n"))
             #expect(report.hasProblems)
-            #expect(report.text == """
-                people.csv:5: error: "bad" is not an email address: it has no @
-                1 row problem; those rows were skipped.
-                Coverage: 2 of 3 candidates render every step (4 emails).
-                  1 of 3 candidates lacks candidate.company (step intro, variant b)
-                  1 of 3 candidates lacks candidate.company (step bump)
-                """)
+            #expect(
+                report.text == """
+                    people.csv:5: error: "bad" is not an email address: it has no @
+                    1 row problem; those rows were skipped.
+                    Coverage: 2 of 3 candidates render every step (4 emails).
+                      1 of 3 candidates lacks candidate.company (step intro, variant b)
+                      1 of 3 candidates lacks candidate.company (step bump)
+                    """)
         }
     }
 
     @Test("eml: the complete messages, exactly what the provider would get")
     func eml() throws {
         try TemporaryProject.with(Self.files) { project in
-            let (output, report) = try run(project, Preview.Options(
-                candidatesPath: "people.csv", candidate: "ANA@example.org", step: "bump", format: .eml, date: Self.date))
+            let (output, report) = try run(
+                project,
+                Preview.Options(
+                    candidatesPath: "people.csv", candidate: "ANA@example.org", step: "bump", format: .eml, date: Self.date))
             #expect(output.hasPrefix("From: Sam Carter <sam@example.com>\r\nTo: Ana <ana@example.org>\r\nSubject: Re: Hello Acme\r\nDate: Tue, 1 Dec 2026 09:00:00 +0000\r\n"))
             #expect(output.contains("\r\nIn-Reply-To: <cadence.q1.intro."))
             #expect(output.components(separatedBy: "\r\nMessage-ID: ").count == 2)

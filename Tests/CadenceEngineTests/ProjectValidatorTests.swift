@@ -26,9 +26,10 @@ struct ProjectValidatorTests {
     @Test("a missing configuration file says how to create one")
     func missingConfiguration() throws {
         let report = try TemporaryProject.with(["cadence.json": nil]) { $0.validate() }
-        #expect(report.diagnostics.map(\.description) == [
-            "cadence.json: error: no configuration file; create cadence.json with your sending mailboxes (see docs/configuration.md), or pass --config PATH"
-        ])
+        #expect(
+            report.diagnostics.map(\.description) == [
+                "cadence.json: error: no configuration file; create cadence.json with your sending mailboxes (see docs/configuration.md), or pass --config PATH"
+            ])
         #expect(report.hasErrors)
     }
 
@@ -53,9 +54,10 @@ struct ProjectValidatorTests {
     @Test("a missing template is located in the campaign, with the file to create and a suggestion")
     func missingTemplate() throws {
         let report = try TemporaryProject.with(["templates/bump.md": nil, "templates/bumps.md": "Hi\n"]) { $0.validate() }
-        #expect(report.diagnostics.map(\.description) == [
-            "sequences/q1.json:8:89: error: template \"bump.md\" of step \"bump\" not found; create templates/bump.md or fix the name; did you mean \"bumps.md\"?"
-        ])
+        #expect(
+            report.diagnostics.map(\.description) == [
+                "sequences/q1.json:8:89: error: template \"bump.md\" of step \"bump\" not found; create templates/bump.md or fix the name; did you mean \"bumps.md\"?"
+            ])
     }
 
     @Test("an email template needs a subject; a reply template must not have one")
@@ -63,10 +65,11 @@ struct ProjectValidatorTests {
         let report = try TemporaryProject.with([
             "templates/intro.md": "Hi there\n", "templates/bump.md": "Subject: Again\n\nHi\n",
         ]) { $0.validate() }
-        #expect(report.diagnostics.map(\.description) == [
-            "sequences/q1.json:7:51: error: step \"intro\" is an email step, which starts a thread, but its template templates/intro.md has no subject; start the template with a \"Subject: …\" line and a blank line",
-            "sequences/q1.json:8:89: error: step \"bump\" is a reply step, which keeps its thread's subject, but its template templates/bump.md has a Subject line; remove it (\"replySubject\" decides the reply's subject)",
-        ])
+        #expect(
+            report.diagnostics.map(\.description) == [
+                "sequences/q1.json:7:51: error: step \"intro\" is an email step, which starts a thread, but its template templates/intro.md has no subject; start the template with a \"Subject: …\" line and a blank line",
+                "sequences/q1.json:8:89: error: step \"bump\" is a reply step, which keeps its thread's subject, but its template templates/bump.md has a Subject line; remove it (\"replySubject\" decides the reply's subject)",
+            ])
     }
 
     @Test("template files with broken headers are reported in the template")
@@ -74,23 +77,26 @@ struct ProjectValidatorTests {
         let report = try TemporaryProject.with([
             "templates/intro.md": "Subject:   \n\nHi\n", "templates/bump.md": "\n\n",
         ]) { $0.validate() }
-        #expect(report.diagnostics.map(\.description) == [
-            "templates/intro.md:1:1: error: the Subject line is empty; write the subject after \"Subject:\"",
-            "templates/bump.md: error: the template has no body; write the message below the first line",
-        ])
+        #expect(
+            report.diagnostics.map(\.description) == [
+                "templates/intro.md:1:1: error: the Subject line is empty; write the subject after \"Subject:\"",
+                "templates/bump.md: error: the template has no body; write the message below the first line",
+            ])
         let noBlank = try TemporaryProject.with(["templates/intro.md": "Subject: Hi\nBody right away\n"]) { $0.validate() }
-        #expect(noBlank.diagnostics.map(\.description) == [
-            "templates/intro.md:2:1: error: leave a blank line between the Subject line and the body"
-        ])
+        #expect(
+            noBlank.diagnostics.map(\.description) == [
+                "templates/intro.md:2:1: error: leave a blank line between the Subject line and the body"
+            ])
     }
 
     @Test("a missing attachment says where it was looked for")
     func missingAttachment() throws {
         let campaign = TemporaryProject.campaign.replacingOccurrences(of: "\"intro.md\" }", with: "\"intro.md\", \"attachments\": [\"files/brief.pdf\"] }")
         let report = try TemporaryProject.with(["sequences/q1.json": campaign]) { $0.validate() }
-        #expect(report.diagnostics.map(\.description) == [
-            "sequences/q1.json:7:79: error: attachment \"files/brief.pdf\" of step \"intro\" not found; looked for sequences/files/brief.pdf (attachments are read from the campaign file's folder)"
-        ])
+        #expect(
+            report.diagnostics.map(\.description) == [
+                "sequences/q1.json:7:79: error: attachment \"files/brief.pdf\" of step \"intro\" not found; looked for sequences/files/brief.pdf (attachments are read from the campaign file's folder)"
+            ])
     }
 
     @Test("attachments that would make the message larger than 25 MB are refused; just under is fine")
@@ -102,27 +108,30 @@ struct ProjectValidatorTests {
             try project.writeSparse("sequences/b.bin", bytes: 9_000_000)
             #expect(project.validate().diagnostics.isEmpty)
             try project.writeSparse("sequences/b.bin", bytes: 10_000_000)
-            #expect(project.validate().diagnostics.map(\.description) == [
-                "sequences/q1.json:7:79: error: the attachments of step \"intro\" make a message of about 26.2 MB once encoded; Gmail takes at most 25 MB, so link to large files instead"
-            ])
+            #expect(
+                project.validate().diagnostics.map(\.description) == [
+                    "sequences/q1.json:7:79: error: the attachments of step \"intro\" make a message of about 26.2 MB once encoded; Gmail takes at most 25 MB, so link to large files instead"
+                ])
         }
     }
 
     @Test("two campaigns with one id")
     func duplicateCampaignIDs() throws {
         let report = try TemporaryProject.with(["sequences/q1-copy.json": TemporaryProject.campaign]) { $0.validate() }
-        #expect(report.diagnostics.map(\.description) == [
-            "sequences/q1.json:2:9: error: campaign id \"q1\" is also used by sequences/q1-copy.json:2:9; campaign ids must be unique"
-        ])
+        #expect(
+            report.diagnostics.map(\.description) == [
+                "sequences/q1.json:2:9: error: campaign id \"q1\" is also used by sequences/q1-copy.json:2:9; campaign ids must be unique"
+            ])
     }
 
     @Test("an unknown mailbox names the ones cadence.json defines")
     func unknownMailbox() throws {
         let campaign = TemporaryProject.campaign.replacingOccurrences(of: "[\"sam\"]", with: "[\"sam\", \"alex\"]")
         let report = try TemporaryProject.with(["sequences/q1.json": campaign]) { $0.validate() }
-        #expect(report.diagnostics.map(\.description) == [
-            "sequences/q1.json:4:24: error: unknown mailbox \"alex\" (cadence.json defines \"sam\")"
-        ])
+        #expect(
+            report.diagnostics.map(\.description) == [
+                "sequences/q1.json:4:24: error: unknown mailbox \"alex\" (cadence.json defines \"sam\")"
+            ])
     }
 
     @Test("problems in the configuration and every campaign are all reported in one run")
@@ -132,11 +141,12 @@ struct ProjectValidatorTests {
             "sequences/q1.json": TemporaryProject.campaign.replacingOccurrences(of: "\"2bd\"", with: "\"2 days\""),
             "sequences/other.json": "{ \"id\": \"other\" ",
         ]) { $0.validate() }
-        #expect(report.diagnostics.map(\.description) == [
-            "cadence.json:3:93: error: unknown time zone \"Berlin\"; use an IANA name such as \"America/New_York\" or \"Europe/London\"",
-            "sequences/other.json:1:17: error: invalid JSON: unexpected end of file; the object opened at line 1, column 1 is not closed",
-            "sequences/q1.json:8:47: error: step \"bump\": \"2 days\" is not a delay; write \"2d\"",
-        ])
+        #expect(
+            report.diagnostics.map(\.description) == [
+                "cadence.json:3:93: error: unknown time zone \"Berlin\"; use an IANA name such as \"America/New_York\" or \"Europe/London\"",
+                "sequences/other.json:1:17: error: invalid JSON: unexpected end of file; the object opened at line 1, column 1 is not closed",
+                "sequences/q1.json:8:47: error: step \"bump\": \"2 days\" is not a delay; write \"2d\"",
+            ])
         #expect(report.text.hasSuffix("Checked cadence.json (0 mailboxes) and 2 campaigns (0 steps, 2 templates, 0 attachments): 3 errors."))
     }
 
@@ -168,9 +178,10 @@ struct ProjectValidatorTests {
             try project.write("other/templates/bump.md", "Subject: x\n\nHi\n")
             let report = project.validate(["other"])
             #expect(report.configurationFiles == ["other/cadence.json"])
-            #expect(report.diagnostics.map(\.description) == [
-                "other/sequences/q1.json:8:89: error: step \"bump\" is a reply step, which keeps its thread's subject, but its template other/templates/bump.md has a Subject line; remove it (\"replySubject\" decides the reply's subject)"
-            ])
+            #expect(
+                report.diagnostics.map(\.description) == [
+                    "other/sequences/q1.json:8:89: error: step \"bump\" is a reply step, which keeps its thread's subject, but its template other/templates/bump.md has a Subject line; remove it (\"replySubject\" decides the reply's subject)"
+                ])
         }
     }
 
@@ -206,10 +217,11 @@ extension ProjectValidatorTests {
         let report = try TemporaryProject.with([
             "templates/intro.md": "Subject: Hi <<candidate.firstName | capitalise>>\n\nHi <<contact.firstName>>,\n"
         ]) { $0.validate() }
-        #expect(report.diagnostics.map(\.description) == [
-            "templates/intro.md:1:13: error: unknown filter \"capitalise\" in <<candidate.firstName | capitalise>>; filters are capitalize, lower, upper, firstWord, and a fallback is a quoted string; did you mean \"capitalize\"?",
-            "templates/intro.md:3:4: error: unknown namespace \"contact\" in <<contact.firstName>>; use candidate.* (a CSV column) or sender.* (the mailbox)",
-        ])
+        #expect(
+            report.diagnostics.map(\.description) == [
+                "templates/intro.md:1:13: error: unknown filter \"capitalise\" in <<candidate.firstName | capitalise>>; filters are capitalize, lower, upper, firstWord, and a fallback is a quoted string; did you mean \"capitalize\"?",
+                "templates/intro.md:3:4: error: unknown namespace \"contact\" in <<contact.firstName>>; use candidate.* (a CSV column) or sender.* (the mailbox)",
+            ])
     }
 }
 
@@ -218,8 +230,9 @@ extension ProjectValidatorTests {
     func templateFolder() throws {
         let campaign = TemporaryProject.campaign.replacingOccurrences(of: "\"intro.md\"", with: "\"drafts.md\"")
         let report = try TemporaryProject.with(["sequences/q1.json": campaign, "templates/drafts.md/a.md": "x\n"]) { $0.validate() }
-        #expect(report.diagnostics.map(\.description) == [
-            "sequences/q1.json:7:51: error: template \"drafts.md\" of step \"intro\" is a folder; name a .md file inside templates/"
-        ])
+        #expect(
+            report.diagnostics.map(\.description) == [
+                "sequences/q1.json:7:51: error: template \"drafts.md\" of step \"intro\" is a folder; name a .md file inside templates/"
+            ])
     }
 }

@@ -40,19 +40,19 @@ struct RunnerPromiseTests {
 
     static let twoMailboxes: [String: String] = [
         "cadence.json": """
-            { "mailboxes": [ { "name": "sam", "address": "sam@example.com", "displayName": "Sam", "timeZone": "UTC",
-                               "limits": { "dailyCap": 100, "hourlyCap": 100, "minimumGap": "0s" } },
-                             { "name": "gone", "address": "gone@example.com", "displayName": "Gone", "timeZone": "UTC",
-                               "limits": { "dailyCap": 100, "hourlyCap": 100, "minimumGap": "0s" } } ] }
-            """,
+        { "mailboxes": [ { "name": "sam", "address": "sam@example.com", "displayName": "Sam", "timeZone": "UTC",
+                           "limits": { "dailyCap": 100, "hourlyCap": 100, "minimumGap": "0s" } },
+                         { "name": "gone", "address": "gone@example.com", "displayName": "Gone", "timeZone": "UTC",
+                           "limits": { "dailyCap": 100, "hourlyCap": 100, "minimumGap": "0s" } } ] }
+        """,
         "sequences/old.json": """
-            { "id": "old", "name": "Old", "mailboxes": ["gone"], "timeZone": "UTC",
-              "steps": [ { "id": "intro", "type": "email", "template": "intro.md" } ] }
-            """,
+        { "id": "old", "name": "Old", "mailboxes": ["gone"], "timeZone": "UTC",
+          "steps": [ { "id": "intro", "type": "email", "template": "intro.md" } ] }
+        """,
         "sequences/q1.json": """
-            { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC",
-              "steps": [ { "id": "intro", "type": "email", "template": "intro.md" } ] }
-            """,
+        { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC",
+          "steps": [ { "id": "intro", "type": "email", "template": "intro.md" } ] }
+        """,
         "templates/intro.md": "Subject: Hello <<candidate.firstName>>\n\nHi <<candidate.firstName>>.\n",
         "old.csv": "email,firstName\nx1@example.org,X1\nx2@example.org,X2\nx3@example.org,X3\n",
         "q1.csv": "email,firstName\nana@example.org,Ana\n",
@@ -112,9 +112,9 @@ struct RunnerPromiseTests {
         let files: [String: String] = [
             "cadence.json": RunnerTests.files["cadence.json"]!!,
             "sequences/q1.json": """
-                { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC",
-                  "steps": [ { "id": "call", "type": "task", "title": "Call them", "instructions": "Say hello." } ] }
-                """,
+            { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC",
+              "steps": [ { "id": "call", "type": "task", "title": "Call them", "instructions": "Say hello." } ] }
+            """,
             "people.csv": "email,firstName\nana@example.org,Ana\n",
         ]
         let (project, location) = try Self.project(files)

@@ -33,14 +33,15 @@ struct RunnerPropertyTests {
         let campaignZone = ["Europe/Berlin", "America/Chicago", "Asia/Tokyo"][random.next(0...2)]
         let window = days.isEmpty ? ["wed"] : days
         let files: [String: String?] = [
-            "cadence.json": #"{ "mailboxes": [ { "name": "sam", "address": "sam@example.com", "displayName": "Sam", "timeZone": "UTC", "limits": { "dailyCap": \#(daily), "hourlyCap": \#(hourly), "minimumGap": "\#(gap)s" } } ] }"#,
+            "cadence.json":
+                #"{ "mailboxes": [ { "name": "sam", "address": "sam@example.com", "displayName": "Sam", "timeZone": "UTC", "limits": { "dailyCap": \#(daily), "hourlyCap": \#(hourly), "minimumGap": "\#(gap)s" } } ] }"#,
             "sequences/q1.json": """
-                { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "\(campaignZone)",
-                  "sendWindow": { "days": [\(window.map { "\"\($0)\"" }.joined(separator: ","))], "start": "\(String(format: "%02d", startHour)):00", "end": "\(String(format: "%02d", startHour + length)):00" },
-                  "steps": [ { "id": "a", "type": "email", "template": "a.md" },
-                             { "id": "b", "type": "reply", "delay": "\(delayA)", "inThreadOf": "a", "template": "b.md" },
-                             { "id": "c", "type": "email", "delay": "\(delayB)", "template": "a.md" } ] }
-                """,
+            { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "\(campaignZone)",
+              "sendWindow": { "days": [\(window.map { "\"\($0)\"" }.joined(separator: ","))], "start": "\(String(format: "%02d", startHour)):00", "end": "\(String(format: "%02d", startHour + length)):00" },
+              "steps": [ { "id": "a", "type": "email", "template": "a.md" },
+                         { "id": "b", "type": "reply", "delay": "\(delayA)", "inThreadOf": "a", "template": "b.md" },
+                         { "id": "c", "type": "email", "delay": "\(delayB)", "template": "a.md" } ] }
+            """,
             "templates/a.md": "Subject: Hi\n\nHello.\n",
             "templates/b.md": "Again.\n",
             "people.csv": "email,timezone\n" + (1...random.next(3...12)).map { "p\($0)@example\($0 % 3).org,\(Self.zones[random.next(0...5)])" }.joined(separator: "\n") + "\n",
@@ -54,7 +55,8 @@ struct RunnerPropertyTests {
         let database = try CadenceDatabase.open(path: root + "/cadence.sqlite", mode: .create)
         let start = Date(timeIntervalSince1970: 1_796_108_400)
         _ = try Launcher.launch(loaded, database: database, options: .init(candidatesPath: "people.csv", now: start, actor: "t"))
-        let result = try await Simulation.run(database: database, configuration: loaded.configuration, scratchFolder: root, from: start, until: start.addingTimeInterval(120 * 86_400), seed: UInt64(caseNumber))
+        let result = try await Simulation.run(
+            database: database, configuration: loaded.configuration, scratchFolder: root, from: start, until: start.addingTimeInterval(120 * 86_400), seed: UInt64(caseNumber))
         let timeline = result.timeline
         let label = "case \(caseNumber): window \(window) \(startHour)+\(length)h, caps \(daily)/day \(hourly)/h gap \(gap)s, delays \(delayA) \(delayB)"
         #expect(!timeline.isEmpty, "\(label)")
@@ -81,11 +83,12 @@ struct RunnerPropertyTests {
             #expect(sends.map(\.stepID) == Array(["a", "b", "c"].prefix(sends.count)), "\(label): \(address) steps \(sends.map(\.stepID))")
             for (earlier, later) in zip(sends, sends.dropFirst()) {
                 // Never before the delay: minutes and hours exactly; days (calendar or business) allowing a DST hour.
-                let minimum: Double = switch try Delay.parse(later.stepID == "b" ? delayA : delayB).get() {
-                case .minutes(let n): Double(n * 60)
-                case .hours(let n): Double(n * 3_600)
-                case .days(let n), .businessDays(let n): Double(n * 86_400 - 3_600)
-                }
+                let minimum: Double =
+                    switch try Delay.parse(later.stepID == "b" ? delayA : delayB).get() {
+                    case .minutes(let n): Double(n * 60)
+                    case .hours(let n): Double(n * 3_600)
+                    case .days(let n), .businessDays(let n): Double(n * 86_400 - 3_600)
+                    }
                 #expect(later.at.timeIntervalSince(earlier.at) >= minimum, "\(label): \(address) \(earlier.stepID)→\(later.stepID) too soon")
             }
         }

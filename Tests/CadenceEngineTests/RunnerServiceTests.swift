@@ -17,7 +17,9 @@ final class InFlightSender: MailSender {
     init(root: String) { outbox = OutboxFolderSender(root: root) }
 
     func send(_ request: SendRequest, from mailbox: Mailbox) async throws(SendFailure) -> SentMessage {
-        let first = calls.withLock { $0.append(request.key.sendID); return $0.count == 1 }
+        let first = calls.withLock {
+            $0.append(request.key.sendID); return $0.count == 1
+        }
         if first {
             started.withLock { $0 = true }
             let deadline = Date().addingTimeInterval(120)

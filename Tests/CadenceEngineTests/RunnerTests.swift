@@ -17,7 +17,11 @@ final class ScriptedSender: MailSender {
 
     func send(_ request: SendRequest, from mailbox: Mailbox) async throws(SendFailure) -> SentMessage {
         calls.withLock { $0.append(request.key.sendID) }
-        if let failure = failNext.withLock({ value -> SendFailure? in defer { value = nil }; return value }) { throw failure }
+        if let failure = failNext.withLock({ value -> SendFailure? in
+            defer { value = nil }; return value
+        }) {
+            throw failure
+        }
         return try await outbox.send(request, from: mailbox)
     }
 
@@ -30,14 +34,14 @@ final class ScriptedSender: MailSender {
 struct RunnerTests {
     static let files: [String: String?] = [
         "cadence.json": """
-            { "mailboxes": [ { "name": "sam", "address": "sam@example.com", "displayName": "Sam", "timeZone": "UTC",
-                               "limits": { "dailyCap": 100, "hourlyCap": 3, "minimumGap": "1s" } } ] }
-            """,
+        { "mailboxes": [ { "name": "sam", "address": "sam@example.com", "displayName": "Sam", "timeZone": "UTC",
+                           "limits": { "dailyCap": 100, "hourlyCap": 3, "minimumGap": "1s" } } ] }
+        """,
         "sequences/q1.json": """
-            { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC",
-              "steps": [ { "id": "intro", "type": "email", "template": "intro.md" },
-                         { "id": "bump", "type": "reply", "delay": "1d", "inThreadOf": "intro", "template": "bump.md" } ] }
-            """,
+        { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC",
+          "steps": [ { "id": "intro", "type": "email", "template": "intro.md" },
+                     { "id": "bump", "type": "reply", "delay": "1d", "inThreadOf": "intro", "template": "bump.md" } ] }
+        """,
         "templates/intro.md": "Subject: Hello <<candidate.firstName>>\n\nHi <<candidate.firstName>>, see [this](<<candidate.link | \"https://example.com\">>).\n",
         "templates/bump.md": "Bumping.\n",
         "people.csv": "email,firstName,link\nana@example.org,Ana,\nbo@example.org,Bo,\ncy@example.org,Cy,javascript:alert(1)\ndee@example.org,Dee,\n",
@@ -144,7 +148,9 @@ struct RunnerTests {
         try await withLaunched { setup in
             let due = try #require(try await setup.database.dueSteps(now: Self.tuesday, limit: 1).first)
             let key = SendKey(sendID: "q1.intro.crash", messageID: "cadence.q1.intro.crash@example.com")
-            guard case .recorded = try await setup.database.recordIntent(due, key: key, bytes: Array("From: x\r\n\r\nhi\r\n".utf8), fence: setup.fence(), now: Self.tuesday) else { Issue.record("no intent"); return }
+            guard case .recorded = try await setup.database.recordIntent(due, key: key, bytes: Array("From: x\r\n\r\nhi\r\n".utf8), fence: setup.fence(), now: Self.tuesday) else {
+                Issue.record("no intent"); return
+            }
             // The process dies here. A new runner starts:
             var runner = setup.runner()
             let report = try await runner.runOnce(now: Self.tuesday.addingTimeInterval(60))
@@ -225,15 +231,17 @@ extension RunnerTests {
         try await withLaunched(files) { setup in
             // Tuesday 09:00 Tokyo is 00:00 UTC: due then, and recorded as an intent before a crash.
             let due = try #require(try await setup.database.dueSteps(now: Self.tuesday, limit: 1).first)
-            guard case .recorded = try await setup.database.recordIntent(due, key: SendKey(sendID: "q1.intro.aki", messageID: "m@example.com"), bytes: [65], fence: setup.fence(), now: Self.tuesday) else { return }
+            guard case .recorded = try await setup.database.recordIntent(due, key: SendKey(sendID: "q1.intro.aki", messageID: "m@example.com"), bytes: [65], fence: setup.fence(), now: Self.tuesday)
+            else { return }
             var runner = setup.runner()
             // 19:00 in Tokyo, after the window: the unconfirmed send is not resent at night; it stays in doubt.
             #expect(try await runner.runOnce(now: Self.tuesday).unknown == 1)
             // Wednesday 09:00 in Tokyo: resent, once.
             #expect(try await runner.runOnce(now: Date(timeIntervalSince1970: 1_796_169_600)).sent == 1)
             // "1d" later is Thursday 09:00 Tokyo, 00:00 UTC.
-            #expect(try setup.database.candidate("aki@example.jp")?.enrollments.first?.state
-                == .active(nextStep: "bump", dueAt: Date(timeIntervalSince1970: 1_796_256_000)))
+            #expect(
+                try setup.database.candidate("aki@example.jp")?.enrollments.first?.state
+                    == .active(nextStep: "bump", dueAt: Date(timeIntervalSince1970: 1_796_256_000)))
         }
     }
 }

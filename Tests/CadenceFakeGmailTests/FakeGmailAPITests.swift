@@ -97,7 +97,8 @@ struct FakeGmailAPITests {
             let messageID = try #require(try MailMessage.parse(stored).header("Message-ID"))
             let reply = Scene.message(subject: "Re: Quick question", extra: "In-Reply-To: \(messageID)\r\nReferences: \(messageID)\r\n")
             let multipart = "--ZZ\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{\"threadId\":\"\(thread)\"}\r\n--ZZ\r\nContent-Type: message/rfc822\r\n\r\n\(reply)\r\n--ZZ--\r\n"
-            let answer = try await wire.request(.POST, "/upload/gmail/v1/users/me/messages/send?uploadType=multipart", token: token, contentType: "multipart/related; boundary=ZZ", body: Array(multipart.utf8))
+            let answer = try await wire.request(
+                .POST, "/upload/gmail/v1/users/me/messages/send?uploadType=multipart", token: token, contentType: "multipart/related; boundary=ZZ", body: Array(multipart.utf8))
             #expect(answer.status == 200)
             #expect(answer.json?["threadId"] as? String == thread)
             let wrongType = try await wire.request(.POST, "/upload/gmail/v1/users/me/messages/send?uploadType=media", token: token, contentType: "text/plain", body: Array(large.utf8))
@@ -105,7 +106,9 @@ struct FakeGmailAPITests {
             // Over 5 MB, multipart is refused; a resumable session takes it.
             let huge = Scene.message(body: String(repeating: "h", count: 5_300_000))
             let tooBig = "--ZZ\r\nContent-Type: application/json\r\n\r\n{}\r\n--ZZ\r\nContent-Type: message/rfc822\r\n\r\n\(huge)\r\n--ZZ--\r\n"
-            #expect(try await wire.request(.POST, "/upload/gmail/v1/users/me/messages/send?uploadType=multipart", token: token, contentType: "multipart/related; boundary=ZZ", body: Array(tooBig.utf8)).status == 413)
+            #expect(
+                try await wire.request(.POST, "/upload/gmail/v1/users/me/messages/send?uploadType=multipart", token: token, contentType: "multipart/related; boundary=ZZ", body: Array(tooBig.utf8))
+                    .status == 413)
             let start = try await wire.request(.POST, "/resumable/upload/gmail/v1/users/me/messages/send?uploadType=resumable", token: token, contentType: "application/json", body: Array("{}".utf8))
             #expect(start.status == 200)
             let session = try #require(start.header("Location"))
@@ -145,7 +148,8 @@ struct FakeGmailAPITests {
         var options = FakeGmailOptions()
         options.replaceMessageIDs = true
         try await Scene.withScene(options: options) { server, wire, _, token in
-            let text = "From: \(Scene.sam)\r\nTo: ana@example.org\r\nSubject: Hello\r\nMessage-ID: <ours-1@northwind.example.com>\r\nX-Cadence-Send-Id: s1\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHi Ana, plain\r\n--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Hi Ana</p>\r\n--b1--\r\n"
+            let text =
+                "From: \(Scene.sam)\r\nTo: ana@example.org\r\nSubject: Hello\r\nMessage-ID: <ours-1@northwind.example.com>\r\nX-Cadence-Send-Id: s1\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHi Ana, plain\r\n--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Hi Ana</p>\r\n--b1--\r\n"
             let id = try #require(try await wire.send(text, token: token).json?["id"] as? String)
             let minimal = try #require(try await wire.get("/gmail/v1/users/me/messages/\(id)?format=minimal", token: token).json)
             #expect(minimal["payload"] == nil)

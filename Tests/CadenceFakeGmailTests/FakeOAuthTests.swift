@@ -110,7 +110,11 @@ struct FakeOAuthTests {
 
     @Test("refresh: a new access token without a refresh token; revoked grants, wrong clients and wider scopes are refused")
     func refresh() async throws {
-        try await Scene.withScene(options: { var o = FakeGmailOptions(); o.expiresInAsString = true; return o }()) { server, wire, _, _ in
+        try await Scene.withScene(
+            options: {
+                var o = FakeGmailOptions(); o.expiresInAsString = true; return o
+            }()
+        ) { server, wire, _, _ in
             let refresh = server.gmail.issueRefreshToken(clientID: Scene.clientID, user: Scene.sam, scopes: [GmailScope.send])
             let base = [("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", Scene.clientID), ("client_secret", Scene.clientSecret)]
             let ok = try await wire.form("/token", base)
@@ -132,7 +136,9 @@ struct FakeOAuthTests {
     func revoke() async throws {
         try await Scene.withScene { server, wire, _, _ in
             let refresh = server.gmail.issueRefreshToken(clientID: Scene.clientID, user: Scene.sam, scopes: Scene.all)
-            let access = try #require(try await wire.form("/token", [("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", Scene.clientID), ("client_secret", Scene.clientSecret)]).json?["access_token"] as? String)
+            let access = try #require(
+                try await wire.form("/token", [("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", Scene.clientID), ("client_secret", Scene.clientSecret)]).json?["access_token"]
+                    as? String)
             #expect(try await wire.get("/gmail/v1/users/me/profile", token: access).status == 200)
             #expect(try await wire.request(.POST, "/revoke?token=" + FormEncoding.escape(refresh)).status == 200)
             #expect(try await wire.get("/gmail/v1/users/me/profile", token: access).status == 401)
@@ -150,7 +156,9 @@ struct FakeOAuthTests {
             let key = try #require((try JSONSerialization.jsonObject(with: Data(keyFile)) as? [String: Any])?["private_key"] as? String)
             let now = Int(clock.now.timeIntervalSince1970)
             let audience = server.baseURL + "/token"
-            func assertion(iss: String = email, sub: String? = Scene.sam, scope: String = Scene.all.joined(separator: " "), aud: String? = nil, iat: Int = now, exp: Int? = nil, pem: String = key) async throws -> Wire.Answer {
+            func assertion(iss: String = email, sub: String? = Scene.sam, scope: String = Scene.all.joined(separator: " "), aud: String? = nil, iat: Int = now, exp: Int? = nil, pem: String = key)
+                async throws -> Wire.Answer
+            {
                 let keys = JWTKeyCollection()
                 await keys.add(rsa: try Insecure.RSA.PrivateKey(pem: pem), digestAlgorithm: .sha256)
                 let jwt = try await keys.sign(Claims(iss: iss, sub: sub, scope: scope, aud: aud ?? audience, iat: iat, exp: exp ?? iat + 3600))

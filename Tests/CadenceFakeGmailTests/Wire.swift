@@ -65,7 +65,8 @@ enum Scene {
     }
 
     /// A fake with Sam's mailbox and the OAuth client, and an access token for `scopes`.
-    static func withScene(options: FakeGmailOptions = FakeGmailOptions(), scopes: [String] = all, _ body: @Sendable (FakeGmailServer, Wire, AdjustableClock, String) async throws -> Void) async throws {
+    static func withScene(options: FakeGmailOptions = FakeGmailOptions(), scopes: [String] = all, _ body: @Sendable (FakeGmailServer, Wire, AdjustableClock, String) async throws -> Void) async throws
+    {
         let clock = AdjustableClock(start)
         try await withFakeGmail(options: options, clock: clock) { server in
             server.gmail.addMailbox(sam)

@@ -54,7 +54,9 @@ struct AddressMatchingTests {
     func bounceNamingTheRecipient() async throws {
         try await SendingScene.with(emails: [Self.jane, "p2@example.org"]) { (scene: SendingScene) async throws -> Void in
             _ = try await sendIntros(scene)
-            try deliver(scene, """
+            try deliver(
+                scene,
+                """
                 From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>
                 To: \(SendingScene.sam)
                 Subject: Delivery Status Notification (Failure)
@@ -84,7 +86,9 @@ struct AddressMatchingTests {
     func freeMailIsNoCompany() async throws {
         try await SendingScene.with(colleagueReply: "record", emails: [Self.jane, "p2@example.org"]) { (scene: SendingScene) async throws -> Void in
             let (thread, messageID) = try await sendIntros(scene)
-            try deliver(scene, "From: Max <max.other@gmail.com>\nTo: \(SendingScene.sam)\nSubject: Re: Quick question, P1\nIn-Reply-To: \(messageID)\n\nJane asked me to answer: not interested.\n", thread: thread)
+            try deliver(
+                scene, "From: Max <max.other@gmail.com>\nTo: \(SendingScene.sam)\nSubject: Re: Quick question, P1\nIn-Reply-To: \(messageID)\n\nJane asked me to answer: not interested.\n",
+                thread: thread)
             _ = try await scene.pass(at: 60)
             #expect(try state(scene, Self.janeKey) == .stopped(.replied))
             let events = try scene.database.candidate(Self.janeKey)?.enrollments.first?.events.map(\.detail) ?? []

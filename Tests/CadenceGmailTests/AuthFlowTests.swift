@@ -7,16 +7,19 @@ import Testing
 
 @Suite("cadence auth and config check against the fake, over real HTTP")
 struct AuthFlowTests {
-    func login(_ project: GmailProject, mailbox: Mailbox? = nil, sleeper: (any Sleeper)? = nil, tamper: @escaping @Sendable (String) -> String = { $0 }) async throws -> Result<AuthLogin.Result, LoginFailure> {
+    func login(_ project: GmailProject, mailbox: Mailbox? = nil, sleeper: (any Sleeper)? = nil, tamper: @escaping @Sendable (String) -> String = { $0 }) async throws -> Result<
+        AuthLogin.Result, LoginFailure
+    > {
         var random = SystemRandomNumberGenerator()
         let access = GmailAccess(store: project.store, clock: project.clock, sleeper: sleeper ?? project.sleeper, logger: project.logs.logger)
         let target = try mailbox ?? project.mailbox()
         do throws(LoginFailure) {
-            return .success(try await AuthLogin.run(mailbox: target, access: access, timeoutMinutes: 1, random: &random) { url in
-                #expect(url.contains("code_challenge_method=S256"))
-                #expect(url.contains("access_type=offline"))
-                if sleeper == nil { try? await GmailProject.browse(url, tamper: tamper) }
-            })
+            return .success(
+                try await AuthLogin.run(mailbox: target, access: access, timeoutMinutes: 1, random: &random) { url in
+                    #expect(url.contains("code_challenge_method=S256"))
+                    #expect(url.contains("access_type=offline"))
+                    if sleeper == nil { try? await GmailProject.browse(url, tamper: tamper) }
+                })
         } catch {
             return .failure(error)
         }
@@ -52,11 +55,16 @@ struct AuthFlowTests {
         try await GmailProject.with { project in
             project.gmail.setConsent(Consent(user: "other@northwind.example.com"))
             let wrong = try await login(project)
-            #expect(wrong.failure?.description == "you signed in as other@northwind.example.com, but this mailbox is sam@northwind.example.com; nothing was saved (the new grant was revoked); run the command again and choose sam@northwind.example.com in Google's account picker")
+            #expect(
+                wrong.failure?.description
+                    == "you signed in as other@northwind.example.com, but this mailbox is sam@northwind.example.com; nothing was saved (the new grant was revoked); run the command again and choose sam@northwind.example.com in Google's account picker"
+            )
             project.gmail.setConsent(Consent(deny: true))
             #expect(try await login(project).failure?.description == "consent was refused in the browser; nothing was saved; run the command again and press Allow")
             project.gmail.setConsent(Consent(scopes: [GmailScope.send]))
-            #expect(try await login(project).failure?.description == "the grant lacks gmail.readonly (a box was unticked on the consent screen); nothing was saved; run the command again and leave every box ticked")
+            #expect(
+                try await login(project).failure?.description
+                    == "the grant lacks gmail.readonly (a box was unticked on the consent screen); nothing was saved; run the command again and leave every box ticked")
             project.gmail.setConsent(Consent())
             let forged = try await login(project) { $0.replacingOccurrences(of: "state=", with: "state=x") }
             // A redirect with another state is turned away (a stale tab); the login keeps waiting for its own.
@@ -88,16 +96,21 @@ struct AuthFlowTests {
             #expect(sendOnly.first?.text == "lacks gmail.readonly: run `cadence auth login sam` and leave every box ticked")
             // Online, Gmail itself refuses: a token file that claims both scopes for a send-only grant.
             let sendOnlyRefresh = project.gmail.issueRefreshToken(clientID: GmailProject.clientID, user: GmailProject.sam, scopes: [GmailScope.send])
-            try TokenFile(address: GmailProject.sam, scopes: GmailScope.required, refreshToken: Secret(sendOnlyRefresh), authorizedAt: project.clock.now).write("secrets/sam.token.json", to: project.store)
+            try TokenFile(address: GmailProject.sam, scopes: GmailScope.required, refreshToken: Secret(sendOnlyRefresh), authorizedAt: project.clock.now).write(
+                "secrets/sam.token.json", to: project.store)
             let refused = await ConfigCheck.run(configuration, access: project.access, online: true)
             #expect(refused.first?.ok == false)
             #expect(refused.first?.text.hasPrefix("Gmail refused to read the profile: the grant lacks") == true)
             #expect(refused.first?.text.hasSuffix("run `cadence auth login sam`, sign in as sam@northwind.example.com and leave every box ticked") == true)
             // Online, Gmail says the grant is someone else's although the file claims sam.
             let otherRefresh = project.gmail.issueRefreshToken(clientID: GmailProject.clientID, user: "other@northwind.example.com", scopes: GmailScope.required)
-            try TokenFile(address: GmailProject.sam, scopes: GmailScope.required, refreshToken: Secret(otherRefresh), authorizedAt: project.clock.now).write("secrets/sam.token.json", to: project.store)
+            try TokenFile(address: GmailProject.sam, scopes: GmailScope.required, refreshToken: Secret(otherRefresh), authorizedAt: project.clock.now).write(
+                "secrets/sam.token.json", to: project.store)
             let foreign = await ConfigCheck.run(configuration, access: project.access, online: true)
-            #expect(foreign.first?.text == "Gmail says this grant is for other@northwind.example.com, not sam@northwind.example.com; run `cadence auth login sam`, sign in as sam@northwind.example.com and leave every box ticked")
+            #expect(
+                foreign.first?.text
+                    == "Gmail says this grant is for other@northwind.example.com, not sam@northwind.example.com; run `cadence auth login sam`, sign in as sam@northwind.example.com and leave every box ticked"
+            )
             try project.authorize(user: "other@northwind.example.com")
             let wrong = await ConfigCheck.run(configuration, access: project.access, online: true)
             #expect(wrong.first?.text == "token is for other@northwind.example.com, not sam@northwind.example.com: run `cadence auth login sam`")
@@ -142,7 +155,8 @@ struct AuthFlowTests {
             #expect(!FileManager.default.fileExists(atPath: project.root + "/secrets/sam.token.json"))
             let refused = try await project.withHTTP { http -> TokenEndpoint.Refusal? in
                 do throws(TokenEndpoint.Refusal) {
-                    _ = try await TokenEndpoint(http: http, endpoints: project.endpoints, sleeper: project.sleeper, clock: project.clock).refresh(refresh, clientID: GmailProject.clientID, clientSecret: Secret(GmailProject.clientSecret))
+                    _ = try await TokenEndpoint(http: http, endpoints: project.endpoints, sleeper: project.sleeper, clock: project.clock).refresh(
+                        refresh, clientID: GmailProject.clientID, clientSecret: Secret(GmailProject.clientSecret))
                     return nil
                 } catch {
                     return error

@@ -262,7 +262,9 @@ struct GmailSendingTests {
             let sender = scene.sender()
             let mailbox = try #require(scene.configuration.mailbox(named: "sam"))
             func message(_ id: String, subject: String, extra: String = "", size: Int) -> SendRequest {
-                let text = "From: \(SendingScene.sam)\r\nTo: ana@example.org\r\nSubject: \(subject)\r\nMessage-ID: <\(id)@northwind.example.com>\r\nX-Cadence-Send-Id: \(id)\r\n\(extra)\r\n" + String(repeating: "z", count: size) + "\r\n"
+                let text =
+                    "From: \(SendingScene.sam)\r\nTo: ana@example.org\r\nSubject: \(subject)\r\nMessage-ID: <\(id)@northwind.example.com>\r\nX-Cadence-Send-Id: \(id)\r\n\(extra)\r\n"
+                    + String(repeating: "z", count: size) + "\r\n"
                 return SendRequest(bytes: Array(text.utf8), key: SendKey(sendID: id, messageID: "\(id)@northwind.example.com"), recipient: "ana@example.org", recordedAt: scene.clock.now)
             }
             let first = try await sender.send(message("big1", subject: "Deck", size: 6 * 1024 * 1024), from: mailbox)

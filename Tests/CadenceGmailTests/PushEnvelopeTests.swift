@@ -28,25 +28,29 @@ struct PushEnvelopeTests {
         }
     }
 
-    @Test("anything else is a 400 that says what is wrong", arguments: [
-        ("not json", "not a JSON object"),
-        (#"{"subscription":"s"}"#, "no \"message\""),
-        (#"{"message":{"data":"e30"}}"#, "messageId"),
-        (#"{"message":{"messageId":"1"}}"#, "\"data\" is missing"),
-        (#"{"message":{"messageId":"1","data":"***"}}"#, "not base64"),
-        (#"{"message":{"messageId":"1","data":"bm90IGpzb24"}}"#, "not a JSON object"),
-    ])
+    @Test(
+        "anything else is a 400 that says what is wrong",
+        arguments: [
+            ("not json", "not a JSON object"),
+            (#"{"subscription":"s"}"#, "no \"message\""),
+            (#"{"message":{"data":"e30"}}"#, "messageId"),
+            (#"{"message":{"messageId":"1"}}"#, "\"data\" is missing"),
+            (#"{"message":{"messageId":"1","data":"***"}}"#, "not base64"),
+            (#"{"message":{"messageId":"1","data":"bm90IGpzb24"}}"#, "not a JSON object"),
+        ])
     func refused(text: String, expected: String) {
         guard case .failure(let rejection) = PushEnvelope.decode(Array(text.utf8)) else { Issue.record("accepted \(text)"); return }
         #expect(rejection.status == 400)
         #expect(rejection.description.contains(expected), "\(rejection)")
     }
 
-    @Test("a notification without an address, or with a history id that is not an unsigned whole number, is refused", arguments: [
-        #"{"historyId":1}"#, #"{"emailAddress":"rep1@acme.com"}"#, #"{"emailAddress":"rep1@acme.com","historyId":-1}"#,
-        #"{"emailAddress":"rep1@acme.com","historyId":1.5}"#, #"{"emailAddress":"rep1@acme.com","historyId":true}"#,
-        #"{"emailAddress":"rep1@acme.com","historyId":"12a"}"#, #"{"emailAddress":"rep1@acme.com","historyId":18446744073709551616}"#,
-    ])
+    @Test(
+        "a notification without an address, or with a history id that is not an unsigned whole number, is refused",
+        arguments: [
+            #"{"historyId":1}"#, #"{"emailAddress":"rep1@acme.com"}"#, #"{"emailAddress":"rep1@acme.com","historyId":-1}"#,
+            #"{"emailAddress":"rep1@acme.com","historyId":1.5}"#, #"{"emailAddress":"rep1@acme.com","historyId":true}"#,
+            #"{"emailAddress":"rep1@acme.com","historyId":"12a"}"#, #"{"emailAddress":"rep1@acme.com","historyId":18446744073709551616}"#,
+        ])
     func badNotification(data: String) {
         guard case .failure(let rejection) = PushEnvelope.decode(body(data: data)) else { Issue.record("accepted \(data)"); return }
         #expect(rejection.status == 400)

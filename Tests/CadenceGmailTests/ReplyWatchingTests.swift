@@ -44,7 +44,9 @@ struct ReplyWatchingTests {
     func bounces() async throws {
         try await SendingScene.with(people: 2) { (scene: SendingScene) async throws -> Void in
             let (thread, _) = try await sendIntros(scene)
-            try deliver(scene, """
+            try deliver(
+                scene,
+                """
                 From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>
                 To: \(SendingScene.sam)
                 Subject: Delivery Status Notification (Failure)
@@ -64,7 +66,9 @@ struct ReplyWatchingTests {
                 Status: 5.1.1
                 --r1--
                 """, thread: thread)
-            try deliver(scene, """
+            try deliver(
+                scene,
+                """
                 From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>
                 To: \(SendingScene.sam)
                 Subject: Delivery Status Notification (Delay)
@@ -134,7 +138,10 @@ struct ReplyWatchingTests {
             _ = try await scene.passes(from: 0, to: 22 * 30)
             #expect(scene.sent.count >= 20)
             for person in ["p1@example.org", "p2@example.org"] {
-                try deliver(scene, "From: MAILER-DAEMON@mx.example.org\nTo: \(SendingScene.sam)\nSubject: Undelivered Mail Returned to Sender\nX-Failed-Recipients: \(person)\n\n<\(person)>: 550 5.1.1 user unknown\n")
+                try deliver(
+                    scene,
+                    "From: MAILER-DAEMON@mx.example.org\nTo: \(SendingScene.sam)\nSubject: Undelivered Mail Returned to Sender\nX-Failed-Recipients: \(person)\n\n<\(person)>: 550 5.1.1 user unknown\n"
+                )
             }
             _ = try await scene.pass(at: 23 * 30)
             let status = try #require(try scene.database.status(campaign: "q1", now: SendingScene.tuesday).first)

@@ -31,7 +31,9 @@ struct SendRaceTests {
             let checks = Mutex(0)
             // The lease is checked at the start of the pass and before every send: the reply lands before the send.
             scene.runner.leaseCheck = { () async throws(StoreError) -> RunnerLease? in
-                if checks.withLock({ $0 += 1; return $0 }) == 2, !delivered.withLock({ $0 }) {
+                if checks.withLock({
+                    $0 += 1; return $0
+                }) == 2, !delivered.withLock({ $0 }) {
                     delivered.withLock { $0 = true }
                     _ = try? fake.deliver(raw, to: SendingScene.sam, threadID: thread)
                     clock.advance(by: 120)
@@ -57,7 +59,11 @@ struct SendRaceTests {
             let lease = scene.lease
             let checks = Mutex(0)
             scene.runner.leaseCheck = { () async throws(StoreError) -> RunnerLease? in
-                guard checks.withLock({ $0 += 1; return $0 }) == 2 else { return try await lease.current() }
+                guard
+                    checks.withLock({
+                        $0 += 1; return $0
+                    }) == 2
+                else { return try await lease.current() }
                 _ = try await database.applyIncoming(
                     IncomingMessage(
                         mailbox: "sam", providerMessageID: "elsewhere-1", providerThreadID: thread, from: "p1@example.org", references: [],

@@ -40,15 +40,15 @@ final class SendingScene: @unchecked Sendable {
     static func files(people: Int, google: String, attachment: Bool = false, colleagueReply: String = "stop", emails: [String]? = nil) -> [String: String] {
         [
             "cadence.json": """
-                { "google": \(google),
-                  "mailboxes": [ { "name": "sam", "address": "\(sam)", "displayName": "Sam Carter", "timeZone": "UTC", "provider": "gmail",
-                                   "limits": { "dailyCap": 500, "hourlyCap": 500, "minimumGap": "1s" } } ] }
-                """,
+            { "google": \(google),
+              "mailboxes": [ { "name": "sam", "address": "\(sam)", "displayName": "Sam Carter", "timeZone": "UTC", "provider": "gmail",
+                               "limits": { "dailyCap": 500, "hourlyCap": 500, "minimumGap": "1s" } } ] }
+            """,
             "sequences/q1.json": """
-                { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC", "colleagueReply": "\(colleagueReply)",
-                  "steps": [ { "id": "intro", "type": "email", "template": "intro.md"\(attachment ? ", \"attachments\": [\"deck.pdf\"]" : "") },
-                             { "id": "bump", "type": "reply", "delay": "1d", "inThreadOf": "intro", "template": "bump.md" } ] }
-                """,
+            { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC", "colleagueReply": "\(colleagueReply)",
+              "steps": [ { "id": "intro", "type": "email", "template": "intro.md"\(attachment ? ", \"attachments\": [\"deck.pdf\"]" : "") },
+                         { "id": "bump", "type": "reply", "delay": "1d", "inThreadOf": "intro", "template": "bump.md" } ] }
+            """,
             "templates/intro.md": "Subject: Quick question, <<candidate.firstName>>\n\nHi <<candidate.firstName>>, are you open to a chat?\n",
             "templates/bump.md": "Bumping this, <<candidate.firstName>>.\n",
             "people.csv": "email,firstName\n" + (emails ?? (1...people).map { "p\($0)@example.org" }).enumerated().map { "\($1),P\($0 + 1)" }.joined(separator: "\n") + "\n",

@@ -39,7 +39,9 @@ struct UnreadableMailTests {
             let intros = try await sendIntros(scene)
             let (thread1, id1) = try #require(intros["p1@example.org"])
             let (thread2, id2) = try #require(intros["p2@example.org"])
-            try deliver(scene, """
+            try deliver(
+                scene,
+                """
                 From: P1 <p1@example.org>
                 To: \(SendingScene.sam)
                 Subject: Re: Quick question, P1
@@ -49,7 +51,9 @@ struct UnreadableMailTests {
                 Yes, let's talk Thursday.
 
                 """, thread: thread1)
-            try deliver(scene, """
+            try deliver(
+                scene,
+                """
                 From: P2 <p2@example.org>
                 To: \(SendingScene.sam)
                 Subject: Re: Quick question, P2

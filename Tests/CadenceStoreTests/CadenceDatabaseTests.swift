@@ -18,17 +18,18 @@ struct CadenceDatabaseTests {
         // Turn the file back into what v1 made: no v2 table, no v2 columns, no v2 migration row.
         let queue = try DatabaseQueue(path: path)
         try await queue.write { db in
-            try db.execute(sql: """
-                INSERT INTO mailboxLedger (mailbox, sentAt, recipientDomain, campaignId) VALUES ('sam', '2026-11-30 10:00:00.000', 'example.org', 'q1');
-                DROP TABLE mailboxPause;
-                DROP INDEX sendRecordHistory;
-                ALTER TABLE sendRecord DROP COLUMN storedMessageId;
-                ALTER TABLE sendRecord DROP COLUMN lookupMisses;
-                ALTER TABLE sendRecord DROP COLUMN lookedUpAt;
-                ALTER TABLE sendRecord DROP COLUMN historyId;
-                ALTER TABLE sendRecord DROP COLUMN historyCursor;
-                DELETE FROM grdb_migrations WHERE identifier = 'v2-gmail-sending';
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO mailboxLedger (mailbox, sentAt, recipientDomain, campaignId) VALUES ('sam', '2026-11-30 10:00:00.000', 'example.org', 'q1');
+                    DROP TABLE mailboxPause;
+                    DROP INDEX sendRecordHistory;
+                    ALTER TABLE sendRecord DROP COLUMN storedMessageId;
+                    ALTER TABLE sendRecord DROP COLUMN lookupMisses;
+                    ALTER TABLE sendRecord DROP COLUMN lookedUpAt;
+                    ALTER TABLE sendRecord DROP COLUMN historyId;
+                    ALTER TABLE sendRecord DROP COLUMN historyCursor;
+                    DELETE FROM grdb_migrations WHERE identifier = 'v2-gmail-sending';
+                    """)
         }
         try queue.close()
         let upgraded: any CadenceStore = try CadenceDatabase.open(path: path, mode: .existing)
@@ -44,8 +45,10 @@ struct CadenceDatabaseTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let database = try CadenceDatabase.open(path: path, mode: .create)
         let settings = try database.writer.read { db in
-            (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA foreign_keys"),
-             try Int.fetchOne(db, sql: "PRAGMA synchronous"), try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations"))
+            (
+                try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA foreign_keys"),
+                try Int.fetchOne(db, sql: "PRAGMA synchronous"), try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+            )
         }
         // The writer connection is the one that commits: it must sync every commit.
         let writerSynchronous = try database.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }

@@ -9,13 +9,15 @@ struct DueStepsTests {
     func due() async throws {
         let database = try CadenceDatabase.inMemory()
         let now = SteeringTests.now
-        try SteeringTests.launch(database, [
-            ("late@example.org", .active(nextStep: "intro", dueAt: now.addingTimeInterval(60))),
-            ("b@example.org", .active(nextStep: "intro", dueAt: now.addingTimeInterval(-60))),
-            ("a@example.org", .active(nextStep: "intro", dueAt: now.addingTimeInterval(-120))),
-            ("c@example.org", .active(nextStep: "intro", dueAt: now)),
-            ("held@example.org", .held(step: "intro", reason: .missingFields(["candidate.company"]))),
-        ])
+        try SteeringTests.launch(
+            database,
+            [
+                ("late@example.org", .active(nextStep: "intro", dueAt: now.addingTimeInterval(60))),
+                ("b@example.org", .active(nextStep: "intro", dueAt: now.addingTimeInterval(-60))),
+                ("a@example.org", .active(nextStep: "intro", dueAt: now.addingTimeInterval(-120))),
+                ("c@example.org", .active(nextStep: "intro", dueAt: now)),
+                ("held@example.org", .held(step: "intro", reason: .missingFields(["candidate.company"]))),
+            ])
         _ = try await database.pause(.candidate(addressKey: "c@example.org", campaign: nil), note: nil, actor: "t", now: now)
         let store: any CadenceStore = database
         let due = try await store.dueSteps(now: now, limit: 10)

@@ -18,8 +18,9 @@ struct SteeringTests {
 
     static func campaign(_ id: String = "q1") -> CadenceDatabase.LaunchCampaign {
         let json = campaignJSON.replacingOccurrences(of: "\"q1\"", with: "\"\(id)\"")
-        return .init(id: id, name: id, sourcePath: "sequences/\(id).json", digest: "d-\(id)",
-                     files: [SnapshotFile(kind: .campaign, path: "sequences/\(id).json", content: Array(json.utf8), digest: "x")])
+        return .init(
+            id: id, name: id, sourcePath: "sequences/\(id).json", digest: "d-\(id)",
+            files: [SnapshotFile(kind: .campaign, path: "sequences/\(id).json", content: Array(json.utf8), digest: "x")])
     }
 
     static func candidate(_ email: String, line: Int = 2, _ fields: [String: String] = [:]) -> Candidate {
@@ -48,14 +49,17 @@ struct SteeringTests {
     func skips() throws {
         let database = try CadenceDatabase.inMemory()
         try database.suppress([(.address, "no@example.org"), (.domain, "client.com")], reason: "r", actor: "test", now: Self.now)
-        let outcomes = try Self.launch(database, [
-            ("ana@example.org", Self.active), ("ANA@example.org", Self.active), ("no@example.org", Self.active),
-            ("x@eu.client.com", Self.active),
-        ])
-        #expect(outcomes == [
-            .enrolled(Self.active), .skipped(.duplicateInFile(firstLine: 2)), .skipped(.suppressedAddress),
-            .skipped(.suppressedDomain("client.com")),
-        ])
+        let outcomes = try Self.launch(
+            database,
+            [
+                ("ana@example.org", Self.active), ("ANA@example.org", Self.active), ("no@example.org", Self.active),
+                ("x@eu.client.com", Self.active),
+            ])
+        #expect(
+            outcomes == [
+                .enrolled(Self.active), .skipped(.duplicateInFile(firstLine: 2)), .skipped(.suppressedAddress),
+                .skipped(.suppressedDomain("client.com")),
+            ])
         #expect(try Self.launch(database, [("ana@example.org", Self.active)]) == [.skipped(.alreadyEnrolled(state: .active))])
         #expect(try Self.launch(database, "q2", [("ana@example.org", Self.active)]) == [.skipped(.inProgressElsewhere(campaign: "q1"))])
         #expect(try Self.launch(database, "q3", [("ana@example.org", Self.active)], concurrent: true) == [.enrolled(Self.active)])
@@ -64,10 +68,12 @@ struct SteeringTests {
     @Test("gmail dots and +tags are one person; other domains keep their +tags")
     func addressKeys() throws {
         let database = try CadenceDatabase.inMemory()
-        let outcomes = try Self.launch(database, [
-            ("ana.ruiz@gmail.com", Self.active), ("AnaRuiz+jobs@googlemail.com", Self.active), ("ana+x@example.org", Self.active),
-            ("ana@example.org", Self.active),
-        ])
+        let outcomes = try Self.launch(
+            database,
+            [
+                ("ana.ruiz@gmail.com", Self.active), ("AnaRuiz+jobs@googlemail.com", Self.active), ("ana+x@example.org", Self.active),
+                ("ana@example.org", Self.active),
+            ])
         #expect(outcomes == [.enrolled(Self.active), .skipped(.duplicateInFile(firstLine: 2)), .enrolled(Self.active), .enrolled(Self.active)])
     }
 
@@ -122,11 +128,13 @@ struct SteeringTests {
     @Test("status counts every state by step with reasons")
     func status() throws {
         let database = try CadenceDatabase.inMemory()
-        try Self.launch(database, [
-            ("a@example.org", Self.active), ("b@example.org", .active(nextStep: "intro", dueAt: Self.now.addingTimeInterval(3600))),
-            ("c@example.org", .held(step: "intro", reason: .missingFields(["candidate.company"]))),
-            ("d@example.org", .held(step: "intro", reason: .missingFields(["candidate.company"]))), ("e@example.org", Self.active),
-        ])
+        try Self.launch(
+            database,
+            [
+                ("a@example.org", Self.active), ("b@example.org", .active(nextStep: "intro", dueAt: Self.now.addingTimeInterval(3600))),
+                ("c@example.org", .held(step: "intro", reason: .missingFields(["candidate.company"]))),
+                ("d@example.org", .held(step: "intro", reason: .missingFields(["candidate.company"]))), ("e@example.org", Self.active),
+            ])
         _ = try database.stop(.candidate(addressKey: "e@example.org", campaign: nil), reason: .manual(note: nil), actor: "t", now: Self.now)
         let status = try #require(try database.status(campaign: "q1", now: Self.now).first)
         #expect(status.total == 5)
@@ -215,8 +223,10 @@ extension SteeringTests {
         #expect(try database.status(campaign: "q1", now: Self.now).first?.stopped == ["replied": 1, "bounced": 1, "unsubscribed": 1, "by hand: hired": 1, "by hand": 1])
 
         // A campaign whose last step is a task: completing it finishes the enrolment.
-        let json = #"{ "id": "last", "name": "L", "mailboxes": ["sam"], "timeZone": "UTC", "steps": [ { "id": "intro", "type": "email", "template": "i.md" }, { "id": "call", "type": "task", "delay": "1d", "title": "Call", "instructions": "Ring." } ] }"#
-        let campaign = CadenceDatabase.LaunchCampaign(id: "last", name: "L", sourcePath: "l.json", digest: "d",
+        let json =
+            #"{ "id": "last", "name": "L", "mailboxes": ["sam"], "timeZone": "UTC", "steps": [ { "id": "intro", "type": "email", "template": "i.md" }, { "id": "call", "type": "task", "delay": "1d", "title": "Call", "instructions": "Ring." } ] }"#
+        let campaign = CadenceDatabase.LaunchCampaign(
+            id: "last", name: "L", sourcePath: "l.json", digest: "d",
             files: [SnapshotFile(kind: .campaign, path: "l.json", content: Array(json.utf8), digest: "x")])
         _ = try database.launch(campaign, actor: "t", now: Self.now, allowConcurrent: true) { session in
             (try session.enroll(Self.candidate("f@example.org"), mailbox: "sam", variants: [:], initial: .active(nextStep: "call", dueAt: Self.now)), true)

@@ -24,9 +24,10 @@ public struct CandidateColumns: Sendable {
             if name.isEmpty {
                 diagnostics.append(.error("column \(column) has no header; name it, e.g. \"company\"", file: file, at: .line(1)))
             } else if !TemplateSyntax.isIdentifier(Substring(name)) {
-                diagnostics.append(.error(
-                    "header \"\(name)\" (column \(column)) is not a merge-field name; use letters, digits and _ starting with a letter, e.g. \"firstName\"",
-                    file: file, at: .line(1)))
+                diagnostics.append(
+                    .error(
+                        "header \"\(name)\" (column \(column)) is not a merge-field name; use letters, digits and _ starting with a letter, e.g. \"firstName\"",
+                        file: file, at: .line(1)))
             } else if !seen.insert(name).inserted {
                 diagnostics.append(.error("header \"\(name)\" appears twice (column \(column)); each column needs its own name", file: file, at: .line(1)))
             }
@@ -42,9 +43,12 @@ public struct CandidateColumns: Sendable {
     /// The candidate in `row`, or every problem with it.
     public func candidate(from row: [String], line: Int) -> Swift.Result<Candidate, RowProblems> {
         guard row.count == names.count else {
-            return .failure(RowProblems([.error(
-                "the row has \(row.count) field\(row.count == 1 ? "" : "s") but the header has \(names.count); a value with a comma needs double quotes around it",
-                file: file, at: .line(line))]))
+            return .failure(
+                RowProblems([
+                    .error(
+                        "the row has \(row.count) field\(row.count == 1 ? "" : "s") but the header has \(names.count); a value with a comma needs double quotes around it",
+                        file: file, at: .line(line))
+                ]))
         }
         var fields: [String: String] = [:]
         fields.reserveCapacity(names.count)

@@ -57,9 +57,11 @@ public struct EmailComposer: Sendable {
                 }
                 let (template, variantID) = chooseTemplate(reply.content, step: step, candidate: candidate)
                 // A reply to an email that cannot be sent cannot be sent either: its thread would not exist.
-                let outcome = thread.held.isEmpty ? message(
-                    template.render(context), subject: thread.subject, candidate: candidate, identity: identity,
-                    messageID: messageID, thread: thread.messageIDs, attachments: reply.attachments, date: date)
+                let outcome =
+                    thread.held.isEmpty
+                    ? message(
+                        template.render(context), subject: thread.subject, candidate: candidate, identity: identity,
+                        messageID: messageID, thread: thread.messageIDs, attachments: reply.attachments, date: date)
                     : .held(missing: thread.held)
                 threads[reply.inThreadOf]?.messageIDs.append(messageID)
                 composed.append(ComposedStep(step: step, variantID: variantID, outcome: outcome))

@@ -184,7 +184,9 @@ public enum ConfigurationDecoder {
                 } else {
                     limits.dailyCap = number
                 }
-            } else { valid = false }
+            } else {
+                valid = false
+            }
         }
         if let cap = object["hourlyCap"] {
             if let number = reader.integer(cap, "\"hourlyCap\" of \(what)", in: 1...Int.max) {
@@ -192,7 +194,9 @@ public enum ConfigurationDecoder {
                 if number > limits.dailyCap {
                     reader.warning("\"hourlyCap\" of \(what) (\(number)) is above its daily cap (\(limits.dailyCap)) and has no effect", at: cap.position)
                 }
-            } else { valid = false }
+            } else {
+                valid = false
+            }
         }
         if let gap = object["minimumGap"], let text = reader.string(gap, "\"minimumGap\" of \(what)", example: "90s") {
             switch TimeSpan.parseSeconds(text) {
@@ -201,7 +205,9 @@ public enum ConfigurationDecoder {
                 reader.error("\"minimumGap\" of \(what): \(error.message)", at: gap.position)
                 valid = false
             }
-        } else if object["minimumGap"] != nil { valid = false }
+        } else if object["minimumGap"] != nil {
+            valid = false
+        }
         return valid ? limits : nil
     }
 }

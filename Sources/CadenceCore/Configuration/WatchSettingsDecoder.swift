@@ -16,7 +16,9 @@ enum WatchSettingsDecoder {
                 case .success(let seconds): settings.maxSyncAgeSeconds = seconds
                 case .failure(let error): reader.error("\"replies\".\"maxSyncAge\": \(error.message)", at: age.position); valid = false
                 }
-            } else { valid = false }
+            } else {
+                valid = false
+            }
         }
         if let days = object["outOfOfficeDefaultDays"] {
             if let number = reader.integer(days, "\"replies\".\"outOfOfficeDefaultDays\"", in: 1...60) { settings.outOfOfficeDefaultDays = number } else { valid = false }
@@ -71,7 +73,9 @@ enum WatchSettingsDecoder {
                     reader.error("\"push\".\"topic\" must be a full topic name, projects/PROJECT/topics/TOPIC, not \"\(text)\"", at: topic.position)
                     valid = false
                 }
-            } else { valid = false }
+            } else {
+                valid = false
+            }
         }
         if let path = object["path"] {
             if let text = reader.nonEmptyString(path, "\"push\".\"path\"", example: "/hooks/gmail"), text.hasPrefix("/"), !text.contains("?"), !text.contains(where: \.isWhitespace) {
@@ -104,7 +108,9 @@ enum WatchSettingsDecoder {
         }
         if let value = object.require("serviceAccountEmail", &reader, hint: "the service account the push subscription signs as") {
             if let text = reader.nonEmptyString(value, "\"push\".\"oidc\".\"serviceAccountEmail\"", example: "gmail-push@acme-seq.iam.gserviceaccount.com") {
-                if case .success = EmailAddress.parse(text) { email = text } else {
+                if case .success = EmailAddress.parse(text) {
+                    email = text
+                } else {
                     reader.error("\"push\".\"oidc\".\"serviceAccountEmail\" \"\(text)\" is not an email address", at: value.position)
                 }
             }

@@ -49,7 +49,7 @@ extension Array where Element == Diagnostic {
         enumerated().sorted { a, b in
             if a.element.file != b.element.file { return a.offset < b.offset }
             switch (a.element.position, b.element.position) {
-            case let (l?, r?) where l != r: return l < r
+            case (let l?, let r?) where l != r: return l < r
             case (nil, _?): return true
             case (_?, nil): return false
             default: return a.offset < b.offset

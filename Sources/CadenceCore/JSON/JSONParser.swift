@@ -152,9 +152,10 @@ public struct JSONParser {
             skipWhitespace()
             let value = try parseValue()
             if let first = seen[key] {
-                warnings.append(.error(
-                    "duplicate key \"\(key)\" (first set at line \(first.line)); JSON keeps only one, so remove the other",
-                    file: file, at: keyPosition))
+                warnings.append(
+                    .error(
+                        "duplicate key \"\(key)\" (first set at line \(first.line)); JSON keeps only one, so remove the other",
+                        file: file, at: keyPosition))
             } else {
                 seen[key] = keyPosition
             }

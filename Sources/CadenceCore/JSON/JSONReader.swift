@@ -34,7 +34,8 @@ public struct JSONReader: Sendable {
             if byKey[member.key] == nil { byKey[member.key] = member }
             if !allowed.contains(member.key) {
                 let listed = allowed.filter { $0 != "$schema" }
-                let hint = Suggestion.closest(to: member.key, among: allowed).map { "; did you mean \"\($0)\"?" }
+                let hint =
+                    Suggestion.closest(to: member.key, among: allowed).map { "; did you mean \"\($0)\"?" }
                     ?? (listed.isEmpty ? "; it takes no keys" : "; allowed keys: \(listed.joined(separator: ", "))")
                 error("unknown key \"\(member.key)\" in \(what)\(hint)", at: member.keyPosition)
             }

@@ -44,9 +44,10 @@ public enum MailClassifier {
             let recipients = groups.filter { $0.header("Final-Recipient") != nil || $0.header("Action") != nil }
             let status = recipients.compactMap { $0.header("Status") }.first?.trimmingCharacters(in: .whitespaces)
             let action = recipients.compactMap { $0.header("Action") }.first?.lowercased() ?? ""
-            let recipient = recipients.compactMap { $0.header("Final-Recipient") }.first.map { value in
-                value.split(separator: ";", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? value
-            } ?? failedRecipient
+            let recipient =
+                recipients.compactMap { $0.header("Final-Recipient") }.first.map { value in
+                    value.split(separator: ";", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? value
+                } ?? failedRecipient
             let permanent = status.map { $0.hasPrefix("5") } ?? (action == "failed")
             return .bounce(permanent: permanent && action != "delayed", recipient: recipient, status: status)
         }

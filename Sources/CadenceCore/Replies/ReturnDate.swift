@@ -117,7 +117,9 @@ public enum ReturnDate {
             return nil
         }
         // 10 March (2027), 10th of March, 10. März, 10 de marzo
-        let dayNumber = Int(first.trimmingCharacters(in: CharacterSet(charactersIn: ".")).replacingOccurrences(of: "st", with: "").replacingOccurrences(of: "nd", with: "").replacingOccurrences(of: "rd", with: "").replacingOccurrences(of: "th", with: ""))
+        let dayNumber = Int(
+            first.trimmingCharacters(in: CharacterSet(charactersIn: ".")).replacingOccurrences(of: "st", with: "").replacingOccurrences(of: "nd", with: "").replacingOccurrences(of: "rd", with: "")
+                .replacingOccurrences(of: "th", with: ""))
         if let dayNumber, let name = second, let month = months[name.trimmingCharacters(in: CharacterSet(charactersIn: "."))] {
             return withYear(month, dayNumber, third.flatMap { Int($0.trimmingCharacters(in: CharacterSet(charactersIn: "."))) }.flatMap { $0 > 1900 ? $0 : nil })
         }

@@ -7,9 +7,10 @@ public enum CampaignChecker {
         for reference in references where reference.kind == .mailbox {
             guard configuration.mailbox(named: reference.value) == nil else { continue }
             let listed = known.map { "\"\($0)\"" }.joined(separator: ", ")
-            diagnostics.append(.error(
-                "unknown mailbox \"\(reference.value)\" (cadence.json defines \(listed))\(Suggestion.didYouMean(reference.value, among: known))",
-                file: file, at: reference.position))
+            diagnostics.append(
+                .error(
+                    "unknown mailbox \"\(reference.value)\" (cadence.json defines \(listed))\(Suggestion.didYouMean(reference.value, among: known))",
+                    file: file, at: reference.position))
         }
         return diagnostics
     }
@@ -20,9 +21,10 @@ public enum CampaignChecker {
         let definition = campaign.definition
         let mailboxCapacity = definition.mailboxes.compactMap { configuration.mailbox(named: $0)?.limits.dailyCap }.reduce(0, +)
         if let cap = definition.limits.dailyCap, mailboxCapacity > 0, cap > mailboxCapacity {
-            diagnostics.append(.warning(
-                "the campaign's \"dailyCap\" (\(cap)) is above what its mailboxes allow together (\(mailboxCapacity) a day) and has no effect",
-                file: campaign.file, at: campaign.idPosition))
+            diagnostics.append(
+                .warning(
+                    "the campaign's \"dailyCap\" (\(cap)) is above what its mailboxes allow together (\(mailboxCapacity) a day) and has no effect",
+                    file: campaign.file, at: campaign.idPosition))
         }
         return diagnostics
     }

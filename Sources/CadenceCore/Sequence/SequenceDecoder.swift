@@ -78,12 +78,14 @@ public enum SequenceDecoder {
             let sendWindow = top["sendWindow"].map { self.sendWindow($0) } ?? .officeHours
             let holidays = top["holidays"].map { self.holidays($0) } ?? []
             let blackoutDates = top["blackoutDates"].map { self.blackouts($0) } ?? []
-            let replySubject: ReplySubjectStyle = top["replySubject"].flatMap {
-                choice($0, "\"replySubject\"", among: ReplySubjectStyle.allCases.map(\.rawValue)).flatMap(ReplySubjectStyle.init(rawValue:))
-            } ?? .re
-            let colleagueReply: ColleagueReplyPolicy = top["colleagueReply"].flatMap {
-                choice($0, "\"colleagueReply\"", among: ColleagueReplyPolicy.allCases.map(\.rawValue)).flatMap(ColleagueReplyPolicy.init(rawValue:))
-            } ?? .stop
+            let replySubject: ReplySubjectStyle =
+                top["replySubject"].flatMap {
+                    choice($0, "\"replySubject\"", among: ReplySubjectStyle.allCases.map(\.rawValue)).flatMap(ReplySubjectStyle.init(rawValue:))
+                } ?? .re
+            let colleagueReply: ColleagueReplyPolicy =
+                top["colleagueReply"].flatMap {
+                    choice($0, "\"colleagueReply\"", among: ColleagueReplyPolicy.allCases.map(\.rawValue)).flatMap(ColleagueReplyPolicy.init(rawValue:))
+                } ?? .stop
             let limits = top["limits"].map { self.limits($0) } ?? CampaignLimits()
             var steps: [Step] = []
             if let value = top.require("steps", &reader, hint: "add the ordered list of steps (see docs/campaign-format.md)") {
@@ -137,7 +139,8 @@ public enum SequenceDecoder {
                 for element in elements {
                     guard let text = reader.string(element, "each of \"days\"", example: "mon") else { valid = false; continue }
                     guard let day = Weekday(rawValue: text) else {
-                        let hint = Weekday.fromLooseSpelling(text).map { "; write \"\($0.rawValue)\"" }
+                        let hint =
+                            Weekday.fromLooseSpelling(text).map { "; write \"\($0.rawValue)\"" }
                             ?? "; use \"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\" or \"sun\""
                         fail("\"\(text)\" is not a day of the week\(hint)", at: element.position)
                         continue
@@ -147,7 +150,9 @@ public enum SequenceDecoder {
                 }
                 if elements.isEmpty { fail("\"days\" of the send window is empty; nothing would ever be sent", at: daysValue.position) }
                 window.days = days.sorted()
-            } else if object["days"] != nil { valid = false }
+            } else if object["days"] != nil {
+                valid = false
+            }
             var timesParsed = true
             if let start = object["start"] {
                 if let time = time(start, "\"start\" of the send window") { window.start = time } else { timesParsed = false }
@@ -271,8 +276,12 @@ public enum SequenceDecoder {
                         id = text
                         earlierIDs[text] = idValue.position
                     }
-                } else { valid = false }
-            } else { valid = false }
+                } else {
+                    valid = false
+                }
+            } else {
+                valid = false
+            }
             let what = id.map { "step \"\($0)\"" } ?? label
             var type: String?
             if let typeValue = preliminary.require("type", &reader, hint: "add \"type\": \"email\", \"reply\" or \"task\"") {
@@ -282,8 +291,12 @@ public enum SequenceDecoder {
                     } else {
                         fail("unknown step type \"\(text)\" in \(what); use \"email\", \"reply\" or \"task\"\(Suggestion.didYouMean(text, among: ["email", "reply", "task"]))", at: typeValue.position)
                     }
-                } else { valid = false }
-            } else { valid = false }
+                } else {
+                    valid = false
+                }
+            } else {
+                valid = false
+            }
             if let type, let allowed = stepKeys[type] {
                 for (key, member) in preliminary.members where !allowed.contains(key) && allStepKeys.contains(key) {
                     fail("\"\(key)\" does not apply to a \(type) step (\(what))\(misplacedKeyHint(key, type: type))", at: member.keyPosition)
@@ -297,7 +310,9 @@ public enum SequenceDecoder {
                     case .success(let parsed): delay = parsed
                     case .failure(let error): fail("\(what): \(error.message)", at: delayValue.position)
                     }
-                } else { valid = false }
+                } else {
+                    valid = false
+                }
             } else if index > 0, preliminary.hasMisspelling(of: "delay") {
                 valid = false
             } else if index > 0 {
@@ -314,7 +329,9 @@ public enum SequenceDecoder {
                 if let content { kind = .email(EmailStep(content: content, attachments: files)) }
             case "reply":
                 var thread: String?
-                if let threadValue = preliminary.require("inThreadOf", &reader, hint: "name the earlier email step whose thread it continues\(earlierEmailSteps.first.map { ", e.g. \"\($0)\"" } ?? "")") {
+                if let threadValue = preliminary.require(
+                    "inThreadOf", &reader, hint: "name the earlier email step whose thread it continues\(earlierEmailSteps.first.map { ", e.g. \"\($0)\"" } ?? "")")
+                {
                     if let text = reader.string(threadValue, "\"inThreadOf\" of \(what)") {
                         if earlierEmailSteps.contains(text) {
                             thread = text
@@ -322,9 +339,13 @@ public enum SequenceDecoder {
                             fail("\(what) is a reply, but no email step comes before it; a reply continues the thread that an earlier \"email\" step started", at: threadValue.position)
                         } else {
                             let listed = earlierEmailSteps.map { "\"\($0)\"" }.joined(separator: ", ")
-                            fail("\"inThreadOf\" of \(what) names \"\(text)\", which is not an earlier email step\(Suggestion.didYouMean(text, among: earlierEmailSteps)) (earlier email steps: \(listed))", at: threadValue.position)
+                            fail(
+                                "\"inThreadOf\" of \(what) names \"\(text)\", which is not an earlier email step\(Suggestion.didYouMean(text, among: earlierEmailSteps)) (earlier email steps: \(listed))",
+                                at: threadValue.position)
                         }
-                    } else { valid = false }
+                    } else {
+                        valid = false
+                    }
                 } else {
                     valid = false
                     if earlierEmailSteps.isEmpty {
@@ -336,7 +357,9 @@ public enum SequenceDecoder {
                 if let thread, let content { kind = .reply(ReplyStep(inThreadOf: thread, content: content, attachments: files)) }
             case "task":
                 let title = preliminary.require("title", &reader, hint: "say what to do, e.g. \"Connect on LinkedIn\"").flatMap { reader.nonEmptyString($0, "\"title\" of \(what)") }
-                let instructions = preliminary.require("instructions", &reader, hint: "tell the person doing it what to do and say").flatMap { reader.nonEmptyString($0, "\"instructions\" of \(what)") }
+                let instructions = preliminary.require("instructions", &reader, hint: "tell the person doing it what to do and say").flatMap {
+                    reader.nonEmptyString($0, "\"instructions\" of \(what)")
+                }
                 if let title, let instructions { kind = .task(TaskStep(title: title, instructions: instructions)) }
             default:
                 break
@@ -419,7 +442,9 @@ public enum SequenceDecoder {
                             fail("variant id \"\(text)\" \(Identifier.rule)", at: idValue.position)
                         } else if !ids.insert(text).inserted {
                             fail("duplicate variant id \"\(text)\" in \(what)", at: idValue.position)
-                        } else { id = text }
+                        } else {
+                            id = text
+                        }
                     }
                 }
                 let template = object.require("template", &reader, hint: "name its file in templates/").flatMap {

@@ -128,9 +128,10 @@ public struct MergeTemplate: Sendable {
             }
         }
         guard unsafe.isEmpty else { return .missing(unsafe) }
-        return .ready(RenderedContent(
-            subject: subject.map { Self.subjectLine(Self.fill($0, values, escape: false)) },
-            text: Self.fill(text, values, escape: false), html: Self.fill(html, values, escape: true)))
+        return .ready(
+            RenderedContent(
+                subject: subject.map { Self.subjectLine(Self.fill($0, values, escape: false)) },
+                text: Self.fill(text, values, escape: false), html: Self.fill(html, values, escape: true)))
     }
 
     /// The subject alone (a reply needs its thread's subject), or the fields it lacks; nil without a subject.

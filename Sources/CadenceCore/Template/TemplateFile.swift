@@ -39,17 +39,21 @@ public struct TemplateFile: Sendable, Hashable {
             subjectStart = SourcePosition(line: 1, column: 1 + "subject:".count + (afterKey.unicodeScalars.count - value.unicodeScalars.count))
             let trimmed = String(value.reversed().drop(while: \.isWhitespace).reversed())
             if trimmed.isEmpty {
-                return Result(template: nil, diagnostics: [
-                    .error("the Subject line is empty; write the subject after \"Subject:\"", file: file, at: SourcePosition(line: 1, column: 1))
-                ])
+                return Result(
+                    template: nil,
+                    diagnostics: [
+                        .error("the Subject line is empty; write the subject after \"Subject:\"", file: file, at: SourcePosition(line: 1, column: 1))
+                    ])
             }
             subject = trimmed
             lines.removeFirst()
             bodyFirstLine = 2
             if let next = lines.first, !next.allSatisfy(\.isWhitespace) {
-                return Result(template: nil, diagnostics: [
-                    .error("leave a blank line between the Subject line and the body", file: file, at: SourcePosition(line: 2, column: 1))
-                ])
+                return Result(
+                    template: nil,
+                    diagnostics: [
+                        .error("leave a blank line between the Subject line and the body", file: file, at: SourcePosition(line: 2, column: 1))
+                    ])
             }
             if !lines.isEmpty {
                 lines.removeFirst()
@@ -58,9 +62,11 @@ public struct TemplateFile: Sendable, Hashable {
         }
         let body = lines.joined(separator: "\n")
         if body.allSatisfy(\.isWhitespace) {
-            return Result(template: nil, diagnostics: [
-                .error("the template has no body; write the message below \(subject == nil ? "the first line" : "the Subject line")", file: file, at: nil)
-            ])
+            return Result(
+                template: nil,
+                diagnostics: [
+                    .error("the template has no body; write the message below \(subject == nil ? "the first line" : "the Subject line")", file: file, at: nil)
+                ])
         }
         return Result(template: TemplateFile(subject: subject, subjectStart: subjectStart, body: body, bodyFirstLine: bodyFirstLine), diagnostics: [])
     }

@@ -63,9 +63,10 @@ public enum TemplateSyntax {
                 end += 1
             }
             guard closed else {
-                diagnostics.append(.error(
-                    "\"<<\" starts a merge field that is not closed with \">>\" on the same line; to write \"<<\" itself, type \"\\<<\"",
-                    file: file, at: fieldStart))
+                diagnostics.append(
+                    .error(
+                        "\"<<\" starts a merge field that is not closed with \">>\" on the same line; to write \"<<\" itself, type \"\\<<\"",
+                        file: file, at: fieldStart))
                 buffer += "<<"
                 advance(2)
                 continue
@@ -104,10 +105,15 @@ public enum TemplateSyntax {
         }
         let namespaceText = String(parts[0]), name = String(parts[1])
         guard let namespace = MergeField.Namespace(rawValue: namespaceText) else {
-            return .failure(Problem(message: "unknown namespace \"\(namespaceText)\" in \(written); use candidate.* (a CSV column) or sender.* (the mailbox)\(Suggestion.didYouMean(namespaceText, among: ["candidate", "sender"]))"))
+            return .failure(
+                Problem(
+                    message:
+                        "unknown namespace \"\(namespaceText)\" in \(written); use candidate.* (a CSV column) or sender.* (the mailbox)\(Suggestion.didYouMean(namespaceText, among: ["candidate", "sender"]))"
+                ))
         }
         if namespace == .sender, SenderField(rawValue: name) == nil {
-            return .failure(Problem(message: "unknown sender field \"\(name)\" in \(written); sender fields are \(senderNames.joined(separator: ", "))\(Suggestion.didYouMean(name, among: senderNames))"))
+            return .failure(
+                Problem(message: "unknown sender field \"\(name)\" in \(written); sender fields are \(senderNames.joined(separator: ", "))\(Suggestion.didYouMean(name, among: senderNames))"))
         }
         var parsed: [MergeField.Stage] = []
         for stage in stages {
@@ -125,7 +131,11 @@ public enum TemplateSyntax {
             } else if text.isEmpty {
                 return .failure(Problem(message: "an empty stage after \"|\" in \(written); write a filter (\(filterNames.joined(separator: ", "))) or a fallback such as \"there\""))
             } else {
-                return .failure(Problem(message: "unknown filter \"\(text)\" in \(written); filters are \(filterNames.joined(separator: ", ")), and a fallback is a quoted string\(Suggestion.didYouMean(text, among: filterNames))"))
+                return .failure(
+                    Problem(
+                        message:
+                            "unknown filter \"\(text)\" in \(written); filters are \(filterNames.joined(separator: ", ")), and a fallback is a quoted string\(Suggestion.didYouMean(text, among: filterNames))"
+                    ))
             }
         }
         if namespace == .sender, name == SenderField.signature.rawValue, !parsed.isEmpty {

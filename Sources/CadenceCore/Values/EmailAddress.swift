@@ -69,7 +69,8 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
                 continue
             }
             if at == nil {
-                let ok = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
+                let ok =
+                    (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
                     || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
                 guard ok else { return nil }
                 if byte == UInt8(ascii: ".") { guard index > 0, previous != UInt8(ascii: ".") else { return nil } }

@@ -15,7 +15,8 @@ public enum TimeZoneName {
 
     /// The message for an unknown name, with the closest known one when there is a clear match.
     public static func unknownMessage(_ name: String) -> String {
-        let suggestion = Suggestion.closest(to: name, among: known)
+        let suggestion =
+            Suggestion.closest(to: name, among: known)
             ?? Suggestion.closest(to: name.replacingOccurrences(of: " ", with: "_"), among: known)
         if let suggestion {
             return "unknown time zone \"\(name)\"; did you mean \"\(suggestion)\"?"

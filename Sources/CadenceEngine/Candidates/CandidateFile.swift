@@ -117,9 +117,10 @@ public struct CandidateFile {
                     if byte == UInt8(ascii: "\"") { lineBytes.append(byte); continue }  // "" inside quotes
                     inQuotes = false
                     if byte != UInt8(ascii: ","), byte != UInt8(ascii: "\r"), byte != UInt8(ascii: "\n"), problems.count < 20 {
-                        problems.append(.error(
-                            "a quoted value (opened on line \(quoteLine)) ends with a quote followed by more text; double a quote inside a value (\"\")",
-                            file: display, at: .line(line)))
+                        problems.append(
+                            .error(
+                                "a quoted value (opened on line \(quoteLine)) ends with a quote followed by more text; double a quote inside a value (\"\")",
+                                file: display, at: .line(line)))
                     }
                 }
                 if byte == UInt8(ascii: "\n") {

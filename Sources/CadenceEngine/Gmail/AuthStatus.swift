@@ -110,7 +110,9 @@ public enum AuthLogout {
             problem = "\(error)"
         }
         if let problem, !force {
-            throw LoginFailure("could not revoke the grant of \(file.address) at Google (\(problem)); \(path) is kept so you can try again later, or run `cadence auth logout \(mailbox.name) --force` to delete it anyway and remove Cadence at https://myaccount.google.com/permissions")
+            throw LoginFailure(
+                "could not revoke the grant of \(file.address) at Google (\(problem)); \(path) is kept so you can try again later, or run `cadence auth logout \(mailbox.name) --force` to delete it anyway and remove Cadence at https://myaccount.google.com/permissions"
+            )
         }
         do { try FileManager.default.removeItem(atPath: full) } catch { throw LoginFailure("cannot delete \(path): \(error.localizedDescription)") }
         try? FileManager.default.removeItem(atPath: full + ".lock")

@@ -31,8 +31,11 @@ public enum ConfigCheck {
             // `cadence serve` reads it at start; a missing variable or an open file mode should show up here first.
             do {
                 let value = try access.store.text(token, what: "the push URL token (\"push\".\"token\")")
-                lines.append(Line(mailbox: "push", ok: value.revealed.count >= 16, text: value.revealed.count >= 16
-                    ? "URL token readable (\(token))" : "the push URL token (\(token)) is shorter than 16 characters; make one with `openssl rand -hex 32`"))
+                lines.append(
+                    Line(
+                        mailbox: "push", ok: value.revealed.count >= 16,
+                        text: value.revealed.count >= 16
+                            ? "URL token readable (\(token))" : "the push URL token (\(token)) is shorter than 16 characters; make one with `openssl rand -hex 32`"))
             } catch {
                 lines.append(Line(mailbox: "push", ok: false, text: error.description))
             }
@@ -63,7 +66,10 @@ public enum ConfigCheck {
                 } catch {
                     if case .api(let failure) = error, failure.reason == "insufficientPermissions" {
                         let missing = GmailScope.missing(from: await tokens.grantedScopes)
-                        return Line(mailbox: name, ok: false, text: "Gmail refused to read the profile: the grant lacks \(missing.isEmpty ? "a read scope" : missing.map(GmailScope.shortName).joined(separator: " and ")); " + grantAdvice(mailbox, settings))
+                        return Line(
+                            mailbox: name, ok: false,
+                            text: "Gmail refused to read the profile: the grant lacks \(missing.isEmpty ? "a read scope" : missing.map(GmailScope.shortName).joined(separator: " and ")); "
+                                + grantAdvice(mailbox, settings))
                     }
                     return Line(mailbox: name, ok: false, text: error.description)
                 }
@@ -73,7 +79,9 @@ public enum ConfigCheck {
                 }
                 let missing = GmailScope.missing(from: scopes)
                 guard missing.isEmpty else {
-                    return Line(mailbox: name, ok: false, text: "\(profile.emailAddress) is reachable but the grant lacks \(missing.map(GmailScope.shortName).joined(separator: " and ")); " + grantAdvice(mailbox, settings))
+                    return Line(
+                        mailbox: name, ok: false,
+                        text: "\(profile.emailAddress) is reachable but the grant lacks \(missing.map(GmailScope.shortName).joined(separator: " and ")); " + grantAdvice(mailbox, settings))
                 }
                 return Line(mailbox: name, ok: true, text: "\(profile.emailAddress) reachable; scopes \(scopes.map(GmailScope.shortName).joined(separator: " "))")
             }

@@ -25,7 +25,10 @@ public enum GmailWatchCommand {
                     // Nothing sent yet: start reading from where the watch starts.
                     try await store.advanceCheckpoint(mailbox.name, to: start, now: now)
                 }
-                lines.append(Line(mailbox: mailbox.name, text: "\(mailbox.name) (\(mailbox.address)): watching, pushes to \(topic) until \(Timestamps.display(expires)); `cadence run` renews it daily", failed: false))
+                lines.append(
+                    Line(
+                        mailbox: mailbox.name, text: "\(mailbox.name) (\(mailbox.address)): watching, pushes to \(topic) until \(Timestamps.display(expires)); `cadence run` renews it daily",
+                        failed: false))
             } catch let error as StoreError {
                 throw error
             } catch {

@@ -15,9 +15,10 @@ enum CampaignSnapshot {
         // What of cadence.json shapes the emails: the sending mailboxes' address, name and signature.
         for name in campaign.definition.mailboxes {
             guard let mailbox = campaign.configuration.mailbox(named: name) else { continue }
-            let content = Array(FlatJSON.encode([
-                "address": mailbox.address.description, "displayName": mailbox.displayName, "signature": mailbox.signature,
-            ]).utf8)
+            let content = Array(
+                FlatJSON.encode([
+                    "address": mailbox.address.description, "displayName": mailbox.displayName, "signature": mailbox.signature,
+                ]).utf8)
             files.append(SnapshotFile(kind: .mailbox, path: name, content: content, digest: digest(content)))
         }
         return files

@@ -101,7 +101,8 @@ public struct LaunchReport: Sendable, Equatable {
         for field in fields {
             let steps = gapOrder.filter { $0.field == field }
             let count = candidatesLacking[field] ?? 0
-            let needed = steps.count == 1
+            let needed =
+                steps.count == 1
                 ? "step \(steps[0].stepID)" + (steps[0].variantID.map { ", variant \($0)" } ?? "")
                 : "steps " + steps.map { $0.stepID + ($0.variantID.map { " variant \($0)" } ?? "") }.joined(separator: ", ")
             lines.append("    \(count) \(count == 1 ? "lacks" : "lack") \(field) (\(needed))")

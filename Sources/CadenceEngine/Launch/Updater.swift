@@ -26,7 +26,8 @@ public enum Updater {
             return Result(campaignID: definition.id, version: nil, differences: [], changed: 0)
         }
         let differences = CampaignSnapshot.differences(stored: stored, current: files)
-        let oldOrder = stored.files.first { $0.kind == .campaign }
+        let oldOrder =
+            stored.files.first { $0.kind == .campaign }
             .flatMap { SequenceDecoder.decode($0.content, file: $0.path).campaign?.definition.steps.map(\.id) } ?? []
         let composers = Dictionary(uniqueKeysWithValues: definition.mailboxes.compactMap { campaign.configuration.mailbox(named: $0) }.map { ($0.name, campaign.composer(for: $0)) })
         let composer = composers[definition.mailboxes[0]]!

@@ -31,8 +31,12 @@ public enum StatsOutput {
             lines += Table.render(table, rightAligned: 3...13).map { "  " + $0 }
             let stopped = campaign.stopped.reduce(0) { $0 + $1.count }
             let reasons = campaign.stopped.map { "\($0.description) \($0.count)" }.joined(separator: ", ")
-            lines.append("  finished \(campaign.finished) of \(campaign.enrolled) enrolled (\(percent(campaign.finished, of: campaign.enrolled))); stopped \(stopped) of \(campaign.enrolled) (\(percent(stopped, of: campaign.enrolled)))" + (reasons.isEmpty ? "" : ": \(reasons)"))
-            lines.append("  Rates are of the row's enrolled: everyone for a step, those given the variant for a variant. Replied, bounced, unsub(scribed) and ooo (out of office) count people whose mail came back after this step, as a share of its sends.")
+            lines.append(
+                "  finished \(campaign.finished) of \(campaign.enrolled) enrolled (\(percent(campaign.finished, of: campaign.enrolled))); stopped \(stopped) of \(campaign.enrolled) (\(percent(stopped, of: campaign.enrolled)))"
+                    + (reasons.isEmpty ? "" : ": \(reasons)"))
+            lines.append(
+                "  Rates are of the row's enrolled: everyone for a step, those given the variant for a variant. Replied, bounced, unsub(scribed) and ooo (out of office) count people whose mail came back after this step, as a share of its sends."
+            )
         }
         return lines.joined(separator: "\n")
     }
@@ -54,26 +58,29 @@ public enum StatsOutput {
         }
         struct Stopped: Encodable { var kind: String; var description: String; var count: Int }
         struct Campaign: Encodable { var id: String; var name: String; var enrolled: Int; var finished: Int; var stopped: [Stopped]; var steps: [Row] }
-        return JSONOutput.encode(campaigns.map { campaign in
-            Campaign(
-                id: campaign.id, name: campaign.name, enrolled: campaign.enrolled, finished: campaign.finished,
-                stopped: campaign.stopped.map { .init(kind: $0.kind, description: $0.description, count: $0.count) },
-                steps: campaign.rows.map {
-                    .init(step: $0.stepID, variant: $0.variantID, type: $0.kind, enrolled: $0.enrolled, sent: $0.sent, tasksDone: $0.tasksDone,
-                          active: $0.active, held: $0.held, paused: $0.paused, replied: $0.replied, bounced: $0.bounced,
-                          unsubscribed: $0.unsubscribed, outOfOffice: $0.outOfOffice)
-                })
-        })
+        return JSONOutput.encode(
+            campaigns.map { campaign in
+                Campaign(
+                    id: campaign.id, name: campaign.name, enrolled: campaign.enrolled, finished: campaign.finished,
+                    stopped: campaign.stopped.map { .init(kind: $0.kind, description: $0.description, count: $0.count) },
+                    steps: campaign.rows.map {
+                        .init(
+                            step: $0.stepID, variant: $0.variantID, type: $0.kind, enrolled: $0.enrolled, sent: $0.sent, tasksDone: $0.tasksDone,
+                            active: $0.active, held: $0.held, paused: $0.paused, replied: $0.replied, bounced: $0.bounced,
+                            unsubscribed: $0.unsubscribed, outOfOffice: $0.outOfOffice)
+                    })
+            })
     }
 
     public static func csv(_ campaigns: [CampaignStats]) -> String {
         var lines = ["campaign,step,variant,type,enrolled,sent,tasksDone,active,held,paused,replied,bounced,unsubscribed,outOfOffice"]
         for campaign in campaigns {
             for row in campaign.rows {
-                lines.append([
-                    campaign.id, row.stepID, row.variantID ?? "", row.kind, "\(row.enrolled)", "\(row.sent)", "\(row.tasksDone)", "\(row.active)", "\(row.held)",
-                    "\(row.paused)", "\(row.replied)", "\(row.bounced)", "\(row.unsubscribed)", "\(row.outOfOffice)",
-                ].joined(separator: ","))
+                lines.append(
+                    [
+                        campaign.id, row.stepID, row.variantID ?? "", row.kind, "\(row.enrolled)", "\(row.sent)", "\(row.tasksDone)", "\(row.active)", "\(row.held)",
+                        "\(row.paused)", "\(row.replied)", "\(row.bounced)", "\(row.unsubscribed)", "\(row.outOfOffice)",
+                    ].joined(separator: ","))
             }
         }
         return lines.joined(separator: "\n")

@@ -26,7 +26,9 @@ public enum StatusOutput {
                 }
             }
             let stopped = status.stopped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
-            lines.append("  \(status.total) candidate\(status.total == 1 ? "" : "s"); finished \(status.finished); stopped \(status.stopped.values.reduce(0, +))" + (stopped.isEmpty ? "" : " (\(stopped.joined(separator: ", ")))"))
+            lines.append(
+                "  \(status.total) candidate\(status.total == 1 ? "" : "s"); finished \(status.finished); stopped \(status.stopped.values.reduce(0, +))"
+                    + (stopped.isEmpty ? "" : " (\(stopped.joined(separator: ", ")))"))
         }
         return lines.joined(separator: "\n")
     }
@@ -90,15 +92,17 @@ public enum StatusOutput {
         func reasons(_ list: [ReasonCount]) -> [Reason] {
             list.map { Reason(kind: $0.kind, fields: $0.fields, note: $0.note, until: $0.until.map(Timestamps.iso), description: $0.description, count: $0.count) }
         }
-        return JSONOutput.encode(statuses.map {
-            Campaign(
-                id: $0.id, name: $0.name, version: $0.version, paused: $0.paused, candidates: $0.total, finished: $0.finished,
-                stopped: reasons($0.stoppedReasons),
-                steps: $0.steps.map {
-                    .init(step: $0.stepID, active: $0.active, dueNow: $0.due, waitingOnTask: $0.waitingOnTask, held: reasons($0.heldReasons),
-                          paused: reasons($0.pausedReasons), nextDue: $0.nextDue.map(Timestamps.iso), waiting: Note.list($0.waiting), inDoubt: Note.list($0.inDoubt))
-                })
-        })
+        return JSONOutput.encode(
+            statuses.map {
+                Campaign(
+                    id: $0.id, name: $0.name, version: $0.version, paused: $0.paused, candidates: $0.total, finished: $0.finished,
+                    stopped: reasons($0.stoppedReasons),
+                    steps: $0.steps.map {
+                        .init(
+                            step: $0.stepID, active: $0.active, dueNow: $0.due, waitingOnTask: $0.waitingOnTask, held: reasons($0.heldReasons),
+                            paused: reasons($0.pausedReasons), nextDue: $0.nextDue.map(Timestamps.iso), waiting: Note.list($0.waiting), inDoubt: Note.list($0.inDoubt))
+                    })
+            })
     }
 
     public static func describe(_ state: EnrollmentState) -> String {
@@ -170,17 +174,18 @@ public enum StatusOutput {
             enum Keys: String, CodingKey { case campaign, mailbox, state, step, reason, description, dueAt, variants, events }
         }
         struct Document: Encodable { var address: String; var timeZone: String?; var fields: [String: String]; var enrollments: [Enrollment] }
-        return JSONOutput.encode(Document(
-            address: detail.address, timeZone: detail.timeZone, fields: detail.fields,
-            enrollments: detail.enrollments.map { enrollment in
-                var due: String?
-                if case .active(_, let at) = enrollment.state { due = Timestamps.iso(at) }
-                let reason = reasonParts(enrollment.state).map { Reason(kind: $0.kind, fields: $0.fields, note: $0.note, until: $0.until.map(Timestamps.iso)) }
-                return .init(
-                    campaign: enrollment.campaignID, mailbox: enrollment.mailbox, state: enrollment.state.name, step: enrollment.state.step,
-                    reason: reason, description: describe(enrollment.state), dueAt: due, variants: enrollment.variants,
-                    events: enrollment.events.map { .init(at: Timestamps.iso($0.at), kind: $0.kind, actor: $0.actor, detail: $0.detail) })
-            }))
+        return JSONOutput.encode(
+            Document(
+                address: detail.address, timeZone: detail.timeZone, fields: detail.fields,
+                enrollments: detail.enrollments.map { enrollment in
+                    var due: String?
+                    if case .active(_, let at) = enrollment.state { due = Timestamps.iso(at) }
+                    let reason = reasonParts(enrollment.state).map { Reason(kind: $0.kind, fields: $0.fields, note: $0.note, until: $0.until.map(Timestamps.iso)) }
+                    return .init(
+                        campaign: enrollment.campaignID, mailbox: enrollment.mailbox, state: enrollment.state.name, step: enrollment.state.step,
+                        reason: reason, description: describe(enrollment.state), dueAt: due, variants: enrollment.variants,
+                        events: enrollment.events.map { .init(at: Timestamps.iso($0.at), kind: $0.kind, actor: $0.actor, detail: $0.detail) })
+                }))
     }
 
     public static func text(_ tasks: [OpenTask]) -> String {
@@ -201,9 +206,10 @@ public enum StatusOutput {
             var id: Int64; var campaign: String; var step: String; var title: String; var instructions: String
             var address: String; var fields: [String: String]; var openedAt: String
         }
-        return JSONOutput.encode(tasks.map {
-            Task(id: $0.id, campaign: $0.campaignID, step: $0.stepID, title: $0.title, instructions: $0.instructions, address: $0.address, fields: $0.fields, openedAt: Timestamps.iso($0.openedAt))
-        })
+        return JSONOutput.encode(
+            tasks.map {
+                Task(id: $0.id, campaign: $0.campaignID, step: $0.stepID, title: $0.title, instructions: $0.instructions, address: $0.address, fields: $0.fields, openedAt: Timestamps.iso($0.openedAt))
+            })
     }
 }
 

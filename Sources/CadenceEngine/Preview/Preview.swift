@@ -73,32 +73,34 @@ public enum Preview {
         var seen: [String: Int] = [:]
         let required = Set(composer.templates.values.flatMap(\.requiredCandidateFields))
         do {
-            try file.forEachRow(header: { columns in
-                for name in required.sorted() where !columns.names.contains(name) {
-                    report.notes.append(
-                        "note: \(file.display) has no column \"\(name)\"\(Suggestion.didYouMean(name, among: columns.names)); every candidate lacks candidate.\(name)")
-                }
-            }) { row in
-                switch row {
-                case .problems(let diagnostics):
-                    // With --candidate, other rows' problems are not this preview's business.
-                    if wanted == nil { report.rowProblems += diagnostics } else { otherRowProblems += 1 }
-                case .candidate(let candidate):
-                    if let wanted, candidate.email.description.lowercased() != wanted { return }
-                    found = true
-                    let key = AddressKey.normalized(candidate.email)
-                    if let first = seen[key] {
-                        report.rowProblems.append(.error("\(candidate.email) is the same person as line \(first); launch skips this row", file: file.display, at: .line(candidate.line)))
-                        return
+            try file.forEachRow(
+                header: { columns in
+                    for name in required.sorted() where !columns.names.contains(name) {
+                        report.notes.append(
+                            "note: \(file.display) has no column \"\(name)\"\(Suggestion.didYouMean(name, among: columns.names)); every candidate lacks candidate.\(name)")
                     }
-                    seen[key] = candidate.line
-                    let steps = composer.compose(candidate, date: options.date, only: options.step)
-                    report.record(candidate, steps)
-                    for step in steps {
-                        try write(step, for: candidate, format: options.format, outFolder: outFolder, output: output)
+                },
+                { row in
+                    switch row {
+                    case .problems(let diagnostics):
+                        // With --candidate, other rows' problems are not this preview's business.
+                        if wanted == nil { report.rowProblems += diagnostics } else { otherRowProblems += 1 }
+                    case .candidate(let candidate):
+                        if let wanted, candidate.email.description.lowercased() != wanted { return }
+                        found = true
+                        let key = AddressKey.normalized(candidate.email)
+                        if let first = seen[key] {
+                            report.rowProblems.append(.error("\(candidate.email) is the same person as line \(first); launch skips this row", file: file.display, at: .line(candidate.line)))
+                            return
+                        }
+                        seen[key] = candidate.line
+                        let steps = composer.compose(candidate, date: options.date, only: options.step)
+                        report.record(candidate, steps)
+                        for step in steps {
+                            try write(step, for: candidate, format: options.format, outFolder: outFolder, output: output)
+                        }
                     }
-                }
-            }
+                })
         } catch let error as CandidateFile.OpenError {
             guard case .problems(let diagnostics) = error else { throw .problems([]) }
             throw .problems(diagnostics)

@@ -95,9 +95,10 @@ public struct ProjectValidator {
             guard let campaign = result.campaign else { continue }
             report.stepCount += campaign.definition.steps.count
             if let first = ids[campaign.definition.id] {
-                report.diagnostics.append(.error(
-                    "campaign id \"\(campaign.definition.id)\" is also used by \(first.file):\(first.position); campaign ids must be unique",
-                    file: display, at: campaign.idPosition))
+                report.diagnostics.append(
+                    .error(
+                        "campaign id \"\(campaign.definition.id)\" is also used by \(first.file):\(first.position); campaign ids must be unique",
+                        file: display, at: campaign.idPosition))
             } else {
                 ids[campaign.definition.id] = (display, campaign.idPosition)
             }
@@ -112,9 +113,10 @@ public struct ProjectValidator {
         let display = location.display(location.configurationPath)
         report.configurationFiles.append(display)
         guard files.fileExists(atPath: location.configurationPath) else {
-            report.diagnostics.append(.error(
-                "no configuration file; create \(display) with your sending mailboxes (see docs/configuration.md), or pass --config PATH",
-                file: display, at: nil))
+            report.diagnostics.append(
+                .error(
+                    "no configuration file; create \(display) with your sending mailboxes (see docs/configuration.md), or pass --config PATH",
+                    file: display, at: nil))
             return nil
         }
         guard let bytes = read(location.configurationPath, display: display) else { return nil }
@@ -156,9 +158,10 @@ public struct ProjectValidator {
                 let path = campaignFolder + "/" + reference.value
                 var isDirectory: ObjCBool = false
                 guard files.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-                    report.diagnostics.append(.error(
-                        "attachment \"\(reference.value)\" of \(step) not found; looked for \(location.display(path)) (attachments are read from the campaign file's folder)",
-                        file: file, at: reference.position))
+                    report.diagnostics.append(
+                        .error(
+                            "attachment \"\(reference.value)\" of \(step) not found; looked for \(location.display(path)) (attachments are read from the campaign file's folder)",
+                            file: file, at: reference.position))
                     continue
                 }
                 report.attachmentCount += 1
@@ -171,9 +174,10 @@ public struct ProjectValidator {
         for (stepID, encoded) in attachmentBytes.sorted(by: { $0.key < $1.key }) {
             let total = encoded + Self.bodyAllowanceBytes
             guard total > Self.maximumMessageBytes else { continue }
-            report.diagnostics.append(.error(
-                "the attachments of \(stepID) make a message of about \(Self.megabytes(total)) MB once encoded; Gmail takes at most 25 MB, so link to large files instead",
-                file: file, at: firstAttachment[stepID]))
+            report.diagnostics.append(
+                .error(
+                    "the attachments of \(stepID) make a message of about \(Self.megabytes(total)) MB once encoded; Gmail takes at most 25 MB, so link to large files instead",
+                    file: file, at: firstAttachment[stepID]))
         }
     }
 
@@ -182,15 +186,17 @@ public struct ProjectValidator {
         let display = location.display(path)
         var isDirectory: ObjCBool = false
         if files.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            report.diagnostics.append(.error(
-                "template \"\(reference.value)\" of \(step) is a folder; name a .md file inside templates/", file: file, at: reference.position))
+            report.diagnostics.append(
+                .error(
+                    "template \"\(reference.value)\" of \(step) is a folder; name a .md file inside templates/", file: file, at: reference.position))
             return
         }
         guard files.fileExists(atPath: path) else {
             let existing = templateNames()
-            report.diagnostics.append(.error(
-                "template \"\(reference.value)\" of \(step) not found; create \(display) or fix the name\(Suggestion.didYouMean(reference.value, among: existing))",
-                file: file, at: reference.position))
+            report.diagnostics.append(
+                .error(
+                    "template \"\(reference.value)\" of \(step) not found; create \(display) or fix the name\(Suggestion.didYouMean(reference.value, among: existing))",
+                    file: file, at: reference.position))
             return
         }
         let template: TemplateFile?
@@ -209,13 +215,15 @@ public struct ProjectValidator {
         }
         guard let template else { return }
         if stepType == "email", template.subject == nil {
-            report.diagnostics.append(.error(
-                "\(step) is an email step, which starts a thread, but its template \(display) has no subject; start the template with a \"Subject: …\" line and a blank line",
-                file: file, at: reference.position))
+            report.diagnostics.append(
+                .error(
+                    "\(step) is an email step, which starts a thread, but its template \(display) has no subject; start the template with a \"Subject: …\" line and a blank line",
+                    file: file, at: reference.position))
         } else if stepType == "reply", template.subject != nil {
-            report.diagnostics.append(.error(
-                "\(step) is a reply step, which keeps its thread's subject, but its template \(display) has a Subject line; remove it (\"replySubject\" decides the reply's subject)",
-                file: file, at: reference.position))
+            report.diagnostics.append(
+                .error(
+                    "\(step) is a reply step, which keeps its thread's subject, but its template \(display) has a Subject line; remove it (\"replySubject\" decides the reply's subject)",
+                    file: file, at: reference.position))
         }
     }
 

@@ -22,7 +22,8 @@ public struct ValidationReport: Sendable {
     /// One line per diagnostic, then a summary: what was checked when clean, the counts otherwise.
     public var text: String {
         var lines = diagnostics.map(\.description)
-        let checked = "\(configurationFiles.joined(separator: ", ")) (\(plural(mailboxCount, "mailbox", "mailboxes"))) and \(plural(campaignFiles.count, "campaign")) (\(plural(stepCount, "step")), \(plural(templateCount, "template")), \(plural(attachmentCount, "attachment")))"
+        let checked =
+            "\(configurationFiles.joined(separator: ", ")) (\(plural(mailboxCount, "mailbox", "mailboxes"))) and \(plural(campaignFiles.count, "campaign")) (\(plural(stepCount, "step")), \(plural(templateCount, "template")), \(plural(attachmentCount, "attachment")))"
         if diagnostics.isEmpty {
             lines.append("Checked \(checked): no problems found.")
         } else {

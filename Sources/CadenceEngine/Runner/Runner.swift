@@ -363,7 +363,8 @@ public struct Runner: Sendable {
             return
         }
         guard let threaded = try await threadHeaders(message, enrollment: step.enrollmentID, mailbox: mailbox) else {
-            try await store.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(300), reason: "waiting to learn the Message-ID the provider stored for this thread's earlier email", now: now)
+            try await store.postpone(
+                step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(300), reason: "waiting to learn the Message-ID the provider stored for this thread's earlier email", now: now)
             report.deferred += 1
             return
         }
@@ -444,7 +445,8 @@ public struct Runner: Sendable {
                 try await store.discardIntent(recordID, retryAt: now.addingTimeInterval(Double(seconds ?? 60)), reason: "the provider asked to slow down", fence: fence, now: now)
                 report.deferred += 1
             case .authRevoked:
-                try await store.discardIntent(recordID, retryAt: now.addingTimeInterval(3600), reason: "mailbox \(mailbox.name) needs re-authorisation: run `cadence auth login \(mailbox.name)`", fence: fence, now: now)
+                try await store.discardIntent(
+                    recordID, retryAt: now.addingTimeInterval(3600), reason: "mailbox \(mailbox.name) needs re-authorisation: run `cadence auth login \(mailbox.name)`", fence: fence, now: now)
                 report.deferred += 1
             case .mailboxPaused(let until, let reason):
                 // Nothing failed: the mailbox rests until Gmail's retry time, and every one of its steps waits.

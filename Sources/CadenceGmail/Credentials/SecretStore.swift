@@ -39,7 +39,9 @@ public struct SecretStore: Sendable {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
             let section = (object["installed"] ?? object["web"]) as? [String: Any], let secret = section["client_secret"] as? String
         else {
-            throw SecretError("the OAuth client secret (\(reference)) is JSON but not a client_secret.json with an \"installed\" section; download it again from the Cloud console (Credentials › your Desktop client › Download JSON)")
+            throw SecretError(
+                "the OAuth client secret (\(reference)) is JSON but not a client_secret.json with an \"installed\" section; download it again from the Cloud console (Credentials › your Desktop client › Download JSON)"
+            )
         }
         return Secret(secret)
     }
@@ -49,7 +51,8 @@ public struct SecretStore: Sendable {
         let full = path(relative)
         var info = stat()
         guard stat(full, &info) == 0 else {
-            throw SecretError("\(what): \(relative) does not exist; " + (relative.hasSuffix(".token.json") ? "run `cadence auth login` for this mailbox" : "create it, or fix the path in cadence.json"))
+            throw SecretError(
+                "\(what): \(relative) does not exist; " + (relative.hasSuffix(".token.json") ? "run `cadence auth login` for this mailbox" : "create it, or fix the path in cadence.json"))
         }
         guard info.st_mode & S_IFMT == S_IFREG else { throw SecretError("\(what): \(relative) is not a regular file") }
         let others = info.st_mode & 0o077

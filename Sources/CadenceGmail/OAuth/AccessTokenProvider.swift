@@ -187,7 +187,9 @@ public actor AccessTokenProvider {
         case "unauthorized_client": .unauthorizedClient(mailbox: mailbox, reason: refusal.description)
         case "invalid_scope": .invalidScope(mailbox: mailbox, reason: refusal.description)
         // An answer that is not Google's JSON (a proxy's error page) says nothing about the grant: try again later.
-        default: refusal.retryable || refusal.code.hasPrefix("http_") ? .unavailable(mailbox: mailbox, reason: "\(refusal.code): \(refusal.description)") : .rejected(mailbox: mailbox, code: refusal.code, reason: refusal.description)
+        default:
+            refusal.retryable || refusal.code.hasPrefix("http_")
+                ? .unavailable(mailbox: mailbox, reason: "\(refusal.code): \(refusal.description)") : .rejected(mailbox: mailbox, code: refusal.code, reason: refusal.description)
         }
     }
 }
