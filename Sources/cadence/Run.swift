@@ -4,8 +4,6 @@ import CadenceEngine
 import CadenceGmail
 import CadenceStore
 import Foundation
-import ServiceLifecycle
-import UnixSignals
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,42 +52,14 @@ struct Run: AsyncParsableCommand {
                 print("This was a simulation on a copy of the database: nothing was sent and nothing was changed.")
                 return
             }
-            let database = try project.openDatabase()
-            let clock = CommandClock.current
-            let lease = LeaseKeeper(store: database, seconds: LeaseKeeper.lifetime(interval: interval, configuration), clock: clock)
-            if case .busy(let holder, let until) = try await lease.acquire() {
-                let who = RunnerIdentity(owner: holder)?.display ?? holder
-                throw CommandFailure("another runner (\(who)) is using this database until \(Timestamps.display(until)); stop it first, or wait", code: .failure)
-            }
-            // The service releases the lease when it ends; this covers a failure before it starts.
             do {
-                let access = GmailAccess(
-                    store: SecretStore(root: location.root, environment: ProcessInfo.processInfo.environment), clock: clock,
-                    sleeper: TaskSleeper(), logger: CadenceLog.logger)
-                let endpoints = configuration.gmailMailboxes.first?.1.endpoints ?? GoogleEndpoints()
-                try await GoogleHTTP.with(endpoints, logger: CadenceLog.logger) { http in
-                    let gmail = configuration.gmailMailboxes.isEmpty ? nil : access.sender(http: http, seed: seed)
-                    // Readiness is read when a step needs it: a `cadence auth login` in another terminal takes effect
-                    // without a restart.
-                    var runner = Runner(
-                        store: database, configuration: configuration, sender: ProviderRouter(outbox: OutboxFolderSender(root: location.root), gmail: gmail),
-                        seed: seed, lease: lease, gmailReadiness: AuthStatus.readiness(access: access))
-                    if let gmail { runner.watch = MailboxWatch(gmail: gmail, store: database, settings: configuration.replies) }
-                    runner.clock = clock
-                    let service = RunnerService(runner: runner, clock: clock, interval: interval, once: once) { line in print(line) }
-                    let group = ServiceGroup(
-                        configuration: .init(
-                            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint],
-                            logger: CadenceLog.logger))
-                    do {
-                        try await group.run()
-                    } catch let stop as RunnerService.Stop {
-                        throw CommandFailure(stop.description, code: .failure)
-                    }
-                }
-            } catch {
-                await lease.release()
-                throw error
+                try await RunnerProcess.run(
+                    root: location.root, configuration: configuration, database: try project.openDatabase(),
+                    secrets: SecretStore(root: location.root, environment: ProcessInfo.processInfo.environment), clock: CommandClock.current,
+                    options: .init(interval: interval, once: once, seed: seed), logger: CadenceLog.logger
+                ) { line in print(line) }
+            } catch let failure as RunnerProcess.Failure {
+                throw CommandFailure(failure.description, code: .failure)
             }
         }
     }
