@@ -74,8 +74,10 @@ public final class LeaseKeeper: Sendable {
         return max(Double(interval) * 3, 90, longestAttempt * 2 + 3 * margin)
     }
 
-    /// The time provider calls made under `lease` must be over by.
-    public func deadline(_ lease: RunnerLease) -> Date { lease.expiresAt.addingTimeInterval(-Self.margin) }
+    /// The deadline provider calls made under `lease` must be over by, on this keeper's clock.
+    public func deadline(_ lease: RunnerLease) -> CallDeadline {
+        CallDeadline(at: lease.expiresAt.addingTimeInterval(-Self.margin), clock: clock)
+    }
 
     /// Ends the lease at once (a clean stop), so the next runner need not wait for it to run out. Done in a task
     /// of its own: a runner that was cancelled (stopped at once) still hands the lease back.

@@ -134,7 +134,7 @@ public struct Runner: Sendable {
     /// runner could take the database over.
     private func bounded<T: Sendable>(by lease: RunnerLease, _ call: () async throws(SendFailure) -> T) async throws(SendFailure) -> T {
         do {
-            return try await CallDeadline.$current.withValue(CallDeadline(at: self.lease.deadline(lease), clock: self.lease.clock)) { try await call() }
+            return try await CallDeadline.$current.withValue(self.lease.deadline(lease)) { try await call() }
         } catch let failure as SendFailure {
             throw failure
         } catch {
@@ -168,7 +168,7 @@ public struct Runner: Sendable {
     /// past the moment another may take over (a read that runs out of time is a failure, read again later).
     private func reading<T: Sendable>(under lease: RunnerLease, _ body: () async throws(StoreError) -> T) async throws(StoreError) -> T {
         do {
-            return try await CallDeadline.$current.withValue(CallDeadline(at: self.lease.deadline(lease), clock: self.lease.clock)) { try await body() }
+            return try await CallDeadline.$current.withValue(self.lease.deadline(lease)) { try await body() }
         } catch let error as StoreError {
             throw error
         } catch {

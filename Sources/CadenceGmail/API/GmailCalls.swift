@@ -76,7 +76,7 @@ public final class GmailCalls: Sendable {
         for attempt in 0..<max(1, retry.attempts) {
             do {
                 // No quota is spent on an attempt that could not be over in time.
-                try RetryPolicy.checkAttempt(lasting: entry.attemptSeconds, clock: clock)
+                try RetryPolicy.checkAttempt(lasting: entry.attemptSeconds)
                 try await entry.budget.reserve(units, attemptSeconds: entry.attemptSeconds)
             } catch {
                 throw .send(.deadlineReached(reason: error.description))
@@ -101,7 +101,7 @@ public final class GmailCalls: Sendable {
                 logger.notice("rate limited; backing off", metadata: ["mailbox": .string(mailbox.name)])
                 do {
                     var generator = random.withLock { SplitMix64(seed: $0.next()) }
-                    try await retry.wait(beforeRetry: attempt, hint: hint, attemptSeconds: entry.attemptSeconds, clock: clock, sleeper: sleeper, using: &generator)
+                    try await retry.wait(beforeRetry: attempt, hint: hint, attemptSeconds: entry.attemptSeconds, sleeper: sleeper, using: &generator)
                 } catch {
                     throw .send(.deadlineReached(reason: error.description))
                 }

@@ -29,7 +29,7 @@ public struct RetryPolicy: Sendable {
     /// Waits before retry number `retry`, unless the wait and one more attempt (`attemptSeconds`) would not be over
     /// before the call's deadline (`CallDeadline`), or the task is cancelled: then gives up without waiting.
     public func wait(
-        beforeRetry retry: Int, hint: Double?, attemptSeconds: Double, clock: any WallClock, sleeper: any Sleeper, using random: inout some RandomNumberGenerator
+        beforeRetry retry: Int, hint: Double?, attemptSeconds: Double, sleeper: any Sleeper, using random: inout some RandomNumberGenerator
     ) async throws(DeadlineReached) {
         let seconds = delay(retry: retry, hint: hint, using: &random)
         guard CallDeadline.allows(seconds + attemptSeconds) else { throw DeadlineReached(waiting: "a \(Int(seconds.rounded(.up))) s backoff") }
@@ -37,7 +37,7 @@ public struct RetryPolicy: Sendable {
     }
 
     /// Refuses to start an attempt that could still be under way at the call's deadline, or in a cancelled task.
-    public static func checkAttempt(lasting seconds: Double, clock: any WallClock) throws(DeadlineReached) {
+    public static func checkAttempt(lasting seconds: Double) throws(DeadlineReached) {
         if Task.isCancelled { throw DeadlineReached(waiting: "cancelled") }
         guard CallDeadline.allows(seconds) else { throw DeadlineReached(waiting: "no time left for an attempt of up to \(Int(seconds)) s") }
     }

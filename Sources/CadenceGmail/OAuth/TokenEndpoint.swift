@@ -81,9 +81,9 @@ public struct TokenEndpoint: Sendable {
             let attemptSeconds = Double(endpoints.connectTimeoutSeconds + endpoints.requestTimeoutSeconds)
             do {
                 if attempt > 0 {
-                    try await retry.wait(beforeRetry: attempt - 1, hint: last.retryAfter, attemptSeconds: attemptSeconds, clock: clock, sleeper: sleeper, using: &generator)
+                    try await retry.wait(beforeRetry: attempt - 1, hint: last.retryAfter, attemptSeconds: attemptSeconds, sleeper: sleeper, using: &generator)
                 }
-                try RetryPolicy.checkAttempt(lasting: attemptSeconds, clock: clock)
+                try RetryPolicy.checkAttempt(lasting: attemptSeconds)
             } catch {
                 // Out of time (the runner's lease) or cancelled: the last answer stands, and is worth another try later.
                 throw attempt == 0 ? Refusal(code: "unavailable", description: error.description, retryable: true) : last
