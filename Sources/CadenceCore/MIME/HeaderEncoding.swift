@@ -141,10 +141,7 @@ extension HeaderEncoding {
         default:
             return nil
         }
-        switch charset.lowercased().split(separator: "*").first.map(String.init) ?? "" {
-        case "utf-8", "us-ascii": return String(decoding: bytes, as: UTF8.self)
-        case "iso-8859-1", "latin1", "windows-1252": return String(bytes.map { Character(Unicode.Scalar($0)) })
-        default: return String(decoding: bytes, as: UTF8.self)
-        }
+        // RFC 2231 lets an encoded word name its language after a star: `=?ISO-8859-1*fr?Q?…?=`.
+        return Charset.decode(bytes, charset: charset.split(separator: "*").first.map(String.init))
     }
 }

@@ -34,17 +34,12 @@ public struct MailMessage: Sendable {
         return trimmed.isEmpty ? "text/plain" : trimmed
     }
 
-    /// A parameter of `Content-Type` (or of `header`), unquoted.
+    /// A parameter of `Content-Type` (or of `header`), unquoted and decoded: RFC 2231 (`name*=charset'lang'%E2%80%A6`
+    /// and its numbered continuations `name*0*=`, `name*1=`) and the RFC 2047 encoded words many clients put in
+    /// quoted values instead.
     public func parameter(_ name: String, of header: String = "Content-Type") -> String? {
         guard let value = self.header(header) else { return nil }
-        for piece in value.split(separator: ";").dropFirst() {
-            let pair = piece.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == name.lowercased() else { continue }
-            var text = pair[1].trimmingCharacters(in: .whitespaces)
-            if text.hasPrefix("\""), text.hasSuffix("\""), text.count >= 2 { text = String(text.dropFirst().dropLast()) }
-            return text
-        }
-        return nil
+        return MIMEParameters.value(of: name, in: value)
     }
 
     /// The body with its transfer encoding undone.
@@ -56,17 +51,9 @@ public struct MailMessage: Sendable {
         }
     }
 
-    /// The decoded body as text (UTF-8, or Latin-1 when it says so), with line ends as `\n`.
+    /// The decoded body as text in the charset it declares (`Charset`), with line ends as `\n`.
     public var text: String {
-        let bytes = decodedBody
-        let charset = parameter("charset")?.lowercased() ?? "utf-8"
-        let text: String
-        if charset == "iso-8859-1" || charset == "latin1" || charset == "windows-1252" {
-            text = String(bytes.map { Character(Unicode.Scalar($0)) })
-        } else {
-            text = String(decoding: bytes, as: UTF8.self)
-        }
-        return text.replacingOccurrences(of: "\r\n", with: "\n")
+        Charset.decode(decodedBody, charset: parameter("charset")).replacingOccurrences(of: "\r\n", with: "\n")
     }
 
     /// This part and every part inside it, depth first.
