@@ -99,4 +99,10 @@ struct CharsetTests {
         #expect(message.parts[1].parameter("format") == "flowed; really")
         #expect(message.parts[1].parameter("filename", of: "Content-Disposition") == "Reply — notes.txt")
     }
+
+    @Test("quoted-printable soft line breaks with bare LF or trailing spaces, and lowercase hex, as mail systems write them")
+    func quotedPrintableSoftBreaks() throws {
+        let raw = "Content-Type: text/plain; charset=windows-1252\nContent-Transfer-Encoding: quoted-printable\n\nback on Wednesday 9 De=\ncember, Siobh=e1n =  \r\nMurphy\n"
+        #expect(try MailMessage.parse(Array(raw.utf8)).text == "back on Wednesday 9 December, Siobhán Murphy\n")
+    }
 }
