@@ -45,6 +45,8 @@ let package = Package(
                 .product(name: "Ink", package: "Ink"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            // The incoming-mail phrase tables, one per language, compiled into the module (Core reads no files).
+            resources: [.embedInCode("Replies/Phrases")],
             swiftSettings: strictSettings
         ),
         // The SQLite store: schema, frozen migrations, and one transaction per invariant-keeping write.
@@ -159,6 +161,8 @@ let package = Package(
                 "CadenceCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            // Fixtures are read from the source tree (`#filePath`), as the corpus test and `cadence classify` read them.
+            exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -8,23 +8,30 @@ public struct IncomingMessage: Sendable, Equatable {
     public var providerMessageID: String
     public var providerThreadID: String?
     public var from: String
-    /// The Message-IDs it answers (`In-Reply-To` and `References`), with angle brackets.
+    /// The Message-IDs to find the message Cadence sent by, strongest first (a bounce's original, then
+    /// `In-Reply-To` and `References`), with angle brackets.
     public var references: [String]
+    /// The addresses to find the person by when no Message-ID does: a bounce's failed recipients, else the sender.
+    public var addresses: [String]
     public var incomingClass: IncomingClass
+    /// The classifier rule that decided the class.
+    public var rule: String
     /// A short piece of its text, for events and `show`.
     public var snippet: String
     public var receivedAt: Date
 
     public init(
-        mailbox: String, providerMessageID: String, providerThreadID: String?, from: String, references: [String],
-        incomingClass: IncomingClass, snippet: String, receivedAt: Date
+        mailbox: String, providerMessageID: String, providerThreadID: String?, from: String, references: [String], addresses: [String]? = nil,
+        incomingClass: IncomingClass, rule: String = "unknown", snippet: String, receivedAt: Date
     ) {
         self.mailbox = mailbox
         self.providerMessageID = providerMessageID
         self.providerThreadID = providerThreadID
         self.from = from
         self.references = references
+        self.addresses = addresses ?? (from.isEmpty ? [] : [from])
         self.incomingClass = incomingClass
+        self.rule = rule
         self.snippet = snippet
         self.receivedAt = receivedAt
     }
@@ -74,35 +81,17 @@ extension CadenceDatabase {
             {
                 return .alreadyProcessed
             }
-            var enrollmentID: Int64?
-            if let thread = message.providerThreadID {
-                enrollmentID = try Int64.fetchOne(db, sql: "SELECT enrollmentId FROM sendRecord WHERE mailbox = ? AND providerThreadId = ? ORDER BY id LIMIT 1", arguments: [message.mailbox, thread])
-            }
-            if enrollmentID == nil, !message.references.isEmpty {
-                let bare = message.references.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "<> ")) }
-                let placeholders = bare.map { _ in "?" }.joined(separator: ", ")
-                enrollmentID = try Int64.fetchOne(
-                    db,
-                    sql: """
-                        SELECT enrollmentId FROM sendRecord WHERE rfcMessageId IN (\(placeholders)) OR storedMessageId IN (\(placeholders)) ORDER BY id LIMIT 1
-                        """, arguments: StatementArguments(bare + message.references))
-            }
-            if enrollmentID == nil, let key = IncomingPolicy.personKey(message.incomingClass, from: message.from) {
-                enrollmentID = try Int64.fetchOne(
-                    db,
-                    sql: """
-                        SELECT e.id FROM enrollment e JOIN candidate c ON c.id = e.candidateId WHERE c.addressKey = ? ORDER BY e.id DESC LIMIT 1
-                        """, arguments: [key])
-            }
+            let enrollmentID = try Self.matchEnrollment(
+                mailbox: message.mailbox, thread: message.providerThreadID, messageIDs: message.references, addresses: message.addresses, db)
             try db.execute(
-                sql: "INSERT INTO incomingMessage (mailbox, providerMessageId, enrollmentId, class, snippet, receivedAt) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [message.mailbox, message.providerMessageID, enrollmentID, message.incomingClass.name, message.snippet, message.receivedAt])
+                sql: "INSERT INTO incomingMessage (mailbox, providerMessageId, enrollmentId, class, rule, snippet, receivedAt) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [message.mailbox, message.providerMessageID, enrollmentID, message.incomingClass.name, message.rule, message.snippet, message.receivedAt])
             guard let enrollmentID, let enrollment = try EnrollmentRow.find(enrollmentID, db),
                 let candidate = try CandidateRow.find(enrollment.candidateId, db)
             else { return .unrelated }
             let key = candidate.addressKey
             let actor = "mailbox \(message.mailbox)"
-            let detail = "\(message.incomingClass.name) (Gmail message \(message.providerMessageID)): \(message.snippet.prefix(120))"
+            let detail = "\(message.incomingClass.name) (Gmail message \(message.providerMessageID), rule \(message.rule)): \(message.snippet.prefix(120))"
             try Self.event(enrollment, kind: .incoming, actor: actor, detail: detail, db, now: now)
             let colleagueReply = try Self.definition(enrollment.campaignId, db)?.colleagueReply ?? .stop
             let decision = policy.decide(
@@ -139,6 +128,50 @@ extension CadenceDatabase {
                     arguments: [Suppression.Kind.address, key, message.incomingClass.name, actor, now])
             }
             return .applied(candidate: key, campaign: enrollment.campaignId, stopped: stopped, paused: paused, suppressed: decision.suppress)
+        }
+    }
+
+    /// The enrolment an incoming message belongs to: by Gmail's thread id, else by the first Message-ID that names
+    /// a message Cadence sent (a bounce's original first), else by the first address whose normalised key is a
+    /// candidate's (a bounce's failed recipients in every field, else the sender). The order is
+    /// `IncomingMail`'s: strongest evidence first.
+    static func matchEnrollment(mailbox: String, thread: String?, messageIDs: [String], addresses: [String], _ db: Database) throws -> Int64? {
+        if let thread,
+            let id = try Int64.fetchOne(db, sql: "SELECT enrollmentId FROM sendRecord WHERE mailbox = ? AND providerThreadId = ? ORDER BY id LIMIT 1", arguments: [mailbox, thread])
+        {
+            return id
+        }
+        for messageID in messageIDs {
+            let bare = messageID.trimmingCharacters(in: CharacterSet(charactersIn: "<> "))
+            guard !bare.isEmpty else { continue }
+            if let id = try Int64.fetchOne(
+                db, sql: "SELECT enrollmentId FROM sendRecord WHERE rfcMessageId IN (?, ?) OR storedMessageId IN (?, ?) ORDER BY id LIMIT 1",
+                arguments: [bare, messageID, bare, messageID])
+            {
+                return id
+            }
+        }
+        for address in addresses {
+            let key = AddressKey.normalized(text: address)
+            guard !key.isEmpty else { continue }
+            if let id = try Int64.fetchOne(
+                db, sql: "SELECT e.id FROM enrollment e JOIN candidate c ON c.id = e.candidateId WHERE c.addressKey = ? ORDER BY e.id DESC LIMIT 1",
+                arguments: [key])
+            {
+                return id
+            }
+        }
+        return nil
+    }
+
+    /// Who an incoming message would be matched to, without recording anything: for `cadence classify`.
+    public func personMatching(messageIDs: [String], addresses: [String]) throws(StoreError) -> (address: String, campaign: String)? {
+        try read { db in
+            guard let id = try Self.matchEnrollment(mailbox: "", thread: nil, messageIDs: messageIDs, addresses: addresses, db),
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT c.address, e.campaignId FROM enrollment e JOIN candidate c ON c.id = e.candidateId WHERE e.id = ?", arguments: [id])
+            else { return nil }
+            return (row["address"], row["campaignId"])
         }
     }
 

@@ -215,6 +215,14 @@ extension CadenceDatabase {
                     ALTER TABLE sendRecord ADD COLUMN fence INTEGER;
                     """)
         }
+        migrator.registerMigration("v6-incoming-rule") { db in
+            try db.execute(
+                sql: """
+                    -- Which classifier rule decided each incoming message (`out-of-office.wording:de`), so `show` can
+                    -- say why a message stopped, held or only was recorded. Messages from before are marked unknown.
+                    ALTER TABLE incomingMessage ADD COLUMN rule TEXT NOT NULL DEFAULT 'unknown';
+                    """)
+        }
         return migrator
     }()
 }

@@ -12,8 +12,8 @@ struct MailClassifierTests {
     static let expected: [String: IncomingClass] = [
         "gmail-dsn-failure.eml": .bounce(permanent: true, recipient: "ana@example.org", status: "5.1.1"),
         "gmail-dsn-delay.eml": .bounce(permanent: false, recipient: "bo@example.org", status: "4.4.1"),
-        "exchange-ndr.eml": .bounce(permanent: true, recipient: nil, status: "5.1.10"),
-        "postfix-bounce.eml": .bounce(permanent: true, recipient: nil, status: "550"),
+        "exchange-ndr.eml": .bounce(permanent: true, recipient: "cy@contoso.com", status: "5.1.10"),
+        "postfix-bounce.eml": .bounce(permanent: true, recipient: "dee@example.net", status: "550"),
         "outlook-ooo-en.eml": .outOfOffice(returns: CalendarDate(year: 2026, month: 12, day: 10)),
         "ooo-de.eml": .outOfOffice(returns: CalendarDate(year: 2026, month: 12, day: 15)),
         "ooo-fr.eml": .outOfOffice(returns: CalendarDate(year: 2027, month: 1, day: 3)),

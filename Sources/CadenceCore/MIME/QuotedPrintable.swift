@@ -64,14 +64,31 @@ public enum QuotedPrintable {
             switch b {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
             case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
+            // Lowercase hex is not canonical (RFC 2045 §6.7) but mail systems write it, and it says what it means.
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
             default: nil
             }
         }
         while index < encoded.count {
             let byte = encoded[index]
-            if byte == UInt8(ascii: "="), index + 2 < encoded.count, encoded[index + 1] == 13, encoded[index + 2] == 10 {
-                index += 3
-            } else if byte == UInt8(ascii: "="), index + 2 < encoded.count, let high = value(encoded[index + 1]), let low = value(encoded[index + 2]) {
+            if byte == UInt8(ascii: "=") {
+                // A soft line break: "=" then optional trailing white space (which transports add) then CRLF or LF.
+                var end = index + 1
+                while end < encoded.count, encoded[end] == 32 || encoded[end] == 9 { end += 1 }
+                if end < encoded.count, encoded[end] == 10 {
+                    index = end + 1
+                    continue
+                }
+                if end + 1 < encoded.count, encoded[end] == 13, encoded[end + 1] == 10 {
+                    index = end + 2
+                    continue
+                }
+                if end == encoded.count {
+                    index = end
+                    continue
+                }
+            }
+            if byte == UInt8(ascii: "="), index + 2 < encoded.count, let high = value(encoded[index + 1]), let low = value(encoded[index + 2]) {
                 output.append(high << 4 | low)
                 index += 3
             } else {

@@ -11,6 +11,9 @@ public enum IncomingClass: Sendable, Equatable {
     case unsubscribe
     /// A person answered (also anything unclassifiable: when unsure, stop sending).
     case reply
+    /// The person's calendar answered an invitation: engagement, so it stops the sequence like a reply, and is
+    /// recorded as the meeting answer it is.
+    case meeting(MeetingAnswer)
     /// Bytes that are not a readable message. Matched to a person (by thread, a Message-ID it answers or its
     /// sender), it counts as their reply: whatever its body looks like, they wrote back.
     case unparsed(reason: String)
@@ -24,6 +27,10 @@ public enum IncomingClass: Sendable, Equatable {
         case other
     }
 
+    public enum MeetingAnswer: String, Sendable, Equatable {
+        case accepted, declined, tentative
+    }
+
     /// A short name for events and reports.
     public var name: String {
         switch self {
@@ -32,6 +39,7 @@ public enum IncomingClass: Sendable, Equatable {
         case .automated(let kind): "automated (\(kind.rawValue))"
         case .unsubscribe: "unsubscribe"
         case .reply: "reply"
+        case .meeting(let answer): "meeting \(answer.rawValue)"
         case .unparsed: "unparsed"
         }
     }

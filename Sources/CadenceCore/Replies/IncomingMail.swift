@@ -1,46 +1,60 @@
 import Foundation
 
 /// What Cadence reads out of the bytes of a message that came back to a mailbox: who sent it, which Message-IDs it
-/// answers, its class and a short piece of its text. Reading never fails: bytes that are not a readable message
-/// are class `unparsed`, with whatever their header block still says, so the message can still be matched to a
-/// person and stop them.
+/// answers, its class, the rule that decided it and a short piece of its text. Reading never fails: bytes that are
+/// not a readable message are class `unparsed`, with whatever their header block still says, so the message can
+/// still be matched to a person and stop them.
 public struct IncomingMail: Sendable, Equatable {
     /// The first address of `From`, as written; empty when there is none.
     public var from: String
-    /// The Message-IDs it answers (`In-Reply-To` and `References`), with angle brackets.
+    /// The Message-IDs to find the message Cadence sent by, strongest first: a bounce's original message, then
+    /// `In-Reply-To` and `References`. With angle brackets.
     public var references: [String]
+    /// The addresses to find the person by when no Message-ID does: a bounce's failed recipients (every field
+    /// that names them), else the sender.
+    public var addresses: [String]
     public var incomingClass: IncomingClass
+    /// Which rule decided the class (`Classification.rule`).
+    public var rule: String
     /// The start of what the sender wrote (quotes left out), on one line, at most 200 characters.
     public var snippet: String
 
-    public init(from: String, references: [String], incomingClass: IncomingClass, snippet: String) {
+    public init(from: String, references: [String], addresses: [String]? = nil, incomingClass: IncomingClass, rule: String = "", snippet: String) {
         self.from = from
         self.references = references
+        self.addresses = addresses ?? (from.isEmpty ? [] : [from])
         self.incomingClass = incomingClass
+        self.rule = rule
         self.snippet = snippet
     }
 
-    public static func read(_ raw: [UInt8], receivedAt: Date) -> IncomingMail {
+    public static func read(_ raw: [UInt8], receivedAt: Date, book: PhraseBook = .standard) -> IncomingMail {
         do {
             let message = try MailMessage.parse(raw)
-            let snippet = (message.plainText.map(MailClassifier.freshText) ?? "").split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            let classification = MailClassifier.classification(message, receivedAt: receivedAt, book: book)
+            let snippet = (message.plainText.map { FreshText.of($0, book: book) } ?? "").split(whereSeparator: \.isWhitespace).joined(separator: " ")
             return IncomingMail(
-                from: sender(message.headers), references: references(message.headers),
-                incomingClass: MailClassifier.classify(message, receivedAt: receivedAt), snippet: String(snippet.prefix(200)))
+                from: sender(message.headers), references: classification.messageIDs, addresses: classification.addresses,
+                incomingClass: classification.incomingClass, rule: classification.rule, snippet: String(snippet.prefix(200)))
         } catch {
             let headers = MailMessage.headerBlock(raw)
             return IncomingMail(
-                from: sender(headers), references: references(headers), incomingClass: .unparsed(reason: error.description),
+                from: sender(headers), references: references(headers), incomingClass: .unparsed(reason: error.description), rule: "unreadable",
                 snippet: String("could not be read: \(error.description)".prefix(200)))
         }
     }
 
     static func sender(_ headers: [MailMessage.Header]) -> String {
-        headers.first { $0.name.lowercased() == "from" }.flatMap { AddressList.addresses(in: $0.value).first } ?? ""
+        headers.first { $0.name.lowercased() == "from" }.flatMap { AddressList.addresses(in: HeaderEncoding.decode($0.value)).first } ?? ""
     }
 
     static func references(_ headers: [MailMessage.Header]) -> [String] {
-        headers.filter { ["in-reply-to", "references"].contains($0.name.lowercased()) }
-            .flatMap { $0.value.split(whereSeparator: \.isWhitespace).map(String.init) }
+        var seen: [String] = []
+        for header in headers where ["in-reply-to", "references"].contains(header.name.lowercased()) {
+            for token in header.value.split(whereSeparator: { $0.isWhitespace || $0 == "," }) where !seen.contains(String(token)) {
+                seen.append(String(token))
+            }
+        }
+        return seen
     }
 }

@@ -16,14 +16,6 @@ public struct IncomingPolicy: Sendable, Equatable {
         self.init(outOfOfficeDefaultDays: settings.outOfOfficeDefaultDays)
     }
 
-    /// The address key to look the person up by when neither the thread nor a Message-ID names them: the failed
-    /// recipient a bounce names, else the sender. Normalised as candidates are, so that `Jane.Doe+x@gmail.com`
-    /// finds the candidate enrolled as `janedoe@gmail.com`.
-    public static func personKey(_ incomingClass: IncomingClass, from sender: String) -> String? {
-        if case .bounce(_, let recipient?, _) = incomingClass, !recipient.isEmpty { return AddressKey.normalized(text: recipient) }
-        return sender.isEmpty ? nil : AddressKey.normalized(text: sender)
-    }
-
     /// Whether `sender` is someone else at the candidate's company (the same domain, or a subdomain of it). People
     /// at a free-mail domain share no company: two gmail.com people are never colleagues.
     public static func isColleague(_ sender: String, of candidateKey: String) -> Bool {
@@ -49,6 +41,9 @@ public struct IncomingPolicy: Sendable, Equatable {
                 return IncomingDecision(note: "a colleague (\(sender.lowercased())) replied; the campaign records colleague replies, so the sequence goes on")
             }
             return IncomingDecision(stop: .replied)
+        case .meeting(let answer):
+            // Answering the invitation is engagement, whatever the answer: the recruiter takes it from here.
+            return IncomingDecision(stop: .replied, note: "meeting \(answer.rawValue) (calendar answer)")
         case .unsubscribe:
             return IncomingDecision(stop: .unsubscribed, suppress: true)
         case .bounce(permanent: true, _, _):

@@ -1,132 +1,162 @@
 import Foundation
 
-/// Classifies incoming mail in the order that avoids the costly mistakes: bounce, then auto-reply, then
-/// unsubscribe, then a human reply (`../shared/docs/gmail-api.md` §6). Headers are often missing, so subjects and
-/// phrasings in several languages count too; a reply's quoted text never does.
+/// Decides what an incoming message is, by rules tried in a fixed order (docs/replies.md lists them): bounce,
+/// read receipt, calendar answer, automatic mail (no longer here, out of office, ticket, not monitored), then
+/// unsubscribe, then a human reply. The words each rule looks for are the language tables' (`PhraseBook`), never
+/// lists in code, and only the sender's own text counts: quotes and the campaign's own lines are cut first.
+///
+/// The costs of mistakes are not symmetric, and the order follows them: when unsure between a reply and anything
+/// automatic, it is a reply (the person is stopped); when unsure between an out-of-office and a reply, it is an
+/// out-of-office (the person is held until a date, which `status` shows, rather than stopped for good).
 public enum MailClassifier {
     public static func classify(_ message: MailMessage, receivedAt: Date, timeZone: TimeZone = TimeZone(identifier: "UTC")!) -> IncomingClass {
-        if let bounce = bounce(message) { return bounce }
+        classification(message, receivedAt: receivedAt, timeZone: timeZone).incomingClass
+    }
+
+    public static func classification(
+        _ message: MailMessage, receivedAt: Date, timeZone: TimeZone? = nil, book: PhraseBook = .standard, ownLines: Set<String> = []
+    ) -> Classification {
+        let zone = timeZone ?? message.header("Date").flatMap(MailDate.parse)?.timeZone ?? TimeZone(identifier: "UTC")!
         let subject = HeaderEncoding.decode(message.header("Subject") ?? "").trimmingCharacters(in: .whitespaces)
-        let lowerSubject = subject.lowercased()
+        let normalizedSubject = PhraseText.normalized(subject)
         let body = message.plainText ?? ""
-        let fresh = freshText(body).lowercased()
-        if isReadReceipt(message, lowerSubject) { return .automated(.readReceipt) }
-        let automatedHeaders = hasAutomatedHeaders(message)
-        let autoSubject = autoReplySubjects.contains { lowerSubject.hasPrefix($0) }
-        if automatedHeaders || autoSubject {
-            if noLongerHerePhrases.contains(where: fresh.contains) { return .automated(.noLongerHere) }
-            if autoSubject || outOfOfficePhrases.contains(where: fresh.contains) || outOfOfficePhrases.contains(where: lowerSubject.contains) {
-                return .outOfOffice(returns: ReturnDate.find(in: subject + "\n" + body, after: receivedAt, timeZone: timeZone))
+        let fresh = FreshText.of(body, book: book, ownLines: ownLines)
+        let subjectFinds = book.find(normalized: normalizedSubject)
+        let freshFinds = book.find(normalized: PhraseText.normalized(fresh))
+        let sender = IncomingMail.sender(message.headers)
+        let answered = IncomingMail.references(message.headers)
+
+        func found(_ kind: PhraseKind, in finds: [PhraseBook.Found], strong: Bool = false, atStart: Bool = false) -> PhraseBook.Found? {
+            finds.first { $0.entry.kind == kind && (!strong || $0.entry.strong) && (!atStart || $0.start == 0) }
+        }
+        func languages(_ finds: [PhraseBook.Found]...) -> [String] {
+            var seen: [String] = []
+            for find in finds.joined() where !seen.contains(find.entry.language) { seen.append(find.entry.language) }
+            return seen
+        }
+        // A list's or a role's own address behind its `-owner` or `-bounces` sender (Mailman's moderation notices).
+        var senderAddresses = sender.isEmpty ? [] : [sender]
+        if let at = sender.firstIndex(of: "@") {
+            let local = sender[..<at].lowercased()
+            for suffix in ["-owner", "-bounces", "-request", "-admin"] where local.hasSuffix(suffix) {
+                senderAddresses.append(String(local.dropLast(suffix.count)) + String(sender[at...]))
             }
-            if ticketPhrases.contains(where: { fresh.contains($0) || lowerSubject.contains($0) }) { return .automated(.ticket) }
-            if notMonitoredPhrases.contains(where: fresh.contains) { return .automated(.notMonitored) }
-            return .automated(.other)
         }
-        // Without headers: a mail whose words say out of office is one, whatever the headers forgot.
-        if outOfOfficePhrases.contains(where: lowerSubject.contains) {
-            return .outOfOffice(returns: ReturnDate.find(in: subject + "\n" + body, after: receivedAt, timeZone: timeZone))
+        func result(_ incomingClass: IncomingClass, _ rule: String, _ finds: [PhraseBook.Found] = []) -> Classification {
+            Classification(
+                incomingClass: incomingClass, rule: rule, languages: languages(finds, subjectFinds, freshFinds), messageIDs: answered,
+                addresses: senderAddresses)
         }
-        if noLongerHerePhrases.contains(where: fresh.contains) { return .automated(.noLongerHere) }
-        if lowerSubject.hasPrefix("unsubscribe") || unsubscribePhrases.contains(where: fresh.contains) { return .unsubscribe }
-        return .reply
-    }
+        func tagged(_ rule: String, _ find: PhraseBook.Found?) -> String { find.map { "\(rule):\($0.entry.language)" } ?? rule }
 
-    // MARK: Bounces
-
-    static func bounce(_ message: MailMessage) -> IncomingClass? {
-        let from = (message.header("From").flatMap { AddressList.addresses(in: $0).first } ?? "").lowercased()
-        let local = from.split(separator: "@").first.map(String.init) ?? ""
-        let fromDaemon = ["mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"].contains(local)
-        let failedRecipient = message.header("X-Failed-Recipients").flatMap { AddressList.addresses(in: $0).first ?? $0.trimmingCharacters(in: .whitespaces) }
-        // A structured report (RFC 3464): the delivery-status part says it all.
-        if message.mimeType == "multipart/report", message.parameter("report-type")?.lowercased() == "delivery-status" {
-            let groups = message.allParts.filter { $0.mimeType == "message/delivery-status" }.flatMap(\.parts)
-            let recipients = groups.filter { $0.header("Final-Recipient") != nil || $0.header("Action") != nil }
-            let status = recipients.compactMap { $0.header("Status") }.first?.trimmingCharacters(in: .whitespaces)
-            let action = recipients.compactMap { $0.header("Action") }.first?.lowercased() ?? ""
-            let recipient =
-                recipients.compactMap { $0.header("Final-Recipient") }.first.map { value in
-                    value.split(separator: ";", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? value
-                } ?? failedRecipient
-            let permanent = status.map { $0.hasPrefix("5") } ?? (action == "failed")
-            return .bounce(permanent: permanent && action != "delayed", recipient: recipient, status: status)
+        // 1. Bounces: a report, or a daemon's notice, in any shape.
+        let bodyFinds = body.count == fresh.count ? freshFinds : book.find(in: body)
+        let subjectBounce = found(.bounceSubject, in: subjectFinds) != nil
+        if let report = BounceReport.read(message, subjectBounce: subjectBounce, text: body, textFinds: bodyFinds) {
+            let family = report.permanent ? "bounce" : "delay"
+            return Classification(
+                incomingClass: .bounce(permanent: report.permanent, recipient: report.recipients.first, status: report.status),
+                rule: "\(family).\(report.shape.rawValue)", languages: languages(subjectFinds, bodyFinds),
+                messageIDs: report.originalMessageIDs + answered.filter { !report.originalMessageIDs.contains($0) }, addresses: report.recipients)
         }
-        let subject = HeaderEncoding.decode(message.header("Subject") ?? "").lowercased()
-        let bounceSubject = bounceSubjects.contains(where: subject.contains)
-        guard fromDaemon || failedRecipient != nil || (bounceSubject && message.header("Return-Path")?.contains("<>") == true) else { return nil }
-        let text = (message.plainText ?? "").lowercased()
-        let permanentCode = text.range(of: #"\b5\.[0-9]{1,3}\.[0-9]{1,3}\b"#, options: .regularExpression).map { String(text[$0]) }
-        let transientCode = text.range(of: #"\b4\.[0-9]{1,3}\.[0-9]{1,3}\b"#, options: .regularExpression).map { String(text[$0]) }
-        let delayed = subject.contains("delay") || text.contains("will retry") || text.contains("will continue trying") || text.contains("still trying")
-        if let permanentCode { return .bounce(permanent: true, recipient: failedRecipient, status: permanentCode) }
-        if let transientCode, delayed || !text.contains("550") { return .bounce(permanent: false, recipient: failedRecipient, status: transientCode) }
-        if delayed { return .bounce(permanent: false, recipient: failedRecipient, status: nil) }
-        return .bounce(permanent: true, recipient: failedRecipient, status: text.contains("550") ? "550" : nil)
-    }
 
-    static let bounceSubjects = [
-        "delivery status notification", "undeliverable", "undelivered mail", "mail delivery failed", "delivery failure",
-        "returned mail", "failure notice", "nicht zustellbar", "non remis", "no se puede entregar",
-    ]
+        // 2. Read receipts and calendar answers.
+        if message.mimeType == "multipart/report", message.parameter("report-type")?.lowercased() == "disposition-notification" {
+            return result(.automated(.readReceipt), "read-receipt.mdn")
+        }
+        if let receipt = found(.readReceiptSubject, in: subjectFinds, atStart: true) {
+            return result(.automated(.readReceipt), tagged("read-receipt.subject", receipt))
+        }
+        if let answer = CalendarAnswer.read(message) { return result(.meeting(answer), "meeting.itip") }
+        for (kind, answer) in [(PhraseKind.meetingTentative, IncomingClass.MeetingAnswer.tentative), (.meetingAccepted, .accepted), (.meetingDeclined, .declined)] {
+            if let find = found(kind, in: subjectFinds, atStart: true) { return result(.meeting(answer), tagged("meeting.subject", find)) }
+        }
 
-    // MARK: Automated mail
-
-    static func hasAutomatedHeaders(_ message: MailMessage) -> Bool {
-        if let value = message.header("Auto-Submitted")?.lowercased().trimmingCharacters(in: .whitespaces), value != "no", !value.isEmpty { return true }
-        if let value = message.header("Precedence")?.lowercased(), ["bulk", "junk", "list", "auto_reply"].contains(value.trimmingCharacters(in: .whitespaces)) { return true }
-        if message.header("X-Autoreply") != nil || message.header("X-Autorespond") != nil || message.header("X-Autoresponder") != nil { return true }
-        if message.header("X-Apple-Action")?.lowercased().contains("vacation") == true { return true }
-        return false
-    }
-
-    static func isReadReceipt(_ message: MailMessage, _ lowerSubject: String) -> Bool {
-        (message.mimeType == "multipart/report" && message.parameter("report-type")?.lowercased() == "disposition-notification")
-            || lowerSubject.hasPrefix("read: ") || lowerSubject.hasPrefix("gelesen: ") || lowerSubject.hasPrefix("lu : ")
-    }
-
-    static let autoReplySubjects = [
-        "auto:", "automatic reply:", "auto response:", "autoreply:", "auto-reply:", "out of office", "out of the office",
-        "abwesenheitsnotiz", "automatische antwort", "réponse automatique", "respuesta automática", "risposta automatica",
-        "automatisch antwoord", "autosvar", "fuera de la oficina", "absence du bureau",
-    ]
-    static let outOfOfficePhrases = [
-        "out of office", "out of the office", "on vacation", "on holiday", "on leave", "on annual leave", "away from the office",
-        "parental leave", "limited access to email", "abwesend", "nicht im büro", "im urlaub", "außer haus", "absent du bureau",
-        "en congé", "en vacances", "fuera de la oficina", "de vacaciones", "fuori ufficio", "in ferie", "afwezig",
-    ]
-    static let noLongerHerePhrases = [
-        "no longer with", "no longer work", "no longer employed", "has left the company", "have left the company", "left the company",
-        "nicht mehr bei", "nicht mehr im unternehmen", "ne fait plus partie", "ya no trabaja", "non lavora più",
-    ]
-    static let ticketPhrases = ["ticket", "we have received your request", "case number", "support request"]
-    static let notMonitoredPhrases = ["not monitored", "unattended mailbox", "do not reply to this", "no-reply", "noreply"]
-
-    // MARK: Unsubscribe
-
-    static let unsubscribePhrases = [
-        "unsubscribe", "remove me", "take me off", "stop emailing", "stop e-mailing", "stop contacting", "stop sending",
-        "do not contact", "don't contact", "do not email", "don't email", "opt out", "opt-out",
-        "abmelden", "austragen", "keine weiteren e-mails", "désabonner", "désinscrire", "ne plus me contacter",
-        "darme de baja", "dar de baja", "no me contacte", "cancellami", "afmelden",
-    ]
-
-    /// The text the sender wrote, without what it quotes: lines starting with `>` and everything from the first
-    /// quotation header ("On … wrote:", "-----Original Message-----", "Am … schrieb", "Le … a écrit").
-    public static func freshText(_ body: String) -> String {
-        var kept: [Substring] = []
-        for line in body.split(separator: "\n", omittingEmptySubsequences: false) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            let lower = trimmed.lowercased()
-            if lower.hasPrefix("-----original message-----") || lower.hasPrefix("________________________________")
-                || (lower.hasPrefix("on ") && lower.hasSuffix("wrote:")) || (lower.hasPrefix("am ") && lower.hasSuffix("schrieb:"))
-                || (lower.hasPrefix("le ") && lower.hasSuffix("a écrit :")) || (lower.hasPrefix("el ") && lower.hasSuffix("escribió:"))
-                || lower.hasPrefix("from: ") && !kept.isEmpty
-            {
-                break
+        // 3. Automatic mail: a header says so, or an auto-reply subject.
+        let automaticHeader = automationHeader(message)
+        let autoSubject = found(.autoReplySubject, in: subjectFinds)
+        let outOfOffice = found(.outOfOffice, in: freshFinds) ?? found(.outOfOffice, in: subjectFinds)
+        func away(_ rule: String, _ find: PhraseBook.Found?) -> Classification {
+            let langs = languages(find.map { [$0] } ?? [], subjectFinds, freshFinds)
+            let returns = ReturnDate.find(in: subject + "\n" + fresh, languages: langs, book: book, after: receivedAt, timeZone: zone)
+            var classification = result(.outOfOffice(returns: returns), tagged(rule, find))
+            classification.languages = langs
+            return classification
+        }
+        if automaticHeader != nil || autoSubject != nil {
+            if let gone = found(.noLongerHere, in: freshFinds) {
+                var classification = result(.automated(.noLongerHere), tagged("no-longer-here.automatic", gone))
+                classification.addresses += BounceReport.addresses(in: fresh).filter { !classification.addresses.contains($0) }
+                return classification
             }
-            if trimmed.hasPrefix(">") { continue }
-            kept.append(line)
+            if let outOfOffice { return away("out-of-office.automatic", outOfOffice) }
+            if let ticket = found(.ticket, in: freshFinds) ?? found(.ticket, in: subjectFinds) { return result(.automated(.ticket), tagged("ticket.automatic", ticket)) }
+            if let unwatched = found(.notMonitored, in: freshFinds) { return result(.automated(.notMonitored), tagged("not-monitored.automatic", unwatched)) }
+            if let autoSubject { return away("out-of-office.subject", autoSubject) }
+            // An auto-reply (RFC 3834 `auto-replied`) in words no table knows is most likely an absence: hold, don't
+            // stop and don't ignore. Other automatic mail (`auto-generated`, bulk) is only recorded.
+            if automaticHeader == .autoReplied { return away("out-of-office.auto-replied", nil) }
+            return result(.automated(.other), "automated.header")
         }
-        return kept.joined(separator: "\n")
+
+        // 4. No header says automatic: the words must. A server-side rule answers with a plain "Re:" subject, a
+        // helpdesk with its acknowledgement subject.
+        if let strong = found(.outOfOffice, in: freshFinds, strong: true) { return away("out-of-office.wording", strong) }
+        if let gone = found(.noLongerHere, in: freshFinds, strong: true) { return result(.automated(.noLongerHere), tagged("no-longer-here.wording", gone)) }
+        if let ticket = found(.ticket, in: subjectFinds) { return result(.automated(.ticket), tagged("ticket.subject", ticket)) }
+
+        // 5. Unsubscribe, in the sender's own words or through the List-Unsubscribe mailto.
+        if isListUnsubscribeSubject(subject) { return result(.unsubscribe, "unsubscribe.list-mailto") }
+        // "No need to unsubscribe me" is not a request: a phrase right after a negation of its language is passed over.
+        let freshBytes = PhraseText.normalized(fresh)
+        let asked = freshFinds.first { $0.entry.kind == .unsubscribe && !book.isNegated(before: $0.start, in: freshBytes) }
+        if let request = asked ?? found(.unsubscribe, in: subjectFinds) {
+            return result(.unsubscribe, tagged("unsubscribe.phrase", request))
+        }
+        if isStopWord(fresh) || (fresh.allSatisfy { $0.isWhitespace } && isStopWord(subject)) { return result(.unsubscribe, "unsubscribe.stop-word") }
+
+        // 6. A person wrote back.
+        return result(.reply, "reply.default")
     }
+
+    enum AutomationHeader { case autoReplied, autoGenerated }
+
+    /// RFC 3834 `Auto-Submitted`, and the older headers mail systems still use in its place.
+    static func automationHeader(_ message: MailMessage) -> AutomationHeader? {
+        let precedence = message.header("Precedence")?.lowercased().trimmingCharacters(in: .whitespaces)
+        let bulk = precedence.map { ["bulk", "junk", "list"].contains($0) } ?? false
+        if let value = message.header("Auto-Submitted")?.lowercased().trimmingCharacters(in: .whitespaces), !value.isEmpty, value != "no" {
+            // Challenge-response systems and list software mark their notices `auto-replied` and `bulk`; vacation
+            // responders do not send bulk.
+            return value.hasPrefix("auto-replied") && !bulk ? .autoReplied : .autoGenerated
+        }
+        if precedence == "auto_reply" || precedence == "auto-reply" { return .autoReplied }
+        if message.header("X-Autoreply") != nil || message.header("X-Autorespond") != nil || message.header("X-Autoresponder") != nil
+            || message.header("X-Auto-Reply") != nil
+        {
+            return .autoReplied
+        }
+        if message.header("X-Apple-Action")?.lowercased().contains("vacation") == true { return .autoReplied }
+        if bulk { return .autoGenerated }
+        return nil
+    }
+
+    /// The subject Cadence's own List-Unsubscribe mailto asks for: `unsubscribe <campaign>.<16 hex>`.
+    static func isListUnsubscribeSubject(_ subject: String) -> Bool {
+        let words = subject.lowercased().split(separator: " ")
+        guard words.count == 2, words[0] == "unsubscribe", let dot = words[1].lastIndex(of: ".") else { return false }
+        let token = words[1][words[1].index(after: dot)...]
+        return token.count == 16 && token.allSatisfy(\.isHexDigit)
+    }
+
+    /// A message whose first line is only "STOP" (or "stop." / "Stopp"), as people answer sequences from a phone,
+    /// whatever signature follows ("Sent from my iPhone").
+    static func isStopWord(_ text: String) -> Bool {
+        guard let line = text.split(separator: "\n").first(where: { !$0.allSatisfy(\.isWhitespace) }) else { return false }
+        let words = line.lowercased().split(whereSeparator: { !$0.isLetter })
+        return words.count == 1 && ["stop", "stopp", "stopper", "unsubscribe", "remove", "basta"].contains(String(words[0]))
+    }
+
+    /// The text the sender wrote, without what it quotes (see `FreshText`).
+    public static func freshText(_ body: String) -> String { FreshText.of(body) }
 }

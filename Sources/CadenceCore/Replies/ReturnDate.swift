@@ -1,144 +1,257 @@
 import Foundation
 
-/// The return date an out-of-office message names ("back on 10 March", "bis zum 15.12.", "jusqu'au 3 janvier"),
-/// in several languages and formats. A slashed date that could be read both ways (9/8) is refused, and so is any
-/// date not 1 to 60 days after the message arrived: a wrong date is worse than the configured default.
+/// The return date an out-of-office message names ("back on 10 March", "bis zum 15.12.", "jusqu'au 3 janvier",
+/// "12月9日まで", "9 Aralık'a kadar"), read with the conventions of the languages the message is written in:
+/// numeric dates are day first in most of Europe and Latin America, month first in Japanese, Chinese and Korean,
+/// and either in English, where a date like 9/8 is refused. Weekday names count from the message's own date. A date
+/// not 1 to 60 days after the message is refused too: a wrong date is worse than the configured default.
 public enum ReturnDate {
-    static let keywords = [
-        "back in the office on", "back in the office", "back on", "back from", "return on", "returning on", "returning", "return", "until", "till",
-        "through", "back", "zurück am", "zurück ab", "bis zum", "bis einschließlich", "bis", "ab dem", "de retour le", "de retour", "jusqu'au",
-        "jusqu’au", "hasta el", "hasta", "fino al", "tot en met", "tot",
-    ]
-    static let months: [String: Int] = {
-        var table: [String: Int] = [:]
-        let names = [
-            ["january", "jan", "januar", "janvier", "enero", "gennaio", "januari"],
-            ["february", "feb", "februar", "février", "fevrier", "febrero", "febbraio", "februari"],
-            ["march", "mar", "märz", "maerz", "mars", "marzo", "maart"],
-            ["april", "apr", "avril", "abril", "aprile"],
-            ["may", "mai", "mayo", "maggio", "mei"],
-            ["june", "jun", "juni", "juin", "junio", "giugno"],
-            ["july", "jul", "juli", "juillet", "julio", "luglio"],
-            ["august", "aug", "août", "aout", "agosto", "augustus"],
-            ["september", "sep", "sept", "septembre", "septiembre", "settembre"],
-            ["october", "oct", "oktober", "octobre", "octubre", "ottobre"],
-            ["november", "nov", "novembre", "noviembre"],
-            ["december", "dec", "dezember", "décembre", "decembre", "diciembre", "dicembre"],
-        ]
-        for (index, words) in names.enumerated() { for word in words { table[word] = index + 1 } }
-        return table
-    }()
-    static let weekdays: [String: Int] = {
-        var table: [String: Int] = [:]
-        let names = [
-            ["sunday", "sonntag", "dimanche", "domingo"], ["monday", "montag", "lundi", "lunes"], ["tuesday", "dienstag", "mardi", "martes"],
-            ["wednesday", "mittwoch", "mercredi", "miércoles", "miercoles"], ["thursday", "donnerstag", "jeudi", "jueves"],
-            ["friday", "freitag", "vendredi", "viernes"], ["saturday", "samstag", "samedi", "sábado", "sabado"],
-        ]
-        for (index, words) in names.enumerated() { for word in words { table[word] = index + 1 } }
-        return table
-    }()
+    /// A date or weekday written in the text, at a byte range of the normalised text.
+    struct Mention {
+        enum Value {
+            case date(month: Int, day: Int, year: Int?)
+            /// A slashed or dotted pair that could be day/month or month/day.
+            case pair(first: Int, second: Int, year: Int?)
+            case weekday(Int)
+        }
+        var value: Value
+        var start: Int
+        var end: Int
+    }
 
     public static func find(in text: String, after received: Date, timeZone: TimeZone) -> CalendarDate? {
+        find(in: text, languages: [], after: received, timeZone: timeZone)
+    }
+
+    /// `languages`: the languages the message's phrases were found in, most telling first; they decide numeric
+    /// date order and which month names are tried first. Empty means "unknown": only unambiguous dates count.
+    public static func find(
+        in text: String, languages: [String], book: PhraseBook = .standard, after received: Date, timeZone: TimeZone
+    ) -> CalendarDate? {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
-        let today = calendar.dateComponents([.year, .month, .day, .weekday], from: received)
-        guard let year = today.year, let month = today.month, let day = today.day, let weekday = today.weekday else { return nil }
-        let start = CalendarDate(year: year, month: month, day: day)
-        let lower = text.lowercased()
-        for keyword in keywords {
-            var searchFrom = lower.startIndex
-            while let range = lower.range(of: keyword, range: searchFrom..<lower.endIndex) {
-                searchFrom = range.upperBound
-                // Whole words only ("tot" must not match "total").
-                if range.lowerBound > lower.startIndex, lower[lower.index(before: range.lowerBound)].isLetter { continue }
-                if range.upperBound < lower.endIndex, lower[range.upperBound].isLetter { continue }
-                let following = String(lower[range.upperBound...].prefix(48))
-                if let date = parse(following, today: start, weekday: weekday, calendar: calendar),
-                    let days = daysBetween(start, date, calendar), (1...60).contains(days)
-                {
-                    return date
+        let parts = calendar.dateComponents([.year, .month, .day, .weekday], from: received)
+        guard let year = parts.year, let month = parts.month, let day = parts.day, let weekday = parts.weekday else { return nil }
+        let today = CalendarDate(year: year, month: month, day: day)
+        let orders = Set(languages.compactMap { book.table($0)?.dateOrder })
+        let order: PhraseTable.DateOrder? = orders.contains(.dmy) ? .dmy : orders.contains(.ymd) ? .ymd : nil
+        let bytes = PhraseText.normalized(text)
+        var mentions = scan(bytes, months: book.months, weekdays: book.weekdays)
+        // Weekdays inside CJK text, the longest where names overlap (月曜日 over 月曜).
+        var unspaced = book.unspacedWeekdays.hits(in: bytes).sorted { ($0.start, -$0.end) < ($1.start, -$1.end) }
+        unspaced = unspaced.enumerated().filter { index, hit in !unspaced[..<index].contains { $0.start <= hit.start && $0.end >= hit.end } }.map(\.element)
+        for hit in unspaced where !mentions.contains(where: { $0.start < hit.end && hit.start < $0.end && !isWeekday($0) }) {
+            mentions.append(Mention(value: .weekday(book.unspacedWeekdayNumbers[hit.pattern]), start: hit.start, end: hit.end))
+        }
+        mentions.sort { $0.start < $1.start }
+        guard !mentions.isEmpty else { return nil }
+
+        func resolve(_ mention: Mention) -> CalendarDate? {
+            let date: CalendarDate?
+            switch mention.value {
+            case .date(let month, let day, let year): date = dated(month, day, year, today: today, calendar: calendar)
+            case .pair(let first, let second, let year):
+                switch order {
+                case .dmy: date = dated(second, first, year, today: today, calendar: calendar)
+                case .ymd: date = dated(first, second, year, today: today, calendar: calendar)
+                case .mdyOrDmy, nil:
+                    // Only a day above 12 tells the order.
+                    if first > 12, second <= 12 {
+                        date = dated(second, first, year, today: today, calendar: calendar)
+                    } else if second > 12, first <= 12 {
+                        date = dated(first, second, year, today: today, calendar: calendar)
+                    } else {
+                        date = nil
+                    }
+                }
+            case .weekday(let target): date = weekdayDate(target, today: today, weekday: weekday, calendar: calendar)
+            }
+            guard let date, let days = daysBetween(today, date, calendar), (1...60).contains(days) else { return nil }
+            return date
+        }
+
+        // A weekday directly followed by a date ("Monday, 14 December") is that date.
+        var merged: [Mention] = []
+        for mention in mentions {
+            // "Monday, 14 December", "mandag den 14. december", "lundi le 14 décembre"
+            if let last = merged.last, case .weekday = last.value, mention.start - last.end <= 6 {
+                merged[merged.count - 1] = Mention(value: mention.value, start: last.start, end: mention.end)
+            } else {
+                merged.append(mention)
+            }
+        }
+        // The dates a return word stands next to; the latest of them (until the 9th, back on the 10th: the 10th).
+        var marked: [CalendarDate] = []
+        for hit in book.returnBefore.hits(in: bytes) {
+            if let mention = merged.first(where: { $0.start >= hit.end && $0.start - hit.end <= 24 }), let date = resolve(mention) {
+                marked.append(date)
+            }
+        }
+        for hit in book.returnAfter.hits(in: bytes) {
+            if let mention = merged.last(where: { $0.end <= hit.start && hit.start - $0.end <= 4 }), let date = resolve(mention) {
+                marked.append(date)
+            }
+        }
+        if let latest = marked.max() { return latest }
+        // No return word next to a date: the latest full date ahead that the message names (weekdays alone are too
+        // loose without a word saying they are the return).
+        return merged.filter { if case .weekday = $0.value { false } else { true } }.compactMap(resolve).max()
+    }
+
+    static func isWeekday(_ mention: Mention) -> Bool {
+        if case .weekday = mention.value { true } else { false }
+    }
+
+    // MARK: Scanning
+
+    struct Token {
+        enum Kind { case number, word, mark }
+        var kind: Kind
+        var text: Substring
+        var start: Int
+        var end: Int
+        var value: Int? { kind == .number ? Int(text) : nil }
+    }
+
+    static func tokens(_ bytes: [UInt8]) -> [Token] {
+        let text = String(decoding: bytes, as: UTF8.self)
+        var tokens: [Token] = []
+        var index = text.startIndex
+        var offset = 0
+        while index < text.endIndex {
+            let character = text[index]
+            let length = character.utf8.count
+            if character == " " {
+                index = text.index(after: index)
+                offset += length
+                continue
+            }
+            let kind: Token.Kind = character.isNumber && character.isASCII ? .number : character.isLetter ? .word : .mark
+            var end = text.index(after: index)
+            var endOffset = offset + length
+            if kind != .mark {
+                while end < text.endIndex {
+                    let next = text[end]
+                    let nextKind: Token.Kind = next.isNumber && next.isASCII ? .number : next.isLetter ? .word : .mark
+                    guard nextKind == kind, !isDateIdeograph(next), !isDateIdeograph(character) else { break }
+                    endOffset += next.utf8.count
+                    end = text.index(after: end)
                 }
             }
+            tokens.append(Token(kind: kind, text: text[index..<end], start: offset, end: endOffset))
+            index = end
+            offset = endOffset
         }
-        return nil
+        return tokens
     }
 
-    static func daysBetween(_ a: CalendarDate, _ b: CalendarDate, _ calendar: Calendar) -> Int? {
-        guard let first = calendar.date(from: DateComponents(year: a.year, month: a.month, day: a.day)),
-            let second = calendar.date(from: DateComponents(year: b.year, month: b.month, day: b.day))
-        else { return nil }
-        return calendar.dateComponents([.day], from: first, to: second).day
-    }
+    /// 年 月 日 and 년 월 일 end a number in CJK dates; they are tokens of their own.
+    static func isDateIdeograph(_ character: Character) -> Bool { "年月日년월일".contains(character) }
 
-    /// A date at the start of `text` (after filler words: "the", "on", "am", "le", a weekday name).
-    static func parse(_ text: String, today: CalendarDate, weekday: Int, calendar: Calendar) -> CalendarDate? {
-        var tokens = text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\n" || $0 == "\t" }).map { token in
-            String(token).trimmingCharacters(in: CharacterSet(charactersIn: "()!?;:\"'"))
-        }.filter { !$0.isEmpty }
-        let fillers: Set<String> = ["the", "on", "am", "le", "el", "den", "dem", "de", "of", "del", "il", "en", "including", "inclusive"]
-        var namedWeekday: Int?
-        while let first = tokens.first {
-            if fillers.contains(first) { tokens.removeFirst(); continue }
-            if let day = weekdays[first.trimmingCharacters(in: CharacterSet(charactersIn: "."))] { namedWeekday = day; tokens.removeFirst(); continue }
-            break
+    static func scan(_ bytes: [UInt8], months: [String: Int], weekdays: [String: Int]) -> [Mention] {
+        let tokens = tokens(bytes)
+        var mentions: [Mention] = []
+        var index = 0
+        func token(_ offset: Int) -> Token? { index + offset < tokens.count ? tokens[index + offset] : nil }
+        func isMark(_ offset: Int, _ marks: String) -> Bool {
+            guard let token = token(offset), token.kind == .mark, let first = token.text.first else { return false }
+            return marks.contains(first)
         }
-        func withYear(_ month: Int, _ day: Int, _ year: Int?) -> CalendarDate? {
-            guard (1...12).contains(month), (1...31).contains(day) else { return nil }
-            if var year {
-                if year < 100 { year += 2000 }
-                return valid(CalendarDate(year: year, month: month, day: day), calendar)
-            }
-            // No year: the next such day from today.
-            let thisYear = CalendarDate(year: today.year, month: month, day: day)
-            return valid(thisYear < today ? CalendarDate(year: today.year + 1, month: month, day: day) : thisYear, calendar)
-        }
-        guard let first = tokens.first else { return weekdayDate(namedWeekday, today: today, weekday: weekday, calendar: calendar) }
-        let second = tokens.count > 1 ? tokens[1] : nil
-        let third = tokens.count > 2 ? tokens[2] : nil
-        // 2027-03-10
-        let dashed = first.trimmingCharacters(in: CharacterSet(charactersIn: ".")).split(separator: "-").compactMap { Int($0) }
-        if dashed.count == 3, first.count >= 8, dashed[0] > 1900 { return withYear(dashed[1], dashed[2], dashed[0]) }
-        // 10.03.2027, 10.03.27, 10.03.
-        let dotted = first.split(separator: ".", omittingEmptySubsequences: true).map(String.init)
-        if dotted.count >= 2, dotted.allSatisfy({ Int($0) != nil }), first.contains(".") {
-            let numbers = dotted.compactMap { Int($0) }
-            if numbers.count >= 2, numbers[0] <= 31 {
-                return withYear(numbers[1], numbers[0], numbers.count > 2 ? numbers[2] : nil)
-            }
-        }
-        // 25/12 is unambiguous; 9/8 is not and is refused.
-        let slashed = first.split(separator: "/").compactMap { Int($0) }
-        if slashed.count >= 2, first.contains("/") {
-            let (a, b) = (slashed[0], slashed[1])
-            let year = slashed.count > 2 ? slashed[2] : nil
-            if a > 12, b <= 12 { return withYear(b, a, year) }
-            if b > 12, a <= 12 { return withYear(a, b, year) }
+        func year(_ value: Int?) -> Int? {
+            guard let value else { return nil }
+            if value >= 2000, value < 2100 { return value }
+            if value >= 0, value < 100 { return 2000 + value }
             return nil
         }
-        // 10 March (2027), 10th of March, 10. März, 10 de marzo
-        let dayNumber = Int(
-            first.trimmingCharacters(in: CharacterSet(charactersIn: ".")).replacingOccurrences(of: "st", with: "").replacingOccurrences(of: "nd", with: "").replacingOccurrences(of: "rd", with: "")
-                .replacingOccurrences(of: "th", with: ""))
-        if let dayNumber, let name = second, let month = months[name.trimmingCharacters(in: CharacterSet(charactersIn: "."))] {
-            return withYear(month, dayNumber, third.flatMap { Int($0.trimmingCharacters(in: CharacterSet(charactersIn: "."))) }.flatMap { $0 > 1900 ? $0 : nil })
-        }
-        if let dayNumber, second == "of" || second == "de", let name = third, let month = months[name.trimmingCharacters(in: CharacterSet(charactersIn: "."))] {
-            return withYear(month, dayNumber, nil)
-        }
-        // March 10(th)(, 2027)
-        if let month = months[first.trimmingCharacters(in: CharacterSet(charactersIn: "."))], let text = second {
-            let digits = text.prefix { $0.isNumber }
-            if let day = Int(digits), !digits.isEmpty {
-                return withYear(month, day, third.flatMap { Int($0.trimmingCharacters(in: CharacterSet(charactersIn: "."))) }.flatMap { $0 > 1900 ? $0 : nil })
+        while index < tokens.count {
+            let current = tokens[index]
+            var found: (Mention.Value, Int)?  // value and the number of tokens it spans
+            if current.kind == .number, let number = current.value {
+                // 2026-12-09, 2026/12/09, 2026.12.09, 2026年12月9日
+                if current.text.count == 4, isMark(1, "-/."), let month = token(2)?.value, isMark(3, "-/."), let day = token(4)?.value {
+                    found = (.date(month: month, day: day, year: year(number)), 5)
+                } else if current.text.count == 4, token(1)?.text == "年" || token(1)?.text == "년", let month = token(2)?.value,
+                    token(3)?.text == "月" || token(3)?.text == "월", let day = token(4)?.value, token(5)?.text == "日" || token(5)?.text == "일"
+                {
+                    found = (.date(month: month, day: day, year: year(number)), 6)
+                } else if token(1)?.text == "月" || token(1)?.text == "월", let day = token(2)?.value, token(3)?.text == "日" || token(3)?.text == "일" {
+                    found = (.date(month: number, day: day, year: nil), 4)
+                } else if current.text.count <= 2, isMark(1, "./-"), let second = token(2)?.value, token(2)!.text.count <= 2 {
+                    // 9.12. 09/12/2026 9-12-26 12/9
+                    if isMark(3, "./-"), let third = token(4), third.kind == .number, third.text.count == 4 || third.text.count == 2,
+                        let value = third.value
+                    {
+                        found = (.pair(first: number, second: second, year: year(value)), 5)
+                    } else {
+                        found = (.pair(first: number, second: second, year: nil), 3)
+                    }
+                } else if current.text.count <= 2 {
+                    // 9 December, 9. Dezember, 9 de diciembre, 9th of December, 9 декабря, 9 Aralık
+                    var next = 1
+                    if isMark(next, ".") { next += 1 }
+                    if let suffix = token(next), suffix.kind == .word, ["st", "nd", "rd", "th", "er", "e", "re", "º", "o"].contains(String(suffix.text)) {
+                        next += 1
+                    }
+                    if let word = token(next), word.kind == .word, ["of", "de", "del", "di", "d"].contains(String(word.text)) { next += 1 }
+                    if isMark(next, "'") { next += 1 }
+                    if let word = token(next), word.kind == .word, let month = months[String(word.text)] {
+                        var span = next + 1
+                        var yearValue: Int?
+                        if isMark(span, ",") { span += 1 }
+                        if let word = token(span), word.kind == .word, ["de", "del"].contains(String(word.text)) { span += 1 }
+                        if let following = token(span), following.kind == .number, following.text.count == 4 {
+                            yearValue = year(following.value)
+                            span += 1
+                        } else if isMark(next + 1, ",") || token(next + 1)?.kind == .word {
+                            span = next + 1
+                        } else {
+                            span = next + 1
+                        }
+                        found = (.date(month: month, day: number, year: yearValue), span)
+                    }
+                }
+            } else if current.kind == .word, let month = months[String(current.text)] {
+                // December 9th, 2026 / Dec 9
+                var next = 1
+                if isMark(next, ".") { next += 1 }
+                if let dayToken = token(next), dayToken.kind == .number, dayToken.text.count <= 2, let day = dayToken.value {
+                    var span = next + 1
+                    if let suffix = token(span), suffix.kind == .word, ["st", "nd", "rd", "th"].contains(String(suffix.text)) { span += 1 }
+                    var yearValue: Int?
+                    var look = span
+                    if isMark(look, ",") { look += 1 }
+                    if let following = token(look), following.kind == .number, following.text.count == 4 {
+                        yearValue = year(following.value)
+                        span = look + 1
+                    }
+                    found = (.date(month: month, day: day, year: yearValue), span)
+                }
+            } else if current.kind == .word, let target = weekdays[String(current.text)] {
+                found = (.weekday(target), 1)
+            }
+            if let (value, span) = found {
+                let last = tokens[min(tokens.count - 1, index + span - 1)]
+                mentions.append(Mention(value: value, start: current.start, end: last.end))
+                index += span
+            } else {
+                index += 1
             }
         }
-        return weekdayDate(namedWeekday, today: today, weekday: weekday, calendar: calendar)
+        return mentions
+    }
+
+    // MARK: Calendar arithmetic
+
+    /// The date, in the year given or else the first year in which it is not before today.
+    static func dated(_ month: Int, _ day: Int, _ year: Int?, today: CalendarDate, calendar: Calendar) -> CalendarDate? {
+        guard (1...12).contains(month), (1...31).contains(day) else { return nil }
+        if let year { return valid(CalendarDate(year: year, month: month, day: day), calendar) }
+        let thisYear = CalendarDate(year: today.year, month: month, day: day)
+        return valid(thisYear < today ? CalendarDate(year: today.year + 1, month: month, day: day) : thisYear, calendar)
     }
 
     /// "back on Monday": the next such weekday after today.
-    static func weekdayDate(_ target: Int?, today: CalendarDate, weekday: Int, calendar: Calendar) -> CalendarDate? {
-        guard let target else { return nil }
+    static func weekdayDate(_ target: Int, today: CalendarDate, weekday: Int, calendar: Calendar) -> CalendarDate? {
         var ahead = (target - weekday + 7) % 7
         if ahead == 0 { ahead = 7 }
         guard let base = calendar.date(from: DateComponents(year: today.year, month: today.month, day: today.day)),
@@ -146,6 +259,13 @@ public enum ReturnDate {
         else { return nil }
         let parts = calendar.dateComponents([.year, .month, .day], from: date)
         return CalendarDate(year: parts.year!, month: parts.month!, day: parts.day!)
+    }
+
+    static func daysBetween(_ from: CalendarDate, _ to: CalendarDate, _ calendar: Calendar) -> Int? {
+        guard let start = calendar.date(from: DateComponents(year: from.year, month: from.month, day: from.day)),
+            let end = calendar.date(from: DateComponents(year: to.year, month: to.month, day: to.day))
+        else { return nil }
+        return calendar.dateComponents([.day], from: start, to: end).day
     }
 
     static func valid(_ date: CalendarDate, _ calendar: Calendar) -> CalendarDate? {

@@ -103,7 +103,7 @@ public struct MailboxWatch: Sendable {
             if !mail.from.isEmpty, AddressKey.normalized(text: mail.from) == own { continue }  // the rep's own mail
             let message = IncomingMessage(
                 mailbox: mailbox.name, providerMessageID: id, providerThreadID: fetched.threadID ?? threadID, from: mail.from, references: mail.references,
-                incomingClass: mail.incomingClass, snippet: mail.snippet, receivedAt: received)
+                addresses: mail.addresses, incomingClass: mail.incomingClass, rule: mail.rule, snippet: mail.snippet, receivedAt: received)
             let outcome = try await store.applyIncoming(message, policy: policy, now: now)
             if case .applied(_, let campaign, let count, _, _) = outcome {
                 stopped += count
