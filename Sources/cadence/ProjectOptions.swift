@@ -46,6 +46,8 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 /// EX_DATAERR from sysexits.h: the input files are wrong. Usage errors exit 64 through ArgumentParser.
 extension ExitCode {
     static let dataError = ExitCode(65)
+    /// EX_NOINPUT: an input file does not exist or cannot be read (`cadence classify`).
+    static let noInput = ExitCode(66)
     /// EX_CANTCREAT: an output file exists and is not overwritten (`cadence init`).
     static let cannotCreate = ExitCode(73)
 }
