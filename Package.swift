@@ -155,6 +155,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The classifier's throughput on the corpus (BENCHMARKS.md); only Core, so its release build is quick.
+        .executableTarget(
+            name: "CadenceClassifyBenchmark",
+            dependencies: ["CadenceCore"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "CadenceCoreTests",
             dependencies: [
