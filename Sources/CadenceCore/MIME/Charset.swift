@@ -28,13 +28,6 @@ public enum Charset {
         }
     }
 
-    /// Whether `decode` reads `charset` as what it is (and not as UTF-8 by default): for `classify` to say so.
-    public static func isKnown(_ charset: String) -> Bool {
-        let name = normalized(charset)
-        return ["", "utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin1", "euc-jp", "x-euc-jp"].contains(name) || encodings[name] != nil
-            || String.Encoding(ianaName: name) != nil
-    }
-
     static func normalized(_ name: String?) -> String {
         (name ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\"' \t")).lowercased()
     }

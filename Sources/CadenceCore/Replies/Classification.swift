@@ -13,12 +13,17 @@ public struct Classification: Sendable, Equatable {
     public var messageIDs: [String]
     /// Addresses that name the person: a bounce's failed recipients in every field it gives them, else the sender.
     public var addresses: [String]
+    /// What the sender wrote, quotes and the campaign's own lines cut: the text the rules read, kept for the snippet.
+    public var freshText: String
 
-    public init(incomingClass: IncomingClass, rule: String, languages: [String] = [], messageIDs: [String] = [], addresses: [String] = []) {
+    public init(
+        incomingClass: IncomingClass, rule: String, languages: [String] = [], messageIDs: [String] = [], addresses: [String] = [], freshText: String = ""
+    ) {
         self.incomingClass = incomingClass
         self.rule = rule
         self.languages = languages
         self.messageIDs = messageIDs
         self.addresses = addresses
+        self.freshText = freshText
     }
 }

@@ -32,7 +32,7 @@ public struct IncomingMail: Sendable, Equatable {
         do {
             let message = try MailMessage.parse(raw)
             let classification = MailClassifier.classification(message, receivedAt: receivedAt, book: book)
-            let snippet = (message.plainText.map { FreshText.of($0, book: book) } ?? "").split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            let snippet = classification.freshText.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             return IncomingMail(
                 from: sender(message.headers), references: classification.messageIDs, addresses: classification.addresses,
                 incomingClass: classification.incomingClass, rule: classification.rule, snippet: String(snippet.prefix(200)))

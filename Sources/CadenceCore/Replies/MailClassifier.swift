@@ -16,11 +16,17 @@ public enum MailClassifier {
     public static func classification(
         _ message: MailMessage, receivedAt: Date, timeZone: TimeZone? = nil, book: PhraseBook = .standard, ownLines: Set<String> = []
     ) -> Classification {
+        let body = message.plainText ?? ""
+        let fresh = FreshText.of(body, book: book, ownLines: ownLines)
+        var classification = decide(message, body: body, fresh: fresh, receivedAt: receivedAt, timeZone: timeZone, book: book)
+        classification.freshText = fresh
+        return classification
+    }
+
+    static func decide(_ message: MailMessage, body: String, fresh: String, receivedAt: Date, timeZone: TimeZone?, book: PhraseBook) -> Classification {
         let zone = timeZone ?? message.header("Date").flatMap(MailDate.parse)?.timeZone ?? TimeZone(identifier: "UTC")!
         let subject = HeaderEncoding.decode(message.header("Subject") ?? "").trimmingCharacters(in: .whitespaces)
         let normalizedSubject = PhraseText.normalized(subject)
-        let body = message.plainText ?? ""
-        let fresh = FreshText.of(body, book: book, ownLines: ownLines)
         let subjectFinds = book.find(normalized: normalizedSubject)
         let freshFinds = book.find(normalized: PhraseText.normalized(fresh))
         let sender = IncomingMail.sender(message.headers)
