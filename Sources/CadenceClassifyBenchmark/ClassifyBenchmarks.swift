@@ -5,7 +5,7 @@ import Foundation
 /// labelled corpus), read exactly as `cadence run` reads incoming mail (`IncomingMail.read`: MIME, charsets, quote
 /// cutting, every language table, bounce parsing, return dates). Side by side in the same run, the phrase search
 /// alone two ways on the same texts: the one-pass matcher Cadence uses (`PhraseBook.find`) and the obvious peer,
-/// `String.contains` for each phrase of each table.
+/// `String.contains` for each phrase of each table. `classify-only DIR ROUNDS` runs the classifier alone, for a profiler.
 enum ClassifyBenchmarks {
     static func main(_ arguments: [String]) -> Bool {
         guard arguments.count == 4, let rounds = Int(arguments[3]), rounds > 0 else {
@@ -25,6 +25,13 @@ enum ClassifyBenchmarks {
         let book = PhraseBook.standard
         let received = Date(timeIntervalSince1970: 1_796_119_200)
         _ = IncomingMail.read(messages[0], receivedAt: received)  // tables loaded before timing
+        if arguments[1] == "classify-only" {
+            // For a profiler: the classifier alone, without the peer comparison that would dominate the samples.
+            var rules = 0
+            for _ in 0..<rounds { for message in messages { rules &+= IncomingMail.read(message, receivedAt: received).rule.count } }
+            print("(checksum \(rules))")
+            return true
+        }
         print("corpus: \(messages.count) messages, \(messages.reduce(0) { $0 + $1.count }) bytes; \(rounds) rounds each")
 
         var classifyRates: [Double] = []

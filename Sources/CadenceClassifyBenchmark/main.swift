@@ -4,4 +4,5 @@ import Foundation
 // release build that measures it does not wait for the HTTP stack.
 //
 //   CadenceClassifyBenchmark classify-corpus DIR ROUNDS
+//   CadenceClassifyBenchmark classify-only DIR ROUNDS     (the classifier alone, for perf)
 exit(ClassifyBenchmarks.main(CommandLine.arguments) ? 0 : 1)

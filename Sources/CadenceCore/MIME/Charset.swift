@@ -29,7 +29,7 @@ public enum Charset {
     }
 
     static func normalized(_ name: String?) -> String {
-        (name ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\"' \t")).lowercased()
+        (name ?? "").trimmed { "\"' \t".unicodeScalars.contains($0) }.lowercased()
     }
 
     private static func foundation(_ bytes: [UInt8], _ encoding: String.Encoding) -> String? {

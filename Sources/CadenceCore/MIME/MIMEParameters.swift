@@ -124,9 +124,9 @@ public enum MIMEParameters {
                     scalars = scalars.dropFirst()
                 }
                 scalars = scalars.dropFirst()
-                value = value.trimmingCharacters(in: .whitespaces)
+                value = value.trimmed()
             }
-            let trimmedKey = key.trimmingCharacters(in: .whitespaces).lowercased()
+            let trimmedKey = key.trimmed().lowercased()
             if !trimmedKey.isEmpty { result.append((trimmedKey, value)) }
         }
         return result

@@ -32,16 +32,37 @@ public struct IncomingMail: Sendable, Equatable {
         do {
             let message = try MailMessage.parse(raw)
             let classification = MailClassifier.classification(message, receivedAt: receivedAt, book: book)
-            let snippet = classification.freshText.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             return IncomingMail(
                 from: sender(message.headers), references: classification.messageIDs, addresses: classification.addresses,
-                incomingClass: classification.incomingClass, rule: classification.rule, snippet: String(snippet.prefix(200)))
+                incomingClass: classification.incomingClass, rule: classification.rule, snippet: snippet(classification.freshText))
         } catch {
             let headers = MailMessage.headerBlock(raw)
             return IncomingMail(
                 from: sender(headers), references: references(headers), incomingClass: .unparsed(reason: error.description), rule: "unreadable",
                 snippet: String("could not be read: \(error.description)".prefix(200)))
         }
+    }
+
+    /// The start of `text` on one line: each run of white space one space, at most 200 characters.
+    static func snippet(_ text: String) -> String {
+        var out: [UInt8] = []
+        var pendingSpace = false
+        var count = 0
+        for scalar in text.unicodeScalars {
+            let white = scalar.value < 0x80 ? scalar == " " || (0x09...0x0D).contains(scalar.value) : scalar.properties.isWhitespace
+            if white {
+                pendingSpace = !out.isEmpty
+                continue
+            }
+            if pendingSpace {
+                out.append(32)
+                pendingSpace = false
+            }
+            if scalar.value < 0x80 { out.append(UInt8(scalar.value)) } else { out += UTF8.encode(scalar)! }
+            count += 1
+            if count >= 1_000 { break }  // enough scalars for 200 characters; the rest is never shown
+        }
+        return String(String(decoding: out, as: UTF8.self).prefix(200))
     }
 
     static func sender(_ headers: [MailMessage.Header]) -> String {
@@ -51,8 +72,9 @@ public struct IncomingMail: Sendable, Equatable {
     static func references(_ headers: [MailMessage.Header]) -> [String] {
         var seen: [String] = []
         for header in headers where ["in-reply-to", "references"].contains(header.name.lowercased()) {
-            for token in header.value.split(whereSeparator: { $0.isWhitespace || $0 == "," }) where !seen.contains(String(token)) {
-                seen.append(String(token))
+            for bytes in header.value.utf8.split(whereSeparator: { $0 == 32 || $0 == 44 || (0x09...0x0D).contains($0) }) {
+                let token = String(Substring(bytes))
+                if !seen.contains(token) { seen.append(token) }
             }
         }
         return seen

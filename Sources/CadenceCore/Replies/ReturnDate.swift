@@ -113,40 +113,62 @@ public enum ReturnDate {
         var value: Int? { kind == .number ? Int(text) : nil }
     }
 
+    /// Scalar by scalar over normalised (so composed) text: ASCII needs no Unicode tables, and a combining mark
+    /// stays with the letter before it, as it would in a `Character`.
     static func tokens(_ bytes: [UInt8]) -> [Token] {
         let text = String(decoding: bytes, as: UTF8.self)
+        let scalars = text.unicodeScalars
         var tokens: [Token] = []
-        var index = text.startIndex
+        var index = scalars.startIndex
         var offset = 0
-        while index < text.endIndex {
-            let character = text[index]
-            let length = character.utf8.count
-            if character == " " {
-                index = text.index(after: index)
-                offset += length
+        while index < scalars.endIndex {
+            let scalar = scalars[index]
+            if scalar == " " {
+                index = scalars.index(after: index)
+                offset += 1
                 continue
             }
-            let kind: Token.Kind = character.isNumber && character.isASCII ? .number : character.isLetter ? .word : .mark
-            var end = text.index(after: index)
-            var endOffset = offset + length
-            if kind != .mark {
-                while end < text.endIndex {
-                    let next = text[end]
-                    let nextKind: Token.Kind = next.isNumber && next.isASCII ? .number : next.isLetter ? .word : .mark
-                    guard nextKind == kind, !isDateIdeograph(next), !isDateIdeograph(character) else { break }
-                    endOffset += next.utf8.count
-                    end = text.index(after: end)
+            let kind = tokenKind(scalar)
+            var end = scalars.index(after: index)
+            var endOffset = offset + UTF8.width(scalar)
+            if kind != .mark, !isDateIdeograph(scalar) {
+                while end < scalars.endIndex {
+                    let next = scalars[end]
+                    guard tokenKind(next) == kind || kind == .word && next.value >= 0x300 && isCombiningMark(next), !isDateIdeograph(next) else { break }
+                    endOffset += UTF8.width(next)
+                    end = scalars.index(after: end)
                 }
             }
-            tokens.append(Token(kind: kind, text: text[index..<end], start: offset, end: endOffset))
+            tokens.append(Token(kind: kind, text: Substring(scalars[index..<end]), start: offset, end: endOffset))
             index = end
             offset = endOffset
         }
         return tokens
     }
 
+    private static func tokenKind(_ scalar: Unicode.Scalar) -> Token.Kind {
+        switch scalar.value {
+        case 0x30...0x39: .number
+        case 0x41...0x5A, 0x61...0x7A: .word
+        case 0...0x7F: .mark
+        default: scalar.properties.isAlphabetic ? .word : .mark
+        }
+    }
+
+    private static func isCombiningMark(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: true
+        default: false
+        }
+    }
+
     /// 年 月 日 and 년 월 일 end a number in CJK dates; they are tokens of their own.
-    static func isDateIdeograph(_ character: Character) -> Bool { "年月日년월일".contains(character) }
+    static func isDateIdeograph(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x5E74, 0x6708, 0x65E5, 0xB144, 0xC6D4, 0xC77C: true
+        default: false
+        }
+    }
 
     static func scan(_ bytes: [UInt8], months: [String: Int], weekdays: [String: Int]) -> [Mention] {
         let tokens = tokens(bytes)

@@ -33,6 +33,8 @@ public struct BounceReport: Sendable, Equatable {
     /// The report in `message`, or nil when it is not one. `subjectBounce` says whether a bounce-subject phrase of
     /// some language was found in its subject; `textFinds` are the phrases found in its text.
     static func read(_ message: MailMessage, subjectBounce: Bool, text: String, textFinds: [PhraseBook.Found]) -> BounceReport? {
+        let textBytes = Array(text.utf8)
+        let lowerText = asciiLowercased(textBytes)
         let from = (message.header("From").flatMap { AddressList.addresses(in: $0).first } ?? "").lowercased()
         let local = String(from.split(separator: "@").first ?? "")
         let fromDaemon = daemonNames.contains(local) || local.hasPrefix("mailer-daemon") || local.hasPrefix("postmaster")
@@ -47,7 +49,7 @@ public struct BounceReport: Sendable, Equatable {
         // A daemon's message with neither a report, a failed-recipient header nor a bounce subject is some other
         // notice (a quota warning, a digest): not a bounce.
         if !isReport, failedHeader.isEmpty, !exchangeNDR, !subjectBounce,
-            !textFinds.contains(where: { $0.entry.kind == .bounceText || $0.entry.kind == .delayText }), enhancedCode(in: text.lowercased()) == nil
+            !textFinds.contains(where: { $0.entry.kind == .bounceText || $0.entry.kind == .delayText }), enhancedCode(in: lowerText[...]) == nil
         {
             return nil
         }
@@ -59,13 +61,13 @@ public struct BounceReport: Sendable, Equatable {
         func addAddress(_ value: String) {
             // `rfc822; ana@example.org`, `utf-8; ana@…`, or a bare address.
             let address = (value.split(separator: ";", maxSplits: 1).last.map(String.init) ?? value)
-                .trimmingCharacters(in: CharacterSet(charactersIn: " <>\t\"'"))
+                .trimmed { " <>\t\"'".unicodeScalars.contains($0) }
             guard address.contains("@"), !recipients.contains(where: { $0.lowercased() == address.lowercased() }) else { return }
             recipients.append(address)
         }
         func addMessageID(_ value: String) {
             for token in value.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }) where token.contains("@") {
-                let id = token.hasPrefix("<") ? String(token) : "<\(token.trimmingCharacters(in: CharacterSet(charactersIn: "<>")))>"
+                let id = token.hasPrefix("<") ? String(token) : "<\(token.trimmed { "<>".unicodeScalars.contains($0) })>"
                 if !messageIDs.contains(id) { messageIDs.append(id) }
             }
         }
@@ -78,14 +80,15 @@ public struct BounceReport: Sendable, Equatable {
         for group in groups where group.header("Final-Recipient") != nil || group.header("Original-Recipient") != nil || group.header("Action") != nil {
             group.headers(named: "Original-Recipient").forEach(addAddress)
             group.headers(named: "Final-Recipient").forEach(addAddress)
-            if let status = group.header("Status") { statuses.append(status.trimmingCharacters(in: .whitespaces)) }
-            if let action = group.header("Action") { actions.append(action.trimmingCharacters(in: .whitespaces).lowercased()) }
+            if let status = group.header("Status") { statuses.append(status.trimmed()) }
+            if let action = group.header("Action") { actions.append(action.trimmed().lowercased()) }
         }
         failedHeader.forEach(addAddress)
         // The returned message or its headers, as a part or, in a plain-text notice, after its marker line.
         var returned = message.allParts.filter { ["message/rfc822", "message/global", "text/rfc822-headers", "message/rfc822-headers"].contains($0.mimeType) }
             .flatMap { part in part.parts.isEmpty ? [(try? MailMessage.parse(part.decodedBody)).map { $0 }].compactMap { $0 } : part.parts }
-        if returned.isEmpty, let copy = returnedCopy(in: text) { returned.append(copy) }
+        let markers = copyMarkerMatcher.hits(in: lowerText)
+        if returned.isEmpty, let copy = returnedCopy(in: textBytes, markers: markers) { returned.append(copy) }
         for copy in returned {
             copy.headers(named: "Message-ID").forEach(addMessageID)
             for name in ["To", "Cc", "Delivered-To", "X-Original-To"] {
@@ -95,22 +98,23 @@ public struct BounceReport: Sendable, Equatable {
         message.headers(named: "In-Reply-To").forEach(addMessageID)
         message.headers(named: "References").forEach(addMessageID)
         // Addresses the failure text names (qmail's `<ana@example.org>:`, Exim's indented list, Exchange's).
-        let failureText = failurePart(of: text)
-        for address in addresses(in: failureText) where address.lowercased() != from { addAddress(address) }
+        // The text before the returned copy: where the daemon says what failed.
+        let failureEnd = markers.map(\.start).min() ?? textBytes.count
+        let failureText = lowerText[..<failureEnd]
+        for address in addresses(in: textBytes[..<failureEnd]) where address.lowercased() != from { addAddress(address) }
         let ownRecipients = Set(message.headers(named: "To").flatMap { AddressList.addresses(in: $0) }.map { $0.lowercased() })
         recipients.removeAll { ownRecipients.contains($0.lowercased()) }
 
         // Permanent or transient.
-        let lower = failureText.lowercased()
-        let textCode = enhancedCode(in: lower)
-        let status = statuses.first ?? textCode ?? basicCode(in: lower)
+        let textCode = enhancedCode(in: failureText)
+        let status = statuses.first ?? textCode ?? basicCode(in: failureText)
         let delayed =
             actions.contains("delayed") || textFinds.contains { $0.entry.kind == .delayText }
             || HeaderEncoding.decode(message.header("Subject") ?? "").lowercased().contains("delay")
         let permanent: Bool
         if let code = statuses.first ?? textCode {
             permanent = code.hasPrefix("5") && !actions.contains("delayed")
-        } else if let basic = basicCode(in: lower) {
+        } else if let basic = basicCode(in: failureText) {
             permanent = basic.hasPrefix("5") && !delayed
         } else if actions.contains(where: { $0 == "delivered" || $0 == "relayed" || $0 == "expanded" }), !actions.contains("failed") {
             return nil  // a success notification: nothing failed
@@ -121,35 +125,32 @@ public struct BounceReport: Sendable, Equatable {
             permanent: permanent, status: status, recipients: recipients, originalMessageIDs: messageIDs, shape: isReport ? .report : .notice)
     }
 
-    /// The text before the returned copy: where the daemon says what failed.
-    static func failurePart(of text: String) -> String {
-        guard let marker = copyMarker(in: text) else { return text }
-        return String(text[..<marker.lowerBound])
-    }
+    /// UTF-8 with ASCII letters lowercased. Offsets stay those of the text (`String.lowercased()` can
+    /// change lengths, as with İ), and everything looked for in a daemon's text (markers, codes, addresses) is ASCII.
+    static func asciiLowercased(_ bytes: [UInt8]) -> [UInt8] { bytes.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 } }
 
     /// The copy of the message a plain-text notice returns after a marker line, parsed for its headers: the first
     /// marker after which a header block with a Message-ID or a recipient follows (Sendmail writes "The original
     /// message was received at …" long before its "Original message follows").
-    static func returnedCopy(in text: String) -> MailMessage? {
-        let lower = text.lowercased()
-        guard lower.count == text.count else { return nil }
-        var starts: [String.Index] = []
-        for marker in copyMarkers {
-            var from = lower.startIndex
-            while let range = lower.range(of: marker, range: from..<lower.endIndex) {
-                starts.append(range.upperBound)
-                from = range.upperBound
+    static func returnedCopy(in text: [UInt8], markers: [PhraseMatcher.Hit]) -> MailMessage? {
+        for end in markers.map(\.end).sorted() {
+            guard var start = text[end...].firstIndex(of: 10) else { continue }
+            start += 1
+            while start < text.count, text[start] == 10 || text[start] == 32 { start += 1 }
+            var copy: [UInt8] = []
+            copy.reserveCapacity(text.count - start)
+            var lineStart = true
+            var index = start
+            while index < text.count {
+                // A copy quoted with "> " is read without the quote marks.
+                if lineStart, text[index] == 62, index + 1 < text.count, text[index + 1] == 32 { index += 2 }
+                guard index < text.count else { break }
+                copy.append(text[index])
+                lineStart = text[index] == 10
+                index += 1
             }
-        }
-        for start in starts.sorted() {
-            let offset = lower.distance(from: lower.startIndex, to: start)
-            var rest = text[text.index(text.startIndex, offsetBy: offset)...]
-            guard let newline = rest.firstIndex(of: "\n") else { continue }
-            rest = rest[rest.index(after: newline)...]
-            while rest.first == "\n" || rest.first == " " { rest = rest.dropFirst() }
-            let lines = rest.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasPrefix("> ") ? $0.dropFirst(2) : $0 }
-            guard let copy = try? MailMessage.parse(Array(lines.joined(separator: "\n").utf8)) else { continue }
-            if copy.header("Message-ID") != nil || copy.header("To") != nil { return copy }
+            guard let message = try? MailMessage.parse(copy) else { continue }
+            if message.header("Message-ID") != nil || message.header("To") != nil { return message }
         }
         return nil
     }
@@ -161,52 +162,63 @@ public struct BounceReport: Sendable, Equatable {
         "----- transcript of session follows", "returned message", "unsent message below", "message headers follow",
         "a copy of the original message", "copy of the original message", "kopie der nachricht", "copie du message",
     ]
+    static let copyMarkerMatcher = PhraseMatcher(copyMarkers)
 
-    static func copyMarker(in text: String) -> Range<String.Index>? {
-        let lower = text.lowercased()
-        var best: Range<String.Index>?
-        for marker in copyMarkers {
-            if let range = lower.range(of: marker), best == nil || range.lowerBound < best!.lowerBound { best = range }
-        }
-        // Lowercasing can change lengths (İ); map back only when the texts line up.
-        guard let best, lower.count == text.count else { return nil }
-        let start = text.index(text.startIndex, offsetBy: lower.distance(from: lower.startIndex, to: best.lowerBound))
-        let end = text.index(text.startIndex, offsetBy: lower.distance(from: lower.startIndex, to: best.upperBound))
-        return start..<end
-    }
+    /// Every `local@domain` in `text` (bytes), as written.
+    static func addresses(in text: String) -> [String] { addresses(in: Array(text.utf8)[...]) }
 
-    /// Every `local@domain` in `text`.
-    static func addresses(in text: String) -> [String] {
+    static func addresses(in text: ArraySlice<UInt8>) -> [String] {
         var found: [String] = []
-        for token in text.split(whereSeparator: { " \t\n\r<>()[]\"',;:".contains($0) }) where token.contains("@") {
-            let address = token.trimmingCharacters(in: CharacterSet(charactersIn: ".!?=")).replacingOccurrences(of: "mailto:", with: "")
-            let pieces = address.split(separator: "@")
-            guard pieces.count == 2, !pieces[0].isEmpty, pieces[1].contains("."), !address.contains("="), address.count < 255 else { continue }
+        var index = text.startIndex
+        while index < text.endIndex {
+            while index < text.endIndex, isAddressSeparator(text[index]) { index += 1 }
+            let start = index
+            var at = false
+            while index < text.endIndex, !isAddressSeparator(text[index]) {
+                if text[index] == 64 { at = true }
+                index += 1
+            }
+            guard at else { continue }
+            var token = text[start..<index]
+            // Sentence punctuation around it, and a `mailto:` in front.
+            while let first = token.first, [46, 33, 63, 61].contains(first) { token = token.dropFirst() }
+            while let last = token.last, [46, 33, 63, 61].contains(last) { token = token.dropLast() }
+            var address = String(decoding: token, as: UTF8.self)
+            if address.contains("mailto:") { address = address.replacingOccurrences(of: "mailto:", with: "") }
+            let pieces = address.utf8.split(separator: 64)
+            guard pieces.count == 2, !pieces[0].isEmpty, pieces[1].contains(46), !address.utf8.contains(61), address.utf8.count < 255 else { continue }
             found.append(address)
         }
         return found
     }
 
-    /// The first enhanced status code (`5.1.1`, `4.4.7`) in lowercased text.
-    static func enhancedCode(in text: String) -> String? {
-        let bytes = Array(text.utf8)
-        var index = 0
-        while index + 4 < bytes.count {
+    /// White space, angle brackets, parentheses, brackets, quotes, comma, semicolon and colon end an address.
+    private static func isAddressSeparator(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 32, 9, 10, 13, 60, 62, 40, 41, 91, 93, 34, 39, 44, 59, 58: true
+        default: false
+        }
+    }
+
+    /// The first enhanced status code (`5.1.1`, `4.4.7`) in the text.
+    static func enhancedCode(in bytes: ArraySlice<UInt8>) -> String? {
+        var index = bytes.startIndex
+        while index + 4 < bytes.endIndex {
             let byte = bytes[index]
             if byte == UInt8(ascii: "4") || byte == UInt8(ascii: "5"), bytes[index + 1] == UInt8(ascii: "."),
-                index == 0 || !isDigitOrDot(bytes[index - 1])
+                index == bytes.startIndex || !isDigitOrDot(bytes[index - 1])
             {
                 var cursor = index + 2
                 let firstStart = cursor
-                while cursor < bytes.count, isDigit(bytes[cursor]) { cursor += 1 }
-                if cursor > firstStart, cursor - firstStart <= 3, cursor < bytes.count, bytes[cursor] == UInt8(ascii: ".") {
+                while cursor < bytes.endIndex, isDigit(bytes[cursor]) { cursor += 1 }
+                if cursor > firstStart, cursor - firstStart <= 3, cursor < bytes.endIndex, bytes[cursor] == UInt8(ascii: ".") {
                     cursor += 1
                     let secondStart = cursor
-                    while cursor < bytes.count, isDigit(bytes[cursor]) { cursor += 1 }
+                    while cursor < bytes.endIndex, isDigit(bytes[cursor]) { cursor += 1 }
                     if cursor > secondStart, cursor - secondStart <= 3,
-                        cursor == bytes.count || !isDigitOrDot(bytes[cursor])
+                        cursor == bytes.endIndex || !isDigitOrDot(bytes[cursor])
                             || bytes[cursor] == UInt8(ascii: ".")
-                                && (cursor + 1 == bytes.count || !isDigit(bytes[cursor + 1]))
+                                && (cursor + 1 == bytes.endIndex || !isDigit(bytes[cursor + 1]))
                     {
                         return String(decoding: bytes[index..<cursor], as: UTF8.self)
                     }
@@ -218,13 +230,12 @@ public struct BounceReport: Sendable, Equatable {
     }
 
     /// An SMTP reply code (550, 554, 421, 452) standing as a word, as old daemons quote the remote server.
-    static func basicCode(in text: String) -> String? {
-        let bytes = Array(text.utf8)
-        var index = 0
-        while index + 3 <= bytes.count {
+    static func basicCode(in bytes: ArraySlice<UInt8>) -> String? {
+        var index = bytes.startIndex
+        while index + 3 <= bytes.endIndex {
             let first = bytes[index]
             if first == UInt8(ascii: "4") || first == UInt8(ascii: "5"), isDigit(bytes[index + 1]), isDigit(bytes[index + 2]),
-                index == 0 || !isWordByte(bytes[index - 1]), index + 3 == bytes.count || [32, 45, 10, 13, 41, 93].contains(bytes[index + 3])
+                index == bytes.startIndex || !isWordByte(bytes[index - 1]), index + 3 == bytes.endIndex || [32, 45, 10, 13, 41, 93].contains(bytes[index + 3])
             {
                 let code = String(decoding: bytes[index..<(index + 3)], as: UTF8.self)
                 if ["550", "551", "552", "553", "554", "450", "451", "452", "421", "441", "442", "447", "471", "521", "541", "556"].contains(code) {

@@ -6,8 +6,8 @@
 /// never counts as the sender's words.
 public enum FreshText {
     public static func of(_ body: String, book: PhraseBook = .standard, ownLines: Set<String> = []) -> String {
-        let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
-        let normalized = lines.map { PhraseText.normalized(String($0)) }
+        let lines = body.utf8.split(separator: 10, omittingEmptySubsequences: false).map { Substring($0) }
+        let normalized = lines.map(PhraseText.normalized)
         var kept: [Substring] = []
         var index = 0
         while index < lines.count {
@@ -62,9 +62,11 @@ public enum FreshText {
 
     /// The field a line starts with when it is a quoted header label ("Von:", "De :", "差出人:"), if it is one.
     static func leadingLabel(_ line: [UInt8], book: PhraseBook) -> String? {
+        // Every label is followed by a colon soon after the start of the line; most lines have none there.
+        guard line.prefix(book.longestQuoteWord + 8).contains(UInt8(ascii: ":")) else { return nil }
         var bytes = line
         if bytes.first == UInt8(ascii: "*") { bytes.removeFirst() }  // *From:* in Outlook's plain text of bold labels
-        for (word, start, end) in book.quoteWords(in: bytes) where start == 0 {
+        for (word, _, end) in book.leadingQuoteWords(in: bytes) {
             guard case .field(let field) = word else { continue }
             var rest = bytes[end...]
             if rest.first == UInt8(ascii: "*") { rest = rest.dropFirst() }

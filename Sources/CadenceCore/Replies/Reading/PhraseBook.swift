@@ -131,6 +131,15 @@ public struct PhraseBook: Sendable {
         quoteMatcher.hits(in: bytes).map { (quoteKinds[$0.pattern], $0.start, $0.end) }
     }
 
+    /// How many bytes the longest quote-header word takes, normalised.
+    var longestQuoteWord: Int { quoteMatcher.longest }
+
+    /// The quote-header words that start a normalised line (a label such as "Von:"). Only as much of the line is
+    /// searched as the longest word can reach, plus one character to see that the word ends there.
+    func leadingQuoteWords(in bytes: [UInt8]) -> [(word: QuoteWord, start: Int, end: Int)] {
+        quoteWords(in: Array(bytes.prefix(quoteMatcher.longest + 4))).filter { $0.start == 0 }
+    }
+
     /// Whether a negation of some language ends within a few bytes before `start` in the normalised text.
     func isNegated(before start: Int, in text: [UInt8]) -> Bool {
         let from = max(0, start - 24)

@@ -18,6 +18,8 @@ struct PhraseMatcher: Sendable {
     private let failure: [Int32]
     private let outputs: [[Int32]]
     let patterns: [[UInt8]]
+    /// The longest pattern's length in bytes.
+    let longest: Int
     /// Whether the phrase must start (end) at a word boundary: when its first (last) character is a letter or
     /// digit of a script written with spaces. CJK phrases match anywhere.
     private let boundedStart: [Bool]
@@ -25,6 +27,7 @@ struct PhraseMatcher: Sendable {
 
     init(_ texts: [String]) {
         patterns = texts.map { Array($0.utf8) }
+        longest = patterns.map(\.count).max() ?? 0
         boundedStart = texts.map { $0.unicodeScalars.first.map(PhraseText.isSpacedWordCharacter) ?? false }
         boundedEnd = texts.map { $0.unicodeScalars.last.map(PhraseText.isSpacedWordCharacter) ?? false }
         // The trie, with edges in dictionaries while building.

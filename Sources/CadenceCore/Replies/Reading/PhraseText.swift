@@ -4,31 +4,63 @@ import Foundation
 /// full-width colons made plain, every run of white space (line breaks included, since mail wraps lines anywhere)
 /// one space, and composed characters (a Mac client's decomposed "é" is the table's "é").
 enum PhraseText {
-    static func normalized(_ text: String) -> [UInt8] {
-        var source = text
-        if source.unicodeScalars.contains(where: { (0x300...0x36F).contains($0.value) }) {
-            source = source.precomposedStringWithCanonicalMapping
+    /// One pass over the UTF-8 bytes: ASCII (most of any mail, whatever its language) is lowercased and
+    /// classified byte by byte; only other scalars pay for Unicode's case and white-space tables.
+    static func normalized(_ text: some StringProtocol) -> [UInt8] {
+        // U+0300…U+036F, the combining marks a decomposed "é" carries, start with 0xCC or 0xCD in UTF-8.
+        if text.utf8.contains(where: { $0 == 0xCC || $0 == 0xCD }), text.unicodeScalars.contains(where: { (0x300...0x36F).contains($0.value) }) {
+            return normalizedComposed(String(text).precomposedStringWithCanonicalMapping)
         }
+        return normalizedComposed(text)
+    }
+
+    private static func normalizedComposed(_ source: some StringProtocol) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(source.utf8.count)
         var pendingSpace = false
-        for scalar in source.lowercased().unicodeScalars {
+        func append(_ scalar: Unicode.Scalar) {
             var value = scalar
             switch scalar.value {
             case 0x2019, 0x2018, 0x02BC, 0x00B4, 0x0060: value = "'"
             case 0xFF1A: value = ":"
-            case 0x0307: continue  // Turkish İ lowercases to i + combining dot: match it as i
+            case 0x0307: return  // Turkish İ lowercases to i + combining dot: match it as i
             default: break
             }
             if value.properties.isWhitespace || value.value == 0xA0 || value.value == 0x200B || value.value == 0xFEFF {
                 pendingSpace = !out.isEmpty
-                continue
+                return
             }
             if pendingSpace {
                 out.append(32)
                 pendingSpace = false
             }
             out.append(contentsOf: UTF8.encode(value)!)
+        }
+        var scalars = source.unicodeScalars.makeIterator()
+        while let scalar = scalars.next() {
+            let value = scalar.value
+            guard value < 0x80 else {
+                if scalar.properties.changesWhenLowercased {
+                    for lower in scalar.properties.lowercaseMapping.unicodeScalars { append(lower) }
+                } else {
+                    append(scalar)
+                }
+                continue
+            }
+            var byte = UInt8(value)
+            switch byte {
+            case 0x09...0x0D, 0x20:
+                pendingSpace = !out.isEmpty
+                continue
+            case 0x41...0x5A: byte += 32
+            case 0x60: byte = 0x27
+            default: break
+            }
+            if pendingSpace {
+                out.append(32)
+                pendingSpace = false
+            }
+            out.append(byte)
         }
         return out
     }
