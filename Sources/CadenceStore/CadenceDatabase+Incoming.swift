@@ -95,7 +95,7 @@ extension CadenceDatabase {
             try Self.event(enrollment, kind: .incoming, actor: actor, detail: detail, db, now: now)
             let colleagueReply = try Self.definition(enrollment.campaignId, db)?.colleagueReply ?? .stop
             let decision = policy.decide(
-                message.incomingClass, from: message.from, candidateKey: key, colleagueReply: colleagueReply, receivedAt: message.receivedAt, now: now)
+                message.incomingClass, rule: message.rule, from: message.from, candidateKey: key, colleagueReply: colleagueReply, receivedAt: message.receivedAt, now: now)
             if let note = decision.note {
                 try Self.event(enrollment, kind: .incoming, actor: actor, detail: note, db, now: now)
             }
@@ -107,9 +107,9 @@ extension CadenceDatabase {
                     // The time that was left before the next step still has to pass after they are back.
                     let left = max(0, (previous.dueAt ?? now).timeIntervalSince(now))
                     previous.dueAt = until.addingTimeInterval(left)
-                    let state = StoredState(.paused(step: row.stepId ?? "", reason: .outOfOffice(until: until)), previous: previous)
-                    try Self.setState(row.id, state, db, now: now)
-                    try Self.event(row, kind: .paused, actor: actor, detail: PauseReason.outOfOffice(until: until).description, db, now: now)
+                    let reason = PauseReason.outOfOffice(until: until, guessed: decision.pauseGuessed)
+                    try Self.setState(row.id, StoredState(.paused(step: row.stepId ?? "", reason: reason), previous: previous), db, now: now)
+                    try Self.event(row, kind: .paused, actor: actor, detail: reason.description, db, now: now)
                     paused += 1
                 }
             }

@@ -58,11 +58,14 @@ struct StoredState {
         }
     }
 
+    /// The note an out-of-office pause carries when it rests on the message's wording alone.
+    static let guessedNote = "guessed from its wording"
+
     static func reason(of pause: PauseReason) -> Reason {
         switch pause {
         case .manual(let note): Reason(kind: .manual, note: note)
         case .campaignPaused: Reason(kind: .campaignPaused)
-        case .outOfOffice(let until): Reason(kind: .outOfOffice, until: until)
+        case .outOfOffice(let until, let guessed): Reason(kind: .outOfOffice, note: guessed ? guessedNote : nil, until: until)
         }
     }
 
@@ -133,7 +136,7 @@ struct StoredState {
             let pause: PauseReason
             switch reason?.kind {
             case .campaignPaused?: pause = .campaignPaused
-            case .outOfOffice?: pause = .outOfOffice(until: reason?.until ?? Date(timeIntervalSince1970: 0))
+            case .outOfOffice?: pause = .outOfOffice(until: reason?.until ?? Date(timeIntervalSince1970: 0), guessed: reason?.note == Self.guessedNote)
             default: pause = .manual(note: reason?.note)
             }
             return .paused(step: step, reason: pause)

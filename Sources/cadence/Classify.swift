@@ -75,7 +75,12 @@ struct Classify: ParsableCommand {
                 if let status = reading.status { kind += " (\(status))" }
                 print("  class:   \(kind)")
                 print("  rule:    \(reading.rule)")
-                if reading.class == "out-of-office" { print("  returns: \(reading.returns ?? "no date named; held for the configured default")") }
+                if reading.class == "out-of-office" {
+                    print("  returns: \(reading.returns ?? "no date named; held for the configured default")")
+                    if IncomingPolicy.isWordingGuess(rule: reading.rule) {
+                        print("  note:    read from its wording alone (no header said it was automatic): a guess, so held, not stopped")
+                    }
+                }
                 if let person = reading.person, let campaign = reading.campaign {
                     print("  person:  \(person) (campaign \(campaign))")
                 } else if database == nil {

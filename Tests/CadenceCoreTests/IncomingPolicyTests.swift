@@ -53,6 +53,14 @@ struct IncomingPolicyTests {
         #expect(decide(.outOfOffice(returns: nil), now: Self.tuesday.addingTimeInterval(30 * 86_400)) == .recordOnly)
         // An out-of-office never stops anyone.
         #expect(decide(.outOfOffice(returns: nil)).stop == nil)
+        // Read from its wording alone, the pause is marked as a guess; a header's word is not one.
+        let policy = IncomingPolicy()
+        for (rule, guessed) in [("out-of-office.wording:de", true), ("out-of-office.automatic:en", false), ("out-of-office.auto-replied", false)] {
+            let decision = policy.decide(
+                .outOfOffice(returns: nil), rule: rule, from: "ana@client.com", candidateKey: "ana@client.com", colleagueReply: .stop,
+                receivedAt: Self.tuesday, now: Self.tuesday)
+            #expect(decision.pauseGuessed == guessed, "\(rule)")
+        }
     }
 
     @Test("a colleague's reply follows the campaign's rule; the candidate's own address, however written, is no colleague")

@@ -114,6 +114,27 @@ struct ReplyWatchingTests {
         }
     }
 
+    @Test("an out-of-office told only by its wording (no automatic header, a plain Re:) holds the person, and status says it is a guess")
+    func outOfOfficeByWordingIsAGuess() async throws {
+        try await SendingScene.with(people: 2) { (scene: SendingScene) async throws -> Void in
+            _ = try await sendIntros(scene)
+            try deliver(scene, "From: p1@example.org\nTo: \(SendingScene.sam)\nSubject: Re: Quick question\n\nI am out of the office until December 3.\n")
+            try deliver(scene, "From: p2@example.org\nTo: \(SendingScene.sam)\nSubject: Automatic reply: Quick question\nAuto-Submitted: auto-replied\n\nI am out of the office until December 3.\n")
+            _ = try await scene.pass(at: 60)
+            let friday = Date(timeIntervalSince1970: 1_796_374_800)  // 2026-12-04 09:00 UTC
+            #expect(try scene.state("p1@example.org") == .paused(step: "bump", reason: .outOfOffice(until: friday, guessed: true)))
+            #expect(try scene.state("p2@example.org") == .paused(step: "bump", reason: .outOfOffice(until: friday, guessed: false)))
+            let status = StatusOutput.text(try scene.database.status(campaign: "q1", now: SendingScene.tuesday))
+            #expect(status.contains("paused at bump: out of office until 2026-12-04 09:00 UTC, going by its wording alone"))
+            #expect(status.contains("paused at bump: out of office until 2026-12-04 09:00 UTC (1)"))
+            let json = StatusOutput.json(try scene.database.status(campaign: "q1", now: SendingScene.tuesday))
+            #expect(json.contains("going by its wording alone"))
+            let events = try scene.database.candidate("p1@example.org")?.enrollments.first?.events.map(\.detail) ?? []
+            #expect(events.contains { $0.contains("rule out-of-office.wording:en") })
+            #expect(events.contains { $0.contains("going by its wording alone") && $0.contains("`cadence stop`") })
+        }
+    }
+
     @Test("a colleague's reply follows the campaign's colleagueReply rule: stop by default")
     func colleagueReply() async throws {
         try await SendingScene.with(people: 2) { (scene: SendingScene) async throws -> Void in

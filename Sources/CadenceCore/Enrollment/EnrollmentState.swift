@@ -57,14 +57,17 @@ public enum HoldReason: Sendable, Equatable {
 public enum PauseReason: Sendable, Equatable {
     case manual(note: String?)
     case campaignPaused
-    /// An out-of-office reply; the sequence resumes on its own after `until`.
-    case outOfOffice(until: Date)
+    /// An out-of-office reply; the sequence resumes on its own after `until`. `guessed` when no header said the
+    /// message was automatic and only its wording did: a person may have written it, so `status` says so.
+    case outOfOffice(until: Date, guessed: Bool = false)
 
     public var description: String {
         switch self {
         case .manual(let note): "by hand" + (note.map { ": \($0)" } ?? "")
         case .campaignPaused: "campaign paused"
-        case .outOfOffice(let until): "out of office until \(Timestamps.display(until))"
+        case .outOfOffice(let until, false): "out of office until \(Timestamps.display(until))"
+        case .outOfOffice(let until, true):
+            "out of office until \(Timestamps.display(until)), going by its wording alone (no header said it was automatic): if a person wrote it, `cadence stop` them"
         }
     }
 }

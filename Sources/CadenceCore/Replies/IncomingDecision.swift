@@ -9,13 +9,16 @@ public struct IncomingDecision: Sendable, Equatable {
     public var suppress: Bool
     /// Pause the person's active enrolments until then (an out-of-office whose return is still ahead).
     public var pauseUntil: Date?
+    /// The pause rests on the message's wording alone (`IncomingPolicy.isWordingGuess`).
+    public var pauseGuessed: Bool
     /// A line to record on the enrolment besides the message itself (a colleague's reply the campaign only records).
     public var note: String?
 
-    public init(stop: StopReason? = nil, suppress: Bool = false, pauseUntil: Date? = nil, note: String? = nil) {
+    public init(stop: StopReason? = nil, suppress: Bool = false, pauseUntil: Date? = nil, pauseGuessed: Bool = false, note: String? = nil) {
         self.stop = stop
         self.suppress = suppress
         self.pauseUntil = pauseUntil
+        self.pauseGuessed = pauseGuessed
         self.note = note
     }
 

@@ -28,10 +28,16 @@ public struct IncomingPolicy: Sendable, Equatable {
         return AddressKey.domainAndParents(senderDomain).contains(candidateDomain)
     }
 
+    /// Whether the classifier's `rule` read an out-of-office from its wording alone, with no header saying the
+    /// message was automatic (a server-side rule's plain "Re:" answer, or a person writing "I'm away until …").
+    /// The person is held rather than stopped, the cheaper mistake, and `status` says it is a guess.
+    public static func isWordingGuess(rule: String) -> Bool { rule.hasPrefix("out-of-office.wording") }
+
     /// What `incomingClass`, sent by `sender` and matched to the candidate whose address key is `candidateKey` in
-    /// a campaign whose colleague rule is `colleagueReply`, does to that person, decided at `now`.
+    /// a campaign whose colleague rule is `colleagueReply`, does to that person, decided at `now`. `rule` is the
+    /// classifier's rule for it.
     public func decide(
-        _ incomingClass: IncomingClass, from sender: String, candidateKey: String, colleagueReply: ColleagueReplyPolicy,
+        _ incomingClass: IncomingClass, rule: String = "", from sender: String, candidateKey: String, colleagueReply: ColleagueReplyPolicy,
         receivedAt: Date, now: Date
     ) -> IncomingDecision {
         switch incomingClass {
@@ -56,7 +62,7 @@ public struct IncomingPolicy: Sendable, Equatable {
             return .recordOnly
         case .outOfOffice(let returns):
             let until = pauseUntil(returns: returns, received: receivedAt)
-            return until > now ? IncomingDecision(pauseUntil: until) : .recordOnly
+            return until > now ? IncomingDecision(pauseUntil: until, pauseGuessed: Self.isWordingGuess(rule: rule)) : .recordOnly
         }
     }
 

@@ -142,7 +142,7 @@ public enum StatusOutput {
         case .held(_, .unsendable(let message)): ("unsendable", nil, message, nil)
         case .paused(_, .manual(let note)): ("manual", nil, note, nil)
         case .paused(_, .campaignPaused): ("campaignPaused", nil, nil, nil)
-        case .paused(_, .outOfOffice(let until)): ("outOfOffice", nil, nil, until)
+        case .paused(_, .outOfOffice(let until, let guessed)): ("outOfOffice", nil, guessed ? "guessed from its wording" : nil, until)
         case .stopped(.replied): ("replied", nil, nil, nil)
         case .stopped(.bounced): ("bounced", nil, nil, nil)
         case .stopped(.unsubscribed): ("unsubscribed", nil, nil, nil)
