@@ -65,3 +65,30 @@ struct MailClassifierTests {
         #expect(MailClassifier.freshText(text) == "Yes, Thursday works.\n")
     }
 }
+
+@Suite("Unsubscribe wording turned around by a negation, in each language whose negation comes before the verb")
+struct UnsubscribeNegationTests {
+    /// (language, a reply that mentions unsubscribing only to say there is no need, a real request in the same words).
+    static let cases: [(String, String, String)] = [
+        ("en", "No need to unsubscribe me, I am still interested.", "Please unsubscribe me."),
+        ("de", "Sie müssen mich nicht abmelden, ich bin weiterhin interessiert.", "Bitte abmelden, danke."),
+        ("fr", "Pas besoin de me désabonner, je suis toujours intéressé.", "Merci de me désabonner."),
+        ("es", "No hace falta darme de baja, me interesa mucho.", "Por favor, darme de baja."),
+        ("it", "Non c'è bisogno di cancellarmi, sono interessato.", "Per favore cancellatemi dalla lista."),
+        ("pt", "Não precisa me descadastrar, tenho interesse.", "Por favor, me descadastre."),
+        ("nl", "Niet afmelden alstublieft, ik ben geïnteresseerd.", "Graag afmelden."),
+        ("sv", "Ni behöver inte avregistrera mig, jag är intresserad.", "Avregistrera mig, tack."),
+    ]
+
+    static func classify(_ body: String) throws -> IncomingClass {
+        let raw = "From: ana@example.org\nTo: sam@agency.example\nSubject: Re: Quick question\nContent-Type: text/plain; charset=utf-8\n\n\(body)\n"
+        return MailClassifier.classify(try MailMessage.parse(Array(raw.utf8)), receivedAt: MailClassifierTests.received)
+    }
+
+    @Test("\"no need to unsubscribe me\" is a reply; the request itself is an unsubscribe", arguments: cases.map(\.0))
+    func negated(_ language: String) throws {
+        let (_, reply, request) = Self.cases.first { $0.0 == language }!
+        #expect(try Self.classify(reply) == .reply, "\(language): \(reply)")
+        #expect(try Self.classify(request) == .unsubscribe, "\(language): \(request)")
+    }
+}
