@@ -164,6 +164,24 @@ extension CadenceDatabase {
         return nil
     }
 
+    public func sentToMatch(mailbox: String, thread: String?, messageIDs: [String], addresses: [String]) async throws(StoreError) -> [[UInt8]] {
+        try await read { db in try Self.sentToMatch(mailbox: mailbox, thread: thread, messageIDs: messageIDs, addresses: addresses, db) }
+    }
+
+    /// `sentToMatch` for `cadence classify`, which reads without the runner's async store.
+    public func sentToMatchNow(messageIDs: [String], addresses: [String]) throws(StoreError) -> [[UInt8]] {
+        try read { db in try Self.sentToMatch(mailbox: "", thread: nil, messageIDs: messageIDs, addresses: addresses, db) }
+    }
+
+    static func sentToMatch(mailbox: String, thread: String?, messageIDs: [String], addresses: [String], _ db: Database) throws -> [[UInt8]] {
+        guard let enrollment = try matchEnrollment(mailbox: mailbox, thread: thread, messageIDs: messageIDs, addresses: addresses, db) else { return [] }
+        // Sent, or possibly sent (in doubt): either way the person may have its text in front of them.
+        return try Data.fetchAll(
+            db, sql: "SELECT message FROM sendRecord WHERE enrollmentId = ? AND message IS NOT NULL AND state <> ? ORDER BY id DESC LIMIT 10",
+            arguments: [enrollment, SendRecordState.failed]
+        ).map { Array($0) }
+    }
+
     /// Who an incoming message would be matched to, without recording anything: for `cadence classify`.
     public func personMatching(messageIDs: [String], addresses: [String]) throws(StoreError) -> (address: String, campaign: String)? {
         try read { db in

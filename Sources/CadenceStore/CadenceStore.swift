@@ -76,6 +76,9 @@ public protocol CadenceStore: Sendable {
     func recordResync(_ mailbox: String, now: Date) async throws(StoreError)
     /// Records an incoming message once and carries out what `policy` decides it does.
     func applyIncoming(_ message: IncomingMessage, policy: IncomingPolicy, now: Date) async throws(StoreError) -> IncomingOutcome
+    /// The bytes of the last messages Cadence sent the person an incoming message would be matched to (by thread,
+    /// Message-ID, then address, as `applyIncoming` matches), newest first; empty when it matches nobody.
+    func sentToMatch(mailbox: String, thread: String?, messageIDs: [String], addresses: [String]) async throws(StoreError) -> [[UInt8]]
     /// The incoming messages recorded for `mailbox`, in the order they were processed.
     func recordedIncoming(mailbox: String) async throws(StoreError) -> [RecordedIncoming]
     /// People back from out of office resume; returns how many.

@@ -57,3 +57,26 @@ struct IncomingMailTests {
         #expect(read("From: ana@client.com\n" + Self.nested(19)).incomingClass == .reply)
     }
 }
+
+@Suite("The campaign's own lines never count as the person's words")
+struct OwnLinesTests {
+    static let sent = Array(
+        "From: sam@agency.example\r\nTo: ana@example.org\r\nSubject: Quick question\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHi Ana, are you open to a chat?\r\n\r\nNot interested? Reply \"remove me\" and I will not write again.\r\nBest,\r\nSam\r\n"
+            .utf8)
+
+    @Test("the sent message's lines, normalised; short ones (a greeting, a sign-off) are kept as the person's")
+    func lines() {
+        let lines = FreshText.ownLines(ofSent: [Self.sent])
+        #expect(lines == ["hi ana, are you open to a chat?", "not interested? reply \"remove me\" and i will not write again."])
+    }
+
+    @Test("a reply carrying the footer unquoted is a reply; without the sent lines it would read as a request")
+    func footer() {
+        let reply = Array("From: ana@example.org\r\nSubject: Re: Quick question\r\n\r\nYes, Thursday works.\r\n\r\nNot interested?  Reply \"remove me\" and I will NOT write again.\r\n".utf8)
+        let received = Date(timeIntervalSince1970: 1_796_119_200)
+        #expect(IncomingMail.read(reply, receivedAt: received).incomingClass == .unsubscribe)
+        let mail = IncomingMail.read(reply, receivedAt: received, ownLines: FreshText.ownLines(ofSent: [Self.sent]))
+        #expect(mail.incomingClass == .reply)
+        #expect(mail.snippet == "Yes, Thursday works.")
+    }
+}

@@ -135,6 +135,27 @@ struct ReplyWatchingTests {
         }
     }
 
+    @Test("a reply that carries the campaign's own lines along unquoted is read without them: 'reply remove me' in our footer is not a request")
+    func ownLinesDoNotCount() async throws {
+        try await SendingScene.with(people: 2) { (scene: SendingScene) async throws -> Void in
+            let (thread, messageID) = try await sendIntros(scene)
+            // A client that pastes the message it answers below the reply, with no quote marks and no attribution.
+            try deliver(
+                scene,
+                "From: P1 <p1@example.org>\nTo: \(SendingScene.sam)\nSubject: Re: Quick question, P1\nIn-Reply-To: \(messageID)\n\nYes, let's talk Thursday.\n\n"
+                    + "Hi P1, are you open to a chat?\n\nNot interested? Reply \"remove me\" and I will not write again.\n",
+                thread: thread)
+            // The same footer line, as the person's own words after a real request, still counts: only our lines go.
+            try deliver(scene, "From: p2@example.org\nTo: \(SendingScene.sam)\nSubject: Re: Quick question, P2\n\nPlease remove me from your list.\n")
+            _ = try await scene.pass(at: 60)
+            #expect(try scene.state("p1@example.org") == .stopped(.replied))
+            #expect(try !scene.database.suppressions().contains { $0.value == "p1@example.org" })
+            let events = try scene.database.candidate("p1@example.org")?.enrollments.first?.events.map(\.detail) ?? []
+            #expect(events.contains { $0.hasPrefix("reply (Gmail message ") && $0.hasSuffix("rule reply.default): Yes, let's talk Thursday.") })
+            #expect(try scene.state("p2@example.org") == .stopped(.unsubscribed))
+        }
+    }
+
     @Test("a colleague's reply follows the campaign's colleagueReply rule: stop by default")
     func colleagueReply() async throws {
         try await SendingScene.with(people: 2) { (scene: SendingScene) async throws -> Void in

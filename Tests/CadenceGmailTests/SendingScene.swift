@@ -49,7 +49,8 @@ final class SendingScene: @unchecked Sendable {
               "steps": [ { "id": "intro", "type": "email", "template": "intro.md"\(attachment ? ", \"attachments\": [\"deck.pdf\"]" : "") },
                          { "id": "bump", "type": "reply", "delay": "1d", "inThreadOf": "intro", "template": "bump.md" } ] }
             """,
-            "templates/intro.md": "Subject: Quick question, <<candidate.firstName>>\n\nHi <<candidate.firstName>>, are you open to a chat?\n",
+            "templates/intro.md":
+                "Subject: Quick question, <<candidate.firstName>>\n\nHi <<candidate.firstName>>, are you open to a chat?\n\nNot interested? Reply \"remove me\" and I will not write again.\n",
             "templates/bump.md": "Bumping this, <<candidate.firstName>>.\n",
             "people.csv": "email,firstName\n" + (emails ?? (1...people).map { "p\($0)@example.org" }).enumerated().map { "\($1),P\($0 + 1)" }.joined(separator: "\n") + "\n",
         ]

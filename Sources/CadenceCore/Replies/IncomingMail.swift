@@ -28,10 +28,12 @@ public struct IncomingMail: Sendable, Equatable {
         self.snippet = snippet
     }
 
-    public static func read(_ raw: [UInt8], receivedAt: Date, book: PhraseBook = .standard) -> IncomingMail {
+    /// `ownLines` are the lines Cadence itself sent the person (`FreshText.ownLines(ofSent:)`), which never count as
+    /// theirs.
+    public static func read(_ raw: [UInt8], receivedAt: Date, book: PhraseBook = .standard, ownLines: Set<String> = []) -> IncomingMail {
         do {
             let message = try MailMessage.parse(raw)
-            let classification = MailClassifier.classification(message, receivedAt: receivedAt, book: book)
+            let classification = MailClassifier.classification(message, receivedAt: receivedAt, book: book, ownLines: ownLines)
             return IncomingMail(
                 from: sender(message.headers), references: classification.messageIDs, addresses: classification.addresses,
                 incomingClass: classification.incomingClass, rule: classification.rule, snippet: snippet(classification.freshText))

@@ -27,6 +27,22 @@ public enum FreshText {
         return kept.joined(separator: "\n")
     }
 
+    /// The lines of the messages Cadence sent a person, normalised, for `of(_:book:ownLines:)`: a reply that carries
+    /// the campaign's text along unquoted (a footer, "reply STOP to opt out", a whole forwarded email) is not read as
+    /// the person's words. Lines shorter than 16 bytes ("Thanks," "Best, Sam") are left out: a person writes those
+    /// too, and they decide nothing.
+    public static func ownLines(ofSent messages: [[UInt8]]) -> Set<String> {
+        var lines: Set<String> = []
+        for raw in messages {
+            guard let text = (try? MailMessage.parse(raw))?.plainText else { continue }
+            for line in text.utf8.split(separator: 10) {
+                let normalized = PhraseText.normalized(Substring(line))
+                if normalized.count >= 16 { lines.insert(String(decoding: normalized, as: UTF8.self)) }
+            }
+        }
+        return lines
+    }
+
     static func startsQuote(at index: Int, _ lines: [[UInt8]], book: PhraseBook) -> Bool {
         let line = lines[index]
         guard !line.isEmpty else { return false }
