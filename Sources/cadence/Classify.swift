@@ -49,7 +49,13 @@ struct Classify: ParsableCommand {
                 let raw = Array(data)
                 // When it arrived: its own Date header (the sender's day, for "back on Monday"), else now.
                 let date = MailMessage.headerBlock(raw).first { $0.name.lowercased() == "date" }.flatMap { MailDate.parse($0.value) }?.date
-                let mail = IncomingMail.read(raw, receivedAt: date ?? CommandClock.now)
+                var mail = IncomingMail.read(raw, receivedAt: date ?? CommandClock.now)
+                // As `cadence run` reads it: the lines Cadence sent the person never count as theirs.
+                if case .bounce = mail.incomingClass {
+                } else if let database {
+                    let ownLines = FreshText.ownLines(ofSent: try database.sentToMatchNow(messageIDs: mail.references, addresses: mail.addresses))
+                    if !ownLines.isEmpty { mail = IncomingMail.read(raw, receivedAt: date ?? CommandClock.now, ownLines: ownLines) }
+                }
                 let match = try database?.personMatching(messageIDs: mail.references, addresses: mail.addresses)
                 var reading = Reading(
                     file: file, class: mail.incomingClass.name, from: mail.from, person: match?.address, campaign: match?.campaign, rule: mail.rule,

@@ -99,8 +99,17 @@ public struct MailboxWatch: Sendable {
             guard let fetched else { continue }
             let received = fetched.receivedAt ?? now
             // Reading never fails: bytes that do not parse are `unparsed` and still stop the person they belong to.
-            let mail = IncomingMail.read(fetched.raw, receivedAt: received)
+            var mail = IncomingMail.read(fetched.raw, receivedAt: received)
             if !mail.from.isEmpty, AddressKey.normalized(text: mail.from) == own { continue }  // the rep's own mail
+            // Read again without the lines Cadence sent this person, when the reply carries them along unquoted.
+            // Not for a bounce: its verdict comes from the report, and the returned copy is the campaign's text.
+            if case .bounce = mail.incomingClass {
+            } else {
+                let sent = try await store.sentToMatch(
+                    mailbox: mailbox.name, thread: fetched.threadID ?? threadID, messageIDs: mail.references, addresses: mail.addresses)
+                let ownLines = FreshText.ownLines(ofSent: sent)
+                if !ownLines.isEmpty { mail = IncomingMail.read(fetched.raw, receivedAt: received, ownLines: ownLines) }
+            }
             let message = IncomingMessage(
                 mailbox: mailbox.name, providerMessageID: id, providerThreadID: fetched.threadID ?? threadID, from: mail.from, references: mail.references,
                 addresses: mail.addresses, incomingClass: mail.incomingClass, rule: mail.rule, snippet: mail.snippet, receivedAt: received)
