@@ -27,7 +27,7 @@ struct ConfigurationDecoderTests {
         let configuration = try #require(result.configuration)
         #expect(configuration.databasePath == "cadence.sqlite")
         #expect(configuration.outboxFolder == "outbox")
-        #expect(configuration.trackingBaseURL == nil)
+        #expect(configuration.tracking == nil)
         let mailbox = try #require(configuration.mailbox(named: "sam"))
         #expect(mailbox.limits == MailboxLimits(dailyCap: 200, hourlyCap: 30, minimumGapSeconds: 90))
         #expect(mailbox.provider == .outbox(folder: "outbox/sam"))
@@ -43,7 +43,9 @@ struct ConfigurationDecoderTests {
               "$schema": "docs/configuration.schema.json",
               "database": "data/cadence.sqlite",
               "outboxFolder": "mail",
-              "trackingBaseURL": "https://t.example.com/",
+              "tracking": { "baseURL": "https://t.example.com/", "key": { "file": "secrets/tracking.key" },
+                            "previousKeys": [ { "env": "OLD_TRACKING_KEY" } ], "path": "/track",
+                            "mailboxes": { "sam": "https://t.client-a.com" }, "defaults": { "opens": true, "clicks": false } },
               "mailboxes": [
                 { "name": "sam", "address": "sam@example.com", "displayName": "Sam Carter", "timeZone": "UTC",
                   "signature": ["Sam", "Northwind"], "provider": "outbox", "outboxFolder": "sam-mail",
@@ -54,7 +56,14 @@ struct ConfigurationDecoderTests {
         #expect(result.diagnostics.isEmpty)
         let configuration = try #require(result.configuration)
         #expect(configuration.databasePath == "data/cadence.sqlite")
-        #expect(configuration.trackingBaseURL == "https://t.example.com")
+        let tracking = try #require(configuration.tracking)
+        #expect(tracking.baseURL == "https://t.example.com")
+        #expect(tracking.key == .file("secrets/tracking.key"))
+        #expect(tracking.previousKeys == [.environment("OLD_TRACKING_KEY")])
+        #expect(tracking.path == "/track")
+        #expect(tracking.baseURL(forMailbox: "sam") == "https://t.client-a.com")
+        #expect(tracking.baseURL(forMailbox: "other") == "https://t.example.com")
+        #expect(tracking.defaults.opens && !tracking.defaults.clicks && tracking.defaults.unsubscribe)
         let mailbox = try #require(configuration.mailboxes.first)
         #expect(mailbox.signature == "Sam  \nNorthwind")
         #expect(mailbox.provider == .outbox(folder: "sam-mail"))
@@ -212,11 +221,44 @@ struct ConfigurationDecoderTests {
             ])
     }
 
-    @Test("the tracking base URL must be https")
-    func trackingURL() {
+    @Test("the old trackingBaseURL key names the section that replaces it")
+    func trackingBaseURLReplaced() {
         #expect(
-            messages("{\"trackingBaseURL\": \"http://t.example.com\", \"mailboxes\": []}").first
-                == "cadence.json:1:21: error: \"trackingBaseURL\" must be an https:// address with no query, such as \"https://t.example.com\"; mail clients warn on plain http links")
+            messages(Self.valid.replacingOccurrences(of: "\"mailboxes\"", with: "\"trackingBaseURL\": \"https://t.example.com\", \"mailboxes\"")).first
+                == "cadence.json:2:3: error: \"trackingBaseURL\" is replaced by the \"tracking\" section: write \"tracking\": {\"baseURL\": \"https://t.example.com\", \"key\": {\"file\": \"secrets/tracking.key\"}} (see docs/configuration.md)"
+        )
+    }
+
+    @Test(
+        "tracking: every bad value is a located error that says what to write",
+        arguments: [
+            ("{}", "the \"tracking\" section has no \"baseURL\""),
+            ("{\"baseURL\": \"https://t.example.com\"}", "has no \"key\"; where the signing key is"),
+            ("{\"baseURL\": \"http://t.example.com\", \"key\": {\"env\": \"K\"}}", "plain http only to 127.0.0.1, localhost or [::1]"),
+            ("{\"baseURL\": \"https://t.example.com/?x=1\", \"key\": {\"env\": \"K\"}}", "no spaces, query or fragment"),
+            ("{\"baseURL\": \"https://t.example.com\", \"key\": \"s3cr3t\"}", "\"tracking\".\"key\""),
+            ("{\"baseURL\": \"https://t.example.com\", \"key\": {\"env\": \"K\"}, \"path\": \"/hooks/gmail\"}", "collides with the push path"),
+            ("{\"baseURL\": \"https://t.example.com\", \"key\": {\"env\": \"K\"}, \"path\": \"/healthz\"}", "collides with the health check /healthz"),
+            ("{\"baseURL\": \"https://t.example.com\", \"key\": {\"env\": \"K\"}, \"path\": \"t\"}", "must start with /"),
+            (
+                "{\"baseURL\": \"https://t.example.com\", \"key\": {\"env\": \"K\"}, \"mailboxes\": {\"sma\": \"https://t.a.com\"}}",
+                "names \"sma\", which is not a mailbox in \"mailboxes\"; did you mean \"sam\"?"
+            ),
+            ("{\"baseURL\": \"https://t.example.com\", \"key\": {\"env\": \"K\"}, \"defaults\": {\"open\": true}}", "unknown key \"open\" in \"tracking\".\"defaults\"; did you mean \"opens\"?"),
+            ("{\"baseURL\": \"https://t.example.com\", \"key\": {\"env\": \"K\"}, \"defaults\": {\"opens\": \"yes\"}}", "\"tracking\".\"defaults\".\"opens\" must be"),
+        ])
+    func trackingErrors(section: String, expected: String) {
+        let found = messages(Self.valid.replacingOccurrences(of: "\"mailboxes\"", with: "\"tracking\": \(section), \"mailboxes\""))
+        #expect(found.contains { $0.hasPrefix("cadence.json:") && $0.contains("error:") && $0.contains(expected) }, "\(found)")
+        #expect(decode(Self.valid.replacingOccurrences(of: "\"mailboxes\"", with: "\"tracking\": \(section), \"mailboxes\"")).configuration == nil)
+    }
+
+    @Test("plain http to a loopback host is accepted, for trying cadence serve out")
+    func trackingLoopback() throws {
+        for url in ["http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080"] {
+            let text = Self.valid.replacingOccurrences(of: "\"mailboxes\"", with: "\"tracking\": {\"baseURL\": \"\(url)\", \"key\": {\"env\": \"K\"}}, \"mailboxes\"")
+            #expect(try #require(decode(text).configuration).tracking?.baseURL == url)
+        }
     }
 }
 

@@ -90,7 +90,7 @@ struct MergeTemplateTests {
         #expect(result.template == nil)
         #expect(
             result.diagnostics.map(\.description) == [
-                "t.md:1:13: error: unknown namespace \"candiate\" in <<candiate.firstName>>; use candidate.* (a CSV column) or sender.* (the mailbox); did you mean \"candidate\"?",
+                "t.md:1:13: error: unknown namespace \"candiate\" in <<candiate.firstName>>; use candidate.* (a CSV column), sender.* (the mailbox) or links.* (links Cadence makes); did you mean \"candidate\"?",
                 "t.md:3:4: error: unknown filter \"capitalise\" in <<candidate.firstName | capitalise>>; filters are capitalize, lower, upper, firstWord, and a fallback is a quoted string; did you mean \"capitalize\"?",
                 "t.md:4:1: error: unknown sender field \"title\" in <<sender.title>>; sender fields are name, firstName, email, signature",
                 "t.md:4:18: error: <<candidate.first name>> is not a merge field; write a namespace and a field such as <<candidate.firstName>>, or \"\\<<\" for a literal \"<<\"",

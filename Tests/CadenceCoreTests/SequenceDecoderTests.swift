@@ -116,7 +116,7 @@ struct SequenceDecoderTests {
         let noSuggestion = Self.valid.replacingOccurrences(of: "\"name\": \"Q1 backend\"", with: "\"name\": \"Q1 backend\", \"owner\": \"sam\"")
         #expect(
             messages(noSuggestion) == [
-                "sequences/q1.json:3:25: error: unknown key \"owner\" in the campaign; allowed keys: id, name, description, mailboxes, timeZone, sendWindow, holidays, blackoutDates, replySubject, limits, colleagueReply, steps"
+                "sequences/q1.json:3:25: error: unknown key \"owner\" in the campaign; allowed keys: id, name, description, mailboxes, timeZone, sendWindow, holidays, blackoutDates, replySubject, limits, colleagueReply, tracking, steps"
             ])
     }
 

@@ -220,7 +220,7 @@ extension ProjectValidatorTests {
         #expect(
             report.diagnostics.map(\.description) == [
                 "templates/intro.md:1:13: error: unknown filter \"capitalise\" in <<candidate.firstName | capitalise>>; filters are capitalize, lower, upper, firstWord, and a fallback is a quoted string; did you mean \"capitalize\"?",
-                "templates/intro.md:3:4: error: unknown namespace \"contact\" in <<contact.firstName>>; use candidate.* (a CSV column) or sender.* (the mailbox)",
+                "templates/intro.md:3:4: error: unknown namespace \"contact\" in <<contact.firstName>>; use candidate.* (a CSV column), sender.* (the mailbox) or links.* (links Cadence makes)",
             ])
     }
 }

@@ -13,10 +13,14 @@ public struct ComposedStep: Sendable, Equatable {
     /// The A/B variant chosen for this candidate, for steps that have variants.
     public var variantID: String?
     public var outcome: Outcome
+    /// With tracking on, the original address of each link the message's click links stand for: link n is
+    /// `links[n - 1]`. Recorded with the send, so a click goes where the campaign linked and nowhere else.
+    public var links: [String]
 
-    public init(step: Step, variantID: String?, outcome: Outcome) {
+    public init(step: Step, variantID: String?, outcome: Outcome, links: [String] = []) {
         self.step = step
         self.variantID = variantID
         self.outcome = outcome
+        self.links = links
     }
 }

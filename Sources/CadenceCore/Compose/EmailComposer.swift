@@ -11,15 +11,18 @@ public struct EmailComposer: Sendable {
     public let templates: [String: MergeTemplate]
     /// Attachments by path as the campaign file names them.
     public let attachments: [String: OutgoingMessage.Attachment]
+    /// Signed tracking and unsubscribe links; nil leaves every message exactly as its template renders it.
+    public let tracking: TrackingPlan?
 
     public init(
         campaign: SequenceDefinition, mailbox: Mailbox, templates: [String: MergeTemplate],
-        attachments: [String: OutgoingMessage.Attachment]
+        attachments: [String: OutgoingMessage.Attachment], tracking: TrackingPlan? = nil
     ) {
         self.campaign = campaign
         self.mailbox = mailbox
         self.templates = templates
         self.attachments = attachments
+        self.tracking = tracking
     }
 
     /// Every step in order (or only the step `only`), for `candidate`, with messages dated `date`.
@@ -35,6 +38,10 @@ public struct EmailComposer: Sendable {
             if let only, composed.contains(where: { $0.step.id == only }) { break }
             let identity = SendIdentity(campaignID: campaign.id, stepID: step.id, address: candidate.email)
             let messageID = identity.messageID(domain: mailbox.address.domain)
+            var context = context
+            if let tracking, tracking.options.unsubscribe {
+                context.links[LinkField.unsubscribe.rawValue] = tracking.unsubscribeURL(trackingID: identity.trackingID)
+            }
             switch step.kind {
             case .task(let task):
                 guard only == nil || only == step.id else { continue }
@@ -45,10 +52,10 @@ public struct EmailComposer: Sendable {
                 let held: [String] = if case .missing(let fields) = rendered { fields } else { [] }
                 threads[step.id] = (template.renderSubject(context), [messageID], held)
                 guard only == nil || only == step.id else { continue }
-                let outcome = message(
+                let (outcome, links) = message(
                     rendered, subject: nil, candidate: candidate, identity: identity, messageID: messageID,
                     thread: [], attachments: email.attachments, date: date)
-                composed.append(ComposedStep(step: step, variantID: variantID, outcome: outcome))
+                composed.append(ComposedStep(step: step, variantID: variantID, outcome: outcome, links: links))
             case .reply(let reply):
                 let thread = threads[reply.inThreadOf] ?? (nil, [], [])
                 guard only == nil || only == step.id else {
@@ -57,14 +64,14 @@ public struct EmailComposer: Sendable {
                 }
                 let (template, variantID) = chooseTemplate(reply.content, step: step, candidate: candidate)
                 // A reply to an email that cannot be sent cannot be sent either: its thread would not exist.
-                let outcome =
+                let (outcome, links) =
                     thread.held.isEmpty
                     ? message(
                         template.render(context), subject: thread.subject, candidate: candidate, identity: identity,
                         messageID: messageID, thread: thread.messageIDs, attachments: reply.attachments, date: date)
-                    : .held(missing: thread.held)
+                    : (.held(missing: thread.held), [])
                 threads[reply.inThreadOf]?.messageIDs.append(messageID)
-                composed.append(ComposedStep(step: step, variantID: variantID, outcome: outcome))
+                composed.append(ComposedStep(step: step, variantID: variantID, outcome: outcome, links: links))
             }
         }
         return composed
@@ -120,11 +127,12 @@ public struct EmailComposer: Sendable {
         }
     }
 
-    /// `threadSubject` is nil for an email step (its own template has the subject).
+    /// `threadSubject` is nil for an email step (its own template has the subject). With tracking, also the
+    /// original address of each rewritten link, in order.
     private func message(
         _ rendered: RenderResult, subject threadSubject: RenderResult?, candidate: Candidate, identity: SendIdentity,
         messageID: String, thread: [String], attachments paths: [String], date: Date
-    ) -> ComposedStep.Outcome {
+    ) -> (ComposedStep.Outcome, [String]) {
         var missing: [String] = []
         var subject = ""
         if let threadSubject {
@@ -135,10 +143,31 @@ public struct EmailComposer: Sendable {
         }
         guard case .ready(let content) = rendered else {
             if case .missing(let fields) = rendered { missing += fields.filter { !missing.contains($0) } }
-            return .held(missing: missing)
+            return (.held(missing: missing), [])
         }
-        guard missing.isEmpty else { return .held(missing: missing) }
+        guard missing.isEmpty else { return (.held(missing: missing), []) }
         if threadSubject == nil { subject = content.subject ?? "" }
+        let mailto = UnsubscribeMailto.header(mailbox: mailbox.address, campaignID: campaign.id, address: candidate.email)
+        var unsubscribeHeaders = [("List-Unsubscribe", mailto)]
+        var text = content.text
+        var html = content.html
+        var links: [String] = []
+        if let tracking {
+            let unsubscribe = tracking.unsubscribeURL(trackingID: identity.trackingID)
+            if tracking.options.unsubscribe {
+                unsubscribeHeaders = [("List-Unsubscribe", "<\(unsubscribe)>, \(mailto)")]
+                // RFC 8058: one click only over https; a loopback http address is for trying things out.
+                if TrackingSettings.allowsOneClick(unsubscribe) { unsubscribeHeaders.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")) }
+                if tracking.options.footer {
+                    text += "\n\n--\nNot interested? Unsubscribe: \(unsubscribe)\n"
+                    html += "\n<p style=\"font-size:12px;color:#666666\">Not interested? <a href=\"\(HTMLEscaping.escape(unsubscribe))\">Unsubscribe</a>.</p>"
+                }
+            }
+            let rewritten = LinkRewriter.rewrite(html: Self.htmlDocument(html), text: text, trackingID: identity.trackingID, plan: tracking)
+            (html, text, links) = (rewritten.html, rewritten.text, rewritten.links)
+        } else {
+            html = Self.htmlDocument(html)
+        }
         let message = OutgoingMessage(
             from: .init(name: mailbox.displayName, address: mailbox.address.description),
             to: .init(name: candidate.displayName, address: candidate.email.description),
@@ -147,15 +176,11 @@ public struct EmailComposer: Sendable {
             messageID: messageID,
             inReplyTo: thread.last,
             references: thread,
-            extraHeaders: [
-                ("X-Cadence-Send-Id", identity.sendID),
-                ("List-Unsubscribe", UnsubscribeMailto.header(mailbox: mailbox.address, campaignID: campaign.id, address: candidate.email)),
-                ("X-Auto-Response-Suppress", "OOF, AutoReply"),
-            ],
-            text: content.text,
-            html: Self.htmlDocument(content.html),
+            extraHeaders: [("X-Cadence-Send-Id", identity.sendID)] + unsubscribeHeaders + [("X-Auto-Response-Suppress", "OOF, AutoReply")],
+            text: text,
+            html: html,
             attachments: paths.compactMap { attachments[$0] })
-        return .email(message)
+        return (.email(message), links)
     }
 
     /// `Re: ` once, as a person replying would write it, or the subject unchanged.

@@ -16,7 +16,12 @@ public struct SendIdentity: Sendable, Hashable {
 
     /// `backend-engineers.intro.3f9a…`: readable in logs, unique per send, no personal data.
     public var sendID: String {
-        "\(campaignID).\(stepID).\(StableHash.hex("send", campaignID, stepID, address.description.lowercased(), bytes: 10))"
+        "\(campaignID).\(stepID).\(trackingID)"
+    }
+
+    /// The 20 hex digits that end the send id: what a tracking token carries to name the send in 10 bytes.
+    public var trackingID: String {
+        StableHash.hex("send", campaignID, stepID, address.description.lowercased(), bytes: 10)
     }
 
     /// The Message-ID (without brackets) in the sending mailbox's domain.

@@ -6,7 +6,7 @@ public enum ConfigurationDecoder {
         public var diagnostics: [Diagnostic]
     }
 
-    static let topLevelKeys = ["$schema", "mailboxes", "database", "outboxFolder", "trackingBaseURL", "google", "replies", "server", "push"]
+    static let topLevelKeys = ["$schema", "mailboxes", "database", "outboxFolder", "tracking", "google", "replies", "server", "push"]
     static let mailboxKeys = [
         "name", "address", "displayName", "signature", "timeZone", "provider", "outboxFolder", "gmail", "limits",
     ]
@@ -16,7 +16,7 @@ public enum ConfigurationDecoder {
         let parsed = JSONParser.parse(bytes, file: file)
         var reader = JSONReader(file: file)
         reader.append(parsed.diagnostics)
-        guard let root = parsed.value, let top = reader.object(root, "the configuration", allowed: topLevelKeys) else {
+        guard let root = parsed.value, let top = reader.object(root, "the configuration", allowed: topLevelKeys, retired: ["trackingBaseURL"]) else {
             return Result(configuration: nil, diagnostics: reader.diagnostics)
         }
         var configuration = ProjectConfiguration(mailboxes: [])
@@ -26,15 +26,13 @@ public enum ConfigurationDecoder {
         if let value = top["outboxFolder"], let path = reader.nonEmptyString(value, "\"outboxFolder\"", example: "outbox") {
             configuration.outboxFolder = path
         }
-        if let value = top["trackingBaseURL"], let url = reader.nonEmptyString(value, "\"trackingBaseURL\"") {
-            if url.hasPrefix("https://"), url.count > 8, !url.contains(" "), !url.contains("?"), !url.contains("#") {
-                configuration.trackingBaseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
-            } else {
-                reader.error(
-                    "\"trackingBaseURL\" must be an https:// address with no query, such as \"https://t.example.com\"; mail clients warn on plain http links",
-                    at: value.position)
-            }
+        if let value = top["trackingBaseURL"] {
+            reader.error(
+                "\"trackingBaseURL\" is replaced by the \"tracking\" section: write \"tracking\": {\"baseURL\": \"https://t.example.com\", \"key\": {\"file\": \"secrets/tracking.key\"}} (see docs/configuration.md)",
+                at: top.keyPosition("trackingBaseURL") ?? value.position)
         }
+        let tracking = TrackingSettingsDecoder.decode(top["tracking"], &reader)
+        configuration.tracking = tracking.settings
         let google = GmailSettingsDecoder.decodeGoogle(top["google"], &reader)
         if let replies = WatchSettingsDecoder.decodeReplies(top["replies"], &reader) { configuration.replies = replies }
         if let server = WatchSettingsDecoder.decodeServer(top["server"], &reader) { configuration.server = server }
@@ -64,6 +62,14 @@ public enum ConfigurationDecoder {
                 addresses[mailbox.address.description.lowercased()] = element.position
                 configuration.mailboxes.append(mailbox)
             }
+        }
+        for (name, position) in tracking.mailboxPositions.sorted(by: { $0.key < $1.key }) where configuration.mailbox(named: name) == nil {
+            let names = configuration.mailboxes.map(\.name)
+            reader.error(
+                "\"tracking\".\"mailboxes\" names \"\(name)\", which is not a mailbox in \"mailboxes\"\(Suggestion.didYouMean(name, among: names))", at: position)
+        }
+        if let settings = configuration.tracking, let value = top["tracking"] {
+            for problem in settings.pathCollisions(pushPath: configuration.push.path) { reader.error(problem, at: value.position) }
         }
         let diagnostics = reader.diagnostics
         return Result(configuration: diagnostics.hasErrors ? nil : configuration, diagnostics: diagnostics)

@@ -5,8 +5,8 @@ public struct ProjectConfiguration: Sendable, Hashable {
     public var databasePath: String
     /// Where `outbox` mailboxes write their `.eml` files unless a mailbox names its own folder.
     public var outboxFolder: String
-    /// Public HTTPS base for tracking and unsubscribe links; nil means links are not rewritten.
-    public var trackingBaseURL: String?
+    /// Signed open, click and unsubscribe links through `cadence serve`; nil leaves mail exactly as rendered.
+    public var tracking: TrackingSettings?
     /// Reply watching: sync staleness, the out-of-office default, the bounce-rate pause, the resync window.
     public var replies = ReplySettings()
     /// Where `cadence serve` listens.
@@ -19,12 +19,12 @@ public struct ProjectConfiguration: Sendable, Hashable {
 
     public init(
         mailboxes: [Mailbox], databasePath: String = defaultDatabasePath,
-        outboxFolder: String = defaultOutboxFolder, trackingBaseURL: String? = nil
+        outboxFolder: String = defaultOutboxFolder, tracking: TrackingSettings? = nil
     ) {
         self.mailboxes = mailboxes
         self.databasePath = databasePath
         self.outboxFolder = outboxFolder
-        self.trackingBaseURL = trackingBaseURL
+        self.tracking = tracking
     }
 
     public func mailbox(named name: String) -> Mailbox? {

@@ -24,7 +24,8 @@ public struct JSONReader: Sendable {
 
     /// Reads an object whose keys must all be in `allowed`; an unknown key is an error with a suggestion,
     /// because a misspelt key would otherwise silently change a campaign.
-    public mutating func object(_ value: JSONValue, _ what: String, allowed: [String]) -> JSONObject? {
+    /// Keys in `retired` are accepted here (so the caller can say what replaced them) but not listed as allowed.
+    public mutating func object(_ value: JSONValue, _ what: String, allowed: [String], retired: [String] = []) -> JSONObject? {
         guard case .object(let members) = value.kind else {
             error("\(what) must be an object, not \(value.kindDescription)", at: value.position)
             return nil
@@ -32,7 +33,7 @@ public struct JSONReader: Sendable {
         var byKey: [String: JSONValue.Member] = [:]
         for member in members {
             if byKey[member.key] == nil { byKey[member.key] = member }
-            if !allowed.contains(member.key) {
+            if !allowed.contains(member.key), !retired.contains(member.key) {
                 let listed = allowed.filter { $0 != "$schema" }
                 let hint =
                     Suggestion.closest(to: member.key, among: allowed).map { "; did you mean \"\($0)\"?" }

@@ -14,7 +14,7 @@ public enum SequenceDecoder {
 
     static let topLevelKeys = [
         "$schema", "id", "name", "description", "mailboxes", "timeZone", "sendWindow", "holidays", "blackoutDates",
-        "replySubject", "limits", "colleagueReply", "steps",
+        "replySubject", "limits", "colleagueReply", "tracking", "steps",
     ]
     static let sendWindowKeys = ["days", "start", "end"]
     static let limitKeys = ["dailyCap", "perDomainDailyCap", "newEnrollmentsPerDay"]
@@ -87,6 +87,10 @@ public enum SequenceDecoder {
                     choice($0, "\"colleagueReply\"", among: ColleagueReplyPolicy.allCases.map(\.rawValue)).flatMap(ColleagueReplyPolicy.init(rawValue:))
                 } ?? .stop
             let limits = top["limits"].map { self.limits($0) } ?? CampaignLimits()
+            var tracking = CampaignTracking()
+            if let value = top["tracking"] {
+                if let decoded = TrackingSettingsDecoder.options(value, "\"tracking\"", &reader) { tracking = decoded } else { valid = false }
+            }
             var steps: [Step] = []
             if let value = top.require("steps", &reader, hint: "add the ordered list of steps (see docs/campaign-format.md)") {
                 steps = self.steps(value)
@@ -95,7 +99,7 @@ public enum SequenceDecoder {
             let definition = SequenceDefinition(
                 id: id, name: name, description: description, mailboxes: mailboxes, timeZone: timeZone,
                 sendWindow: sendWindow ?? .officeHours, holidays: holidays, blackoutDates: blackoutDates,
-                replySubject: replySubject, limits: limits, colleagueReply: colleagueReply, steps: steps)
+                replySubject: replySubject, limits: limits, colleagueReply: colleagueReply, tracking: tracking, steps: steps)
             return DecodedCampaign(file: reader.file, definition: definition, idPosition: idPosition, references: references)
         }
 

@@ -18,13 +18,15 @@ public struct SequenceDefinition: Sendable, Hashable {
     public var replySubject: ReplySubjectStyle
     public var limits: CampaignLimits
     public var colleagueReply: ColleagueReplyPolicy
+    /// What this campaign's mail tracks, over the project's `tracking` defaults.
+    public var tracking: CampaignTracking
     public var steps: [Step]
 
     public init(
         id: String, name: String, description: String = "", mailboxes: [String], timeZone: String,
         sendWindow: SendWindow = .officeHours, holidays: [CalendarDate] = [], blackoutDates: [DateRange] = [],
         replySubject: ReplySubjectStyle = .re, limits: CampaignLimits = CampaignLimits(),
-        colleagueReply: ColleagueReplyPolicy = .stop, steps: [Step]
+        colleagueReply: ColleagueReplyPolicy = .stop, tracking: CampaignTracking = CampaignTracking(), steps: [Step]
     ) {
         self.id = id
         self.name = name
@@ -37,6 +39,7 @@ public struct SequenceDefinition: Sendable, Hashable {
         self.replySubject = replySubject
         self.limits = limits
         self.colleagueReply = colleagueReply
+        self.tracking = tracking
         self.steps = steps
     }
 

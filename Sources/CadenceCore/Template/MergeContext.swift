@@ -3,6 +3,8 @@ public struct MergeContext: Sendable {
     /// Column name to cell, as read from the CSV (blank cells may be present; they count as missing).
     public var candidate: [String: String]
     public var sender: [String: String]
+    /// The send's own links (`LinkField`), when tracking is configured; missing otherwise.
+    public var links: [String: String] = [:]
 
     public init(candidate: [String: String], sender: [String: String]) {
         self.candidate = candidate
@@ -26,6 +28,7 @@ public struct MergeContext: Sendable {
         switch field.namespace {
         case .candidate: candidate[field.name]
         case .sender: sender[field.name]
+        case .links: links[field.name]
         }
     }
 }

@@ -7,6 +7,8 @@ public struct MergeField: Sendable, Hashable, CustomStringConvertible {
         case candidate
         /// A field of the sending mailbox from `cadence.json`.
         case sender
+        /// A link Cadence makes for each send (`<<links.unsubscribe>>`); needs the `tracking` section.
+        case links
     }
 
     public enum Stage: Sendable, Hashable {
@@ -85,6 +87,12 @@ public enum MergeFilter: String, Sendable, Hashable, CaseIterable {
 }
 
 /// The sender fields a template may use, filled from the mailbox in `cadence.json`.
+/// The links a template may place: `<<links.unsubscribe>>`.
+public enum LinkField: String, Sendable, CaseIterable {
+    /// The send's one-click unsubscribe page.
+    case unsubscribe
+}
+
 public enum SenderField: String, Sendable, CaseIterable {
     /// The display name, "Sam Carter".
     case name

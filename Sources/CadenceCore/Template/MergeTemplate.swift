@@ -249,6 +249,45 @@ enum Placeholder {
 
 /// Escapes text for HTML element content and attribute values alike.
 public enum HTMLEscaping {
+    /// The entities `escape` writes, and numeric references, turned back into characters: what an `href` means.
+    public static func unescape(_ text: String) -> String {
+        guard text.contains("&") else { return text }
+        var output = ""
+        var rest = Substring(text)
+        while let amp = rest.firstIndex(of: "&") {
+            output += rest[..<amp]
+            rest = rest[amp...]
+            guard let semicolon = rest.prefix(10).firstIndex(of: ";") else {
+                output += "&"
+                rest = rest.dropFirst()
+                continue
+            }
+            let entity = rest[rest.index(after: rest.startIndex)..<semicolon]
+            var decoded: String?
+            switch entity {
+            case "amp": decoded = "&"
+            case "lt": decoded = "<"
+            case "gt": decoded = ">"
+            case "quot": decoded = "\""
+            case "apos": decoded = "'"
+            default:
+                if entity.hasPrefix("#x") || entity.hasPrefix("#X"), let value = UInt32(entity.dropFirst(2), radix: 16), let scalar = Unicode.Scalar(value) {
+                    decoded = String(scalar)
+                } else if entity.hasPrefix("#"), let value = UInt32(entity.dropFirst()), let scalar = Unicode.Scalar(value) {
+                    decoded = String(scalar)
+                }
+            }
+            if let decoded {
+                output += decoded
+                rest = rest[rest.index(after: semicolon)...]
+            } else {
+                output += "&"
+                rest = rest.dropFirst()
+            }
+        }
+        return output + rest
+    }
+
     public static func escape(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: { $0 == "&" || $0 == "<" || $0 == ">" || $0 == "\"" || $0 == "'" }) else {
             return text

@@ -90,6 +90,7 @@ public enum TemplateSyntax {
 
     static let filterNames = MergeFilter.allCases.map(\.rawValue)
     static let senderNames = SenderField.allCases.map(\.rawValue)
+    static let linkNames = LinkField.allCases.map(\.rawValue)
 
     /// Parses what stands between `<<` and `>>`.
     static func parseField(_ inner: String) -> Result<MergeField, Problem> {
@@ -108,8 +109,12 @@ public enum TemplateSyntax {
             return .failure(
                 Problem(
                     message:
-                        "unknown namespace \"\(namespaceText)\" in \(written); use candidate.* (a CSV column) or sender.* (the mailbox)\(Suggestion.didYouMean(namespaceText, among: ["candidate", "sender"]))"
+                        "unknown namespace \"\(namespaceText)\" in \(written); use candidate.* (a CSV column), sender.* (the mailbox) or links.* (links Cadence makes)\(Suggestion.didYouMean(namespaceText, among: ["candidate", "sender", "links"]))"
                 ))
+        }
+        if namespace == .links, LinkField(rawValue: name) == nil {
+            return .failure(
+                Problem(message: "unknown link \"\(name)\" in \(written); links are \(linkNames.joined(separator: ", "))\(Suggestion.didYouMean(name, among: linkNames))"))
         }
         if namespace == .sender, SenderField(rawValue: name) == nil {
             return .failure(
