@@ -223,6 +223,23 @@ extension CadenceDatabase {
                     ALTER TABLE incomingMessage ADD COLUMN rule TEXT NOT NULL DEFAULT 'unknown';
                     """)
         }
+        migrator.registerMigration("v7-tracking") { db in
+            try db.execute(
+                sql: """
+                    -- The 20 hex digits that end a send id: what a tracking token names the send by.
+                    ALTER TABLE sendRecord ADD COLUMN trackingId TEXT;
+                    UPDATE sendRecord SET trackingId = substr(sendId, length(sendId) - 19);
+                    CREATE INDEX sendRecordTrackingId ON sendRecord(trackingId);
+                    -- Where each click link of a send goes, written with the intent: a click is redirected to what
+                    -- was sent and nowhere else.
+                    CREATE TABLE trackedLink (
+                        sendRecordId INTEGER NOT NULL REFERENCES sendRecord(id) ON DELETE CASCADE,
+                        link INTEGER NOT NULL,
+                        url TEXT NOT NULL,
+                        PRIMARY KEY (sendRecordId, link)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }()
 }

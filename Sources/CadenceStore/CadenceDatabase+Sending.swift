@@ -59,7 +59,12 @@ extension CadenceDatabase {
     ///
     /// `fence` is the runner's lease fence: the intent is refused once another runner holds the lease, and is
     /// stamped with it, so only this runner (or a later holder) may record what became of it.
-    public func recordIntent(_ step: DueStep, key: SendKey, bytes: [UInt8], historyCursor: String?, fence: Int64, now: Date) async throws(StoreError) -> IntentOutcome {
+    ///
+    /// `links` are the original addresses of the message's click links (link n is `links[n - 1]`), written in the
+    /// same transaction, so a click on a message that may have gone out always finds where it goes.
+    public func recordIntent(
+        _ step: DueStep, key: SendKey, bytes: [UInt8], links: [String], historyCursor: String?, fence: Int64, now: Date
+    ) async throws(StoreError) -> IntentOutcome {
         try await write { db in
             try Self.requireFence(fence, db)
             guard let enrollment = try EnrollmentRow.find(step.enrollmentID, db),
@@ -89,20 +94,30 @@ extension CadenceDatabase {
                     $0.lookedUpAt = nil
                     $0.createdAt = now
                     $0.fence = fence
+                    $0.trackingId = key.trackingID
                 }
+                try Self.recordLinks(links, of: existing.id, db)
                 return .recorded(recordID: existing.id)
             }
             try db.execute(
                 sql: """
-                    INSERT INTO sendRecord (enrollmentId, campaignId, stepId, sendId, mailbox, state, message, rfcMessageId, historyCursor, createdAt, fence)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO sendRecord (enrollmentId, campaignId, stepId, sendId, mailbox, state, message, rfcMessageId, historyCursor, createdAt, fence, trackingId)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     step.enrollmentID, step.campaignID, step.stepID, key.sendID, step.mailbox, SendRecordState.intent, Data(bytes), key.messageID,
-                    historyCursor, now, fence,
+                    historyCursor, now, fence, key.trackingID,
                 ])
-            return .recorded(recordID: db.lastInsertedRowID)
+            let recordID = db.lastInsertedRowID
+            try Self.recordLinks(links, of: recordID, db)
+            return .recorded(recordID: recordID)
         }
+    }
+
+    static func recordLinks(_ links: [String], of recordID: Int64, _ db: Database) throws {
+        try db.execute(sql: "DELETE FROM trackedLink WHERE sendRecordId = ?", arguments: [recordID])
+        let statement = try db.cachedStatement(sql: "INSERT INTO trackedLink (sendRecordId, link, url) VALUES (?, ?, ?)")
+        for (index, url) in links.enumerated() { try statement.execute(arguments: [recordID, index + 1, url]) }
     }
 
     static func isSuppressed(key: String, domain: String, _ db: Database) throws -> Bool {

@@ -37,10 +37,14 @@ final class SendingScene: @unchecked Sendable {
     var fake: FakeGmail { project.gmail }
     var clock: AdjustableClock { project.clock }
 
-    static func files(people: Int, google: String, attachment: Bool = false, colleagueReply: String = "stop", emails: [String]? = nil) -> [String: String] {
-        [
+    static func files(
+        people: Int, google: String, attachment: Bool = false, colleagueReply: String = "stop", emails: [String]? = nil, tracking: Bool = false
+    ) -> [String: String] {
+        let trackingSection = tracking ? "\"tracking\": { \"baseURL\": \"https://t.example.com\", \"key\": { \"file\": \"secrets/tracking.key\" }, \"defaults\": { \"opens\": true } }," : ""
+        let link = tracking ? "\nSee [the role](https://jobs.example.com/r?id=7&src=mail).\n" : ""
+        return [
             "cadence.json": """
-            { "google": \(google),
+            { \(trackingSection) "google": \(google),
               "mailboxes": [ { "name": "sam", "address": "\(sam)", "displayName": "Sam Carter", "timeZone": "UTC", "provider": "gmail",
                                "limits": { "dailyCap": 500, "hourlyCap": 500, "minimumGap": "1s" } } ] }
             """,
@@ -50,7 +54,7 @@ final class SendingScene: @unchecked Sendable {
                          { "id": "bump", "type": "reply", "delay": "1d", "inThreadOf": "intro", "template": "bump.md" } ] }
             """,
             "templates/intro.md":
-                "Subject: Quick question, <<candidate.firstName>>\n\nHi <<candidate.firstName>>, are you open to a chat?\n\nNot interested? Reply \"remove me\" and I will not write again.\n",
+                "Subject: Quick question, <<candidate.firstName>>\n\nHi <<candidate.firstName>>, are you open to a chat?\n\(link)\nNot interested? Reply \"remove me\" and I will not write again.\n",
             "templates/bump.md": "Bumping this, <<candidate.firstName>>.\n",
             "people.csv": "email,firstName\n" + (emails ?? (1...people).map { "p\($0)@example.org" }).enumerated().map { "\($1),P\($0 + 1)" }.joined(separator: "\n") + "\n",
         ]
@@ -71,18 +75,22 @@ final class SendingScene: @unchecked Sendable {
     /// candidates p1@example.org, p2@example.org, … (named P1, P2, … either way).
     static func with(
         options: FakeGmailOptions = .unlimited, people: Int = 3, sendTimeout: Int? = nil, attachment: Bool = false, colleagueReply: String = "stop",
-        emails: [String]? = nil,
+        emails: [String]? = nil, tracking: Bool = false,
         _ body: @Sendable (SendingScene) async throws -> Void
     ) async throws {
         try await GmailProject.with(options: options) { project in
             project.clock.set(tuesday)
             let google = project.server.googleSection(clientID: GmailProject.clientID, clientSecret: .file("secrets/client_secret.json"))
-            for (path, content) in files(people: people, google: google, attachment: attachment, colleagueReply: colleagueReply, emails: emails) {
+            for (path, content) in files(people: people, google: google, attachment: attachment, colleagueReply: colleagueReply, emails: emails, tracking: tracking) {
                 try FileManager.default.createDirectory(atPath: (project.root + "/" + path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try Data(content.utf8).write(to: URL(fileURLWithPath: project.root + "/" + path))
             }
             if attachment {
                 try Data(repeating: 0x25, count: 800_000).write(to: URL(fileURLWithPath: project.root + "/sequences/deck.pdf"))
+            }
+            if tracking {
+                _ = FileManager.default.createFile(
+                    atPath: project.root + "/secrets/tracking.key", contents: Data("scene-tracking-key-0123456789abcdef".utf8), attributes: [.posixPermissions: 0o600])
             }
             try project.authorize(user: sam)
             let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
@@ -108,6 +116,7 @@ final class SendingScene: @unchecked Sendable {
                         store: database, configuration: loaded.configuration, sender: sender, seed: 3, lease: lease,
                         gmailReadiness: AuthStatus.readiness(access: access))
                     runner.watch = MailboxWatch(gmail: gmail, store: database)
+                    if let settings = loaded.configuration.tracking { runner.tracking = try TrackingKeyLoader.load(settings, secrets: project.store) }
                     try await body(SendingScene(project: project, database: database, configuration: loaded.configuration, clockSleeper: sleeper, http: http, runner: runner))
                 }
             }

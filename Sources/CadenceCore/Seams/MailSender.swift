@@ -105,6 +105,9 @@ public struct SendKey: Sendable, Hashable {
         self.sendID = sendID
         self.messageID = messageID
     }
+
+    /// The hash that ends the send id, which tracking tokens carry (`SendIdentity.trackingID`).
+    public var trackingID: String { sendID.split(separator: ".").last.map(String.init) ?? sendID }
 }
 
 extension SendIdentity {

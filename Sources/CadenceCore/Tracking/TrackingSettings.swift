@@ -22,6 +22,11 @@ public struct TrackingSettings: Sendable, Hashable {
 
     public func baseURL(forMailbox name: String) -> String { mailboxBaseURLs[name] ?? baseURL }
 
+    /// What `campaign`'s mail from `mailbox` carries, signed with the current key.
+    public func plan(campaign: SequenceDefinition, mailbox: String, keys: TrackingKeys) -> TrackingPlan {
+        TrackingPlan(baseURL: baseURL(forMailbox: mailbox), path: path, key: keys.current, options: campaign.tracking.resolved(over: defaults))
+    }
+
     /// Why these routes cannot be served beside the push endpoint and the health check, if they cannot.
     public func pathCollisions(pushPath: String) -> [String] {
         var problems: [String] = []

@@ -70,6 +70,9 @@ public struct Runner: Sendable {
     public var clock: (any WallClock)?
     /// Fixes each send's jitter (see `SendAdmission`).
     let seed: UInt64
+    /// The keys that sign tracking links, read from the secrets `tracking` names; nil when cadence.json has no
+    /// `tracking` section, and then mail is not rewritten.
+    public var tracking: TrackingKeys?
     private var campaigns: [String: SnapshotCampaign] = [:]
     /// Each mailbox's latest known history position, read once and then kept up to date from sends.
     private var historyCursors: [String: String?] = [:]
@@ -342,7 +345,8 @@ public struct Runner: Sendable {
             return
         }
         let candidate = Candidate(line: 0, email: address, fields: step.fields, timeZone: step.timeZone)
-        guard let composed = campaign.composer(for: mailbox).compose(candidate, date: now, only: step.stepID).first else {
+        let plan = tracking.flatMap { keys in configuration.tracking?.plan(campaign: campaign.definition, mailbox: mailbox.name, keys: keys) }
+        guard let composed = campaign.composer(for: mailbox, tracking: plan).compose(candidate, date: now, only: step.stepID).first else {
             try await store.hold(
                 step.enrollmentID, step: step.stepID, reason: .unsendable("step \(step.stepID) is not in the campaign's stored snapshot; run `cadence update \(step.campaignID)`"),
                 now: now)
@@ -400,7 +404,7 @@ public struct Runner: Sendable {
             }
         }
         historyCursors[mailbox.name] = cursor
-        switch try await store.recordIntent(step, key: key, bytes: bytes, historyCursor: cursor, fence: lease.fence, now: now) {
+        switch try await store.recordIntent(step, key: key, bytes: bytes, links: composed.links, historyCursor: cursor, fence: lease.fence, now: now) {
         case .skipped(let reason):
             // Still due here only while an earlier send of this step is being confirmed: look again in a minute.
             try await store.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(60), reason: reason, now: now)

@@ -57,6 +57,7 @@ public enum RunnerProcess {
                     store: database, configuration: configuration, sender: ProviderRouter(outbox: OutboxFolderSender(root: root), gmail: gmail),
                     seed: options.seed, lease: lease, gmailReadiness: AuthStatus.readiness(access: access))
                 if let gmail { runner.watch = MailboxWatch(gmail: gmail, store: database, settings: configuration.replies) }
+                if let tracking = configuration.tracking { runner.tracking = try TrackingKeyLoader.load(tracking, secrets: secrets) }
                 runner.clock = clock
                 let service = RunnerService(runner: runner, clock: clock, interval: options.interval, once: options.once, report: report)
                 let group = ServiceGroup(

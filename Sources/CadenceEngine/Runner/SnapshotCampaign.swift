@@ -8,7 +8,7 @@ struct SnapshotCampaign {
     let definition: SequenceDefinition
     let templateFiles: [String: TemplateFile]
     let attachments: [String: OutgoingMessage.Attachment]
-    private var composers: [String: EmailComposer] = [:]
+    private var compiledTemplates: [String: [String: MergeTemplate]] = [:]
 
     init?(_ stored: StoredCampaign) {
         guard let campaignFile = stored.files.first(where: { $0.kind == .campaign }),
@@ -30,14 +30,12 @@ struct SnapshotCampaign {
         self.attachments = attachments
     }
 
-    mutating func composer(for mailbox: Mailbox) -> EmailComposer {
-        if let composer = composers[mailbox.name] { return composer }
-        var compiled: [String: MergeTemplate] = [:]
-        for (path, file) in templateFiles {
-            compiled[path] = MergeTemplate.compile(file, path: path, signature: mailbox.signature).template
-        }
-        let composer = EmailComposer(campaign: definition, mailbox: mailbox, templates: compiled, attachments: attachments)
-        composers[mailbox.name] = composer
-        return composer
+    /// Templates are compiled once per mailbox (for its signature); the composer itself is cheap to make.
+    mutating func composer(for mailbox: Mailbox, tracking: TrackingPlan?) -> EmailComposer {
+        let compiled =
+            compiledTemplates[mailbox.name]
+            ?? templateFiles.reduce(into: [String: MergeTemplate]()) { $0[$1.key] = MergeTemplate.compile($1.value, path: $1.key, signature: mailbox.signature).template }
+        compiledTemplates[mailbox.name] = compiled
+        return EmailComposer(campaign: definition, mailbox: mailbox, templates: compiled, attachments: attachments, tracking: tracking)
     }
 }

@@ -27,6 +27,8 @@ struct SendRecordRow: Codable, Sendable, FetchableRecord, PersistableRecord {
     var historyCursor: String?
     /// The lease fence of the runner that wrote the intent or started the resend.
     var fence: Int64?
+    /// What tracking tokens name this send by (`SendIdentity.trackingID`).
+    var trackingId: String?
 
     static func find(_ id: Int64, _ db: Database) throws -> SendRecordRow? {
         try fetchOne(db, key: id)

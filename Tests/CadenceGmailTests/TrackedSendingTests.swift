@@ -1,0 +1,37 @@
+import CadenceCore
+import CadenceEngine
+import CadenceFakeGmail
+import CadenceStore
+import Foundation
+import Testing
+
+@Suite("Sending with tracking on, against the fake Gmail")
+struct TrackedSendingTests {
+    @Test("Gmail stores the rewritten message: click links, the pixel, List-Unsubscribe with one click; each link's target is recorded with the send")
+    func trackedMessage() async throws {
+        try await SendingScene.with(people: 2, tracking: true) { (scene: SendingScene) async throws -> Void in
+            _ = try await scene.passes(from: 0, to: 30)
+            let intro = try #require(scene.sent.first { $0.to == ["p1@example.org"] })
+            let raw = try #require(scene.fake.rawMessage(intro.id, in: SendingScene.sam))
+            let message = try MailMessage.parse(raw)
+            let unsubscribe = try #require(message.header("List-Unsubscribe"))
+            #expect(unsubscribe.hasPrefix("<https://t.example.com/t/u/") && unsubscribe.contains(">, <mailto:\(SendingScene.sam)?subject=unsubscribe%20q1."))
+            #expect(message.header("List-Unsubscribe-Post") == "List-Unsubscribe=One-Click")
+            let html = try #require(message.allParts.first { $0.mimeType == "text/html" }?.text)
+            #expect(html.contains("https://t.example.com/t/o/") && html.contains("https://t.example.com/t/c/"))
+            #expect(!html.contains("jobs.example.com"))
+            let text = try #require(message.allParts.first { $0.mimeType == "text/plain" }?.text)
+            #expect(text.contains("https://jobs.example.com/r?id=7&src=mail"))
+            // The click link's token names this send and link 1, whose target the store has from the intent.
+            let keys = try TrackingKeyLoader.load(try #require(scene.configuration.tracking), secrets: scene.project.store)
+            let tokenText = String(try #require(html.components(separatedBy: "https://t.example.com/t/c/").dropFirst().first).prefix(34))
+            let token = try TrackingToken.verify(tokenText, keys: keys).get()
+            #expect(token.kind == .click && token.link == 1)
+            #expect(try await scene.database.linkTarget(trackingID: token.sendTrackingID, link: 1) == "https://jobs.example.com/r?id=7&src=mail")
+            #expect(try await scene.database.linkTarget(trackingID: token.sendTrackingID, link: 2) == nil)
+            let send = try #require(try await scene.database.trackedSend(trackingID: token.sendTrackingID))
+            #expect(send.state == .sent && send.stepID == "intro" && send.campaignID == "q1")
+            #expect(try await scene.database.trackedSend(trackingID: "00000000000000000000") == nil)
+        }
+    }
+}
