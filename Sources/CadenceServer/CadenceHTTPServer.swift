@@ -6,17 +6,18 @@ import Logging
 import NIOCore
 import UnixSignals
 
-/// Cadence's long-running HTTP server (`cadence serve`): the Gmail push endpoint now; tracking and unsubscribe
-/// links will join it. A plain `GET /healthz` answers 200 for load balancers and scripts.
+/// Cadence's long-running HTTP server (`cadence serve`): the Gmail push endpoint, and the tracking routes (pixel,
+/// click, unsubscribe) under the `tracking` path. A plain `GET /healthz` answers 200 for load balancers and scripts.
 public enum CadenceHTTPServer {
     /// Serves until one of `shutdownSignals` arrives (requests in flight are finished: a push being queued is
     /// answered) or the task is cancelled; `listening` gets the bound address.
     public static func run(
-        host: String, port: Int, push: PushEndpoint?, pushPath: String, logger: Logger, shutdownSignals: [UnixSignal] = [],
-        listening: @escaping @Sendable (String) async -> Void = { _ in }
+        host: String, port: Int, push: PushEndpoint?, pushPath: String, tracking: TrackingEndpoint? = nil, trackingPath: String = "/t", logger: Logger,
+        shutdownSignals: [UnixSignal] = [], listening: @escaping @Sendable (String) async -> Void = { _ in }
     ) async throws {
         let router = Router()
         router.get("/healthz") { _, _ in "ok\n" }
+        if let tracking { TrackingRoutes.add(tracking, under: trackingPath, to: router) }
         if let push {
             router.post(RouterPath(pushPath)) { request, _ -> Response in
                 let body = try await request.body.collect(upTo: 64 * 1024)
@@ -39,5 +40,7 @@ public enum CadenceHTTPServer {
             },
             logger: logger)
         try await app.runService(gracefulShutdownSignals: shutdownSignals)
+        // Opens and clicks accepted before the signal are written before the process ends.
+        await tracking?.recorder.drain()
     }
 }

@@ -240,6 +240,23 @@ extension CadenceDatabase {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v8-tracking-events") { db in
+            try db.execute(
+                sql: """
+                    -- Each pixel fetch and click, with who most likely made it (TrackingEventClass) and whether the
+                    -- send had one of its kind before. The client's address is never stored.
+                    CREATE TABLE trackingEvent (
+                        id INTEGER PRIMARY KEY,
+                        sendRecordId INTEGER NOT NULL REFERENCES sendRecord(id) ON DELETE CASCADE,
+                        kind TEXT NOT NULL,
+                        link INTEGER,
+                        class TEXT NOT NULL,
+                        isRepeat INTEGER NOT NULL,
+                        at DATETIME NOT NULL
+                    );
+                    CREATE INDEX trackingEventSend ON trackingEvent(sendRecordId, kind);
+                    """)
+        }
         return migrator
     }()
 }

@@ -34,3 +34,103 @@ extension CadenceDatabase {
         }
     }
 }
+
+/// One pixel fetch or click, ready to be recorded.
+public struct TrackingEventRecord: Sendable, Equatable {
+    public enum Kind: String, Sendable, DatabaseValueConvertible {
+        case open, click
+    }
+
+    public var sendRecordID: Int64
+    public var kind: Kind
+    /// For a click, which link of the message.
+    public var link: Int?
+    public var eventClass: TrackingEventClass
+    public var at: Date
+
+    public init(sendRecordID: Int64, kind: Kind, link: Int?, eventClass: TrackingEventClass, at: Date) {
+        self.sendRecordID = sendRecordID
+        self.kind = kind
+        self.link = link
+        self.eventClass = eventClass
+        self.at = at
+    }
+}
+
+/// What an unsubscribe link did.
+public enum LinkUnsubscribeOutcome: Sendable, Equatable {
+    /// The address is suppressed now and the person stopped in this many enrolments.
+    case unsubscribed(stopped: Int)
+    /// Already suppressed, with nothing left to stop: the same answer again.
+    case alreadyUnsubscribed
+    /// No send has this token's id: a preview, or a link from another project.
+    case unknownSend
+    /// The send's person was erased with `cadence forget`.
+    case erased
+}
+
+extension CadenceDatabase {
+    /// Records a batch of pixel fetches and clicks in one transaction (one fsync for the batch), each marked a
+    /// repeat when the send already had one of its kind (for a click, of its link).
+    public func recordTrackingEvents(_ events: [TrackingEventRecord]) async throws(StoreError) {
+        guard !events.isEmpty else { return }
+        try await write { db in
+            let earlier = try db.cachedStatement(
+                sql: "SELECT EXISTS (SELECT 1 FROM trackingEvent WHERE sendRecordId = ? AND kind = ? AND link IS ?)")
+            let insert = try db.cachedStatement(
+                sql: "INSERT INTO trackingEvent (sendRecordId, kind, link, class, isRepeat, at) VALUES (?, ?, ?, ?, ?, ?)")
+            for event in events {
+                let isRepeat = try Bool.fetchOne(earlier, arguments: [event.sendRecordID, event.kind, event.link]) ?? false
+                try insert.execute(arguments: [event.sendRecordID, event.kind, event.link, event.eventClass.rawValue, isRepeat, event.at])
+            }
+        }
+    }
+
+    /// How many pixel fetches and clicks are recorded, all told: for tests and the benchmark's check that what was
+    /// answered was recorded.
+    public func trackingEventCount() async throws(StoreError) -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM trackingEvent") ?? 0 }
+    }
+
+    /// The events of one send, oldest first: (kind, link, class, repeat).
+    public func trackingEvents(sendRecordID: Int64) async throws(StoreError) -> [(kind: String, link: Int?, eventClass: String, isRepeat: Bool)] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT kind, link, class, isRepeat FROM trackingEvent WHERE sendRecordId = ? ORDER BY id", arguments: [sendRecordID]).map {
+                (kind: $0["kind"], link: $0["link"], eventClass: $0["class"], isRepeat: $0["isRepeat"])
+            }
+        }
+    }
+
+    /// The one-click unsubscribe (RFC 8058 POST, or the page's button) for the send `trackingID`: what the
+    /// incoming policy does with an unsubscribe request (suppress the normalised address everywhere, stop the
+    /// person in every campaign), committed before it returns. Doing it again changes nothing.
+    public func unsubscribe(trackingID: String, policy: IncomingPolicy = IncomingPolicy(), now: Date) async throws(StoreError) -> LinkUnsubscribeOutcome {
+        try await write { db in
+            guard let record = try SendRecordRow.filter(Column("trackingId") == trackingID).order(Column("id")).fetchOne(db) else { return .unknownSend }
+            guard let enrollmentID = record.enrollmentId, let enrollment = try EnrollmentRow.find(enrollmentID, db),
+                let candidate = try CandidateRow.find(enrollment.candidateId, db)
+            else { return .erased }
+            let key = candidate.addressKey
+            let decision = policy.decide(
+                .unsubscribe, rule: "unsubscribe.link", from: candidate.address, candidateKey: key, colleagueReply: .stop, receivedAt: now, now: now)
+            let inProgress = EnrollmentStatus.inProgress.contains(Column("state"))
+            let rows = try EnrollmentRow.filter(Column("candidateId") == candidate.id && inProgress).fetchAll(db)
+            let suppressed =
+                try Bool.fetchOne(
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM suppression WHERE kind = ? AND value = ?)", arguments: [Suppression.Kind.address, key]) ?? false
+            if suppressed, rows.isEmpty { return .alreadyUnsubscribed }
+            if let stop = decision.stop {
+                for row in rows {
+                    try Self.setState(row.id, StoredState(.stopped(stop)), db, now: now)
+                    try Self.event(row, kind: .stopped, actor: "unsubscribe link", detail: "\(stop.description): by the unsubscribe link of step \(record.stepId)", db, now: now)
+                }
+            }
+            if decision.suppress {
+                try db.execute(
+                    sql: "INSERT INTO suppression (kind, value, reason, actor, createdAt) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, value) DO NOTHING",
+                    arguments: [Suppression.Kind.address, key, "unsubscribe link", "unsubscribe link", now])
+            }
+            return .unsubscribed(stopped: decision.stop == nil ? 0 : rows.count)
+        }
+    }
+}

@@ -79,6 +79,14 @@ public protocol CadenceStore: Sendable {
     /// The bytes of the last messages Cadence sent the person an incoming message would be matched to (by thread,
     /// Message-ID, then address, as `applyIncoming` matches), newest first; empty when it matches nobody.
     func sentToMatch(mailbox: String, thread: String?, messageIDs: [String], addresses: [String]) async throws(StoreError) -> [[UInt8]]
+    /// The send a tracking token names, or nil.
+    func trackedSend(trackingID: String) async throws(StoreError) -> TrackedSend?
+    /// Where link `link` of the send `trackingID` goes, as the campaign wrote it.
+    func linkTarget(trackingID: String, link: Int) async throws(StoreError) -> String?
+    /// Records a batch of pixel fetches and clicks in one transaction.
+    func recordTrackingEvents(_ events: [TrackingEventRecord]) async throws(StoreError)
+    /// The one-click unsubscribe of the send `trackingID`, committed before it returns.
+    func unsubscribe(trackingID: String, policy: IncomingPolicy, now: Date) async throws(StoreError) -> LinkUnsubscribeOutcome
     /// The incoming messages recorded for `mailbox`, in the order they were processed.
     func recordedIncoming(mailbox: String) async throws(StoreError) -> [RecordedIncoming]
     /// People back from out of office resume; returns how many.

@@ -6,14 +6,15 @@ import CadenceServer
 import Foundation
 import UnixSignals
 
-/// `cadence serve`: Cadence's HTTP server, for Gmail's Pub/Sub pushes (and tracking links later).
+/// `cadence serve`: Cadence's HTTP server, for Gmail's Pub/Sub pushes and tracking links.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the HTTP server that takes Gmail push notifications from Cloud Pub/Sub.",
+        abstract: "Run the HTTP server for Gmail push notifications and for tracking and unsubscribe links.",
         discussion: """
             Every push is authenticated (the OIDC token Pub/Sub attaches, and/or the secret token in the push URL; \
             see "push" in docs/configuration.md), then queued in the database and answered 204 at once. \
-            `cadence run` does the reading: it syncs a pushed mailbox within a second. Listens on 127.0.0.1:8080 \
+            `cadence run` does the reading: it syncs a pushed mailbox within a second. With a "tracking" section it \
+            also answers open pixels, click links and one-click unsubscribes (docs/tracking.md). Listens on 127.0.0.1:8080 \
             unless cadence.json's "server" says otherwise; put a TLS proxy in front for Pub/Sub to reach it. \
             SIGINT or SIGTERM stops it.
             """
@@ -45,15 +46,28 @@ struct Serve: AsyncParsableCommand {
                     throw CommandFailure("cannot start the push endpoint: \(error)", code: .dataError)
                 }
                 let settings = configuration.server
+                var tracking: TrackingEndpoint?
+                if let trackingSettings = configuration.tracking {
+                    let keys: TrackingKeys
+                    do {
+                        keys = try TrackingKeyLoader.load(trackingSettings, secrets: access.store)
+                    } catch {
+                        throw CommandFailure("cannot serve tracking links: \(error)", code: .dataError)
+                    }
+                    tracking = TrackingEndpoint(
+                        keys: keys, store: database, recorder: TrackingRecorder(store: database, logger: CadenceLog.logger),
+                        policy: IncomingPolicy(configuration.replies), clock: CommandClock.current, logger: CadenceLog.logger)
+                }
                 do {
                     try await CadenceHTTPServer.run(
-                        host: host ?? settings.host, port: port ?? settings.port, push: push, pushPath: configuration.push.path, logger: CadenceLog.logger,
-                        shutdownSignals: [.sigterm, .sigint]
+                        host: host ?? settings.host, port: port ?? settings.port, push: push, pushPath: configuration.push.path, tracking: tracking,
+                        trackingPath: configuration.tracking?.path ?? "/t", logger: CadenceLog.logger, shutdownSignals: [.sigterm, .sigint]
                     ) { address in
-                        let what =
+                        var what =
                             push == nil
                             ? "no push endpoint: cadence.json has no authenticated \"push\" section, so replies are read by polling alone"
                             : "push endpoint \(configuration.push.path) (\([configuration.push.oidc != nil ? "OIDC token" : nil, configuration.push.token != nil ? "URL token" : nil].compactMap { $0 }.joined(separator: " and ")))"
+                        if let path = configuration.tracking?.path { what += "; tracking links under \(path)/" }
                         // Written straight through, not buffered: scripts wait for this line to know it is up.
                         FileHandle.standardOutput.write(Data("Listening on \(address): \(what). Ctrl-C stops.\n".utf8))
                     }

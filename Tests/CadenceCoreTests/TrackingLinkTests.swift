@@ -194,3 +194,28 @@ struct TrackedComposingTests {
         #expect(MIMEWriter.write(first) == MIMEWriter.write(second))
     }
 }
+
+@Suite("Classing opens and clicks: who most likely made them")
+struct TrackingEventClassifierTests {
+    static let sent = Date(timeIntervalSince1970: 1_796_119_200)
+
+    static func classify(_ agent: String, method: String = "GET", after seconds: TimeInterval = 3_600, sentAt: Date? = sent) -> TrackingEventClass {
+        TrackingEventClassifier.classify(TrackingRequest(method: method, userAgent: agent, clientIP: nil, at: sent.addingTimeInterval(seconds), sentAt: sentAt))
+    }
+
+    @Test("rules in order: HEAD, Gmail's image proxy, known scanners, seconds after sending, no user agent, else a person")
+    func rules() {
+        let mac = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)"
+        #expect(Self.classify(mac) == .likelyHuman)
+        #expect(Self.classify(mac, method: "HEAD") == .scanner)
+        #expect(Self.classify("Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)") == .gmailProxy)
+        #expect(Self.classify("Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)", after: 2) == .gmailProxy)
+        #expect(Self.classify("Mimecast-Security-Scanner/1.0") == .scanner)
+        #expect(Self.classify("python-requests/2.31") == .scanner)
+        #expect(Self.classify(mac, after: 3) == .scanner)
+        #expect(Self.classify(mac, after: 3, sentAt: nil) == .likelyHuman)
+        #expect(Self.classify("") == .scanner)
+        #expect(TrackingEventClass.gmailProxy.isLikelyHuman && TrackingEventClass.likelyHuman.isLikelyHuman)
+        #expect(!TrackingEventClass.scanner.isLikelyHuman && !TrackingEventClass.machine.isLikelyHuman)
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+
+/// The rules that class a pixel fetch or a click, in order (docs/tracking.md lists them with their sources).
+public enum TrackingEventClassifier {
+    /// A fetch or click this soon after the provider accepted the message is a scanner's, not a reader's: people
+    /// do not open mail within seconds of it being sent, and security gateways do.
+    public static let scannerWindow: TimeInterval = 10
+
+    /// User agents of mail-security gateways and link checkers that fetch every link of a message.
+    static let scannerAgents = [
+        "barracuda", "mimecast", "proofpoint", "ironport", "symantec", "messagelabs", "fireeye", "trendmicro", "forcepoint", "sophos",
+        "safelinks", "linkscanner", "urlscan", "python-requests", "go-http-client", "curl/", "wget/", "libwww-perl", "java/", "okhttp",
+        "headlesschrome", "bingpreview", "slackbot", "facebookexternalhit", "twitterbot", "linkedinbot",
+    ]
+
+    public static func classify(_ request: TrackingRequest) -> TrackingEventClass {
+        if request.method.uppercased() == "HEAD" { return .scanner }
+        let agent = request.userAgent.lowercased()
+        if agent.contains("googleimageproxy") { return .gmailProxy }
+        if scannerAgents.contains(where: { agent.contains($0) }) { return .scanner }
+        if let sentAt = request.sentAt, request.at.timeIntervalSince(sentAt) < scannerWindow { return .scanner }
+        if agent.isEmpty { return .scanner }
+        return .likelyHuman
+    }
+}
