@@ -16,7 +16,7 @@ extension ProcessTests {
         static let pushAccount = "gmail-push@fake-project.iam.gserviceaccount.com"
         static let audience = "https://hooks.example.com/hooks/gmail"
 
-        static func project(_ server: FakeGmailServer, push: String?) throws -> URL {
+        static func project(_ server: FakeGmailServer, push: String?, tracking: String? = nil) throws -> URL {
             let root = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-push-\(UUID().uuidString)")
             let secret = "push-client-" + UUID().uuidString
             server.gmail.addMailbox(address)
@@ -25,13 +25,14 @@ extension ProcessTests {
             let google = server.googleSection(clientID: "push-client", clientSecret: .file("secrets/client_secret.txt"))
             let files: [String: String] = [
                 "cadence.json":
-                    #"{ "google": \#(google), "mailboxes": [ { "name": "sam", "address": "\#(address)", "displayName": "Sam", "timeZone": "UTC", "provider": "gmail", "limits": { "dailyCap": 500, "hourlyCap": 500, "minimumGap": "0s" } } ]\#(push.map { ", \"push\": \($0)" } ?? "") }"#,
+                    #"{ "google": \#(google), "mailboxes": [ { "name": "sam", "address": "\#(address)", "displayName": "Sam", "timeZone": "UTC", "provider": "gmail", "limits": { "dailyCap": 500, "hourlyCap": 500, "minimumGap": "0s" } } ]\#(push.map { ", \"push\": \($0)" } ?? "")\#(tracking.map { ", \"tracking\": \($0)" } ?? "") }"#,
                 "sequences/q.json":
                     #"{ "id": "q", "name": "Q", "mailboxes": ["sam"], "timeZone": "UTC", "sendWindow": { "days": ["mon","tue","wed","thu","fri","sat","sun"], "start": "00:00", "end": "24:00" }, "steps": [ { "id": "intro", "type": "email", "template": "intro.md" }, { "id": "bump", "type": "reply", "delay": "2d", "inThreadOf": "intro", "template": "bump.md" } ] }"#,
                 "templates/intro.md": "Subject: Hello <<candidate.firstName>>\n\nHi <<candidate.firstName>>.\n",
                 "templates/bump.md": "Bumping.\n",
                 "people.csv": "email,firstName\nana@example.org,Ana\nbo@example.org,Bo\n",
                 "secrets/client_secret.txt": secret + "\n",
+                "secrets/tracking.key": "process-test-tracking-key-0123456789abcdef\n",
                 "secrets/sam.token.json":
                     #"{"address": "\#(address)", "scopes": ["\#(GmailScope.send)", "\#(GmailScope.readonly)"], "refreshToken": "\#(refresh)", "authorizedAt": "2026-11-01T09:00:00Z"}"#,
             ]
