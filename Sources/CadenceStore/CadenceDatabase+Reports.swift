@@ -161,7 +161,21 @@ extension CadenceDatabase {
             return CandidateDetail(
                 address: candidate["address"], fields: Self.decodeMap(candidate["fields"]), timeZone: candidate["timeZone"],
                 enrollments: try enrollments.map { row in
-                    let events = try Row.fetchAll(db, sql: "SELECT at, kind, actor, detail FROM event WHERE enrollmentId = ? ORDER BY id", arguments: [row["id"]])
+                    // Opens and clicks read like the other events, in time order among them.
+                    let events = try Row.fetchAll(
+                        db,
+                        sql: """
+                            SELECT at, kind, actor, detail FROM (
+                                SELECT at, kind, actor, detail, 0 AS source, id FROM event WHERE enrollmentId = ?
+                                UNION ALL
+                                SELECT t.at, CASE t.kind WHEN 'open' THEN 'opened' WHEN 'click' THEN 'clicked' ELSE 'unsubscribedByLink' END,
+                                    'tracking', 'step ' || s.stepId || CASE WHEN t.link IS NULL THEN '' ELSE ', link ' || t.link END
+                                        || ', ' || CASE t.class WHEN 'human' THEN 'likely human' ELSE t.class END
+                                        || CASE WHEN t.isRepeat THEN ' (repeat)' ELSE '' END,
+                                    1, t.id
+                                FROM trackingEvent t JOIN sendRecord s ON s.id = t.sendRecordId WHERE s.enrollmentId = ?
+                            ) ORDER BY at, source, id
+                            """, arguments: [row["id"], row["id"]])
                     return .init(
                         id: row["id"], campaignID: row["campaignId"], mailbox: row["mailbox"], state: StoredState(row: row).value,
                         variants: Self.decodeMap(row["variants"]), csvLine: row["csvLine"],

@@ -23,6 +23,14 @@ public struct CampaignStats: Sendable, Equatable {
         public var bounced = 0
         public var unsubscribed = 0
         public var outOfOffice = 0
+        /// Sends of this row opened (pixel fetched at least once), and of those, opened by someone likely human
+        /// (docs/tracking.md); the same for clicks. Distinct sends, not events.
+        public var opened = 0
+        public var openedHuman = 0
+        public var clicked = 0
+        public var clickedHuman = 0
+        /// People who unsubscribed through this step's link (one click or the page), apart from those who asked by mail.
+        public var unsubscribedByLink = 0
     }
 
     public var id: String
@@ -72,6 +80,31 @@ extension CadenceDatabase {
                 {
                     outcomes[Key(step: row["stepId"], variant: row["variant"]), default: [:]][row["class"], default: 0] += row["n"] as Int
                 }
+                // Opens, clicks and link unsubscribes, per send: a send counts once however often it was fetched.
+                var tracked: [Key: [Int]] = [:]
+                let human = "('\(TrackingEventClass.likelyHuman.rawValue)', '\(TrackingEventClass.gmailProxy.rawValue)')"
+                for row in try GRDB.Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT s.stepId, json_extract(e.variants, '$."' || s.stepId || '"') AS variant,
+                            COUNT(DISTINCT CASE WHEN t.kind = 'open' THEN s.id END) AS opened,
+                            COUNT(DISTINCT CASE WHEN t.kind = 'open' AND t.class IN \(human) THEN s.id END) AS openedHuman,
+                            COUNT(DISTINCT CASE WHEN t.kind = 'click' THEN s.id END) AS clicked,
+                            COUNT(DISTINCT CASE WHEN t.kind = 'click' AND t.class IN \(human) THEN s.id END) AS clickedHuman,
+                            COUNT(DISTINCT CASE WHEN t.kind = 'unsubscribe' THEN s.id END) AS unsubscribed
+                        FROM trackingEvent t JOIN sendRecord s ON s.id = t.sendRecordId JOIN enrollment e ON e.id = s.enrollmentId
+                        WHERE s.campaignId = ? GROUP BY 1, 2
+                        """, arguments: [status.id])
+                {
+                    tracked[Key(step: row["stepId"], variant: row["variant"])] = [row["opened"], row["openedHuman"], row["clicked"], row["clickedHuman"], row["unsubscribed"]]
+                }
+                func applyTracked(_ row: inout CampaignStats.Row, _ counts: [Int]) {
+                    row.opened += counts[0]
+                    row.openedHuman += counts[1]
+                    row.clicked += counts[2]
+                    row.clickedHuman += counts[3]
+                    row.unsubscribedByLink += counts[4]
+                }
                 func apply(_ row: inout CampaignStats.Row, _ counts: [String: Int]) {
                     // A message that could not be read but belonged to the person stopped them as a reply.
                     row.replied += counts["reply", default: 0] + counts["unparsed", default: 0]
@@ -89,6 +122,7 @@ extension CadenceDatabase {
                         tasksDone: tasksDone[counts.stepID] ?? 0, active: counts.active, held: counts.held.values.reduce(0, +),
                         paused: counts.paused.values.reduce(0, +))
                     for (key, counts) in outcomes where key.step == stepRow.stepID { apply(&stepRow, counts) }
+                    for (key, counts) in tracked where key.step == stepRow.stepID { applyTracked(&stepRow, counts) }
                     rows.append(stepRow)
                     let variants: [Variant]
                     switch step?.kind {
@@ -115,6 +149,7 @@ extension CadenceDatabase {
                             sent: sent[Key(step: counts.stepID, variant: variant.id)] ?? 0, tasksDone: 0,
                             active: count(.active), held: count(.held), paused: count(.paused))
                         apply(&variantRow, outcomes[Key(step: counts.stepID, variant: variant.id)] ?? [:])
+                        applyTracked(&variantRow, tracked[Key(step: counts.stepID, variant: variant.id)] ?? [0, 0, 0, 0, 0])
                         rows.append(variantRow)
                     }
                 }

@@ -39,6 +39,8 @@ extension CadenceDatabase {
 public struct TrackingEventRecord: Sendable, Equatable {
     public enum Kind: String, Sendable, DatabaseValueConvertible {
         case open, click
+        /// The one-click unsubscribe or the page's button (recorded by `unsubscribe(trackingID:)` itself).
+        case unsubscribe
     }
 
     public var sendRecordID: Int64
@@ -130,6 +132,10 @@ extension CadenceDatabase {
                     sql: "INSERT INTO suppression (kind, value, reason, actor, createdAt) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, value) DO NOTHING",
                     arguments: [Suppression.Kind.address, key, "unsubscribe link", "unsubscribe link", now])
             }
+            // Counted by `stats` against the step whose link it was.
+            try db.execute(
+                sql: "INSERT INTO trackingEvent (sendRecordId, kind, link, class, isRepeat, at) VALUES (?, ?, NULL, ?, 0, ?)",
+                arguments: [record.id, TrackingEventRecord.Kind.unsubscribe, TrackingEventClass.likelyHuman.rawValue, now])
             return .unsubscribed(stopped: decision.stop == nil ? 0 : rows.count)
         }
     }

@@ -186,7 +186,10 @@ extension ProcessTests.SteeringCommandTests {
         #expect(text.stdout.contains("  opener            email         5     0             0%           -       4     1       0        0        0      0    0\n"))
         #expect(text.stdout.contains("finished 0 of 5 enrolled (0%); stopped 0 of 5 (0%)"))
         let csv = try run(["stats", "ops-leaders-q1", "--format", "csv"], db: db).stdout
-        #expect(csv.hasPrefix("campaign,step,variant,type,enrolled,sent,tasksDone,active,held,paused,replied,bounced,unsubscribed,outOfOffice\nops-leaders-q1,opener,,email,5,0,0,4,1,0,0,0,0,0\n"))
+        #expect(
+            csv.hasPrefix(
+                "campaign,step,variant,type,enrolled,sent,tasksDone,active,held,paused,replied,bounced,unsubscribed,outOfOffice,opened,openedLikelyHuman,clicked,clickedLikelyHuman,unsubscribedByLink\nops-leaders-q1,opener,,email,5,0,0,4,1,0,0,0,0,0,0,0,0,0,0\n"
+            ))
         let json = try JSONSerialization.jsonObject(with: Data(try run(["stats", "--format", "json"], db: db).stdout.utf8)) as? [[String: Any]]
         #expect((json?.first?["steps"] as? [[String: Any]])?.count == 6)
     }

@@ -119,6 +119,13 @@ struct TrackingServerTests {
                 #expect(events.map(\.isRepeat) == [false, true])
                 #expect(events.allSatisfy { $0.eventClass == "human" })
                 #expect(try await scene.database.trackingEventCount() == 2)
+                // `cadence show` lists each open with its class.
+                let shown = StatusOutput.text(try #require(try scene.database.candidate("p1@example.org")))
+                #expect(shown.contains("opened: step intro, likely human  [tracking]"))
+                #expect(shown.contains("opened: step intro, likely human (repeat)  [tracking]"))
+                // Opened counts the send once, however often its pixel was fetched.
+                let intro = try #require(try scene.database.stats(campaign: "q1", now: scene.clock.now).first?.rows.first { $0.stepID == "intro" && $0.variantID == nil })
+                #expect((intro.opened, intro.openedHuman, intro.clicked) == (1, 1, 0))
             }
         }
     }
@@ -182,6 +189,10 @@ struct TrackingServerTests {
                 #expect(try await Patience.waitUntil { try await scene.database.trackingEventCount() >= 2 })
                 let send = try #require(try await scene.database.trackedSend(trackingID: try Self.trackingID(other.click, scene)))
                 #expect(try await scene.database.trackingEvents(sendRecordID: send.recordID).map(\.eventClass) == ["scanner"])
+                // Two sends clicked, one of them by a person (p1's GET an hour after sending).
+                let intro = try #require(try scene.database.stats(campaign: "q1", now: scene.clock.now).first?.rows.first { $0.stepID == "intro" && $0.variantID == nil })
+                #expect((intro.clicked, intro.clickedHuman) == (2, 1))
+                #expect(StatsOutput.text(try scene.database.stats(campaign: "q1", now: scene.clock.now)).contains("2/1 (50%)"))
             }
         }
     }
@@ -219,6 +230,8 @@ struct TrackingServerTests {
                 #expect(
                     try await Self.request(client, p3.unsubscribe, method: .POST, contentType: "application/x-www-form-urlencoded", body: Array(repeating: 65, count: 100_000)).status
                         == 413)
+                let intro = try #require(try scene.database.stats(campaign: "q1", now: scene.clock.now).first?.rows.first { $0.stepID == "intro" && $0.variantID == nil })
+                #expect(intro.unsubscribedByLink == 2)
                 guard case .active? = try scene.state("p3@example.org") else {
                     Issue.record("p3 changed: \(String(describing: try scene.state("p3@example.org")))")
                     return

@@ -12,12 +12,19 @@ public enum StatsOutput {
         isTask ? "-" : count == 0 ? "0" : "\(count) (\(percent(count, of: sent)))"
     }
 
+    /// "all/likely human (human's share of sent)", or "-" for a task.
+    static func tracked(_ all: Int, _ human: Int, of sent: Int, _ isTask: Bool) -> String {
+        isTask ? "-" : all == 0 ? "0" : "\(all)/\(human) (\(percent(human, of: sent)))"
+    }
+
     public static func text(_ campaigns: [CampaignStats]) -> String {
         guard !campaigns.isEmpty else { return "No campaigns have been launched; `cadence launch CAMPAIGN --candidates CSV` starts one." }
         var lines: [String] = []
         for campaign in campaigns {
             lines.append("\(campaign.id): \(campaign.name) (\(campaign.enrolled) enrolled)")
+            let tracking = campaign.rows.contains { $0.opened + $0.clicked + $0.unsubscribedByLink > 0 }
             var table = [["step", "variant", "type", "enrolled", "sent", "sent/enrolled", "tasks done", "active", "held", "paused", "replied", "bounced", "unsub", "ooo"]]
+            if tracking { table[0] += ["opened", "clicked", "unsub link"] }
             for row in campaign.rows {
                 let isTask = row.kind == "task"
                 table.append([
@@ -27,8 +34,14 @@ public enum StatsOutput {
                     outcome(row.replied, of: row.sent, isTask), outcome(row.bounced, of: row.sent, isTask),
                     outcome(row.unsubscribed, of: row.sent, isTask), outcome(row.outOfOffice, of: row.sent, isTask),
                 ])
+                if tracking {
+                    table[table.count - 1] += [
+                        tracked(row.opened, row.openedHuman, of: row.sent, isTask), tracked(row.clicked, row.clickedHuman, of: row.sent, isTask),
+                        outcome(row.unsubscribedByLink, of: row.sent, isTask),
+                    ]
+                }
             }
-            lines += Table.render(table, rightAligned: 3...13).map { "  " + $0 }
+            lines += Table.render(table, rightAligned: 3...(tracking ? 16 : 13)).map { "  " + $0 }
             let stopped = campaign.stopped.reduce(0) { $0 + $1.count }
             let reasons = campaign.stopped.map { "\($0.description) \($0.count)" }.joined(separator: ", ")
             lines.append(
@@ -37,6 +50,11 @@ public enum StatsOutput {
             lines.append(
                 "  Rates are of the row's enrolled: everyone for a step, those given the variant for a variant. Replied, bounced, unsub(scribed) and ooo (out of office) count people whose mail came back after this step, as a share of its sends."
             )
+            if tracking {
+                lines.append(
+                    "  Opened and clicked are sends, not events: all/likely human (that share of sends). Scanners and machine fetches count in all only (docs/tracking.md). Unsub link: one-click or the page's button."
+                )
+            }
         }
         return lines.joined(separator: "\n")
     }
@@ -46,6 +64,7 @@ public enum StatsOutput {
             var step: String; var variant: String?; var type: String; var enrolled: Int; var sent: Int; var tasksDone: Int
             var active: Int; var held: Int; var paused: Int
             var replied: Int; var bounced: Int; var unsubscribed: Int; var outOfOffice: Int
+            var opened: Int; var openedLikelyHuman: Int; var clicked: Int; var clickedLikelyHuman: Int; var unsubscribedByLink: Int
             func encode(to encoder: any Encoder) throws {
                 var c = encoder.container(keyedBy: Keys.self)
                 try c.encode(step, forKey: .step); try c.encode(variant, forKey: .variant); try c.encode(type, forKey: .type)
@@ -53,8 +72,13 @@ public enum StatsOutput {
                 try c.encode(active, forKey: .active); try c.encode(held, forKey: .held); try c.encode(paused, forKey: .paused)
                 try c.encode(replied, forKey: .replied); try c.encode(bounced, forKey: .bounced); try c.encode(unsubscribed, forKey: .unsubscribed)
                 try c.encode(outOfOffice, forKey: .outOfOffice)
+                try c.encode(opened, forKey: .opened); try c.encode(openedLikelyHuman, forKey: .openedLikelyHuman); try c.encode(clicked, forKey: .clicked)
+                try c.encode(clickedLikelyHuman, forKey: .clickedLikelyHuman); try c.encode(unsubscribedByLink, forKey: .unsubscribedByLink)
             }
-            enum Keys: String, CodingKey { case step, variant, type, enrolled, sent, tasksDone, active, held, paused, replied, bounced, unsubscribed, outOfOffice }
+            enum Keys: String, CodingKey {
+                case step, variant, type, enrolled, sent, tasksDone, active, held, paused, replied, bounced, unsubscribed, outOfOffice
+                case opened, openedLikelyHuman, clicked, clickedLikelyHuman, unsubscribedByLink
+            }
         }
         struct Stopped: Encodable { var kind: String; var description: String; var count: Int }
         struct Campaign: Encodable { var id: String; var name: String; var enrolled: Int; var finished: Int; var stopped: [Stopped]; var steps: [Row] }
@@ -67,19 +91,23 @@ public enum StatsOutput {
                         .init(
                             step: $0.stepID, variant: $0.variantID, type: $0.kind, enrolled: $0.enrolled, sent: $0.sent, tasksDone: $0.tasksDone,
                             active: $0.active, held: $0.held, paused: $0.paused, replied: $0.replied, bounced: $0.bounced,
-                            unsubscribed: $0.unsubscribed, outOfOffice: $0.outOfOffice)
+                            unsubscribed: $0.unsubscribed, outOfOffice: $0.outOfOffice, opened: $0.opened, openedLikelyHuman: $0.openedHuman, clicked: $0.clicked,
+                            clickedLikelyHuman: $0.clickedHuman, unsubscribedByLink: $0.unsubscribedByLink)
                     })
             })
     }
 
     public static func csv(_ campaigns: [CampaignStats]) -> String {
-        var lines = ["campaign,step,variant,type,enrolled,sent,tasksDone,active,held,paused,replied,bounced,unsubscribed,outOfOffice"]
+        var lines = [
+            "campaign,step,variant,type,enrolled,sent,tasksDone,active,held,paused,replied,bounced,unsubscribed,outOfOffice,opened,openedLikelyHuman,clicked,clickedLikelyHuman,unsubscribedByLink"
+        ]
         for campaign in campaigns {
             for row in campaign.rows {
                 lines.append(
                     [
                         campaign.id, row.stepID, row.variantID ?? "", row.kind, "\(row.enrolled)", "\(row.sent)", "\(row.tasksDone)", "\(row.active)", "\(row.held)",
-                        "\(row.paused)", "\(row.replied)", "\(row.bounced)", "\(row.unsubscribed)", "\(row.outOfOffice)",
+                        "\(row.paused)", "\(row.replied)", "\(row.bounced)", "\(row.unsubscribed)", "\(row.outOfOffice)", "\(row.opened)",
+                        "\(row.openedHuman)", "\(row.clicked)", "\(row.clickedHuman)", "\(row.unsubscribedByLink)",
                     ].joined(separator: ","))
             }
         }
