@@ -38,10 +38,11 @@ final class SendingScene: @unchecked Sendable {
     var clock: AdjustableClock { project.clock }
 
     static func files(
-        people: Int, google: String, attachment: Bool = false, colleagueReply: String = "stop", emails: [String]? = nil, tracking: Bool = false
+        people: Int, google: String, attachment: Bool = false, colleagueReply: String = "stop", emails: [String]? = nil, tracking: Bool = false,
+        trackingLink: String = "https://jobs.example.com/r?id=7&src=mail"
     ) -> [String: String] {
         let trackingSection = tracking ? "\"tracking\": { \"baseURL\": \"https://t.example.com\", \"key\": { \"file\": \"secrets/tracking.key\" }, \"defaults\": { \"opens\": true } }," : ""
-        let link = tracking ? "\nSee [the role](https://jobs.example.com/r?id=7&src=mail).\n" : ""
+        let link = tracking ? "\nSee [the role](\(trackingLink)).\n" : ""
         return [
             "cadence.json": """
             { \(trackingSection) "google": \(google),
@@ -75,13 +76,13 @@ final class SendingScene: @unchecked Sendable {
     /// candidates p1@example.org, p2@example.org, … (named P1, P2, … either way).
     static func with(
         options: FakeGmailOptions = .unlimited, people: Int = 3, sendTimeout: Int? = nil, attachment: Bool = false, colleagueReply: String = "stop",
-        emails: [String]? = nil, tracking: Bool = false,
+        emails: [String]? = nil, tracking: Bool = false, trackingLink: String = "https://jobs.example.com/r?id=7&src=mail",
         _ body: @Sendable (SendingScene) async throws -> Void
     ) async throws {
         try await GmailProject.with(options: options) { project in
             project.clock.set(tuesday)
             let google = project.server.googleSection(clientID: GmailProject.clientID, clientSecret: .file("secrets/client_secret.json"))
-            for (path, content) in files(people: people, google: google, attachment: attachment, colleagueReply: colleagueReply, emails: emails, tracking: tracking) {
+            for (path, content) in files(people: people, google: google, attachment: attachment, colleagueReply: colleagueReply, emails: emails, tracking: tracking, trackingLink: trackingLink) {
                 try FileManager.default.createDirectory(atPath: (project.root + "/" + path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try Data(content.utf8).write(to: URL(fileURLWithPath: project.root + "/" + path))
             }

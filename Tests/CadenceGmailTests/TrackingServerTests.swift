@@ -153,6 +153,40 @@ struct TrackingServerTests {
         }
     }
 
+    @Test("forget erases a person who clicked, opened and replied: tracking events, personalised links and reply snippets, in the file and its WAL")
+    func forget() async throws {
+        try await SendingScene.with(
+            people: 2, emails: ["zoe.unique.name@example.org", "p2@example.org"], tracking: true, trackingLink: "https://jobs.example.com/r?for=<<candidate.email>>"
+        ) { (scene: SendingScene) async throws -> Void in
+            _ = try await scene.passes(from: 0, to: 30)
+            scene.clock.advance(by: 3_600)
+            try await Self.withServer(scene) { base, client in
+                let links = try Self.links(scene, to: "zoe.unique.name@example.org", base: base)
+                #expect(try await Self.request(client, links.click).headers["Location"].first == "https://jobs.example.com/r?for=zoe.unique.name%40example.org")
+                #expect(try await Self.request(client, links.pixel).status == 200)
+                let other = try Self.links(scene, to: "p2@example.org", base: base)
+                #expect(try await Self.request(client, other.click).status == 302)
+                #expect(try await Patience.waitUntil { try await scene.database.trackingEventCount() >= 3 })
+            }
+            let intro = try #require(scene.sent.first { $0.to == ["zoe.unique.name@example.org"] })
+            try scene.fake.deliver(
+                Array("From: zoe.unique.name@example.org\r\nTo: \(SendingScene.sam)\r\nSubject: Re: Quick question\r\n\r\nThe purple-elephant answer: yes.\r\n".utf8),
+                to: SendingScene.sam, threadID: intro.threadID)
+            _ = try await scene.pass(at: 3_700)
+            #expect(try scene.state("zoe.unique.name@example.org") == .stopped(.replied))
+
+            #expect(try scene.database.forget(addressKey: "zoe.unique.name@example.org", actor: "t", now: scene.clock.now).found)
+            #expect(try await scene.database.trackingEventCount() == 1)  // p2's click stays
+            let path = scene.project.root + "/cadence.sqlite"
+            for suffix in ["", "-wal"] {
+                let bytes = FileManager.default.contents(atPath: path + suffix) ?? Data()
+                for trace in ["zoe.unique.name", "purple-elephant"] {
+                    #expect(bytes.range(of: Data(trace.utf8)) == nil, "\(trace) found in \(suffix.isEmpty ? "the database" : suffix)")
+                }
+            }
+        }
+    }
+
     static func trackingID(_ url: String, _ scene: SendingScene) throws -> String {
         let keys = try TrackingKeyLoader.load(try #require(scene.configuration.tracking), secrets: scene.project.store)
         var token = String(url.split(separator: "/").last ?? "")
