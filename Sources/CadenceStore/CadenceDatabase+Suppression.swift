@@ -49,9 +49,20 @@ extension CadenceDatabase {
         }
     }
 
-    /// Erases a person: their candidate record, every enrolment, event, task and send record about them. Keeps only
-    /// a hash of the address on the suppression list, so they are never contacted again. False if unknown.
+    /// Erases a person: their candidate record, every enrolment, event, task and send record about them (and with
+    /// the sends, their tracked links, opens and clicks), and the snippets of the messages they sent back. Keeps
+    /// only a hash of the address on the suppression list, so they are never contacted again. False if unknown.
+    ///
+    /// Then the WAL is checkpointed and truncated: with `secure_delete` on, the erased rows are overwritten in the
+    /// file, and the old page images in the WAL go with it rather than at some later checkpoint.
     public func forget(addressKey: String, actor: String, now: Date) throws(StoreError) -> (found: Bool, enrollments: Int) {
+        let result = try erase(addressKey: addressKey, actor: actor, now: now)
+        // Best effort: a reader in another process can hold the WAL back, and the next checkpoint then finishes it.
+        _ = try? writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        return result
+    }
+
+    private func erase(addressKey: String, actor: String, now: Date) throws(StoreError) -> (found: Bool, enrollments: Int) {
         try write { db in
             try db.execute(
                 sql: "INSERT INTO suppression (kind, value, reason, actor, createdAt) VALUES (?, ?, 'erasure request', ?, ?) ON CONFLICT (kind, value) DO NOTHING",
@@ -61,6 +72,11 @@ extension CadenceDatabase {
                 return (false, 0)
             }
             let enrollments = try EnrollmentRow.filter(Column("candidateId") == id).fetchCount(db)
+            // Their replies' snippets. The rows stay, emptied, as the mark that Gmail's message was processed: a
+            // later re-read of the mailbox must not record it again, snippet and all.
+            try db.execute(
+                sql: "UPDATE incomingMessage SET snippet = '', enrollmentId = NULL WHERE enrollmentId IN (SELECT id FROM enrollment WHERE candidateId = ?)",
+                arguments: [id])
             try db.execute(sql: "DELETE FROM candidate WHERE id = ?", arguments: [id])  // cascades to enrolments, events, tasks, sends
             try db.execute(
                 sql: "INSERT INTO event (at, kind, actor, detail) VALUES (?, ?, ?, ?)",
