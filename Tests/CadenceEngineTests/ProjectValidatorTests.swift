@@ -236,3 +236,41 @@ extension ProjectValidatorTests {
             ])
     }
 }
+
+extension ProjectValidatorTests {
+    static let tracked = TemporaryProject.configuration.replacingOccurrences(
+        of: "\"mailboxes\"", with: "\"tracking\": { \"baseURL\": \"https://t.example.com\", \"key\": { \"env\": \"K\" } }, \"mailboxes\"")
+
+    @Test("<<links.unsubscribe>> without tracking, or with unsubscribe off, is an error at the step's template")
+    func unsubscribeLinkNeedsTracking() throws {
+        let template = "Subject: Hello\n\nHi. [Unsubscribe](<<links.unsubscribe>>)\n"
+        let untracked = try TemporaryProject.with(["templates/intro.md": template]) { $0.validate() }
+        #expect(
+            untracked.diagnostics.map(\.description) == [
+                "sequences/q1.json:7:51: error: template \"intro.md\" of step \"intro\" places <<links.unsubscribe>>, but cadence.json has no \"tracking\" section to make it (see docs/configuration.md); every step using it would be held"
+            ])
+        let off = try TemporaryProject.with(
+            [
+                "cadence.json": Self.tracked, "templates/intro.md": template,
+                "sequences/q1.json": TemporaryProject.campaign.replacingOccurrences(of: "\"steps\"", with: "\"tracking\": {\"unsubscribe\": false}, \"steps\""),
+            ]
+        ) { $0.validate() }
+        #expect(off.diagnostics.map(\.description).contains { $0.contains("this campaign's tracking has \"unsubscribe\": false") })
+        let fine = try TemporaryProject.with(["cadence.json": Self.tracked, "templates/intro.md": template]) { $0.validate() }
+        #expect(fine.diagnostics.isEmpty, "\(fine.diagnostics)")
+    }
+
+    @Test("a tracked campaign that shows no unsubscribe link is warned about; the footer or the field in any template answers it")
+    func trackedWithoutVisibleLink() throws {
+        let report = try TemporaryProject.with(["cadence.json": Self.tracked]) { $0.validate() }
+        #expect(
+            report.diagnostics.map(\.description) == [
+                "sequences/q1.json:2:9: warning: campaign \"q1\" is tracked, but no template shows an unsubscribe link; add [Unsubscribe](<<links.unsubscribe>>) to its templates or set \"tracking\": {\"footer\": true} (not every mail client shows List-Unsubscribe)"
+            ])
+        #expect(!report.hasErrors)
+        let footer = try TemporaryProject.with(
+            ["cadence.json": Self.tracked, "sequences/q1.json": TemporaryProject.campaign.replacingOccurrences(of: "\"steps\"", with: "\"tracking\": {\"footer\": true}, \"steps\"")]
+        ) { $0.validate() }
+        #expect(footer.diagnostics.isEmpty)
+    }
+}

@@ -15,6 +15,42 @@ public enum CampaignChecker {
         return diagnostics
     }
 
+    /// Checks what a campaign's templates ask of tracking against what cadence.json and the campaign provide.
+    /// `templates` are the campaign's compiled templates by the name its steps use.
+    ///
+    /// A template that places `<<links.unsubscribe>>` without tracking (or with unsubscribe off) would hold every
+    /// step that uses it: an error. A tracked campaign whose mail shows no unsubscribe link at all is allowed
+    /// (List-Unsubscribe still offers one) but warned about: many mail clients never show that header.
+    public static func checkTracking(
+        _ campaign: DecodedCampaign, templates: [String: MergeTemplate], against configuration: ProjectConfiguration
+    ) -> [Diagnostic] {
+        let options = configuration.tracking.map { campaign.definition.tracking.resolved(over: $0.defaults) }
+        var diagnostics: [Diagnostic] = []
+        var showsLink = options?.footer == true
+        for reference in campaign.references {
+            guard case .template = reference.kind, let template = templates[reference.value] else { continue }
+            guard template.fields.contains(where: { $0.namespace == .links && $0.name == LinkField.unsubscribe.rawValue }) else { continue }
+            showsLink = true
+            if options?.unsubscribe != true {
+                let why =
+                    options == nil
+                    ? "cadence.json has no \"tracking\" section to make it (see docs/configuration.md)"
+                    : "this campaign's tracking has \"unsubscribe\": false"
+                diagnostics.append(
+                    .error(
+                        "template \"\(reference.value)\" of \(reference.step ?? "the campaign") places <<links.unsubscribe>>, but \(why); every step using it would be held",
+                        file: campaign.file, at: reference.position))
+            }
+        }
+        if options?.unsubscribe == true, !showsLink {
+            diagnostics.append(
+                .warning(
+                    "campaign \"\(campaign.definition.id)\" is tracked, but no template shows an unsubscribe link; add [Unsubscribe](<<links.unsubscribe>>) to its templates or set \"tracking\": {\"footer\": true} (not every mail client shows List-Unsubscribe)",
+                    file: campaign.file, at: campaign.idPosition))
+        }
+        return diagnostics
+    }
+
     /// Checks a valid campaign's caps against its mailboxes' limits.
     public static func checkLimits(_ campaign: DecodedCampaign, against configuration: ProjectConfiguration) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []

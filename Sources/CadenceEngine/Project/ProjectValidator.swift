@@ -104,6 +104,12 @@ public struct ProjectValidator {
             }
             if let configuration {
                 report.diagnostics += CampaignChecker.checkLimits(campaign, against: configuration)
+                var compiled: [String: MergeTemplate] = [:]
+                for reference in result.references {
+                    guard case .template = reference.kind, let file = templates[location.templatesFolder + "/" + reference.value] ?? nil else { continue }
+                    compiled[reference.value] = MergeTemplate.compile(file, path: reference.value, signature: "").template
+                }
+                report.diagnostics += CampaignChecker.checkTracking(campaign, templates: compiled, against: configuration)
             }
         }
         report.templateCount = templates.count
