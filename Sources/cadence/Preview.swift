@@ -1,6 +1,7 @@
 import ArgumentParser
 import CadenceCore
 import CadenceEngine
+import CadenceGmail
 import Foundation
 
 struct PreviewCommand: ParsableCommand {
@@ -45,9 +46,19 @@ struct PreviewCommand: ParsableCommand {
         let errorsOnStandardError = format == .eml && out == nil
         let loaded = try LoadedCampaign.loadOrExit(campaign, location: project.location, toStandardError: errorsOnStandardError)
         let stdout = BufferedOutput(FileHandle.standardOutput)
+        var keys: TrackingKeys?
+        if let tracking = loaded.configuration.tracking {
+            try runReportingFailures {
+                do {
+                    keys = try TrackingKeyLoader.load(tracking, secrets: SecretStore(root: project.location.root, environment: ProcessInfo.processInfo.environment))
+                } catch {
+                    throw CommandFailure("cannot sign the tracking links the messages carry: \(error)", code: .dataError)
+                }
+            }
+        }
         let options = Preview.Options(
             candidatesPath: candidates, candidate: candidate, step: step, format: format.engine, outFolder: out,
-            date: date, mailbox: mailbox)
+            date: date, mailbox: mailbox, tracking: keys)
         let report: CoverageReport
         do {
             report = try Preview.run(loaded, options: options, output: stdout)

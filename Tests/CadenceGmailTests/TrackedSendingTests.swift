@@ -32,6 +32,15 @@ struct TrackedSendingTests {
             let send = try #require(try await scene.database.trackedSend(trackingID: token.sendTrackingID))
             #expect(send.state == .sent && send.stepID == "intro" && send.campaignID == "q1")
             #expect(try await scene.database.trackedSend(trackingID: "00000000000000000000") == nil)
+            // preview composes the same signed links as the send (deterministic tokens).
+            let loaded = try LoadedCampaign.load("q1", location: ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: scene.project.root))
+            let candidate = Candidate(line: 2, email: try EmailAddress.parse("p1@example.org").get(), fields: ["email": "p1@example.org", "firstName": "P1"])
+            let previewed = try #require(loaded.composer(for: loaded.configuration.mailboxes[0], tracking: keys).compose(candidate, date: intro.at).first)
+            guard case .email(let preview) = previewed.outcome else { Issue.record("preview held: \(previewed.outcome)"); return }
+            // (The part's final line break belongs to the MIME boundary when read back.)
+            #expect(preview.html.trimmingCharacters(in: .newlines) == html.trimmingCharacters(in: .newlines))
+            #expect(preview.extraHeaders.first { $0.name == "List-Unsubscribe" }?.value == unsubscribe)
+            #expect(previewed.links == ["https://jobs.example.com/r?id=7&src=mail"])
         }
     }
 }

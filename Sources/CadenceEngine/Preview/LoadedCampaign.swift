@@ -99,12 +99,14 @@ public struct LoadedCampaign: Sendable {
         return id
     }
 
-    /// Compiles every template with `mailbox`'s signature, ready to render candidates.
-    public func composer(for mailbox: Mailbox) -> EmailComposer {
+    /// Compiles every template with `mailbox`'s signature, ready to render candidates; with `tracking`, links are
+    /// signed as `cadence run` would sign them.
+    public func composer(for mailbox: Mailbox, tracking: TrackingKeys? = nil) -> EmailComposer {
         var compiled: [String: MergeTemplate] = [:]
         for (path, file) in templateFiles {
             compiled[path] = MergeTemplate.compile(file, path: path, signature: mailbox.signature).template
         }
-        return EmailComposer(campaign: definition, mailbox: mailbox, templates: compiled, attachments: attachments)
+        let plan = tracking.flatMap { keys in configuration.tracking?.plan(campaign: definition, mailbox: mailbox.name, keys: keys) }
+        return EmailComposer(campaign: definition, mailbox: mailbox, templates: compiled, attachments: attachments, tracking: plan)
     }
 }

@@ -19,11 +19,15 @@ public enum Preview {
         public var outFolder: String?
         public var date: Date
         public var mailbox: String?
+        /// The tracking keys, when cadence.json has a `tracking` section: the preview then shows the signed links
+        /// the send would carry (opening them records nothing, since no send has that record yet).
+        public var tracking: TrackingKeys?
 
         public init(
             candidatesPath: String, candidate: String? = nil, step: String? = nil, format: Format = .text,
-            outFolder: String? = nil, date: Date, mailbox: String? = nil
+            outFolder: String? = nil, date: Date, mailbox: String? = nil, tracking: TrackingKeys? = nil
         ) {
+            self.tracking = tracking
             self.candidatesPath = candidatesPath
             self.candidate = candidate
             self.step = step
@@ -51,7 +55,7 @@ public enum Preview {
         guard definition.mailboxes.contains(mailboxName), let mailbox = campaign.configuration.mailbox(named: mailboxName) else {
             throw .usage("campaign \"\(definition.id)\" does not send from mailbox \"\(mailboxName)\" (it uses \(definition.mailboxes.joined(separator: ", ")))")
         }
-        let composer = campaign.composer(for: mailbox)
+        let composer = campaign.composer(for: mailbox, tracking: options.tracking)
         let location = campaign.location
         let csvPath = ProjectLocation.absolute(options.candidatesPath, base: location.displayBase)
         let file = CandidateFile(path: csvPath, display: location.display(csvPath))
