@@ -8,7 +8,7 @@ extension ProcessTests.KillTests {
     /// GMAIL_KILLS (default 24) runs of `cadence run --once` against the fake Gmail are SIGKILLed.
     static let gmailKills = Int(ProcessInfo.processInfo.environment["GMAIL_KILLS"] ?? "") ?? 24
 
-    @Test("against the fake Gmail: killed right after an intent, right after Gmail accepted, and at random, every step goes out exactly once")
+    @Test("against the fake Gmail, with tracking on: killed right after an intent, right after Gmail accepted, and at random, every step goes out exactly once, with the links recorded with it")
     func killAgainstGmail() async throws {
         let people = 40  // Cadence paces itself to Gmail's 2 sends a second, so every send takes real time here
         let start = ISO8601DateFormatter().date(from: "2026-12-01T09:00:00Z")!
@@ -26,13 +26,15 @@ extension ProcessTests.KillTests {
             let google = server.googleSection(clientID: "kill-client", clientSecret: .file("secrets/client_secret.txt"))
             let files: [String: String] = [
                 "cadence.json":
-                    #"{ "google": \#(google), "mailboxes": [ { "name": "sam", "address": "sam@example.com", "displayName": "Sam", "timeZone": "UTC", "provider": "gmail", "limits": { "dailyCap": 2000, "hourlyCap": 2000, "minimumGap": "0s" } } ] }"#,
+                    #"{ "google": \#(google), "tracking": { "baseURL": "https://t.example.com", "key": { "file": "secrets/tracking.key" }, "defaults": { "opens": true } }, "mailboxes": [ { "name": "sam", "address": "sam@example.com", "displayName": "Sam", "timeZone": "UTC", "provider": "gmail", "limits": { "dailyCap": 2000, "hourlyCap": 2000, "minimumGap": "0s" } } ] }"#,
                 "sequences/k.json":
                     #"{ "id": "k", "name": "K", "mailboxes": ["sam"], "timeZone": "UTC", "sendWindow": { "days": ["mon","tue","wed","thu","fri","sat","sun"], "start": "00:00", "end": "24:00" }, "steps": [ { "id": "intro", "type": "email", "template": "intro.md" }, { "id": "bump", "type": "reply", "delay": "0m", "inThreadOf": "intro", "template": "bump.md" } ] }"#,
-                "templates/intro.md": "Subject: Hello <<candidate.firstName>>\n\nHi <<candidate.firstName>>.\n",
+                "templates/intro.md":
+                    "Subject: Hello <<candidate.firstName>>\n\nHi <<candidate.firstName>>, see [the role](https://jobs.example.com/r?for=<<candidate.email>>).\n\n[Unsubscribe](<<links.unsubscribe>>)\n",
                 "templates/bump.md": "Bumping.\n",
                 "people.csv": "email,firstName\n" + (1...people).map { "p\($0)@example.org,P\($0)" }.joined(separator: "\n") + "\n",
                 "secrets/client_secret.txt": "kill-secret\n",
+                "secrets/tracking.key": "kill-test-tracking-key-0123456789abcdef\n",
                 "secrets/sam.token.json":
                     #"{"address": "sam@example.com", "scopes": ["\#(GmailScope.send)", "\#(GmailScope.readonly)"], "refreshToken": "\#(refresh)", "authorizedAt": "2026-12-01T09:00:00Z"}"#,
             ]
@@ -111,6 +113,25 @@ extension ProcessTests.KillTests {
             }
             #expect(pending == 0)
             #expect(finished == people)
+            // Each intro's one link is recorded once with its send, pointing where the campaign linked; and what
+            // Gmail holds is what the intent recorded (a resend sends the recorded bytes, tokens and all).
+            let links = try await queue.read { db in
+                try Row.fetchAll(
+                    db, sql: "SELECT s.sendId, l.link, l.url FROM trackedLink l JOIN sendRecord s ON s.id = l.sendRecordId ORDER BY s.sendId")
+            }
+            #expect(links.count == people)
+            #expect(links.allSatisfy { ($0["link"] as Int) == 1 && ($0["url"] as String).hasPrefix("https://jobs.example.com/r?for=p") })
+            let recorded = try await queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT sendId, message FROM sendRecord").map { ($0["sendId"] as String, Array($0["message"] as Data)) }
+            }
+            for (sendID, bytes) in recorded {
+                guard let sent = report.allSent.first(where: { $0.sendID == sendID }), let raw = server.gmail.rawMessage(sent.id, in: "sam@example.com") else {
+                    Issue.record("\(sendID) is not in Gmail")
+                    continue
+                }
+                func html(_ bytes: [UInt8]) -> String? { (try? MailMessage.parse(bytes))?.allParts.first { $0.mimeType == "text/html" }?.text }
+                #expect(html(raw) == html(bytes) && html(raw)?.contains("https://t.example.com/t/o/") == true, "\(sendID)")
+            }
         }
     }
 }

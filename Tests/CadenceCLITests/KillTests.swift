@@ -37,17 +37,19 @@ extension ProcessTests {
                 .filter { $0.hasSuffix(".eml") && !$0.hasPrefix(".") }.count
         }
 
-        @Test("killed at random times and right after the provider accepted a message, every due step goes out exactly once")
+        @Test("with tracking on, killed at random times and right after the provider accepted a message, every due step goes out exactly once, with its links")
         func killAndRestart() async throws {
             print("kill test: \(Self.kills) kills, seed \(Self.seed) (replay with KILL_SEED=\(Self.seed) KILLS=\(Self.kills))")
             let root = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-kill-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: root) }
             let files: [String: String] = [
                 "cadence.json":
-                    #"{ "mailboxes": [ { "name": "sam", "address": "sam@example.com", "displayName": "Sam", "timeZone": "UTC", "limits": { "dailyCap": 2000, "hourlyCap": 2000, "minimumGap": "0s" } } ] }"#,
+                    #"{ "tracking": { "baseURL": "https://t.example.com", "key": { "file": "secrets/tracking.key" } }, "mailboxes": [ { "name": "sam", "address": "sam@example.com", "displayName": "Sam", "timeZone": "UTC", "limits": { "dailyCap": 2000, "hourlyCap": 2000, "minimumGap": "0s" } } ] }"#,
+                "secrets/tracking.key": "outbox-kill-test-tracking-key-0123456789\n",
                 "sequences/k.json":
                     #"{ "id": "k", "name": "K", "mailboxes": ["sam"], "timeZone": "UTC", "sendWindow": { "days": ["mon","tue","wed","thu","fri","sat","sun"], "start": "00:00", "end": "24:00" }, "steps": [ { "id": "intro", "type": "email", "template": "intro.md" }, { "id": "bump", "type": "reply", "delay": "0m", "inThreadOf": "intro", "template": "bump.md" } ] }"#,
-                "templates/intro.md": "Subject: Hello <<candidate.firstName>>\n\nHi <<candidate.firstName>>.\n",
+                "templates/intro.md":
+                    "Subject: Hello <<candidate.firstName>>\n\nHi <<candidate.firstName>>, see [the role](https://jobs.example.com/r?for=<<candidate.email>>).\n\n[Unsubscribe](<<links.unsubscribe>>)\n",
                 "templates/bump.md": "Bumping.\n",
                 "people.csv": "email,firstName\n" + (1...Self.candidates).map { "p\($0)@example.org,P\($0)" }.joined(separator: "\n") + "\n",
             ]
@@ -55,6 +57,7 @@ extension ProcessTests {
                 let url = root.appendingPathComponent(path)
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try Data(content.utf8).write(to: url)
+                if path.hasPrefix("secrets/") { chmod(url.path, 0o600) }
             }
             let environment = ["CADENCE_NOW": "2026-12-01T09:00:00Z", "USER": "kill-test"]
             let launch = try CadenceBinary.run(["launch", "k", "--candidates", "people.csv"], in: root, environment: environment)
@@ -124,6 +127,9 @@ extension ProcessTests {
             #expect(perStep == 1, "a step recorded as sent twice (seed \(Self.seed))")
             #expect(pending == 0)
             #expect(finished == Self.candidates)
+            // Each intro's link recorded once, with the send whose file carries its token.
+            let links = try await queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM trackedLink WHERE link = 1 AND url LIKE 'https://jobs.example.com/r?for=p%'") ?? -1 }
+            #expect(links == Self.candidates)
         }
     }
 }
