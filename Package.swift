@@ -126,7 +126,7 @@ let package = Package(
         .target(
             name: "CadenceDemo",
             dependencies: [
-                "CadenceCore", "CadenceStore", "CadenceEngine", "CadenceGmail", "CadenceFakeGmail",
+                "CadenceCore", "CadenceStore", "CadenceEngine", "CadenceGmail", "CadenceFakeGmail", "CadenceServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

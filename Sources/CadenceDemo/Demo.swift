@@ -66,6 +66,7 @@ public enum Demo {
         output(StatusOutput.text(try database.status(campaign: nil, now: simulation.finished[campaign] ?? start)) + "\n\n")
         output("6. Per step and variant (cadence stats)\n")
         output(StatsOutput.text(try database.stats(campaign: nil, now: start)) + "\n\n")
+        output("`cadence demo --sandbox` sends the same campaign through a sandbox Gmail, with opens, clicks and one-click unsubscribe.\n")
         output(source.nextSteps + "\n")
         output("Everything above ran in a temporary folder, which is now deleted; nothing was sent.\n")
     }

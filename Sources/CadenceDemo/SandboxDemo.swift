@@ -37,6 +37,11 @@ public enum SandboxDemo {
         server.gmail.addClient(id: clientID, secret: clientSecret)
         try FileManager.default.createDirectory(atPath: scratch + "/secrets", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         FileManager.default.createFile(atPath: scratch + "/secrets/client_secret.txt", contents: Data(clientSecret.utf8), attributes: [.posixPermissions: 0o600])
+        var keyBytes: [UInt8] = []
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<32 { keyBytes.append(UInt8.random(in: 0...255, using: &generator)) }
+        FileManager.default.createFile(
+            atPath: scratch + "/secrets/tracking.key", contents: Data(Data(keyBytes).base64EncodedString().utf8), attributes: [.posixPermissions: 0o600])
         try pointAtSandbox(location, mailbox: first.name, google: server.googleSection(clientID: clientID, clientSecret: .file("secrets/client_secret.txt")))
 
         output(
@@ -55,7 +60,9 @@ public enum SandboxDemo {
             throw Demo.Failure.unusableConfiguration("mailbox \(first.name) did not become a sandbox Gmail mailbox; this is a bug in cadence demo --sandbox")
         }
 
-        let access = GmailAccess(store: SecretStore(root: scratch, environment: [:]), clock: clock, sleeper: ClockAdvancingSleeper(clock), logger: logger)
+        let secrets = SecretStore(root: scratch, environment: [:])
+        let access = GmailAccess(store: secrets, clock: clock, sleeper: ClockAdvancingSleeper(clock), logger: logger)
+        let trackingKeys = try loaded.configuration.tracking.map { try TrackingKeyLoader.load($0, secrets: secrets) }
         output("2. Authorise the mailbox (cadence auth login \(mailbox.name))\n")
         var random = SystemRandomNumberGenerator()
         let login = try await AuthLogin.run(mailbox: mailbox, access: access, timeoutMinutes: 1, random: &random) { url in
@@ -87,7 +94,7 @@ public enum SandboxDemo {
                 database: database, configuration: loaded.configuration,
                 sender: ProviderRouter(outbox: OutboxFolderSender(root: scratch), gmail: sender),
                 from: Demo.start, until: Demo.start.addingTimeInterval(60 * 86_400), seed: 1,
-                watch: MailboxWatch(gmail: sender, store: database, settings: loaded.configuration.replies),
+                watch: MailboxWatch(gmail: sender, store: database, settings: loaded.configuration.replies), tracking: trackingKeys,
                 moved: { now in
                     if now > clock.now { clock.set(now) }
                     guard now > Demo.start.addingTimeInterval(2 * 86_400), !replied.withLock({ $0 }),
@@ -117,7 +124,12 @@ public enum SandboxDemo {
         if let stopped = try database.candidate(replier)?.enrollments.first, case .stopped = stopped.state {
             output("\(replier) replied, so reply watching stopped her sequence: \(StatusOutput.describe(stopped.state)).\n")
         }
-        output("\n6. Where everyone stands (cadence status)\n")
+        if let trackingKeys {
+            try await SandboxTracking.show(
+                server: server, mailbox: first.address.description, database: database, keys: trackingKeys, clock: clock, skipping: replier, logger: logger,
+                output: output)
+        }
+        output("\n7. Where everyone stands (cadence status)\n")
         output(StatusOutput.text(try database.status(campaign: nil, now: result.finished[Demo.campaign] ?? Demo.start)) + "\n\n")
         output(
             """
@@ -161,6 +173,12 @@ public enum SandboxDemo {
         mailboxes[index]["provider"] = "gmail"
         object["mailboxes"] = mailboxes
         object["google"] = try JSONSerialization.jsonObject(with: Data(google.utf8))
+        // Tracking through the sandbox's own `cadence serve`, opens on and the standard unsubscribe footer, with a
+        // key made for this demo. The address is a stand-in: the demo calls the local server itself.
+        object["tracking"] =
+            [
+                "baseURL": SandboxTracking.baseURL, "key": ["file": "secrets/tracking.key"], "defaults": ["opens": true, "footer": true],
+            ] as [String: Any]
         try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: url)
     }
 

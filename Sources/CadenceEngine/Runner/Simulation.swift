@@ -36,12 +36,13 @@ public enum Simulation {
     /// sandbox on the same virtual clock keeps up.
     public static func run(
         database: CadenceDatabase, configuration: ProjectConfiguration, sender: any MailSender, from start: Date, until: Date, seed: UInt64,
-        watch: MailboxWatch? = nil, moved: @Sendable (Date) -> Void = { _ in }
+        watch: MailboxWatch? = nil, tracking: TrackingKeys? = nil, moved: @Sendable (Date) -> Void = { _ in }
     ) async throws(StoreError) -> Result {
         // The simulation's copy is its own: it holds that copy's lease for as long as any simulation could run.
         let lease = LeaseKeeper(store: database, owner: "simulation", seconds: 100 * 365 * 86_400, clock: FixedClock(start))
         var runner = Runner(store: database, configuration: configuration, sender: sender, seed: seed, lease: lease)
         runner.watch = watch
+        runner.tracking = tracking
         let campaigns = try database.status(campaign: nil, now: start).map(\.id)
         var finished: [String: Date] = [:]
         var now = start
