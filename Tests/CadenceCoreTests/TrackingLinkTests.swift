@@ -219,3 +219,38 @@ struct TrackingEventClassifierTests {
         #expect(!TrackingEventClass.scanner.isLikelyHuman && !TrackingEventClass.machine.isLikelyHuman)
     }
 }
+
+@Suite("Rewriting links reads each tag attribute by attribute")
+struct LinkRewriterAttributeTests {
+    static func rewrite(_ html: String) -> LinkRewriter.Result {
+        LinkRewriter.rewrite(html: html, text: "", trackingID: TrackingTokenTests.send, plan: LinkRewriterTests.plan())
+    }
+
+    @Test("an href written inside another attribute's value (a merge value with spaces) is text, never a link to track or redirect to")
+    func hrefInsideAnotherValue() {
+        let result = Self.rewrite(#"<a title="x href=https://evil.example/ y" href="https://jobs.example.com/">role</a>"#)
+        #expect(result.links == ["https://jobs.example.com/"])
+        #expect(result.html.hasPrefix(#"<a title="x href=https://evil.example/ y" href="https://t.example.com/t/c/"#))
+        let ending = Self.rewrite(#"<a title="x href=https://evil.example/" href="https://jobs.example.com/">role</a>"#)
+        #expect(ending.links == ["https://jobs.example.com/"])
+        #expect(ending.html.hasPrefix(#"<a title="x href=https://evil.example/" href="https://t.example.com/t/c/"#))
+        let prefixed = Self.rewrite(#"<a data-href="https://evil.example/" HREF="https://jobs.example.com/">role</a>"#)
+        #expect(prefixed.links == ["https://jobs.example.com/"])
+    }
+
+    @Test("a > inside a quoted value does not end the tag; <area> links are tracked; <abbr> and <address> are not anchors")
+    func tagBoundaries() {
+        #expect(Self.rewrite(#"<a title="a > b" href="https://x.example.com/">x</a>"#).links == ["https://x.example.com/"])
+        #expect(Self.rewrite(#"<map><area shape="rect" coords="0,0,1,1" href="https://y.example.com/"></map>"#).links == ["https://y.example.com/"])
+        let other = #"<abbr title="x" href="https://z.example.com/">z</abbr><address href="https://z.example.com/">a</address>"#
+        #expect(Self.rewrite(other).links.isEmpty)
+        #expect(Self.rewrite(other).html == other)
+    }
+
+    @Test("only the character references browsers decode: no signs in numbers, no control characters")
+    func unescape() {
+        #expect(HTMLEscaping.unescape("a&amp;b&#x41;&#66;") == "a&bAB")
+        #expect(HTMLEscaping.unescape("&#+65;") == "&#+65;")
+        #expect(HTMLEscaping.unescape("x&#13;&#10;y&#0;") == "xy")
+    }
+}
