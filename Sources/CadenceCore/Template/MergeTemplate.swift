@@ -271,10 +271,18 @@ public enum HTMLEscaping {
             case "quot": decoded = "\""
             case "apos": decoded = "'"
             default:
-                if entity.hasPrefix("#x") || entity.hasPrefix("#X"), let value = UInt32(entity.dropFirst(2), radix: 16), let scalar = Unicode.Scalar(value) {
-                    decoded = String(scalar)
-                } else if entity.hasPrefix("#"), let value = UInt32(entity.dropFirst()), let scalar = Unicode.Scalar(value) {
-                    decoded = String(scalar)
+                // Digits only, as browsers read them (`&#+65;` is not a reference); control characters are dropped,
+                // since no address holds them.
+                var value: UInt32?
+                if entity.hasPrefix("#x") || entity.hasPrefix("#X") {
+                    let digits = entity.dropFirst(2)
+                    if !digits.isEmpty, digits.allSatisfy(\.isHexDigit) { value = UInt32(digits, radix: 16) }
+                } else if entity.hasPrefix("#") {
+                    let digits = entity.dropFirst()
+                    if !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) { value = UInt32(digits) }
+                }
+                if let value, let scalar = Unicode.Scalar(value) {
+                    decoded = value < 0x20 || value == 0x7F ? "" : String(scalar)
                 }
             }
             if let decoded {

@@ -39,66 +39,86 @@ public enum LinkRewriter {
         return Result(html: newHTML, text: newText, links: links)
     }
 
-    /// Each `href` of an `<a>` tag, unescaped, replaced by what `tracked` gives for it (escaped), or left alone.
+    /// Each `href` of an `<a>` or `<area>` tag, unescaped, replaced by what `tracked` gives for it (escaped), or
+    /// left alone. Tags are read attribute by attribute, quotes respected, so an `href=` written inside another
+    /// attribute's value (a merge value with spaces) is that value's text, never a link.
     static func rewriteAnchors(_ html: String, _ tracked: (String) -> String?) -> String {
         let bytes = Array(html.utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + 256)
         var index = 0
         while index < bytes.count {
-            // An `<a` followed by white space opens an anchor tag; find its end and its href inside it.
-            guard bytes[index] == UInt8(ascii: "<"), index + 2 < bytes.count, bytes[index + 1] | 0x20 == UInt8(ascii: "a"),
-                [32, 9, 10, 13].contains(bytes[index + 2]), let end = bytes[index...].firstIndex(of: UInt8(ascii: ">"))
-            else {
+            guard bytes[index] == UInt8(ascii: "<"), let tag = Tag.read(bytes, at: index), tag.isLink else {
                 out.append(bytes[index])
                 index += 1
                 continue
             }
-            let tag = Array(bytes[index...end])
-            out += rewriteHref(in: tag, tracked)
-            index = end + 1
+            if let href = tag.href, let replacement = tracked(HTMLEscaping.unescape(String(decoding: bytes[href], as: UTF8.self))) {
+                out += bytes[index..<href.lowerBound]
+                out += Array(HTMLEscaping.escape(replacement).utf8)
+                out += bytes[href.upperBound..<tag.end]
+            } else {
+                out += bytes[index..<tag.end]
+            }
+            index = tag.end
         }
         return String(decoding: out, as: UTF8.self)
     }
 
-    private static func rewriteHref(in tag: [UInt8], _ tracked: (String) -> String?) -> [UInt8] {
-        let lower = tag.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }
-        var search = 0
-        while let found = firstIndex(of: Array("href".utf8), in: lower, from: search) {
-            search = found + 4
-            // A whole attribute name: white space before it, `=` after it (spaces allowed around).
-            guard found > 0, [32, 9, 10, 13].contains(lower[found - 1]) else { continue }
-            var cursor = found + 4
-            while cursor < tag.count, [32, 9, 10, 13].contains(tag[cursor]) { cursor += 1 }
-            guard cursor < tag.count, tag[cursor] == UInt8(ascii: "=") else { continue }
-            cursor += 1
-            while cursor < tag.count, [32, 9, 10, 13].contains(tag[cursor]) { cursor += 1 }
-            guard cursor < tag.count else { break }
-            let quote = tag[cursor]
-            let start: Int, stop: Int
-            if quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") {
-                start = cursor + 1
-                guard let close = tag[start...].firstIndex(of: quote) else { break }
-                stop = close
-            } else {
-                start = cursor
-                stop = tag[start...].firstIndex(where: { [32, 9, 10, 13, UInt8(ascii: ">")].contains($0) }) ?? tag.count
-            }
-            let url = HTMLEscaping.unescape(String(decoding: tag[start..<stop], as: UTF8.self))
-            guard let replacement = tracked(url) else { return tag }
-            return Array(tag[..<start]) + Array(HTMLEscaping.escape(replacement).utf8) + Array(tag[stop...])
-        }
-        return tag
-    }
+    /// One start tag: its name, where its `href` value lies (without quotes) and where it ends (after `>`).
+    struct Tag {
+        var name: String
+        var href: Range<Int>?
+        var end: Int
 
-    private static func firstIndex(of needle: [UInt8], in haystack: [UInt8], from: Int) -> Int? {
-        guard needle.count <= haystack.count else { return nil }
-        var index = from
-        while index + needle.count <= haystack.count {
-            if haystack[index] == needle[0], Array(haystack[index..<(index + needle.count)]) == needle { return index }
-            index += 1
+        var isLink: Bool { name == "a" || name == "area" }
+
+        static func isSpace(_ byte: UInt8) -> Bool { byte == 32 || byte == 9 || byte == 10 || byte == 13 || byte == 12 }
+
+        /// The tag that starts at `start` (a `<`), or nil when none does (`< b`, `</a>`, text).
+        static func read(_ bytes: [UInt8], at start: Int) -> Tag? {
+            var cursor = start + 1
+            let nameStart = cursor
+            while cursor < bytes.count, bytes[cursor] | 0x20 >= 97, bytes[cursor] | 0x20 <= 122 { cursor += 1 }
+            guard cursor > nameStart, cursor < bytes.count, isSpace(bytes[cursor]) || bytes[cursor] == UInt8(ascii: ">") || bytes[cursor] == UInt8(ascii: "/")
+            else { return nil }
+            var tag = Tag(name: String(decoding: bytes[nameStart..<cursor], as: UTF8.self).lowercased(), href: nil, end: bytes.count)
+            while cursor < bytes.count {
+                while cursor < bytes.count, isSpace(bytes[cursor]) || bytes[cursor] == UInt8(ascii: "/") { cursor += 1 }
+                guard cursor < bytes.count else { return nil }
+                if bytes[cursor] == UInt8(ascii: ">") {
+                    tag.end = cursor + 1
+                    return tag
+                }
+                // An attribute name, then optionally `=` and a value, quoted or not.
+                let attributeStart = cursor
+                while cursor < bytes.count, !isSpace(bytes[cursor]), bytes[cursor] != UInt8(ascii: "="), bytes[cursor] != UInt8(ascii: ">"),
+                    bytes[cursor] != UInt8(ascii: "/")
+                {
+                    cursor += 1
+                }
+                let attribute = String(decoding: bytes[attributeStart..<cursor], as: UTF8.self).lowercased()
+                var probe = cursor
+                while probe < bytes.count, isSpace(bytes[probe]) { probe += 1 }
+                guard probe < bytes.count, bytes[probe] == UInt8(ascii: "=") else { continue }
+                cursor = probe + 1
+                while cursor < bytes.count, isSpace(bytes[cursor]) { cursor += 1 }
+                guard cursor < bytes.count else { return nil }
+                let value: Range<Int>
+                if bytes[cursor] == UInt8(ascii: "\"") || bytes[cursor] == UInt8(ascii: "'") {
+                    let quote = bytes[cursor]
+                    guard let close = bytes[(cursor + 1)...].firstIndex(of: quote) else { return nil }
+                    value = (cursor + 1)..<close
+                    cursor = close + 1
+                } else {
+                    let valueStart = cursor
+                    while cursor < bytes.count, !isSpace(bytes[cursor]), bytes[cursor] != UInt8(ascii: ">") { cursor += 1 }
+                    value = valueStart..<cursor
+                }
+                if attribute == "href", tag.href == nil { tag.href = value }
+            }
+            return nil
         }
-        return nil
     }
 
     /// Bare http(s) addresses in plain text, up to white space or a closing bracket; trailing sentence
