@@ -187,6 +187,21 @@ struct TrackingServerTests {
         }
     }
 
+    @Test("an event whose send is gone by the time its batch is written (erased meanwhile) is dropped alone; the rest of the batch is recorded")
+    func batchSurvivesAVanishedSend() async throws {
+        try await SendingScene.with(people: 1, tracking: true) { (scene: SendingScene) async throws -> Void in
+            _ = try await scene.passes(from: 0, to: 30)
+            let sendID = try #require(scene.sent.first?.sendID)
+            let trackingID = String(sendID.split(separator: ".").last ?? "")
+            let send = try #require(try await scene.database.trackedSend(trackingID: trackingID))
+            try await scene.database.recordTrackingEvents([
+                TrackingEventRecord(sendRecordID: send.recordID, kind: .open, link: nil, eventClass: .likelyHuman, at: scene.clock.now),
+                TrackingEventRecord(sendRecordID: 999_999, kind: .open, link: nil, eventClass: .likelyHuman, at: scene.clock.now),
+            ])
+            #expect(try await scene.database.trackingEventCount() == 1)
+        }
+    }
+
     static func trackingID(_ url: String, _ scene: SendingScene) throws -> String {
         let keys = try TrackingKeyLoader.load(try #require(scene.configuration.tracking), secrets: scene.project.store)
         var token = String(url.split(separator: "/").last ?? "")
