@@ -73,17 +73,21 @@ public enum LinkUnsubscribeOutcome: Sendable, Equatable {
 
 extension CadenceDatabase {
     /// Records a batch of pixel fetches and clicks in one transaction (one fsync for the batch), each marked a
-    /// repeat when the send already had one of its kind (for a click, of its link).
+    /// repeat when the send already had one of its kind (for a click, of its link). An event whose send is gone
+    /// (erased by `forget` after its request was answered) is dropped alone, not with the batch.
     public func recordTrackingEvents(_ events: [TrackingEventRecord]) async throws(StoreError) {
         guard !events.isEmpty else { return }
         try await write { db in
             let earlier = try db.cachedStatement(
                 sql: "SELECT EXISTS (SELECT 1 FROM trackingEvent WHERE sendRecordId = ? AND kind = ? AND link IS ?)")
             let insert = try db.cachedStatement(
-                sql: "INSERT INTO trackingEvent (sendRecordId, kind, link, class, isRepeat, at) VALUES (?, ?, ?, ?, ?, ?)")
+                sql: """
+                    INSERT INTO trackingEvent (sendRecordId, kind, link, class, isRepeat, at)
+                    SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM sendRecord WHERE id = ?)
+                    """)
             for event in events {
                 let isRepeat = try Bool.fetchOne(earlier, arguments: [event.sendRecordID, event.kind, event.link]) ?? false
-                try insert.execute(arguments: [event.sendRecordID, event.kind, event.link, event.eventClass.rawValue, isRepeat, event.at])
+                try insert.execute(arguments: [event.sendRecordID, event.kind, event.link, event.eventClass.rawValue, isRepeat, event.at, event.sendRecordID])
             }
         }
     }

@@ -34,14 +34,27 @@ public actor TrackingRecorder {
         await withCheckedContinuation { waiting.append($0) }
     }
 
+    /// A batch that cannot be written (the database busy longer than its timeout, say, with a big import) is
+    /// tried again with what queued behind it, a few times, before it is given up and logged.
+    static let attempts = 3
+
     private func writeAll() async {
+        var failures = 0
         while !pending.isEmpty {
             let batch = pending
             pending = []
             do {
                 try await store.recordTrackingEvents(batch)
+                failures = 0
             } catch {
-                logger.error("tracking events could not be recorded", metadata: ["count": "\(batch.count)", "error": "\(error)"])
+                failures += 1
+                guard failures < Self.attempts else {
+                    logger.error("tracking events could not be recorded", metadata: ["count": "\(batch.count)", "error": "\(error)"])
+                    failures = 0
+                    continue
+                }
+                logger.warning("tracking events not recorded yet; trying again", metadata: ["count": "\(batch.count)", "error": "\(error)"])
+                pending = batch + pending
             }
         }
         writing = false
