@@ -236,6 +236,8 @@ struct ConfigurationDecoderTests {
             ("{\"baseURL\": \"https://t.example.com\"}", "has no \"key\"; where the signing key is"),
             ("{\"baseURL\": \"http://t.example.com\", \"key\": {\"env\": \"K\"}}", "plain http only to 127.0.0.1, localhost or [::1]"),
             ("{\"baseURL\": \"https://t.example.com/?x=1\", \"key\": {\"env\": \"K\"}}", "no spaces, query or fragment"),
+            ("{\"baseURL\": \"http://127.0.0.1:80@evil.example\", \"key\": {\"env\": \"K\"}}", "no user name"),
+            ("{\"baseURL\": \"https://user@t.example.com\", \"key\": {\"env\": \"K\"}}", "no user name"),
             ("{\"baseURL\": \"https://t.example.com\", \"key\": \"s3cr3t\"}", "\"tracking\".\"key\""),
             ("{\"baseURL\": \"https://t.example.com\", \"key\": {\"env\": \"K\"}, \"path\": \"/hooks/gmail\"}", "collides with the push path"),
             ("{\"baseURL\": \"https://t.example.com\", \"key\": {\"env\": \"K\"}, \"path\": \"/healthz\"}", "collides with the health check /healthz"),
@@ -251,6 +253,15 @@ struct ConfigurationDecoderTests {
         let found = messages(Self.valid.replacingOccurrences(of: "\"mailboxes\"", with: "\"tracking\": \(section), \"mailboxes\""))
         #expect(found.contains { $0.hasPrefix("cadence.json:") && $0.contains("error:") && $0.contains(expected) }, "\(found)")
         #expect(decode(Self.valid.replacingOccurrences(of: "\"mailboxes\"", with: "\"tracking\": \(section), \"mailboxes\"")).configuration == nil)
+    }
+
+    @Test("the scheme is read without case and written in lower case, so an HTTPS address still gets one-click unsubscribe")
+    func trackingSchemeCase() throws {
+        let text = Self.valid.replacingOccurrences(of: "\"mailboxes\"", with: "\"tracking\": {\"baseURL\": \"HTTPS://t.example.com/T\", \"key\": {\"env\": \"K\"}}, \"mailboxes\"")
+        let configuration = try #require(decode(text).configuration)
+        let url = try #require(configuration.tracking?.baseURL)
+        #expect(url == "https://t.example.com/T")
+        #expect(TrackingSettings.allowsOneClick(url))
     }
 
     @Test("plain http to a loopback host is accepted, for trying cadence serve out")
