@@ -10,6 +10,9 @@ enum TrackingSettingsDecoder {
         guard !text.contains(where: { $0 == " " || $0 == "?" || $0 == "#" }) else {
             return "must be an address with no spaces, query or fragment, such as \"https://t.example.com\", not \"\(text)\""
         }
+        guard !text.contains("@") else {
+            return "must be an address with no user name (nothing before an @), such as \"https://t.example.com\", not \"\(text)\""
+        }
         if lower.hasPrefix("https://"), text.count > 8 { return nil }
         for host in ["http://127.0.0.1", "http://localhost", "http://[::1]"] where lower == host || lower.hasPrefix(host + ":") || lower.hasPrefix(host + "/") {
             return nil
@@ -88,7 +91,10 @@ enum TrackingSettingsDecoder {
             reader.error("\(what) \(problem)", at: value.position)
             return nil
         }
-        return text.hasSuffix("/") ? String(text.dropLast()) : text
+        // The scheme in lower case, as links and the one-click check expect it; the rest as written.
+        let scheme = text.prefix { $0 != ":" }
+        let url = scheme.lowercased() + text.dropFirst(scheme.count)
+        return url.hasSuffix("/") ? String(url.dropLast()) : url
     }
 
     /// `{"opens": true, "clicks": false}`: each key a boolean.
