@@ -13,11 +13,15 @@ public enum TrackingEventClassifier {
         "headlesschrome", "bingpreview", "slackbot", "facebookexternalhit", "twitterbot", "linkedinbot",
     ]
 
+    /// Every agent name in one pass over the user agent (this runs for every pixel).
+    static let agents = PhraseMatcher(["googleimageproxy"] + scannerAgents)
+
     public static func classify(_ request: TrackingRequest) -> TrackingEventClass {
         if request.method.uppercased() == "HEAD" { return .scanner }
-        let agent = request.userAgent.lowercased()
-        if agent.contains("googleimageproxy") { return .gmailProxy }
-        if scannerAgents.contains(where: { agent.contains($0) }) { return .scanner }
+        let agent = request.userAgent.utf8.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }
+        let hits = agents.hits(in: agent)
+        if hits.contains(where: { $0.pattern == 0 }) { return .gmailProxy }
+        if !hits.isEmpty { return .scanner }
         if let sentAt = request.sentAt, request.at.timeIntervalSince(sentAt) < scannerWindow { return .scanner }
         if agent.isEmpty { return .scanner }
         return .likelyHuman

@@ -13,6 +13,10 @@ public struct TrackingEndpoint: Sendable {
     let policy: IncomingPolicy
     let clock: any WallClock
     let logger: Logger
+    /// Sends already looked up by a pixel, so a busy pixel route does not read the database for every fetch. An
+    /// entry never goes stale in a way that matters: a send's id and time do not change, and an event for a send
+    /// erased since is dropped when it is written. Only found sends are kept, and never more than `cacheLimit`.
+    let sends = SendCache()
 
     public init(keys: TrackingKeys, store: any CadenceStore, recorder: TrackingRecorder, policy: IncomingPolicy, clock: any WallClock, logger: Logger) {
         self.keys = keys
@@ -47,7 +51,15 @@ public struct TrackingEndpoint: Sendable {
             return answer
         }
         do {
-            guard let send = try await store.trackedSend(trackingID: token.sendTrackingID), send.state != .failed else { return answer }
+            let send: TrackedSend
+            if let known = sends.lookup(token.sendTrackingID) {
+                send = known
+            } else {
+                guard let found = try await store.trackedSend(trackingID: token.sendTrackingID) else { return answer }
+                send = found
+                if found.state == .sent { sends.remember(found, as: token.sendTrackingID) }
+            }
+            guard send.state != .failed else { return answer }
             var classified = request
             classified.sentAt = send.sentAt
             await recorder.record(
