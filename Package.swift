@@ -150,8 +150,15 @@ let package = Package(
         .executableTarget(
             name: "CadenceBenchmarks",
             dependencies: [
-                "CadenceCore", "CadenceStore", "CadenceEngine", "CadenceGmail", "CadenceFakeGmail", .product(name: "GRDB", package: "GRDB.swift"),
+                "CadenceCore", "CadenceStore", "CadenceEngine", "CadenceGmail", "CadenceFakeGmail", "CadenceServer",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

@@ -10,6 +10,7 @@ import GRDB
 //   cadence-benchmarks outbox-throughput MAILBOXES SENDS
 //   cadence-benchmarks reply-latency push|poll PEOPLE INTERVAL PATH_TO_CADENCE
 //   cadence-benchmarks reply-quota HOURS REPLIES_PER_HOUR
+//   cadence-benchmarks tracking-prepare DIR SENDS | tracking-plain PORT | tracking-open-loop URL_BASE PATHS RATE SECONDS
 //
 // Builds a database of ENROLMENTS active enrolments of which DUE are due, then times claiming the due steps
 // (`CadenceDatabase.dueSteps`) RUNS times and prints the median, the slowest and the process's peak memory.
@@ -21,6 +22,9 @@ func peakMemoryMiB() -> Double {
 }
 
 let arguments = CommandLine.arguments
+if arguments.count >= 2, arguments[1].hasPrefix("tracking-") {
+    exit(try await TrackingBenchmarks.main(arguments) ? 0 : 1)
+}
 if arguments.count >= 2, arguments[1].hasPrefix("reply-") {
     exit(try await ReplyBenchmarks.main(arguments) ? 0 : 1)
 }
