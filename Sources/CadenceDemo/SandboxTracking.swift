@@ -36,18 +36,10 @@ enum SandboxTracking {
             output("   (fewer than three candidates were mailed; nothing to show)\n")
             return
         }
-        let (addresses, continuation) = AsyncStream<String>.makeStream()
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(redirectConfiguration: .disallow))
+        let mailed = firsts
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    try await CadenceHTTPServer.run(host: "127.0.0.1", port: 0, push: nil, pushPath: "/hooks/gmail", tracking: endpoint, trackingPath: "/t", logger: logger) {
-                        continuation.yield($0)
-                        continuation.finish()
-                    }
-                }
-                var iterator = addresses.makeAsyncIterator()
-                guard let base = await iterator.next() else { return }
+            try await CadenceHTTPServer.whileServing(tracking: endpoint, logger: logger) { base in
                 output("   cadence serve answers on \(base); the links in the mail name \(baseURL), which stands for it here.\n")
                 func link(_ raw: [UInt8], _ route: String) -> String? {
                     guard let html = (try? MailMessage.parse(raw))?.allParts.first(where: { $0.mimeType == "text/html" })?.text,
@@ -70,25 +62,24 @@ enum SandboxTracking {
                 let gmailProxy = "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"
                 let browser = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"
                 let scanner = "Mimecast-Security-Scanner/1.0"
-                if let pixel = link(firsts[0].raw, "/t/o/") {
+                if let pixel = link(mailed[0].raw, "/t/o/") {
                     let status = try await request(pixel, agent: gmailProxy)
-                    output("   \(firsts[0].to) opens the email in Gmail: Gmail's image proxy fetches the pixel (\(status)).\n")
+                    output("   \(mailed[0].to) opens the email in Gmail: Gmail's image proxy fetches the pixel (\(status)).\n")
                 }
-                if let pixel = link(firsts[1].raw, "/t/o/"), let click = link(firsts[1].raw, "/t/c/") {
+                if let pixel = link(mailed[1].raw, "/t/o/"), let click = link(mailed[1].raw, "/t/c/") {
                     let fetched = try await request(pixel, agent: scanner)
                     let checked = try await request(click, agent: scanner)
-                    output("   \(firsts[1].to)'s mail gateway fetches the pixel (\(fetched)) and checks the link (\(checked)); nobody reads it.\n")
+                    output("   \(mailed[1].to)'s mail gateway fetches the pixel (\(fetched)) and checks the link (\(checked)); nobody reads it.\n")
                 }
-                if let click = link(firsts[2].raw, "/t/c/") {
+                if let click = link(mailed[2].raw, "/t/c/") {
                     let clicked = try await request(click, agent: browser)
-                    output("   \(firsts[2].to) clicks the link in a browser (\(clicked): redirected to the address the email linked).\n")
+                    output("   \(mailed[2].to) clicks the link in a browser (\(clicked): redirected to the address the email linked).\n")
                 }
-                if let unsubscribe = (try? MailMessage.parse(firsts[2].raw))?.header("List-Unsubscribe").map({ String($0.dropFirst().prefix { $0 != ">" }) }) {
+                if let unsubscribe = (try? MailMessage.parse(mailed[2].raw))?.header("List-Unsubscribe").map({ String($0.dropFirst().prefix { $0 != ">" }) }) {
                     let status = try await request(
                         unsubscribe.replacingOccurrences(of: baseURL, with: base), method: .POST, agent: "Mozilla/5.0 (compatible; Gmail)", body: "List-Unsubscribe=One-Click")
-                    output("   \(firsts[2].to) then presses Gmail's unsubscribe button: the RFC 8058 one-click POST (\(status)) suppresses the address at once.\n")
+                    output("   \(mailed[2].to) then presses Gmail's unsubscribe button: the RFC 8058 one-click POST (\(status)) suppresses the address at once.\n")
                 }
-                group.cancelAll()
             }
         } catch {
             try? await client.shutdown()

@@ -43,4 +43,29 @@ public enum CadenceHTTPServer {
         // Opens and clicks accepted before the signal are written before the process ends.
         await tracking?.recorder.drain()
     }
+
+    /// Serves on 127.0.0.1, on a free port, for as long as `body` runs with the server's base address, then stops
+    /// it: for the sandbox demo and for tests, which must not leave a server behind.
+    public static func whileServing<T: Sendable>(
+        push: PushEndpoint? = nil, pushPath: String = "/hooks/gmail", tracking: TrackingEndpoint? = nil, trackingPath: String = "/t", logger: Logger,
+        _ body: @escaping @Sendable (_ base: String) async throws -> T
+    ) async throws -> T {
+        let (addresses, continuation) = AsyncStream<String>.makeStream()
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await run(host: "127.0.0.1", port: 0, push: push, pushPath: pushPath, tracking: tracking, trackingPath: trackingPath, logger: logger) {
+                    continuation.yield($0)
+                    continuation.finish()
+                }
+                return nil
+            }
+            var iterator = addresses.makeAsyncIterator()
+            guard let base = await iterator.next() else {
+                group.cancelAll()
+                throw CancellationError()
+            }
+            defer { group.cancelAll() }
+            return try await body(base)
+        }
+    }
 }

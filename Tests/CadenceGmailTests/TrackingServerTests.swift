@@ -34,35 +34,18 @@ struct TrackingServerTests {
         return Links(pixel: try url(after: "/t/o/", length: 38), click: try url(after: "/t/c/", length: 34), unsubscribe: unsubscribe)
     }
 
-    static func withServer(_ scene: SendingScene, _ body: @Sendable (_ base: String, _ client: HTTPClient) async throws -> Void) async throws {
+    static func withServer(_ scene: SendingScene, _ body: @escaping @Sendable (_ base: String, _ client: HTTPClient) async throws -> Void) async throws {
         let settings = try #require(scene.configuration.tracking)
         let keys = try TrackingKeyLoader.load(settings, secrets: scene.project.store)
         let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         let endpoint = TrackingEndpoint(
             keys: keys, store: scene.database, recorder: TrackingRecorder(store: scene.database, logger: logger), policy: IncomingPolicy(), clock: scene.clock,
             logger: logger)
-        let (addresses, continuation) = AsyncStream<String>.makeStream()
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    try await CadenceHTTPServer.run(host: "127.0.0.1", port: 0, push: nil, pushPath: "/hooks/gmail", tracking: endpoint, trackingPath: "/t", logger: logger) {
-                        continuation.yield($0)
-                        continuation.finish()
-                    }
-                }
-                var iterator = addresses.makeAsyncIterator()
-                let base = try #require(await iterator.next())
-                do {
-                    try await body(base, client)
-                    group.cancelAll()
-                } catch {
-                    group.cancelAll()
-                    throw error
-                }
-            }
+            try await CadenceHTTPServer.whileServing(tracking: endpoint, logger: logger) { base in try await body(base, client) }
         } catch {
             try await client.shutdown()
             throw error
