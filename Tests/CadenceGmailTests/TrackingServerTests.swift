@@ -160,6 +160,16 @@ struct TrackingServerTests {
 
             #expect(try scene.database.forget(addressKey: "zoe.unique.name@example.org", actor: "t", now: scene.clock.now).found)
             #expect(try await scene.database.trackingEventCount() == 1)  // p2's click stays
+            // Her links, still in her mailbox, now lead to a neutral page: no redirect, no "unknown link", and no
+            // advice to write back (which would bring her data back).
+            try await Self.withServer(scene) { base, client in
+                let links = try Self.links(scene, to: "zoe.unique.name@example.org", base: base)
+                let click = try await Self.request(client, links.click)
+                #expect(click.status == 200 && click.headers["Location"].isEmpty && click.text.contains("no longer available"))
+                let unsubscribe = try await Self.request(
+                    client, links.unsubscribe, method: .POST, contentType: "application/x-www-form-urlencoded", body: Array("List-Unsubscribe=One-Click".utf8))
+                #expect(unsubscribe.status == 200 && unsubscribe.text.contains("No more emails") && !unsubscribe.text.contains("Reply"))
+            }
             let path = scene.project.root + "/cadence.sqlite"
             for suffix in ["", "-wal"] {
                 let bytes = FileManager.default.contents(atPath: path + suffix) ?? Data()
