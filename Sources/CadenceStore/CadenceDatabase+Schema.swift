@@ -257,6 +257,14 @@ extension CadenceDatabase {
                     CREATE INDEX trackingEventSend ON trackingEvent(sendRecordId, kind);
                     """)
         }
+        migrator.registerMigration("v9-erased-tracking") { db in
+            try db.execute(
+                sql: """
+                    -- The tracking ids of sends erased with `forget` (hashes, like the suppression list's), so the
+                    -- links still in the person's mailbox lead to a neutral page rather than "unknown link".
+                    CREATE TABLE erasedTracking (trackingId TEXT PRIMARY KEY) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }()
 }

@@ -77,6 +77,11 @@ extension CadenceDatabase {
             try db.execute(
                 sql: "UPDATE incomingMessage SET snippet = '', enrollmentId = NULL WHERE enrollmentId IN (SELECT id FROM enrollment WHERE candidateId = ?)",
                 arguments: [id])
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO erasedTracking (trackingId) SELECT trackingId FROM sendRecord
+                    WHERE trackingId IS NOT NULL AND enrollmentId IN (SELECT id FROM enrollment WHERE candidateId = ?)
+                    """, arguments: [id])
             try db.execute(sql: "DELETE FROM candidate WHERE id = ?", arguments: [id])  // cascades to enrolments, events, tasks, sends
             try db.execute(
                 sql: "INSERT INTO event (at, kind, actor, detail) VALUES (?, ?, ?, ?)",

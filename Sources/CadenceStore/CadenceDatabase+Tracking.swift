@@ -24,6 +24,11 @@ extension CadenceDatabase {
         }
     }
 
+    /// Whether the send `trackingID` belonged to a person erased with `forget`.
+    public func isErased(trackingID: String) async throws(StoreError) -> Bool {
+        try await read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM erasedTracking WHERE trackingId = ?)", arguments: [trackingID]) ?? false }
+    }
+
     /// Where link `link` of the send `trackingID` goes, as the campaign wrote it; nil when the send has no such link.
     public func linkTarget(trackingID: String, link: Int) async throws(StoreError) -> String? {
         try await read { db in
@@ -112,7 +117,10 @@ extension CadenceDatabase {
     /// person in every campaign), committed before it returns. Doing it again changes nothing.
     public func unsubscribe(trackingID: String, policy: IncomingPolicy = IncomingPolicy(), now: Date) async throws(StoreError) -> LinkUnsubscribeOutcome {
         try await write { db in
-            guard let record = try SendRecordRow.filter(Column("trackingId") == trackingID).order(Column("id")).fetchOne(db) else { return .unknownSend }
+            guard let record = try SendRecordRow.filter(Column("trackingId") == trackingID).order(Column("id")).fetchOne(db) else {
+                let erased = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM erasedTracking WHERE trackingId = ?)", arguments: [trackingID]) ?? false
+                return erased ? .erased : .unknownSend
+            }
             guard let enrollmentID = record.enrollmentId, let enrollment = try EnrollmentRow.find(enrollmentID, db),
                 let candidate = try CandidateRow.find(enrollment.candidateId, db)
             else { return .erased }

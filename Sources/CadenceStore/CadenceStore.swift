@@ -81,6 +81,8 @@ public protocol CadenceStore: Sendable {
     func sentToMatch(mailbox: String, thread: String?, messageIDs: [String], addresses: [String]) async throws(StoreError) -> [[UInt8]]
     /// The send a tracking token names, or nil.
     func trackedSend(trackingID: String) async throws(StoreError) -> TrackedSend?
+    /// Whether the send `trackingID` belonged to a person erased with `forget`.
+    func isErased(trackingID: String) async throws(StoreError) -> Bool
     /// Where link `link` of the send `trackingID` goes, as the campaign wrote it.
     func linkTarget(trackingID: String, link: Int) async throws(StoreError) -> String?
     /// Records a batch of pixel fetches and clicks in one transaction.

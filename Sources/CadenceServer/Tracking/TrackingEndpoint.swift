@@ -78,6 +78,10 @@ public struct TrackingEndpoint: Sendable {
         }
         do {
             guard let send = try await store.trackedSend(trackingID: token.sendTrackingID) else {
+                // A person erased with `forget` still has the email: a neutral page, nothing recorded.
+                if try await store.isErased(trackingID: token.sendTrackingID) {
+                    return Self.page(200, title: "Link no longer available", text: "This link is no longer available.")
+                }
                 return Self.page(404, title: "Link not found", text: "This link is not known here.")
             }
             guard let target = try await store.linkTarget(trackingID: token.sendTrackingID, link: token.link) else {
@@ -128,9 +132,11 @@ public struct TrackingEndpoint: Sendable {
         }
         do {
             switch try await store.unsubscribe(trackingID: token.sendTrackingID, policy: policy, now: clock.now) {
-            case .unsubscribed, .alreadyUnsubscribed, .erased:
+            case .unsubscribed, .alreadyUnsubscribed:
                 logger.info("unsubscribed by link")
                 return Self.page(200, title: "Unsubscribed", text: "You are unsubscribed. No more emails from these campaigns will be sent to you.")
+            case .erased:
+                return Self.page(200, title: "Unsubscribed", text: "No more emails from these campaigns will be sent to you.")
             case .unknownSend:
                 return Self.page(404, title: "Link not found", text: "This unsubscribe link is not known here. Reply to the email with the word \"unsubscribe\" instead.")
             }
