@@ -265,6 +265,15 @@ extension CadenceDatabase {
                     CREATE TABLE erasedTracking (trackingId TEXT PRIMARY KEY) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v10-tracking-key") { db in
+            try db.execute(
+                sql: """
+                    -- Which key signed a send's tracking links, so a key is not dropped while its unsubscribe links
+                    -- must still work (60 days).
+                    ALTER TABLE sendRecord ADD COLUMN trackingKeyId INTEGER;
+                    CREATE INDEX sendRecordTrackingKey ON sendRecord(trackingKeyId, createdAt) WHERE trackingKeyId IS NOT NULL;
+                    """)
+        }
         return migrator
     }()
 }

@@ -63,7 +63,7 @@ extension CadenceDatabase {
     /// `links` are the original addresses of the message's click links (link n is `links[n - 1]`), written in the
     /// same transaction, so a click on a message that may have gone out always finds where it goes.
     public func recordIntent(
-        _ step: DueStep, key: SendKey, bytes: [UInt8], links: [String], historyCursor: String?, fence: Int64, now: Date
+        _ step: DueStep, key: SendKey, bytes: [UInt8], links: [String], trackingKeyID: UInt8?, historyCursor: String?, fence: Int64, now: Date
     ) async throws(StoreError) -> IntentOutcome {
         try await write { db in
             try Self.requireFence(fence, db)
@@ -95,18 +95,19 @@ extension CadenceDatabase {
                     $0.createdAt = now
                     $0.fence = fence
                     $0.trackingId = key.trackingID
+                    $0.trackingKeyId = trackingKeyID.map { Int($0) }
                 }
                 try Self.recordLinks(links, of: existing.id, db)
                 return .recorded(recordID: existing.id)
             }
             try db.execute(
                 sql: """
-                    INSERT INTO sendRecord (enrollmentId, campaignId, stepId, sendId, mailbox, state, message, rfcMessageId, historyCursor, createdAt, fence, trackingId)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO sendRecord (enrollmentId, campaignId, stepId, sendId, mailbox, state, message, rfcMessageId, historyCursor, createdAt, fence, trackingId, trackingKeyId)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     step.enrollmentID, step.campaignID, step.stepID, key.sendID, step.mailbox, SendRecordState.intent, Data(bytes), key.messageID,
-                    historyCursor, now, fence, key.trackingID,
+                    historyCursor, now, fence, key.trackingID, trackingKeyID.map { Int($0) },
                 ])
             let recordID = db.lastInsertedRowID
             try Self.recordLinks(links, of: recordID, db)

@@ -24,6 +24,16 @@ extension CadenceDatabase {
         }
     }
 
+    /// Each key id that signed sends since `since`, with its latest such send.
+    public func trackingKeysUsed(since: Date) throws(StoreError) -> [(keyID: UInt8, latest: Date)] {
+        try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT trackingKeyId, MAX(createdAt) AS latest FROM sendRecord WHERE trackingKeyId IS NOT NULL AND createdAt >= ? GROUP BY 1",
+                arguments: [since]
+            ).map { (keyID: UInt8(clamping: $0["trackingKeyId"] as Int), latest: $0["latest"] as Date) }
+        }
+    }
+
     /// Whether the send `trackingID` belonged to a person erased with `forget`.
     public func isErased(trackingID: String) async throws(StoreError) -> Bool {
         try await read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM erasedTracking WHERE trackingId = ?)", arguments: [trackingID]) ?? false }

@@ -17,7 +17,9 @@ public protocol CadenceStore: Sendable {
     func dueSteps(now: Date, limit: Int) async throws(StoreError) -> [DueStep]
     /// Records the intent to send `bytes` for `step` (re-checking the enrolment and the suppression list), stamped
     /// with the lease's `fence`; refused with `.leaseLost` once another runner holds the lease.
-    func recordIntent(_ step: DueStep, key: SendKey, bytes: [UInt8], links: [String], historyCursor: String?, fence: Int64, now: Date) async throws(StoreError) -> IntentOutcome
+    func recordIntent(
+        _ step: DueStep, key: SendKey, bytes: [UInt8], links: [String], trackingKeyID: UInt8?, historyCursor: String?, fence: Int64, now: Date
+    ) async throws(StoreError) -> IntentOutcome
     /// The provider has the message: mark it sent, count it in the ledger and move the enrolment on to `next`.
     func recordSent(_ recordID: Int64, sent: SentMessage, next: EnrollmentState, recipientDomain: String, fence: Int64, now: Date) async throws(StoreError)
     /// The send may or may not have gone out: kept for reconciliation before any retry.
@@ -119,7 +121,7 @@ public protocol CadenceStore: Sendable {
 extension CadenceStore {
     /// A new intent with no known history position.
     public func recordIntent(_ step: DueStep, key: SendKey, bytes: [UInt8], fence: Int64, now: Date) async throws(StoreError) -> IntentOutcome {
-        try await recordIntent(step, key: key, bytes: bytes, links: [], historyCursor: nil, fence: fence, now: now)
+        try await recordIntent(step, key: key, bytes: bytes, links: [], trackingKeyID: nil, historyCursor: nil, fence: fence, now: now)
     }
 
     /// Applies `message` under the default policy.

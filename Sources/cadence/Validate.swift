@@ -1,5 +1,8 @@
 import ArgumentParser
+import CadenceCore
 import CadenceEngine
+import CadenceGmail
+import Foundation
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +23,14 @@ struct Validate: ParsableCommand {
     var paths: [String] = []
 
     func run() throws {
-        let report = ProjectValidator.validate(location: project.location, paths: paths)
+        var report = ProjectValidator.validate(location: project.location, paths: paths)
+        // With the whole project in view, and a database to look in: no tracking key still needed may be dropped.
+        if paths.isEmpty, let configuration = report.configuration {
+            report.diagnostics += TrackingKeyRotation.check(
+                configuration, databasePath: project.databasePath,
+                secrets: SecretStore(root: project.location.root, environment: ProcessInfo.processInfo.environment),
+                file: project.location.display(project.location.configurationPath), now: CommandClock.now)
+        }
         print(format == .json ? report.json : report.text)
         if report.hasErrors { throw ExitCode.dataError }
     }

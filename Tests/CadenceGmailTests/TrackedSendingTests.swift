@@ -1,6 +1,7 @@
 import CadenceCore
 import CadenceEngine
 import CadenceFakeGmail
+import CadenceGmail
 import CadenceStore
 import Foundation
 import Testing
@@ -41,6 +42,39 @@ struct TrackedSendingTests {
             #expect(preview.html.trimmingCharacters(in: .newlines) == html.trimmingCharacters(in: .newlines))
             #expect(preview.extraHeaders.first { $0.name == "List-Unsubscribe" }?.value == unsubscribe)
             #expect(previewed.links == ["https://jobs.example.com/r?id=7&src=mail"])
+        }
+    }
+}
+
+extension TrackedSendingTests {
+    @Test("validate refuses dropping a tracking key while unsubscribe links it signed are younger than 60 days")
+    func keyRotation() async throws {
+        try await SendingScene.with(people: 1, tracking: true) { (scene: SendingScene) async throws -> Void in
+            _ = try await scene.passes(from: 0, to: 30)
+            let root = scene.project.root
+            _ = FileManager.default.createFile(
+                atPath: root + "/secrets/new.key", contents: Data("a-new-tracking-key-after-rotation-0123456789".utf8), attributes: [.posixPermissions: 0o600])
+            let secrets = SecretStore(root: root, environment: [:])
+            var rotated = try #require(scene.configuration.tracking)
+            rotated.key = .file("secrets/new.key")
+            var configuration = scene.configuration
+            configuration.tracking = rotated
+            let now = scene.clock.now
+            // The old key dropped: refused, with the date until which it must stay.
+            let dropped = TrackingKeyRotation.check(configuration, databasePath: root + "/cadence.sqlite", secrets: secrets, file: "cadence.json", now: now)
+            #expect(dropped.count == 1)
+            #expect(dropped.first?.description.hasPrefix("cadence.json: error: a tracking key no longer in \"tracking\" (key id ") == true)
+            #expect(dropped.first?.description.contains("keep that key in \"previousKeys\" until 2027-01-30") == true)
+            // Kept among the previous keys: fine. Sixty days on: it may go.
+            rotated.previousKeys = [.file("secrets/tracking.key")]
+            configuration.tracking = rotated
+            #expect(TrackingKeyRotation.check(configuration, databasePath: root + "/cadence.sqlite", secrets: secrets, file: "cadence.json", now: now).isEmpty)
+            rotated.previousKeys = []
+            configuration.tracking = rotated
+            #expect(
+                TrackingKeyRotation.check(
+                    configuration, databasePath: root + "/cadence.sqlite", secrets: secrets, file: "cadence.json", now: now.addingTimeInterval(61 * 86_400)
+                ).isEmpty)
         }
     }
 }

@@ -56,7 +56,10 @@ struct CadenceDatabaseTests {
         #expect(settings.0 == "wal")
         #expect(settings.1 == 1)
         #expect(settings.2 == 2)
-        #expect(settings.3 == ["v1-initial", "v2-gmail-sending", "v3-reply-watching", "v4-push", "v5-lease-fence", "v6-incoming-rule", "v7-tracking", "v8-tracking-events", "v9-erased-tracking"])
+        #expect(
+            settings.3 == [
+                "v1-initial", "v2-gmail-sending", "v3-reply-watching", "v4-push", "v5-lease-fence", "v6-incoming-rule", "v7-tracking", "v8-tracking-events", "v9-erased-tracking", "v10-tracking-key",
+            ])
     }
 
     @Test("commands that only read or steer refuse a missing file and create nothing")

@@ -55,7 +55,7 @@ public struct EmailComposer: Sendable {
                 let (outcome, links) = message(
                     rendered, subject: nil, candidate: candidate, identity: identity, messageID: messageID,
                     thread: [], attachments: email.attachments, date: date)
-                composed.append(ComposedStep(step: step, variantID: variantID, outcome: outcome, links: links))
+                composed.append(ComposedStep(step: step, variantID: variantID, outcome: outcome, links: links, trackingKeyID: tracking?.key.id))
             case .reply(let reply):
                 let thread = threads[reply.inThreadOf] ?? (nil, [], [])
                 guard only == nil || only == step.id else {
@@ -71,7 +71,7 @@ public struct EmailComposer: Sendable {
                         messageID: messageID, thread: thread.messageIDs, attachments: reply.attachments, date: date)
                     : (.held(missing: thread.held), [])
                 threads[reply.inThreadOf]?.messageIDs.append(messageID)
-                composed.append(ComposedStep(step: step, variantID: variantID, outcome: outcome, links: links))
+                composed.append(ComposedStep(step: step, variantID: variantID, outcome: outcome, links: links, trackingKeyID: tracking?.key.id))
             }
         }
         return composed

@@ -129,6 +129,7 @@ public struct ProjectValidator {
         let result = ConfigurationDecoder.decode(bytes, file: display)
         report.diagnostics += result.diagnostics
         report.mailboxCount += result.configuration?.mailboxes.count ?? 0
+        if report.configuration == nil { report.configuration = result.configuration }
         return result.configuration
     }
 

@@ -12,6 +12,8 @@ public struct ValidationReport: Sendable {
     public var stepCount = 0
     public var templateCount = 0
     public var attachmentCount = 0
+    /// The project's configuration, when it could be read: for checks beyond the files (`TrackingKeyRotation`).
+    public var configuration: ProjectConfiguration?
 
     public init() {}
 

@@ -404,7 +404,9 @@ public struct Runner: Sendable {
             }
         }
         historyCursors[mailbox.name] = cursor
-        switch try await store.recordIntent(step, key: key, bytes: bytes, links: composed.links, historyCursor: cursor, fence: lease.fence, now: now) {
+        switch try await store.recordIntent(
+            step, key: key, bytes: bytes, links: composed.links, trackingKeyID: composed.trackingKeyID, historyCursor: cursor, fence: lease.fence, now: now)
+        {
         case .skipped(let reason):
             // Still due here only while an earlier send of this step is being confirmed: look again in a minute.
             try await store.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(60), reason: reason, now: now)

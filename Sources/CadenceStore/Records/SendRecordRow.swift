@@ -29,6 +29,8 @@ struct SendRecordRow: Codable, Sendable, FetchableRecord, PersistableRecord {
     var fence: Int64?
     /// What tracking tokens name this send by (`SendIdentity.trackingID`).
     var trackingId: String?
+    /// The id of the key that signed the send's tracking links (`TrackingKey.id`).
+    var trackingKeyId: Int?
 
     static func find(_ id: Int64, _ db: Database) throws -> SendRecordRow? {
         try fetchOne(db, key: id)
