@@ -39,13 +39,25 @@ extension CadenceDatabase {
         try await read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM erasedTracking WHERE trackingId = ?)", arguments: [trackingID]) ?? false }
     }
 
-    /// Where link `link` of the send `trackingID` goes, as the campaign wrote it; nil when the send has no such link.
-    public func linkTarget(trackingID: String, link: Int) async throws(StoreError) -> String? {
+    /// The send `trackingID` and where its link `link` goes, as the campaign wrote it (nil when it has no such
+    /// link), in one statement: a click reads the database once. Nil when no send has that id.
+    public func clickTarget(trackingID: String, link: Int) async throws(StoreError) -> (send: TrackedSend, url: String?)? {
         try await read { db in
-            try String.fetchOne(
+            try Row.fetchOne(
                 db,
-                sql: "SELECT l.url FROM trackedLink l JOIN sendRecord s ON s.id = l.sendRecordId WHERE s.trackingId = ? AND l.link = ? ORDER BY s.id LIMIT 1",
-                arguments: [trackingID, link])
+                sql: """
+                    SELECT s.id, s.enrollmentId, s.campaignId, s.stepId, s.state, s.sentAt, l.url
+                    FROM sendRecord s LEFT JOIN trackedLink l ON l.sendRecordId = s.id AND l.link = ?
+                    WHERE s.trackingId = ? ORDER BY s.id LIMIT 1
+                    """, arguments: [link, trackingID]
+            ).map { row in
+                (
+                    send: TrackedSend(
+                        recordID: row["id"], enrollmentID: row["enrollmentId"], campaignID: row["campaignId"], stepID: row["stepId"], state: row["state"],
+                        sentAt: row["sentAt"]),
+                    url: row["url"]
+                )
+            }
         }
     }
 }

@@ -85,8 +85,8 @@ public protocol CadenceStore: Sendable {
     func trackedSend(trackingID: String) async throws(StoreError) -> TrackedSend?
     /// Whether the send `trackingID` belonged to a person erased with `forget`.
     func isErased(trackingID: String) async throws(StoreError) -> Bool
-    /// Where link `link` of the send `trackingID` goes, as the campaign wrote it.
-    func linkTarget(trackingID: String, link: Int) async throws(StoreError) -> String?
+    /// The send a click token names and where its link goes, in one read.
+    func clickTarget(trackingID: String, link: Int) async throws(StoreError) -> (send: TrackedSend, url: String?)?
     /// Records a batch of pixel fetches and clicks in one transaction.
     func recordTrackingEvents(_ events: [TrackingEventRecord]) async throws(StoreError)
     /// The one-click unsubscribe of the send `trackingID`, committed before it returns.

@@ -77,14 +77,14 @@ public struct TrackingEndpoint: Sendable {
             return Self.page(404, title: "Link not found", text: "This link is not valid. If you copied it from an email, check that it was copied whole.")
         }
         do {
-            guard let send = try await store.trackedSend(trackingID: token.sendTrackingID) else {
+            guard let (send, url) = try await store.clickTarget(trackingID: token.sendTrackingID, link: token.link) else {
                 // A person erased with `forget` still has the email: a neutral page, nothing recorded.
                 if try await store.isErased(trackingID: token.sendTrackingID) {
                     return Self.page(200, title: "Link no longer available", text: "This link is no longer available.")
                 }
                 return Self.page(404, title: "Link not found", text: "This link is not known here.")
             }
-            guard let target = try await store.linkTarget(trackingID: token.sendTrackingID, link: token.link) else {
+            guard let target = url else {
                 return Self.page(200, title: "Link no longer available", text: "This link is no longer available.")
             }
             var classified = request
