@@ -27,7 +27,7 @@ struct PushTests {
     }
 
     static func withServer(
-        _ scene: SendingScene, oidc: Bool = true, token: String? = nil, fetches: Counter = Counter(), _ body: @Sendable (_ url: String) async throws -> Void
+        _ scene: SendingScene, oidc: Bool = true, token: String? = nil, fetches: Counter = Counter(), _ body: @escaping @Sendable (_ url: String) async throws -> Void
     ) async throws {
         let certs = scene.project.server.baseURL + "/oauth2/v3/certs"
         let http = scene.http
@@ -41,23 +41,8 @@ struct PushTests {
         let endpoint = PushEndpoint(
             authenticator: PushAuthenticator(token: token.map { Array($0.utf8) }, oidc: oidc ? settings : nil, keySet: keySet, clock: scene.clock),
             store: scene.database, mailboxes: [SendingScene.sam: "sam"], clock: scene.clock, logger: scene.project.logs.logger)
-        let (addresses, continuation) = AsyncStream<String>.makeStream()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try await CadenceHTTPServer.run(host: "127.0.0.1", port: 0, push: endpoint, pushPath: "/hooks/gmail", logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }) {
-                    continuation.yield($0)
-                    continuation.finish()
-                }
-            }
-            var iterator = addresses.makeAsyncIterator()
-            let base = try #require(await iterator.next())
-            do {
-                try await body(base + "/hooks/gmail")
-                group.cancelAll()
-            } catch {
-                group.cancelAll()
-                throw error
-            }
+        try await CadenceHTTPServer.whileServing(push: endpoint, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }) { base in
+            try await body(base + "/hooks/gmail")
         }
     }
 
