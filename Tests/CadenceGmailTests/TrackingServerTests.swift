@@ -264,6 +264,11 @@ struct TrackingServerTests {
                 let reply = try await Self.request(client, p2.unsubscribe, method: .POST, contentType: "multipart/form-data; boundary=b1", body: multipart)
                 #expect(reply.status == 200)
                 #expect(try scene.state("p2@example.org") == .stopped(.unsubscribed))
+                // The page's button, with the reason the person gave: kept with the suppression.
+                let p2Again = try await Self.request(
+                    client, p2.unsubscribe, method: .POST, contentType: "application/x-www-form-urlencoded", body: Array("confirm=yes&reason=Too+many+emails%2C+sorry".utf8))
+                #expect(p2Again.status == 200)
+                #expect(try scene.database.suppressions().first { $0.value == "p2@example.org" }?.reason == "unsubscribe link: Too many emails, sorry")
                 // A POST that is neither, a tampered token, an oversized body: refused, nothing changes for p3.
                 let p3 = try Self.links(scene, to: "p3@example.org", base: base)
                 #expect(try await Self.request(client, p3.unsubscribe, method: .POST, contentType: "application/x-www-form-urlencoded", body: Array("hello=1".utf8)).status == 400)
