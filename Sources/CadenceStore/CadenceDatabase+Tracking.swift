@@ -136,9 +136,15 @@ extension CadenceDatabase {
 
     /// The one-click unsubscribe (RFC 8058 POST, or the page's button) for the send `trackingID`: what the
     /// incoming policy does with an unsubscribe request (suppress the normalised address everywhere, stop the
-    /// person in every campaign), committed before it returns. Doing it again changes nothing.
-    public func unsubscribe(trackingID: String, policy: IncomingPolicy = IncomingPolicy(), now: Date) async throws(StoreError) -> LinkUnsubscribeOutcome {
-        try await write { db in
+    /// person in every campaign), committed before it returns. Doing it again changes nothing, except that a
+    /// `reason` the person gives on the page (perhaps after their mail client's one click) is kept with the
+    /// suppression, at most 500 characters.
+    public func unsubscribe(
+        trackingID: String, reason: String? = nil, policy: IncomingPolicy = IncomingPolicy(), now: Date
+    ) async throws(StoreError) -> LinkUnsubscribeOutcome {
+        let given = reason.map { String($0.split(whereSeparator: \.isNewline).joined(separator: " ").prefix(500)) }.flatMap { $0.isEmpty ? nil : $0 }
+        let label = given.map { "unsubscribe link: \($0)" } ?? "unsubscribe link"
+        return try await write { db in
             guard let record = try SendRecordRow.filter(Column("trackingId") == trackingID).order(Column("id")).fetchOne(db) else {
                 let erased = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM erasedTracking WHERE trackingId = ?)", arguments: [trackingID]) ?? false
                 return erased ? .erased : .unknownSend
@@ -154,7 +160,14 @@ extension CadenceDatabase {
             let suppressed =
                 try Bool.fetchOne(
                     db, sql: "SELECT EXISTS (SELECT 1 FROM suppression WHERE kind = ? AND value = ?)", arguments: [Suppression.Kind.address, key]) ?? false
-            if suppressed, rows.isEmpty { return .alreadyUnsubscribed }
+            if suppressed, rows.isEmpty {
+                if given != nil {
+                    try db.execute(
+                        sql: "UPDATE suppression SET reason = ? WHERE kind = ? AND value = ? AND actor = 'unsubscribe link'",
+                        arguments: [label, Suppression.Kind.address, key])
+                }
+                return .alreadyUnsubscribed
+            }
             if let stop = decision.stop {
                 for row in rows {
                     try Self.setState(row.id, StoredState(.stopped(stop)), db, now: now)
@@ -164,7 +177,7 @@ extension CadenceDatabase {
             if decision.suppress {
                 try db.execute(
                     sql: "INSERT INTO suppression (kind, value, reason, actor, createdAt) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, value) DO NOTHING",
-                    arguments: [Suppression.Kind.address, key, "unsubscribe link", "unsubscribe link", now])
+                    arguments: [Suppression.Kind.address, key, label, "unsubscribe link", now])
             }
             // Counted by `stats` against the step whose link it was.
             try db.execute(

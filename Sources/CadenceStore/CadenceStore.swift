@@ -90,7 +90,7 @@ public protocol CadenceStore: Sendable {
     /// Records a batch of pixel fetches and clicks in one transaction.
     func recordTrackingEvents(_ events: [TrackingEventRecord]) async throws(StoreError)
     /// The one-click unsubscribe of the send `trackingID`, committed before it returns.
-    func unsubscribe(trackingID: String, policy: IncomingPolicy, now: Date) async throws(StoreError) -> LinkUnsubscribeOutcome
+    func unsubscribe(trackingID: String, reason: String?, policy: IncomingPolicy, now: Date) async throws(StoreError) -> LinkUnsubscribeOutcome
     /// The incoming messages recorded for `mailbox`, in the order they were processed.
     func recordedIncoming(mailbox: String) async throws(StoreError) -> [RecordedIncoming]
     /// People back from out of office resume; returns how many.

@@ -131,7 +131,8 @@ public struct TrackingEndpoint: Sendable {
                 text: "An unsubscribe request must be a form with List-Unsubscribe=One-Click (RFC 8058), or the button on this link's page.")
         }
         do {
-            switch try await store.unsubscribe(trackingID: token.sendTrackingID, policy: policy, now: clock.now) {
+            let reason = fields["reason"]?.trimmingCharacters(in: .whitespacesAndNewlines)
+            switch try await store.unsubscribe(trackingID: token.sendTrackingID, reason: reason, policy: policy, now: clock.now) {
             case .unsubscribed, .alreadyUnsubscribed:
                 logger.info("unsubscribed by link")
                 return Self.page(200, title: "Unsubscribed", text: "You are unsubscribed. No more emails from these campaigns will be sent to you.")
