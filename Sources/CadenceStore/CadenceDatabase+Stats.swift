@@ -82,7 +82,7 @@ extension CadenceDatabase {
                 }
                 // Opens, clicks and link unsubscribes, per send: a send counts once however often it was fetched.
                 var tracked: [Key: [Int]] = [:]
-                let human = "('\(TrackingEventClass.likelyHuman.rawValue)', '\(TrackingEventClass.gmailProxy.rawValue)')"
+                let human = "(" + TrackingEventClass.allCases.filter(\.isLikelyHuman).map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
                 for row in try GRDB.Row.fetchAll(
                     db,
                     sql: """

@@ -13,6 +13,15 @@ public struct TrackedSend: Sendable, Equatable {
     public var sentAt: Date?
 }
 
+extension TrackedSend {
+    /// From a row with `sendRecord`'s id, enrollmentId, campaignId, stepId, state and sentAt.
+    init(row: Row) {
+        self.init(
+            recordID: row["id"], enrollmentID: row["enrollmentId"], campaignID: row["campaignId"], stepID: row["stepId"], state: row["state"],
+            sentAt: row["sentAt"])
+    }
+}
+
 extension CadenceDatabase {
     /// The send a token names, or nil (a preview's token, or a send since erased).
     public func trackedSend(trackingID: String) async throws(StoreError) -> TrackedSend? {
@@ -20,7 +29,7 @@ extension CadenceDatabase {
             try Row.fetchOne(
                 db, sql: "SELECT id, enrollmentId, campaignId, stepId, state, sentAt FROM sendRecord WHERE trackingId = ? ORDER BY id LIMIT 1",
                 arguments: [trackingID]
-            ).map { TrackedSend(recordID: $0["id"], enrollmentID: $0["enrollmentId"], campaignID: $0["campaignId"], stepID: $0["stepId"], state: $0["state"], sentAt: $0["sentAt"]) }
+            ).map(TrackedSend.init(row:))
         }
     }
 
@@ -36,7 +45,11 @@ extension CadenceDatabase {
 
     /// Whether the send `trackingID` belonged to a person erased with `forget`.
     public func isErased(trackingID: String) async throws(StoreError) -> Bool {
-        try await read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM erasedTracking WHERE trackingId = ?)", arguments: [trackingID]) ?? false }
+        try await read { db in try Self.isErased(trackingID, db) }
+    }
+
+    static func isErased(_ trackingID: String, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM erasedTracking WHERE trackingId = ?)", arguments: [trackingID]) ?? false
     }
 
     /// The send `trackingID` and where its link `link` goes, as the campaign wrote it (nil when it has no such
@@ -50,14 +63,7 @@ extension CadenceDatabase {
                     FROM sendRecord s LEFT JOIN trackedLink l ON l.sendRecordId = s.id AND l.link = ?
                     WHERE s.trackingId = ? ORDER BY s.id LIMIT 1
                     """, arguments: [link, trackingID]
-            ).map { row in
-                (
-                    send: TrackedSend(
-                        recordID: row["id"], enrollmentID: row["enrollmentId"], campaignID: row["campaignId"], stepID: row["stepId"], state: row["state"],
-                        sentAt: row["sentAt"]),
-                    url: row["url"]
-                )
-            }
+            ).map { row in (send: TrackedSend(row: row), url: row["url"]) }
         }
     }
 }
@@ -146,8 +152,7 @@ extension CadenceDatabase {
         let label = given.map { "unsubscribe link: \($0)" } ?? "unsubscribe link"
         return try await write { db in
             guard let record = try SendRecordRow.filter(Column("trackingId") == trackingID).order(Column("id")).fetchOne(db) else {
-                let erased = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM erasedTracking WHERE trackingId = ?)", arguments: [trackingID]) ?? false
-                return erased ? .erased : .unknownSend
+                return try Self.isErased(trackingID, db) ? .erased : .unknownSend
             }
             guard let enrollmentID = record.enrollmentId, let enrollment = try EnrollmentRow.find(enrollmentID, db),
                 let candidate = try CandidateRow.find(enrollment.candidateId, db)
