@@ -11,8 +11,9 @@ import NIOHTTP1
 
 /// Step 6 of `cadence demo --sandbox`: the tracking links of the mail the sandbox Gmail holds, answered by a real
 /// `cadence serve` on 127.0.0.1. One candidate's pixel is fetched as Gmail's image proxy fetches it, another's
-/// pixel and link by a mail-security gateway only, a third clicks in a browser and unsubscribes with one click; the
-/// stats then show all opens and clicks beside the likely-human ones.
+/// as Apple Mail Privacy Protection prefetches it (through Apple's relay, behind a trusted proxy) and its link by a
+/// mail-security gateway; a third clicks in a browser and unsubscribes with one click. The stats then show all
+/// opens and clicks beside the likely-human ones.
 enum SandboxTracking {
     /// What the sandbox's tracking links name: a stand-in, rewritten to the local server when the demo follows them.
     static let baseURL = "https://t.sandbox.example"
@@ -39,7 +40,9 @@ enum SandboxTracking {
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(redirectConfiguration: .disallow))
         let mailed = firsts
         do {
-            try await CadenceHTTPServer.whileServing(tracking: endpoint, logger: logger) { base in
+            // The demo's requests come from 127.0.0.1, which stands for a TLS proxy on the same host here.
+            let proxy = IPRangeSet(networks: IPNetwork("127.0.0.1").map { [$0] } ?? [])
+            try await CadenceHTTPServer.whileServing(tracking: endpoint, trustedProxies: proxy, logger: logger) { base in
                 output("   cadence serve answers on \(base); the links in the mail name \(baseURL), which stands for it here.\n")
                 func link(_ raw: [UInt8], _ route: String) -> String? {
                     guard let html = (try? MailMessage.parse(raw))?.allParts.first(where: { $0.mimeType == "text/html" })?.text,
@@ -47,10 +50,11 @@ enum SandboxTracking {
                     else { return nil }
                     return base + route + String(rest.prefix { $0 != "\"" })
                 }
-                func request(_ url: String, method: HTTPMethod = .GET, agent: String, body: String? = nil) async throws -> Int {
+                func request(_ url: String, method: HTTPMethod = .GET, agent: String, body: String? = nil, from address: String? = nil) async throws -> Int {
                     var request = HTTPClientRequest(url: url)
                     request.method = method
                     request.headers.add(name: "User-Agent", value: agent)
+                    if let address { request.headers.add(name: "X-Forwarded-For", value: address) }
                     if let body {
                         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
                         request.body = .bytes(ByteBuffer(string: body))
@@ -67,9 +71,11 @@ enum SandboxTracking {
                     output("   \(mailed[0].to) opens the email in Gmail: Gmail's image proxy fetches the pixel (\(status)).\n")
                 }
                 if let pixel = link(mailed[1].raw, "/t/o/"), let click = link(mailed[1].raw, "/t/c/") {
-                    let fetched = try await request(pixel, agent: scanner)
+                    // An address in Apple's published relay ranges (the snapshot in the repo).
+                    let fetched = try await request(pixel, agent: "Mozilla/5.0", from: "172.225.180.37")
+                    output("   \(mailed[1].to) uses Apple Mail: Apple's relay fetches the pixel on arrival, read or not (\(fetched)).\n")
                     let checked = try await request(click, agent: scanner)
-                    output("   \(mailed[1].to)'s mail gateway fetches the pixel (\(fetched)) and checks the link (\(checked)); nobody reads it.\n")
+                    output("   \(mailed[1].to)'s mail gateway checks the link (\(checked)); nobody clicked it.\n")
                 }
                 if let click = link(mailed[2].raw, "/t/c/") {
                     let clicked = try await request(click, agent: browser)
@@ -86,7 +92,7 @@ enum SandboxTracking {
             throw error
         }
         try await client.shutdown()
-        output("\nPer step (cadence stats): opened and clicked count sends, all/likely human. The gateway's fetch counts in all only.\n")
+        output("\nPer step (cadence stats): opened and clicked count sends, all/likely human. Apple's and the gateway's fetches count in all only.\n")
         output(StatsOutput.text(try database.stats(campaign: nil, now: clock.now)) + "\n")
     }
 }

@@ -12,12 +12,12 @@ public enum CadenceHTTPServer {
     /// Serves until one of `shutdownSignals` arrives (requests in flight are finished: a push being queued is
     /// answered) or the task is cancelled; `listening` gets the bound address.
     public static func run(
-        host: String, port: Int, push: PushEndpoint?, pushPath: String, tracking: TrackingEndpoint? = nil, trackingPath: String = "/t", logger: Logger,
-        shutdownSignals: [UnixSignal] = [], listening: @escaping @Sendable (String) async -> Void = { _ in }
+        host: String, port: Int, push: PushEndpoint?, pushPath: String, tracking: TrackingEndpoint? = nil, trackingPath: String = "/t",
+        trustedProxies: IPRangeSet = .empty, logger: Logger, shutdownSignals: [UnixSignal] = [], listening: @escaping @Sendable (String) async -> Void = { _ in }
     ) async throws {
-        let router = Router()
+        let router = Router(context: ServerRequestContext.self)
         router.get("/healthz") { _, _ in "ok\n" }
-        if let tracking { TrackingRoutes.add(tracking, under: trackingPath, to: router) }
+        if let tracking { TrackingRoutes.add(tracking, under: trackingPath, trustedProxies: trustedProxies, to: router) }
         if let push {
             router.post(RouterPath(pushPath)) { request, _ -> Response in
                 let body = try await request.body.collect(upTo: 64 * 1024)
@@ -47,13 +47,16 @@ public enum CadenceHTTPServer {
     /// Serves on 127.0.0.1, on a free port, for as long as `body` runs with the server's base address, then stops
     /// it: for the sandbox demo and for tests, which must not leave a server behind.
     public static func whileServing<T: Sendable>(
-        push: PushEndpoint? = nil, pushPath: String = "/hooks/gmail", tracking: TrackingEndpoint? = nil, trackingPath: String = "/t", logger: Logger,
-        _ body: @escaping @Sendable (_ base: String) async throws -> T
+        push: PushEndpoint? = nil, pushPath: String = "/hooks/gmail", tracking: TrackingEndpoint? = nil, trackingPath: String = "/t",
+        trustedProxies: IPRangeSet = .empty, logger: Logger, _ body: @escaping @Sendable (_ base: String) async throws -> T
     ) async throws -> T {
         let (addresses, continuation) = AsyncStream<String>.makeStream()
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
-                try await run(host: "127.0.0.1", port: 0, push: push, pushPath: pushPath, tracking: tracking, trackingPath: trackingPath, logger: logger) {
+                try await run(
+                    host: "127.0.0.1", port: 0, push: push, pushPath: pushPath, tracking: tracking, trackingPath: trackingPath, trustedProxies: trustedProxies,
+                    logger: logger
+                ) {
                     continuation.yield($0)
                     continuation.finish()
                 }

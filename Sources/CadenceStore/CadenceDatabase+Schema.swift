@@ -274,6 +274,13 @@ extension CadenceDatabase {
                     CREATE INDEX sendRecordTrackingKey ON sendRecord(trackingKeyId, createdAt) WHERE trackingKeyId IS NOT NULL;
                     """)
         }
+        migrator.registerMigration("v11-hot-leads") { db in
+            try db.execute(
+                sql: """
+                    -- Recent clicks, for opening hot-lead tasks without reading every event each tick.
+                    CREATE INDEX trackingEventKindAt ON trackingEvent(kind, at);
+                    """)
+        }
         return migrator
     }()
 }

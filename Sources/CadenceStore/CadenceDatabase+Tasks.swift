@@ -35,6 +35,7 @@ extension CadenceDatabase {
         var opened = 0
         for id in try String.fetchAll(db, sql: "SELECT id FROM campaign WHERE state = ?", arguments: [CampaignState.active]) {
             guard let definition = try Self.definition(id, db) else { continue }
+            if definition.tracking.hotLeads { opened += try openHotLeadTasks(campaign: id, actor: actor, db, now: now) }
             let taskSteps = definition.steps.filter { if case .task = $0.kind { true } else { false } }.map(\.id)
             guard !taskSteps.isEmpty else { continue }
             let placeholders = taskSteps.map { _ in "?" }.joined(separator: ", ")
@@ -55,15 +56,56 @@ extension CadenceDatabase {
         return opened
     }
 
+    /// The step id of a hot-lead task: not a valid step id, so it never collides with one.
+    static let hotLeadStep = "@hot-lead"
+    /// How recent a click must be to open a hot-lead task: interest goes cold, and turning `hotLeads` on for a
+    /// running campaign should not bury the team under last month's clicks.
+    static let hotLeadFreshness: TimeInterval = 7 * 86_400
+
+    /// Opens a hot-lead task for each person in `campaign` with a likely-human click, settled past the burst
+    /// window (so a scanner's first click never opens one), no older than a week, and no hot-lead task yet. The
+    /// sequence goes on meanwhile; the task is for a person to follow up while the interest is fresh.
+    static func openHotLeadTasks(campaign: String, actor: String, _ db: Database, now: Date) throws -> Int {
+        let settled = now.addingTimeInterval(-ClickBurst.window)
+        let humanClasses = TrackingEventClass.allCases.filter(\.isLikelyHuman).map(\.rawValue)
+        let inProgress = EnrollmentStatus.inProgress
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT s.enrollmentId, MIN(t.at) AS at FROM trackingEvent t
+                JOIN sendRecord s ON s.id = t.sendRecordId
+                JOIN enrollment e ON e.id = s.enrollmentId
+                WHERE t.kind = 'click' AND t.at > ? AND t.at < ? AND t.class IN (\(humanClasses.map { _ in "?" }.joined(separator: ", ")))
+                AND s.campaignId = ? AND e.state IN (\(inProgress.map { _ in "?" }.joined(separator: ", ")))
+                AND NOT EXISTS (SELECT 1 FROM task k WHERE k.enrollmentId = s.enrollmentId AND k.stepId = ?)
+                GROUP BY s.enrollmentId ORDER BY s.enrollmentId
+                """,
+            arguments: StatementArguments(
+                [now.addingTimeInterval(-hotLeadFreshness), settled] as [any DatabaseValueConvertible] + humanClasses + [campaign] + inProgress
+                    + [hotLeadStep]))
+        for row in rows {
+            let enrollmentID: Int64 = row["enrollmentId"]
+            try db.execute(sql: "INSERT INTO task (enrollmentId, stepId, openedAt) VALUES (?, ?, ?)", arguments: [enrollmentID, hotLeadStep, now])
+            if let enrollment = try EnrollmentRow.find(enrollmentID, db) {
+                try Self.event(enrollment, kind: .taskOpened, actor: actor, detail: "task \(db.lastInsertedRowID): hot lead, clicked a link", db, now: now)
+            }
+        }
+        return rows.count
+    }
+
     static func listOpenTasks(campaign: String?, _ db: Database) throws -> [OpenTask] {
+        let inProgress = EnrollmentStatus.inProgress
         let rows = try Row.fetchAll(
             db,
             sql: """
                 SELECT t.id, t.stepId, t.openedAt, e.campaignId, e.fields, c.address FROM task t
-                JOIN enrollment e ON e.id = t.enrollmentId AND e.state = ? AND e.taskId = t.id
+                JOIN enrollment e ON e.id = t.enrollmentId
+                    AND ((e.state = ? AND e.taskId = t.id) OR (t.stepId = ? AND e.state IN (\(inProgress.map { _ in "?" }.joined(separator: ", ")))))
                 JOIN candidate c ON c.id = e.candidateId
                 WHERE t.doneAt IS NULL\(campaign == nil ? "" : " AND e.campaignId = ?") ORDER BY t.openedAt, t.id
-                """, arguments: StatementArguments([EnrollmentStatus.waitingOnTask] as [any DatabaseValueConvertible] + (campaign.map { [$0] } ?? [])))
+                """,
+            arguments: StatementArguments(
+                [EnrollmentStatus.waitingOnTask, hotLeadStep] as [any DatabaseValueConvertible] + inProgress + (campaign.map { [$0] } ?? [])))
         var definitions: [String: SequenceDefinition] = [:]
         return try rows.map { row in
             let campaignID: String = row["campaignId"]
@@ -72,6 +114,9 @@ extension CadenceDatabase {
             if case .task(let task)? = definitions[campaignID]?.step(withID: row["stepId"])?.kind {
                 title = task.title
                 instructions = task.instructions
+            } else if row["stepId"] == hotLeadStep {
+                title = "Hot lead: follow up"
+                instructions = "They clicked a link in this campaign's email. Reach out while the interest is fresh; their sequence goes on meanwhile."
             }
             return OpenTask(
                 id: row["id"], campaignID: campaignID, stepID: row["stepId"], title: title, instructions: instructions,
@@ -90,6 +135,12 @@ extension CadenceDatabase {
                 throw StoreError.refused("task \(id) was already done on \(Timestamps.display(done))")
             }
             let enrollment = try EnrollmentRow.find(task["enrollmentId"], db)
+            if task["stepId"] == Self.hotLeadStep, let enrollment {
+                // A hot lead is a side task: done, the sequence where it was.
+                try db.execute(sql: "UPDATE task SET doneAt = ?, doneBy = ?, note = ? WHERE id = ?", arguments: [now, actor, note, id])
+                try Self.event(enrollment, kind: .taskDone, actor: actor, detail: "task \(id) (hot lead)" + (note.map { ": \($0)" } ?? ""), db, now: now)
+                return enrollment.stored.value
+            }
             guard let enrollment, enrollment.state == .waitingOnTask, enrollment.taskId == id else {
                 if enrollment?.state == .paused {
                     throw StoreError.refused("task \(id)'s candidate is paused; resume them (cadence resume --candidate EMAIL) before marking it done")

@@ -106,7 +106,9 @@ public enum LinkUnsubscribeOutcome: Sendable, Equatable {
 
 extension CadenceDatabase {
     /// Records a batch of pixel fetches and clicks in one transaction (one fsync for the batch), each marked a
-    /// repeat when the send already had one of its kind (for a click, of its link). An event whose send is gone
+    /// repeat when the send already had one of its kind (for a click, of its link). A click that makes a burst
+    /// with the send's other clicks (`ClickBurst`) is a scanner's, and so are the clicks of the burst already
+    /// recorded. An event whose send is gone
     /// (erased by `forget` after its request was answered) is dropped alone, not with the batch.
     public func recordTrackingEvents(_ events: [TrackingEventRecord]) async throws(StoreError) {
         guard !events.isEmpty else { return }
@@ -118,9 +120,23 @@ extension CadenceDatabase {
                     INSERT INTO trackingEvent (sendRecordId, kind, link, class, isRepeat, at)
                     SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM sendRecord WHERE id = ?)
                     """)
+            let recentClicks = try db.cachedStatement(
+                sql: "SELECT link, at FROM trackingEvent WHERE sendRecordId = ? AND kind = 'click' AND at >= ? AND at <= ?")
+            let reclass = try db.cachedStatement(
+                sql: "UPDATE trackingEvent SET class = ? WHERE sendRecordId = ? AND kind = 'click' AND at >= ? AND at <= ? AND class <> ?")
             for event in events {
                 let isRepeat = try Bool.fetchOne(earlier, arguments: [event.sendRecordID, event.kind, event.link]) ?? false
-                try insert.execute(arguments: [event.sendRecordID, event.kind, event.link, event.eventClass.rawValue, isRepeat, event.at, event.sendRecordID])
+                var eventClass = event.eventClass
+                if event.kind == .click, let link = event.link {
+                    let from = event.at.addingTimeInterval(-ClickBurst.window)
+                    let until = event.at.addingTimeInterval(ClickBurst.window)
+                    let nearby = try Row.fetchAll(recentClicks, arguments: [event.sendRecordID, from, until]).map { (link: $0[0] as Int, at: $0[1] as Date) }
+                    if ClickBurst.isBurst(link: link, at: event.at, earlier: nearby) {
+                        eventClass = .scanner
+                        try reclass.execute(arguments: [TrackingEventClass.scanner.rawValue, event.sendRecordID, from, until, TrackingEventClass.scanner.rawValue])
+                    }
+                }
+                try insert.execute(arguments: [event.sendRecordID, event.kind, event.link, eventClass.rawValue, isRepeat, event.at, event.sendRecordID])
             }
         }
     }
@@ -148,7 +164,7 @@ extension CadenceDatabase {
     public func unsubscribe(
         trackingID: String, reason: String? = nil, policy: IncomingPolicy = IncomingPolicy(), now: Date
     ) async throws(StoreError) -> LinkUnsubscribeOutcome {
-        let given = reason.map { String($0.split(whereSeparator: \.isNewline).joined(separator: " ").prefix(500)) }.flatMap { $0.isEmpty ? nil : $0 }
+        let given = Self.givenReason(reason)
         let label = given.map { "unsubscribe link: \($0)" } ?? "unsubscribe link"
         return try await write { db in
             guard let record = try SendRecordRow.filter(Column("trackingId") == trackingID).order(Column("id")).fetchOne(db) else {
@@ -157,38 +173,71 @@ extension CadenceDatabase {
             guard let enrollmentID = record.enrollmentId, let enrollment = try EnrollmentRow.find(enrollmentID, db),
                 let candidate = try CandidateRow.find(enrollment.candidateId, db)
             else { return .erased }
-            let key = candidate.addressKey
-            let decision = policy.decide(
-                .unsubscribe, rule: "unsubscribe.link", from: candidate.address, candidateKey: key, colleagueReply: .stop, receivedAt: now, now: now)
-            let inProgress = EnrollmentStatus.inProgress.contains(Column("state"))
-            let rows = try EnrollmentRow.filter(Column("candidateId") == candidate.id && inProgress).fetchAll(db)
-            let suppressed =
-                try Bool.fetchOne(
-                    db, sql: "SELECT EXISTS (SELECT 1 FROM suppression WHERE kind = ? AND value = ?)", arguments: [Suppression.Kind.address, key]) ?? false
-            if suppressed, rows.isEmpty {
-                if given != nil {
-                    try db.execute(
-                        sql: "UPDATE suppression SET reason = ? WHERE kind = ? AND value = ? AND actor = 'unsubscribe link'",
-                        arguments: [label, Suppression.Kind.address, key])
-                }
-                return .alreadyUnsubscribed
-            }
-            if let stop = decision.stop {
-                for row in rows {
-                    try Self.setState(row.id, StoredState(.stopped(stop)), db, now: now)
-                    try Self.event(row, kind: .stopped, actor: "unsubscribe link", detail: "\(stop.description): by the unsubscribe link of step \(record.stepId)", db, now: now)
-                }
-            }
-            if decision.suppress {
-                try db.execute(
-                    sql: "INSERT INTO suppression (kind, value, reason, actor, createdAt) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, value) DO NOTHING",
-                    arguments: [Suppression.Kind.address, key, label, "unsubscribe link", now])
-            }
+            let outcome = try Self.unsubscribe(
+                key: candidate.addressKey, address: candidate.address, candidateID: candidate.id, label: label, reasonGiven: given != nil,
+                detail: "by the unsubscribe link of step \(record.stepId)", policy: policy, db, now: now)
+            guard case .unsubscribed = outcome else { return outcome }
             // Counted by `stats` against the step whose link it was.
             try db.execute(
                 sql: "INSERT INTO trackingEvent (sendRecordId, kind, link, class, isRepeat, at) VALUES (?, ?, NULL, ?, 0, ?)",
                 arguments: [record.id, TrackingEventRecord.Kind.unsubscribe, TrackingEventClass.likelyHuman.rawValue, now])
-            return .unsubscribed(stopped: decision.stop == nil ? 0 : rows.count)
+            return outcome
         }
+    }
+
+    /// The unsubscribe page of a link whose key was rotated out, where the person types their address: the
+    /// same as the link's unsubscribe for whoever has that address (suppressed everywhere, stopped in every
+    /// campaign), or only the suppression when no candidate has it. Nothing is counted against a step.
+    public func unsubscribe(
+        address: EmailAddress, reason: String? = nil, policy: IncomingPolicy = IncomingPolicy(), now: Date
+    ) async throws(StoreError) -> LinkUnsubscribeOutcome {
+        let given = Self.givenReason(reason)
+        let label = given.map { "unsubscribe page: \($0)" } ?? "unsubscribe page"
+        let key = AddressKey.normalized(address)
+        return try await write { db in
+            let candidate = try CandidateRow.filter(Column("addressKey") == key).fetchOne(db)
+            return try Self.unsubscribe(
+                key: key, address: candidate?.address ?? address.description, candidateID: candidate?.id, label: label, reasonGiven: given != nil,
+                detail: "by address on the unsubscribe page", policy: policy, db, now: now)
+        }
+    }
+
+    /// One line, at most 500 characters, or nil.
+    static func givenReason(_ reason: String?) -> String? {
+        reason.map { String($0.split(whereSeparator: \.isNewline).joined(separator: " ").prefix(500)) }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// What both unsubscribes do: the incoming policy's decision for an unsubscribe request, applied to the
+    /// person's running enrolments and the suppression list.
+    static func unsubscribe(
+        key: String, address: String, candidateID: Int64?, label: String, reasonGiven: Bool, detail: String, policy: IncomingPolicy, _ db: Database, now: Date
+    ) throws -> LinkUnsubscribeOutcome {
+        let decision = policy.decide(.unsubscribe, rule: "unsubscribe.link", from: address, candidateKey: key, colleagueReply: .stop, receivedAt: now, now: now)
+        let inProgress = EnrollmentStatus.inProgress.contains(Column("state"))
+        let rows = try candidateID.map { try EnrollmentRow.filter(Column("candidateId") == $0 && inProgress).fetchAll(db) } ?? []
+        let suppressed =
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM suppression WHERE (kind = ? AND value = ?) OR (kind = ? AND value = ?))",
+                arguments: [Suppression.Kind.address, key, Suppression.Kind.hash, AddressKey.hash(key)]) ?? false
+        if suppressed, rows.isEmpty {
+            if reasonGiven {
+                try db.execute(
+                    sql: "UPDATE suppression SET reason = ? WHERE kind = ? AND value = ? AND actor = 'unsubscribe link'",
+                    arguments: [label, Suppression.Kind.address, key])
+            }
+            return .alreadyUnsubscribed
+        }
+        if let stop = decision.stop {
+            for row in rows {
+                try Self.setState(row.id, StoredState(.stopped(stop)), db, now: now)
+                try Self.event(row, kind: .stopped, actor: "unsubscribe link", detail: "\(stop.description): \(detail)", db, now: now)
+            }
+        }
+        if decision.suppress, !suppressed {
+            try db.execute(
+                sql: "INSERT INTO suppression (kind, value, reason, actor, createdAt) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, value) DO NOTHING",
+                arguments: [Suppression.Kind.address, key, label, "unsubscribe link", now])
+        }
+        return .unsubscribed(stopped: decision.stop == nil ? 0 : rows.count)
     }
 }

@@ -61,13 +61,19 @@ struct Serve: AsyncParsableCommand {
                 do {
                     try await CadenceHTTPServer.run(
                         host: host ?? settings.host, port: port ?? settings.port, push: push, pushPath: configuration.push.path, tracking: tracking,
-                        trackingPath: configuration.tracking?.path ?? "/t", logger: CadenceLog.logger, shutdownSignals: [.sigterm, .sigint]
+                        trackingPath: configuration.tracking?.path ?? "/t", trustedProxies: settings.trustedProxySet, logger: CadenceLog.logger,
+                        shutdownSignals: [.sigterm, .sigint]
                     ) { address in
                         var what =
                             push == nil
                             ? "no push endpoint: cadence.json has no authenticated \"push\" section, so replies are read by polling alone"
                             : "push endpoint \(configuration.push.path) (\([configuration.push.oidc != nil ? "OIDC token" : nil, configuration.push.token != nil ? "URL token" : nil].compactMap { $0 }.joined(separator: " and ")))"
-                        if let path = configuration.tracking?.path { what += "; tracking links under \(path)/" }
+                        if let path = configuration.tracking?.path {
+                            what += "; tracking links under \(path)/"
+                            if !settings.trustedProxies.isEmpty {
+                                what += " (X-Forwarded-For trusted from \(settings.trustedProxies.map(\.description).joined(separator: ", ")))"
+                            }
+                        }
                         // Written straight through, not buffered: scripts wait for this line to know it is up.
                         FileHandle.standardOutput.write(Data("Listening on \(address): \(what). Ctrl-C stops.\n".utf8))
                     }

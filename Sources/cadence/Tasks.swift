@@ -39,7 +39,7 @@ struct Tasks: ParsableCommand {
         func run() throws {
             try runReportingFailures {
                 let next = try project.openDatabase().completeTask(id, note: note, actor: Actor.current("tasks done"), now: CommandClock.now)
-                print("Task \(id) done; the candidate is now \(StatusOutput.describe(next)).")
+                print("Task \(id) done; the candidate is \(StatusOutput.describe(next)).")
             }
         }
     }

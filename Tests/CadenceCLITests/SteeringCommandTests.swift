@@ -223,9 +223,11 @@ extension ProcessTests.SteeringCommandTests {
         #expect(run.stdout.contains("The sandbox Gmail sent 10 messages in 4 threads; none was sent twice"))
         #expect(run.stdout.contains("ana.ruiz@example.org replied, so reply watching stopped her sequence: stopped: replied."))
         #expect(run.stdout.contains("  5 candidates; finished 3; stopped 1 (replied 1)"))
-        // Tracking through a real cadence serve: a Gmail-proxy open, a gateway's scan, a person's click, one click.
+        // Tracking through a real cadence serve: a Gmail-proxy open, Apple's prefetch, a gateway's scan, a person's
+        // click, one click. Opened 2/1: Apple's fetch counts in all only.
         #expect(run.stdout.contains("kim@example.com opens the email in Gmail: Gmail's image proxy fetches the pixel (200)."))
-        #expect(run.stdout.contains("jurgen.muller@example.de's mail gateway fetches the pixel (200) and checks the link (302); nobody reads it."))
+        #expect(run.stdout.contains("jurgen.muller@example.de uses Apple Mail: Apple's relay fetches the pixel on arrival, read or not (200)."))
+        #expect(run.stdout.contains("jurgen.muller@example.de's mail gateway checks the link (302); nobody clicked it."))
         #expect(run.stdout.contains("zoe.oconnor@example.net clicks the link in a browser (302: redirected to the address the email linked)."))
         #expect(run.stdout.contains("the RFC 8058 one-click POST (200) suppresses the address at once."))
         #expect(run.stdout.contains("  intro               email         5     4            80%           -       0     1       0  1 (25%)        0      0    0  2/1 (25%)  2/1 (25%)     1 (25%)\n"))

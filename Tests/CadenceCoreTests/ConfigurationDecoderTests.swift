@@ -248,6 +248,10 @@ struct ConfigurationDecoderTests {
             ),
             ("{\"baseURL\": \"https://t.example.com\", \"key\": {\"env\": \"K\"}, \"defaults\": {\"open\": true}}", "unknown key \"open\" in \"tracking\".\"defaults\"; did you mean \"opens\"?"),
             ("{\"baseURL\": \"https://t.example.com\", \"key\": {\"env\": \"K\"}, \"defaults\": {\"opens\": \"yes\"}}", "\"tracking\".\"defaults\".\"opens\" must be"),
+            (
+                "{\"baseURL\": \"https://t.example.com\", \"key\": {\"env\": \"K\"}, \"defaults\": {\"hotLeads\": true}}",
+                "\"tracking\".\"defaults\".\"hotLeads\" is set per campaign"
+            ),
         ])
     func trackingErrors(section: String, expected: String) {
         let found = messages(Self.valid.replacingOccurrences(of: "\"mailboxes\"", with: "\"tracking\": \(section), \"mailboxes\""))
@@ -262,6 +266,24 @@ struct ConfigurationDecoderTests {
         let url = try #require(configuration.tracking?.baseURL)
         #expect(url == "https://t.example.com/T")
         #expect(TrackingSettings.allowsOneClick(url))
+    }
+
+    @Test("server.trustedProxies: addresses and networks, IPv4 and IPv6; anything else is a located error naming the entry")
+    func trustedProxies() throws {
+        let text = Self.valid.replacingOccurrences(of: "\"mailboxes\"", with: "\"server\": {\"trustedProxies\": [\"127.0.0.1\", \"10.0.0.0/8\", \"::1\"]}, \"mailboxes\"")
+        let proxies = try #require(decode(text).configuration).server.trustedProxies
+        #expect(proxies.map(\.description) == ["127.0.0.1", "10.0.0.0/8", "::1"])
+        #expect(try #require(decode(Self.valid).configuration).server.trustedProxies.isEmpty)
+        for (value, expected) in [
+            ("[\"10.0.0.0/33\"]", "\"server\".\"trustedProxies\"[0] \"10.0.0.0/33\" is not an address or a network"),
+            ("[\"127.0.0.1\", \"caddy\"]", "\"server\".\"trustedProxies\"[1] \"caddy\" is not an address or a network"),
+            ("\"127.0.0.1\"", "\"server\".\"trustedProxies\" must be"),
+        ] {
+            let bad = Self.valid.replacingOccurrences(of: "\"mailboxes\"", with: "\"server\": {\"trustedProxies\": \(value)}, \"mailboxes\"")
+            let found = messages(bad)
+            #expect(found.contains { $0.hasPrefix("cadence.json:2:") && $0.contains(expected) }, "\(found)")
+            #expect(decode(bad).configuration == nil)
+        }
     }
 
     @Test("plain http to a loopback host is accepted, for trying cadence serve out")

@@ -200,7 +200,8 @@ struct TrackingEventClassifierTests {
     static let sent = Date(timeIntervalSince1970: 1_796_119_200)
 
     static func classify(_ agent: String, method: String = "GET", after seconds: TimeInterval = 3_600, sentAt: Date? = sent) -> TrackingEventClass {
-        TrackingEventClassifier.classify(TrackingRequest(method: method, userAgent: agent, clientIP: nil, at: sent.addingTimeInterval(seconds), sentAt: sentAt))
+        TrackingEventClassifier.classify(
+            TrackingRequest(target: .pixel, method: method, userAgent: agent, clientAddress: nil, at: sent.addingTimeInterval(seconds), sentAt: sentAt))
     }
 
     @Test("rules in order: HEAD, Gmail's image proxy, known scanners, seconds after sending, no user agent, else a person")

@@ -273,4 +273,22 @@ extension ProjectValidatorTests {
         ) { $0.validate() }
         #expect(footer.diagnostics.isEmpty)
     }
+
+    @Test("hot-lead tasks need clicks tracked: without tracking or with clicks off, the campaign is refused at its id")
+    func hotLeadsNeedClicks() throws {
+        func campaign(_ tracking: String) -> String {
+            TemporaryProject.campaign.replacingOccurrences(of: "\"steps\"", with: "\"tracking\": \(tracking), \"steps\"")
+        }
+        let untracked = try TemporaryProject.with(["sequences/q1.json": campaign("{\"hotLeads\": true}")]) { $0.validate() }
+        #expect(
+            untracked.diagnostics.map(\.description).contains(
+                "sequences/q1.json:2:9: error: campaign \"q1\" asks for hot-lead tasks (\"hotLeads\": true), but cadence.json has no \"tracking\" section, so no click could open one"
+            ), "\(untracked.diagnostics)")
+        let off = try TemporaryProject.with(["cadence.json": Self.tracked, "sequences/q1.json": campaign("{\"hotLeads\": true, \"clicks\": false, \"footer\": true}")]) {
+            $0.validate()
+        }
+        #expect(off.diagnostics.map(\.description).contains { $0.contains("this campaign's clicks are not tracked (\"clicks\": false)") })
+        let fine = try TemporaryProject.with(["cadence.json": Self.tracked, "sequences/q1.json": campaign("{\"hotLeads\": true, \"footer\": true}")]) { $0.validate() }
+        #expect(fine.diagnostics.isEmpty, "\(fine.diagnostics)")
+    }
 }

@@ -39,10 +39,10 @@ final class SendingScene: @unchecked Sendable {
 
     static func files(
         people: Int, google: String, attachment: Bool = false, colleagueReply: String = "stop", emails: [String]? = nil, tracking: Bool = false,
-        trackingLink: String = "https://jobs.example.com/r?id=7&src=mail"
+        trackingLink: String = "https://jobs.example.com/r?id=7&src=mail", secondLink: String? = nil, hotLeads: Bool = false
     ) -> [String: String] {
         let trackingSection = tracking ? "\"tracking\": { \"baseURL\": \"https://t.example.com\", \"key\": { \"file\": \"secrets/tracking.key\" }, \"defaults\": { \"opens\": true } }," : ""
-        let link = tracking ? "\nSee [the role](\(trackingLink)).\n" : ""
+        let link = tracking ? "\nSee [the role](\(trackingLink))\(secondLink.map { " and [the team](\($0))" } ?? "").\n" : ""
         return [
             "cadence.json": """
             { \(trackingSection) "google": \(google),
@@ -50,7 +50,7 @@ final class SendingScene: @unchecked Sendable {
                                "limits": { "dailyCap": 500, "hourlyCap": 500, "minimumGap": "1s" } } ] }
             """,
             "sequences/q1.json": """
-            { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC", "colleagueReply": "\(colleagueReply)",
+            { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC", "colleagueReply": "\(colleagueReply)",\(hotLeads ? " \"tracking\": { \"hotLeads\": true }," : "")
               "steps": [ { "id": "intro", "type": "email", "template": "intro.md"\(attachment ? ", \"attachments\": [\"deck.pdf\"]" : "") },
                          { "id": "bump", "type": "reply", "delay": "1d", "inThreadOf": "intro", "template": "bump.md" } ] }
             """,
@@ -76,13 +76,16 @@ final class SendingScene: @unchecked Sendable {
     /// candidates p1@example.org, p2@example.org, … (named P1, P2, … either way).
     static func with(
         options: FakeGmailOptions = .unlimited, people: Int = 3, sendTimeout: Int? = nil, attachment: Bool = false, colleagueReply: String = "stop",
-        emails: [String]? = nil, tracking: Bool = false, trackingLink: String = "https://jobs.example.com/r?id=7&src=mail",
-        _ body: @Sendable (SendingScene) async throws -> Void
+        emails: [String]? = nil, tracking: Bool = false, trackingLink: String = "https://jobs.example.com/r?id=7&src=mail", secondLink: String? = nil,
+        hotLeads: Bool = false, _ body: @Sendable (SendingScene) async throws -> Void
     ) async throws {
         try await GmailProject.with(options: options) { project in
             project.clock.set(tuesday)
             let google = project.server.googleSection(clientID: GmailProject.clientID, clientSecret: .file("secrets/client_secret.json"))
-            for (path, content) in files(people: people, google: google, attachment: attachment, colleagueReply: colleagueReply, emails: emails, tracking: tracking, trackingLink: trackingLink) {
+            for (path, content) in files(
+                people: people, google: google, attachment: attachment, colleagueReply: colleagueReply, emails: emails, tracking: tracking,
+                trackingLink: trackingLink, secondLink: secondLink, hotLeads: hotLeads)
+            {
                 try FileManager.default.createDirectory(atPath: (project.root + "/" + path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try Data(content.utf8).write(to: URL(fileURLWithPath: project.root + "/" + path))
             }

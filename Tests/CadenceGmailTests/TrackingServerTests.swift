@@ -34,9 +34,14 @@ struct TrackingServerTests {
         return Links(pixel: try url(after: "/t/o/", length: 38), click: try url(after: "/t/c/", length: 34), unsubscribe: unsubscribe)
     }
 
-    static func withServer(_ scene: SendingScene, _ body: @escaping @Sendable (_ base: String, _ client: HTTPClient) async throws -> Void) async throws {
+    /// Serves the scene's tracking routes on 127.0.0.1; `keys` replaces the scene's (a rotation), `trustedProxies`
+    /// is the server's `"trustedProxies"`.
+    static func withServer(
+        _ scene: SendingScene, keys: TrackingKeys? = nil, trustedProxies: IPRangeSet = .empty,
+        _ body: @escaping @Sendable (_ base: String, _ client: HTTPClient) async throws -> Void
+    ) async throws {
         let settings = try #require(scene.configuration.tracking)
-        let keys = try TrackingKeyLoader.load(settings, secrets: scene.project.store)
+        let keys = try keys ?? TrackingKeyLoader.load(settings, secrets: scene.project.store)
         let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         let endpoint = TrackingEndpoint(
             keys: keys, store: scene.database, recorder: TrackingRecorder(store: scene.database, logger: logger), policy: IncomingPolicy(), clock: scene.clock,
@@ -45,7 +50,9 @@ struct TrackingServerTests {
         configuration.redirectConfiguration = .disallow
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
-            try await CadenceHTTPServer.whileServing(tracking: endpoint, logger: logger) { base in try await body(base, client) }
+            try await CadenceHTTPServer.whileServing(tracking: endpoint, trustedProxies: trustedProxies, logger: logger) { base in
+                try await body(base, client)
+            }
         } catch {
             try await client.shutdown()
             throw error
@@ -62,11 +69,12 @@ struct TrackingServerTests {
 
     static func request(
         _ client: HTTPClient, _ url: String, method: HTTPMethod = .GET, agent: String = "Mozilla/5.0 (Macintosh) AppleWebKit Mail",
-        contentType: String? = nil, body: [UInt8]? = nil
+        contentType: String? = nil, body: [UInt8]? = nil, headers: [(String, String)] = []
     ) async throws -> Reply {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "User-Agent", value: agent)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let response = try await client.execute(request, timeout: Patience.request)

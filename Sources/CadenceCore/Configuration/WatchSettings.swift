@@ -15,11 +15,17 @@ public struct ReplySettings: Sendable, Hashable {
     public init() {}
 }
 
-/// Cadence's own HTTP server (`cadence serve`): Pub/Sub push now, tracking and unsubscribe links next.
+/// Cadence's own HTTP server (`cadence serve`): Pub/Sub push, and tracking and unsubscribe links.
 public struct ServerSettings: Sendable, Hashable {
     /// Loopback by default: put a TLS-terminating proxy in front to take traffic from the internet.
     public var host = "127.0.0.1"
     public var port = 8080
+    /// Proxies whose `X-Forwarded-For` names the client (a TLS proxy on the same host is `127.0.0.1`). The
+    /// client's address only classes opens (Apple's relay) and is never stored; from anyone else the header is
+    /// ignored, since anyone can write it.
+    public var trustedProxies: [IPNetwork] = []
+
+    public var trustedProxySet: IPRangeSet { IPRangeSet(networks: trustedProxies) }
 
     public init() {}
 }

@@ -1,7 +1,7 @@
 /// The `"replies"`, `"server"` and `"push"` sections of `cadence.json`.
 enum WatchSettingsDecoder {
     static let replyKeys = ["maxSyncAge", "outOfOfficeDefaultDays", "bouncePercent", "bounceMinimumSends", "resyncDays"]
-    static let serverKeys = ["host", "port"]
+    static let serverKeys = ["host", "port", "trustedProxies"]
     static let pushKeys = ["topic", "path", "token", "oidc"]
     static let oidcKeys = ["audience", "serviceAccountEmail", "certsURL", "issuers"]
 
@@ -55,6 +55,25 @@ enum WatchSettingsDecoder {
         }
         if let port = object["port"] {
             if let number = reader.integer(port, "\"server\".\"port\"", in: 1...65_535) { settings.port = number } else { valid = false }
+        }
+        if let proxies = object["trustedProxies"] {
+            if let items = reader.array(proxies, "\"server\".\"trustedProxies\"") {
+                for (index, item) in items.enumerated() {
+                    let what = "\"server\".\"trustedProxies\"[\(index)]"
+                    guard let text = reader.nonEmptyString(item, what, example: "127.0.0.1") else {
+                        valid = false
+                        continue
+                    }
+                    if let network = IPNetwork(text) {
+                        settings.trustedProxies.append(network)
+                    } else {
+                        reader.error("\(what) \"\(text)\" is not an address or a network such as \"127.0.0.1\", \"10.0.0.0/8\" or \"::1\"", at: item.position)
+                        valid = false
+                    }
+                }
+            } else {
+                valid = false
+            }
         }
         return valid ? settings : nil
     }

@@ -42,6 +42,13 @@ public enum CampaignChecker {
                         file: campaign.file, at: reference.position))
             }
         }
+        if campaign.definition.tracking.hotLeads, options?.clicks != true {
+            let why = options == nil ? "cadence.json has no \"tracking\" section" : "this campaign's clicks are not tracked (\"clicks\": false)"
+            diagnostics.append(
+                .error(
+                    "campaign \"\(campaign.definition.id)\" asks for hot-lead tasks (\"hotLeads\": true), but \(why), so no click could open one",
+                    file: campaign.file, at: campaign.idPosition))
+        }
         if options?.unsubscribe == true, !showsLink {
             diagnostics.append(
                 .warning(

@@ -28,4 +28,9 @@ enum Hex {
         default: nil
         }
     }
+
+    /// A hex digit in either case, for text written by others (IPv6 addresses).
+    static func value(anyCase digit: UInt8) -> UInt8? {
+        (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(digit) ? digit - 55 : value(digit)
+    }
 }

@@ -16,11 +16,18 @@ public enum TrackingEventClassifier {
     /// Every agent name in one pass over the user agent (this runs for every pixel).
     static let agents = PhraseMatcher(["googleimageproxy"] + scannerAgents)
 
-    public static func classify(_ request: TrackingRequest) -> TrackingEventClass {
+    /// Apple's relay ranges as of `appleRangesDate` (`AppleRelayRanges`, shipped in the repo, never fetched).
+    public static let appleRanges = AppleRelayRanges.set
+    public static let appleRangesDate = AppleRelayRanges.snapshotDate
+
+    public static func classify(_ request: TrackingRequest, appleRanges: IPRangeSet = appleRanges) -> TrackingEventClass {
         if request.method.uppercased() == "HEAD" { return .scanner }
         let agent = request.userAgent.utf8.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }
         let hits = agents.hits(in: agent)
         if hits.contains(where: { $0.pattern == 0 }) { return .gmailProxy }
+        // Mail Privacy Protection fetches every image through Apple's relay when the message arrives, read or
+        // not. A click through the relay is a person using Private Relay in Safari, and stays theirs.
+        if request.target == .pixel, let address = request.clientAddress, appleRanges.contains(address) { return .machine }
         if !hits.isEmpty { return .scanner }
         if let sentAt = request.sentAt, request.at.timeIntervalSince(sentAt) < scannerWindow { return .scanner }
         if agent.isEmpty { return .scanner }

@@ -24,8 +24,15 @@ public struct TrackingOptions: Sendable, Hashable {
 /// A campaign's `tracking` section: only the keys it sets override the project's defaults.
 public struct CampaignTracking: Sendable, Hashable {
     public var overrides: [String: Bool] = [:]
+    /// A likely-human click opens a task ("hot lead") for someone to follow up while the interest is fresh; once
+    /// per person, and never for a click a scanner's burst accounts for. Per campaign only: it makes work for
+    /// the people running that campaign.
+    public var hotLeads = false
 
-    public init(overrides: [String: Bool] = [:]) { self.overrides = overrides }
+    public init(overrides: [String: Bool] = [:], hotLeads: Bool = false) {
+        self.overrides = overrides
+        self.hotLeads = hotLeads
+    }
 
     public func resolved(over defaults: TrackingOptions) -> TrackingOptions {
         var options = defaults

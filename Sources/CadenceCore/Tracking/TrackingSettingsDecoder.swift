@@ -76,7 +76,7 @@ enum TrackingSettingsDecoder {
             }
         }
         if let found = object["defaults"] {
-            if let options = options(found, "\"tracking\".\"defaults\"", &reader) {
+            if let options = options(found, "\"tracking\".\"defaults\"", &reader, campaign: false) {
                 settings.defaults = options.resolved(over: TrackingOptions())
             } else {
                 valid = false
@@ -97,14 +97,26 @@ enum TrackingSettingsDecoder {
         return url.hasSuffix("/") ? String(url.dropLast()) : url
     }
 
-    /// `{"opens": true, "clicks": false}`: each key a boolean.
-    static func options(_ value: JSONValue, _ what: String, _ reader: inout JSONReader) -> CampaignTracking? {
-        guard let object = reader.object(value, what, allowed: optionKeys) else { return nil }
+    /// `{"opens": true, "clicks": false}`: each key a boolean; a campaign may also ask for `"hotLeads"`.
+    static func options(_ value: JSONValue, _ what: String, _ reader: inout JSONReader, campaign: Bool = true) -> CampaignTracking? {
+        guard let object = reader.object(value, what, allowed: optionKeys + ["hotLeads"]) else { return nil }
         var tracking = CampaignTracking()
         var valid = true
         for name in optionKeys {
             guard let found = object[name] else { continue }
             if let flag = reader.bool(found, "\(what).\"\(name)\"") { tracking.overrides[name] = flag } else { valid = false }
+        }
+        if let found = object["hotLeads"] {
+            if !campaign {
+                reader.error(
+                    "\(what).\"hotLeads\" is set per campaign: put \"tracking\": {\"hotLeads\": true} in the sequence file of each campaign that wants hot-lead tasks",
+                    at: found.position)
+                valid = false
+            } else if let flag = reader.bool(found, "\(what).\"hotLeads\"") {
+                tracking.hotLeads = flag
+            } else {
+                valid = false
+            }
         }
         return valid ? tracking : nil
     }

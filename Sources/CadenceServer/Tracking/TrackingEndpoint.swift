@@ -99,28 +99,37 @@ public struct TrackingEndpoint: Sendable {
     }
 
     /// `GET <path>/u/<token>`: a page with a button, changing nothing (mail scanners fetch every link). A link
-    /// signed with a key no longer held gets the page too: its button still works once the token verifies again,
-    /// and it says to reply "unsubscribe" otherwise.
+    /// signed with a key no longer held gets a page that unsubscribes by the address the person types.
     public func unsubscribePage(_ tokenText: String) -> Answer {
         switch TrackingToken.verify(tokenText, keys: keys) {
         case .success(let token) where token.kind == .unsubscribe:
             return Self.page(
                 200, title: "Unsubscribe",
                 text: "Press the button and no more emails from this sender's campaigns will reach you. You can say why, if you like.",
-                form: true)
-        case .failure(.unknownKey):
-            return Self.page(
-                200, title: "Unsubscribe",
-                text: "This link is older than the keys this server still holds. Reply to the email with the word \"unsubscribe\" and nothing more will be sent to you.")
+                form: .confirm)
+        case .failure(.unknownKey) where TrackingToken.unverified(tokenText)?.kind == .unsubscribe:
+            return Self.page(200, title: "Unsubscribe", text: Self.byAddressText, form: .address)
         default:
             return Self.page(404, title: "Link not found", text: "This unsubscribe link is not valid. Reply to the email with the word \"unsubscribe\" instead.")
         }
     }
 
+    static let byAddressText =
+        "This link is older than the keys this server still holds. Type the address the email was sent to, and no more emails from these campaigns will reach it."
+
     /// `POST <path>/u/<token>`: RFC 8058's one-click (`List-Unsubscribe=One-Click`, form-encoded or multipart) or
-    /// the page's button. Suppresses and stops before answering 200; a repeat answers the same.
+    /// the page's button. Suppresses and stops before answering 200; a repeat answers the same. A link whose key
+    /// was rotated out is honoured too: its one click by the send it names, its page by the address typed.
     public func unsubscribe(_ tokenText: String, body: [UInt8], contentType: String?) async -> Answer {
-        guard case .success(let token) = TrackingToken.verify(tokenText, keys: keys), token.kind == .unsubscribe else {
+        let token: TrackingToken
+        let rotatedOut: Bool
+        switch TrackingToken.verify(tokenText, keys: keys) {
+        case .success(let verified) where verified.kind == .unsubscribe:
+            (token, rotatedOut) = (verified, false)
+        case .failure(.unknownKey):
+            guard let unverified = TrackingToken.unverified(tokenText), unverified.kind == .unsubscribe else { fallthrough }
+            (token, rotatedOut) = (unverified, true)
+        default:
             return Self.page(404, title: "Link not found", text: "This unsubscribe link is not valid. Reply to the email with the word \"unsubscribe\" instead.")
         }
         guard let fields = Self.formFields(body, contentType: contentType),
@@ -130,15 +139,29 @@ public struct TrackingEndpoint: Sendable {
                 400, title: "Not understood",
                 text: "An unsubscribe request must be a form with List-Unsubscribe=One-Click (RFC 8058), or the button on this link's page.")
         }
+        let reason = fields["reason"]?.trimmingCharacters(in: .whitespacesAndNewlines)
         do {
-            let reason = fields["reason"]?.trimmingCharacters(in: .whitespacesAndNewlines)
-            switch try await store.unsubscribe(trackingID: token.sendTrackingID, reason: reason, policy: policy, now: clock.now) {
+            let outcome: LinkUnsubscribeOutcome
+            if rotatedOut, fields["List-Unsubscribe"] != "One-Click" {
+                let typed = fields["address"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+                guard case .success(let address) = EmailAddress.parse(typed) else {
+                    return Self.page(
+                        400, title: "Unsubscribe",
+                        text: typed.isEmpty ? "Type the address the email was sent to." : "\"\(typed)\" is not an email address. Type the address the email was sent to.",
+                        form: .address)
+                }
+                outcome = try await store.unsubscribe(address: address, reason: reason, policy: policy, now: clock.now)
+            } else {
+                outcome = try await store.unsubscribe(trackingID: token.sendTrackingID, reason: reason, policy: policy, now: clock.now)
+            }
+            switch outcome {
             case .unsubscribed, .alreadyUnsubscribed:
-                logger.info("unsubscribed by link")
+                logger.info(rotatedOut ? "unsubscribed by a link whose key was rotated out" : "unsubscribed by link")
                 return Self.page(200, title: "Unsubscribed", text: "You are unsubscribed. No more emails from these campaigns will be sent to you.")
             case .erased:
                 return Self.page(200, title: "Unsubscribed", text: "No more emails from these campaigns will be sent to you.")
             case .unknownSend:
+                if rotatedOut { return Self.page(200, title: "Unsubscribe", text: Self.byAddressText, form: .address) }
                 return Self.page(404, title: "Link not found", text: "This unsubscribe link is not known here. Reply to the email with the word \"unsubscribe\" instead.")
             }
         } catch {
@@ -167,15 +190,22 @@ public struct TrackingEndpoint: Sendable {
         return nil
     }
 
+    /// What an unsubscribe page asks for: nothing, the button, or the address and the button.
+    enum Form {
+        case none, confirm, address
+    }
+
     /// A small self-contained page: no scripts, no outside resources.
-    static func page(_ status: Int, title: String, text: String, form: Bool = false) -> Answer {
+    static func page(_ status: Int, title: String, text: String, form: Form = .none) -> Answer {
+        let address = #"<p><label>Your email address<br><input type="email" name="address" size="40" required></label></p>"#
         let button =
-            form
-            ? """
-            <form method="post"><input type="hidden" name="confirm" value="yes">
+            form == .none
+            ? ""
+            : """
+            <form method="post"><input type="hidden" name="confirm" value="yes">\(form == .address ? "\n" + address : "")
             <p><label>Why (optional)<br><textarea name="reason" rows="3" cols="40"></textarea></label></p>
             <p><button type="submit">Unsubscribe</button></p></form>
-            """ : ""
+            """
         let html = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

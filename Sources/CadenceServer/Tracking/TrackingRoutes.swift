@@ -7,16 +7,19 @@ import NIOCore
 enum TrackingRoutes {
     /// An unsubscribe form is a few hundred bytes; anything much larger is refused before it is read.
     static let maximumBody = 16 * 1024
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
-    static func add(_ endpoint: TrackingEndpoint, under path: String, to router: Router<BasicRequestContext>) {
+    static func add(_ endpoint: TrackingEndpoint, under path: String, trustedProxies: IPRangeSet, to router: Router<ServerRequestContext>) {
         for method in [HTTPRequest.Method.get, .head] {
             router.on(RouterPath("\(path)/o/:token"), method: method) { request, context -> Response in
                 let token = context.parameters.get("token") ?? ""
-                return response(await endpoint.pixel(token, request: trackingRequest(request, endpoint)), head: method == .head)
+                let tracked = trackingRequest(.pixel, request, context, trustedProxies, endpoint)
+                return response(await endpoint.pixel(token, request: tracked), head: method == .head)
             }
             router.on(RouterPath("\(path)/c/:token"), method: method) { request, context -> Response in
                 let token = context.parameters.get("token") ?? ""
-                return response(await endpoint.click(token, request: trackingRequest(request, endpoint)), head: method == .head)
+                let tracked = trackingRequest(.click, request, context, trustedProxies, endpoint)
+                return response(await endpoint.click(token, request: tracked), head: method == .head)
             }
             router.on(RouterPath("\(path)/u/:token"), method: method) { _, context -> Response in
                 response(endpoint.unsubscribePage(context.parameters.get("token") ?? ""), head: method == .head)
@@ -34,9 +37,14 @@ enum TrackingRoutes {
         }
     }
 
-    static func trackingRequest(_ request: Request, _ endpoint: TrackingEndpoint) -> TrackingRequest {
-        TrackingRequest(
-            method: request.method.rawValue, userAgent: request.headers[.userAgent] ?? "", clientIP: nil, at: endpoint.clock.now, sentAt: nil)
+    static func trackingRequest(
+        _ target: TrackingRequest.Target, _ request: Request, _ context: ServerRequestContext, _ trustedProxies: IPRangeSet, _ endpoint: TrackingEndpoint
+    ) -> TrackingRequest {
+        let peer: IPAddress? = context.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
+        let client = ClientAddress.resolve(peer: peer, forwardedFor: request.headers[values: forwardedFor], trusted: trustedProxies)
+        return TrackingRequest(
+            target: target, method: request.method.rawValue, userAgent: request.headers[.userAgent] ?? "", clientAddress: client, at: endpoint.clock.now,
+            sentAt: nil)
     }
 
     static func response(_ answer: TrackingEndpoint.Answer, head: Bool) -> Response {
