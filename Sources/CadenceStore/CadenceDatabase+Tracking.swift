@@ -110,6 +110,8 @@ extension CadenceDatabase {
     /// with the send's other clicks (`ClickBurst`) is a scanner's, and so are the clicks of the burst already
     /// recorded. An event whose send is gone
     /// (erased by `forget` after its request was answered) is dropped alone, not with the batch.
+    static let recentClicksSQL = "SELECT link, at FROM trackingEvent WHERE sendRecordId = ? AND kind = 'click' AND at >= ? AND at <= ?"
+
     public func recordTrackingEvents(_ events: [TrackingEventRecord]) async throws(StoreError) {
         guard !events.isEmpty else { return }
         try await write { db in
@@ -120,8 +122,7 @@ extension CadenceDatabase {
                     INSERT INTO trackingEvent (sendRecordId, kind, link, class, isRepeat, at)
                     SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM sendRecord WHERE id = ?)
                     """)
-            let recentClicks = try db.cachedStatement(
-                sql: "SELECT link, at FROM trackingEvent WHERE sendRecordId = ? AND kind = 'click' AND at >= ? AND at <= ?")
+            let recentClicks = try db.cachedStatement(sql: Self.recentClicksSQL)
             let reclass = try db.cachedStatement(
                 sql: "UPDATE trackingEvent SET class = ? WHERE sendRecordId = ? AND kind = 'click' AND at >= ? AND at <= ? AND class <> ?")
             for event in events {

@@ -1,8 +1,9 @@
 import CadenceCore
-import CadenceStore
 import Foundation
 import GRDB
 import Testing
+
+@testable import CadenceStore
 
 @Suite("The store: file, migrations, failures")
 struct CadenceDatabaseTests {
@@ -37,6 +38,20 @@ struct CadenceDatabaseTests {
         #expect(try await upgraded.mailboxPause("sam", now: .distantPast) == nil)
         try await upgraded.pauseMailbox("sam", until: .distantFuture, reason: "test")
         #expect(try await upgraded.mailboxPause("sam", now: Date())?.reason == "test")
+    }
+
+    @Test(
+        "a click's burst check reads that send's clicks through the send's index, not every click of those seconds (fails on 9af964f: the planner took the (kind, at) index, and under a saturated click route each recorded click scanned the clicks of every send)"
+    )
+    func burstCheckUsesTheSendIndex() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let database = try CadenceDatabase.open(path: path, mode: .create)
+        let now = Date()
+        let plan = try database.writer.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + CadenceDatabase.recentClicksSQL, arguments: [1, now, now]).map { $0["detail"] as String }
+        }
+        #expect(plan.contains { $0.contains("trackingEventSend") }, "\(plan)")
     }
 
     @Test("a new file is WAL, foreign keys on, synchronous FULL, and migrated")
