@@ -110,7 +110,10 @@ extension CadenceDatabase {
     /// with the send's other clicks (`ClickBurst`) is a scanner's, and so are the clicks of the burst already
     /// recorded. An event whose send is gone
     /// (erased by `forget` after its request was answered) is dropped alone, not with the batch.
-    static let recentClicksSQL = "SELECT link, at FROM trackingEvent WHERE sendRecordId = ? AND kind = 'click' AND at >= ? AND at <= ?"
+    /// Pinned to the send's index: a send has a handful of clicks, while the `(kind, at)` index the planner would
+    /// otherwise take holds every click of those seconds across all sends.
+    static let recentClicksSQL =
+        "SELECT link, at FROM trackingEvent INDEXED BY trackingEventSend WHERE sendRecordId = ? AND kind = 'click' AND at >= ? AND at <= ?"
 
     public func recordTrackingEvents(_ events: [TrackingEventRecord]) async throws(StoreError) {
         guard !events.isEmpty else { return }

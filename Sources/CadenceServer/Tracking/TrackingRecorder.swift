@@ -37,12 +37,15 @@ public actor TrackingRecorder {
     /// A batch that cannot be written (the database busy longer than its timeout, say, with a big import) is
     /// tried again with what queued behind it, a few times, before it is given up and logged.
     static let attempts = 3
+    /// At most this many events per transaction: after a backlog, the runner and unsubscribes (which share the one
+    /// writer) wait for one batch, not for all of it.
+    static let batchLimit = 2_000
 
     private func writeAll() async {
         var failures = 0
         while !pending.isEmpty {
-            let batch = pending
-            pending = []
+            let batch = Array(pending.prefix(Self.batchLimit))
+            pending.removeFirst(batch.count)
             do {
                 try await store.recordTrackingEvents(batch)
                 failures = 0
