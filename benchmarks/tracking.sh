@@ -59,6 +59,10 @@ echo "wrk completed $(awk '/requests in/ { print $1 }' "$work/serve-pixel.wrk") 
 
 # Fixed rates: half of each route's saturation rate, as asked, and a fixed rate the load generator (Swift, on the
 # same 2 cores) can itself keep (FIXED_RATE, default 3000), since it says when it falls behind.
+# The peer at the pixel's half rate: what this machine (generator and server on the same two cores) does with a
+# route that records nothing, so the pixel's p99 can be read against it.
+echo "plain GIF route, open loop at the pixel's half rate:"
+"$bin/CadenceBenchmarks" tracking-open-loop "$plain_url" "$work/project/pixels.txt" "$((pixel_rate / 2))" "$seconds"
 for kind in pixel click; do
   [ "$kind" = pixel ] && half=$((pixel_rate / 2)) || half=$((click_rate / 2))
   table=$([ "$kind" = pixel ] && echo open || echo click)

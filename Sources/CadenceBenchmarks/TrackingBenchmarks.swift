@@ -100,56 +100,32 @@ enum TrackingBenchmarks {
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 
-    final class Tally: Sendable {
-        let latencies = Mutex<[Double]>([])
-        let answered = Mutex<[Int: Int]>([:])
-    }
-
-    /// Fixed-rate requests, each timed from its due time; prints the percentiles and how many answers were 200/302.
+    /// Fixed-rate requests (`OpenLoopLoad`), each timed from its due time; prints the percentiles and how many
+    /// answers were 200/302.
     static func openLoop(base: String, pathsFile: String, rate: Double, seconds: Double) async throws {
         let paths = try String(contentsOfFile: pathsFile, encoding: .utf8).split(separator: "\n").map(String.init)
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
-        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let total = Int(rate * seconds)
-        let tally = Tally()
-        let clock = ContinuousClock()
-        let began = clock.now
-        await withTaskGroup(of: Void.self) { group in
-            for index in 0..<total {
-                let due = began + .seconds(Double(index) / rate)
-                try? await clock.sleep(until: due)
-                let url = base + paths[index % paths.count]
-                group.addTask {
-                    var request = HTTPClientRequest(url: url)
-                    request.headers.add(name: "User-Agent", value: "Mozilla/5.0 (open-loop benchmark)")
-                    var status = 0
-                    if let response = try? await client.execute(request, timeout: .seconds(30)) {
-                        _ = try? await response.body.collect(upTo: 1 << 16)
-                        status = Int(response.status.code)
-                    }
-                    let latency = (clock.now - due) / .milliseconds(1)
-                    tally.latencies.withLock { $0.append(latency) }
-                    tally.answered.withLock { $0[status, default: 0] += 1 }
-                }
-            }
-        }
-        try await client.shutdown()
-        let sorted = tally.latencies.withLock { $0 }.sorted()
-        func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-        let elapsed = (clock.now - began) / .seconds(1)
-        let statuses = tally.answered.withLock { $0 }.sorted { $0.key < $1.key }.map { "\($0.key == 0 ? "failed" : String($0.key)): \($0.value)" }.joined(separator: ", ")
+        guard let url = URL(string: base), let host = url.host, let port = url.port else { throw CocoaError(.fileReadInvalidFileName) }
+        let connections = Int(ProcessInfo.processInfo.environment["OPEN_LOOP_CONNECTIONS"] ?? "") ?? 64
+        let result = try OpenLoopLoad.run(host: host, port: port, paths: paths, rate: rate, seconds: seconds, connections: connections)
+        let sorted = result.latenciesMS.sorted()
+        let elapsed = result.elapsed
+        func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        let statuses = result.statuses.sorted { $0.key < $1.key }.map { "\($0.key == 0 ? "failed" : String($0.key)): \($0.value)" }.joined(separator: ", ")
         print(
             String(
-                format: "open loop %.0f req/s for %.0f s (%d requests, %.1f s): p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms; answers %@", rate, seconds,
-                sorted.count, elapsed, percentile(0.5), percentile(0.99), percentile(0.999), sorted.last ?? 0, statuses))
+                format: "open loop %.0f req/s for %.0f s on %d connections (%d requests, %.1f s): p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms; answers %@", rate, seconds,
+                connections, sorted.count, elapsed, percentile(0.5), percentile(0.99), percentile(0.999), sorted.last ?? 0, statuses))
+        // How late the generator's own timers fired: time it could not keep would be charged to the server.
+        let lag = result.timerLagMS.sorted()
+        let lagP99 = lag.isEmpty ? 0 : lag[min(lag.count - 1, Int(Double(lag.count) * 0.99))]
+        print(String(format: "generator timers: p99 %.2f ms late, max %.2f ms late (what the generator itself adds to the latencies above)", lagP99, lag.last ?? 0))
         if elapsed > seconds * 1.05 {
             print(
                 String(
-                    format: "the load generator fell behind: %.0f s of requests took %.1f s to send, so its own queue is in these latencies; the rate it kept: %.0f req/s",
-                    seconds, elapsed, Double(sorted.count) / elapsed))
+                    format: "the last answer came %.1f s after the %.0f s schedule began: the server (or the generator) fell behind, and that queue is in these latencies",
+                    elapsed, seconds))
         }
-        let good = tally.answered.withLock { ($0[200] ?? 0) + ($0[302] ?? 0) }
+        let good = (result.statuses[200] ?? 0) + (result.statuses[302] ?? 0)
         print("answered 200 or 302: \(good)")
     }
 }

@@ -55,11 +55,14 @@ extension CadenceDatabase {
     ///
     /// Then the WAL is checkpointed and truncated: with `secure_delete` on, the erased rows are overwritten in the
     /// file, and the old page images in the WAL go with it rather than at some later checkpoint.
-    public func forget(addressKey: String, actor: String, now: Date) throws(StoreError) -> (found: Bool, enrollments: Int) {
+    ///
+    /// `walCleared` is false when that could not be done: a reader in another process (`cadence serve`, `run`)
+    /// held the log past the busy timeout. The erased rows then stay in the log until its next checkpoint, and
+    /// running `forget` again once the reader is gone clears it.
+    public func forget(addressKey: String, actor: String, now: Date) throws(StoreError) -> (found: Bool, enrollments: Int, walCleared: Bool) {
         let result = try erase(addressKey: addressKey, actor: actor, now: now)
-        // Best effort: a reader in another process can hold the WAL back, and the next checkpoint then finishes it.
-        _ = try? writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
-        return result
+        let cleared = (try? writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }) != nil
+        return (result.found, result.enrollments, cleared)
     }
 
     private func erase(addressKey: String, actor: String, now: Date) throws(StoreError) -> (found: Bool, enrollments: Int) {

@@ -172,6 +172,11 @@ struct Forget: ParsableCommand {
                 result.found
                     ? "Erased \(email) and \(result.enrollments) enrolment\(result.enrollments == 1 ? "" : "s"); a hash of the address stays on the suppression list."
                     : "No data about \(email) was stored; a hash of the address is now on the suppression list.")
+            if !result.walCleared {
+                print(
+                    "Another process (cadence serve or run) is reading the database, so its write-ahead log (cadence.sqlite-wal) still holds the erased rows until its next checkpoint. To clear it now, run this command again once they are stopped."
+                )
+            }
         }
     }
 }

@@ -20,7 +20,7 @@ extension ProcessTests {
             return try queue.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
         }
 
-        @Test("the pixel is answered and recorded, a one-click POST unsubscribes before its 200, and SIGTERM drains and exits 0")
+        @Test("the pixel is answered and recorded, a one-click POST unsubscribes before its 200, and SIGTERM right after 300 answered pixels drains them all and exits 0")
         func trackingEndToEnd() async throws {
             try await withFakeGmail(options: .unlimited, clock: AdjustableClock()) { server in
                 let tracking = #"{ "baseURL": "https://t.example.com", "key": { "file": "secrets/tracking.key" }, "defaults": { "opens": true } }"#
@@ -61,11 +61,25 @@ extension ProcessTests {
                 #expect(try PushCommandTests.state(root, "ana@example.org") == "stopped")
                 #expect(try Self.count(root, "SELECT COUNT(*) FROM suppression WHERE value = 'ana@example.org'") == 1)
 
+                // A burst of 300 more, all answered, then SIGTERM at once: whatever the recorder still holds must
+                // be written before the process exits.
+                let again = fetch
+                let answered = try await withThrowingTaskGroup(of: Bool.self) { group in
+                    for _ in 0..<300 {
+                        group.addTask {
+                            let reply = try await HTTPClient.shared.execute(again, timeout: Patience.request)
+                            _ = try await reply.body.collect(upTo: 1 << 16)
+                            return reply.status == .ok
+                        }
+                    }
+                    return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+                }
+                #expect(answered == 300)
                 serve.terminate()
                 serve.waitUntilExit()
                 #expect(serve.terminationStatus == 0)
-                // Drained on SIGTERM: the open is in the database once the process is gone.
-                #expect(try Self.count(root, "SELECT COUNT(*) FROM trackingEvent WHERE kind = 'open' AND class = 'gmail-proxy'") == 1)
+                // Drained on SIGTERM: every open answered is in the database once the process is gone.
+                #expect(try Self.count(root, "SELECT COUNT(*) FROM trackingEvent WHERE kind = 'open' AND class = 'gmail-proxy'") == 301)
             }
         }
     }

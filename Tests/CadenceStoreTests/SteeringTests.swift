@@ -278,8 +278,33 @@ extension SteeringTests {
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let database = try CadenceDatabase.open(path: path, mode: .create)
         try Self.launch(database, [("zoe.unique.name@example.org", Self.active)])
-        _ = try database.forget(addressKey: "zoe.unique.name@example.org", actor: "t", now: Self.now)
-        _ = try database.writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        #expect(try database.forget(addressKey: "zoe.unique.name@example.org", actor: "t", now: Self.now).walCleared)
+        for suffix in ["", "-wal"] {
+            let bytes = FileManager.default.contents(atPath: path + suffix) ?? Data()
+            #expect(bytes.range(of: Data("zoe.unique.name".utf8)) == nil, "found in \(suffix.isEmpty ? "the database" : suffix)")
+        }
+    }
+
+    @Test("forget says when a reader in another process keeps the log from being cleared, and running it again once the reader is gone clears it")
+    func forgetWithAReaderHoldingTheLog() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let database = try CadenceDatabase.open(path: path, mode: .create)
+        try Self.launch(database, [("zoe.unique.name@example.org", Self.active)])
+        // Another process's read transaction, begun while the log holds the launch.
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true  // a transaction left open across accesses, on purpose
+        let reader = try DatabaseQueue(path: path, configuration: configuration)
+        try reader.inDatabase { db in
+            try db.beginTransaction(.deferred)
+            _ = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM candidate")
+        }
+        let held = try database.forget(addressKey: "zoe.unique.name@example.org", actor: "t", now: Self.now)
+        #expect(held.found && !held.walCleared)
+        try reader.inDatabase { db in try db.rollback() }
+        try reader.close()
+        let again = try database.forget(addressKey: "zoe.unique.name@example.org", actor: "t", now: Self.now)
+        #expect(!again.found && again.walCleared)
         for suffix in ["", "-wal"] {
             let bytes = FileManager.default.contents(atPath: path + suffix) ?? Data()
             #expect(bytes.range(of: Data("zoe.unique.name".utf8)) == nil, "found in \(suffix.isEmpty ? "the database" : suffix)")
