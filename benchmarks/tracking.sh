@@ -42,6 +42,10 @@ request = function()
 end
 LUA
 events() { sqlite3 "$work/project/cadence.sqlite" "SELECT COUNT(*) FROM trackingEvent WHERE kind = '$1'"; }
+settle() {  # KIND: waits until the count stops moving
+  previous=-1
+  for _ in $(seq 100); do now=$(events "$1"); [ "$now" = "$previous" ] && return; previous=$now; sleep 0.5; done
+}
 saturate() {  # NAME URL PATHS: wrk at saturation; prints requests/s
   echo "== $1: wrk -t2 -c$connections -d${seconds}s" >&2
   PATHS="$3" wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/paths.lua" "$2" | tee "$work/$1.wrk" >&2
@@ -67,6 +71,7 @@ for kind in pixel click; do
   [ "$kind" = pixel ] && half=$((pixel_rate / 2)) || half=$((click_rate / 2))
   table=$([ "$kind" = pixel ] && echo open || echo click)
   for rate in "$half" "${FIXED_RATE:-3000}"; do
+    settle "$table"  # what wrk left in flight when it stopped is written first, so it is not counted here
     start=$(events "$table")
     "$bin/CadenceBenchmarks" tracking-open-loop "$serve_url" "$work/project/${kind}s.txt" "$rate" "$seconds" | tee "$work/open-$kind.out"
     answered=$(sed -n 's/^answered 200 or 302: \([0-9]*\)$/\1/p' "$work/open-$kind.out")
