@@ -55,8 +55,43 @@ public enum StatsOutput {
                     "  Opened and clicked are sends, not events: all/likely human (that share of sends). Scanners and machine fetches count in all only (docs/tracking.md). Unsub link: one-click or the page's button."
                 )
             }
+            for (step, comparison) in comparisons(campaign) { lines.append("  " + comparisonLine(step: step, comparison)) }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Each step with two variants or more, compared on replies over delivered (sent less bounced).
+    public static func comparisons(_ campaign: CampaignStats) -> [(step: String, comparison: VariantComparison)] {
+        var order: [String] = []
+        var variants: [String: [VariantComparison.Variant]] = [:]
+        for row in campaign.rows {
+            guard let variant = row.variantID else { continue }
+            if variants[row.stepID] == nil { order.append(row.stepID) }
+            variants[row.stepID, default: []].append(.init(id: variant, trials: max(0, row.sent - row.bounced), successes: row.replied))
+        }
+        return order.compactMap { step in
+            guard let list = variants[step], list.count >= 2 else { return nil }
+            return (step, VariantComparison(list))
+        }
+    }
+
+    /// `intro, replies over delivered: b leads, not yet significant (n=40 and 41); b − a +12.2 points (95% CI −3.4 to +27.1)`.
+    public static func comparisonLine(step: String, _ comparison: VariantComparison) -> String {
+        var line = "\(step), replies over delivered: \(comparison.verdict)"
+        if let leader = comparison.leader {
+            let differences = comparison.comparisons.map { versus in
+                "\(leader) − \(versus.other) \(points(versus.interval.difference)) points (95% CI \(points(versus.interval.lower)) to \(points(versus.interval.upper)))"
+            }
+            line += "; " + differences.joined(separator: "; ")
+        }
+        return line
+    }
+
+    /// A difference of proportions in percentage points, signed, one decimal: `+12.2`, `−3.4`, `0.0`.
+    static func points(_ difference: Double) -> String {
+        let tenths = Int((difference * 1_000).rounded())
+        let text = "\(abs(tenths) / 10).\(abs(tenths) % 10)"
+        return tenths > 0 ? "+" + text : tenths < 0 ? "−" + text : text
     }
 
     public static func json(_ campaigns: [CampaignStats]) -> String {
@@ -81,7 +116,22 @@ public enum StatsOutput {
             }
         }
         struct Stopped: Encodable { var kind: String; var description: String; var count: Int }
-        struct Campaign: Encodable { var id: String; var name: String; var enrolled: Int; var finished: Int; var stopped: [Stopped]; var steps: [Row] }
+        struct Versus: Encodable {
+            var leader: String; var other: String; var pValue: Double; var adjustedP: Double; var difference: Double; var lower: Double; var upper: Double
+            var significant: Bool
+        }
+        struct Comparison: Encodable {
+            var step: String; var rate = "replied/delivered"; var verdict: String; var leader: String?; var versus: [Versus]
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: Keys.self)
+                try c.encode(step, forKey: .step); try c.encode(rate, forKey: .rate); try c.encode(verdict, forKey: .verdict)
+                try c.encode(leader, forKey: .leader); try c.encode(versus, forKey: .versus)
+            }
+            enum Keys: String, CodingKey { case step, rate, verdict, leader, versus }
+        }
+        struct Campaign: Encodable {
+            var id: String; var name: String; var enrolled: Int; var finished: Int; var stopped: [Stopped]; var steps: [Row]; var variantComparisons: [Comparison]
+        }
         return JSONOutput.encode(
             campaigns.map { campaign in
                 Campaign(
@@ -93,6 +143,17 @@ public enum StatsOutput {
                             active: $0.active, held: $0.held, paused: $0.paused, replied: $0.replied, bounced: $0.bounced,
                             unsubscribed: $0.unsubscribed, outOfOffice: $0.outOfOffice, opened: $0.opened, openedLikelyHuman: $0.openedHuman, clicked: $0.clicked,
                             clickedLikelyHuman: $0.clickedHuman, unsubscribedByLink: $0.unsubscribedByLink)
+                    },
+                    variantComparisons: comparisons(campaign).map { step, comparison in
+                        Comparison(
+                            step: step, verdict: comparison.verdict, leader: comparison.leader,
+                            versus: comparison.leader == nil
+                                ? []
+                                : comparison.comparisons.map {
+                                    Versus(
+                                        leader: comparison.leader ?? "", other: $0.other, pValue: $0.pValue, adjustedP: $0.adjustedP, difference: $0.interval.difference,
+                                        lower: $0.interval.lower, upper: $0.interval.upper, significant: $0.isSignificant)
+                                })
                     })
             })
     }
