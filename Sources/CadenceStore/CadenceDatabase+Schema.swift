@@ -281,6 +281,13 @@ extension CadenceDatabase {
                     CREATE INDEX trackingEventKindAt ON trackingEvent(kind, at);
                     """)
         }
+        migrator.registerMigration("v12-reply-label") { db in
+            try db.execute(
+                sql: """
+                    -- What a reply meant, as the recruiter labelled it (`cadence label`): interested, not-now or no.
+                    ALTER TABLE incomingMessage ADD COLUMN label TEXT;
+                    """)
+        }
         return migrator
     }()
 }

@@ -20,6 +20,8 @@ public struct CampaignStats: Sendable, Equatable {
         /// People whose mail back came after this step was their last one sent (reply watching), by class. The
         /// denominator is `sent`.
         public var replied = 0
+        /// Replies labelled `interested` with `cadence label`.
+        public var positiveReplies = 0
         public var bounced = 0
         public var unsubscribed = 0
         public var outOfOffice = 0
@@ -70,7 +72,8 @@ extension CadenceDatabase {
                 for row in try GRDB.Row.fetchAll(
                     db,
                     sql: """
-                        SELECT s.stepId, json_extract(e.variants, '$."' || s.stepId || '"') AS variant, i.class, COUNT(DISTINCT i.enrollmentId) AS n
+                        SELECT s.stepId, json_extract(e.variants, '$."' || s.stepId || '"') AS variant, i.class, COUNT(DISTINCT i.enrollmentId) AS n,
+                            COUNT(DISTINCT CASE WHEN i.label = 'interested' THEN i.enrollmentId END) AS positive
                         FROM incomingMessage i JOIN enrollment e ON e.id = i.enrollmentId
                         JOIN sendRecord s ON s.id = (
                             SELECT id FROM sendRecord WHERE enrollmentId = i.enrollmentId AND state = ? AND sentAt <= i.receivedAt
@@ -79,6 +82,7 @@ extension CadenceDatabase {
                         """, arguments: [SendRecordState.sent, status.id])
                 {
                     outcomes[Key(step: row["stepId"], variant: row["variant"]), default: [:]][row["class"], default: 0] += row["n"] as Int
+                    outcomes[Key(step: row["stepId"], variant: row["variant"]), default: [:]]["positive", default: 0] += row["positive"] as Int
                 }
                 // Opens, clicks and link unsubscribes, per send: a send counts once however often it was fetched.
                 var tracked: [Key: [Int]] = [:]
@@ -108,6 +112,7 @@ extension CadenceDatabase {
                 func apply(_ row: inout CampaignStats.Row, _ counts: [String: Int]) {
                     // A message that could not be read but belonged to the person stopped them as a reply.
                     row.replied += counts["reply", default: 0] + counts["unparsed", default: 0]
+                    row.positiveReplies += counts["positive", default: 0]
                     row.bounced += counts["bounce", default: 0]
                     row.unsubscribed += counts["unsubscribe", default: 0]
                     row.outOfOffice += counts["out-of-office", default: 0]

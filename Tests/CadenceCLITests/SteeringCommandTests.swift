@@ -54,6 +54,13 @@ extension ProcessTests {
             #expect(done.stderr == "cadence: error: no task 42; `cadence tasks` lists the open ones\n")
             let badAddress = try run(["show", "nobody"], db: db)
             #expect(badAddress.status == 64)
+            // label: someone who never replied, someone unknown, a label that does not exist.
+            let noReply = try run(["label", "ana.ruiz@example.org", "interested"], db: db)
+            #expect(noReply.status == 65)
+            #expect(noReply.stderr == "cadence: error: no reply from ana.ruiz@example.org is recorded; `cadence show ana.ruiz@example.org` lists what came back\n")
+            #expect(try run(["label", "nobody@example.org", "interested"], db: db).stderr == "cadence: error: no candidate nobody@example.org is enrolled in any campaign\n")
+            let badLabel = try run(["label", "ana.ruiz@example.org", "maybe"], db: db)
+            #expect(badLabel.status == 64 && badLabel.stderr.contains("Please provide one of 'interested', 'not-now' or 'no'"))
             #expect(try run(["status", "--format", "json"], db: db).stdout == before)
         }
 
@@ -188,7 +195,7 @@ extension ProcessTests.SteeringCommandTests {
         let csv = try run(["stats", "ops-leaders-q1", "--format", "csv"], db: db).stdout
         #expect(
             csv.hasPrefix(
-                "campaign,step,variant,type,enrolled,sent,tasksDone,active,held,paused,replied,bounced,unsubscribed,outOfOffice,opened,openedLikelyHuman,clicked,clickedLikelyHuman,unsubscribedByLink\nops-leaders-q1,opener,,email,5,0,0,4,1,0,0,0,0,0,0,0,0,0,0\n"
+                "campaign,step,variant,type,enrolled,sent,tasksDone,active,held,paused,replied,bounced,unsubscribed,outOfOffice,opened,openedLikelyHuman,clicked,clickedLikelyHuman,unsubscribedByLink,positiveReplies\nops-leaders-q1,opener,,email,5,0,0,4,1,0,0,0,0,0,0,0,0,0,0,0\n"
             ))
         let json = try JSONSerialization.jsonObject(with: Data(try run(["stats", "--format", "json"], db: db).stdout.utf8)) as? [[String: Any]]
         #expect((json?.first?["steps"] as? [[String: Any]])?.count == 6)

@@ -40,6 +40,36 @@ struct ReplyWatchingTests {
         }
     }
 
+    @Test("cadence label: the latest reply labelled interested counts as positive in stats (text, JSON, CSV) and in show; relabelling replaces it; no reply, no label")
+    func labelReply() async throws {
+        try await SendingScene.with(people: 2) { (scene: SendingScene) async throws -> Void in
+            let (thread, messageID) = try await sendIntros(scene)
+            try deliver(scene, "From: P1 <p1@example.org>\nTo: \(SendingScene.sam)\nSubject: Re: Quick question, P1\nIn-Reply-To: \(messageID)\n\nYes, let's talk Thursday.\n", thread: thread)
+            _ = try await scene.passes(from: 86_400 + 60, to: 86_400 + 120)
+            let now = scene.clock.now
+            // p2 never replied: nothing to label, and nothing changes.
+            #expect(throws: StoreError.self) { try scene.database.label(addressKey: "p2@example.org", campaign: nil, as: .interested, actor: "t", now: now) }
+            #expect(throws: StoreError.self) { try scene.database.label(addressKey: "p1@example.org", campaign: "nope", as: .interested, actor: "t", now: now) }
+            let first = try scene.database.label(addressKey: "p1@example.org", campaign: nil, as: .notNow, actor: "t", now: now)
+            #expect(first.campaignID == "q1" && first.previous == nil)
+            var stats = try scene.database.stats(campaign: "q1", now: now)
+            #expect(stats.first?.rows.first { $0.stepID == "intro" }?.positiveReplies == 0)
+            #expect(!StatsOutput.text(stats).contains("positive"))
+            let second = try scene.database.label(addressKey: "p1@example.org", campaign: "q1", as: .interested, actor: "t", now: now)
+            #expect(second.previous == .notNow && second.label == .interested)
+            stats = try scene.database.stats(campaign: "q1", now: now)
+            #expect(stats.first?.rows.first { $0.stepID == "intro" }?.positiveReplies == 1)
+            let text = StatsOutput.text(stats)
+            #expect(text.contains("replied  positive  bounced"))
+            #expect(text.contains("Positive: replies labelled interested"))
+            #expect(StatsOutput.json(stats).contains(#""positiveReplies" : 1"#))
+            #expect(StatsOutput.csv(stats).split(separator: "\n")[1].hasSuffix(",1"))
+            // show lists each labelling in the person's timeline.
+            let shown = StatusOutput.text(try #require(try scene.database.candidate("p1@example.org")))
+            #expect(shown.contains("labelled interested (was not-now)"))
+        }
+    }
+
     @Test("a permanent bounce stops and suppresses; a delay notice is only recorded")
     func bounces() async throws {
         try await SendingScene.with(people: 2) { (scene: SendingScene) async throws -> Void in

@@ -24,6 +24,8 @@ public enum StatsOutput {
             lines.append("\(campaign.id): \(campaign.name) (\(campaign.enrolled) enrolled)")
             let tracking = campaign.rows.contains { $0.opened + $0.clicked + $0.unsubscribedByLink > 0 }
             var table = [["step", "variant", "type", "enrolled", "sent", "sent/enrolled", "tasks done", "active", "held", "paused", "replied", "bounced", "unsub", "ooo"]]
+            let labelled = campaign.rows.contains { $0.positiveReplies > 0 }
+            if labelled { table[0].insert("positive", at: 11) }
             if tracking { table[0] += ["opened", "clicked", "unsub link"] }
             for row in campaign.rows {
                 let isTask = row.kind == "task"
@@ -34,6 +36,7 @@ public enum StatsOutput {
                     outcome(row.replied, of: row.sent, isTask), outcome(row.bounced, of: row.sent, isTask),
                     outcome(row.unsubscribed, of: row.sent, isTask), outcome(row.outOfOffice, of: row.sent, isTask),
                 ])
+                if labelled { table[table.count - 1].insert(outcome(row.positiveReplies, of: row.sent, isTask), at: 11) }
                 if tracking {
                     table[table.count - 1] += [
                         tracked(row.opened, row.openedHuman, of: row.sent, isTask), tracked(row.clicked, row.clickedHuman, of: row.sent, isTask),
@@ -41,7 +44,7 @@ public enum StatsOutput {
                     ]
                 }
             }
-            lines += Table.render(table, rightAligned: 3...(tracking ? 16 : 13)).map { "  " + $0 }
+            lines += Table.render(table, rightAligned: 3...(table[0].count - 1)).map { "  " + $0 }
             let stopped = campaign.stopped.reduce(0) { $0 + $1.count }
             let reasons = campaign.stopped.map { "\($0.description) \($0.count)" }.joined(separator: ", ")
             lines.append(
@@ -50,6 +53,9 @@ public enum StatsOutput {
             lines.append(
                 "  Rates are of the row's enrolled: everyone for a step, those given the variant for a variant. Replied, bounced, unsub(scribed) and ooo (out of office) count people whose mail came back after this step, as a share of its sends."
             )
+            if labelled {
+                lines.append("  Positive: replies labelled interested with `cadence label`, as a share of the step's sends.")
+            }
             if tracking {
                 lines.append(
                     "  Opened and clicked are sends, not events: all/likely human (that share of sends). Scanners and machine fetches count in all only (docs/tracking.md). Unsub link: one-click or the page's button."
@@ -98,20 +104,21 @@ public enum StatsOutput {
         struct Row: Encodable {
             var step: String; var variant: String?; var type: String; var enrolled: Int; var sent: Int; var tasksDone: Int
             var active: Int; var held: Int; var paused: Int
-            var replied: Int; var bounced: Int; var unsubscribed: Int; var outOfOffice: Int
+            var replied: Int; var positiveReplies: Int; var bounced: Int; var unsubscribed: Int; var outOfOffice: Int
             var opened: Int; var openedLikelyHuman: Int; var clicked: Int; var clickedLikelyHuman: Int; var unsubscribedByLink: Int
             func encode(to encoder: any Encoder) throws {
                 var c = encoder.container(keyedBy: Keys.self)
                 try c.encode(step, forKey: .step); try c.encode(variant, forKey: .variant); try c.encode(type, forKey: .type)
                 try c.encode(enrolled, forKey: .enrolled); try c.encode(sent, forKey: .sent); try c.encode(tasksDone, forKey: .tasksDone)
                 try c.encode(active, forKey: .active); try c.encode(held, forKey: .held); try c.encode(paused, forKey: .paused)
-                try c.encode(replied, forKey: .replied); try c.encode(bounced, forKey: .bounced); try c.encode(unsubscribed, forKey: .unsubscribed)
+                try c.encode(replied, forKey: .replied); try c.encode(positiveReplies, forKey: .positiveReplies); try c.encode(bounced, forKey: .bounced);
+                try c.encode(unsubscribed, forKey: .unsubscribed)
                 try c.encode(outOfOffice, forKey: .outOfOffice)
                 try c.encode(opened, forKey: .opened); try c.encode(openedLikelyHuman, forKey: .openedLikelyHuman); try c.encode(clicked, forKey: .clicked)
                 try c.encode(clickedLikelyHuman, forKey: .clickedLikelyHuman); try c.encode(unsubscribedByLink, forKey: .unsubscribedByLink)
             }
             enum Keys: String, CodingKey {
-                case step, variant, type, enrolled, sent, tasksDone, active, held, paused, replied, bounced, unsubscribed, outOfOffice
+                case step, variant, type, enrolled, sent, tasksDone, active, held, paused, replied, positiveReplies, bounced, unsubscribed, outOfOffice
                 case opened, openedLikelyHuman, clicked, clickedLikelyHuman, unsubscribedByLink
             }
         }
@@ -140,7 +147,7 @@ public enum StatsOutput {
                     steps: campaign.rows.map {
                         .init(
                             step: $0.stepID, variant: $0.variantID, type: $0.kind, enrolled: $0.enrolled, sent: $0.sent, tasksDone: $0.tasksDone,
-                            active: $0.active, held: $0.held, paused: $0.paused, replied: $0.replied, bounced: $0.bounced,
+                            active: $0.active, held: $0.held, paused: $0.paused, replied: $0.replied, positiveReplies: $0.positiveReplies, bounced: $0.bounced,
                             unsubscribed: $0.unsubscribed, outOfOffice: $0.outOfOffice, opened: $0.opened, openedLikelyHuman: $0.openedHuman, clicked: $0.clicked,
                             clickedLikelyHuman: $0.clickedHuman, unsubscribedByLink: $0.unsubscribedByLink)
                     },
@@ -160,7 +167,7 @@ public enum StatsOutput {
 
     public static func csv(_ campaigns: [CampaignStats]) -> String {
         var lines = [
-            "campaign,step,variant,type,enrolled,sent,tasksDone,active,held,paused,replied,bounced,unsubscribed,outOfOffice,opened,openedLikelyHuman,clicked,clickedLikelyHuman,unsubscribedByLink"
+            "campaign,step,variant,type,enrolled,sent,tasksDone,active,held,paused,replied,bounced,unsubscribed,outOfOffice,opened,openedLikelyHuman,clicked,clickedLikelyHuman,unsubscribedByLink,positiveReplies"
         ]
         for campaign in campaigns {
             for row in campaign.rows {
@@ -168,7 +175,7 @@ public enum StatsOutput {
                     [
                         campaign.id, row.stepID, row.variantID ?? "", row.kind, "\(row.enrolled)", "\(row.sent)", "\(row.tasksDone)", "\(row.active)", "\(row.held)",
                         "\(row.paused)", "\(row.replied)", "\(row.bounced)", "\(row.unsubscribed)", "\(row.outOfOffice)", "\(row.opened)",
-                        "\(row.openedHuman)", "\(row.clicked)", "\(row.clickedHuman)", "\(row.unsubscribedByLink)",
+                        "\(row.openedHuman)", "\(row.clicked)", "\(row.clickedHuman)", "\(row.unsubscribedByLink)", "\(row.positiveReplies)",
                     ].joined(separator: ","))
             }
         }

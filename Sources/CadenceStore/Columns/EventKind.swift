@@ -7,6 +7,8 @@ enum EventKind: String, Sendable, CaseIterable, DatabaseValueConvertible {
     case taskOpened, taskDone
     /// A message came back (reply, bounce, out-of-office, …), with what it did.
     case incoming
+    /// A reply was labelled with what it meant (`cadence label`).
+    case labelled
     /// A person's data was erased; the event keeps no link to them.
     case forgotten
 }
