@@ -115,6 +115,8 @@ extension CadenceDatabase {
     static let recentClicksSQL =
         "SELECT link, at FROM trackingEvent INDEXED BY trackingEventSend WHERE sendRecordId = ? AND kind = 'click' AND at >= ? AND at <= ?"
 
+    static let reclassBurstSQL = "UPDATE trackingEvent SET class = ? WHERE sendRecordId = ? AND kind = 'click' AND at >= ? AND at <= ? AND class <> ?"
+
     public func recordTrackingEvents(_ events: [TrackingEventRecord]) async throws(StoreError) {
         guard !events.isEmpty else { return }
         try await write { db in
@@ -126,8 +128,7 @@ extension CadenceDatabase {
                     SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM sendRecord WHERE id = ?)
                     """)
             let recentClicks = try db.cachedStatement(sql: Self.recentClicksSQL)
-            let reclass = try db.cachedStatement(
-                sql: "UPDATE trackingEvent SET class = ? WHERE sendRecordId = ? AND kind = 'click' AND at >= ? AND at <= ? AND class <> ?")
+            let reclass = try db.cachedStatement(sql: Self.reclassBurstSQL)
             for event in events {
                 let isRepeat = try Bool.fetchOne(earlier, arguments: [event.sendRecordID, event.kind, event.link]) ?? false
                 var eventClass = event.eventClass

@@ -86,4 +86,21 @@ struct VariantStatisticsTests {
         #expect(verdict([("a", 60, 15), ("b", 60, 15), ("c", 60, 2)]).verdict == "a and b are level at the top (n=60, 60 and 60)")
         #expect(verdict([("a", 60, 15)]).verdict == "one variant: nothing to compare")
     }
+
+    @Test(
+        "more replies than delivered messages (a person who bounced and then replied) is a verdict, not a crash (fails on cd97bcc: Fisher's precondition trapped)"
+    )
+    func moreRepliesThanDelivered() {
+        let comparison = VariantComparison([.init(id: "a", trials: 21, successes: 22), .init(id: "b", trials: 30, successes: 3)])
+        #expect(comparison.leader == nil && comparison.comparisons.isEmpty)
+        #expect(comparison.verdict.hasPrefix("cannot compare"))
+    }
+
+    @Test("p-values near 0.05 keep three decimals, so \"significant\" never sits beside p=0.05 (fails on cd97bcc: two decimals from 0.01)")
+    func pNearTheThreshold() {
+        #expect(VariantComparison.pText(0.0483) == "0.048")
+        #expect(VariantComparison.pText(0.0517) == "0.052")
+        #expect(VariantComparison.pText(0.37) == "0.37")
+        #expect(VariantComparison.pText(0.0009) == "<0.001")
+    }
 }

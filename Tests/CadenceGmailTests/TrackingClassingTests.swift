@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import CadenceCore
 import CadenceEngine
 import CadenceFakeGmail
 import CadenceServer
@@ -7,6 +6,8 @@ import CadenceStore
 import Foundation
 import NIOHTTP1
 import Testing
+
+@testable import CadenceCore
 
 /// The rules that need more than one request or the server's configuration: Apple's relay behind a trusted
 /// proxy, click bursts, hot-lead tasks, and unsubscribe links whose key was rotated out. Real HTTP on 127.0.0.1
@@ -144,6 +145,98 @@ struct TrackingClassingTests {
                     return
                 }
             }
+        }
+    }
+
+    /// A token for `url`'s send with its key id byte replaced and its signature made up: what anyone can write.
+    static func forged(_ url: String, keyID: UInt8) throws -> String {
+        let token = String(try #require(url.split(separator: "/").last))
+        var bytes = try #require(Base64URL.decode(token))
+        bytes[1] = keyID
+        for index in 13..<bytes.count { bytes[index] = 0x42 }
+        return url.replacingOccurrences(of: token, with: Base64URL.encode(bytes))
+    }
+
+    @Test(
+        "a made-up token with an unheld key id unsubscribes nobody: not a send signed with a held key, not by another address typed, and one click on it is a 404 (fails on 8d3ca8f: any such token was honoured)"
+    )
+    func forgedRotatedTokens() async throws {
+        try await SendingScene.with(people: 3, tracking: true) { (scene: SendingScene) async throws -> Void in
+            _ = try await scene.passes(from: 0, to: 120)
+            try await Server.withServer(scene) { base, client in
+                let form = "application/x-www-form-urlencoded"
+                let p1 = try Server.links(scene, to: "p1@example.org", base: base)
+                // p1's send was signed with the key this server holds; a forged token with another key id is not it.
+                let sceneKey = try TrackingKeyLoader.load(try #require(scene.configuration.tracking), secrets: scene.project.store).current.id
+                let forged = try Self.forged(p1.unsubscribe, keyID: sceneKey &+ 1)
+                let oneClick = try await Server.request(client, forged, method: .POST, contentType: form, body: Array("List-Unsubscribe=One-Click".utf8))
+                #expect(oneClick.status == 404)
+                let typed = try await Server.request(client, forged, method: .POST, contentType: form, body: Array("confirm=yes&address=p1%40example.org".utf8))
+                #expect(typed.status != 200 || !typed.text.contains("You are unsubscribed"))
+                #expect(try scene.database.suppressions().isEmpty)
+                guard case .active? = try scene.state("p1@example.org") else {
+                    Issue.record("p1 changed: \(String(describing: try scene.state("p1@example.org")))")
+                    return
+                }
+            }
+            // Rotated out for real: the by-address form acts only for the address the link was sent to.
+            let newKey = try #require(TrackingKey(secret: Array("a-brand-new-tracking-key-0123456789abcdef".utf8)))
+            try await Server.withServer(scene, keys: TrackingKeys(current: newKey)) { base, client in
+                let form = "application/x-www-form-urlencoded"
+                let p2 = try Server.links(scene, to: "p2@example.org", base: base)
+                let stranger = try await Server.request(
+                    client, p2.unsubscribe, method: .POST, contentType: form, body: Array("confirm=yes&address=stranger%40example.com".utf8))
+                #expect(stranger.status == 400 && stranger.text.contains(#"name="address""#))
+                #expect(try scene.database.suppressions().isEmpty)
+                // A one click naming a send that does not exist: nothing happened, so no 200.
+                let p3 = try Server.links(scene, to: "p3@example.org", base: base)
+                let p3Token = String(try #require(p3.unsubscribe.split(separator: "/").last))
+                var bytes = try #require(Base64URL.decode(p3Token))
+                for index in 2..<12 { bytes[index] = 0 }
+                let unknown = base + "/t/u/" + Base64URL.encode(bytes)
+                #expect(try await Server.request(client, unknown, method: .POST, contentType: form, body: Array("List-Unsubscribe=One-Click".utf8)).status == 404)
+                #expect(try scene.database.suppressions().isEmpty)
+            }
+        }
+    }
+
+    @Test(
+        "people who finished the sequence still get a hot-lead task for a click on its last email (fails on 8d3ca8f: only people still in the sequence did)"
+    )
+    func hotLeadAfterTheLastStep() async throws {
+        try await SendingScene.with(people: 1, tracking: true, hotLeads: true) { (scene: SendingScene) async throws -> Void in
+            _ = try await scene.passes(from: 0, to: 60)
+            _ = try await scene.passes(from: 86_400 + 60, to: 86_400 + 120)
+            #expect(try scene.state("p1@example.org") == .finished)
+            scene.clock.advance(by: 3_600)
+            try await Server.withServer(scene) { base, client in
+                let click = try Server.links(scene, to: "p1@example.org", base: base).click
+                #expect(try await Server.request(client, click).status == 302)
+                #expect(try await Patience.waitUntil { try await scene.database.trackingEventCount() >= 1 })
+            }
+            scene.clock.advance(by: 10)
+            #expect(try scene.database.openTasks(campaign: "q1", actor: "t", now: scene.clock.now).map(\.address) == ["p1@example.org"])
+        }
+    }
+
+    @Test(
+        "a hot-lead task opened from a click that a late-written second click shows to be a burst is withdrawn (fails on 8d3ca8f: it stayed open)"
+    )
+    func hotLeadWithdrawnByALateBurst() async throws {
+        try await SendingScene.with(people: 1, tracking: true, secondLink: "https://jobs.example.com/team", hotLeads: true) { (scene: SendingScene) async throws -> Void in
+            _ = try await scene.passes(from: 0, to: 60)
+            scene.clock.advance(by: 3_600)
+            let clickedAt = scene.clock.now
+            let links = try Self.clickLinks(scene, to: "p1@example.org", base: "http://x")
+            let send = try #require(try await scene.database.trackedSend(trackingID: try Server.trackingID(links[0], scene)))
+            try await scene.database.recordTrackingEvents([.init(sendRecordID: send.recordID, kind: .click, link: 1, eventClass: .likelyHuman, at: clickedAt)])
+            scene.clock.advance(by: 10)
+            #expect(try scene.database.openTasks(campaign: "q1", actor: "t", now: scene.clock.now).count == 1)
+            // The recorder was behind: the scanner's second click, made a second after the first, is written now.
+            try await scene.database.recordTrackingEvents([.init(sendRecordID: send.recordID, kind: .click, link: 2, eventClass: .likelyHuman, at: clickedAt.addingTimeInterval(1))])
+            #expect(try scene.database.openTasks(campaign: "q1", actor: "t", now: scene.clock.now).isEmpty)
+            let shown = StatusOutput.text(try #require(try scene.database.candidate("p1@example.org")))
+            #expect(shown.contains("hot lead withdrawn"))
         }
     }
 }

@@ -52,6 +52,11 @@ struct CadenceDatabaseTests {
             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + CadenceDatabase.recentClicksSQL, arguments: [1, now, now]).map { $0["detail"] as String }
         }
         #expect(plan.contains { $0.contains("trackingEventSend") }, "\(plan)")
+        // The burst's reclassing too (fails on 5d4f02e: it still took the (kind, at) index).
+        let update = try database.writer.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + CadenceDatabase.reclassBurstSQL, arguments: ["scanner", 1, now, now, "scanner"]).map { $0["detail"] as String }
+        }
+        #expect(update.contains { $0.contains("trackingEventSend") }, "\(update)")
     }
 
     @Test("a new file is WAL, foreign keys on, synchronous FULL, and migrated")
