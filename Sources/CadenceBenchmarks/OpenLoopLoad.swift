@@ -84,6 +84,9 @@ enum OpenLoopLoad {
         var lastAnswer: NIODeadline
         var context: ChannelHandlerContext?
         var finished = false
+        /// Timers fired so far, against this connection's share of the schedule.
+        var fired = 0
+        var share: Int { max(0, (total - index + connections - 1) / connections) }
 
         init(index: Int, connections: Int, total: Int, rate: Double, began: NIODeadline, paths: [String], host: String, done: EventLoopPromise<Void>) {
             self.index = index
@@ -112,6 +115,7 @@ enum OpenLoopLoad {
             let at = began + .nanoseconds(Int64((Double(request) / rate * 1e9).rounded()))
             context.eventLoop.assumeIsolated().scheduleTask(deadline: at) {
                 self.timerLagMS.append(Double((NIODeadline.now() - at).nanoseconds) / 1e6)
+                self.fired += 1
                 self.due.append((at, self.paths[request % self.paths.count]))
                 self.scheduleNext()
                 self.sendIfIdle()
@@ -146,7 +150,7 @@ enum OpenLoopLoad {
         }
 
         func finishIfDone() {
-            guard !finished, next >= total, head == due.count, inFlight == nil else { return }
+            guard !finished, fired == share, head == due.count, inFlight == nil else { return }
             finished = true
             done.succeed()
         }
@@ -154,7 +158,7 @@ enum OpenLoopLoad {
         /// The connection failed or the server closed it: every request it still owed counts as failed.
         func fail(_ context: ChannelHandlerContext) {
             guard !finished else { return }
-            let owed = (due.count - head) + (inFlight == nil ? 0 : 1) + max(0, (total - next + connections - 1) / connections)
+            let owed = (due.count - head) + (inFlight == nil ? 0 : 1) + (share - fired)
             statuses[0, default: 0] += owed
             next = total
             head = due.count

@@ -72,7 +72,8 @@ extension CadenceDatabase {
                 for row in try GRDB.Row.fetchAll(
                     db,
                     sql: """
-                        SELECT s.stepId, json_extract(e.variants, '$."' || s.stepId || '"') AS variant, i.class, COUNT(DISTINCT i.enrollmentId) AS n,
+                        SELECT s.stepId, json_extract(e.variants, '$."' || s.stepId || '"') AS variant,
+                            CASE WHEN i.class IN ('reply', 'unparsed') THEN 'reply' ELSE i.class END AS class, COUNT(DISTINCT i.enrollmentId) AS n,
                             COUNT(DISTINCT CASE WHEN i.label = 'interested' THEN i.enrollmentId END) AS positive
                         FROM incomingMessage i JOIN enrollment e ON e.id = i.enrollmentId
                         JOIN sendRecord s ON s.id = (
@@ -110,8 +111,9 @@ extension CadenceDatabase {
                     row.unsubscribedByLink += counts[4]
                 }
                 func apply(_ row: inout CampaignStats.Row, _ counts: [String: Int]) {
-                    // A message that could not be read but belonged to the person stopped them as a reply.
-                    row.replied += counts["reply", default: 0] + counts["unparsed", default: 0]
+                    // A message that could not be read but belonged to the person stopped them as a reply (counted
+                    // with the replies, once per person, in the query).
+                    row.replied += counts["reply", default: 0]
                     row.positiveReplies += counts["positive", default: 0]
                     row.bounced += counts["bounce", default: 0]
                     row.unsubscribed += counts["unsubscribe", default: 0]

@@ -63,12 +63,12 @@ extension CadenceDatabase {
     static let hotLeadFreshness: TimeInterval = 7 * 86_400
 
     /// Opens a hot-lead task for each person in `campaign` with a likely-human click, settled past the burst
-    /// window (so a scanner's first click never opens one), no older than a week, and no hot-lead task yet. The
-    /// sequence goes on meanwhile; the task is for a person to follow up while the interest is fresh.
+    /// window (so a scanner's first click never opens one), no older than a week, and no hot-lead task yet, unless
+    /// they were stopped (replied, bounced, unsubscribed: the lead is handled or gone). Finished people count: a
+    /// click on the last email is the commonest lead. The sequence goes on meanwhile.
     static func openHotLeadTasks(campaign: String, actor: String, _ db: Database, now: Date) throws -> Int {
-        let settled = now.addingTimeInterval(-ClickBurst.window)
+        let settled = ClickBurst.settled(now: now)
         let humanClasses = TrackingEventClass.allCases.filter(\.isLikelyHuman).map(\.rawValue)
-        let inProgress = EnrollmentStatus.inProgress
         let rows = try Row.fetchAll(
             db,
             sql: """
@@ -76,12 +76,12 @@ extension CadenceDatabase {
                 JOIN sendRecord s ON s.id = t.sendRecordId
                 JOIN enrollment e ON e.id = s.enrollmentId
                 WHERE t.kind = 'click' AND t.at > ? AND t.at < ? AND t.class IN (\(humanClasses.map { _ in "?" }.joined(separator: ", ")))
-                AND s.campaignId = ? AND e.state IN (\(inProgress.map { _ in "?" }.joined(separator: ", ")))
+                AND s.campaignId = ? AND e.state <> ?
                 AND NOT EXISTS (SELECT 1 FROM task k WHERE k.enrollmentId = s.enrollmentId AND k.stepId = ?)
                 GROUP BY s.enrollmentId ORDER BY s.enrollmentId
                 """,
             arguments: StatementArguments(
-                [now.addingTimeInterval(-hotLeadFreshness), settled] as [any DatabaseValueConvertible] + humanClasses + [campaign] + inProgress
+                [now.addingTimeInterval(-hotLeadFreshness), settled] as [any DatabaseValueConvertible] + humanClasses + [campaign, EnrollmentStatus.stopped]
                     + [hotLeadStep]))
         for row in rows {
             let enrollmentID: Int64 = row["enrollmentId"]
@@ -94,18 +94,17 @@ extension CadenceDatabase {
     }
 
     static func listOpenTasks(campaign: String?, _ db: Database) throws -> [OpenTask] {
-        let inProgress = EnrollmentStatus.inProgress
         let rows = try Row.fetchAll(
             db,
             sql: """
                 SELECT t.id, t.stepId, t.openedAt, e.campaignId, e.fields, c.address FROM task t
                 JOIN enrollment e ON e.id = t.enrollmentId
-                    AND ((e.state = ? AND e.taskId = t.id) OR (t.stepId = ? AND e.state IN (\(inProgress.map { _ in "?" }.joined(separator: ", ")))))
+                    AND ((e.state = ? AND e.taskId = t.id) OR (t.stepId = ? AND e.state <> ?))
                 JOIN candidate c ON c.id = e.candidateId
                 WHERE t.doneAt IS NULL\(campaign == nil ? "" : " AND e.campaignId = ?") ORDER BY t.openedAt, t.id
                 """,
             arguments: StatementArguments(
-                [EnrollmentStatus.waitingOnTask, hotLeadStep] as [any DatabaseValueConvertible] + inProgress + (campaign.map { [$0] } ?? [])))
+                [EnrollmentStatus.waitingOnTask, hotLeadStep, EnrollmentStatus.stopped] as [any DatabaseValueConvertible] + (campaign.map { [$0] } ?? [])))
         var definitions: [String: SequenceDefinition] = [:]
         return try rows.map { row in
             let campaignID: String = row["campaignId"]

@@ -115,7 +115,8 @@ extension CadenceDatabase {
     static let recentClicksSQL =
         "SELECT link, at FROM trackingEvent INDEXED BY trackingEventSend WHERE sendRecordId = ? AND kind = 'click' AND at >= ? AND at <= ?"
 
-    static let reclassBurstSQL = "UPDATE trackingEvent SET class = ? WHERE sendRecordId = ? AND kind = 'click' AND at >= ? AND at <= ? AND class <> ?"
+    static let reclassBurstSQL =
+        "UPDATE trackingEvent INDEXED BY trackingEventSend SET class = ? WHERE sendRecordId = ? AND kind = 'click' AND at >= ? AND at <= ? AND class <> ?"
 
     public func recordTrackingEvents(_ events: [TrackingEventRecord]) async throws(StoreError) {
         guard !events.isEmpty else { return }
@@ -139,6 +140,7 @@ extension CadenceDatabase {
                     if ClickBurst.isBurst(link: link, at: event.at, earlier: nearby) {
                         eventClass = .scanner
                         try reclass.execute(arguments: [TrackingEventClass.scanner.rawValue, event.sendRecordID, from, until, TrackingEventClass.scanner.rawValue])
+                        try Self.withdrawHotLead(sendRecordID: event.sendRecordID, db, now: event.at)
                     }
                 }
                 try insert.execute(arguments: [event.sendRecordID, event.kind, event.link, eventClass.rawValue, isRepeat, event.at, event.sendRecordID])
@@ -158,6 +160,31 @@ extension CadenceDatabase {
             try Row.fetchAll(db, sql: "SELECT kind, link, class, isRepeat FROM trackingEvent WHERE sendRecordId = ? ORDER BY id", arguments: [sendRecordID]).map {
                 (kind: $0["kind"], link: $0["link"], eventClass: $0["class"], isRepeat: $0["isRepeat"])
             }
+        }
+    }
+
+    /// A hot-lead task still open for the send's person, when no likely-human click of theirs is left after a
+    /// burst was reclassed: the click that opened it was a scanner's, written late. The task is removed (so a
+    /// person's own click later can open one) and the event says why.
+    static func withdrawHotLead(sendRecordID: Int64, _ db: Database, now: Date) throws {
+        guard let enrollmentID = try Int64.fetchOne(db, sql: "SELECT enrollmentId FROM sendRecord WHERE id = ?", arguments: [sendRecordID]),
+            let taskID = try Int64.fetchOne(
+                db, sql: "SELECT id FROM task WHERE enrollmentId = ? AND stepId = ? AND doneAt IS NULL", arguments: [enrollmentID, hotLeadStep])
+        else { return }
+        let human = TrackingEventClass.allCases.filter(\.isLikelyHuman).map(\.rawValue)
+        let stillHuman =
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM trackingEvent t JOIN sendRecord s ON s.id = t.sendRecordId
+                    WHERE s.enrollmentId = ? AND t.kind = 'click' AND t.class IN (\(human.map { _ in "?" }.joined(separator: ", "))))
+                    """, arguments: StatementArguments([enrollmentID] as [any DatabaseValueConvertible] + human)) ?? false
+        guard !stillHuman else { return }
+        try db.execute(sql: "DELETE FROM task WHERE id = ?", arguments: [taskID])
+        if let enrollment = try EnrollmentRow.find(enrollmentID, db) {
+            try Self.event(
+                enrollment, kind: .taskDone, actor: "tracking", detail: "task \(taskID): hot lead withdrawn, the click that opened it was a link scanner's (a burst)", db,
+                now: now)
         }
     }
 
@@ -190,20 +217,31 @@ extension CadenceDatabase {
         }
     }
 
-    /// The unsubscribe page of a link whose key was rotated out, where the person types their address: the
-    /// same as the link's unsubscribe for whoever has that address (suppressed everywhere, stopped in every
-    /// campaign), or only the suppression when no candidate has it. Nothing is counted against a step.
-    public func unsubscribe(
-        address: EmailAddress, reason: String? = nil, policy: IncomingPolicy = IncomingPolicy(), now: Date
+    /// The unsubscribe of a link whose key was rotated out, which cannot be verified: honoured only for a send
+    /// that was signed with `keyID` (the caller has checked that no held key has it), and when `address` is given
+    /// (the page's form), only if it is the address the send went to. So a made-up token can neither reach a send
+    /// signed with a held key nor suppress an address of its choosing. Anything else is `.unknownSend`, and
+    /// nothing is written.
+    public func unsubscribeRotated(
+        trackingID: String, keyID: UInt8, address: EmailAddress?, reason: String? = nil, policy: IncomingPolicy = IncomingPolicy(), now: Date
     ) async throws(StoreError) -> LinkUnsubscribeOutcome {
         let given = Self.givenReason(reason)
-        let label = given.map { "unsubscribe page: \($0)" } ?? "unsubscribe page"
-        let key = AddressKey.normalized(address)
+        let label = given.map { "unsubscribe link: \($0)" } ?? "unsubscribe link"
         return try await write { db in
-            let candidate = try CandidateRow.filter(Column("addressKey") == key).fetchOne(db)
-            return try Self.unsubscribe(
-                key: key, address: candidate?.address ?? address.description, candidateID: candidate?.id, label: label, reasonGiven: given != nil,
-                detail: "by address on the unsubscribe page", policy: policy, db, now: now)
+            guard let record = try SendRecordRow.filter(Column("trackingId") == trackingID).order(Column("id")).fetchOne(db),
+                try Int.fetchOne(db, sql: "SELECT trackingKeyId FROM sendRecord WHERE id = ?", arguments: [record.id]) == Int(keyID),
+                let enrollmentID = record.enrollmentId, let enrollment = try EnrollmentRow.find(enrollmentID, db),
+                let candidate = try CandidateRow.find(enrollment.candidateId, db)
+            else { return .unknownSend }
+            if let address, AddressKey.normalized(address) != candidate.addressKey { return .unknownSend }
+            let outcome = try Self.unsubscribe(
+                key: candidate.addressKey, address: candidate.address, candidateID: candidate.id, label: label, reasonGiven: given != nil,
+                detail: "by the unsubscribe link of step \(record.stepId), signed with a key since rotated out", policy: policy, db, now: now)
+            guard case .unsubscribed = outcome else { return outcome }
+            try db.execute(
+                sql: "INSERT INTO trackingEvent (sendRecordId, kind, link, class, isRepeat, at) VALUES (?, ?, NULL, ?, 0, ?)",
+                arguments: [record.id, TrackingEventRecord.Kind.unsubscribe, TrackingEventClass.likelyHuman.rawValue, now])
+            return outcome
         }
     }
 

@@ -91,8 +91,11 @@ public protocol CadenceStore: Sendable {
     func recordTrackingEvents(_ events: [TrackingEventRecord]) async throws(StoreError)
     /// The one-click unsubscribe of the send `trackingID`, committed before it returns.
     func unsubscribe(trackingID: String, reason: String?, policy: IncomingPolicy, now: Date) async throws(StoreError) -> LinkUnsubscribeOutcome
-    /// The unsubscribe by address, on the page of a link whose key was rotated out.
-    func unsubscribe(address: EmailAddress, reason: String?, policy: IncomingPolicy, now: Date) async throws(StoreError) -> LinkUnsubscribeOutcome
+    /// The unsubscribe of a link whose key was rotated out: only for a send signed with `keyID`, and on the page
+    /// only for the address it was sent to.
+    func unsubscribeRotated(
+        trackingID: String, keyID: UInt8, address: EmailAddress?, reason: String?, policy: IncomingPolicy, now: Date
+    ) async throws(StoreError) -> LinkUnsubscribeOutcome
     /// The incoming messages recorded for `mailbox`, in the order they were processed.
     func recordedIncoming(mailbox: String) async throws(StoreError) -> [RecordedIncoming]
     /// People back from out of office resume; returns how many.

@@ -51,7 +51,8 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
         guard parts.count == 4 else { return nil }
         var value: UInt32 = 0
         for part in parts {
-            guard (1...3).contains(part.count), part.allSatisfy(isDigit) else { return nil }
+            // No leading zeros: "010" is octal to some readers and decimal to others, and inet_pton refuses it.
+            guard (1...3).contains(part.count), part.allSatisfy(isDigit), part.count == 1 || part.first != 0x30 else { return nil }
             let number = part.reduce(0) { $0 * 10 + UInt32($1 - 0x30) }
             guard number <= 255 else { return nil }
             value = value << 8 | number
@@ -120,5 +121,10 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
         }
         let groups = (0..<4).map { UInt16(truncatingIfNeeded: high >> (48 - 16 * $0)) } + (0..<4).map { UInt16(truncatingIfNeeded: low >> (48 - 16 * $0)) }
         return groups.map { String($0, radix: 16) }.joined(separator: ":")
+    }
+
+    /// The next address (wrapping at the end), for merging ranges that touch.
+    var successor: IPAddress {
+        low == .max ? IPAddress(high: high &+ 1, low: 0) : IPAddress(high: high, low: low + 1)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A CIDR network (`10.0.0.0/8`, `2a02:26f7::/32`) or one address, as written in `cadence.json` and in the range
 /// snapshots. An IPv4 prefix counts within the mapped space, so `/8` covers what it says.
 public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
@@ -11,7 +13,7 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
     }
 
     public init?(_ text: some StringProtocol) {
-        let trimmed = text.trimmingASCIIWhitespace
+        let trimmed = String(text).trimmingCharacters(in: .whitespacesAndNewlines)
         let parts = trimmed.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         // No brackets, zones or ports here: those belong to a client's address, not to a network.
         guard let address = IPAddress(parts[0]), !parts[0].contains("["), !parts[0].contains("%"), parts[0].filter({ $0 == ":" }).count != 1 else {
@@ -29,15 +31,5 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
         first = IPAddress(high: address.high & highMask, low: address.low & lowMask)
         last = IPAddress(high: address.high | ~highMask, low: address.low | ~lowMask)
         description = String(trimmed)
-    }
-}
-
-extension StringProtocol {
-    var trimmingASCIIWhitespace: SubSequence {
-        var start = startIndex
-        var end = endIndex
-        while start < end, self[start] == " " || self[start] == "\t" || self[start] == "\r" { start = index(after: start) }
-        while end > start, self[index(before: end)] == " " || self[index(before: end)] == "\t" || self[index(before: end)] == "\r" { end = index(before: end) }
-        return self[start..<end]
     }
 }

@@ -56,10 +56,3 @@ public struct IPRangeSet: Sendable, Hashable {
         }
     }
 }
-
-extension IPAddress {
-    /// The next address (wrapping at the end), for merging ranges that touch.
-    var successor: IPAddress {
-        low == .max ? IPAddress(high: high &+ 1, low: 0) : IPAddress(high: high, low: low + 1)
-    }
-}

@@ -46,6 +46,14 @@ public struct VariantComparison: Sendable, Equatable {
             (leader, comparisons, verdict) = (nil, [], "one variant: nothing to compare")
             return
         }
+        if let odd = variants.first(where: { $0.successes > $0.trials || $0.successes < 0 }) {
+            // Someone whose message bounced and who replied anyway (from another address, say): the counts are
+            // not one trial per person, and no test on them would mean anything.
+            (leader, comparisons, verdict) = (
+                nil, [], "cannot compare: \(odd.id) has more replies than delivered messages (\(odd.successes) of \(odd.trials))"
+            )
+            return
+        }
         if variants.contains(where: { $0.trials < Self.minimumTrials }) {
             (leader, comparisons, verdict) = (nil, [], "too few sends to tell (n=\(sizes); at least \(Self.minimumTrials) each)")
             return
@@ -85,16 +93,15 @@ public struct VariantComparison: Sendable, Equatable {
         }
     }
 
-    /// `0.012`, `0.31`, `<0.001`.
+    /// `0.012`, `0.048`, `0.31`, `<0.001`: three decimals below 0.1, so a value beside "significant" never rounds
+    /// to 0.05.
     static func pText(_ p: Double) -> String {
         if p < 0.001 { return "<0.001" }
-        let digits = p < 0.01 ? 3 : 2
-        var text = String(Double(Int((p * pow10(digits)).rounded())) / pow10(digits))
+        let scale = p < 0.1 ? 1_000.0 : 100.0
+        var text = String(Double(Int((p * scale).rounded())) / scale)
         if text.hasSuffix(".0") { text.removeLast(2) }
         return text
     }
-
-    static func pow10(_ digits: Int) -> Double { digits == 3 ? 1_000 : 100 }
 
     /// `a`, `a and b`, `a, b and c`.
     static func list(_ items: [String]) -> String {

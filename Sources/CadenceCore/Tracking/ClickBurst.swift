@@ -11,9 +11,10 @@ public enum ClickBurst {
         earlier.contains { $0.link != link && abs(at.timeIntervalSince($0.at)) <= window }
     }
 
-    /// Whether a click at `at` can no longer become part of a burst by `now`: the moment a likely-human click may
-    /// open a hot-lead task, so a scanner's first click never does.
-    public static func isSettled(_ at: Date, now: Date) -> Bool {
-        now.timeIntervalSince(at) > window
+    /// Clicks before this time can no longer become part of a burst by `now` (as far as requests go: one written
+    /// late can still reveal a burst, which then withdraws the hot-lead task it opened). A likely-human click
+    /// opens a hot-lead task only once settled, so a scanner's first click does not.
+    public static func settled(now: Date) -> Date {
+        now.addingTimeInterval(-window)
     }
 }

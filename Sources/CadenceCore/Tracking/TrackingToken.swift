@@ -60,12 +60,13 @@ public struct TrackingToken: Sendable, Hashable {
         return .failure(.badSignature)
     }
 
-    /// What a well-formed token says, without checking its signature: only to honour an unsubscribe whose key
-    /// was rotated out. Honouring a forged one can only stop mail to someone, which the unsubscribe page already
-    /// lets anyone do who knows their address; it never redirects or counts anything.
-    public static func unverified(_ text: some StringProtocol) -> TrackingToken? {
+    /// What a well-formed token says and the id of the key it claims, without checking its signature: only to
+    /// honour an unsubscribe whose key was rotated out, and only where the store confirms that this send was
+    /// signed with that key id (which a held key no longer has) and, on the page, that the address typed is the
+    /// one it was sent to. Never for a pixel or a click.
+    public static func unverified(_ text: some StringProtocol) -> (token: TrackingToken, keyID: UInt8)? {
         guard text.utf8.count == 34, let bytes = Base64URL.decode(text), bytes.count == length, let kind = Kind(rawValue: bytes[0]) else { return nil }
-        return TrackingToken(kind: kind, sendTrackingID: Hex.string(bytes[2..<12]), link: Int(bytes[12]))
+        return (TrackingToken(kind: kind, sendTrackingID: Hex.string(bytes[2..<12]), link: Int(bytes[12])), bytes[1])
     }
 
     static func constantTimeEqual(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {

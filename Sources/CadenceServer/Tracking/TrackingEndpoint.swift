@@ -107,7 +107,7 @@ public struct TrackingEndpoint: Sendable {
                 200, title: "Unsubscribe",
                 text: "Press the button and no more emails from this sender's campaigns will reach you. You can say why, if you like.",
                 form: .confirm)
-        case .failure(.unknownKey) where TrackingToken.unverified(tokenText)?.kind == .unsubscribe:
+        case .failure(.unknownKey) where TrackingToken.unverified(tokenText)?.token.kind == .unsubscribe:
             return Self.page(200, title: "Unsubscribe", text: Self.byAddressText, form: .address)
         default:
             return Self.page(404, title: "Link not found", text: "This unsubscribe link is not valid. Reply to the email with the word \"unsubscribe\" instead.")
@@ -122,13 +122,14 @@ public struct TrackingEndpoint: Sendable {
     /// was rotated out is honoured too: its one click by the send it names, its page by the address typed.
     public func unsubscribe(_ tokenText: String, body: [UInt8], contentType: String?) async -> Answer {
         let token: TrackingToken
-        let rotatedOut: Bool
+        // The key id an unverifiable token claims, when its key was rotated out.
+        let rotatedOut: UInt8?
         switch TrackingToken.verify(tokenText, keys: keys) {
         case .success(let verified) where verified.kind == .unsubscribe:
-            (token, rotatedOut) = (verified, false)
+            (token, rotatedOut) = (verified, nil)
         case .failure(.unknownKey):
-            guard let unverified = TrackingToken.unverified(tokenText), unverified.kind == .unsubscribe else { fallthrough }
-            (token, rotatedOut) = (unverified, true)
+            guard let unverified = TrackingToken.unverified(tokenText), unverified.token.kind == .unsubscribe else { fallthrough }
+            (token, rotatedOut) = (unverified.token, unverified.keyID)
         default:
             return Self.page(404, title: "Link not found", text: "This unsubscribe link is not valid. Reply to the email with the word \"unsubscribe\" instead.")
         }
@@ -142,26 +143,39 @@ public struct TrackingEndpoint: Sendable {
         let reason = fields["reason"]?.trimmingCharacters(in: .whitespacesAndNewlines)
         do {
             let outcome: LinkUnsubscribeOutcome
-            if rotatedOut, fields["List-Unsubscribe"] != "One-Click" {
-                let typed = fields["address"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-                guard case .success(let address) = EmailAddress.parse(typed) else {
+            let oneClick = fields["List-Unsubscribe"] == "One-Click"
+            if let keyID = rotatedOut {
+                var address: EmailAddress?
+                if !oneClick {
+                    let typed = fields["address"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+                    guard case .success(let parsed) = EmailAddress.parse(typed) else {
+                        return Self.page(
+                            400, title: "Unsubscribe",
+                            text: typed.isEmpty ? "Type the address the email was sent to." : "\"\(typed)\" is not an email address. Type the address the email was sent to.",
+                            form: .address)
+                    }
+                    address = parsed
+                }
+                outcome = try await store.unsubscribeRotated(
+                    trackingID: token.sendTrackingID, keyID: keyID, address: address, reason: reason, policy: policy, now: clock.now)
+                if outcome == .unknownSend {
+                    // Nothing was written: a one click must not hear 200, and the page says what to do.
+                    if oneClick { return Self.page(404, title: "Link not found", text: "This unsubscribe link is not known here.") }
                     return Self.page(
                         400, title: "Unsubscribe",
-                        text: typed.isEmpty ? "Type the address the email was sent to." : "\"\(typed)\" is not an email address. Type the address the email was sent to.",
+                        text: "That is not the address this link was sent to. Type that address, or reply to the email with the word \"unsubscribe\".",
                         form: .address)
                 }
-                outcome = try await store.unsubscribe(address: address, reason: reason, policy: policy, now: clock.now)
             } else {
                 outcome = try await store.unsubscribe(trackingID: token.sendTrackingID, reason: reason, policy: policy, now: clock.now)
             }
             switch outcome {
             case .unsubscribed, .alreadyUnsubscribed:
-                logger.info(rotatedOut ? "unsubscribed by a link whose key was rotated out" : "unsubscribed by link")
+                logger.info(rotatedOut != nil ? "unsubscribed by a link whose key was rotated out" : "unsubscribed by link")
                 return Self.page(200, title: "Unsubscribed", text: "You are unsubscribed. No more emails from these campaigns will be sent to you.")
             case .erased:
                 return Self.page(200, title: "Unsubscribed", text: "No more emails from these campaigns will be sent to you.")
             case .unknownSend:
-                if rotatedOut { return Self.page(200, title: "Unsubscribe", text: Self.byAddressText, form: .address) }
                 return Self.page(404, title: "Link not found", text: "This unsubscribe link is not known here. Reply to the email with the word \"unsubscribe\" instead.")
             }
         } catch {

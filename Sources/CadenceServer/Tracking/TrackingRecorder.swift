@@ -2,8 +2,8 @@ import CadenceStore
 import Logging
 
 /// Writes opens and clicks in batches: a request is answered as soon as its event is queued, and one writer
-/// commits everything queued so far in one transaction, then whatever arrived meanwhile (group commit, not an
-/// fsync per pixel). `drain()` (on SIGTERM) waits until everything accepted is written; a SIGKILL loses at most
+/// commits what is queued, up to `batchLimit` events a transaction, then the rest and whatever arrived meanwhile
+/// (group commit, not an fsync per pixel). `drain()` (on SIGTERM) waits until everything accepted is written; a SIGKILL loses at most
 /// the batch being written and what queued behind it.
 public actor TrackingRecorder {
     let store: any CadenceStore
@@ -35,7 +35,7 @@ public actor TrackingRecorder {
     }
 
     /// A batch that cannot be written (the database busy longer than its timeout, say, with a big import) is
-    /// tried again with what queued behind it, a few times, before it is given up and logged.
+    /// put back at the head of the queue and tried again, a few times, before it is given up and logged.
     static let attempts = 3
     /// At most this many events per transaction: after a backlog, the runner and unsubscribes (which share the one
     /// writer) wait for one batch, not for all of it.
