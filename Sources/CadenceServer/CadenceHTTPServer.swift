@@ -39,6 +39,15 @@ public enum CadenceHTTPServer {
                 await listening("http://\(host.contains(":") ? "[\(host)]" : host):\(bound)")
             },
             logger: logger)
+        // `forget` runs in another process: look for erasures every second, so kept click targets are dropped.
+        let refresher = Task {
+            guard let tracking else { return }
+            while !Task.isCancelled {
+                await tracking.refreshErasures()
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        defer { refresher.cancel() }
         try await app.runService(gracefulShutdownSignals: shutdownSignals)
         // Opens and clicks accepted before the signal are written before the process ends.
         await tracking?.recorder.drain()

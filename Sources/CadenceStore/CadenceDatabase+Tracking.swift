@@ -48,6 +48,10 @@ extension CadenceDatabase {
         try await read { db in try Self.isErased(trackingID, db) }
     }
 
+    public func erasedTrackingCount() async throws(StoreError) -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM erasedTracking") ?? 0 }
+    }
+
     static func isErased(_ trackingID: String, _ db: Database) throws -> Bool {
         try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM erasedTracking WHERE trackingId = ?)", arguments: [trackingID]) ?? false
     }

@@ -85,6 +85,9 @@ public protocol CadenceStore: Sendable {
     func trackedSend(trackingID: String) async throws(StoreError) -> TrackedSend?
     /// Whether the send `trackingID` belonged to a person erased with `forget`.
     func isErased(trackingID: String) async throws(StoreError) -> Bool
+    /// How many sends' tracking ids `forget` has erased: it changes when someone is erased, so a server that keeps
+    /// click targets in memory knows to drop them.
+    func erasedTrackingCount() async throws(StoreError) -> Int
     /// The send a click token names and where its link goes, in one read.
     func clickTarget(trackingID: String, link: Int) async throws(StoreError) -> (send: TrackedSend, url: String?)?
     /// Records a batch of pixel fetches and clicks in one transaction.

@@ -239,4 +239,29 @@ struct TrackingClassingTests {
             #expect(shown.contains("hot lead withdrawn"))
         }
     }
+
+    @Test("a server that kept a person's click target in memory stops redirecting to it once forget has erased them, with no restart")
+    func forgetReachesARunningServer() async throws {
+        try await SendingScene.with(people: 2, tracking: true) { (scene: SendingScene) async throws -> Void in
+            _ = try await scene.passes(from: 0, to: 60)
+            scene.clock.advance(by: 3_600)
+            try await Server.withServer(scene) { base, client in
+                let p1 = try Server.links(scene, to: "p1@example.org", base: base)
+                let p2 = try Server.links(scene, to: "p2@example.org", base: base)
+                for _ in 0..<2 {
+                    #expect(try await Server.request(client, p1.click).status == 302)
+                    #expect(try await Server.request(client, p2.click).status == 302)
+                }
+                #expect(try await Patience.waitUntil { try await scene.database.trackingEventCount() >= 4 })
+                #expect(try scene.database.forget(addressKey: "p1@example.org", actor: "t", now: scene.clock.now).found)
+                // The server looks for erasures every second: wait for what a person would see.
+                #expect(
+                    try await Patience.waitUntil(every: 0.1) {
+                        let answer = try await Server.request(client, p1.click)
+                        return answer.status == 200 && answer.headers["Location"].isEmpty && answer.text.contains("no longer available")
+                    })
+                #expect(try await Server.request(client, p2.click).headers["Location"].first == "https://jobs.example.com/r?id=7&src=mail")
+            }
+        }
+    }
 }

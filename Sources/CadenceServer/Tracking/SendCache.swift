@@ -17,4 +17,8 @@ final class SendCache: Sendable {
             entries[trackingID] = send
         }
     }
+
+    func removeAll() {
+        entries.withLock { $0.removeAll() }
+    }
 }

@@ -17,6 +17,8 @@ public struct TrackingEndpoint: Sendable {
     /// entry never goes stale in a way that matters: a send's id and time do not change, and an event for a send
     /// erased since is dropped when it is written. Only found sends are kept, and never more than `cacheLimit`.
     let sends = SendCache()
+    /// Click targets already looked up; dropped when `refreshErasures` sees someone erased.
+    let clicks = ClickCache()
 
     public init(keys: TrackingKeys, store: any CadenceStore, recorder: TrackingRecorder, policy: IncomingPolicy, clock: any WallClock, logger: Logger) {
         self.keys = keys
@@ -76,6 +78,9 @@ public struct TrackingEndpoint: Sendable {
         guard case .success(let token) = TrackingToken.verify(tokenText, keys: keys), token.kind == .click, token.link > 0 else {
             return Self.page(404, title: "Link not found", text: "This link is not valid. If you copied it from an email, check that it was copied whole.")
         }
+        if let (send, target) = clicks.lookup(token.sendTrackingID, link: token.link) {
+            return await redirect(to: target, send: send, link: token.link, request: request)
+        }
         do {
             guard let (send, url) = try await store.clickTarget(trackingID: token.sendTrackingID, link: token.link) else {
                 // A person erased with `forget` still has the email: a neutral page, nothing recorded.
@@ -87,14 +92,30 @@ public struct TrackingEndpoint: Sendable {
             guard let target = url else {
                 return Self.page(200, title: "Link no longer available", text: "This link is no longer available.")
             }
-            var classified = request
-            classified.sentAt = send.sentAt
-            await recorder.record(
-                TrackingEventRecord(sendRecordID: send.recordID, kind: .click, link: token.link, eventClass: TrackingEventClassifier.classify(classified), at: request.at))
-            return Answer(status: 302, headers: ["Location": target, "Cache-Control": Self.noStore, "Referrer-Policy": "no-referrer"], body: [])
+            if send.state == .sent { clicks.remember(send, url: target, trackingID: token.sendTrackingID, link: token.link) }
+            return await redirect(to: target, send: send, link: token.link, request: request)
         } catch {
             logger.error("a click's link could not be looked up", metadata: ["error": "\(error)"])
             return Self.page(503, title: "Try again", text: "This link cannot be followed right now. Please try again in a minute.")
+        }
+    }
+
+    /// Records the click and answers the redirect to the recorded address.
+    func redirect(to target: String, send: TrackedSend, link: Int, request: TrackingRequest) async -> Answer {
+        var classified = request
+        classified.sentAt = send.sentAt
+        await recorder.record(
+            TrackingEventRecord(sendRecordID: send.recordID, kind: .click, link: link, eventClass: TrackingEventClassifier.classify(classified), at: request.at))
+        return Answer(status: 302, headers: ["Location": target, "Cache-Control": Self.noStore, "Referrer-Policy": "no-referrer"], body: [])
+    }
+
+    /// Drops the sends and click targets kept in memory when `forget` has erased someone since the last look
+    /// (`cadence serve` calls it every second), so an erased person's links stop redirecting.
+    public func refreshErasures() async {
+        guard let count = try? await store.erasedTrackingCount() else { return }
+        if clicks.noteErasures(count) {
+            clicks.removeAll()
+            sends.removeAll()
         }
     }
 
