@@ -44,7 +44,7 @@ LUA
 events() { sqlite3 "$work/project/cadence.sqlite" "SELECT COUNT(*) FROM trackingEvent WHERE kind = '$1'"; }
 settle() {  # KIND: waits until the count stops moving
   previous=-1
-  for _ in $(seq 100); do now=$(events "$1"); [ "$now" = "$previous" ] && return; previous=$now; sleep 0.5; done
+  for _ in $(seq 600); do now=$(events "$1"); [ "$now" = "$previous" ] && return; previous=$now; sleep 1; done
 }
 saturate() {  # NAME URL PATHS: wrk at saturation; prints requests/s
   echo "== $1: wrk -t2 -c$connections -d${seconds}s" >&2
@@ -65,13 +65,14 @@ echo "wrk completed $(awk '/requests in/ { print $1 }' "$work/serve-pixel.wrk") 
 # same 2 cores) can itself keep (FIXED_RATE, default 3000), since it says when it falls behind.
 # The peer at the pixel's half rate: what this machine (generator and server on the same two cores) does with a
 # route that records nothing, so the pixel's p99 can be read against it.
+settle open; settle click
 echo "plain GIF route, open loop at the pixel's half rate:"
 "$bin/CadenceBenchmarks" tracking-open-loop "$plain_url" "$work/project/pixels.txt" "$((pixel_rate / 2))" "$seconds"
 for kind in pixel click; do
   [ "$kind" = pixel ] && half=$((pixel_rate / 2)) || half=$((click_rate / 2))
   table=$([ "$kind" = pixel ] && echo open || echo click)
   for rate in "$half" "${FIXED_RATE:-3000}"; do
-    settle "$table"  # what wrk left in flight when it stopped is written first, so it is not counted here
+    settle open; settle click  # what wrk left behind is written first: not counted here, and not competing for the cores
     start=$(events "$table")
     "$bin/CadenceBenchmarks" tracking-open-loop "$serve_url" "$work/project/${kind}s.txt" "$rate" "$seconds" | tee "$work/open-$kind.out"
     answered=$(sed -n 's/^answered 200 or 302: \([0-9]*\)$/\1/p' "$work/open-$kind.out")
