@@ -64,7 +64,7 @@ public struct TrackingEndpoint: Sendable {
             guard send.state != .failed else { return answer }
             var classified = request
             classified.sentAt = send.sentAt
-            await recorder.record(
+            recorder.record(
                 TrackingEventRecord(sendRecordID: send.recordID, kind: .open, link: nil, eventClass: TrackingEventClassifier.classify(classified), at: request.at))
         } catch {
             logger.error("a pixel's send could not be looked up", metadata: ["error": "\(error)"])
@@ -79,7 +79,7 @@ public struct TrackingEndpoint: Sendable {
             return Self.page(404, title: "Link not found", text: "This link is not valid. If you copied it from an email, check that it was copied whole.")
         }
         if let (send, target) = clicks.lookup(token.sendTrackingID, link: token.link) {
-            return await redirect(to: target, send: send, link: token.link, request: request)
+            return redirect(to: target, send: send, link: token.link, request: request)
         }
         do {
             guard let (send, url) = try await store.clickTarget(trackingID: token.sendTrackingID, link: token.link) else {
@@ -93,7 +93,7 @@ public struct TrackingEndpoint: Sendable {
                 return Self.page(200, title: "Link no longer available", text: "This link is no longer available.")
             }
             if send.state == .sent { clicks.remember(send, url: target, trackingID: token.sendTrackingID, link: token.link) }
-            return await redirect(to: target, send: send, link: token.link, request: request)
+            return redirect(to: target, send: send, link: token.link, request: request)
         } catch {
             logger.error("a click's link could not be looked up", metadata: ["error": "\(error)"])
             return Self.page(503, title: "Try again", text: "This link cannot be followed right now. Please try again in a minute.")
@@ -101,10 +101,10 @@ public struct TrackingEndpoint: Sendable {
     }
 
     /// Records the click and answers the redirect to the recorded address.
-    func redirect(to target: String, send: TrackedSend, link: Int, request: TrackingRequest) async -> Answer {
+    func redirect(to target: String, send: TrackedSend, link: Int, request: TrackingRequest) -> Answer {
         var classified = request
         classified.sentAt = send.sentAt
-        await recorder.record(
+        recorder.record(
             TrackingEventRecord(sendRecordID: send.recordID, kind: .click, link: link, eventClass: TrackingEventClassifier.classify(classified), at: request.at))
         return Answer(status: 302, headers: ["Location": target, "Cache-Control": Self.noStore, "Referrer-Policy": "no-referrer"], body: [])
     }
