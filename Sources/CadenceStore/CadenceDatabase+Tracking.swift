@@ -209,16 +209,24 @@ extension CadenceDatabase {
             guard let enrollmentID = record.enrollmentId, let enrollment = try EnrollmentRow.find(enrollmentID, db),
                 let candidate = try CandidateRow.find(enrollment.candidateId, db)
             else { return .erased }
-            let outcome = try Self.unsubscribe(
-                key: candidate.addressKey, address: candidate.address, candidateID: candidate.id, label: label, reasonGiven: given != nil,
-                detail: "by the unsubscribe link of step \(record.stepId)", policy: policy, db, now: now)
-            guard case .unsubscribed = outcome else { return outcome }
-            // Counted by `stats` against the step whose link it was.
-            try db.execute(
-                sql: "INSERT INTO trackingEvent (sendRecordId, kind, link, class, isRepeat, at) VALUES (?, ?, NULL, ?, 0, ?)",
-                arguments: [record.id, TrackingEventRecord.Kind.unsubscribe, TrackingEventClass.likelyHuman.rawValue, now])
-            return outcome
+            return try Self.unsubscribe(
+                record, candidate, label: label, reasonGiven: given != nil, detail: "by the unsubscribe link of step \(record.stepId)", policy: policy, db,
+                now: now)
         }
+    }
+
+    /// The link's unsubscribe for the person `record` went to, counted by `stats` against the step whose link it was.
+    static func unsubscribe(
+        _ record: SendRecordRow, _ candidate: CandidateRow, label: String, reasonGiven: Bool, detail: String, policy: IncomingPolicy, _ db: Database, now: Date
+    ) throws -> LinkUnsubscribeOutcome {
+        let outcome = try unsubscribe(
+            key: candidate.addressKey, address: candidate.address, candidateID: candidate.id, label: label, reasonGiven: reasonGiven, detail: detail,
+            policy: policy, db, now: now)
+        guard case .unsubscribed = outcome else { return outcome }
+        try db.execute(
+            sql: "INSERT INTO trackingEvent (sendRecordId, kind, link, class, isRepeat, at) VALUES (?, ?, NULL, ?, 0, ?)",
+            arguments: [record.id, TrackingEventRecord.Kind.unsubscribe, TrackingEventClass.likelyHuman.rawValue, now])
+        return outcome
     }
 
     /// The unsubscribe of a link whose key was rotated out, which cannot be verified: honoured only for a send
@@ -238,14 +246,9 @@ extension CadenceDatabase {
                 let candidate = try CandidateRow.find(enrollment.candidateId, db)
             else { return .unknownSend }
             if let address, AddressKey.normalized(address) != candidate.addressKey { return .unknownSend }
-            let outcome = try Self.unsubscribe(
-                key: candidate.addressKey, address: candidate.address, candidateID: candidate.id, label: label, reasonGiven: given != nil,
+            return try Self.unsubscribe(
+                record, candidate, label: label, reasonGiven: given != nil,
                 detail: "by the unsubscribe link of step \(record.stepId), signed with a key since rotated out", policy: policy, db, now: now)
-            guard case .unsubscribed = outcome else { return outcome }
-            try db.execute(
-                sql: "INSERT INTO trackingEvent (sendRecordId, kind, link, class, isRepeat, at) VALUES (?, ?, NULL, ?, 0, ?)",
-                arguments: [record.id, TrackingEventRecord.Kind.unsubscribe, TrackingEventClass.likelyHuman.rawValue, now])
-            return outcome
         }
     }
 
