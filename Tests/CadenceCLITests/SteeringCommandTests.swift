@@ -197,8 +197,14 @@ extension ProcessTests.SteeringCommandTests {
             csv.hasPrefix(
                 "campaign,step,variant,type,enrolled,sent,tasksDone,active,held,paused,replied,bounced,unsubscribed,outOfOffice,opened,openedLikelyHuman,clicked,clickedLikelyHuman,unsubscribedByLink,positiveReplies\nops-leaders-q1,opener,,email,5,0,0,4,1,0,0,0,0,0,0,0,0,0,0,0\n"
             ))
+        // Its opener has two variants: compared, and nothing to tell yet.
+        #expect(text.stdout.contains("\n  opener, replies over delivered: too few sends to tell (n=0 and 0; at least 20 each)\n"))
         let json = try JSONSerialization.jsonObject(with: Data(try run(["stats", "--format", "json"], db: db).stdout.utf8)) as? [[String: Any]]
         #expect((json?.first?["steps"] as? [[String: Any]])?.count == 6)
+        let comparison = (json?.first?["variantComparisons"] as? [[String: Any]])?.first
+        #expect(comparison?["step"] as? String == "opener" && comparison?["rate"] as? String == "replied/delivered")
+        #expect(comparison?["leader"] is NSNull && (comparison?["versus"] as? [Any])?.isEmpty == true)
+        #expect((comparison?["verdict"] as? String)?.hasPrefix("too few sends to tell") == true)
     }
 }
 
