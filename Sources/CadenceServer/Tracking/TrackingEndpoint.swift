@@ -15,10 +15,17 @@ public struct TrackingEndpoint: Sendable {
     let logger: Logger
     /// Sends already looked up by a pixel, so a busy pixel route does not read the database for every fetch. An
     /// entry never goes stale in a way that matters: a send's id and time do not change, and an event for a send
-    /// erased since is dropped when it is written. Only found sends are kept, and never more than `cacheLimit`.
-    let sends = SendCache()
-    /// Click targets already looked up; dropped when `refreshErasures` sees someone erased.
-    let clicks = ClickCache()
+    /// erased since is dropped when it is written. Only found sends are kept.
+    let sends = BoundedCache<String, TrackedSend>()
+    /// Click targets already looked up, by tracking id and link. Unlike a pixel's send, a target must not outlive
+    /// an erasure: both caches are emptied when `refreshErasures` sees one.
+    let clicks = BoundedCache<ClickKey, (send: TrackedSend, url: String)>()
+    let erasures = ErasureWatch()
+
+    struct ClickKey: Hashable, Sendable {
+        var trackingID: String
+        var link: Int
+    }
 
     public init(keys: TrackingKeys, store: any CadenceStore, recorder: TrackingRecorder, policy: IncomingPolicy, clock: any WallClock, logger: Logger) {
         self.keys = keys
@@ -62,10 +69,7 @@ public struct TrackingEndpoint: Sendable {
                 if found.state == .sent { sends.remember(found, as: token.sendTrackingID) }
             }
             guard send.state != .failed else { return answer }
-            var classified = request
-            classified.sentAt = send.sentAt
-            recorder.record(
-                TrackingEventRecord(sendRecordID: send.recordID, kind: .open, link: nil, eventClass: TrackingEventClassifier.classify(classified), at: request.at))
+            record(.open, link: nil, send: send, request: request)
         } catch {
             logger.error("a pixel's send could not be looked up", metadata: ["error": "\(error)"])
         }
@@ -78,7 +82,8 @@ public struct TrackingEndpoint: Sendable {
         guard case .success(let token) = TrackingToken.verify(tokenText, keys: keys), token.kind == .click, token.link > 0 else {
             return Self.page(404, title: "Link not found", text: "This link is not valid. If you copied it from an email, check that it was copied whole.")
         }
-        if let (send, target) = clicks.lookup(token.sendTrackingID, link: token.link) {
+        let key = ClickKey(trackingID: token.sendTrackingID, link: token.link)
+        if let (send, target) = clicks.lookup(key) {
             return redirect(to: target, send: send, link: token.link, request: request)
         }
         do {
@@ -92,7 +97,7 @@ public struct TrackingEndpoint: Sendable {
             guard let target = url else {
                 return Self.page(200, title: "Link no longer available", text: "This link is no longer available.")
             }
-            if send.state == .sent { clicks.remember(send, url: target, trackingID: token.sendTrackingID, link: token.link) }
+            if send.state == .sent { clicks.remember((send, target), as: key) }
             return redirect(to: target, send: send, link: token.link, request: request)
         } catch {
             logger.error("a click's link could not be looked up", metadata: ["error": "\(error)"])
@@ -102,18 +107,23 @@ public struct TrackingEndpoint: Sendable {
 
     /// Records the click and answers the redirect to the recorded address.
     func redirect(to target: String, send: TrackedSend, link: Int, request: TrackingRequest) -> Answer {
+        record(.click, link: link, send: send, request: request)
+        return Answer(status: 302, headers: ["Location": target, "Cache-Control": Self.noStore, "Referrer-Policy": "no-referrer"], body: [])
+    }
+
+    /// Classes the request against its send's time and queues the event for the recorder.
+    func record(_ kind: TrackingEventRecord.Kind, link: Int?, send: TrackedSend, request: TrackingRequest) {
         var classified = request
         classified.sentAt = send.sentAt
         recorder.record(
-            TrackingEventRecord(sendRecordID: send.recordID, kind: .click, link: link, eventClass: TrackingEventClassifier.classify(classified), at: request.at))
-        return Answer(status: 302, headers: ["Location": target, "Cache-Control": Self.noStore, "Referrer-Policy": "no-referrer"], body: [])
+            TrackingEventRecord(sendRecordID: send.recordID, kind: kind, link: link, eventClass: TrackingEventClassifier.classify(classified), at: request.at))
     }
 
     /// Drops the sends and click targets kept in memory when `forget` has erased someone since the last look
     /// (`cadence serve` calls it every second), so an erased person's links stop redirecting.
     public func refreshErasures() async {
         guard let count = try? await store.erasedTrackingCount() else { return }
-        if clicks.noteErasures(count) {
+        if erasures.changed(to: count) {
             clicks.removeAll()
             sends.removeAll()
         }
