@@ -54,6 +54,27 @@ struct StoreContractTests {
         }
     }
 
+    @Test("the last step sent while the person was paused finishes them: recording it never fails")
+    func lastStepWhilePaused() async throws {
+        for store in try Self.stores() {
+            guard let database = store as? CadenceDatabase else { continue }
+            let lease = try await Self.lease(store)
+            let step = try await Self.due(store, "ana@example.org")
+            guard case .recorded(let id) = try await store.recordIntent(step, key: Self.key, bytes: [1], fence: lease.fence, now: Self.now) else {
+                Issue.record("not recorded")
+                continue
+            }
+            // Paused by hand (or by an out-of-office read) while the send was out.
+            #expect(try await database.pause(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "sam", now: Self.now) == 1)
+            try await store.recordSent(id, sent: Self.sent, next: .finished, recipientDomain: "example.org", fence: lease.fence, now: Self.now)
+            #expect(try await store.sendTimes(mailbox: "sam", since: .distantPast) == [Self.now])
+            #expect(try await store.unfinishedSends().isEmpty)
+            // Finished: nothing left to pause or resume.
+            #expect(try await database.resume(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "sam", now: Self.now) == 0)
+            #expect(try await database.pause(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "sam", now: Self.now) == 0)
+        }
+    }
+
     @Test("a runner whose lease moved on records nothing: no outcome, no resend, no lookup miss, no new intent")
     func fence() async throws {
         for store in try Self.stores() {
