@@ -139,7 +139,8 @@ extension CadenceDatabase {
     /// `next`, all in one transaction. Recording an already-sent record again changes nothing.
     ///
     /// A person paused while the send was out (by hand, or by an out-of-office read meanwhile) stays paused, but
-    /// resumes at `next`: the step that went out is not theirs to send again.
+    /// resumes at `next`: the step that went out is not theirs to send again. When it was their last step they are
+    /// finished instead.
     public func recordSent(_ recordID: Int64, sent: SentMessage, next: EnrollmentState, recipientDomain: String, fence: Int64, now: Date) async throws(StoreError) {
         try await write { db in
             guard var record = try Self.fencedRecord(recordID, fence, db), record.state != .sent else { return }
@@ -161,7 +162,10 @@ extension CadenceDatabase {
             guard enrollment.stepId == record.stepId else { return }
             switch enrollment.state {
             case .active, .held: try Self.setState(enrollment.id, StoredState(next), db, now: now)
-            case .paused: try Self.setState(enrollment.id, enrollment.stored.pausedMovingOn(to: StoredState(next), now: now), db, now: now)
+            case .paused:
+                // The step that went out was their last: nothing is left to pause, they are finished.
+                let moved = next.step == nil ? StoredState(next) : enrollment.stored.pausedMovingOn(to: StoredState(next), now: now)
+                try Self.setState(enrollment.id, moved, db, now: now)
             case .waitingOnTask, .stopped, .finished: break
             }
         }
