@@ -56,6 +56,9 @@ extension CadenceDatabase {
                 sql: "INSERT INTO snapshotFile (campaignId, version, kind, path, content, digest) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [campaignID, version, file.kind, file.path, Data(file.content), file.digest])
         }
+        if let zone = try definition(campaignID, db)?.timeZone {
+            try db.execute(sql: "UPDATE campaign SET timeZone = ? WHERE id = ?", arguments: [zone, campaignID])
+        }
         try db.execute(
             sql: "INSERT INTO event (at, campaignId, kind, actor, detail) VALUES (?, ?, ?, ?, ?)",
             arguments: [now, campaignID, current == nil ? EventKind.campaignLaunched : .campaignUpdated, actor, "version \(version)"])
@@ -108,6 +111,7 @@ extension CadenceDatabase {
                     try db.execute(
                         sql: "UPDATE task SET doneAt = ?, doneBy = ?, note = 'closed: the step was removed by an update' WHERE id = ? AND doneAt IS NULL",
                         arguments: [now, actor, task])
+                    if db.changesCount == 1 { try Self.countTaskDone(taskID: task, at: now, db) }
                 }
                 var next = StoredState(state)
                 if stored.state == .paused {
@@ -120,6 +124,16 @@ extension CadenceDatabase {
                 }
                 let variantsJSON = String(decoding: (try? JSONEncoder().encode(variants)) ?? Data("{}".utf8), as: UTF8.self)
                 try db.execute(sql: "UPDATE enrollment SET variants = ? WHERE id = ?", arguments: [variantsJSON, row.id])
+                let given = Self.decodeMap(row.variants)
+                if given != variants {
+                    // A variant given for a new step, or changed by the update: counted where it now is.
+                    let day = Self.reportingDay(row.createdAt, try Self.campaignZone(row.campaignId, db))
+                    func key(_ step: String, _ variant: String) -> TallyKey {
+                        TallyKey(campaign: row.campaignId, step: step, variant: variant, mailbox: row.mailbox, launch: row.launchId, day: day)
+                    }
+                    for (step, variant) in given where variants[step] != variant { try Self.tally(key(step, variant), .enrolled, -1, db) }
+                    for (step, variant) in variants where given[step] != variant { try Self.tally(key(step, variant), .enrolled, 1, db) }
+                }
                 try Self.setState(row.id, next, db, now: now)
                 try Self.event(row, kind: .campaignUpdated, actor: actor, detail: "version \(version): \(state.name) at \(state.step ?? "-")", db, now: now)
                 changed += 1

@@ -89,6 +89,7 @@ extension CadenceDatabase {
             guard let enrollmentID, let enrollment = try EnrollmentRow.find(enrollmentID, db),
                 let candidate = try CandidateRow.find(enrollment.candidateId, db)
             else { return .unrelated }
+            try Self.syncPersonOutcomes(enrollmentID: enrollmentID, db)
             let key = candidate.addressKey
             let actor = "mailbox \(message.mailbox)"
             let detail = "\(message.incomingClass.name) (Gmail message \(message.providerMessageID), rule \(message.rule)): \(message.snippet.prefix(120))"

@@ -41,6 +41,7 @@ extension CadenceDatabase {
             try db.execute(
                 sql: "UPDATE incomingMessage SET label = ? WHERE mailbox = ? AND providerMessageId = ?",
                 arguments: [label.rawValue, latest["mailbox"] as String, latest["providerMessageId"] as String])
+            try Self.syncPersonOutcomes(enrollmentID: latest["enrollmentId"], db)
             let receivedAt: Date = latest["receivedAt"]
             if let enrollment = try EnrollmentRow.find(latest["enrollmentId"] as Int64, db) {
                 try Self.event(

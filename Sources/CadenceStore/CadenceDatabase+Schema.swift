@@ -288,6 +288,68 @@ extension CadenceDatabase {
                     ALTER TABLE incomingMessage ADD COLUMN label TEXT;
                     """)
         }
+        migrator.registerMigration("v13-stats") { db in
+            try db.execute(
+                sql: """
+                    -- The campaign's zone, whose days and weeks `stats --by day|week` counts in.
+                    ALTER TABLE campaign ADD COLUMN timeZone TEXT NOT NULL DEFAULT 'UTC';
+                    UPDATE campaign SET timeZone = COALESCE((
+                        SELECT json_extract(CAST(f.content AS TEXT), '$.timeZone') FROM snapshotFile f
+                        WHERE f.campaignId = campaign.id AND f.version = campaign.version AND f.kind = 'campaign'), 'UTC');
+                    -- The variant a send was written with, fixed at intent time: what it is counted under.
+                    ALTER TABLE sendRecord ADD COLUMN variantId TEXT NOT NULL DEFAULT '';
+                    UPDATE sendRecord SET variantId = COALESCE((
+                        SELECT json_extract(e.variants, '$."' || sendRecord.stepId || '"') FROM enrollment e WHERE e.id = sendRecord.enrollmentId), '');
+                    -- When a task should be done (its step's `due`); tasks opened before are given a day.
+                    ALTER TABLE task ADD COLUMN dueAt DATETIME;
+                    UPDATE task SET dueAt = strftime('%Y-%m-%d %H:%M:%f', openedAt, '+1 day');
+                    CREATE INDEX taskOpen ON task(enrollmentId) WHERE doneAt IS NULL;
+                    -- What `stats` reads: counters kept in the transactions that write the facts they count
+                    -- (TallyMeasure), by step, variant, mailbox, launch and day in the campaign's zone. Step '' holds
+                    -- the campaign's enrolments.
+                    CREATE TABLE stepTally (
+                        campaignId TEXT NOT NULL,
+                        stepId TEXT NOT NULL,
+                        variantId TEXT NOT NULL,
+                        mailbox TEXT NOT NULL,
+                        launchId TEXT NOT NULL,
+                        day TEXT NOT NULL,
+                        enrolled INTEGER NOT NULL DEFAULT 0,
+                        sent INTEGER NOT NULL DEFAULT 0,
+                        bounced INTEGER NOT NULL DEFAULT 0,
+                        replied INTEGER NOT NULL DEFAULT 0,
+                        repliedEventually INTEGER NOT NULL DEFAULT 0,
+                        positive INTEGER NOT NULL DEFAULT 0,
+                        unsubscribed INTEGER NOT NULL DEFAULT 0,
+                        outOfOffice INTEGER NOT NULL DEFAULT 0,
+                        opened INTEGER NOT NULL DEFAULT 0,
+                        openedHuman INTEGER NOT NULL DEFAULT 0,
+                        clicked INTEGER NOT NULL DEFAULT 0,
+                        clickedHuman INTEGER NOT NULL DEFAULT 0,
+                        unsubscribedByLink INTEGER NOT NULL DEFAULT 0,
+                        tasksDone INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY (campaignId, stepId, variantId, mailbox, launchId, day)
+                    ) WITHOUT ROWID;
+                    -- Facts counted once per person and step (a reply, the first open of a send), with the counter
+                    -- row each moved. Kept without the person after `forget` (enrollmentId NULL): anonymous, and
+                    -- still in the median time to first reply.
+                    CREATE TABLE stepOutcome (
+                        id INTEGER PRIMARY KEY,
+                        enrollmentId INTEGER REFERENCES enrollment(id) ON DELETE SET NULL,
+                        campaignId TEXT NOT NULL,
+                        stepId TEXT NOT NULL,
+                        variantId TEXT NOT NULL,
+                        mailbox TEXT NOT NULL,
+                        launchId TEXT NOT NULL,
+                        day TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        seconds REAL,
+                        UNIQUE (enrollmentId, stepId, kind)
+                    );
+                    CREATE INDEX stepOutcomeLatency ON stepOutcome(campaignId, kind, stepId, variantId, seconds) WHERE seconds IS NOT NULL;
+                    """)
+            try CadenceDatabase.backfillTallies(db)
+        }
         return migrator
     }()
 }

@@ -97,17 +97,18 @@ extension CadenceDatabase {
                     $0.trackingId = key.trackingID
                     $0.trackingKeyId = trackingKeyID.map { Int($0) }
                 }
+                try db.execute(sql: "UPDATE sendRecord SET variantId = ? WHERE id = ?", arguments: [Self.decodeMap(enrollment.variants)[step.stepID] ?? "", existing.id])
                 try Self.recordLinks(links, of: existing.id, db)
                 return .recorded(recordID: existing.id)
             }
             try db.execute(
                 sql: """
-                    INSERT INTO sendRecord (enrollmentId, campaignId, stepId, sendId, mailbox, state, message, rfcMessageId, historyCursor, createdAt, fence, trackingId, trackingKeyId)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO sendRecord (enrollmentId, campaignId, stepId, sendId, mailbox, state, message, rfcMessageId, historyCursor, createdAt, fence, trackingId, trackingKeyId, variantId)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     step.enrollmentID, step.campaignID, step.stepID, key.sendID, step.mailbox, SendRecordState.intent, Data(bytes), key.messageID,
-                    historyCursor, now, fence, key.trackingID, trackingKeyID.map { Int($0) },
+                    historyCursor, now, fence, key.trackingID, trackingKeyID.map { Int($0) }, Self.decodeMap(enrollment.variants)[step.stepID] ?? "",
                 ])
             let recordID = db.lastInsertedRowID
             try Self.recordLinks(links, of: recordID, db)
@@ -156,6 +157,7 @@ extension CadenceDatabase {
             try db.execute(
                 sql: "INSERT INTO mailboxLedger (mailbox, sentAt, recipientDomain, campaignId) VALUES (?, ?, ?, ?)",
                 arguments: [record.mailbox, now, recipientDomain, record.campaignId])
+            try Self.countSent(recordID: record.id, at: now, db)
             guard let enrollmentID = record.enrollmentId, let enrollment = try EnrollmentRow.find(enrollmentID, db) else { return }
             try Self.event(enrollment, kind: .sent, actor: "runner", detail: "step \(record.stepId) (\(record.sendId))", db, now: now)
             // Move on only if nothing else moved the enrolment meanwhile (a reply can stop it while the send was out).

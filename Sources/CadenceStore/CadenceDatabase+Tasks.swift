@@ -37,6 +37,7 @@ extension CadenceDatabase {
             guard let definition = try Self.definition(id, db) else { continue }
             if definition.tracking.hotLeads { opened += try openHotLeadTasks(campaign: id, actor: actor, db, now: now) }
             let taskSteps = definition.steps.filter { if case .task = $0.kind { true } else { false } }.map(\.id)
+            let zone = Self.zone(named: definition.timeZone)
             guard !taskSteps.isEmpty else { continue }
             let placeholders = taskSteps.map { _ in "?" }.joined(separator: ", ")
             for row in try EnrollmentRow.fetchAll(
@@ -44,9 +45,11 @@ extension CadenceDatabase {
                 arguments: StatementArguments([id, EnrollmentStatus.active, now] as [any DatabaseValueConvertible] + taskSteps))
             {
                 let stepID = row.stepId ?? ""
+                var due = TaskStep.defaultDue
+                if case .task(let task)? = definition.step(withID: stepID)?.kind { due = task.due }
                 try db.execute(
-                    sql: "INSERT INTO task (enrollmentId, stepId, openedAt) VALUES (?, ?, ?) ON CONFLICT (enrollmentId, stepId) DO NOTHING",
-                    arguments: [row.id, stepID, now])
+                    sql: "INSERT INTO task (enrollmentId, stepId, openedAt, dueAt) VALUES (?, ?, ?, ?) ON CONFLICT (enrollmentId, stepId) DO NOTHING",
+                    arguments: [row.id, stepID, now, due.earliest(after: now, timeZone: zone, holidays: definition.holidays)])
                 let taskID = try Int64.fetchOne(db, sql: "SELECT id FROM task WHERE enrollmentId = ? AND stepId = ?", arguments: [row.id, stepID])!
                 try Self.setState(row.id, StoredState(.waitingOnTask(step: stepID, taskID: taskID)), db, now: now)
                 try Self.event(row, kind: .taskOpened, actor: actor, detail: "task \(taskID) for step \(stepID)", db, now: now)
@@ -67,6 +70,7 @@ extension CadenceDatabase {
     /// they were stopped (replied, bounced, unsubscribed: the lead is handled or gone). Finished people count: a
     /// click on the last email is the commonest lead. The sequence goes on meanwhile.
     static func openHotLeadTasks(campaign: String, actor: String, _ db: Database, now: Date) throws -> Int {
+        let due = TaskStep.defaultDue.earliest(after: now, timeZone: try campaignZone(campaign, db))
         let settled = ClickBurst.settled(now: now)
         let humanClasses = TrackingEventClass.allCases.filter(\.isLikelyHuman).map(\.rawValue)
         let rows = try Row.fetchAll(
@@ -85,7 +89,7 @@ extension CadenceDatabase {
                     + [hotLeadStep]))
         for row in rows {
             let enrollmentID: Int64 = row["enrollmentId"]
-            try db.execute(sql: "INSERT INTO task (enrollmentId, stepId, openedAt) VALUES (?, ?, ?)", arguments: [enrollmentID, hotLeadStep, now])
+            try db.execute(sql: "INSERT INTO task (enrollmentId, stepId, openedAt, dueAt) VALUES (?, ?, ?, ?)", arguments: [enrollmentID, hotLeadStep, now, due])
             if let enrollment = try EnrollmentRow.find(enrollmentID, db) {
                 try Self.event(enrollment, kind: .taskOpened, actor: actor, detail: "task \(db.lastInsertedRowID): hot lead, clicked a link", db, now: now)
             }
@@ -137,6 +141,7 @@ extension CadenceDatabase {
             if task["stepId"] == Self.hotLeadStep, let enrollment {
                 // A hot lead is a side task: done, the sequence where it was.
                 try db.execute(sql: "UPDATE task SET doneAt = ?, doneBy = ?, note = ? WHERE id = ?", arguments: [now, actor, note, id])
+                try Self.countTaskDone(taskID: id, at: now, db)
                 try Self.event(enrollment, kind: .taskDone, actor: actor, detail: "task \(id) (hot lead)" + (note.map { ": \($0)" } ?? ""), db, now: now)
                 return enrollment.stored.value
             }
@@ -147,6 +152,7 @@ extension CadenceDatabase {
                 throw StoreError.refused("task \(id) is no longer open: its candidate's sequence has moved on or stopped")
             }
             try db.execute(sql: "UPDATE task SET doneAt = ?, doneBy = ?, note = ? WHERE id = ?", arguments: [now, actor, note, id])
+            try Self.countTaskDone(taskID: id, at: now, db)
             let next = try Self.advance(enrollment, after: task["stepId"], from: now, db)
             try Self.setState(enrollment.id, StoredState(next), db, now: now)
             try Self.event(enrollment, kind: .taskDone, actor: actor, detail: "task \(id)" + (note.map { ": \($0)" } ?? ""), db, now: now)

@@ -137,17 +137,34 @@ extension CadenceDatabase {
             for event in events {
                 let isRepeat = try Bool.fetchOne(earlier, arguments: [event.sendRecordID, event.kind, event.link]) ?? false
                 var eventClass = event.eventClass
+                var burst = false
                 if event.kind == .click, let link = event.link {
                     let from = event.at.addingTimeInterval(-ClickBurst.window)
                     let until = event.at.addingTimeInterval(ClickBurst.window)
                     let nearby = try Row.fetchAll(recentClicks, arguments: [event.sendRecordID, from, until]).map { (link: $0[0] as Int, at: $0[1] as Date) }
                     if ClickBurst.isBurst(link: link, at: event.at, earlier: nearby) {
                         eventClass = .scanner
+                        burst = true
                         try reclass.execute(arguments: [TrackingEventClass.scanner.rawValue, event.sendRecordID, from, until, TrackingEventClass.scanner.rawValue])
                         try Self.withdrawHotLead(sendRecordID: event.sendRecordID, db, now: event.at)
                     }
                 }
                 try insert.execute(arguments: [event.sendRecordID, event.kind, event.link, eventClass.rawValue, isRepeat, event.at, event.sendRecordID])
+                guard db.changesCount == 1 else { continue }
+                // Counted for `stats` once per send: its first open, first click, and first of each by a person.
+                switch event.kind {
+                case .open:
+                    if !isRepeat { try Self.countTracking(.opened, sendRecordID: event.sendRecordID, at: event.at, db) }
+                    if eventClass.isLikelyHuman { try Self.countTracking(.openedHuman, sendRecordID: event.sendRecordID, at: event.at, db) }
+                case .click:
+                    try Self.countTracking(.clicked, sendRecordID: event.sendRecordID, at: event.at, db)
+                    if burst {
+                        try Self.recountHumanClick(sendRecordID: event.sendRecordID, db)
+                    } else if eventClass.isLikelyHuman {
+                        try Self.countTracking(.clickedHuman, sendRecordID: event.sendRecordID, at: event.at, db)
+                    }
+                case .unsubscribe: try Self.countTracking(.unsubscribedByLink, sendRecordID: event.sendRecordID, at: event.at, db)
+                }
             }
         }
     }
@@ -226,6 +243,7 @@ extension CadenceDatabase {
         try db.execute(
             sql: "INSERT INTO trackingEvent (sendRecordId, kind, link, class, isRepeat, at) VALUES (?, ?, NULL, ?, 0, ?)",
             arguments: [record.id, TrackingEventRecord.Kind.unsubscribe, TrackingEventClass.likelyHuman.rawValue, now])
+        try countTracking(.unsubscribedByLink, sendRecordID: record.id, at: now, db)
         return outcome
     }
 

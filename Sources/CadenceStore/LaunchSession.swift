@@ -60,6 +60,9 @@ public final class LaunchSession {
     /// `now` as SQLite stores it, formatted once: formatting a date per row costs more than the insert.
     private let nowValue: DatabaseValue
     private var dueValues: [Date: DatabaseValue] = [:]
+    /// The enrolments counted for `stats`, written once when the launch commits rather than per row.
+    private var enrolled: [TallyKey: Int] = [:]
+    private let launchDay: String
 
     init(db: Database, campaignID: String, launchID: String, actor: String, now: Date, allowConcurrent: Bool) throws {
         self.db = db
@@ -69,6 +72,7 @@ public final class LaunchSession {
         self.now = now
         self.allowConcurrent = allowConcurrent
         nowValue = now.databaseValue
+        launchDay = CadenceDatabase.reportingDay(now, try CadenceDatabase.campaignZone(campaignID, db))
         campaignPaused = try CadenceDatabase.campaignState(campaignID, db) == .paused
         var addresses: Set<String> = [], hashes: Set<String> = [], domains: Set<String> = []
         for row in try Row.fetchAll(db, sql: "SELECT kind, value FROM suppression") {
@@ -206,7 +210,16 @@ public final class LaunchSession {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: arguments)
+        for key in CadenceDatabase.enrolmentKeys(campaign: campaignID, mailbox: mailbox, launch: launchID, variants: variants, day: launchDay) {
+            enrolled[key, default: 0] += 1
+        }
         try event(enrollmentID: db.lastInsertedRowID, candidateID: candidateID, kind: .enrolled, detail: describe(initial))
+    }
+
+    /// Adds the launch's enrolments to the counters: one write per mailbox and variant, not per person.
+    func countEnrolments() throws {
+        for (key, count) in enrolled { try CadenceDatabase.tally(key, .enrolled, count, db) }
+        enrolled = [:]
     }
 
     private func event(enrollmentID: Int64, candidateID: Int64, kind: EventKind, detail: String) throws {
@@ -266,6 +279,7 @@ extension CadenceDatabase {
                         allowConcurrent: allowConcurrent)
                     let (result, commit) = try body(session)
                     output = result
+                    if commit { try session.countEnrolments() }
                     return commit ? .commit : .rollback
                 }
             }

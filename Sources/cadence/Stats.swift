@@ -6,7 +6,12 @@ import Foundation
 
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Per step and variant: enrolled, sent, tasks done, and where people stand, with each rate's denominator.")
+        abstract: "Per step and variant: sent, delivered, replies, bounces, opens, clicks, tasks, with each rate's denominator.",
+        discussion: """
+            --by mailbox|launch repeats the table for each mailbox's or launch's people. --by day|week counts what \
+            happened on each day or week in the campaign's time zone. --since/--until (YYYY-MM-DD, inclusive) take \
+            the cohort of people first sent to in those days, or with --by day|week the events of those days.
+            """)
 
     @OptionGroup var project: ProjectOptions
 
@@ -16,9 +21,25 @@ struct Stats: ParsableCommand {
     @Option(help: "text, json or csv.")
     var format: StatsFormat = .text
 
+    @Option(help: ArgumentHelp("Slice by mailbox, launch, day or week.", valueName: "slice"))
+    var by: StatsSliceOption?
+
+    @Option(help: ArgumentHelp("First day (YYYY-MM-DD, in the campaign's time zone).", valueName: "date"), transform: DayOption.parse)
+    var since: DayOption?
+
+    @Option(help: ArgumentHelp("Last day, inclusive (YYYY-MM-DD).", valueName: "date"), transform: DayOption.parse)
+    var until: DayOption?
+
+    func validate() throws {
+        if let since, let until, until.day < since.day {
+            throw ValidationError("--until \(until.day) is before --since \(since.day); give the earlier day first")
+        }
+    }
+
     func run() throws {
         try runReportingFailures {
-            let stats = try project.openDatabase(.readOnly).stats(campaign: campaign, now: CommandClock.now)
+            let query = StatsQuery(campaign: campaign, slice: by?.slice, since: since?.day, until: until?.day)
+            let stats = try project.openDatabase(.readOnly).stats(query, now: CommandClock.now)
             switch format {
             case .text: print(StatsOutput.text(stats))
             case .json: print(StatsOutput.json(stats))
@@ -30,4 +51,27 @@ struct Stats: ParsableCommand {
 
 enum StatsFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json, csv
+}
+
+struct StatsSliceOption: ExpressibleByArgument {
+    var slice: StatsQuery.Slice
+
+    init?(argument: String) {
+        guard let slice = StatsQuery.Slice(rawValue: argument) else { return nil }
+        self.slice = slice
+    }
+
+    static var allValueStrings: [String] { StatsQuery.Slice.allCases.map(\.rawValue) }
+}
+
+/// A day written `YYYY-MM-DD`, one that exists.
+struct DayOption {
+    var day: CalendarDate
+
+    static func parse(_ argument: String) throws -> DayOption {
+        guard let day = CalendarDate.parse(argument) else {
+            throw ValidationError("\"\(argument)\" is not a day; write one that exists as YYYY-MM-DD, e.g. 2026-11-30")
+        }
+        return DayOption(day: day)
+    }
 }

@@ -190,12 +190,13 @@ extension ProcessTests.SteeringCommandTests {
         _ = try run(["launch", "ops-leaders-q1", "--candidates", "examples/candidates.csv"], db: db)
         let text = try run(["stats"], db: db)
         #expect(text.status == 0)
-        #expect(text.stdout.contains("  opener            email         5     0             0%           -       4     1       0        0        0      0    0\n"))
-        #expect(text.stdout.contains("finished 0 of 5 enrolled (0%); stopped 0 of 5 (0%)"))
+        #expect(text.stdout.contains("  opener            email         5     0          0        0           0        0      0    0          -      -\n"))
+        #expect(text.stdout.contains("  call              task          5     -          -        -           -        -      -    -          -  0/0/0\n"))
+        #expect(text.stdout.contains("Rates: sent is out of enrolled, bounced out of sent, the rest out of delivered (sent less bounced)."))
         let csv = try run(["stats", "ops-leaders-q1", "--format", "csv"], db: db).stdout
         #expect(
             csv.hasPrefix(
-                "campaign,step,variant,type,enrolled,sent,tasksDone,active,held,paused,replied,bounced,unsubscribed,outOfOffice,opened,openedLikelyHuman,clicked,clickedLikelyHuman,unsubscribedByLink,positiveReplies\nops-leaders-q1,opener,,email,5,0,0,4,1,0,0,0,0,0,0,0,0,0,0,0\n"
+                "campaign,step,variant,type,enrolled,sent,delivered,bounced,replied,repliedEventually,positiveReplies,unsubscribed,outOfOffice,opened,openedLikelyHuman,clicked,clickedLikelyHuman,unsubscribedByLink,tasksDone,tasksOpen,tasksOverdue,medianSecondsToFirstReply\nops-leaders-q1,opener,,email,5,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,\n"
             ))
         // Its opener has two variants: compared, and nothing to tell yet.
         #expect(text.stdout.contains("\n  opener, replies over delivered: too few sends to tell (n=0 and 0; at least 20 each)\n"))
@@ -205,6 +206,34 @@ extension ProcessTests.SteeringCommandTests {
         #expect(comparison?["step"] as? String == "opener" && comparison?["rate"] as? String == "replied/delivered")
         #expect(comparison?["leader"] is NSNull && (comparison?["versus"] as? [Any])?.isEmpty == true)
         #expect((comparison?["verdict"] as? String)?.hasPrefix("too few sends to tell") == true)
+    }
+}
+
+extension ProcessTests.SteeringCommandTests {
+    @Test("stats --by and --since/--until: slices and series as text, JSON and CSV; a bad day or range is refused with exit 64")
+    func statsSlices() throws {
+        let db = Self.database()
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) } }
+        _ = try run(["launch", "ops-leaders-q1", "--candidates", "examples/candidates.csv"], db: db)
+        let byMailbox = try run(["stats", "ops-leaders-q1", "--by", "mailbox", "--format", "json"], db: db)
+        let json = try JSONSerialization.jsonObject(with: Data(byMailbox.stdout.utf8)) as? [[String: Any]]
+        #expect(json?.first?["by"] as? String == "mailbox")
+        #expect((json?.first?["slices"] as? [[String: Any]])?.map { "\($0["value"] ?? "") \($0["enrolled"] ?? "")" } == ["sam 5"])
+        #expect((json?.first?["rateDenominators"] as? [String: String])?["replied"] == "delivered")
+        let weeks = try run(["stats", "--by", "week", "--format", "csv"], db: db)
+        #expect(weeks.status == 0)
+        #expect(weeks.stdout.hasPrefix("campaign,period,enrolled,sent,delivered,"))
+        #expect(weeks.stdout.split(separator: "\n").count == 2, "\(weeks.stdout)")
+        let cohort = try run(["stats", "--since", "2026-01-01", "--until", "2026-01-31"], db: db)
+        #expect(cohort.stdout.contains("(0 enrolled; the cohort first sent to from 2026-01-01 to 2026-01-31, America/New_York)"), "\(cohort.stdout)")
+        let badDay = try run(["stats", "--since", "2026-02-30"], db: db)
+        #expect(badDay.status == 64)
+        #expect(badDay.stderr.contains("\"2026-02-30\" is not a day; write one that exists as YYYY-MM-DD"))
+        let backwards = try run(["stats", "--since", "2026-03-02", "--until", "2026-03-01"], db: db)
+        #expect(backwards.status == 64)
+        #expect(backwards.stderr.contains("--until 2026-03-01 is before --since 2026-03-02"))
+        let badSlice = try run(["stats", "--by", "month"], db: db)
+        #expect(badSlice.status == 64 && badSlice.stderr.contains("'mailbox', 'launch', 'day' or 'week'"))
     }
 }
 
@@ -243,7 +272,9 @@ extension ProcessTests.SteeringCommandTests {
         #expect(run.stdout.contains("jurgen.muller@example.de's mail gateway checks the link (302); nobody clicked it."))
         #expect(run.stdout.contains("zoe.oconnor@example.net clicks the link in a browser (302: redirected to the address the email linked)."))
         #expect(run.stdout.contains("the RFC 8058 one-click POST (200) suppresses the address at once."))
-        #expect(run.stdout.contains("  intro               email         5     4            80%           -       0     1       0  1 (25%)        0      0    0  2/1 (25%)  2/1 (25%)     1 (25%)\n"))
+        #expect(
+            run.stdout.contains(
+                "  intro               email         5  4 (80%)          4  1 (25%)     1 (25%)        0      0    0         2d  2/1 (25%)  2/1 (25%)     1 (25%)      -\n"))
         #expect(run.stderr.isEmpty)
     }
 }

@@ -7,8 +7,8 @@ import Testing
 
 @Suite("Stats: per step and variant")
 struct StatsTests {
-    @Test("sent counts per step and per variant, tasks done, where people stand, stopped and finished")
-    func counts() throws {
+    @Test("sent counts per step and per variant, tasks done and open, through the store's own writes")
+    func counts() async throws {
         let database = try CadenceDatabase.inMemory()
         let now = SteeringTests.now
         let json =
@@ -17,8 +17,8 @@ struct StatsTests {
             id: "s", name: "S", sourcePath: "s.json", digest: "d",
             files: [SnapshotFile(kind: .campaign, path: "s.json", content: Array(json.utf8), digest: "x")])
         let people: [(String, String, EnrollmentState)] = [
-            ("a1@example.org", "a", .active(nextStep: "call", dueAt: now)), ("a2@example.org", "a", .active(nextStep: "intro", dueAt: now)),
-            ("b1@example.org", "b", .active(nextStep: "call", dueAt: now)), ("b2@example.org", "b", .held(step: "intro", reason: .missingFields(["candidate.x"]))),
+            ("a1@example.org", "a", .active(nextStep: "intro", dueAt: now)), ("a2@example.org", "a", .held(step: "intro", reason: .missingFields(["candidate.x"]))),
+            ("b1@example.org", "b", .active(nextStep: "intro", dueAt: now)), ("b2@example.org", "b", .held(step: "intro", reason: .missingFields(["candidate.x"]))),
         ]
         _ = try database.launch(campaign, actor: "t", now: now, allowConcurrent: true) { session in
             for (index, person) in people.enumerated() {
@@ -26,29 +26,30 @@ struct StatsTests {
             }
             return ((), true)
         }
-        // What the runner will record: a1 and b1 were sent the intro.
-        try database.writer.write { db in
-            for address in ["a1@example.org", "b1@example.org"] {
-                let id = try Int64.fetchOne(db, sql: "SELECT e.id FROM enrollment e JOIN candidate c ON c.id = e.candidateId WHERE c.addressKey = ?", arguments: [address])!
-                try db.execute(
-                    sql: "INSERT INTO sendRecord (enrollmentId, campaignId, stepId, sendId, mailbox, state, createdAt, sentAt) VALUES (?, 's', 'intro', ?, 'sam', 'sent', ?, ?)",
-                    arguments: [id, "s.intro.\(id)", now, now])
-            }
+        // What the runner records: a1 and b1 were sent the intro.
+        guard case .held(let lease) = try await database.acquireLease(owner: "t", now: now, seconds: 600) else { return }
+        for address in ["a1@example.org", "b1@example.org"] {
+            let due = try await database.dueSteps(now: now, limit: 10)
+            let step = try #require(due.first { $0.address == address })
+            guard case .recorded(let id) = try await database.recordIntent(step, key: SendKey(sendID: "s.intro.\(address)", messageID: "\(address)m"), bytes: [1], fence: lease.fence, now: now)
+            else { Issue.record("not recorded"); return }
+            try await database.recordSent(
+                id, sent: SentMessage(providerMessageID: address, threadID: address), next: .active(nextStep: "call", dueAt: now), recipientDomain: "example.org", fence: lease.fence, now: now)
         }
-        let task = try #require(try database.openTasks(campaign: "s", actor: "t", now: now).first)
-        _ = try database.completeTask(task.id, note: nil, actor: "t", now: now)
-        _ = try database.stop(.candidate(addressKey: "a2@example.org", campaign: nil), reason: .replied, actor: "t", now: now)
-        let stats = try #require(try database.stats(campaign: "s", now: now).first)
+        let tasks = try database.openTasks(campaign: "s", actor: "t", now: now)
+        #expect(tasks.count == 2)
+        _ = try database.completeTask(try #require(tasks.first).id, note: nil, actor: "t", now: now)
+        let stats = try #require(try database.stats(campaign: "s", now: now.addingTimeInterval(3 * 86_400)).first)
         #expect(stats.enrolled == 4)
         #expect(
-            stats.rows.map { "\($0.stepID)/\($0.variantID ?? "-"): enrolled \($0.enrolled) sent \($0.sent) done \($0.tasksDone) active \($0.active) held \($0.held)" } == [
-                "intro/-: enrolled 4 sent 2 done 0 active 0 held 1",
-                "intro/a: enrolled 2 sent 1 done 0 active 0 held 0",
-                "intro/b: enrolled 2 sent 1 done 0 active 0 held 1",
-                "call/-: enrolled 4 sent 0 done 1 active 0 held 0",  // one done (finished), one waiting on its task
+            stats.rows.map { "\($0.stepID)/\($0.variantID ?? "-"): enrolled \($0.enrolled) sent \($0.sent) done \($0.tasksDone) open \($0.tasksOpen) overdue \($0.tasksOverdue)" } == [
+                "intro/-: enrolled 4 sent 2 done 0 open 0 overdue 0",
+                "intro/a: enrolled 2 sent 1 done 0 open 0 overdue 0",
+                "intro/b: enrolled 2 sent 1 done 0 open 0 overdue 0",
+                "call/-: enrolled 4 sent 0 done 1 open 1 overdue 1",  // one done, one still open, past its business day
             ])
-        #expect(stats.finished == 1)
-        #expect(stats.stopped.map { "\($0.kind) \($0.count)" } == ["replied 1"])
+        let fresh = try #require(try database.stats(campaign: "s", now: now).first)
+        #expect(fresh.rows.first { $0.stepID == "call" }?.tasksOverdue == 0)
     }
 
     @Test("stats is one snapshot: a write that commits while it reads shows up in all of its numbers or in none")
@@ -70,15 +71,22 @@ struct StatsTests {
             }
             return ((), true)
         }
-        // The reader under test: when a read transaction ends, another connection pauses everyone, once. A second
-        // read transaction inside `stats` would see the pause; the first would not.
+        // The reader under test: when a read transaction ends, another connection enrols two more people, once. A
+        // second read transaction inside `stats` would see them; the first would not.
         let armed = OneShot()
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             db.trace(options: .statement) { event in
                 let sql = "\(event)".uppercased()
                 guard sql.hasPrefix("COMMIT") || sql.hasPrefix("ROLLBACK"), armed.take() else { return }
-                _ = try? other.pause(.campaign("s"), note: "meanwhile", actor: "t", now: now)
+                _ = try? other.launch(campaign, actor: "t", now: now, allowConcurrent: true) { session in
+                    for index in 4..<6 {
+                        _ = try session.enroll(
+                            SteeringTests.candidate("p\(index)@example.org", line: index + 2), mailbox: "sam", variants: ["intro": "b"],
+                            initial: .active(nextStep: "intro", dueAt: now))
+                    }
+                    return ((), true)
+                }
             }
         }
         let reader = try CadenceDatabase(try DatabasePool(path: path, configuration: configuration), path: path)
@@ -86,8 +94,8 @@ struct StatsTests {
         armed.arm()
         let during = try reader.stats(campaign: "s", now: now)
         let after = try reader.stats(campaign: "s", now: now)
-        #expect(before != after, "the pause happened")
-        #expect(during == before || during == after, "\(during.first?.rows.map { "\($0.stepID)/\($0.variantID ?? "-"): active \($0.active) paused \($0.paused)" } ?? [])")
+        #expect(before != after, "the launch happened")
+        #expect(during == before || during == after, "\(during.first?.rows.map { "\($0.stepID)/\($0.variantID ?? "-"): enrolled \($0.enrolled)" } ?? [])")
     }
 }
 

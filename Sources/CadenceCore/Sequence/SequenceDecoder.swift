@@ -24,9 +24,9 @@ public enum SequenceDecoder {
     static let stepKeys: [String: [String]] = [
         "email": commonStepKeys + ["template", "variants", "attachments"],
         "reply": commonStepKeys + ["inThreadOf", "template", "variants", "attachments"],
-        "task": commonStepKeys + ["title", "instructions"],
+        "task": commonStepKeys + ["title", "instructions", "due"],
     ]
-    static let allStepKeys = commonStepKeys + ["inThreadOf", "template", "variants", "attachments", "title", "instructions"]
+    static let allStepKeys = commonStepKeys + ["inThreadOf", "template", "variants", "attachments", "title", "instructions", "due"]
     public static let maximumSteps = 50
 
     public static func decode(_ bytes: some Collection<UInt8>, file: String) -> Result {
@@ -364,7 +364,17 @@ public enum SequenceDecoder {
                 let instructions = preliminary.require("instructions", &reader, hint: "tell the person doing it what to do and say").flatMap {
                     reader.nonEmptyString($0, "\"instructions\" of \(what)")
                 }
-                if let title, let instructions { kind = .task(TaskStep(title: title, instructions: instructions)) }
+                var due: Delay? = TaskStep.defaultDue
+                if let dueValue = preliminary["due"] {
+                    due = nil
+                    if let text = reader.string(dueValue, "\"due\" of \(what)", example: "1bd") {
+                        switch Delay.parse(text) {
+                        case .success(let parsed): due = parsed
+                        case .failure(let error): fail("\(what) \"due\": \(error.message)", at: dueValue.position)
+                        }
+                    }
+                }
+                if let title, let instructions, let due { kind = .task(TaskStep(title: title, instructions: instructions, due: due)) }
             default:
                 break
             }

@@ -73,10 +73,16 @@ public struct ReplyStep: Sendable, Hashable {
 public struct TaskStep: Sendable, Hashable {
     public var title: String
     public var instructions: String
+    /// How long after it opens the task should be done, in the delay syntax; past it the task is overdue in
+    /// `stats` and the report. A business day by default: a call or a LinkedIn note left longer goes cold.
+    public var due: Delay
 
-    public init(title: String, instructions: String) {
+    public static let defaultDue = Delay.businessDays(1)
+
+    public init(title: String, instructions: String, due: Delay = TaskStep.defaultDue) {
         self.title = title
         self.instructions = instructions
+        self.due = due
     }
 }
 

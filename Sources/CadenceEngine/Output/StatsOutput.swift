@@ -8,62 +8,118 @@ public enum StatsOutput {
         whole == 0 ? "-" : "\(Int((Double(part) * 100 / Double(whole)).rounded()))%"
     }
 
-    static func outcome(_ count: Int, of sent: Int, _ isTask: Bool) -> String {
-        isTask ? "-" : count == 0 ? "0" : "\(count) (\(percent(count, of: sent)))"
+    /// "count (share of whole)", or "-" where the column does not apply to the row.
+    static func share(_ count: Int, of whole: Int, applies: Bool = true) -> String {
+        !applies ? "-" : count == 0 ? "0" : "\(count) (\(percent(count, of: whole)))"
     }
 
-    /// "all/likely human (human's share of sent)", or "-" for a task.
-    static func tracked(_ all: Int, _ human: Int, of sent: Int, _ isTask: Bool) -> String {
-        isTask ? "-" : all == 0 ? "0" : "\(all)/\(human) (\(percent(human, of: sent)))"
+    /// "all/likely human (human's share of delivered)", or "-" for a task.
+    static func tracked(_ all: Int, _ human: Int, of whole: Int, applies: Bool) -> String {
+        !applies ? "-" : all == 0 ? "0" : "\(all)/\(human) (\(percent(human, of: whole)))"
     }
+
+    /// A median wait, to the minute: `45m`, `3h 20m`, `2d 4h`.
+    static func duration(_ seconds: Double?) -> String {
+        guard let seconds else { return "-" }
+        let minutes = Int((seconds / 60).rounded())
+        if minutes < 60 { return "\(minutes)m" }
+        if minutes < 24 * 60 { return minutes % 60 == 0 ? "\(minutes / 60)h" : "\(minutes / 60)h \(minutes % 60)m" }
+        let hours = Int((seconds / 3600).rounded())
+        return hours % 24 == 0 ? "\(hours / 24)d" : "\(hours / 24)d \(hours % 24)h"
+    }
+
+    public static let rateNote = [
+        "Rates: sent is out of enrolled, bounced out of sent, the rest out of delivered (sent less bounced).",
+        "Replied: their reply came when this step was the last sent to them; eventually: sent this step, replied at any time after. 1st reply: median time from this step's send to that reply.",
+    ]
 
     public static func text(_ campaigns: [CampaignStats]) -> String {
         guard !campaigns.isEmpty else { return "No campaigns have been launched; `cadence launch CAMPAIGN --candidates CSV` starts one." }
         var lines: [String] = []
         for campaign in campaigns {
-            lines.append("\(campaign.id): \(campaign.name) (\(campaign.enrolled) enrolled)")
-            let tracking = campaign.rows.contains { $0.opened + $0.clicked + $0.unsubscribedByLink > 0 }
-            var table = [["step", "variant", "type", "enrolled", "sent", "sent/enrolled", "tasks done", "active", "held", "paused", "replied", "bounced", "unsub", "ooo"]]
-            let labelled = campaign.rows.contains { $0.positiveReplies > 0 }
-            if labelled { table[0].insert("positive", at: 11) }
-            if tracking { table[0] += ["opened", "clicked", "unsub link"] }
-            for row in campaign.rows {
-                let isTask = row.kind == "task"
-                table.append([
-                    row.variantID == nil ? row.stepID : "", row.variantID ?? "", row.kind, "\(row.enrolled)",
-                    isTask ? "-" : "\(row.sent)", isTask ? "-" : percent(row.sent, of: row.enrolled),
-                    isTask ? "\(row.tasksDone)" : "-", "\(row.active)", "\(row.held)", "\(row.paused)",
-                    outcome(row.replied, of: row.sent, isTask), outcome(row.bounced, of: row.sent, isTask),
-                    outcome(row.unsubscribed, of: row.sent, isTask), outcome(row.outOfOffice, of: row.sent, isTask),
-                ])
-                if labelled { table[table.count - 1].insert(outcome(row.positiveReplies, of: row.sent, isTask), at: 11) }
-                if tracking {
-                    table[table.count - 1] += [
-                        tracked(row.opened, row.openedHuman, of: row.sent, isTask), tracked(row.clicked, row.clickedHuman, of: row.sent, isTask),
-                        outcome(row.unsubscribedByLink, of: row.sent, isTask),
-                    ]
-                }
+            lines.append("\(campaign.id): \(campaign.name) (\(campaign.enrolled) enrolled\(cohortText(campaign)))")
+            if let slice = campaign.query.slice, slice.isSeries {
+                lines += seriesTable(campaign, slice)
+                continue
             }
-            lines += Table.render(table, rightAligned: 3...(table[0].count - 1)).map { "  " + $0 }
-            let stopped = campaign.stopped.reduce(0) { $0 + $1.count }
-            let reasons = campaign.stopped.map { "\($0.description) \($0.count)" }.joined(separator: ", ")
-            lines.append(
-                "  finished \(campaign.finished) of \(campaign.enrolled) enrolled (\(percent(campaign.finished, of: campaign.enrolled))); stopped \(stopped) of \(campaign.enrolled) (\(percent(stopped, of: campaign.enrolled)))"
-                    + (reasons.isEmpty ? "" : ": \(reasons)"))
-            lines.append(
-                "  Rates are of the row's enrolled: everyone for a step, those given the variant for a variant. Replied, bounced, unsub(scribed) and ooo (out of office) count people whose mail came back after this step, as a share of its sends."
-            )
+            let tracking = campaign.rows.contains { $0.opened + $0.clicked + $0.unsubscribedByLink > 0 }
+            let labelled = campaign.rows.contains { $0.positiveReplies > 0 }
+            let tasks = campaign.rows.contains { $0.kind == "task" }
+            lines += stepTable(campaign.rows, tracking: tracking, labelled: labelled, tasks: tasks).map { "  " + $0 }
+            for slice in campaign.slices {
+                lines.append("  \(campaign.query.slice?.rawValue ?? "") \(slice.value) (\(slice.enrolled) enrolled)")
+                lines += stepTable(slice.rows, tracking: tracking, labelled: labelled, tasks: tasks).map { "    " + $0 }
+            }
+            lines += rateNote.map { "  " + $0 }
             if labelled {
-                lines.append("  Positive: replies labelled interested with `cadence label`, as a share of the step's sends.")
+                lines.append("  Positive: replies labelled interested with `cadence label`.")
             }
             if tracking {
                 lines.append(
-                    "  Opened and clicked are sends, not events: all/likely human (that share of sends). Scanners and machine fetches count in all only (docs/tracking.md). Unsub link: one-click or the page's button."
+                    "  Opened and clicked are sends, not events: all/likely human (that share of delivered). Scanners and machine fetches count in all only (docs/tracking.md). Unsub link: one-click or the page's button."
                 )
             }
+            if tasks { lines.append("  Tasks: done/open/overdue (open past their due time).") }
             for (step, comparison) in comparisons(campaign) { lines.append("  " + comparisonLine(step: step, comparison)) }
+            lines.append("  Where people stand now (active, held, paused, finished): `cadence status \(campaign.id)`.")
         }
         return lines.joined(separator: "\n")
+    }
+
+    static func cohortText(_ campaign: CampaignStats) -> String {
+        let query = campaign.query
+        guard query.since != nil || query.until != nil else { return "" }
+        let range = "\(query.since?.description ?? "the start") to \(query.until?.description ?? "today")"
+        if query.slice?.isSeries == true { return "; events from \(range), \(campaign.timeZone)" }
+        return "; the cohort first sent to from \(range), \(campaign.timeZone)"
+    }
+
+    static func stepTable(_ rows: [CampaignStats.Row], tracking: Bool, labelled: Bool, tasks: Bool) -> [String] {
+        var header = ["step", "variant", "type", "enrolled", "sent", "delivered", "replied", "eventually"]
+        if labelled { header.append("positive") }
+        header += ["bounced", "unsub", "ooo", "1st reply"]
+        if tracking { header += ["opened", "clicked", "unsub link"] }
+        if tasks { header.append("tasks") }
+        var table = [header]
+        for row in rows {
+            let mail = row.kind != "task"
+            var line = [
+                row.variantID == nil ? row.stepID : "", row.variantID ?? "", row.kind, "\(row.enrolled)",
+                mail ? share(row.sent, of: row.enrolled) : "-", mail ? "\(row.delivered)" : "-",
+                share(row.replied, of: row.delivered, applies: mail), share(row.repliedEventually, of: row.delivered, applies: mail),
+            ]
+            if labelled { line.append(share(row.positiveReplies, of: row.delivered, applies: mail)) }
+            line += [
+                share(row.bounced, of: row.sent, applies: mail), share(row.unsubscribed, of: row.delivered, applies: mail),
+                share(row.outOfOffice, of: row.delivered, applies: mail), mail ? duration(row.medianSecondsToReply) : "-",
+            ]
+            if tracking {
+                line += [
+                    tracked(row.opened, row.openedHuman, of: row.delivered, applies: mail), tracked(row.clicked, row.clickedHuman, of: row.delivered, applies: mail),
+                    share(row.unsubscribedByLink, of: row.delivered, applies: mail),
+                ]
+            }
+            if tasks { line.append(mail || row.variantID != nil ? "-" : "\(row.tasksDone)/\(row.tasksOpen)/\(row.tasksOverdue)") }
+            table.append(line)
+        }
+        return Table.render(table, rightAligned: 3...(header.count - 1))
+    }
+
+    static func seriesTable(_ campaign: CampaignStats, _ slice: StatsQuery.Slice) -> [String] {
+        guard !campaign.series.isEmpty else { return ["  nothing happened in these days"] }
+        var table = [[slice == .week ? "week of" : "day", "enrolled", "sent", "bounced", "replied", "positive", "unsub", "ooo", "opened", "clicked", "unsub link", "tasks done"]]
+        for period in campaign.series {
+            let c = period.counts
+            table.append(
+                [
+                    period.start.description, "\(c.enrolled)", "\(c.sent)", "\(c.bounced)", "\(c.replied)", "\(c.positiveReplies)", "\(c.unsubscribed)",
+                    "\(c.outOfOffice)", "\(c.opened)/\(c.openedHuman)", "\(c.clicked)/\(c.clickedHuman)", "\(c.unsubscribedByLink)", "\(c.tasksDone)",
+                ])
+        }
+        return Table.render(table, rightAligned: 1...(table[0].count - 1)).map { "  " + $0 }
+            + [
+                "  Counted on the \(slice == .week ? "week (from Monday)" : "day") they happened, in \(campaign.timeZone): enrolments, sends, and the first reply, bounce, open or click of each person at each step. Opened and clicked: all/likely human."
+            ]
     }
 
     /// Each step with two variants or more, compared on replies over delivered (sent less bounced).
@@ -73,7 +129,7 @@ public enum StatsOutput {
         for row in campaign.rows {
             guard let variant = row.variantID else { continue }
             if variants[row.stepID] == nil { order.append(row.stepID) }
-            variants[row.stepID, default: []].append(.init(id: variant, trials: max(0, row.sent - row.bounced), successes: row.replied))
+            variants[row.stepID, default: []].append(.init(id: variant, trials: row.delivered, successes: row.replied))
         }
         return order.compactMap { step in
             guard let list = variants[step], list.count >= 2 else { return nil }
@@ -100,85 +156,134 @@ public enum StatsOutput {
         return tenths > 0 ? "+" + text : tenths < 0 ? "−" + text : text
     }
 
-    public static func json(_ campaigns: [CampaignStats]) -> String {
-        struct Row: Encodable {
-            var step: String; var variant: String?; var type: String; var enrolled: Int; var sent: Int; var tasksDone: Int
-            var active: Int; var held: Int; var paused: Int
-            var replied: Int; var positiveReplies: Int; var bounced: Int; var unsubscribed: Int; var outOfOffice: Int
-            var opened: Int; var openedLikelyHuman: Int; var clicked: Int; var clickedLikelyHuman: Int; var unsubscribedByLink: Int
-            func encode(to encoder: any Encoder) throws {
-                var c = encoder.container(keyedBy: Keys.self)
-                try c.encode(step, forKey: .step); try c.encode(variant, forKey: .variant); try c.encode(type, forKey: .type)
-                try c.encode(enrolled, forKey: .enrolled); try c.encode(sent, forKey: .sent); try c.encode(tasksDone, forKey: .tasksDone)
-                try c.encode(active, forKey: .active); try c.encode(held, forKey: .held); try c.encode(paused, forKey: .paused)
-                try c.encode(replied, forKey: .replied); try c.encode(positiveReplies, forKey: .positiveReplies); try c.encode(bounced, forKey: .bounced);
-                try c.encode(unsubscribed, forKey: .unsubscribed)
-                try c.encode(outOfOffice, forKey: .outOfOffice)
-                try c.encode(opened, forKey: .opened); try c.encode(openedLikelyHuman, forKey: .openedLikelyHuman); try c.encode(clicked, forKey: .clicked)
-                try c.encode(clickedLikelyHuman, forKey: .clickedLikelyHuman); try c.encode(unsubscribedByLink, forKey: .unsubscribedByLink)
-            }
-            enum Keys: String, CodingKey {
-                case step, variant, type, enrolled, sent, tasksDone, active, held, paused, replied, positiveReplies, bounced, unsubscribed, outOfOffice
-                case opened, openedLikelyHuman, clicked, clickedLikelyHuman, unsubscribedByLink
-            }
-        }
-        struct Stopped: Encodable { var kind: String; var description: String; var count: Int }
-        struct Versus: Encodable {
-            var leader: String; var other: String; var pValue: Double; var adjustedP: Double; var difference: Double; var lower: Double; var upper: Double
-            var significant: Bool
-        }
-        struct Comparison: Encodable {
-            var step: String; var rate = "replied/delivered"; var verdict: String; var leader: String?; var versus: [Versus]
-            func encode(to encoder: any Encoder) throws {
-                var c = encoder.container(keyedBy: Keys.self)
-                try c.encode(step, forKey: .step); try c.encode(rate, forKey: .rate); try c.encode(verdict, forKey: .verdict)
-                try c.encode(leader, forKey: .leader); try c.encode(versus, forKey: .versus)
-            }
-            enum Keys: String, CodingKey { case step, rate, verdict, leader, versus }
-        }
-        struct Campaign: Encodable {
-            var id: String; var name: String; var enrolled: Int; var finished: Int; var stopped: [Stopped]; var steps: [Row]; var variantComparisons: [Comparison]
-        }
-        return JSONOutput.encode(
+    static func counts(_ row: CampaignStats.Row) -> [String: JSONTree] {
+        var object = counts(row.counts)
+        object["step"] = .string(row.stepID)
+        object["variant"] = .optional(row.variantID)
+        object["type"] = .string(row.kind)
+        object["medianSecondsToFirstReply"] = .optional(row.medianSecondsToReply)
+        object["tasksOpen"] = .int(row.tasksOpen)
+        object["tasksOverdue"] = .int(row.tasksOverdue)
+        return object
+    }
+
+    static func counts(_ c: StatCounts) -> [String: JSONTree] {
+        [
+            "enrolled": .int(c.enrolled), "sent": .int(c.sent), "delivered": .int(c.delivered), "bounced": .int(c.bounced), "replied": .int(c.replied),
+            "repliedEventually": .int(c.repliedEventually), "positiveReplies": .int(c.positiveReplies), "unsubscribed": .int(c.unsubscribed),
+            "outOfOffice": .int(c.outOfOffice), "opened": .int(c.opened), "openedLikelyHuman": .int(c.openedHuman), "clicked": .int(c.clicked),
+            "clickedLikelyHuman": .int(c.clickedHuman), "unsubscribedByLink": .int(c.unsubscribedByLink), "tasksDone": .int(c.tasksDone),
+        ]
+    }
+
+    /// What each rate is out of, in the JSON, so a consumer computes the rates the text shows.
+    static let denominators: JSONTree = .object(
+        [
+            "sent": .string("enrolled"), "bounced": .string("sent"), "replied": .string("delivered"), "repliedEventually": .string("delivered"),
+            "positiveReplies": .string("delivered"), "unsubscribed": .string("delivered"), "outOfOffice": .string("delivered"),
+            "opened": .string("delivered"), "openedLikelyHuman": .string("delivered"), "clicked": .string("delivered"),
+            "clickedLikelyHuman": .string("delivered"), "unsubscribedByLink": .string("delivered"),
+        ])
+
+    public static func jsonTree(_ campaigns: [CampaignStats]) -> JSONTree {
+        .array(
             campaigns.map { campaign in
-                Campaign(
-                    id: campaign.id, name: campaign.name, enrolled: campaign.enrolled, finished: campaign.finished,
-                    stopped: campaign.stopped.map { .init(kind: $0.kind, description: $0.description, count: $0.count) },
-                    steps: campaign.rows.map {
-                        .init(
-                            step: $0.stepID, variant: $0.variantID, type: $0.kind, enrolled: $0.enrolled, sent: $0.sent, tasksDone: $0.tasksDone,
-                            active: $0.active, held: $0.held, paused: $0.paused, replied: $0.replied, positiveReplies: $0.positiveReplies, bounced: $0.bounced,
-                            unsubscribed: $0.unsubscribed, outOfOffice: $0.outOfOffice, opened: $0.opened, openedLikelyHuman: $0.openedHuman, clicked: $0.clicked,
-                            clickedLikelyHuman: $0.clickedHuman, unsubscribedByLink: $0.unsubscribedByLink)
-                    },
-                    variantComparisons: comparisons(campaign).map { step, comparison in
-                        Comparison(
-                            step: step, verdict: comparison.verdict, leader: comparison.leader,
-                            versus: comparison.leader == nil
-                                ? []
-                                : comparison.comparisons.map {
-                                    Versus(
-                                        leader: comparison.leader ?? "", other: $0.other, pValue: $0.pValue, adjustedP: $0.adjustedP, difference: $0.interval.difference,
-                                        lower: $0.interval.lower, upper: $0.interval.upper, significant: $0.isSignificant)
-                                })
-                    })
+                var object: [String: JSONTree] = [
+                    "id": .string(campaign.id), "name": .string(campaign.name), "timeZone": .string(campaign.timeZone), "enrolled": .int(campaign.enrolled),
+                    "steps": .array(campaign.rows.map { .object(counts($0)) }), "rateDenominators": denominators,
+                    "variantComparisons": .array(comparisons(campaign).map { step, comparison in comparisonTree(step: step, comparison) }),
+                ]
+                if campaign.query.since != nil || campaign.query.until != nil {
+                    object[campaign.query.slice?.isSeries == true ? "events" : "cohort"] = .object(
+                        ["since": .optional(campaign.query.since?.description), "until": .optional(campaign.query.until?.description)])
+                }
+                if let slice = campaign.query.slice {
+                    object["by"] = .string(slice.rawValue)
+                    if slice.isSeries {
+                        object["series"] = .array(
+                            campaign.series.map { period in
+                                var counts = counts(period.counts)
+                                counts["start"] = .string(period.start.description)
+                                return .object(counts)
+                            })
+                    } else {
+                        object["slices"] = .array(
+                            campaign.slices.map {
+                                .object(["value": .string($0.value), "enrolled": .int($0.enrolled), "steps": .array($0.rows.map { .object(counts($0)) })])
+                            })
+                    }
+                }
+                return .object(object)
             })
     }
 
-    public static func csv(_ campaigns: [CampaignStats]) -> String {
-        var lines = [
-            "campaign,step,variant,type,enrolled,sent,tasksDone,active,held,paused,replied,bounced,unsubscribed,outOfOffice,opened,openedLikelyHuman,clicked,clickedLikelyHuman,unsubscribedByLink,positiveReplies"
-        ]
-        for campaign in campaigns {
-            for row in campaign.rows {
-                lines.append(
+    static func comparisonTree(step: String, _ comparison: VariantComparison) -> JSONTree {
+        let versus: [JSONTree] =
+            comparison.leader == nil
+            ? []
+            : comparison.comparisons.map {
+                .object(
                     [
-                        campaign.id, row.stepID, row.variantID ?? "", row.kind, "\(row.enrolled)", "\(row.sent)", "\(row.tasksDone)", "\(row.active)", "\(row.held)",
-                        "\(row.paused)", "\(row.replied)", "\(row.bounced)", "\(row.unsubscribed)", "\(row.outOfOffice)", "\(row.opened)",
-                        "\(row.openedHuman)", "\(row.clicked)", "\(row.clickedHuman)", "\(row.unsubscribedByLink)", "\(row.positiveReplies)",
-                    ].joined(separator: ","))
+                        "leader": .string(comparison.leader ?? ""), "other": .string($0.other), "pValue": .double($0.pValue), "adjustedP": .double($0.adjustedP),
+                        "difference": .double($0.interval.difference), "lower": .double($0.interval.lower), "upper": .double($0.interval.upper),
+                        "significant": .bool($0.isSignificant),
+                    ])
+            }
+        return .object(
+            [
+                "step": .string(step), "rate": .string("replied/delivered"), "verdict": .string(comparison.verdict), "leader": .optional(comparison.leader),
+                "versus": .array(versus),
+            ])
+    }
+
+    public static func json(_ campaigns: [CampaignStats]) -> String { JSONOutput.encode(jsonTree(campaigns)) }
+
+    static let csvCounts = [
+        "enrolled", "sent", "delivered", "bounced", "replied", "repliedEventually", "positiveReplies", "unsubscribed", "outOfOffice", "opened",
+        "openedLikelyHuman", "clicked", "clickedLikelyHuman", "unsubscribedByLink", "tasksDone",
+    ]
+
+    static func csvValues(_ c: StatCounts) -> [String] {
+        [
+            c.enrolled, c.sent, c.delivered, c.bounced, c.replied, c.repliedEventually, c.positiveReplies, c.unsubscribed, c.outOfOffice, c.opened, c.openedHuman,
+            c.clicked, c.clickedHuman, c.unsubscribedByLink, c.tasksDone,
+        ].map(String.init)
+    }
+
+    /// One row per step and variant (per slice value with `--by mailbox|launch`), or per period of a series.
+    public static func csv(_ campaigns: [CampaignStats]) -> String {
+        let series = campaigns.first?.query.slice?.isSeries == true
+        if series {
+            var lines = [(["campaign", "period"] + csvCounts).joined(separator: ",")]
+            for campaign in campaigns {
+                for period in campaign.series { lines.append(([csvField(campaign.id), period.start.description] + csvValues(period.counts)).joined(separator: ",")) }
+            }
+            return lines.joined(separator: "\n")
+        }
+        let sliced = campaigns.first?.query.slice != nil
+        var lines = [
+            ((sliced ? ["campaign", "by", "value"] : ["campaign"]) + ["step", "variant", "type"] + csvCounts + ["tasksOpen", "tasksOverdue", "medianSecondsToFirstReply"])
+                .joined(separator: ",")
+        ]
+        func line(_ prefix: [String], _ row: CampaignStats.Row) -> String {
+            (prefix + [csvField(row.stepID), csvField(row.variantID ?? ""), row.kind] + csvValues(row.counts) + [
+                "\(row.tasksOpen)", "\(row.tasksOverdue)", row.medianSecondsToReply.map { String(Int($0.rounded())) } ?? "",
+            ]).joined(separator: ",")
+        }
+        for campaign in campaigns {
+            if let slice = campaign.query.slice {
+                for part in campaign.slices {
+                    for row in part.rows { lines.append(line([csvField(campaign.id), slice.rawValue, csvField(part.value)], row)) }
+                }
+            } else {
+                for row in campaign.rows { lines.append(line([csvField(campaign.id)], row)) }
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.
+    static func csvField(_ text: String) -> String {
+        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
 }

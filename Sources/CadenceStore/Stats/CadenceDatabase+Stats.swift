@@ -2,171 +2,217 @@ import CadenceCore
 import Foundation
 import GRDB
 
-/// Per step (and variant) counts of what happened: `cadence stats`.
-public struct CampaignStats: Sendable, Equatable {
-    public struct Row: Sendable, Equatable {
-        public var stepID: String
-        /// Nil for the step as a whole; a variant id for that variant's share.
-        public var variantID: String?
-        public var kind: String
-        /// Enrolments this row is about: the whole campaign, or those given this variant.
-        public var enrolled: Int
-        public var sent: Int
-        public var tasksDone: Int
-        /// Where enrolments stand now, at this step.
-        public var active: Int
-        public var held: Int
-        public var paused: Int
-        /// People whose mail back came after this step was their last one sent (reply watching), by class. The
-        /// denominator is `sent`.
-        public var replied = 0
-        /// Replies labelled `interested` with `cadence label`.
-        public var positiveReplies = 0
-        public var bounced = 0
-        public var unsubscribed = 0
-        public var outOfOffice = 0
-        /// Sends of this row opened (pixel fetched at least once), and of those, opened by someone likely human
-        /// (docs/tracking.md); the same for clicks. Distinct sends, not events.
-        public var opened = 0
-        public var openedHuman = 0
-        public var clicked = 0
-        public var clickedHuman = 0
-        /// People who unsubscribed through this step's link (one click or the page), apart from those who asked by mail.
-        public var unsubscribedByLink = 0
+/// The numbers of a campaign grouped by step, variant ("" for none; the step "" holds the campaign's enrolments)
+/// and slice value ("" unsliced; a mailbox, a launch id or a day): what the counters or a recount of the facts
+/// give, before it is laid out in the campaign's step order.
+struct StatGroups {
+    struct Key: Hashable {
+        var step: String
+        var variant: String
+        var slice: String
     }
 
-    public var id: String
-    public var name: String
-    public var enrolled: Int
-    public var rows: [Row]
-    public var stopped: [ReasonCount]
-    public var finished: Int
+    var counts: [Key: StatCounts] = [:]
+    /// Seconds from a step's send to the first reply after it, per person, by step, variant and slice.
+    var replySeconds: [Key: [Double]] = [:]
 }
 
 extension CadenceDatabase {
-    /// One read transaction for everything: the counts of where people stand and of what was sent come from the
-    /// same snapshot, even while the runner commits.
-    public func stats(campaign: String?, now: Date) throws(StoreError) -> [CampaignStats] {
+    /// One read transaction for everything, from the counters (`stepTally`): a sum over a few thousand rows
+    /// however many people and events there are. A cohort (`since`/`until` without a day or week series) is
+    /// recounted from the facts instead, since the counters are kept by event day.
+    public func stats(_ query: StatsQuery, now: Date) throws(StoreError) -> [CampaignStats] {
         try read { db in
-            try Self.status(campaign: campaign, now: now, db).map { status in
-                let definition = try Self.definition(status.id, db)
-                let sent = Dictionary(
-                    uniqueKeysWithValues: try GRDB.Row.fetchAll(
-                        db,
-                        sql: """
-                            SELECT s.stepId, json_extract(e.variants, '$."' || s.stepId || '"') AS variant, COUNT(*) AS n
-                            FROM sendRecord s JOIN enrollment e ON e.id = s.enrollmentId
-                            WHERE s.campaignId = ? AND s.state = ? GROUP BY 1, 2
-                            """, arguments: [status.id, SendRecordState.sent]
-                    ).map { (Key(step: $0["stepId"], variant: $0["variant"]), $0["n"] as Int) })
-                let tasksDone = Dictionary(
-                    uniqueKeysWithValues: try GRDB.Row.fetchAll(
-                        db,
-                        sql: """
-                            SELECT t.stepId, COUNT(*) AS n FROM task t JOIN enrollment e ON e.id = t.enrollmentId
-                            WHERE e.campaignId = ? AND t.doneAt IS NOT NULL GROUP BY 1
-                            """, arguments: [status.id]
-                    ).map { ($0["stepId"] as String, $0["n"] as Int) })
-                // Each incoming message counts for the last step sent to that person before it arrived.
-                var outcomes: [Key: [String: Int]] = [:]
-                for row in try GRDB.Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT s.stepId, json_extract(e.variants, '$."' || s.stepId || '"') AS variant,
-                            CASE WHEN i.class IN ('reply', 'unparsed') THEN 'reply' ELSE i.class END AS class, COUNT(DISTINCT i.enrollmentId) AS n,
-                            COUNT(DISTINCT CASE WHEN i.label = 'interested' THEN i.enrollmentId END) AS positive
-                        FROM incomingMessage i JOIN enrollment e ON e.id = i.enrollmentId
-                        JOIN sendRecord s ON s.id = (
-                            SELECT id FROM sendRecord WHERE enrollmentId = i.enrollmentId AND state = ? AND sentAt <= i.receivedAt
-                            ORDER BY sentAt DESC, id DESC LIMIT 1)
-                        WHERE e.campaignId = ? GROUP BY 1, 2, 3
-                        """, arguments: [SendRecordState.sent, status.id])
-                {
-                    outcomes[Key(step: row["stepId"], variant: row["variant"]), default: [:]][row["class"], default: 0] += row["n"] as Int
-                    outcomes[Key(step: row["stepId"], variant: row["variant"]), default: [:]]["positive", default: 0] += row["positive"] as Int
-                }
-                // Opens, clicks and link unsubscribes, per send: a send counts once however often it was fetched.
-                var tracked: [Key: [Int]] = [:]
-                let human = "(" + TrackingEventClass.allCases.filter(\.isLikelyHuman).map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
-                for row in try GRDB.Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT s.stepId, json_extract(e.variants, '$."' || s.stepId || '"') AS variant,
-                            COUNT(DISTINCT CASE WHEN t.kind = 'open' THEN s.id END) AS opened,
-                            COUNT(DISTINCT CASE WHEN t.kind = 'open' AND t.class IN \(human) THEN s.id END) AS openedHuman,
-                            COUNT(DISTINCT CASE WHEN t.kind = 'click' THEN s.id END) AS clicked,
-                            COUNT(DISTINCT CASE WHEN t.kind = 'click' AND t.class IN \(human) THEN s.id END) AS clickedHuman,
-                            COUNT(DISTINCT CASE WHEN t.kind = 'unsubscribe' THEN s.id END) AS unsubscribed
-                        FROM trackingEvent t JOIN sendRecord s ON s.id = t.sendRecordId JOIN enrollment e ON e.id = s.enrollmentId
-                        WHERE s.campaignId = ? GROUP BY 1, 2
-                        """, arguments: [status.id])
-                {
-                    tracked[Key(step: row["stepId"], variant: row["variant"])] = [row["opened"], row["openedHuman"], row["clicked"], row["clickedHuman"], row["unsubscribed"]]
-                }
-                func applyTracked(_ row: inout CampaignStats.Row, _ counts: [Int]) {
-                    row.opened += counts[0]
-                    row.openedHuman += counts[1]
-                    row.clicked += counts[2]
-                    row.clickedHuman += counts[3]
-                    row.unsubscribedByLink += counts[4]
-                }
-                func apply(_ row: inout CampaignStats.Row, _ counts: [String: Int]) {
-                    // A message that could not be read but belonged to the person stopped them as a reply (counted
-                    // with the replies, once per person, in the query).
-                    row.replied += counts["reply", default: 0]
-                    row.positiveReplies += counts["positive", default: 0]
-                    row.bounced += counts["bounce", default: 0]
-                    row.unsubscribed += counts["unsubscribe", default: 0]
-                    row.outOfOffice += counts["out-of-office", default: 0]
-                }
-                var rows: [CampaignStats.Row] = []
-                for counts in status.steps {
-                    let step = definition?.step(withID: counts.stepID)
-                    let kind = step?.kind.typeName ?? "removed"
-                    let stepSent = sent.filter { $0.key.step == counts.stepID }.values.reduce(0, +)
-                    var stepRow = CampaignStats.Row(
-                        stepID: counts.stepID, variantID: nil, kind: kind, enrolled: status.total, sent: stepSent,
-                        tasksDone: tasksDone[counts.stepID] ?? 0, active: counts.active, held: counts.held.values.reduce(0, +),
-                        paused: counts.paused.values.reduce(0, +))
-                    for (key, counts) in outcomes where key.step == stepRow.stepID { apply(&stepRow, counts) }
-                    for (key, counts) in tracked where key.step == stepRow.stepID { applyTracked(&stepRow, counts) }
-                    rows.append(stepRow)
-                    let variants: [Variant]
-                    switch step?.kind {
-                    case .email(let email)?: if case .variants(let list) = email.content { variants = list } else { variants = [] }
-                    case .reply(let reply)?: if case .variants(let list) = reply.content { variants = list } else { variants = [] }
-                    default: variants = []
-                    }
-                    for variant in variants {
-                        let given =
-                            try Int.fetchOne(
-                                db,
-                                sql: """
-                                    SELECT COUNT(*) FROM enrollment WHERE campaignId = ? AND json_extract(variants, '$."' || ? || '"') = ?
-                                    """, arguments: [status.id, counts.stepID, variant.id]) ?? 0
-                        let at = try GRDB.Row.fetchAll(
-                            db,
-                            sql: """
-                                SELECT state, COUNT(*) AS n FROM enrollment WHERE campaignId = ? AND stepId = ?
-                                AND json_extract(variants, '$."' || ? || '"') = ? GROUP BY state
-                                """, arguments: [status.id, counts.stepID, counts.stepID, variant.id])
-                        func count(_ state: EnrollmentStatus) -> Int { at.first { $0["state"] == state }?["n"] ?? 0 }
-                        var variantRow = CampaignStats.Row(
-                            stepID: counts.stepID, variantID: variant.id, kind: kind, enrolled: given,
-                            sent: sent[Key(step: counts.stepID, variant: variant.id)] ?? 0, tasksDone: 0,
-                            active: count(.active), held: count(.held), paused: count(.paused))
-                        apply(&variantRow, outcomes[Key(step: counts.stepID, variant: variant.id)] ?? [:])
-                        applyTracked(&variantRow, tracked[Key(step: counts.stepID, variant: variant.id)] ?? [0, 0, 0, 0, 0])
-                        rows.append(variantRow)
-                    }
-                }
-                return CampaignStats(id: status.id, name: status.name, enrolled: status.total, rows: rows, stopped: status.stoppedReasons, finished: status.finished)
+            try Self.campaignsForStats(query.campaign, db).map { campaign in
+                let groups = query.isCohort ? try Self.recountGroups(campaign.id, query, db) : try Self.talliedGroups(campaign.id, query, db)
+                return try Self.layOut(campaign, groups, query, db, now: now)
             }
         }
     }
 
-    private struct Key: Hashable {
-        var step: String
-        var variant: String?
+    public func stats(campaign: String?, now: Date) throws(StoreError) -> [CampaignStats] {
+        try stats(StatsQuery(campaign: campaign), now: now)
+    }
+
+    /// The same numbers recounted from the facts (sends, incoming mail, tracking events, tasks) with `GROUP BY`:
+    /// what the counters must equal for people not erased, and the benchmark's peer.
+    public func recount(_ query: StatsQuery, now: Date) throws(StoreError) -> [CampaignStats] {
+        try read { db in
+            try Self.campaignsForStats(query.campaign, db).map { campaign in
+                try Self.layOut(campaign, try Self.recountGroups(campaign.id, query, db), query, db, now: now)
+            }
+        }
+    }
+
+    struct StatsCampaign {
+        var id: String
+        var name: String
+        var timeZone: String
+    }
+
+    static func campaignsForStats(_ campaign: String?, _ db: Database) throws -> [StatsCampaign] {
+        if let campaign { try requireCampaign(campaign, db) }
+        return try Row.fetchAll(
+            db, sql: "SELECT id, name, timeZone FROM campaign" + (campaign == nil ? "" : " WHERE id = ?") + " ORDER BY id", arguments: campaign.map { [$0] } ?? []
+        ).map { StatsCampaign(id: $0["id"], name: $0["name"], timeZone: $0["timeZone"]) }
+    }
+
+    static let tallyColumns = TallyMeasure.allCases.map(\.rawValue)
+
+    static func counts(_ row: GRDB.Row) -> StatCounts {
+        var counts = StatCounts()
+        counts.enrolled = row["enrolled"] ?? 0
+        counts.sent = row["sent"] ?? 0
+        counts.bounced = row["bounced"] ?? 0
+        counts.replied = row["replied"] ?? 0
+        counts.repliedEventually = row["repliedEventually"] ?? 0
+        counts.positiveReplies = row["positive"] ?? 0
+        counts.unsubscribed = row["unsubscribed"] ?? 0
+        counts.outOfOffice = row["outOfOffice"] ?? 0
+        counts.opened = row["opened"] ?? 0
+        counts.openedHuman = row["openedHuman"] ?? 0
+        counts.clicked = row["clicked"] ?? 0
+        counts.clickedHuman = row["clickedHuman"] ?? 0
+        counts.unsubscribedByLink = row["unsubscribedByLink"] ?? 0
+        counts.tasksDone = row["tasksDone"] ?? 0
+        return counts
+    }
+
+    static func sliceColumn(_ slice: StatsQuery.Slice?, table: String) -> String {
+        switch slice {
+        case .mailbox?: "\(table).mailbox"
+        case .launch?: "\(table).launchId"
+        case .day?, .week?: "\(table).day"
+        case nil: "''"
+        }
+    }
+
+    static func talliedGroups(_ campaign: String, _ query: StatsQuery, _ db: Database) throws -> StatGroups {
+        var groups = StatGroups()
+        var filter = "t.campaignId = ?"
+        var arguments: [any DatabaseValueConvertible] = [campaign]
+        if query.slice?.isSeries == true {
+            if let since = query.since { filter += " AND t.day >= ?"; arguments.append(since.description) }
+            if let until = query.until { filter += " AND t.day <= ?"; arguments.append(until.description) }
+        }
+        let sums = tallyColumns.map { "SUM(t.\($0)) AS \($0)" }.joined(separator: ", ")
+        for row in try GRDB.Row.fetchAll(
+            db,
+            sql: "SELECT t.stepId, t.variantId, \(sliceColumn(query.slice, table: "t")) AS slice, \(sums) FROM stepTally t WHERE \(filter) GROUP BY 1, 2, 3",
+            arguments: StatementArguments(arguments))
+        {
+            groups.counts[StatGroups.Key(step: row["stepId"], variant: row["variantId"], slice: row["slice"]), default: StatCounts()] += counts(row)
+        }
+        guard query.slice?.isSeries != true else { return groups }
+        for row in try GRDB.Row.fetchAll(
+            db,
+            sql: """
+                SELECT o.stepId, o.variantId, \(sliceColumn(query.slice, table: "o")) AS slice, o.seconds FROM stepOutcome o INDEXED BY stepOutcomeLatency
+                WHERE o.campaignId = ? AND o.kind = 'replied' AND o.seconds IS NOT NULL
+                """, arguments: [campaign])
+        {
+            groups.replySeconds[StatGroups.Key(step: row["stepId"], variant: row["variantId"], slice: row["slice"]), default: []].append(row["seconds"])
+        }
+        return groups
+    }
+
+    /// Lays the groups out in the campaign's step order: each step as a whole, then each of its variants; steps a
+    /// later version dropped come last, as "removed".
+    static func layOut(_ campaign: StatsCampaign, _ groups: StatGroups, _ query: StatsQuery, _ db: Database, now: Date) throws -> CampaignStats {
+        let definition = try definition(campaign.id, db)
+        var stats = CampaignStats(id: campaign.id, name: campaign.name, timeZone: campaign.timeZone, enrolled: 0, rows: [], query: query)
+        if let slice = query.slice, slice.isSeries {
+            var periods: [CalendarDate: StatCounts] = [:]
+            for (key, counts) in groups.counts {
+                guard let day = CalendarDate.parse(key.slice) else { continue }
+                var counts = counts
+                // A variant's enrolments are also the campaign's: count people once.
+                if !key.step.isEmpty { counts.enrolled = 0 }
+                periods[slice == .week ? ReportingDay.weekStart(of: day) : day, default: StatCounts()] += counts
+            }
+            stats.series = periods.keys.sorted().map { CampaignStats.Period(start: $0, counts: periods[$0]!) }
+        }
+        let tasks = try openTasks(campaign.id, query.slice, db, now: now)
+        func rows(slice: String) -> [CampaignStats.Row] {
+            let mine = groups.counts.filter { $0.key.slice == slice }
+            let enrolled = mine.filter { $0.key.step.isEmpty }.values.reduce(0) { $0 + $1.enrolled }
+            var order = definition?.steps.map(\.id) ?? []
+            for step in Set(mine.keys.map(\.step)).sorted() where !step.isEmpty && !order.contains(step) { order.append(step) }
+            var result: [CampaignStats.Row] = []
+            for stepID in order {
+                let step = definition?.step(withID: stepID)
+                let kind = step?.kind.typeName ?? (stepID == hotLeadStep ? "task" : "removed")
+                var whole = mine.filter { $0.key.step == stepID }.values.reduce(StatCounts(), +)
+                whole.enrolled = enrolled
+                var row = CampaignStats.Row(stepID: stepID, variantID: nil, kind: kind, counts: whole)
+                row.medianSecondsToReply = median(groups.replySeconds.filter { $0.key.step == stepID && $0.key.slice == slice }.values.flatMap { $0 })
+                row.tasksOpen = tasks[StatGroups.Key(step: stepID, variant: "", slice: slice)]?.open ?? 0
+                row.tasksOverdue = tasks[StatGroups.Key(step: stepID, variant: "", slice: slice)]?.overdue ?? 0
+                result.append(row)
+                var variants: [String] = []
+                switch step?.kind {
+                case .email(let email)?: if case .variants(let list) = email.content { variants = list.map(\.id) }
+                case .reply(let reply)?: if case .variants(let list) = reply.content { variants = list.map(\.id) }
+                default: break
+                }
+                for key in mine.keys.filter({ $0.step == stepID && !$0.variant.isEmpty }).sorted(by: { $0.variant < $1.variant })
+                where !variants.contains(key.variant) {
+                    variants.append(key.variant)
+                }
+                for variant in variants {
+                    let key = StatGroups.Key(step: stepID, variant: variant, slice: slice)
+                    var variantRow = CampaignStats.Row(stepID: stepID, variantID: variant, kind: kind, counts: mine[key] ?? StatCounts())
+                    variantRow.medianSecondsToReply = median(groups.replySeconds[key] ?? [])
+                    result.append(variantRow)
+                }
+            }
+            return result
+        }
+        if let slice = query.slice, !slice.isSeries {
+            let values = Set(groups.counts.keys.map(\.slice)).sorted()
+            stats.slices = values.map { value in
+                let sliceRows = rows(slice: value)
+                return CampaignStats.Slice(
+                    value: value, enrolled: groups.counts.filter { $0.key.slice == value && $0.key.step.isEmpty }.values.reduce(0) { $0 + $1.enrolled },
+                    rows: sliceRows)
+            }
+            // The whole campaign too, summed over the slices.
+            var whole = StatGroups()
+            for (key, counts) in groups.counts { whole.counts[StatGroups.Key(step: key.step, variant: key.variant, slice: ""), default: StatCounts()] += counts }
+            for (key, seconds) in groups.replySeconds {
+                whole.replySeconds[StatGroups.Key(step: key.step, variant: key.variant, slice: ""), default: []] += seconds
+            }
+            let unsliced = try layOut(campaign, whole, StatsQuery(campaign: query.campaign, since: query.since, until: query.until), db, now: now)
+            stats.rows = unsliced.rows
+            stats.enrolled = unsliced.enrolled
+            return stats
+        }
+        stats.rows = query.slice?.isSeries == true ? [] : rows(slice: "")
+        stats.enrolled = groups.counts.filter { $0.key.step.isEmpty }.values.reduce(0) { $0 + $1.enrolled }
+        return stats
+    }
+
+    /// The lower and upper middle averaged; nil with no replies.
+    static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        return (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
+    }
+
+    /// Tasks open now (the same ones `cadence tasks` lists) and past their due time, by step and slice.
+    static func openTasks(_ campaign: String, _ slice: StatsQuery.Slice?, _ db: Database, now: Date) throws -> [StatGroups.Key: (open: Int, overdue: Int)] {
+        guard slice?.isSeries != true else { return [:] }
+        var result: [StatGroups.Key: (open: Int, overdue: Int)] = [:]
+        for row in try GRDB.Row.fetchAll(
+            db,
+            sql: """
+                SELECT t.stepId, \(sliceColumn(slice, table: "e")) AS slice, COUNT(*) AS open, SUM(t.dueAt <= ?) AS overdue FROM task t INDEXED BY taskOpen
+                JOIN enrollment e ON e.id = t.enrollmentId AND ((e.state = ? AND e.taskId = t.id) OR (t.stepId = ? AND e.state <> ?))
+                WHERE t.doneAt IS NULL AND e.campaignId = ? GROUP BY 1, 2
+                """, arguments: [now, EnrollmentStatus.waitingOnTask, hotLeadStep, EnrollmentStatus.stopped, campaign])
+        {
+            result[StatGroups.Key(step: row["stepId"], variant: "", slice: row["slice"])] = (row["open"], row["overdue"] ?? 0)
+        }
+        return result
     }
 }
