@@ -59,6 +59,19 @@ struct CadenceDatabaseTests {
         #expect(update.contains { $0.contains("trackingEventSend") }, "\(update)")
     }
 
+    @Test(
+        "a person's incoming mail is read through an index, as every send, message and label re-derives what they count for (fails on 7eca46d: each send scanned every incoming message)"
+    )
+    func personIncomingUsesAnIndex() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let database = try CadenceDatabase.open(path: path, mode: .create)
+        for sql in [CadenceDatabase.personIncomingSQL, CadenceDatabase.hasIncomingSQL] {
+            let plan = try database.writer.read { db in try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: [1]).map { $0["detail"] as String } }
+            #expect(!plan.contains { $0.hasPrefix("SCAN incomingMessage") }, "\(sql): \(plan)")
+        }
+    }
+
     @Test("a new file is WAL, foreign keys on, synchronous FULL, and migrated")
     func pragmas() throws {
         let path = Self.temporaryPath()

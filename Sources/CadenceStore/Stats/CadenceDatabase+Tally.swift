@@ -68,6 +68,10 @@ extension CadenceDatabase {
 
     // MARK: Facts counted per person
 
+    /// A person's incoming mail, read for every message, label and send that may change what they count for.
+    static let personIncomingSQL = "SELECT class, label, receivedAt FROM incomingMessage WHERE enrollmentId = ? ORDER BY receivedAt, rowid"
+    static let hasIncomingSQL = "SELECT EXISTS (SELECT 1 FROM incomingMessage WHERE enrollmentId = ?)"
+
     /// The kinds `syncPersonOutcomes` derives from a person's sends and incoming mail.
     static let personKinds: [TallyMeasure] = [.replied, .bounced, .unsubscribed, .outOfOffice, .positive, .repliedEventually]
 
@@ -89,7 +93,7 @@ extension CadenceDatabase {
         ).map { (step: $0["stepId"] as String, variant: $0["variantId"] as String, mailbox: $0["mailbox"] as String, at: $0["sentAt"] as Date) }
         guard !sends.isEmpty else { return [] }
         let incoming = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT class, label, receivedAt FROM incomingMessage WHERE enrollmentId = ? ORDER BY receivedAt, rowid"),
+            db.cachedStatement(sql: personIncomingSQL),
             arguments: [enrollmentID])
         var found: [String: TallyOutcome] = [:]
         func add(_ kind: TallyMeasure, _ send: (step: String, variant: String, mailbox: String, at: Date), at: Date, seconds: Double? = nil) {
@@ -234,7 +238,7 @@ extension CadenceDatabase {
         guard let (key, enrollmentID) = try sendTallyKey(recordID, at: at, db) else { return }
         try tally(key, .sent, 1, db)
         // Mail that came back before this send was recorded (a send reconciled late) may now count for this step.
-        if try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM incomingMessage WHERE enrollmentId = ?)"), arguments: [enrollmentID]) == true {
+        if try Bool.fetchOne(db.cachedStatement(sql: hasIncomingSQL), arguments: [enrollmentID]) == true {
             try syncPersonOutcomes(enrollmentID: enrollmentID, db)
         }
     }
