@@ -304,6 +304,8 @@ extension CadenceDatabase {
                     ALTER TABLE task ADD COLUMN dueAt DATETIME;
                     UPDATE task SET dueAt = strftime('%Y-%m-%d %H:%M:%f', openedAt, '+1 day');
                     CREATE INDEX taskOpen ON task(enrollmentId) WHERE doneAt IS NULL;
+                    -- A person's incoming mail, which the counters re-derive on each new message, label and send.
+                    CREATE INDEX incomingMessageEnrollment ON incomingMessage(enrollmentId) WHERE enrollmentId IS NOT NULL;
                     -- What `stats` reads: counters kept in the transactions that write the facts they count
                     -- (TallyMeasure), by step, variant, mailbox, launch and day in the campaign's zone. Step '' holds
                     -- the campaign's enrolments.
