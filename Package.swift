@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         // Already in the graph through the HTTP packages; declared because Cadence imports their modules directly.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
@@ -112,6 +113,7 @@ let package = Package(
             dependencies: [
                 "CadenceCore", "CadenceStore", "CadenceGmail", "CadenceServer",
                 .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -222,10 +224,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // zlib from the system, only for the tests that read the PNG Chromium makes of the report.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .testTarget(
             name: "CadenceCLITests",
             dependencies: [
-                "cadence", "CadenceCore", "CadenceFakeGmail", .product(name: "GRDB", package: "GRDB.swift"),
+                "cadence", "CadenceCore", "CadenceFakeGmail", "CZlib", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -10,6 +10,13 @@ import Foundation
 public enum Demo {
     public static let start = Date(timeIntervalSince1970: 1_796_108_400)  // Tue 2026-12-01 07:00 UTC
     public static let campaign = ExampleProject.campaign
+
+    static func writeReport(_ database: CadenceDatabase, configuration: ProjectConfiguration, now: Date, to path: String, output: (String) -> Void) throws {
+        let limits = Dictionary(configuration.mailboxes.map { ($0.name, $0.limits) }) { first, _ in first }
+        let html = ReportHTML.render(try CampaignReport.gather(database, campaign: campaign, limits: limits, now: now, anonymous: false))
+        try Data(html.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        output("The campaign's report (cadence report \(campaign) --out \(path)) is written to \(path): open it in a browser.\n\n")
+    }
     public static let candidates = ExampleProject.candidates
 
     /// Why the demo stopped short; each says what to do next.
@@ -33,7 +40,8 @@ public enum Demo {
     }
 
     /// Runs the demo from `source`, writing only inside the empty folder `scratch`.
-    public static func run(source: ExampleSource, scratch: String, output: (String) -> Void) async throws {
+    /// `reportPath`: also write the campaign's HTML report (`cadence report`) there, from the demo's database.
+    public static func run(source: ExampleSource, scratch: String, reportPath: String? = nil, output: (String) -> Void) async throws {
         try source.copy(to: scratch)
         let location = ProjectLocation(configurationPath: scratch + "/cadence.json", displayBase: scratch)
 
@@ -66,6 +74,9 @@ public enum Demo {
         output(StatusOutput.text(try database.status(campaign: nil, now: simulation.finished[campaign] ?? start)) + "\n\n")
         output("6. Per step and variant (cadence stats)\n")
         output(StatsOutput.text(try database.stats(campaign: nil, now: start)) + "\n\n")
+        if let reportPath {
+            try writeReport(database, configuration: loaded.configuration, now: simulation.finished[campaign] ?? start, to: reportPath, output: output)
+        }
         output("`cadence demo --sandbox` sends the same campaign through a sandbox Gmail, with opens, clicks and one-click unsubscribe.\n")
         output(source.nextSteps + "\n")
         output("Everything above ran in a temporary folder, which is now deleted; nothing was sent.\n")

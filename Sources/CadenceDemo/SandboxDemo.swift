@@ -17,17 +17,17 @@ public enum SandboxDemo {
     static let clientID = "sandbox-client.apps.googleusercontent.com"
     static let clientSecret = "sandbox-client-secret"
 
-    public static func run(source: ExampleSource, scratch: String, output: @escaping @Sendable (String) -> Void) async throws {
+    public static func run(source: ExampleSource, scratch: String, reportPath: String? = nil, output: @escaping @Sendable (String) -> Void) async throws {
         try source.copy(to: scratch)
         let clock = AdjustableClock(Demo.start)
         let quiet = Logger(label: "cadence.sandbox") { _ in SwiftLogNoOpLogHandler() }
         try await withFakeGmail(clock: clock) { server in
-            try await run(source: source, server: server, scratch: scratch, clock: clock, logger: quiet, output: output)
+            try await run(source: source, server: server, scratch: scratch, clock: clock, logger: quiet, reportPath: reportPath, output: output)
         }
     }
 
     private static func run(
-        source: ExampleSource, server: FakeGmailServer, scratch: String, clock: AdjustableClock, logger: Logger,
+        source: ExampleSource, server: FakeGmailServer, scratch: String, clock: AdjustableClock, logger: Logger, reportPath: String?,
         output: @escaping @Sendable (String) -> Void
     ) async throws {
         // The sandbox: the example's first mailbox becomes a Gmail mailbox hosted by the fake.
@@ -131,6 +131,7 @@ public enum SandboxDemo {
         }
         output("\n7. Where everyone stands (cadence status)\n")
         output(StatusOutput.text(try database.status(campaign: nil, now: result.finished[Demo.campaign] ?? Demo.start)) + "\n\n")
+        if let reportPath { try Demo.writeReport(database, configuration: loaded.configuration, now: clock.now, to: reportPath, output: output) }
         output(
             """
             This was the sandbox: the same code sends through your Gmail once cadence.json's mailbox says

@@ -303,7 +303,7 @@ extension CadenceDatabase {
                     -- When a task should be done (its step's `due`); tasks opened before are given a day.
                     ALTER TABLE task ADD COLUMN dueAt DATETIME;
                     UPDATE task SET dueAt = strftime('%Y-%m-%d %H:%M:%f', openedAt, '+1 day');
-                    CREATE INDEX taskOpen ON task(enrollmentId) WHERE doneAt IS NULL;
+                    CREATE INDEX taskOpen ON task(stepId, enrollmentId) WHERE doneAt IS NULL;
                     -- A person's incoming mail, which the counters re-derive on each new message, label and send.
                     CREATE INDEX incomingMessageEnrollment ON incomingMessage(enrollmentId) WHERE enrollmentId IS NOT NULL;
                     -- What `stats` reads: counters kept in the transactions that write the facts they count
@@ -331,6 +331,30 @@ extension CadenceDatabase {
                         unsubscribedByLink INTEGER NOT NULL DEFAULT 0,
                         tasksDone INTEGER NOT NULL DEFAULT 0,
                         PRIMARY KEY (campaignId, stepId, variantId, mailbox, launchId, day)
+                    ) WITHOUT ROWID;
+                    -- The same counters without the day: what `stats` reads unless it is asked for days, a few rows
+                    -- per mailbox and launch however long the campaign has run.
+                    CREATE TABLE stepTotal (
+                        campaignId TEXT NOT NULL,
+                        stepId TEXT NOT NULL,
+                        variantId TEXT NOT NULL,
+                        mailbox TEXT NOT NULL,
+                        launchId TEXT NOT NULL,
+                        enrolled INTEGER NOT NULL DEFAULT 0,
+                        sent INTEGER NOT NULL DEFAULT 0,
+                        bounced INTEGER NOT NULL DEFAULT 0,
+                        replied INTEGER NOT NULL DEFAULT 0,
+                        repliedEventually INTEGER NOT NULL DEFAULT 0,
+                        positive INTEGER NOT NULL DEFAULT 0,
+                        unsubscribed INTEGER NOT NULL DEFAULT 0,
+                        outOfOffice INTEGER NOT NULL DEFAULT 0,
+                        opened INTEGER NOT NULL DEFAULT 0,
+                        openedHuman INTEGER NOT NULL DEFAULT 0,
+                        clicked INTEGER NOT NULL DEFAULT 0,
+                        clickedHuman INTEGER NOT NULL DEFAULT 0,
+                        unsubscribedByLink INTEGER NOT NULL DEFAULT 0,
+                        tasksDone INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY (campaignId, stepId, variantId, mailbox, launchId)
                     ) WITHOUT ROWID;
                     -- Facts counted once per person and step (a reply, the first open of a send), with the counter
                     -- row each moved. Kept without the person after `forget` (enrollmentId NULL): anonymous, and

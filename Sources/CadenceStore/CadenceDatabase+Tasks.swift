@@ -12,11 +12,21 @@ public struct OpenTask: Sendable, Equatable {
     public var address: String
     public var fields: [String: String]
     public var openedAt: Date
+    /// When it should be done (the step's `due`); nil for tasks opened before due times existed.
+    public var dueAt: Date?
 }
 
 extension CadenceDatabase {
     /// Opens a task for every active enrolment whose next step is a task and is due by `now`, then lists the open
     /// tasks (of one campaign, or all).
+    /// The open tasks as they stand, opening none: for reports, which only read.
+    public func listOpenTasks(campaign: String?) throws(StoreError) -> [OpenTask] {
+        try read { db in
+            if let campaign { try Self.requireCampaign(campaign, db) }
+            return try Self.listOpenTasks(campaign: campaign, db)
+        }
+    }
+
     public func openTasks(campaign: String?, actor: String, now: Date) throws(StoreError) -> [OpenTask] {
         try write { db in
             if let campaign { try Self.requireCampaign(campaign, db) }
@@ -101,7 +111,7 @@ extension CadenceDatabase {
         let rows = try Row.fetchAll(
             db,
             sql: """
-                SELECT t.id, t.stepId, t.openedAt, e.campaignId, e.fields, c.address FROM task t
+                SELECT t.id, t.stepId, t.openedAt, t.dueAt, e.campaignId, e.fields, c.address FROM task t
                 JOIN enrollment e ON e.id = t.enrollmentId
                     AND ((e.state = ? AND e.taskId = t.id) OR (t.stepId = ? AND e.state <> ?))
                 JOIN candidate c ON c.id = e.candidateId
@@ -123,7 +133,7 @@ extension CadenceDatabase {
             }
             return OpenTask(
                 id: row["id"], campaignID: campaignID, stepID: row["stepId"], title: title, instructions: instructions,
-                address: row["address"], fields: Self.decodeMap(row["fields"]), openedAt: row["openedAt"])
+                address: row["address"], fields: Self.decodeMap(row["fields"]), openedAt: row["openedAt"], dueAt: row["dueAt"])
         }
     }
 

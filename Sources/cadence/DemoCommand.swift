@@ -17,16 +17,21 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Send through a sandbox Gmail (the strict fake, on 127.0.0.1 for the demo only): OAuth, messages.send, threads, quotas.")
     var sandbox = false
 
+    @Option(help: ArgumentHelp("Also write the campaign's HTML report (cadence report) to this file.", valueName: "path"))
+    var report: String?
+
     func run() async throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-demo-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let source = ExampleSource.find(projectRoot: project.location.root)
+        // Relative to where the command runs, not the temporary folder.
+        let reportPath = report.map { URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/")).path }
         do {
             if sandbox {
-                try await SandboxDemo.run(source: source, scratch: scratch) { print($0, terminator: "") }
+                try await SandboxDemo.run(source: source, scratch: scratch, reportPath: reportPath) { print($0, terminator: "") }
             } else {
-                try await Demo.run(source: source, scratch: scratch) { print($0, terminator: "") }
+                try await Demo.run(source: source, scratch: scratch, reportPath: reportPath) { print($0, terminator: "") }
             }
         } catch {
             // Every way the demo can stop says why: never a bare exit status.

@@ -23,9 +23,10 @@ extension CadenceDatabase {
     /// recounted from the facts instead, since the counters are kept by event day.
     public func stats(_ query: StatsQuery, now: Date) throws(StoreError) -> [CampaignStats] {
         try read { db in
-            try Self.campaignsForStats(query.campaign, db).map { campaign in
+            let tasks = try Self.openTasks(query.campaign, query.slice, db, now: now)
+            return try Self.campaignsForStats(query.campaign, db).map { campaign in
                 let groups = query.isCohort ? try Self.recountGroups(campaign.id, query, db) : try Self.talliedGroups(campaign.id, query, db)
-                return try Self.layOut(campaign, groups, query, db, now: now)
+                return try Self.layOut(campaign, groups, tasks[campaign.id] ?? [:], query, db)
             }
         }
     }
@@ -38,8 +39,9 @@ extension CadenceDatabase {
     /// what the counters must equal for people not erased, and the benchmark's peer.
     public func recount(_ query: StatsQuery, now: Date) throws(StoreError) -> [CampaignStats] {
         try read { db in
-            try Self.campaignsForStats(query.campaign, db).map { campaign in
-                try Self.layOut(campaign, try Self.recountGroups(campaign.id, query, db), query, db, now: now)
+            let tasks = try Self.openTasks(query.campaign, query.slice, db, now: now)
+            return try Self.campaignsForStats(query.campaign, db).map { campaign in
+                try Self.layOut(campaign, try Self.recountGroups(campaign.id, query, db), tasks[campaign.id] ?? [:], query, db)
             }
         }
     }
@@ -91,34 +93,49 @@ extension CadenceDatabase {
         var groups = StatGroups()
         var filter = "t.campaignId = ?"
         var arguments: [any DatabaseValueConvertible] = [campaign]
+        // Days only when asked for them; otherwise the totals, a few rows per mailbox and launch.
+        var table = "stepTotal"
         if query.slice?.isSeries == true {
+            table = "stepTally"
             if let since = query.since { filter += " AND t.day >= ?"; arguments.append(since.description) }
             if let until = query.until { filter += " AND t.day <= ?"; arguments.append(until.description) }
         }
         let sums = tallyColumns.map { "SUM(t.\($0)) AS \($0)" }.joined(separator: ", ")
         for row in try GRDB.Row.fetchAll(
             db,
-            sql: "SELECT t.stepId, t.variantId, \(sliceColumn(query.slice, table: "t")) AS slice, \(sums) FROM stepTally t WHERE \(filter) GROUP BY 1, 2, 3",
+            sql: "SELECT t.stepId, t.variantId, \(sliceColumn(query.slice, table: "t")) AS slice, \(sums) FROM \(table) t WHERE \(filter) GROUP BY 1, 2, 3",
             arguments: StatementArguments(arguments))
         {
             groups.counts[StatGroups.Key(step: row["stepId"], variant: row["variantId"], slice: row["slice"]), default: StatCounts()] += counts(row)
         }
         guard query.slice?.isSeries != true else { return groups }
-        for row in try GRDB.Row.fetchAll(
+        // Thousands of rows at scale: read through a cursor by column index, one key per group rather than per row.
+        let rows = try GRDB.Row.fetchCursor(
             db,
             sql: """
                 SELECT o.stepId, o.variantId, \(sliceColumn(query.slice, table: "o")) AS slice, o.seconds FROM stepOutcome o INDEXED BY stepOutcomeLatency
-                WHERE o.campaignId = ? AND o.kind = 'replied' AND o.seconds IS NOT NULL
+                WHERE o.campaignId = ? AND o.kind = 'replied' AND o.seconds IS NOT NULL ORDER BY 1, 2, 3
                 """, arguments: [campaign])
-        {
-            groups.replySeconds[StatGroups.Key(step: row["stepId"], variant: row["variantId"], slice: row["slice"]), default: []].append(row["seconds"])
+        var key: StatGroups.Key?
+        var seconds: [Double] = []
+        while let row = try rows.next() {
+            let step: String = row[0], variant: String = row[1], slice: String = row[2]
+            if key?.step != step || key?.variant != variant || key?.slice != slice {
+                if let key { groups.replySeconds[key] = seconds }
+                key = StatGroups.Key(step: step, variant: variant, slice: slice)
+                seconds = []
+            }
+            seconds.append(row[3])
         }
+        if let key { groups.replySeconds[key] = seconds }
         return groups
     }
 
     /// Lays the groups out in the campaign's step order: each step as a whole, then each of its variants; steps a
     /// later version dropped come last, as "removed".
-    static func layOut(_ campaign: StatsCampaign, _ groups: StatGroups, _ query: StatsQuery, _ db: Database, now: Date) throws -> CampaignStats {
+    static func layOut(
+        _ campaign: StatsCampaign, _ groups: StatGroups, _ tasks: [StatGroups.Key: (open: Int, overdue: Int)], _ query: StatsQuery, _ db: Database
+    ) throws -> CampaignStats {
         let definition = try definition(campaign.id, db)
         var stats = CampaignStats(id: campaign.id, name: campaign.name, timeZone: campaign.timeZone, enrolled: 0, rows: [], query: query)
         if let slice = query.slice, slice.isSeries {
@@ -132,7 +149,6 @@ extension CadenceDatabase {
             }
             stats.series = periods.keys.sorted().map { CampaignStats.Period(start: $0, counts: periods[$0]!) }
         }
-        let tasks = try openTasks(campaign.id, query.slice, db, now: now)
         func rows(slice: String) -> [CampaignStats.Row] {
             let mine = groups.counts.filter { $0.key.slice == slice }
             let enrolled = mine.filter { $0.key.step.isEmpty }.values.reduce(0) { $0 + $1.enrolled }
@@ -182,7 +198,12 @@ extension CadenceDatabase {
             for (key, seconds) in groups.replySeconds {
                 whole.replySeconds[StatGroups.Key(step: key.step, variant: key.variant, slice: ""), default: []] += seconds
             }
-            let unsliced = try layOut(campaign, whole, StatsQuery(campaign: query.campaign, since: query.since, until: query.until), db, now: now)
+            var wholeTasks: [StatGroups.Key: (open: Int, overdue: Int)] = [:]
+            for (key, count) in tasks {
+                let step = StatGroups.Key(step: key.step, variant: "", slice: "")
+                wholeTasks[step] = ((wholeTasks[step]?.open ?? 0) + count.open, (wholeTasks[step]?.overdue ?? 0) + count.overdue)
+            }
+            let unsliced = try layOut(campaign, whole, wholeTasks, StatsQuery(campaign: query.campaign, since: query.since, until: query.until), db)
             stats.rows = unsliced.rows
             stats.enrolled = unsliced.enrolled
             return stats
@@ -199,19 +220,28 @@ extension CadenceDatabase {
         return (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
     }
 
-    /// Tasks open now (the same ones `cadence tasks` lists) and past their due time, by step and slice.
-    static func openTasks(_ campaign: String, _ slice: StatsQuery.Slice?, _ db: Database, now: Date) throws -> [StatGroups.Key: (open: Int, overdue: Int)] {
+    /// Tasks open now (the same ones `cadence tasks` lists) and past their due time, by campaign, step and slice.
+    /// Found from the people waiting on a task (through the campaign and state index) and the open hot-lead
+    /// tasks (through the open tasks' index), so the cost follows what is open, not the campaign's size.
+    static func openTasks(_ campaign: String?, _ slice: StatsQuery.Slice?, _ db: Database, now: Date) throws -> [String: [StatGroups.Key: (open: Int, overdue: Int)]] {
         guard slice?.isSeries != true else { return [:] }
-        var result: [StatGroups.Key: (open: Int, overdue: Int)] = [:]
-        for row in try GRDB.Row.fetchAll(
-            db,
-            sql: """
-                SELECT t.stepId, \(sliceColumn(slice, table: "e")) AS slice, COUNT(*) AS open, SUM(t.dueAt <= ?) AS overdue FROM task t INDEXED BY taskOpen
-                JOIN enrollment e ON e.id = t.enrollmentId AND ((e.state = ? AND e.taskId = t.id) OR (t.stepId = ? AND e.state <> ?))
-                WHERE t.doneAt IS NULL AND e.campaignId = ? GROUP BY 1, 2
-                """, arguments: [now, EnrollmentStatus.waitingOnTask, hotLeadStep, EnrollmentStatus.stopped, campaign])
-        {
-            result[StatGroups.Key(step: row["stepId"], variant: "", slice: row["slice"])] = (row["open"], row["overdue"] ?? 0)
+        var result: [String: [StatGroups.Key: (open: Int, overdue: Int)]] = [:]
+        let column = sliceColumn(slice, table: "e")
+        for id in try campaignsForStats(campaign, db).map(\.id) {
+            for row in try GRDB.Row.fetchAll(
+                db,
+                sql: """
+                    SELECT t.stepId, \(column) AS slice, COUNT(*) AS open, SUM(t.dueAt <= ?) AS overdue
+                    FROM enrollment e INDEXED BY enrollmentCampaignState JOIN task t ON t.id = e.taskId
+                    WHERE e.campaignId = ? AND e.state = ? AND t.doneAt IS NULL GROUP BY 1, 2
+                    UNION ALL
+                    SELECT t.stepId, \(column) AS slice, COUNT(*) AS open, SUM(t.dueAt <= ?) AS overdue
+                    FROM task t INDEXED BY taskOpen JOIN enrollment e ON e.id = t.enrollmentId
+                    WHERE t.stepId = ? AND t.doneAt IS NULL AND e.campaignId = ? AND e.state <> ? GROUP BY 1, 2
+                    """, arguments: [now, id, EnrollmentStatus.waitingOnTask, now, hotLeadStep, id, EnrollmentStatus.stopped])
+            {
+                result[id, default: [:]][StatGroups.Key(step: row["stepId"], variant: "", slice: row["slice"])] = (row["open"], row["overdue"] ?? 0)
+            }
         }
         return result
     }

@@ -36,6 +36,7 @@ struct TallyOutcome: Hashable, Sendable {
 }
 
 extension CadenceDatabase {
+    /// Moves one counter in both tables: by day (`stepTally`) and all told (`stepTotal`).
     static func tally(_ key: TallyKey, _ measure: TallyMeasure, _ delta: Int, _ db: Database) throws {
         guard delta != 0 else { return }
         let column = measure.rawValue
@@ -45,6 +46,12 @@ extension CadenceDatabase {
                 ON CONFLICT (campaignId, stepId, variantId, mailbox, launchId, day) DO UPDATE SET \(column) = \(column) + excluded.\(column)
                 """
         ).execute(arguments: [key.campaign, key.step, key.variant, key.mailbox, key.launch, key.day, delta])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO stepTotal (campaignId, stepId, variantId, mailbox, launchId, \(column)) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (campaignId, stepId, variantId, mailbox, launchId) DO UPDATE SET \(column) = \(column) + excluded.\(column)
+                """
+        ).execute(arguments: [key.campaign, key.step, key.variant, key.mailbox, key.launch, delta])
     }
 
     private static let zones = Mutex<[String: TimeZone]>([:])

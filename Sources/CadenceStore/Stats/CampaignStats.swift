@@ -39,6 +39,11 @@ public struct CampaignStats: Sendable, Equatable {
     public struct Period: Sendable, Equatable {
         public var start: CalendarDate
         public var counts: StatCounts
+
+        public init(start: CalendarDate, counts: StatCounts) {
+            self.start = start
+            self.counts = counts
+        }
     }
 
     public var id: String
