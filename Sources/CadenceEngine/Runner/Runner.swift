@@ -315,32 +315,12 @@ public struct Runner: Sendable {
             return
         }
         let definition = campaign.definition
-        let schedule = SendSchedule(campaign: definition, candidateZone: step.timeZone)
-        if case .gmail = mailbox.provider {
-            // Nothing is lost: the step waits, with the reason in `status`. A mailbox a person must re-authorise
-            // is looked at again within the hour; otherwise the step waits for Gmail sending to arrive.
-            if readiness[mailbox.name] == nil { readiness[mailbox.name] = .some(gmailReadiness(mailbox)) }
-            if let problem = readiness[mailbox.name] ?? nil {
-                try await store.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(3_600), reason: "mailbox \(mailbox.name): \(problem)", now: now)
-                report.deferred += 1
-                return
-            }
-        }
-        if let pause = try await store.mailboxPause(mailbox.name, now: now) {
-            let at = schedule.nextOpening(atOrAfter: pause.until) ?? pause.until
-            try await store.postpone(step.enrollmentID, step: step.stepID, until: at, reason: "mailbox \(mailbox.name) is paused until \(Timestamps.display(pause.until)): \(pause.reason)", now: now)
-            report.deferred += 1
-            return
-        }
-        if let opening = schedule.nextOpening(atOrAfter: now), opening > now {
-            try await store.postpone(step.enrollmentID, step: step.stepID, until: opening, reason: "outside the send window", now: now)
-            report.deferred += 1
-            return
-        }
         let sendID = SendIdentity(campaignID: definition.id, stepID: step.stepID, address: address).sendID
-        if let (until, reason) = try await limit(for: mailbox, campaign: definition, domain: address.domain, sendID: sendID, now: now) {
-            let at = schedule.nextOpening(atOrAfter: until) ?? until
-            try await store.postpone(step.enrollmentID, step: step.stepID, until: at, reason: reason, now: now)
+        // Core's one rule for what stands between a due step and its send; `explain` answers with the same.
+        let conditions = try await gateConditions(
+            campaign: definition, candidateZone: step.timeZone, mailbox: mailbox, domain: address.domain, sendID: sendID, now: now)
+        if let hold = SendGate.decide(conditions, now: now), let until = hold.holdsUntil {
+            try await store.postpone(step.enrollmentID, step: step.stepID, until: until, reason: hold.reason, now: now)
             report.deferred += 1
             return
         }
@@ -466,16 +446,31 @@ public struct Runner: Sendable {
         }
     }
 
-    /// The earliest time every shared limit allows another send, and why, or nil when one may go now: Core's
-    /// `SendAdmission` over the ledger's last 24 hours.
-    private func limit(for mailbox: Mailbox, campaign: SequenceDefinition, domain: String, sendID: String, now: Date) async throws(StoreError) -> (Date, String)? {
+    /// What the send gate needs to know about a due step's send now: the mailbox's readiness (read once per pass)
+    /// and pause, and the ledger's last 24 hours.
+    private mutating func gateConditions(
+        campaign: SequenceDefinition, candidateZone: String?, mailbox: Mailbox, domain: String, sendID: String, now: Date
+    ) async throws(StoreError) -> SendGate.Conditions {
+        var problem: String?
+        if case .gmail = mailbox.provider {
+            if readiness[mailbox.name] == nil { readiness[mailbox.name] = .some(gmailReadiness(mailbox)) }
+            problem = readiness[mailbox.name] ?? nil
+        }
+        return SendGate.Conditions(
+            campaign: campaign, candidateZone: candidateZone, mailbox: mailbox, mailboxProblem: problem,
+            mailboxPause: try await store.mailboxPause(mailbox.name, now: now),
+            ledger: try await Self.ledger(store, mailbox: mailbox, campaign: campaign, domain: domain, now: now), domain: domain, sendID: sendID, seed: seed)
+    }
+
+    /// The sends that count against a send at `now`: the mailbox's, the campaign's and the domain's last 24 hours.
+    static func ledger(_ store: any CadenceStore, mailbox: Mailbox, campaign: SequenceDefinition, domain: String, now: Date) async throws(StoreError)
+        -> SendAdmission.Ledger
+    {
         let day = now.addingTimeInterval(-86_400)
-        let ledger = SendAdmission.Ledger(
+        return SendAdmission.Ledger(
             mailbox: try await store.sendTimes(mailbox: mailbox.name, since: day),
             campaign: campaign.limits.dailyCap == nil ? [] : try await store.sendTimes(campaign: campaign.id, since: day),
             domain: campaign.limits.perDomainDailyCap == nil ? [] : try await store.sendTimes(campaign: campaign.id, domain: domain, since: day))
-        return SendAdmission.check(mailbox: mailbox, campaign: campaign, domain: domain, ledger: ledger, now: now, seed: seed, sendID: sendID)
-            .map { ($0.until, $0.reason) }
     }
 
     private mutating func campaign(_ id: String) async throws(StoreError) -> SnapshotCampaign? {
