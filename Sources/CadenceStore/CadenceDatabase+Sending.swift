@@ -34,6 +34,7 @@ public struct SentRecord: Sendable, Equatable {
     public var storedMessageID: String?
     public var providerMessageID: String?
     public var providerThreadID: String?
+    public var sentAt: Date? = nil
 }
 
 /// Whether a send that was certainly not sent may be sent again now.
@@ -293,7 +294,7 @@ extension CadenceDatabase {
             try SendRecordRow.filter(Column("enrollmentId") == enrollment && Column("state") == SendRecordState.sent).order(Column("id")).fetchAll(db).map { row in
                 SentRecord(
                     recordID: row.id, stepID: row.stepId, rfcMessageID: row.rfcMessageId ?? "", storedMessageID: row.storedMessageId,
-                    providerMessageID: row.providerMessageId, providerThreadID: row.providerThreadId)
+                    providerMessageID: row.providerMessageId, providerThreadID: row.providerThreadId, sentAt: row.sentAt)
             }
         }
     }

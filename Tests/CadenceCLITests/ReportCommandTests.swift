@@ -80,3 +80,39 @@ extension ProcessTests {
         }
     }
 }
+
+extension ProcessTests {
+    @Suite("cadence explain")
+    struct ExplainCommandTests {
+        @Test("explain after a pass: the send with its ids, the timeline, the next step's delay and every rule with the earliest time; held and unknown people")
+        func explain() throws {
+            let folder = try ReportCommandTests.scratch()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let environment = ["CADENCE_NOW": "2026-11-30T10:00:00Z", "USER": "sam"]
+            #expect(try CadenceBinary.run(["init", folder.path]).status == 0)
+            #expect(try CadenceBinary.run(["launch", "backend-engineers", "--candidates", "examples/candidates.csv"], in: folder, environment: environment).status == 0)
+            #expect(try CadenceBinary.run(["run", "--once"], in: folder, environment: environment).status == 0)
+            let ana = try CadenceBinary.run(["explain", "ana.ruiz@example.org"], in: folder, environment: environment)
+            #expect(ana.status == 0, "\(ana.stderr)")
+            #expect(ana.stdout.contains("  now: active: linkedin is due 2026-12-02 10:00 UTC"), "\(ana.stdout)")
+            #expect(ana.stdout.contains("    2026-11-30 10:00 UTC  intro  Gmail message backend-engineers.intro."))
+            #expect(ana.stdout.contains("    delay: 2bd after intro (sent 2026-11-30 10:00 UTC), then the window: 2026-12-02 10:00 UTC"))
+            #expect(ana.stdout.contains("  opens: 2026-12-02 10:00 UTC"))
+            // Kim waits for the mailbox's minimum gap: the rules at her due time, and the earliest she can go.
+            let kim = try CadenceBinary.run(["explain", "kim@example.com", "--format", "json"], in: folder, environment: environment)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(kim.stdout.utf8)) as? [[String: Any]])
+            let next = try #require(json.first?["next"] as? [String: Any])
+            #expect(next["step"] as? String == "intro")
+            #expect((next["rules"] as? [[String: Any]])?.map { $0["rule"] as? String ?? "" } == ["mailbox authorisation", "mailbox pause", "send window", "sending limits"])
+            #expect((next["lastDeferral"] as? String)?.contains("minimum gap between sends from mailbox sam") == true)
+            #expect(next["earliest"] is String)
+            let sam = try CadenceBinary.run(["explain", "sam.taylor@example.co.uk"], in: folder, environment: environment)
+            #expect(sam.stdout.contains("held at intro: missing candidate.company; add the values to their CSV row and launch the same file again"))
+            let nobody = try CadenceBinary.run(["explain", "nobody@example.org"], in: folder, environment: environment)
+            #expect(nobody.status == 65)
+            #expect(nobody.stderr.contains("no candidate nobody@example.org is enrolled in any campaign"))
+            let elsewhere = try CadenceBinary.run(["explain", "ana.ruiz@example.org", "--campaign", "nope"], in: folder, environment: environment)
+            #expect(elsewhere.status != 0 && elsewhere.stderr.contains("is not enrolled in campaign nope"))
+        }
+    }
+}

@@ -82,8 +82,8 @@ public enum SendGate {
         if let opening = schedule.nextOpening(atOrAfter: now) {
             checks.append(
                 opening > now
-                    ? Check(rule: .sendWindow, holdsUntil: opening, reason: "outside the send window", detail: "\(window): closed now, opens \(Timestamps.display(opening))")
-                    : Check(rule: .sendWindow, holdsUntil: nil, reason: "", detail: "\(window): open now"))
+                    ? Check(rule: .sendWindow, holdsUntil: opening, reason: "outside the send window", detail: "\(window): closed, opens \(Timestamps.display(opening))")
+                    : Check(rule: .sendWindow, holdsUntil: nil, reason: "", detail: "\(window): open"))
         } else {
             checks.append(
                 Check(
