@@ -56,64 +56,79 @@ public enum SendGate {
         public var detail: String
     }
 
-    /// Every rule, in the runner's order, answered at `now`.
+    /// One rule's hold at `now`: until when and why, or nil when it lets the send go. Both `decide` (the runner,
+    /// the forecast) and `checks` (`explain`) answer through these, so they cannot disagree.
+    static func hold(_ rule: Rule, _ conditions: Conditions, _ schedule: SendSchedule, now: Date) -> (until: Date, reason: String)? {
+        let mailbox = conditions.mailbox
+        switch rule {
+        case .authorisation:
+            return conditions.mailboxProblem.map { (now.addingTimeInterval(3_600), "mailbox \(mailbox.name): \($0)") }
+        case .mailboxPause:
+            guard let pause = conditions.mailboxPause, pause.until > now else { return nil }
+            return (schedule.nextOpening(atOrAfter: pause.until) ?? pause.until, "mailbox \(mailbox.name) is paused until \(Timestamps.display(pause.until)): \(pause.reason)")
+        case .sendWindow:
+            // No opening within the horizon (every day a holiday or blacked out): looked at again a day later.
+            guard let opening = schedule.nextOpening(atOrAfter: now) else { return (now.addingTimeInterval(86_400), "outside the send window") }
+            return opening > now ? (opening, "outside the send window") : nil
+        case .limits:
+            guard
+                let wait = SendAdmission.check(
+                    mailbox: mailbox, campaign: conditions.campaign, domain: conditions.domain, ledger: conditions.ledger, now: now, seed: conditions.seed,
+                    sendID: conditions.sendID)
+            else { return nil }
+            return (schedule.nextOpening(atOrAfter: wait.until) ?? wait.until, wait.reason)
+        }
+    }
+
+    /// Every rule, in the runner's order, answered at `now`, each described for a person.
     public static func checks(_ conditions: Conditions, now: Date) -> [Check] {
         let schedule = conditions.schedule
         let mailbox = conditions.mailbox
-        var checks: [Check] = []
-        if let problem = conditions.mailboxProblem {
-            checks.append(
-                Check(
-                    rule: .authorisation, holdsUntil: now.addingTimeInterval(3_600), reason: "mailbox \(mailbox.name): \(problem)",
-                    detail: "mailbox \(mailbox.name) cannot send: \(problem); looked at again every hour"))
-        } else {
-            checks.append(Check(rule: .authorisation, holdsUntil: nil, reason: "", detail: "mailbox \(mailbox.name) can send"))
+        return Rule.allCases.map { rule in
+            let held = hold(rule, conditions, schedule, now: now)
+            let detail: String
+            switch rule {
+            case .authorisation:
+                detail = conditions.mailboxProblem.map { "mailbox \(mailbox.name) cannot send: \($0); looked at again every hour" } ?? "mailbox \(mailbox.name) can send"
+            case .mailboxPause:
+                detail =
+                    held == nil
+                    ? "mailbox \(mailbox.name) is not paused"
+                    : "the provider paused mailbox \(mailbox.name) until \(Timestamps.display(conditions.mailboxPause?.until ?? now)): \(conditions.mailboxPause?.reason ?? "")"
+            case .sendWindow:
+                let window = windowDescription(conditions)
+                if let held {
+                    detail =
+                        schedule.nextOpening(atOrAfter: now) == nil
+                        ? "\(window): no opening in the next \(SendSchedule.horizonDays) days (every day a holiday or blacked out?)"
+                        : "\(window): closed, opens \(Timestamps.display(held.until))"
+                } else {
+                    detail = "\(window): open"
+                }
+            case .limits:
+                let limits = mailbox.limits
+                var text =
+                    "mailbox \(mailbox.name): \(conditions.ledger.mailbox.count) of \(limits.dailyCap) in the last 24 hours, \(conditions.ledger.mailbox.filter { $0 > now.addingTimeInterval(-3_600) }.count) of \(limits.hourlyCap) in the last hour, at least \(limits.minimumGapSeconds) s apart (plus up to a third more, at random)"
+                if let cap = conditions.campaign.limits.dailyCap { text += "; campaign: \(conditions.ledger.campaign.count) of \(cap) in 24 hours" }
+                if let cap = conditions.campaign.limits.perDomainDailyCap {
+                    text +=
+                        FreeMailDomains.contains(conditions.domain)
+                        ? "; \(conditions.domain) is a free-mail domain, not capped" : "; \(conditions.domain): \(conditions.ledger.domain.count) of \(cap) in 24 hours"
+                }
+                detail = held.map { "\(text): \($0.reason)" } ?? text
+            }
+            return Check(rule: rule, holdsUntil: held?.until, reason: held?.reason ?? "", detail: detail)
         }
-        if let pause = conditions.mailboxPause, pause.until > now {
-            checks.append(
-                Check(
-                    rule: .mailboxPause, holdsUntil: schedule.nextOpening(atOrAfter: pause.until) ?? pause.until,
-                    reason: "mailbox \(mailbox.name) is paused until \(Timestamps.display(pause.until)): \(pause.reason)",
-                    detail: "the provider paused mailbox \(mailbox.name) until \(Timestamps.display(pause.until)): \(pause.reason)"))
-        } else {
-            checks.append(Check(rule: .mailboxPause, holdsUntil: nil, reason: "", detail: "mailbox \(mailbox.name) is not paused"))
-        }
-        let window = windowDescription(conditions)
-        if let opening = schedule.nextOpening(atOrAfter: now) {
-            checks.append(
-                opening > now
-                    ? Check(rule: .sendWindow, holdsUntil: opening, reason: "outside the send window", detail: "\(window): closed, opens \(Timestamps.display(opening))")
-                    : Check(rule: .sendWindow, holdsUntil: nil, reason: "", detail: "\(window): open"))
-        } else {
-            checks.append(
-                Check(
-                    rule: .sendWindow, holdsUntil: now.addingTimeInterval(86_400), reason: "outside the send window",
-                    detail: "\(window): no opening in the next \(SendSchedule.horizonDays) days (every day a holiday or blacked out?)"))
-        }
-        let limits = mailbox.limits
-        var limitDetail =
-            "mailbox \(mailbox.name): \(conditions.ledger.mailbox.count) of \(limits.dailyCap) in the last 24 hours, \(conditions.ledger.mailbox.filter { $0 > now.addingTimeInterval(-3_600) }.count) of \(limits.hourlyCap) in the last hour, at least \(limits.minimumGapSeconds) s apart (plus up to a third more, at random)"
-        if let cap = conditions.campaign.limits.dailyCap { limitDetail += "; campaign: \(conditions.ledger.campaign.count) of \(cap) in 24 hours" }
-        if let cap = conditions.campaign.limits.perDomainDailyCap {
-            limitDetail +=
-                FreeMailDomains.contains(conditions.domain)
-                ? "; \(conditions.domain) is a free-mail domain, not capped" : "; \(conditions.domain): \(conditions.ledger.domain.count) of \(cap) in 24 hours"
-        }
-        if let wait = SendAdmission.check(
-            mailbox: mailbox, campaign: conditions.campaign, domain: conditions.domain, ledger: conditions.ledger, now: now, seed: conditions.seed,
-            sendID: conditions.sendID)
-        {
-            checks.append(
-                Check(rule: .limits, holdsUntil: schedule.nextOpening(atOrAfter: wait.until) ?? wait.until, reason: wait.reason, detail: "\(limitDetail): \(wait.reason)"))
-        } else {
-            checks.append(Check(rule: .limits, holdsUntil: nil, reason: "", detail: limitDetail))
-        }
-        return checks
     }
 
     /// What the runner does with a due step at `now`: the first rule that holds it back, or nil to send.
-    public static func decide(_ conditions: Conditions, now: Date) -> Check? {
-        checks(conditions, now: now).first { $0.holdsUntil != nil }
+    /// `schedule` may be passed in when the caller has it (the forecast asks this a hundred thousand times).
+    public static func decide(_ conditions: Conditions, now: Date, schedule: SendSchedule? = nil) -> Check? {
+        let schedule = schedule ?? conditions.schedule
+        for rule in Rule.allCases {
+            if let held = hold(rule, conditions, schedule, now: now) { return Check(rule: rule, holdsUntil: held.until, reason: held.reason, detail: "") }
+        }
+        return nil
     }
 
     /// The earliest instant from `due` on at which every rule lets the step go, following the runner's own
