@@ -48,6 +48,8 @@ public protocol CadenceStore: Sendable {
     func openDueTasks(actor: String, now: Date) async throws(StoreError) -> Int
     /// The campaign with its current version's files, or nil if it was never launched.
     func storedCampaign(_ id: String) async throws(StoreError) -> StoredCampaign?
+    /// The people in progress and the last day's sends, for `status --forecast`, from one read.
+    func forecastSnapshot(now: Date) async throws(StoreError) -> ForecastSnapshot
     /// The provider stopped `mailbox` from sending until `until`.
     func pauseMailbox(_ mailbox: String, until: Date, reason: String) async throws(StoreError)
     /// The pause on `mailbox` still in force at `now`, if any.

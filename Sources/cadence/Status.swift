@@ -4,7 +4,7 @@ import CadenceEngine
 import CadenceStore
 import Foundation
 
-struct Status: ParsableCommand {
+struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Where every candidate stands, per campaign and step, with reasons.")
 
@@ -19,10 +19,25 @@ struct Status: ParsableCommand {
     @Option(help: ArgumentHelp("Count what is due as of this time, ISO 8601 (default: now).", valueName: "time"))
     var at: String?
 
-    func run() throws {
-        try runReportingFailures {
+    @Flag(help: "Also say when each campaign's last step is expected and how many days of work each mailbox has queued.")
+    var forecast = false
+
+    @Option(help: ArgumentHelp("With --forecast: the seed `cadence run` uses (default 1), for the gap's jitter.", valueName: "n"))
+    var seed: UInt64 = 1
+
+    func run() async throws {
+        try await runReportingFailuresAsync {
             let now = try Timestamp.parse(at, option: "--at") ?? CommandClock.now
             let database = try project.openDatabase(.readOnly)
+            if forecast {
+                let location = project.location
+                guard let bytes = FileManager.default.contents(atPath: location.configurationPath),
+                    let configuration = ConfigurationDecoder.decode(bytes, file: location.display(location.configurationPath)).configuration
+                else { throw CommandFailure("--forecast needs the mailboxes' limits: cannot read a valid \(location.display(location.configurationPath)); run `cadence validate`", code: .dataError) }
+                let result = try await CampaignForecast.make(database, configuration: configuration, now: now, seed: seed)
+                print(format == .json ? result.json : result.text)
+                return
+            }
             let statuses = try database.status(campaign: campaign, now: now)
             print(format == .json ? StatusOutput.json(statuses) : StatusOutput.text(statuses))
             // How fresh each Gmail mailbox's reply watching is: what `run` last read, pushes waiting, the watch.

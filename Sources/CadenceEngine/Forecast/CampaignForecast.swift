@@ -1,0 +1,79 @@
+import CadenceCore
+import CadenceStore
+import Foundation
+
+/// `cadence status --forecast`: when each campaign's last step is expected and how many days of work each mailbox
+/// has queued, from Core's `Forecast` over a read snapshot. Writes nothing; any store that keeps the protocol serves.
+public struct CampaignForecast: Sendable {
+    public var snapshot: ForecastSnapshot
+    public var result: Forecast.Result
+    public var now: Date
+
+    public static let assumptions =
+        "Assumes nobody replies, bounces or unsubscribes, every task is done the moment it is due, held and paused people stay so (out-of-office people come back on the day they gave), nobody new is launched, and the mailboxes stay authorised. Later is possible, sooner is not."
+
+    public static func make(_ store: any CadenceStore, configuration: ProjectConfiguration, now: Date, seed: UInt64) async throws(StoreError) -> CampaignForecast {
+        let snapshot = try await store.forecastSnapshot(now: now)
+        var campaigns: [String: SequenceDefinition] = [:]
+        for id in snapshot.campaigns {
+            if let stored = try await store.storedCampaign(id), let definition = SnapshotCampaign(stored)?.definition { campaigns[id] = definition }
+        }
+        let mailboxes = Dictionary(configuration.mailboxes.map { ($0.name, $0) }) { first, _ in first }
+        let result = Forecast.run(people: snapshot.people, campaigns: campaigns, mailboxes: mailboxes, pastSends: snapshot.pastSends, now: now, seed: seed)
+        return CampaignForecast(snapshot: snapshot, result: result, now: now)
+    }
+
+    /// Days from now to the instant, rounded up: "3 days".
+    static func days(from now: Date, to date: Date) -> Int { max(0, Int((date.timeIntervalSince(now) / 86_400).rounded(.up))) }
+
+    public var text: String {
+        var lines = ["Forecast from \(Timestamps.display(now)) (the runner's rules played forward on a snapshot; nothing was written):"]
+        for id in snapshot.campaigns {
+            let campaign = result.campaigns[id] ?? Forecast.CampaignResult()
+            var line = "  \(id): "
+            if campaign.people == 0 {
+                line += "nobody in progress"
+            } else if let last = campaign.lastStep, campaign.beyondHorizon == 0 {
+                line +=
+                    "\(campaign.people) in progress, \(campaign.emails) email\(campaign.emails == 1 ? "" : "s") and \(campaign.tasks) task\(campaign.tasks == 1 ? "" : "s") to go; last step expected \(Timestamps.display(last)) (in \(Self.days(from: now, to: last)) days)"
+            } else {
+                line += "\(campaign.people) in progress; \(campaign.beyondHorizon) still going after a year (\(Timestamps.display(result.horizon)))"
+            }
+            let left = [snapshot.held[id].map { "\($0) held" }, snapshot.paused[id].map { "\($0) paused" }].compactMap { $0 }
+            if !left.isEmpty { line += " (not counted: \(left.joined(separator: ", ")))" }
+            lines.append(line)
+        }
+        for (name, mailbox) in result.mailboxes.sorted(by: { $0.key < $1.key }) {
+            let until = mailbox.lastSend.map { "sending until \(Timestamps.display($0)): \(Self.days(from: now, to: $0)) days of work queued" } ?? "nothing queued"
+            lines.append("  mailbox \(name): \(mailbox.emails) email\(mailbox.emails == 1 ? "" : "s") queued, \(until)")
+        }
+        lines.append("  " + Self.assumptions)
+        return lines.joined(separator: "\n")
+    }
+
+    public var json: String {
+        JSONOutput.encode(
+            JSONTree.object(
+                [
+                    "from": .string(Timestamps.iso(now)), "horizon": .string(Timestamps.iso(result.horizon)), "assumptions": .string(Self.assumptions),
+                    "campaigns": .array(
+                        snapshot.campaigns.map { id in
+                            let campaign = result.campaigns[id] ?? Forecast.CampaignResult()
+                            return .object(
+                                [
+                                    "id": .string(id), "inProgress": .int(campaign.people), "emails": .int(campaign.emails), "tasks": .int(campaign.tasks),
+                                    "lastStep": .optional(campaign.lastStep.map(Timestamps.iso)), "beyondHorizon": .int(campaign.beyondHorizon),
+                                    "held": .int(snapshot.held[id] ?? 0), "paused": .int(snapshot.paused[id] ?? 0),
+                                ])
+                        }),
+                    "mailboxes": .array(
+                        result.mailboxes.sorted(by: { $0.key < $1.key }).map { name, mailbox in
+                            .object(
+                                [
+                                    "name": .string(name), "emails": .int(mailbox.emails), "lastSend": .optional(mailbox.lastSend.map(Timestamps.iso)),
+                                    "daysQueued": .int(mailbox.lastSend.map { Self.days(from: now, to: $0) } ?? 0),
+                                ])
+                        }),
+                ]))
+    }
+}

@@ -1,0 +1,61 @@
+import CadenceCore
+import Foundation
+import GRDB
+
+/// What a forecast starts from, read in one transaction: the people in progress, where they are and when, the
+/// last day's sends (what the caps count), and who is left out because they are held or paused.
+public struct ForecastSnapshot: Sendable {
+    public var people: [Forecast.Person]
+    public var pastSends: [Forecast.PastSend]
+    /// Per campaign: people held (waiting for a fix) and paused by hand or with their campaign, not played forward.
+    public var held: [String: Int]
+    public var paused: [String: Int]
+    public var campaigns: [String]
+}
+
+extension CadenceDatabase {
+    public func forecastSnapshot(now: Date) async throws(StoreError) -> ForecastSnapshot {
+        try await read { db in try Self.forecastSnapshot(now: now, db) }
+    }
+
+    static func forecastSnapshot(now: Date, _ db: Database) throws -> ForecastSnapshot {
+        var snapshot = ForecastSnapshot(
+            people: [], pastSends: [], held: [:], paused: [:], campaigns: try String.fetchAll(db, sql: "SELECT id FROM campaign WHERE state <> 'stopped' ORDER BY id"))
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT e.campaignId, e.mailbox, e.state, e.stepId, e.dueAt, e.reason, c.address, c.timeZone FROM enrollment e
+                JOIN candidate c ON c.id = e.candidateId WHERE e.state IN (?, ?, ?, ?)
+                """, arguments: StatementArguments(EnrollmentStatus.inProgress))
+        while let row = try rows.next() {
+            let campaign: String = row["campaignId"]
+            guard case .success(let address) = EmailAddress.parse(row["address"] as String), let step: String = row["stepId"] else { continue }
+            let stored = StoredState(state: row["state"], stepId: step, dueAt: row["dueAt"], reason: row["reason"], taskId: nil)
+            let due: Date
+            switch stored.state {
+            case .active: due = stored.dueAt ?? now
+            // A task waiting now is done at once, in the forecast.
+            case .waitingOnTask: due = now
+            case .paused:
+                // Out of office: back on the day they gave, with the time they had left. Paused by hand or with the
+                // campaign: nobody knows when, so left out.
+                guard let reason = stored.decodedReason, reason.kind == .outOfOffice, let until = reason.until else {
+                    snapshot.paused[campaign, default: 0] += 1
+                    continue
+                }
+                due = max(reason.previous?.dueAt ?? until, until, now)
+            case .held:
+                snapshot.held[campaign, default: 0] += 1
+                continue
+            case .stopped, .finished: continue
+            }
+            snapshot.people.append(
+                Forecast.Person(campaign: campaign, mailbox: row["mailbox"], step: step, due: max(due, now), zone: row["timeZone"], address: address))
+        }
+        snapshot.pastSends = try Row.fetchAll(
+            db, sql: "SELECT mailbox, campaignId, recipientDomain, sentAt FROM mailboxLedger WHERE sentAt > ? ORDER BY sentAt",
+            arguments: [now.addingTimeInterval(-86_400)]
+        ).map { Forecast.PastSend(mailbox: $0["mailbox"], campaign: $0["campaignId"], domain: $0["recipientDomain"], at: $0["sentAt"]) }
+        return snapshot
+    }
+}
