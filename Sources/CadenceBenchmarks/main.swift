@@ -12,6 +12,7 @@ import GRDB
 //   cadence-benchmarks reply-quota HOURS REPLIES_PER_HOUR
 //   cadence-benchmarks tracking-prepare DIR SENDS | tracking-plain PORT | tracking-open-loop URL_BASE PATHS RATE SECONDS
 //   cadence-benchmarks stats-scale DB PEOPLE [RUNS]
+//   cadence-benchmarks forecast-scale PEOPLE MAILBOXES [RUNS] [--peer]
 //
 // Builds a database of ENROLMENTS active enrolments of which DUE are due, then times claiming the due steps
 // (`CadenceDatabase.dueSteps`) RUNS times and prints the median, the slowest and the process's peak memory.
@@ -25,6 +26,9 @@ func peakMemoryMiB() -> Double {
 let arguments = CommandLine.arguments
 if arguments.count >= 2, arguments[1].hasPrefix("tracking-") {
     exit(try await TrackingBenchmarks.main(arguments) ? 0 : 1)
+}
+if arguments.count >= 2, arguments[1].hasPrefix("forecast-") {
+    exit(try await ForecastBenchmarks.main(arguments) ? 0 : 1)
 }
 if arguments.count >= 2, arguments[1].hasPrefix("stats-") {
     exit(try await StatsBenchmarks.main(arguments) ? 0 : 1)

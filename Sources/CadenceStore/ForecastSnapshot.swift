@@ -25,7 +25,7 @@ extension CadenceDatabase {
             db,
             sql: """
                 SELECT e.campaignId, e.mailbox, e.state, e.stepId, e.dueAt, e.reason, c.address, c.timeZone FROM enrollment e
-                JOIN candidate c ON c.id = e.candidateId WHERE e.state IN (?, ?, ?, ?)
+                JOIN candidate c ON c.id = e.candidateId WHERE e.state IN (?, ?, ?, ?) ORDER BY e.id
                 """, arguments: StatementArguments(EnrollmentStatus.inProgress))
         while let row = try rows.next() {
             let campaign: String = row["campaignId"]

@@ -67,6 +67,14 @@ public enum Forecast {
         public var campaigns: [String: CampaignResult]
         public var mailboxes: [String: MailboxResult]
         public var horizon: Date
+        /// Every send played, in order: (index into `people`, step, time).
+        public var sends: [Played] = []
+    }
+
+    public struct Played: Sendable, Equatable {
+        public var person: Int
+        public var step: String
+        public var at: Date
     }
 
     /// Plays `people` forward from `now`. Campaigns or mailboxes missing from the inputs leave their people out.
@@ -107,7 +115,9 @@ public enum Forecast {
             result.campaigns[person.campaign, default: CampaignResult()].people += 1
             queues[person.mailbox, default: []].append(Item(person: index, step: person.step, due: person.due))
         }
-        for key in queues.keys { queues[key]!.sort { $0.due > $1.due } }  // earliest last, popped from the end
+        // Earliest last, popped from the end; ties in the order given, as the runner claims them (by due time, then
+        // enrolment).
+        for key in queues.keys { queues[key]!.sort { ($0.due, $0.person) > ($1.due, $1.person) } }
         /// The last 24 hours before `now` of a sorted list.
         func recent(_ times: [Date]?, _ now: Date) -> [Date] {
             guard let times, !times.isEmpty else { return [] }
@@ -124,7 +134,7 @@ public enum Forecast {
             var low = 0, high = queue.count
             while low < high {
                 let middle = (low + high) / 2
-                if queue[middle].due > item.due { low = middle + 1 } else { high = middle }
+                if (queue[middle].due, queue[middle].person) > (item.due, item.person) { low = middle + 1 } else { high = middle }
             }
             queue.insert(item, at: low)
             queues[mailbox] = queue
@@ -133,13 +143,13 @@ public enum Forecast {
         while attempts < 5_000_000 {
             attempts += 1
             // The mailbox whose next attempt comes first.
-            var chosen: (mailbox: String, at: Date)?
+            var chosen: (mailbox: String, at: Date, person: Int)?
             for (mailbox, queue) in queues {
                 guard let head = queue.last else { continue }
                 let at = max(head.due, blockedUntil[mailbox] ?? head.due)
-                if chosen == nil || at < chosen!.at || (at == chosen!.at && mailbox < chosen!.mailbox) { chosen = (mailbox, at) }
+                if chosen == nil || (at, head.person) < (chosen!.at, chosen!.person) { chosen = (mailbox, at, head.person) }
             }
-            guard let (mailboxName, at) = chosen else { break }
+            guard let (mailboxName, at, _) = chosen else { break }
             var item = queues[mailboxName]!.removeLast()
             let person = people[item.person]
             let definition = campaigns[person.campaign]!
@@ -178,6 +188,7 @@ public enum Forecast {
                 result.campaigns[person.campaign]?.lastStep = max(last, at)
                 result.mailboxes[mailboxName, default: MailboxResult()].emails += 1
                 result.mailboxes[mailboxName]?.lastSend = at
+                result.sends.append(Played(person: item.person, step: item.step, at: at))
             }
             if case .active(let next, let due) = NextStep.after(item.step, in: definition, candidateZone: person.zone, at: at) {
                 insert(Item(person: item.person, step: next, due: due), into: mailboxName)
