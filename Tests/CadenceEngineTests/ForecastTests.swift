@@ -57,7 +57,8 @@ struct ForecastTests {
         let forecast = try await CampaignForecast.make(database, configuration: loaded.configuration, now: start, seed: seed)
         let simulated = try await Simulation.run(
             database: database, configuration: loaded.configuration, scratchFolder: root, from: start, until: start.addingTimeInterval(366 * 86_400), seed: seed)
-        let label = "case \(caseNumber): window \(window) \(startHour)+\(length)h \(campaignZone), caps \(daily)/day \(hourly)/h gap \(gap)s\(campaignCap)\(domainCap), holidays \(holidays), delays \(delayA) \(delayB)"
+        let label =
+            "case \(caseNumber): window \(window) \(startHour)+\(length)h \(campaignZone), caps \(daily)/day \(hourly)/h gap \(gap)s\(campaignCap)\(domainCap), holidays \(holidays), delays \(delayA) \(delayB)"
         let predicted = try #require(forecast.result.campaigns["q1"], "\(label)")
         #expect(predicted.people == people.count, "\(label)")
         #expect(predicted.emails == simulated.timeline.count, "\(label)")

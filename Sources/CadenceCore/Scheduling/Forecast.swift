@@ -91,6 +91,8 @@ public enum Forecast {
             var person: Int
             var step: String
             var due: Date
+            /// Worked out on the first attempt (a hash), kept for the next.
+            var sendID: String? = nil
         }
         var queues: [String: [Item]] = [:]
         var blockedUntil: [String: Date] = [:]
@@ -130,14 +132,14 @@ public enum Forecast {
             return Array(times[low...])
         }
         func insert(_ item: Item, into mailbox: String) {
-            var queue = queues[mailbox] ?? []
-            var low = 0, high = queue.count
+            // In place: taking the queue out of the dictionary and putting it back would copy it on every insert.
+            var low = 0, high = queues[mailbox]?.count ?? 0
             while low < high {
                 let middle = (low + high) / 2
-                if (queue[middle].due, queue[middle].person) > (item.due, item.person) { low = middle + 1 } else { high = middle }
+                let other = queues[mailbox]![middle]
+                if (other.due, other.person) > (item.due, item.person) { low = middle + 1 } else { high = middle }
             }
-            queue.insert(item, at: low)
-            queues[mailbox] = queue
+            queues[mailbox, default: []].insert(item, at: low)
         }
         var attempts = 0
         while attempts < 5_000_000 {
@@ -171,7 +173,9 @@ public enum Forecast {
                     ledger: SendAdmission.Ledger(
                         mailbox: recent(mailboxSends[mailboxName], at), campaign: recent(campaignSends[person.campaign], at),
                         domain: recent(domainSends["\(person.campaign) \(person.address.domain)"], at)),
-                    domain: person.address.domain, sendID: SendIdentity(campaignID: definition.id, stepID: item.step, address: person.address).sendID, seed: seed)
+                    domain: person.address.domain, sendID: item.sendID ?? SendIdentity(campaignID: definition.id, stepID: item.step, address: person.address).sendID,
+                    seed: seed)
+                item.sendID = conditions.sendID
                 if let hold = SendGate.decide(conditions, now: at, schedule: schedule(person)), let until = hold.holdsUntil {
                     item.due = max(until, at.addingTimeInterval(1))
                     // The mailbox's own caps and gap hold everyone in it at least until they lift (the gap without
@@ -190,7 +194,7 @@ public enum Forecast {
                 result.mailboxes[mailboxName]?.lastSend = at
                 result.sends.append(Played(person: item.person, step: item.step, at: at))
             }
-            if case .active(let next, let due) = NextStep.after(item.step, in: definition, candidateZone: person.zone, at: at) {
+            if case .active(let next, let due) = NextStep.after(item.step, in: definition, schedule: schedule(person), at: at) {
                 insert(Item(person: item.person, step: next, due: due), into: mailboxName)
             }
         }

@@ -8,9 +8,13 @@ import Foundation
 /// `explain` all ask this, so a step is never due at one time in `status` and sent at another.
 public enum NextStep {
     public static func after(_ stepID: String, in campaign: SequenceDefinition, candidateZone: String?, at time: Date) -> EnrollmentState {
+        after(stepID, in: campaign, schedule: SendSchedule(campaign: campaign, candidateZone: candidateZone), at: time)
+    }
+
+    /// The same, with the candidate's schedule already made (the forecast keeps one per campaign and zone).
+    public static func after(_ stepID: String, in campaign: SequenceDefinition, schedule: SendSchedule, at time: Date) -> EnrollmentState {
         guard let index = campaign.steps.firstIndex(where: { $0.id == stepID }), index + 1 < campaign.steps.count else { return .finished }
         let next = campaign.steps[index + 1]
-        let schedule = SendSchedule(campaign: campaign, candidateZone: candidateZone)
         // A window that never opens within the horizon (every day a holiday): the delay alone, holidays still
         // skipped; the runner then holds the step back with the reason.
         let due =

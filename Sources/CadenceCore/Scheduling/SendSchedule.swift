@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// When a step may go out: pure functions of the campaign's rules, the candidate's zone and an instant.
 ///
@@ -7,14 +8,15 @@ import Foundation
 /// night) moves to the next wall time that does, and one that happens twice (01:30 on a fall-back night) is taken
 /// the first time, so no send is placed at a time that never happens or counted in twice.
 public struct SendSchedule: Sendable {
-    public var window: SendWindow
+    public let window: SendWindow
     /// The candidate's zone (or the campaign's when they have none).
-    public var zone: TimeZone
+    public let zone: TimeZone
     /// Candidate-local dates with no sends.
-    public var holidays: Set<CalendarDate>
+    public let holidays: Set<CalendarDate>
     /// Dates in the campaign's zone when the sender is away.
-    public var blackouts: [DateRange]
-    public var campaignZone: TimeZone
+    public let blackouts: [DateRange]
+    public let campaignZone: TimeZone
+    private let days = DayWindows()
 
     public init(window: SendWindow, zone: TimeZone, holidays: [CalendarDate] = [], blackouts: [DateRange] = [], campaignZone: TimeZone) {
         self.window = window
@@ -37,27 +39,58 @@ public struct SendSchedule: Sendable {
 
     /// The earliest instant at or after `instant` inside the window, on an allowed day; nil if none within
     /// `horizonDays`.
+    ///
+    /// Each local day's window (its opening and closing instants, or none on a day without sending) is worked out
+    /// once per schedule and kept: the runner asks once per step, but the forecast asks the same schedule hundreds
+    /// of thousands of times.
     public func nextOpening(atOrAfter instant: Date) -> Date? {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        var campaignCalendar = Calendar(identifier: .gregorian)
-        campaignCalendar.timeZone = campaignZone
-        var day = calendar.startOfDay(for: instant)
+        var day = localDay(instant)
         for _ in 0..<Self.horizonDays {
-            defer { day = calendar.date(byAdding: .day, value: 1, to: day).map { calendar.startOfDay(for: $0) } ?? day.addingTimeInterval(86_400) }
-            let parts = calendar.dateComponents([.year, .month, .day, .weekday], from: day)
-            guard let weekday = parts.weekday, window.days.contains(where: { $0.gregorianNumber == weekday }) else { continue }
-            guard !holidays.contains(CalendarDate(year: parts.year!, month: parts.month!, day: parts.day!)) else { continue }
-            guard let opens = wallTime(window.start, on: day, calendar), let closes = wallTime(window.end, on: day, calendar),
-                instant < closes
-            else { continue }
-            let candidate = max(instant, opens)
-            let campaignDay = campaignCalendar.dateComponents([.year, .month, .day], from: candidate)
-            let date = CalendarDate(year: campaignDay.year!, month: campaignDay.month!, day: campaignDay.day!)
+            defer { day += 1 }
+            guard let window = days.window(day, self), instant < window.closes else { continue }
+            let candidate = max(instant, window.opens)
+            let offset = campaignZone.secondsFromGMT(for: candidate)
+            let date = ReportingDay.calendarDate(serial: Int(((candidate.timeIntervalSince1970 + Double(offset)) / 86_400).rounded(.down)))
             guard !blackouts.contains(where: { $0.contains(date) }) else { continue }
             return candidate
         }
         return nil
+    }
+
+    /// The serial number of the local day (in the schedule's zone) that `instant` falls on.
+    func localDay(_ instant: Date) -> Int {
+        Int(((instant.timeIntervalSince1970 + Double(zone.secondsFromGMT(for: instant))) / 86_400).rounded(.down))
+    }
+
+    /// The window on local day `serial`: nil when the window's weekdays leave it out or it is a holiday.
+    func computeWindow(_ serial: Int) -> DayWindow? {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let date = ReportingDay.calendarDate(serial: serial)
+        guard let start = calendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day)).map({ calendar.startOfDay(for: $0) }) else { return nil }
+        guard let weekday = calendar.dateComponents([.weekday], from: start).weekday, window.days.contains(where: { $0.gregorianNumber == weekday }) else {
+            return nil
+        }
+        guard !holidays.contains(date) else { return nil }
+        guard let opens = wallTime(window.start, on: start, calendar), let closes = wallTime(window.end, on: start, calendar) else { return nil }
+        return DayWindow(opens: opens, closes: closes)
+    }
+
+    struct DayWindow: Sendable {
+        var opens: Date
+        var closes: Date
+    }
+
+    /// Each local day's window, worked out on first use.
+    final class DayWindows: Sendable {
+        private let known = Mutex<[Int: DayWindow?]>([:])
+
+        func window(_ serial: Int, _ schedule: SendSchedule) -> DayWindow? {
+            if let found = known.withLock({ $0[serial] }) { return found }
+            let computed = schedule.computeWindow(serial)
+            known.withLock { $0[serial] = .some(computed) }
+            return computed
+        }
     }
 
     /// When a step with `delay` may go, counted from when the previous step actually happened: the delay, then
