@@ -69,4 +69,13 @@ struct SendGateTests {
         #expect(result?.postponements.map(\.rule) == [.limits])
         #expect(result?.at == Self.tuesday.addingTimeInterval(23 * 3_600))
     }
+
+    @Test("earliest counts only the last 24 hours at each time it looks (fails on 99d72f3: a full daily cap never emptied, so explain said not within a year)")
+    func earliestWithAFullDailyCap() {
+        // Five sends (the cap) in the morning two to six hours ago: the cap lifts 24 hours after the oldest.
+        let ledger = SendAdmission.Ledger(mailbox: (2...6).reversed().map { Self.tuesday.addingTimeInterval(-Double($0) * 3_600) })
+        let result = SendGate.earliest(Self.conditions(ledger: ledger), from: Self.tuesday)
+        // The cap lifts Wednesday 04:00, before the window opens: Wednesday 09:00.
+        #expect(result?.at == Self.tuesday.addingTimeInterval(23 * 3_600), "\(String(describing: result))")
+    }
 }

@@ -72,6 +72,28 @@ struct CadenceDatabaseTests {
         }
     }
 
+    @Test("a v12 database whose campaign file starts with a byte-order mark opens and migrates (fails on 14f6f1d: the v13 migration's json_extract rejected the file, so nothing could open the database)")
+    func migrateCampaignWithByteOrderMark() async throws {
+        let path = Self.temporaryPath()
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let queue = try DatabaseQueue(path: path)
+        try CadenceDatabase.migrator.migrate(queue, upTo: "v12-reply-label")
+        let json = [0xEF, 0xBB, 0xBF] + Array(#"{ "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "America/Chicago", "steps": [ { "id": "intro", "type": "email", "template": "a.md" } ] }"#.utf8)
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO campaign (id, name, sourcePath, version, createdAt, updatedAt) VALUES ('q1', 'Q1', 'q1.json', 1, '2026-11-30 10:00:00.000', '2026-11-30 10:00:00.000');
+                    INSERT INTO campaignVersion (campaignId, version, digest, createdAt) VALUES ('q1', 1, 'd', '2026-11-30 10:00:00.000');
+                    """)
+            try db.execute(
+                sql: "INSERT INTO snapshotFile (campaignId, version, kind, path, content, digest) VALUES ('q1', 1, 'campaign', 'q1.json', ?, 'd')",
+                arguments: [Data(json)])
+        }
+        try queue.close()
+        let database = try CadenceDatabase.open(path: path, mode: .existing)
+        #expect(try database.stats(campaign: "q1", now: Date()).first?.timeZone == "America/Chicago")
+    }
+
     @Test("a new file is WAL, foreign keys on, synchronous FULL, and migrated")
     func pragmas() throws {
         let path = Self.temporaryPath()
