@@ -39,6 +39,9 @@ struct ReportTests {
         }
         guard case .held(let lease) = try await database.acquireLease(owner: "t", now: now, seconds: 86_400 * 30) else { throw StoreError.leaseLost }
         var records: [Int64] = []
+        // One held for a reason whose words carry the address, as the runner holds an address it cannot send to.
+        let unsendable = try #require(try await database.dueSteps(now: now, limit: 100).first { $0.address == "person38@example.org" })
+        try await database.hold(unsendable.enrollmentID, step: "intro", reason: .unsendable("person38@example.org is not an address Cadence can send to"), now: now)
         for (index, step) in try await database.dueSteps(now: now, limit: 100).enumerated() {
             let at = now.addingTimeInterval(Double(index % 4) * 86_400 + Double(index) * 600)
             guard case .recorded(let id) = try await database.recordIntent(step, key: SendKey(sendID: "q.intro.\(index)", messageID: "m\(index)@x"), bytes: [1], fence: lease.fence, now: at)
@@ -119,7 +122,7 @@ struct ReportTests {
         #expect(compared > 30)
         // The scene did what it is meant to show.
         let intro = try #require(steps.first { $0["step"] as? String == "intro" && $0["variant"] is NSNull })
-        #expect((intro["sent"] as? Int ?? 0) == 39 && (intro["replied"] as? Int ?? 0) > 0 && (intro["clickedLikelyHuman"] as? Int ?? 0) > 0)
+        #expect((intro["sent"] as? Int ?? 0) == 38 && (intro["replied"] as? Int ?? 0) > 0 && (intro["clickedLikelyHuman"] as? Int ?? 0) > 0)
         #expect(html.contains("data-day=\""))
         #expect(html.contains("missing candidate.company"))
         // Person 1 did not reply: their call is open, and overdue a day after it opened.
@@ -127,7 +130,9 @@ struct ReportTests {
         #expect(html.contains("(overdue)"))
     }
 
-    @Test("the page is self-contained: no script, nothing fetched, names escaped; --anonymous leaves out every person's name and address")
+    @Test(
+        "the page is self-contained: no script, nothing fetched, names escaped; --anonymous leaves out every person's name and address (fails on 14f6f1d: a held reason's own words carried the address)"
+    )
     func selfContainedAndAnonymous() async throws {
         let database = try await Self.scene()
         let later = Self.now.addingTimeInterval(6 * 86_400)
