@@ -15,6 +15,12 @@ public enum SendAdmission {
             self.campaign = campaign
             self.domain = domain
         }
+
+        /// The sends that still count at `now`: those of the 24 hours before it.
+        public func counting(at now: Date) -> Ledger {
+            let from = now.addingTimeInterval(-86_400)
+            return Ledger(mailbox: mailbox.filter { $0 > from }, campaign: campaign.filter { $0 > from }, domain: domain.filter { $0 > from })
+        }
     }
 
     /// Why a send must wait, and until when.

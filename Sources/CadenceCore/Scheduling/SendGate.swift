@@ -137,8 +137,12 @@ public enum SendGate {
     public static func earliest(_ conditions: Conditions, from due: Date) -> (at: Date, postponements: [Check])? {
         var time = due
         var postponements: [Check] = []
+        let schedule = conditions.schedule
         for _ in 0..<1_000 {
-            guard let hold = decide(conditions, now: time), let until = hold.holdsUntil else { return (time, postponements) }
+            // As the runner would find it then: sends older than a day no longer count.
+            var then = conditions
+            then.ledger = conditions.ledger.counting(at: time)
+            guard let hold = decide(then, now: time, schedule: schedule), let until = hold.holdsUntil else { return (time, postponements) }
             postponements.append(hold)
             guard until > time, until.timeIntervalSince(due) < 366 * 86_400 else { return nil }
             time = until
