@@ -1,3 +1,4 @@
+import CadenceCore
 import GRDB
 
 extension CadenceDatabase {
@@ -293,9 +294,6 @@ extension CadenceDatabase {
                 sql: """
                     -- The campaign's zone, whose days and weeks `stats --by day|week` counts in.
                     ALTER TABLE campaign ADD COLUMN timeZone TEXT NOT NULL DEFAULT 'UTC';
-                    UPDATE campaign SET timeZone = COALESCE((
-                        SELECT json_extract(CAST(f.content AS TEXT), '$.timeZone') FROM snapshotFile f
-                        WHERE f.campaignId = campaign.id AND f.version = campaign.version AND f.kind = 'campaign'), 'UTC');
                     -- The variant a send was written with, fixed at intent time: what it is counted under.
                     ALTER TABLE sendRecord ADD COLUMN variantId TEXT NOT NULL DEFAULT '';
                     UPDATE sendRecord SET variantId = COALESCE((
@@ -374,6 +372,13 @@ extension CadenceDatabase {
                     );
                     CREATE INDEX stepOutcomeLatency ON stepOutcome(campaignId, kind, stepId, variantId, seconds) WHERE seconds IS NOT NULL;
                     """)
+            // Each campaign's zone from its stored file, read as Cadence reads it (SQLite's JSON functions refuse
+            // a file that starts with a byte-order mark, which Cadence accepts).
+            for id in try String.fetchAll(db, sql: "SELECT id FROM campaign") {
+                if let zone = try CadenceDatabase.definition(id, db)?.timeZone {
+                    try db.execute(sql: "UPDATE campaign SET timeZone = ? WHERE id = ?", arguments: [zone, id])
+                }
+            }
             try CadenceDatabase.backfillTallies(db)
         }
         return migrator
