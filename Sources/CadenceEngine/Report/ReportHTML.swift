@@ -84,7 +84,14 @@ public enum ReportHTML {
         }
         context["hasTasks"] = !report.tasks.isEmpty
         let held = (report.status?.steps ?? []).flatMap { step in step.heldReasons.map { (step: step.stepID, reason: $0) } }
-        context["held"] = held.map { ["step": $0.step, "reason": $0.reason.description, "count": $0.reason.count] as [String: Any] }
+        // A reason's own words can name the person (an address Cadence cannot send to, the provider's refusal):
+        // anonymous, only its kind and fields.
+        context["held"] = held.map {
+            [
+                "step": $0.step, "reason": report.anonymous ? ([$0.reason.kind] + ($0.reason.fields ?? [])).joined(separator: " ") : $0.reason.description,
+                "count": $0.reason.count,
+            ] as [String: Any]
+        }
         context["hasHeld"] = !held.isEmpty
         return context
     }
