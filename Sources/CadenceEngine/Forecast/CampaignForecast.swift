@@ -10,7 +10,7 @@ public struct CampaignForecast: Sendable {
     public var now: Date
 
     public static let assumptions =
-        "Assumes nobody replies, bounces or unsubscribes, every task is done the moment it is due, held and paused people stay so (out-of-office people come back on the day they gave), nobody new is launched, and the mailboxes stay authorised. Later is possible, sooner is not."
+        "Assumes nobody replies, bounces or unsubscribes, every task is done the moment it is due, held and paused people stay so (out-of-office people come back on the day they gave), nobody new is launched, and the mailboxes stay authorised and unpaused. The runner adds a random extra of up to a third of each mailbox's minimum gap between sends, which this leaves out: with a queue behind the gap, the real finish is somewhat later."
 
     public static func make(_ store: any CadenceStore, configuration: ProjectConfiguration, now: Date, seed: UInt64) async throws(StoreError) -> CampaignForecast {
         let snapshot = try await store.forecastSnapshot(now: now)
