@@ -72,13 +72,16 @@ struct CadenceDatabaseTests {
         }
     }
 
-    @Test("a v12 database whose campaign file starts with a byte-order mark opens and migrates (fails on 14f6f1d: the v13 migration's json_extract rejected the file, so nothing could open the database)")
+    @Test(
+        "a v12 database whose campaign file starts with a byte-order mark opens and migrates (fails on 14f6f1d: the v13 migration's json_extract rejected the file, so nothing could open the database)"
+    )
     func migrateCampaignWithByteOrderMark() async throws {
         let path = Self.temporaryPath()
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let queue = try DatabaseQueue(path: path)
         try CadenceDatabase.migrator.migrate(queue, upTo: "v12-reply-label")
-        let json = [0xEF, 0xBB, 0xBF] + Array(#"{ "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "America/Chicago", "steps": [ { "id": "intro", "type": "email", "template": "a.md" } ] }"#.utf8)
+        let json =
+            [0xEF, 0xBB, 0xBF] + Array(#"{ "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "America/Chicago", "steps": [ { "id": "intro", "type": "email", "template": "a.md" } ] }"#.utf8)
         try await queue.write { db in
             try db.execute(
                 sql: """
