@@ -201,4 +201,21 @@ struct TallyRecountTests {
         #expect(intro.medianSecondsToReply == 3000)
         #expect(Self.flatten(try database.stats(StatsQuery(campaign: "q"), now: now)) == Self.flatten(try database.recount(StatsQuery(campaign: "q"), now: now)))
     }
+
+    @Test("a held person launched again is counted under the new launch and variant (fails on 9468ebc: the enrolled counters stayed with the first launch)")
+    func relaunchedHeldPerson() throws {
+        let database = try CadenceDatabase.inMemory()
+        let person = Candidate(line: 2, email: try EmailAddress.parse("ana@example.org").get(), fields: [:])
+        _ = try database.launch(Self.campaign, actor: "test", now: Self.start, allowConcurrent: true) { session in
+            _ = try session.enroll(person, mailbox: "sam", variants: ["intro": "a"], initial: .held(step: "intro", reason: .missingFields(["candidate.company"])))
+            return ((), true)
+        }
+        let outcome = try database.launch(Self.campaign, actor: "test", now: Self.start.addingTimeInterval(3_600), allowConcurrent: true) { session in
+            (try session.enroll(person, mailbox: "sam", variants: ["intro": "b"], initial: .active(nextStep: "intro", dueAt: Self.start)), true)
+        }
+        #expect(outcome == .updated(.active(nextStep: "intro", dueAt: Self.start)))
+        for query in Self.queries {
+            #expect(Self.flatten(try database.stats(query, now: Self.start)) == Self.flatten(try database.recount(query, now: Self.start)), "by \(query.slice?.rawValue ?? "-")")
+        }
+    }
 }
