@@ -127,7 +127,7 @@ public final class LaunchSession {
             if let existing = try Row.fetchOne(
                 db.cachedStatement(
                     sql: """
-                        SELECT id, launchId, csvLine, state, stepId, dueAt, reason, taskId,
+                        SELECT id, launchId, csvLine, state, stepId, dueAt, reason, taskId, mailbox, variants, createdAt,
                                EXISTS (SELECT 1 FROM sendRecord WHERE enrollmentId = enrollment.id) AS hasSends
                         FROM enrollment WHERE campaignId = ? AND candidateId = ?
                         """),
@@ -151,6 +151,17 @@ public final class LaunchSession {
                             fields = ?, variants = ?, csvLine = ?, launchId = ?, updatedAt = ? WHERE id = ?
                         """
                 ).execute(arguments: arguments)
+                // Counted now under this launch and the variants it gave (the day stays the enrolment's first).
+                let day = CadenceDatabase.reportingDay(existing["createdAt"], try CadenceDatabase.campaignZone(campaignID, db))
+                let enrolledMailbox: String = existing["mailbox"]
+                for key in CadenceDatabase.enrolmentKeys(
+                    campaign: campaignID, mailbox: enrolledMailbox, launch: existing["launchId"], variants: CadenceDatabase.decodeMap(existing["variants"]), day: day)
+                {
+                    enrolled[key, default: 0] -= 1
+                }
+                for key in CadenceDatabase.enrolmentKeys(campaign: campaignID, mailbox: enrolledMailbox, launch: launchID, variants: variants, day: day) {
+                    enrolled[key, default: 0] += 1
+                }
                 try event(enrollmentID: existing["id"], candidateID: candidateID, kind: .fieldsUpdated, detail: describe(initial))
                 return .updated(initial)
             }
