@@ -1,3 +1,4 @@
+import CadenceCore
 import Foundation
 
 /// The report's charts, drawn as inline SVG by the project: nothing is fetched (no script, font or image), they
@@ -7,20 +8,8 @@ enum SVGChart {
     static let faint = "#9aa5b1"
     static let palette = ["#2f6fde", "#11a37f", "#e0a100", "#d1495b", "#7b61c9", "#3c9fc8"]
 
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            switch character {
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "&": escaped += "&amp;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
+    /// XML text and attribute values: the same escaping the merge templates use for HTML.
+    static func escape(_ text: String) -> String { HTMLEscaping.escape(text) }
 
     static func number(_ value: Double) -> String { String(format: "%.1f", value) }
 

@@ -138,12 +138,14 @@ extension CadenceDatabase {
         try syncOutcomes(enrollmentID: enrollmentID, kinds: personKinds, derived: derivedPersonOutcomes(enrollmentID: enrollmentID, db), db)
     }
 
-    static func syncOutcomes(enrollmentID: Int64, kinds: [TallyMeasure], derived: [TallyOutcome], _ db: Database) throws {
+    /// `step`: only that step's outcomes (a send's own, after a burst), the person's others left as they are.
+    static func syncOutcomes(enrollmentID: Int64, kinds: [TallyMeasure], step: String? = nil, derived: [TallyOutcome], _ db: Database) throws {
         let placeholders = kinds.map { _ in "?" }.joined(separator: ", ")
         let stored = try Row.fetchAll(
             db.cachedStatement(
-                sql: "SELECT id, campaignId, stepId, variantId, mailbox, launchId, day, kind, seconds FROM stepOutcome WHERE enrollmentId = ? AND kind IN (\(placeholders))"),
-            arguments: StatementArguments([enrollmentID] as [any DatabaseValueConvertible] + kinds.map(\.rawValue)))
+                sql: "SELECT id, campaignId, stepId, variantId, mailbox, launchId, day, kind, seconds FROM stepOutcome WHERE enrollmentId = ? AND kind IN (\(placeholders))"
+                    + (step == nil ? "" : " AND stepId = ?")),
+            arguments: StatementArguments([enrollmentID] as [any DatabaseValueConvertible] + kinds.map(\.rawValue) + (step.map { [$0] } ?? [])))
         var wanted = Set(derived)
         for row in stored {
             guard let kind = TallyMeasure(rawValue: row["kind"]) else { continue }
@@ -215,22 +217,7 @@ extension CadenceDatabase {
         let stepID = try String.fetchOne(db, sql: "SELECT stepId FROM sendRecord WHERE id = ?", arguments: [sendRecordID]) ?? ""
         let derived = try first.flatMap { try sendTallyKey(sendRecordID, at: $0, db) }.map { [TallyOutcome(kind: .clickedHuman, key: $0.key)] } ?? []
         // Only this send's step: the person's other sends keep theirs.
-        let stored = try Row.fetchAll(
-            db, sql: "SELECT id, campaignId, stepId, variantId, mailbox, launchId, day FROM stepOutcome WHERE enrollmentId = ? AND stepId = ? AND kind = ?",
-            arguments: [enrollmentID, stepID, TallyMeasure.clickedHuman.rawValue])
-        var wanted = Set(derived)
-        for row in stored {
-            let outcome = TallyOutcome(
-                kind: .clickedHuman,
-                key: TallyKey(
-                    campaign: row["campaignId"], step: row["stepId"], variant: row["variantId"], mailbox: row["mailbox"], launch: row["launchId"],
-                    day: row["day"]))
-            if wanted.remove(outcome) == nil {
-                try db.execute(sql: "DELETE FROM stepOutcome WHERE id = ?", arguments: [row["id"] as Int64])
-                try tally(outcome.key, .clickedHuman, -1, db)
-            }
-        }
-        for outcome in wanted { try insertOutcome(outcome, enrollmentID: enrollmentID, db) }
+        try syncOutcomes(enrollmentID: enrollmentID, kinds: [.clickedHuman], step: stepID, derived: derived, db)
     }
 
     // MARK: Enrolments and sends
