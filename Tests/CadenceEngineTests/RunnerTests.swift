@@ -182,6 +182,29 @@ struct RunnerTests {
         }
     }
 
+    @Test("a send confirmed after its reply came back is dated when it went out, so the reply counts for its step")
+    func lateConfirmationKeepsTheSendTime() async throws {
+        try await withLaunched { setup in
+            let due = try #require(try await setup.database.dueSteps(now: Self.tuesday, limit: 1).first)
+            let key = SendKey(sendID: "q1.intro.late", messageID: "cadence.q1.intro.late@example.com")
+            guard case .recorded = try await setup.database.recordIntent(due, key: key, bytes: [65], fence: setup.fence(), now: Self.tuesday) else { Issue.record("no intent"); return }
+            let mailbox = try #require(setup.configuration.mailbox(named: "sam"))
+            _ = try await setup.sender.outbox.send(SendRequest(bytes: [65], key: key, recipient: due.address, recordedAt: Self.tuesday), from: mailbox)
+            // The process dies; half an hour later the person answers, and the runner comes back an hour after that.
+            _ = try await setup.database.applyIncoming(
+                IncomingMessage(
+                    mailbox: "sam", providerMessageID: "r1", providerThreadID: nil, from: due.address, references: [], incomingClass: .reply, snippet: "yes",
+                    receivedAt: Self.tuesday.addingTimeInterval(1_800)), now: Self.tuesday.addingTimeInterval(1_800))
+            var runner = setup.runner()
+            #expect(try await runner.runOnce(now: Self.tuesday.addingTimeInterval(5_400)).reconciled == 1)
+            let enrollment = try #require(try setup.database.candidate(due.address)?.enrollments.first?.id)
+            #expect(try await setup.database.sentRecords(enrollment: enrollment).first?.sentAt == Self.tuesday)
+            let intro = try #require(try setup.database.stats(StatsQuery(campaign: "q1"), now: Self.tuesday).first?.rows.first { $0.stepID == "intro" && $0.variantID == nil })
+            #expect(intro.replied == 1)
+            #expect(intro.medianSecondsToReply == 1_800)
+        }
+    }
+
     @Test("an unknown outcome is kept and reconciled before any retry; a rejection holds the candidate with the reason")
     func failures() async throws {
         try await withLaunched { setup in
