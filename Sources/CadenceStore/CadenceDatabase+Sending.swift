@@ -143,22 +143,26 @@ extension CadenceDatabase {
     /// A person paused while the send was out (by hand, or by an out-of-office read meanwhile) stays paused, but
     /// resumes at `next`: the step that went out is not theirs to send again. When it was their last step they are
     /// finished instead.
+    ///
+    /// The send is dated when the provider took it (`sent.sentAt`), kept between the intent and `now` since the
+    /// provider's clock is not ours; without it, `now`.
     public func recordSent(_ recordID: Int64, sent: SentMessage, next: EnrollmentState, recipientDomain: String, fence: Int64, now: Date) async throws(StoreError) {
         try await write { db in
             guard var record = try Self.fencedRecord(recordID, fence, db), record.state != .sent else { return }
+            let sentAt = min(max(sent.sentAt ?? now, record.createdAt), now)
             try record.updateChanges(db) {
                 $0.state = .sent
                 $0.providerMessageId = sent.providerMessageID
                 $0.providerThreadId = sent.threadID
                 $0.storedMessageId = sent.storedMessageID
                 $0.historyId = sent.historyID
-                $0.sentAt = now
+                $0.sentAt = sentAt
                 $0.error = nil
             }
             try db.execute(
                 sql: "INSERT INTO mailboxLedger (mailbox, sentAt, recipientDomain, campaignId) VALUES (?, ?, ?, ?)",
-                arguments: [record.mailbox, now, recipientDomain, record.campaignId])
-            try Self.countSent(recordID: record.id, at: now, db)
+                arguments: [record.mailbox, sentAt, recipientDomain, record.campaignId])
+            try Self.countSent(recordID: record.id, at: sentAt, db)
             guard let enrollmentID = record.enrollmentId, let enrollment = try EnrollmentRow.find(enrollmentID, db) else { return }
             try Self.event(enrollment, kind: .sent, actor: "runner", detail: "step \(record.stepId) (\(record.sendId))", db, now: now)
             // Move on only if nothing else moved the enrolment meanwhile (a reply can stop it while the send was out).

@@ -86,12 +86,16 @@ public struct SentMessage: Sendable, Equatable {
     public var storedMessageID: String?
     /// The provider's position in the mailbox's history for this message (Gmail's history id), if known.
     public var historyID: String?
+    /// When the provider took the message, where it says (Gmail's `internalDate`). A send confirmed long after it
+    /// went out is dated by this, so the replies that came back in between count for it.
+    public var sentAt: Date?
 
-    public init(providerMessageID: String, threadID: String?, storedMessageID: String? = nil, historyID: String? = nil) {
+    public init(providerMessageID: String, threadID: String?, storedMessageID: String? = nil, historyID: String? = nil, sentAt: Date? = nil) {
         self.providerMessageID = providerMessageID
         self.threadID = threadID
         self.storedMessageID = storedMessageID
         self.historyID = historyID
+        self.sentAt = sentAt
     }
 }
 

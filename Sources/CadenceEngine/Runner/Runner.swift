@@ -207,7 +207,10 @@ public struct Runner: Sendable {
             return
         }
         let next = NextStep.after(pending.stepID, in: campaign.definition, candidateZone: pending.timeZone, at: now)
-        if let found {
+        if var found {
+            // A provider that cannot say when it took the message: the intent is the closest time known, and dating
+            // it at this confirmation would give the replies that came back meanwhile to the step before.
+            found.sentAt = found.sentAt ?? pending.createdAt
             try await store.recordSent(pending.recordID, sent: found, next: next, recipientDomain: pending.recipientDomain, fence: lease.fence, now: now)
             report.reconciled += 1
             return

@@ -40,7 +40,13 @@ enum GmailResponses {
         var id: String?
         var threadId: String?
         var historyId: UInt64String?
+        var internalDate: UInt64String?
         var payload: Payload?
+
+        /// When Gmail took the message (`internalDate`, milliseconds since 1970).
+        var date: Date? {
+            internalDate.flatMap { Double($0.value) }.map { Date(timeIntervalSince1970: $0 / 1000) }
+        }
 
         /// The first header called `name`, any case.
         func header(_ name: String) -> String? {

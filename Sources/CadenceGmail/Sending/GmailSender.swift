@@ -175,7 +175,9 @@ public struct GmailSender: MailSender {
         guard let found = try await metadataIfPresent(entry.id, in: mailbox, headers: ["X-Cadence-Send-Id", "Message-ID"]),
             found.header("X-Cadence-Send-Id") == request.key.sendID
         else { return nil }
-        return SentMessage(providerMessageID: entry.id, threadID: entry.threadId ?? found.threadId, storedMessageID: found.header("Message-ID"), historyID: found.historyId?.value)
+        return SentMessage(
+            providerMessageID: entry.id, threadID: entry.threadId ?? found.threadId, storedMessageID: found.header("Message-ID"), historyID: found.historyId?.value,
+            sentAt: found.date)
     }
 
     /// A message's headers `names`, thread and history id, or nil when it is gone (deleted since it was sent).
