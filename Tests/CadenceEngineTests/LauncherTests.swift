@@ -202,6 +202,38 @@ struct LauncherTests {
 }
 
 extension LauncherTests {
+    @Test("someone held at a later step for data an update made necessary is released by launching the file again with it")
+    func relaunchReleasesALaterHold() async throws {
+        var files = Self.files
+        files["fixed.csv"] = "email,firstName,company,title\nana@example.org,Ana,Acme,Engineer\n"
+        try await TemporaryProject.with(files) { project in
+            _ = try launch(project)
+            let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
+            // Ana's intro goes out.
+            guard case .held(let lease) = try await database.acquireLease(owner: "test", now: Self.start, seconds: 600) else { Issue.record("no lease"); return }
+            let due = try #require(try await database.dueSteps(now: Self.start, limit: 10).first { $0.address == "ana@example.org" })
+            guard case .recorded(let id) = try await database.recordIntent(due, key: SendKey(sendID: "q1.intro.ana", messageID: "m@x"), bytes: [65], fence: lease.fence, now: Self.start)
+            else { Issue.record("no intent"); return }
+            let bumpDue = Self.start.addingTimeInterval(2 * 86_400)
+            try await database.recordSent(
+                id, sent: SentMessage(providerMessageID: "g1", threadID: "t1"), next: .active(nextStep: "bump", dueAt: bumpDue), recipientDomain: "example.org",
+                fence: lease.fence, now: Self.start)
+            // The follow-up now needs a title nobody gave: the update holds her at it.
+            try project.write("templates/bump.md", "Bumping this, <<candidate.title>>.\n")
+            let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
+            _ = try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
+            #expect(try database.candidate("ana@example.org")?.enrollments.first?.state == .held(step: "bump", reason: .missingFields(["candidate.title"])))
+            // The recruiter adds the title to her row and launches again, as `explain` and the report advise.
+            let report = try launch(project, csv: "fixed.csv")
+            #expect(report.updated == 1)
+            let enrollment = try #require(try database.candidate("ana@example.org")?.enrollments.first)
+            #expect(enrollment.state == .active(nextStep: "bump", dueAt: Self.start))
+            #expect(try database.candidate("ana@example.org")?.fields["title"] == "Engineer")
+            #expect(try await database.dueSteps(now: Self.start, limit: 10).first { $0.address == "ana@example.org" }?.fields["title"] == "Engineer")
+            #expect(try await database.sentRecords(enrollment: enrollment.id).count == 1)  // what went out stays
+        }
+    }
+
     @Test("a start in the past or more than a year ahead is refused")
     func startRange() throws {
         try TemporaryProject.with(Self.files) { project in

@@ -47,6 +47,20 @@ struct TemporaryProject {
         return try body(project)
     }
 
+    /// `with` for a body that awaits.
+    static func with<T>(_ changes: [String: String?] = [:], _ body: (TemporaryProject) async throws -> T) async throws -> T {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-\(UUID().uuidString)").path
+        let project = TemporaryProject(root: root)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var files = standardFiles
+        for (path, content) in changes { files[path] = content }
+        for (path, content) in files {
+            try project.write(path, content)
+        }
+        try FileManager.default.createDirectory(atPath: root + "/sequences", withIntermediateDirectories: true)
+        return try await body(project)
+    }
+
     func write(_ path: String, _ content: String) throws {
         let full = root + "/" + path
         try FileManager.default.createDirectory(
