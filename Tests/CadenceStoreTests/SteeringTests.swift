@@ -125,6 +125,20 @@ struct SteeringTests {
         }
     }
 
+    @Test("someone held because the mailbox refused their message is released by resuming them by hand, as status and explain advise")
+    func resumeReleasesAHold() throws {
+        let database = try CadenceDatabase.inMemory()
+        let held = EnrollmentState.held(step: "intro", reason: .sendRejected("Invalid To header"))
+        try Self.launch(database, [("ana@example.org", held), ("bo@example.org", held)])
+        let later = Self.now.addingTimeInterval(3_600)
+        #expect(try database.resume(.candidate(addressKey: "ana@example.org", campaign: nil), note: "address fixed", actor: "sam", now: later) == 1)
+        #expect(try database.candidate("ana@example.org")?.enrollments[0].state == .active(nextStep: "intro", dueAt: later))
+        #expect(try database.candidate("ana@example.org")?.enrollments[0].events.map(\.kind) == ["enrolled", "resumed"])
+        // Resuming a campaign only lifts what pausing it did: holds wait for a person to look at each.
+        #expect(try database.resume(.campaign("q1"), note: nil, actor: "sam", now: later) == 0)
+        #expect(try database.candidate("bo@example.org")?.enrollments[0].state == held)
+    }
+
     @Test("status counts every state by step with reasons")
     func status() throws {
         let database = try CadenceDatabase.inMemory()
