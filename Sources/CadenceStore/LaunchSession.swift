@@ -103,8 +103,13 @@ public final class LaunchSession {
     }
 
     /// Enrols `candidate` in `initial` state, or updates a held enrolment from an earlier launch, or says why not.
+    ///
+    /// Someone already written to and held at a later step for missing data (a campaign update made a field
+    /// necessary) takes this row's fields and gets `atHeldStep(step, lastSentAt)`: their launch, variants and sends
+    /// stay as they were, since what went out went out under them.
     public func enroll(
-        _ candidate: Candidate, mailbox: String, variants: [String: String], initial: EnrollmentState
+        _ candidate: Candidate, mailbox: String, variants: [String: String], initial: EnrollmentState,
+        atHeldStep: ((_ step: String, _ lastSentAt: Date?) -> EnrollmentState)? = nil
     ) throws -> EnrollOutcome {
         let key = AddressKey.normalized(candidate.email)
         if let reason = suppression(of: key, domain: candidate.email.domain) { return .skipped(reason) }
@@ -128,7 +133,8 @@ public final class LaunchSession {
                 db.cachedStatement(
                     sql: """
                         SELECT id, launchId, csvLine, state, stepId, dueAt, reason, taskId, mailbox, variants, createdAt,
-                               EXISTS (SELECT 1 FROM sendRecord WHERE enrollmentId = enrollment.id) AS hasSends
+                               EXISTS (SELECT 1 FROM sendRecord WHERE enrollmentId = enrollment.id) AS hasSends,
+                               (SELECT MAX(sentAt) FROM sendRecord WHERE enrollmentId = enrollment.id AND state = 'sent') AS lastSentAt
                         FROM enrollment WHERE campaignId = ? AND candidateId = ?
                         """),
                 arguments: [campaignID, candidateID])
@@ -137,8 +143,21 @@ public final class LaunchSession {
                     return .skipped(.duplicateInFile(firstLine: existing["csvLine"] ?? 0))
                 }
                 let state = StoredState(row: existing)
-                guard state.state == .held, !(existing["hasSends"] as Bool) else {
-                    return .skipped(.alreadyEnrolled(state: state.state))
+                guard state.state == .held else { return .skipped(.alreadyEnrolled(state: state.state)) }
+                if existing["hasSends"] as Bool {
+                    guard let atHeldStep, let step = state.stepId, state.decodedReason?.kind == .missingFields else {
+                        return .skipped(.alreadyEnrolled(state: state.state))
+                    }
+                    let next = atHeldStep(step, existing["lastSentAt"])
+                    try updateCandidate(candidateID, candidate, key: key, fields: fields)
+                    var arguments: StatementArguments = []
+                    bind(stored(next), &arguments)
+                    arguments += [fields, candidate.line, nowValue, existing["id"] as Int64]
+                    try db.cachedStatement(
+                        sql: "UPDATE enrollment SET state = ?, stepId = ?, dueAt = ?, reason = ?, taskId = ?, fields = ?, csvLine = ?, updatedAt = ? WHERE id = ?"
+                    ).execute(arguments: arguments)
+                    try event(enrollmentID: existing["id"], candidateID: candidateID, kind: .fieldsUpdated, detail: describe(next))
+                    return .updated(next)
                 }
                 // A held candidate not yet written to: take the corrected row and check it again.
                 try updateCandidate(candidateID, candidate, key: key, fields: fields)

@@ -227,9 +227,10 @@ extension LauncherTests {
             let report = try launch(project, csv: "fixed.csv")
             #expect(report.updated == 1)
             let enrollment = try #require(try database.candidate("ana@example.org")?.enrollments.first)
-            #expect(enrollment.state == .active(nextStep: "bump", dueAt: Self.start))
+            // Due when the follow-up's delay after her intro ends, not at once: the fix does not shorten the wait.
+            #expect(enrollment.state == .active(nextStep: "bump", dueAt: bumpDue))
             #expect(try database.candidate("ana@example.org")?.fields["title"] == "Engineer")
-            #expect(try await database.dueSteps(now: Self.start, limit: 10).first { $0.address == "ana@example.org" }?.fields["title"] == "Engineer")
+            #expect(try await database.dueSteps(now: bumpDue, limit: 10).first { $0.address == "ana@example.org" }?.fields["title"] == "Engineer")
             #expect(try await database.sentRecords(enrollment: enrollment.id).count == 1)  // what went out stays
         }
     }

@@ -103,11 +103,15 @@ public enum Launcher {
                         let mailbox = mailboxes.min { (assigned[$0.name, default: 0] * $1.limits.dailyCap, $0.name) < (assigned[$1.name, default: 0] * $0.limits.dailyCap, $1.name) }!
                         let composer = composers[mailbox.name]!
                         let missing = composer.missingFields(for: candidate)
+                        // Someone already written to, held at a later step for data this row may now give.
+                        let atHeldStep = { (step: String, lastSentAt: Date?) -> EnrollmentState in
+                            HeldStep.state(at: step, missing: missing, in: definition, zone: candidate.timeZone, lastSentAt: lastSentAt, now: options.now)
+                        }
                         let state: EnrollmentState
                         if missing.isEmpty {
                             guard let perDay else {
                                 state = .active(nextStep: firstStep.id, dueAt: immediateDue)
-                                let outcome = try session.enroll(candidate, mailbox: mailbox.name, variants: composer.variants(for: candidate), initial: state)
+                                let outcome = try session.enroll(candidate, mailbox: mailbox.name, variants: composer.variants(for: candidate), initial: state, atHeldStep: atHeldStep)
                                 if case .skipped = outcome {} else { assigned[mailbox.name, default: 0] += 1 }
                                 report.record(outcome, candidate: candidate, missing: missing)
                                 return
@@ -123,7 +127,7 @@ public enum Launcher {
                             }
                             let due = firstStep.delay.earliest(after: cursor, timeZone: zone, holidays: definition.holidays)
                             state = .active(nextStep: firstStep.id, dueAt: due)
-                            let outcome = try session.enroll(candidate, mailbox: mailbox.name, variants: composer.variants(for: candidate), initial: state)
+                            let outcome = try session.enroll(candidate, mailbox: mailbox.name, variants: composer.variants(for: candidate), initial: state, atHeldStep: atHeldStep)
                             if case .enrolled = outcome { startsPerDay[dayKey(due), default: 0] += 1 }
                             if case .skipped = outcome {} else { assigned[mailbox.name, default: 0] += 1 }
                             report.record(outcome, candidate: candidate, missing: missing)
@@ -133,7 +137,7 @@ public enum Launcher {
                             for gap in missing { for field in gap.fields where !fields.contains(field) { fields.append(field) } }
                             state = .held(step: firstStep.id, reason: .missingFields(fields))
                         }
-                        let outcome = try session.enroll(candidate, mailbox: mailbox.name, variants: composer.variants(for: candidate), initial: state)
+                        let outcome = try session.enroll(candidate, mailbox: mailbox.name, variants: composer.variants(for: candidate), initial: state, atHeldStep: atHeldStep)
                         if case .skipped = outcome {} else { assigned[mailbox.name, default: 0] += 1 }
                         report.record(outcome, candidate: candidate, missing: missing)
                     }

@@ -42,15 +42,11 @@ public enum Updater {
                 let later = oldOrder.drop { $0 != enrollment.stepID }.dropFirst()
                 stepID = later.first { definition.step(withID: $0) != nil }
             }
-            guard let stepID, let index = definition.steps.firstIndex(where: { $0.id == stepID }) else {
+            guard let stepID, definition.step(withID: stepID) != nil else {
                 return (.finished, enrollment.variants)
             }
             let variants = composer.variants(for: enrollment.candidate)
-            var fields: [String] = []
-            for gap in composer.missingFields(for: enrollment.candidate) {
-                guard let gapIndex = definition.steps.firstIndex(where: { $0.id == gap.stepID }), gapIndex >= index else { continue }
-                for field in gap.fields where !fields.contains(field) { fields.append(field) }
-            }
+            let fields = HeldStep.missingFields(from: stepID, composer.missingFields(for: enrollment.candidate), in: definition)
             if !stepRemoved {
                 switch enrollment.status {
                 case .held:
