@@ -42,7 +42,8 @@ extension CadenceDatabase {
         return changed
     }
 
-    /// Resumes paused enrolments where they were; a due time in the past becomes now.
+    /// Resumes paused enrolments where they were; a due time in the past becomes now. A person named by hand is
+    /// also released from a hold.
     /// Resuming a campaign resumes what pausing the campaign paused; people paused by hand stay paused until
     /// resumed by hand. A person resumed by hand inside a paused campaign waits for the campaign.
     public func resume(_ selection: EnrollmentSelection, note: String?, actor: String, now: Date) throws(StoreError) -> Int {
@@ -55,8 +56,27 @@ extension CadenceDatabase {
                 campaignResume = true
             }
             var changed = 0
+            if case .candidate = selection {
+                // A hold waits for a person to look: resuming someone by hand says they have (the address or the
+                // message was fixed). The runner checks their message again before it sends, so a hold whose cause
+                // remains comes back with its reason instead of a broken email.
+                // (A paused campaign pauses its held people too: those are released below, through their pause.)
+                for row in try Self.selected(selection, states: [.held], db) {
+                    try Self.setState(row.id, StoredState(.active(nextStep: row.stored.stepId ?? "", dueAt: now)), db, now: now)
+                    try Self.event(row, kind: .resumed, actor: actor, detail: note ?? "", db, now: now)
+                    changed += 1
+                }
+            }
             for row in try Self.selected(selection, states: [.paused], db) {
-                let current = row.stored
+                var current = row.stored
+                var released = false
+                if !campaignResume, var reason = current.decodedReason, reason.previous?.state == .held {
+                    // Paused while held: resumed by hand, the hold is lifted too.
+                    reason.previous = StoredState(.active(nextStep: current.stepId ?? "", dueAt: now)).asPrevious
+                    current.reason = StoredState.encode(reason)
+                    try Self.setState(row.id, current, db, now: now)
+                    released = true
+                }
                 let byCampaign = current.decodedReason?.kind == .campaignPaused
                 if campaignResume && !byCampaign { continue }
                 if !campaignResume, try Self.campaignState(row.campaignId, db) == .paused {
@@ -66,6 +86,9 @@ extension CadenceDatabase {
                         reason.note = nil
                         try Self.setState(row.id, StoredState(state: .paused, stepId: current.stepId, dueAt: nil, reason: StoredState.encode(reason), taskId: nil), db, now: now)
                         try Self.event(row, kind: .resumed, actor: actor, detail: "waits for the campaign, which is paused", db, now: now)
+                        changed += 1
+                    } else if released {
+                        try Self.event(row, kind: .resumed, actor: actor, detail: "released from the hold; waits for the campaign, which is paused", db, now: now)
                         changed += 1
                     }
                     continue

@@ -44,7 +44,9 @@ struct Pause: ParsableCommand {
 }
 
 struct Resume: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Resume a paused campaign or candidate.")
+    static let configuration = CommandConfiguration(
+        abstract: "Resume a paused campaign or candidate.",
+        discussion: "Resuming one candidate by hand also releases them from a hold, once its cause is fixed; their message is checked again before it goes.")
     @OptionGroup var project: ProjectOptions
     @OptionGroup var target: SteeringTarget
 
@@ -53,7 +55,7 @@ struct Resume: ParsableCommand {
             let changed = try project.openDatabase().resume(try target.selection(), note: target.note, actor: Actor.current("resume"), now: CommandClock.now)
             print(
                 changed == 0
-                    ? "Nothing to resume for \(target.what): no enrolment there is paused (stopped ones stay stopped)."
+                    ? "Nothing to resume for \(target.what): no enrolment there is paused\(target.candidate == nil ? "" : " or held") (stopped ones stay stopped)."
                     : "Resumed \(target.what): \(changed) enrolment\(changed == 1 ? "" : "s").")
         }
     }

@@ -137,6 +137,15 @@ struct SteeringTests {
         // Resuming a campaign only lifts what pausing it did: holds wait for a person to look at each.
         #expect(try database.resume(.campaign("q1"), note: nil, actor: "sam", now: later) == 0)
         #expect(try database.candidate("bo@example.org")?.enrollments[0].state == held)
+        // In a paused campaign, the released person waits for the campaign.
+        #expect(try database.pause(.campaign("q1"), note: nil, actor: "sam", now: later) == 2)
+        #expect(try database.resume(.campaign("q1"), note: nil, actor: "sam", now: later) == 2)
+        #expect(try database.candidate("bo@example.org")?.enrollments[0].state == held)
+        try database.pause(.campaign("q1"), note: nil, actor: "sam", now: later)
+        #expect(try database.resume(.candidate(addressKey: "bo@example.org", campaign: "q1"), note: nil, actor: "sam", now: later) == 1)
+        #expect(try database.candidate("bo@example.org")?.enrollments[0].state == .paused(step: "intro", reason: .campaignPaused))
+        #expect(try database.resume(.campaign("q1"), note: nil, actor: "sam", now: later) == 2)
+        #expect(try database.candidate("bo@example.org")?.enrollments[0].state == .active(nextStep: "intro", dueAt: later))
     }
 
     @Test("status counts every state by step with reasons")

@@ -167,7 +167,7 @@ public enum Explainer {
             "waiting on task \(task) (step \(step)): the sequence goes on when it is marked done (`cadence tasks done \(task)`)"
         case .held(let step, .missingFields(let fields)):
             "held at \(step): missing \(fields.joined(separator: ", ")); add the values to their CSV row and launch the same file again"
-        case .held(let step, let reason): "held at \(step): \(reason.description); fix it, then `cadence resume --candidate \(address)`"
+        case .held(let step, let reason): "held at \(step): \(reason.description); fix it, then `cadence resume --candidate \(address)` (the message is checked again before it goes)"
         case .paused(let step, .outOfOffice(let until, _)):
             "paused at \(step): out of office until \(Timestamps.display(until)); resumes on its own after that (or `cadence resume --candidate \(address)`)"
         case .paused(let step, .campaignPaused): "paused at \(step): the campaign is paused; `cadence resume \(campaign)` resumes it"

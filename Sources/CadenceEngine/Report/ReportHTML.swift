@@ -247,7 +247,7 @@ public enum ReportHTML {
         <thead><tr><th>step</th><th>reason</th><th>people</th></tr></thead>
         <tbody>{{#held}}<tr><th>{{step}}</th><td class="text">{{reason}}</td><td>{{count}}</td></tr>{{/held}}</tbody>
         </table>
-        <p class="note"><code>cadence status {{id}}</code> lists them; fix the candidates' fields and launch the same CSV again to release them.</p>
+        <p class="note"><code>cadence status {{id}}</code> lists them. Missing fields: add the values to the CSV and launch the same file again. Any other hold: fix its cause, then <code>cadence resume --candidate EMAIL</code>.</p>
         {{/hasHeld}}
         {{^hasHeld}}<p>Nobody is held.</p>{{/hasHeld}}
         </section>
