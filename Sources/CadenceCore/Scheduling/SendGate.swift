@@ -38,6 +38,8 @@ public enum SendGate {
         public var schedule: SendSchedule { SendSchedule(campaign: campaign, candidateZone: candidateZone) }
     }
 
+    /// In the order they are checked. The limits stay last: the runner reads the ledger they need only for a step
+    /// the others let through.
     public enum Rule: String, Sendable, CaseIterable {
         case authorisation = "mailbox authorisation"
         case mailboxPause = "mailbox pause"

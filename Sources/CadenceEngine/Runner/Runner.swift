@@ -320,9 +320,16 @@ public struct Runner: Sendable {
         let definition = campaign.definition
         let sendID = SendIdentity(campaignID: definition.id, stepID: step.stepID, address: address).sendID
         // Core's one rule for what stands between a due step and its send; `explain` answers with the same.
-        let conditions = try await gateConditions(
+        var conditions = try await gateConditions(
             campaign: definition, candidateZone: step.timeZone, mailbox: mailbox, domain: address.domain, sendID: sendID, now: now)
-        if let hold = SendGate.decide(conditions, now: now), let until = hold.holdsUntil {
+        var hold = SendGate.decide(conditions, now: now)
+        if hold == nil || hold?.rule == .limits {
+            // The limits are the last rule: read the sends they count only for a step that got this far (a closed
+            // window or a paused mailbox defers most due steps, and the answer is the same without them).
+            conditions.ledger = try await Self.ledger(store, mailbox: mailbox, campaign: definition, domain: address.domain, now: now)
+            hold = SendGate.decide(conditions, now: now)
+        }
+        if let hold, let until = hold.holdsUntil {
             try await store.postpone(step.enrollmentID, step: step.stepID, until: until, reason: hold.reason, now: now)
             report.deferred += 1
             return
@@ -450,7 +457,7 @@ public struct Runner: Sendable {
     }
 
     /// What the send gate needs to know about a due step's send now: the mailbox's readiness (read once per pass)
-    /// and pause, and the ledger's last 24 hours.
+    /// and pause. The ledger is left empty: the caller reads it only when the earlier rules let the step through.
     private mutating func gateConditions(
         campaign: SequenceDefinition, candidateZone: String?, mailbox: Mailbox, domain: String, sendID: String, now: Date
     ) async throws(StoreError) -> SendGate.Conditions {
@@ -461,8 +468,7 @@ public struct Runner: Sendable {
         }
         return SendGate.Conditions(
             campaign: campaign, candidateZone: candidateZone, mailbox: mailbox, mailboxProblem: problem,
-            mailboxPause: try await store.mailboxPause(mailbox.name, now: now),
-            ledger: try await Self.ledger(store, mailbox: mailbox, campaign: campaign, domain: domain, now: now), domain: domain, sendID: sendID, seed: seed)
+            mailboxPause: try await store.mailboxPause(mailbox.name, now: now), ledger: SendAdmission.Ledger(mailbox: []), domain: domain, sendID: sendID, seed: seed)
     }
 
     /// The sends that count against a send at `now`: the mailbox's, the campaign's and the domain's last 24 hours.
