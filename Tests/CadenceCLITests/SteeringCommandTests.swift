@@ -64,6 +64,29 @@ extension ProcessTests {
             #expect(try run(["status", "--format", "json"], db: db).stdout == before)
         }
 
+        @Test("status CAMPAIGN --forecast answers for that campaign alone (its mailboxes' queues still count every campaign's work); an unknown one is an error")
+        func forecastOfOneCampaign() throws {
+            let db = Self.database()
+            defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) } }
+            #expect(try run(["launch", "backend-engineers", "--candidates", "examples/candidates.csv"], db: db).status == 0)
+            #expect(try run(["launch", "ops-leaders-q1", "--candidates", "examples/candidates.csv", "--allow-concurrent"], db: db).status == 0)
+            let all = try run(["status", "--forecast", "--format", "json"], db: db)
+            let one = try run(["status", "ops-leaders-q1", "--forecast", "--format", "json"], db: db)
+            #expect(one.status == 0)
+            func parse(_ text: String) throws -> [String: Any] { try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) }
+            let campaigns = { (json: [String: Any]) in (json["campaigns"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String } }
+            #expect(campaigns(try parse(all.stdout)) == ["backend-engineers", "ops-leaders-q1"])
+            #expect(campaigns(try parse(one.stdout)) == ["ops-leaders-q1"])
+            // The mailbox is shared: its queue is the same whichever campaign is asked about.
+            #expect((try parse(one.stdout)["mailboxes"] as? [[String: Any]])?.first?["emails"] as? Int == 24)
+            let text = try run(["status", "ops-leaders-q1", "--forecast"], db: db).stdout
+            #expect(!text.contains("backend-engineers:"))
+            #expect(text.contains("ops-leaders-q1: 4 in progress"))
+            let unknown = try run(["status", "ops-leaders", "--forecast"], db: db)
+            #expect(unknown.status == 65)
+            #expect(unknown.stderr.hasPrefix("cadence: error: no campaign \"ops-leaders\" has been launched"))
+        }
+
         @Test("a candidates file that cannot be read mid-way stops the launch and writes nothing")
         func unreadableCandidates() throws {
             let db = Self.database()
