@@ -34,7 +34,8 @@ struct Status: AsyncParsableCommand {
                 guard let bytes = FileManager.default.contents(atPath: location.configurationPath),
                     let configuration = ConfigurationDecoder.decode(bytes, file: location.display(location.configurationPath)).configuration
                 else { throw CommandFailure("--forecast needs the mailboxes' limits: cannot read a valid \(location.display(location.configurationPath)); run `cadence validate`", code: .dataError) }
-                let result = try await CampaignForecast.make(database, configuration: configuration, now: now, seed: seed)
+                if let campaign { _ = try database.status(campaign: campaign, now: now) }  // an unknown campaign is an error, as without --forecast
+                let result = try await CampaignForecast.make(database, configuration: configuration, now: now, seed: seed, only: campaign)
                 print(format == .json ? result.json : result.text)
                 return
             }

@@ -8,11 +8,18 @@ public struct CampaignForecast: Sendable {
     public var snapshot: ForecastSnapshot
     public var result: Forecast.Result
     public var now: Date
+    /// The one campaign asked about, or nil for all. The play-forward always covers every campaign: they share
+    /// mailboxes, and a mailbox's queue is the work of all of them.
+    public var only: String?
+    /// The mailboxes each campaign sends from.
+    var mailboxesOf: [String: [String]] = [:]
 
     public static let assumptions =
         "Assumes nobody replies, bounces or unsubscribes, every task is done the moment it is due, held and paused people stay so (out-of-office people come back on the day they gave), nobody new is launched, and the mailboxes stay authorised and unpaused. The runner adds a random extra of up to a third of each mailbox's minimum gap between sends, which this leaves out: with a queue behind the gap, the real finish is somewhat later."
 
-    public static func make(_ store: any CadenceStore, configuration: ProjectConfiguration, now: Date, seed: UInt64) async throws(StoreError) -> CampaignForecast {
+    public static func make(
+        _ store: any CadenceStore, configuration: ProjectConfiguration, now: Date, seed: UInt64, only: String? = nil
+    ) async throws(StoreError) -> CampaignForecast {
         let snapshot = try await store.forecastSnapshot(now: now)
         var campaigns: [String: SequenceDefinition] = [:]
         for id in snapshot.campaigns {
@@ -20,7 +27,16 @@ public struct CampaignForecast: Sendable {
         }
         let mailboxes = Dictionary(configuration.mailboxes.map { ($0.name, $0) }) { first, _ in first }
         let result = Forecast.run(people: snapshot.people, campaigns: campaigns, mailboxes: mailboxes, pastSends: snapshot.pastSends, now: now, seed: seed)
-        return CampaignForecast(snapshot: snapshot, result: result, now: now)
+        return CampaignForecast(snapshot: snapshot, result: result, now: now, only: only, mailboxesOf: campaigns.mapValues(\.mailboxes))
+    }
+
+    /// The campaigns shown: the one asked about (none when it is stopped), or all.
+    var shown: [String] { snapshot.campaigns.filter { only == nil || $0 == only } }
+
+    /// The mailboxes shown: those the shown campaigns send from, or all.
+    var shownMailboxes: [(String, Forecast.MailboxResult)] {
+        let wanted = only.map { Set(mailboxesOf[$0] ?? []) }
+        return result.mailboxes.sorted(by: { $0.key < $1.key }).filter { wanted?.contains($0.key) ?? true }
     }
 
     /// Days from now to the instant, rounded up: "3 days".
@@ -28,7 +44,8 @@ public struct CampaignForecast: Sendable {
 
     public var text: String {
         var lines = ["Forecast from \(Timestamps.display(now)) (the runner's rules played forward on a snapshot; nothing was written):"]
-        for id in snapshot.campaigns {
+        if let only, shown.isEmpty { lines.append("  \(only): stopped; nothing more is sent") }
+        for id in shown {
             let campaign = result.campaigns[id] ?? Forecast.CampaignResult()
             var line = "  \(id): "
             if campaign.people == 0 {
@@ -43,10 +60,11 @@ public struct CampaignForecast: Sendable {
             if !left.isEmpty { line += " (not counted: \(left.joined(separator: ", ")))" }
             lines.append(line)
         }
-        for (name, mailbox) in result.mailboxes.sorted(by: { $0.key < $1.key }) {
+        for (name, mailbox) in shownMailboxes {
             let until = mailbox.lastSend.map { "sending until \(Timestamps.display($0)): \(Self.days(from: now, to: $0)) days of work queued" } ?? "nothing queued"
             lines.append("  mailbox \(name): \(mailbox.emails) email\(mailbox.emails == 1 ? "" : "s") queued, \(until)")
         }
+        if only != nil, !shownMailboxes.isEmpty { lines.append("  (A mailbox's queue counts the work of every campaign that sends from it.)") }
         lines.append("  " + Self.assumptions)
         return lines.joined(separator: "\n")
     }
@@ -57,7 +75,7 @@ public struct CampaignForecast: Sendable {
                 [
                     "from": .string(Timestamps.iso(now)), "horizon": .string(Timestamps.iso(result.horizon)), "assumptions": .string(Self.assumptions),
                     "campaigns": .array(
-                        snapshot.campaigns.map { id in
+                        shown.map { id in
                             let campaign = result.campaigns[id] ?? Forecast.CampaignResult()
                             return .object(
                                 [
@@ -67,7 +85,7 @@ public struct CampaignForecast: Sendable {
                                 ])
                         }),
                     "mailboxes": .array(
-                        result.mailboxes.sorted(by: { $0.key < $1.key }).map { name, mailbox in
+                        shownMailboxes.map { name, mailbox in
                             .object(
                                 [
                                     "name": .string(name), "emails": .int(mailbox.emails), "lastSend": .optional(mailbox.lastSend.map(Timestamps.iso)),
