@@ -256,28 +256,31 @@ extension CadenceDatabase {
 
     /// Counts the facts of a database written before the counters existed, through the same functions that count
     /// them as they happen, in the order they happened.
-    static func backfillTallies(_ db: Database) throws {
-        for row in try Row.fetchAll(
-            db,
-            sql: "SELECT e.campaignId, e.mailbox, e.launchId, e.variants, e.createdAt, c.timeZone FROM enrollment e JOIN campaign c ON c.id = e.campaignId")
-        {
+    static func backfillTallies(_ db: Database, pageSize: Int = 10_000) throws {
+        try forEachPage(
+            db, pageSize: pageSize,
+            """
+            SELECT e.id, e.campaignId, e.mailbox, e.launchId, e.variants, e.createdAt, c.timeZone FROM enrollment e JOIN campaign c ON c.id = e.campaignId
+            WHERE e.id > ? ORDER BY e.id LIMIT ?
+            """
+        ) { row in
             let day = reportingDay(row["createdAt"], zone(named: row["timeZone"]))
             for key in enrolmentKeys(campaign: row["campaignId"], mailbox: row["mailbox"], launch: row["launchId"], variants: decodeMap(row["variants"]), day: day) {
                 try tally(key, .enrolled, 1, db)
             }
         }
-        for row in try Row.fetchAll(db, sql: "SELECT id, sentAt FROM sendRecord WHERE state = 'sent' AND enrollmentId IS NOT NULL ORDER BY id") {
-            guard let (key, _) = try sendTallyKey(row["id"], at: row["sentAt"], db) else { continue }
+        try forEachPage(db, pageSize: pageSize, "SELECT id, sentAt FROM sendRecord WHERE id > ? AND state = 'sent' AND enrollmentId IS NOT NULL ORDER BY id LIMIT ?") { row in
+            guard let (key, _) = try sendTallyKey(row["id"], at: row["sentAt"], db) else { return }
             try tally(key, .sent, 1, db)
         }
-        for row in try Row.fetchAll(db, sql: "SELECT id, doneAt FROM task WHERE doneAt IS NOT NULL") {
+        try forEachPage(db, pageSize: pageSize, "SELECT id, doneAt FROM task WHERE id > ? AND doneAt IS NOT NULL ORDER BY id LIMIT ?") { row in
             try countTaskDone(taskID: row["id"], at: row["doneAt"], db)
         }
-        for id in try Int64.fetchAll(db, sql: "SELECT DISTINCT enrollmentId FROM incomingMessage WHERE enrollmentId IS NOT NULL") {
-            try syncPersonOutcomes(enrollmentID: id, db)
+        try forEachPage(db, pageSize: pageSize, "SELECT DISTINCT enrollmentId AS id FROM incomingMessage WHERE enrollmentId > ? ORDER BY enrollmentId LIMIT ?") { row in
+            try syncPersonOutcomes(enrollmentID: row["id"], db)
         }
         let human = Set(TrackingEventClass.allCases.filter(\.isLikelyHuman).map(\.rawValue))
-        for row in try Row.fetchAll(db, sql: "SELECT sendRecordId, kind, class, at FROM trackingEvent ORDER BY id") {
+        try forEachPage(db, pageSize: pageSize, "SELECT id, sendRecordId, kind, class, at FROM trackingEvent WHERE id > ? ORDER BY id LIMIT ?") { row in
             let send: Int64 = row["sendRecordId"]
             let at: Date = row["at"]
             let isHuman = human.contains(row["class"])
@@ -291,6 +294,18 @@ extension CadenceDatabase {
             case "unsubscribe": try countTracking(.unsubscribedByLink, sendRecordID: send, at: at, db)
             default: break
             }
+        }
+    }
+
+    /// The rows of `sql`, read a page at a time in `id` order so a table of millions is never held in memory
+    /// whole. `sql` selects `id` and takes two arguments: the last id seen and the page size.
+    static func forEachPage(_ db: Database, pageSize: Int, _ sql: String, _ body: (Row) throws -> Void) throws {
+        var after: Int64 = 0
+        while true {
+            let rows = try Row.fetchAll(db, sql: sql, arguments: [after, pageSize])
+            for row in rows { try body(row) }
+            guard rows.count == pageSize, let last: Int64 = rows.last?["id"] else { return }
+            after = last
         }
     }
 }
