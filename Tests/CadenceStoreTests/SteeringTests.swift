@@ -141,7 +141,7 @@ struct SteeringTests {
         #expect(try database.pause(.campaign("q1"), note: nil, actor: "sam", now: later) == 2)
         #expect(try database.resume(.campaign("q1"), note: nil, actor: "sam", now: later) == 2)
         #expect(try database.candidate("bo@example.org")?.enrollments[0].state == held)
-        try database.pause(.campaign("q1"), note: nil, actor: "sam", now: later)
+        _ = try database.pause(.campaign("q1"), note: nil, actor: "sam", now: later)
         #expect(try database.resume(.candidate(addressKey: "bo@example.org", campaign: "q1"), note: nil, actor: "sam", now: later) == 1)
         #expect(try database.candidate("bo@example.org")?.enrollments[0].state == .paused(step: "intro", reason: .campaignPaused))
         #expect(try database.resume(.campaign("q1"), note: nil, actor: "sam", now: later) == 2)
