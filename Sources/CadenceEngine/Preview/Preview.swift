@@ -78,6 +78,7 @@ public enum Preview {
         let required = Set(composer.templates.values.flatMap(\.requiredCandidateFields))
         do {
             try file.forEachRow(
+                checkFirst: true,
                 header: { columns in
                     for name in required.sorted() where !columns.names.contains(name) {
                         report.notes.append(

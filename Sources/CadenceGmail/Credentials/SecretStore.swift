@@ -49,15 +49,15 @@ public struct SecretStore: Sendable {
     /// The bytes of a file only its owner can read.
     public func privateFile(_ relative: String, what: String) throws(SecretError) -> [UInt8] {
         let full = path(relative)
-        var info = stat()
-        guard stat(full, &info) == 0 else {
+        // The attributes of the file a symlink points at, as `stat` gives them.
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: (full as NSString).resolvingSymlinksInPath) else {
             throw SecretError(
                 "\(what): \(relative) does not exist; " + (relative.hasSuffix(".token.json") ? "run `cadence auth login` for this mailbox" : "create it, or fix the path in cadence.json"))
         }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw SecretError("\(what): \(relative) is not a regular file") }
-        let others = info.st_mode & 0o077
-        guard others == 0 else {
-            throw SecretError("\(what): \(relative) can be read by other users (mode \(String(info.st_mode & 0o777, radix: 8))); run `chmod 600 \(relative)` and try again")
+        guard attributes[.type] as? FileAttributeType == .typeRegular else { throw SecretError("\(what): \(relative) is not a regular file") }
+        let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0o777
+        guard mode & 0o077 == 0 else {
+            throw SecretError("\(what): \(relative) can be read by other users (mode \(String(mode & 0o777, radix: 8))); run `chmod 600 \(relative)` and try again")
         }
         guard let data = FileManager.default.contents(atPath: full) else { throw SecretError("\(what): \(relative) cannot be read") }
         return Array(data)
