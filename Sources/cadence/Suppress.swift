@@ -10,17 +10,11 @@ struct Suppress: ParsableCommand {
         subcommands: [Add.self, Remove.self, List.self, Import.self, Export.self])
 
     /// An address (normalised as launches do) or a domain (`@example.com` or `example.com`).
-    static func entry(_ text: String) throws -> (kind: Suppression.Kind, value: String) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if trimmed.contains("@"), !trimmed.hasPrefix("@") {
-            return (.address, try AddressArgument.key(trimmed))
+    static func entry(_ text: String) throws -> SuppressionFile.Entry {
+        switch SuppressionFile.entry(text) {
+        case .success(let entry): return entry
+        case .failure(let error): throw ValidationError(error.description)
         }
-        let domain = (trimmed.hasPrefix("@") ? String(trimmed.dropFirst()) : trimmed).lowercased()
-        if domain.contains("@") { throw ValidationError("\"\(text)\" is neither an email address nor a domain such as example.com") }
-        guard case .success = EmailAddress.parse("x@" + domain) else {
-            throw ValidationError("\"\(text)\" is neither an email address nor a domain such as example.com")
-        }
-        return (.domain, domain)
     }
 
     struct Add: ParsableCommand {
@@ -100,40 +94,11 @@ struct Suppress: ParsableCommand {
 
         func run() throws {
             try runReportingFailures {
-                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                    throw CommandFailure("cannot read \(file) as UTF-8 text", code: .dataError)
-                }
-                var entries: [(kind: Suppression.Kind, value: String)] = []
-                var problems: [String] = []
-                // Split on LF code units ("\r\n" is one Character in Swift), then drop each line's CR.
-                let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-                    String(String.UnicodeScalarView(line.last == "\r" ? line.dropLast() : line))
-                }
-                // `suppress export` writes kind,value,reason,addedAt: read that back as it is.
-                let exported = lines.first.map { $0.lowercased().hasPrefix("kind,value") } ?? false
-                for (index, line) in lines.enumerated() {
-                    let cells = line.split(separator: ",", maxSplits: 2, omittingEmptySubsequences: false).map {
-                        $0.trimmingCharacters(in: CharacterSet(charactersIn: " \""))
-                    }
-                    if index == 0, exported || ["email", "address", "domain", "value", "e-mail"].contains(cells.first?.lowercased() ?? "") { continue }
-                    if exported, cells.count >= 2, let kind = Suppression.Kind(rawValue: cells[0]) {
-                        if kind == .hash {
-                            guard cells[1].count == 64, cells[1].allSatisfy(\.isHexDigit) else {
-                                problems.append("\(file):\(index + 1): error: \"\(cells[1])\" is not a forgotten person's hash")
-                                continue
-                            }
-                            entries.append((.hash, cells[1]))
-                        } else {
-                            do { entries.append(try Suppress.entry(cells[1])) } catch { problems.append("\(file):\(index + 1): error: \(error)") }
-                        }
-                        continue
-                    }
-                    let value = cells.first ?? ""
-                    if value.isEmpty { continue }
-                    do { entries.append(try Suppress.entry(value)) } catch { problems.append("\(file):\(index + 1): error: \(error)") }
-                }
-                guard problems.isEmpty else {
-                    throw CommandFailure(problems.joined(separator: "\n") + "\nNothing was imported; fix the lines above.", code: .dataError)
+                let entries: [SuppressionFile.Entry]
+                do {
+                    entries = try SuppressionFile.read(path: file, display: file)
+                } catch SuppressionFile.Failure.problems(let problems) {
+                    throw CommandFailure(problems.map(\.description).joined(separator: "\n") + "\nNothing was imported; fix the lines above.", code: .dataError)
                 }
                 let added = try project.openDatabase(.create).suppress(entries, reason: reason, actor: Actor.current("suppress import"), now: CommandClock.now)
                 print("Imported \(entries.count) entr\(entries.count == 1 ? "y" : "ies") from \(file): \(added) new.")
