@@ -235,6 +235,64 @@ extension LauncherTests {
         }
     }
 
+    @Test("someone past a first task step, held at the email after it, is released there by a relaunch, not started over")
+    func relaunchAfterATaskStep() async throws {
+        var files = Self.files
+        files["sequences/q1.json"] = """
+            { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC",
+              "steps": [ { "id": "connect", "type": "task", "title": "Connect on LinkedIn", "instructions": "Send an invite." },
+                         { "id": "intro", "type": "email", "delay": "1d", "template": "a.md" } ] }
+            """
+        files["fixed.csv"] = "email,firstName,company,title\nana@example.org,Ana,Acme,Engineer\n"
+        try await TemporaryProject.with(files) { project in
+            _ = try launch(project)
+            let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
+            // Ana's task opens and is done; she is due at the intro a day later.
+            _ = try await database.openDueTasks(actor: "test", now: Self.start)
+            let task = try #require(try database.openTasks(campaign: "q1", actor: "test", now: Self.start).first { $0.address == "ana@example.org" })
+            _ = try database.completeTask(task.id, note: nil, actor: "test", now: Self.start)
+            // The intro now needs a title: the update holds her at it, with nothing sent.
+            try project.write("templates/a.md", "Subject: Hello\n\nHello <<candidate.title>>.\n")
+            let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
+            _ = try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
+            #expect(try database.candidate("ana@example.org")?.enrollments.first?.state == .held(step: "intro", reason: .missingFields(["candidate.title"])))
+            let report = try launch(project, csv: "fixed.csv")
+            #expect(report.updated == 1)
+            guard case .active("intro", _)? = try database.candidate("ana@example.org")?.enrollments.first?.state else {
+                Issue.record("Ana was not released at the intro: \(String(describing: try database.candidate("ana@example.org")?.enrollments.first?.state))")
+                return
+            }
+            #expect(try database.openTasks(campaign: "q1", actor: "test", now: Self.start).contains { $0.address == "ana@example.org" } == false)
+        }
+    }
+
+    @Test("the same person twice in a relaunched file: the second row is a duplicate, whether or not they were written to")
+    func relaunchDuplicateOfAWrittenToPerson() async throws {
+        var files = Self.files
+        files["fixed.csv"] = "email,firstName,company,title\nana@example.org,Ana,Acme,Engineer\nana@example.org,Ana,Acme,\n"
+        try await TemporaryProject.with(files) { project in
+            _ = try launch(project)
+            let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
+            guard case .held(let lease) = try await database.acquireLease(owner: "test", now: Self.start, seconds: 600) else { Issue.record("no lease"); return }
+            let due = try #require(try await database.dueSteps(now: Self.start, limit: 10).first { $0.address == "ana@example.org" })
+            guard case .recorded(let id) = try await database.recordIntent(due, key: SendKey(sendID: "q1.intro.ana", messageID: "m@x"), bytes: [65], fence: lease.fence, now: Self.start)
+            else { Issue.record("no intent"); return }
+            try await database.recordSent(
+                id, sent: SentMessage(providerMessageID: "g1", threadID: "t1"), next: .active(nextStep: "bump", dueAt: Self.start.addingTimeInterval(2 * 86_400)),
+                recipientDomain: "example.org", fence: lease.fence, now: Self.start)
+            try project.write("templates/bump.md", "Bumping this, <<candidate.title>>.\n")
+            let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
+            _ = try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
+            let report = try launch(project, csv: "fixed.csv")
+            #expect(report.updated == 1)
+            #expect(report.skipped.map(\.reason) == [.duplicateInFile(firstLine: 2)])
+            guard case .active("bump", _)? = try database.candidate("ana@example.org")?.enrollments.first?.state else {
+                Issue.record("the second row undid the first")
+                return
+            }
+        }
+    }
+
     @Test("a start in the past or more than a year ahead is refused")
     func startRange() throws {
         try TemporaryProject.with(Self.files) { project in

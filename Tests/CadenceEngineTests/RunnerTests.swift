@@ -12,6 +12,9 @@ final class ScriptedSender: MailSender {
     let outbox: OutboxFolderSender
     let calls = Mutex<[String]>([])
     let failNext = Mutex<SendFailure?>(nil)
+    /// The next send reaches the outbox, then the call fails with an unknown outcome (a timeout after the provider
+    /// took the message).
+    let acceptThenLoseNext = Mutex(false)
 
     init(root: String) { outbox = OutboxFolderSender(root: root) }
 
@@ -22,7 +25,11 @@ final class ScriptedSender: MailSender {
         }) {
             throw failure
         }
-        return try await outbox.send(request, from: mailbox)
+        let sent = try await outbox.send(request, from: mailbox)
+        if acceptThenLoseNext.withLock({ value in defer { value = false }; return value }) {
+            throw .outcomeUnknown(reason: "timed out after the provider took it")
+        }
+        return sent
     }
 
     func lookUp(_ request: SendRequest, in mailbox: Mailbox) async throws(SendFailure) -> SentMessage? {
@@ -202,6 +209,26 @@ struct RunnerTests {
             let intro = try #require(try setup.database.stats(StatsQuery(campaign: "q1"), now: Self.tuesday).first?.rows.first { $0.stepID == "intro" && $0.variantID == nil })
             #expect(intro.replied == 1)
             #expect(intro.medianSecondsToReply == 1_800)
+        }
+    }
+
+    @Test("a resend whose outcome is lost, confirmed later, is dated no earlier than the resend, not at the first intent")
+    func lateConfirmedResendIsDatedAtTheResend() async throws {
+        try await withLaunched { setup in
+            let due = try #require(try await setup.database.dueSteps(now: Self.tuesday, limit: 1).first)
+            let key = SendKey(sendID: "q1.intro.resent", messageID: "cadence.q1.intro.resent@example.com")
+            guard case .recorded = try await setup.database.recordIntent(due, key: key, bytes: [65], fence: setup.fence(), now: Self.tuesday) else { Issue.record("no intent"); return }
+            // The process dies before the provider was called. An hour later the runner finds nothing and resends;
+            // the provider takes it, but the answer is lost.
+            let resentAt = Self.tuesday.addingTimeInterval(3_600)
+            setup.sender.acceptThenLoseNext.withLock { $0 = true }
+            var runner = setup.runner()
+            #expect(try await runner.runOnce(now: resentAt).unknown >= 1)
+            #expect(try await runner.runOnce(now: resentAt.addingTimeInterval(300)).reconciled == 1)
+            let enrollment = try #require(try setup.database.candidate(due.address)?.enrollments.first?.id)
+            let sentAt = try #require(try await setup.database.sentRecords(enrollment: enrollment).first?.sentAt)
+            #expect(sentAt >= resentAt)
+            #expect(setup.sender.calls.withLock { $0.filter { $0 == "q1.intro.resent" }.count } == 1)
         }
     }
 
