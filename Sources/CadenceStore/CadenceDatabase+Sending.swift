@@ -269,6 +269,9 @@ extension CadenceDatabase {
                 $0.lookupMisses = 0
                 $0.lookedUpAt = nil
                 $0.fence = fence
+                // The message goes out from now on: a confirmation without the provider's own time is dated by
+                // this, and a later lookup by recipient searches from here.
+                $0.createdAt = now
             }
             return .resend
         }

@@ -54,6 +54,9 @@ public final class LaunchSession {
     let allowConcurrent: Bool
     /// New enrolments in a paused campaign start paused, and resume with it.
     let campaignPaused: Bool
+    /// Enrolments this launch updated in place (their launch stays the first), by the line that did it: a later
+    /// row for the same person is a duplicate in the file.
+    private var updatedHere: [Int64: Int] = [:]
     private let suppressedAddresses: Set<String>
     private let suppressedHashes: Set<String>
     private let suppressedDomains: Set<String>
@@ -104,12 +107,12 @@ public final class LaunchSession {
 
     /// Enrols `candidate` in `initial` state, or updates a held enrolment from an earlier launch, or says why not.
     ///
-    /// Someone already written to and held at a later step for missing data (a campaign update made a field
-    /// necessary) takes this row's fields and gets `atHeldStep(step, lastSentAt)`: their launch, variants and sends
+    /// Someone past the first step (written to, or a task done) and held at a later step for missing data (a
+    /// campaign update made a field necessary) takes this row's fields and gets `atHeldStep(step, lastStepAt)` (when their last step was sent or done): their launch, variants and sends
     /// stay as they were, since what went out went out under them.
     public func enroll(
         _ candidate: Candidate, mailbox: String, variants: [String: String], initial: EnrollmentState,
-        atHeldStep: ((_ step: String, _ lastSentAt: Date?) -> EnrollmentState)? = nil
+        atHeldStep: ((_ step: String, _ lastStepAt: Date?) -> EnrollmentState)? = nil
     ) throws -> EnrollOutcome {
         let key = AddressKey.normalized(candidate.email)
         if let reason = suppression(of: key, domain: candidate.email.domain) { return .skipped(reason) }
@@ -134,7 +137,8 @@ public final class LaunchSession {
                     sql: """
                         SELECT id, launchId, csvLine, state, stepId, dueAt, reason, taskId, mailbox, variants, createdAt,
                                EXISTS (SELECT 1 FROM sendRecord WHERE enrollmentId = enrollment.id) AS hasSends,
-                               (SELECT MAX(sentAt) FROM sendRecord WHERE enrollmentId = enrollment.id AND state = 'sent') AS lastSentAt
+                               NULLIF(MAX(COALESCE((SELECT MAX(sentAt) FROM sendRecord WHERE enrollmentId = enrollment.id AND state = 'sent'), ''),
+                                   COALESCE((SELECT MAX(doneAt) FROM task WHERE enrollmentId = enrollment.id), '')), '') AS lastStepAt
                         FROM enrollment WHERE campaignId = ? AND candidateId = ?
                         """),
                 arguments: [campaignID, candidateID])
@@ -143,12 +147,14 @@ public final class LaunchSession {
                     return .skipped(.duplicateInFile(firstLine: existing["csvLine"] ?? 0))
                 }
                 let state = StoredState(row: existing)
+                if let firstLine = updatedHere[existing["id"] as Int64] { return .skipped(.duplicateInFile(firstLine: firstLine)) }
                 guard state.state == .held else { return .skipped(.alreadyEnrolled(state: state.state)) }
-                if existing["hasSends"] as Bool {
+                // Past the first step (a send, or a task done): their place in the sequence is kept.
+                if existing["hasSends"] as Bool || (initial.step.map { $0 != state.stepId } ?? false) {
                     guard let atHeldStep, let step = state.stepId, state.decodedReason?.kind == .missingFields else {
                         return .skipped(.alreadyEnrolled(state: state.state))
                     }
-                    let next = atHeldStep(step, existing["lastSentAt"])
+                    let next = atHeldStep(step, existing["lastStepAt"])
                     try updateCandidate(candidateID, candidate, key: key, fields: fields)
                     var arguments: StatementArguments = []
                     bind(stored(next), &arguments)
@@ -157,6 +163,7 @@ public final class LaunchSession {
                         sql: "UPDATE enrollment SET state = ?, stepId = ?, dueAt = ?, reason = ?, taskId = ?, fields = ?, csvLine = ?, updatedAt = ? WHERE id = ?"
                     ).execute(arguments: arguments)
                     try event(enrollmentID: existing["id"], candidateID: candidateID, kind: .fieldsUpdated, detail: describe(next))
+                    updatedHere[existing["id"]] = candidate.line
                     return .updated(next)
                 }
                 // A held candidate not yet written to: take the corrected row and check it again.

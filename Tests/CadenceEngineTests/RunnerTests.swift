@@ -26,7 +26,9 @@ final class ScriptedSender: MailSender {
             throw failure
         }
         let sent = try await outbox.send(request, from: mailbox)
-        if acceptThenLoseNext.withLock({ value in defer { value = false }; return value }) {
+        if acceptThenLoseNext.withLock({ value in
+            defer { value = false }; return value
+        }) {
             throw .outcomeUnknown(reason: "timed out after the provider took it")
         }
         return sent

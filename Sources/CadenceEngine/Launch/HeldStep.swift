@@ -16,15 +16,15 @@ enum HeldStep {
     }
 
     /// Held still, naming what is missing from `step` on; or due again, no sooner than `step`'s delay after the
-    /// last send, so a late fix never shortens the wait the sequence promised.
+    /// last step was sent or done, so a late fix never shortens the wait the sequence promised.
     static func state(
         at step: String, missing: [(stepID: String, variantID: String?, fields: [String])], in definition: SequenceDefinition, zone: String?,
-        lastSentAt: Date?, now: Date
+        lastStepAt: Date?, now: Date
     ) -> EnrollmentState {
         let fields = missingFields(from: step, missing, in: definition)
         if !fields.isEmpty { return .held(step: step, reason: .missingFields(fields)) }
-        guard let lastSentAt, let index = definition.steps.firstIndex(where: { $0.id == step }), index > 0,
-            case .active(step, let due) = NextStep.after(definition.steps[index - 1].id, in: definition, candidateZone: zone, at: lastSentAt)
+        guard let lastStepAt, let index = definition.steps.firstIndex(where: { $0.id == step }), index > 0,
+            case .active(step, let due) = NextStep.after(definition.steps[index - 1].id, in: definition, candidateZone: zone, at: lastStepAt)
         else { return .active(nextStep: step, dueAt: now) }
         return .active(nextStep: step, dueAt: max(due, now))
     }

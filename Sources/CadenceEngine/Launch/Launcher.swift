@@ -104,8 +104,8 @@ public enum Launcher {
                         let composer = composers[mailbox.name]!
                         let missing = composer.missingFields(for: candidate)
                         // Someone already written to, held at a later step for data this row may now give.
-                        let atHeldStep = { (step: String, lastSentAt: Date?) -> EnrollmentState in
-                            HeldStep.state(at: step, missing: missing, in: definition, zone: candidate.timeZone, lastSentAt: lastSentAt, now: options.now)
+                        let atHeldStep = { (step: String, lastStepAt: Date?) -> EnrollmentState in
+                            HeldStep.state(at: step, missing: missing, in: definition, zone: candidate.timeZone, lastStepAt: lastStepAt, now: options.now)
                         }
                         let state: EnrollmentState
                         if missing.isEmpty {
