@@ -293,6 +293,30 @@ extension LauncherTests {
         }
     }
 
+    @Test("an update that lifts a hold does not shorten the wait: the step is due no sooner than its delay after the last send")
+    func updateReleaseKeepsTheDelay() async throws {
+        try await TemporaryProject.with(Self.files) { project in
+            _ = try launch(project)
+            let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
+            guard case .held(let lease) = try await database.acquireLease(owner: "test", now: Self.start, seconds: 600) else { Issue.record("no lease"); return }
+            let due = try #require(try await database.dueSteps(now: Self.start, limit: 10).first { $0.address == "ana@example.org" })
+            guard case .recorded(let id) = try await database.recordIntent(due, key: SendKey(sendID: "q1.intro.ana", messageID: "m@x"), bytes: [65], fence: lease.fence, now: Self.start)
+            else { Issue.record("no intent"); return }
+            let bumpDue = Self.start.addingTimeInterval(2 * 86_400)
+            try await database.recordSent(
+                id, sent: SentMessage(providerMessageID: "g1", threadID: "t1"), next: .active(nextStep: "bump", dueAt: bumpDue), recipientDomain: "example.org",
+                fence: lease.fence, now: Self.start)
+            let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
+            try project.write("templates/bump.md", "Bumping this, <<candidate.title>>.\n")
+            _ = try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
+            #expect(try database.candidate("ana@example.org")?.enrollments.first?.state == .held(step: "bump", reason: .missingFields(["candidate.title"])))
+            // An hour on, the template gets a fallback instead.
+            try project.write("templates/bump.md", "Bumping this, <<candidate.title | \"friend\">>.\n")
+            _ = try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start.addingTimeInterval(3_600))
+            #expect(try database.candidate("ana@example.org")?.enrollments.first?.state == .active(nextStep: "bump", dueAt: bumpDue))
+        }
+    }
+
     @Test("a start in the past or more than a year ahead is refused")
     func startRange() throws {
         try TemporaryProject.with(Self.files) { project in
