@@ -75,6 +75,19 @@ public struct UpdatableEnrollment: Sendable {
     public var variants: [String: String]
     /// The fields a held enrolment lacks now.
     public var heldFields: [String]?
+    /// When their last step was sent or done; nil before their first.
+    public var lastStepAt: Date?
+}
+
+extension CadenceDatabase {
+    /// SQL for when the enrolment `enrollmentID` (a column) last had a step sent or done, or NULL: a step due after
+    /// a hold is lifted waits its delay from there.
+    static func lastStepAtSQL(_ enrollmentID: String) -> String {
+        """
+        NULLIF(MAX(COALESCE((SELECT MAX(sentAt) FROM sendRecord WHERE enrollmentId = \(enrollmentID) AND state = 'sent'), ''),
+            COALESCE((SELECT MAX(doneAt) FROM task WHERE enrollmentId = \(enrollmentID)), '')), '')
+        """
+    }
 }
 
 extension CadenceDatabase {
@@ -93,7 +106,7 @@ extension CadenceDatabase {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT e.*, c.address FROM enrollment e JOIN candidate c ON c.id = e.candidateId
+                    SELECT e.*, c.address, c.timeZone AS candidateZone, \(Self.lastStepAtSQL("e.id")) AS lastStepAt FROM enrollment e JOIN candidate c ON c.id = e.candidateId
                     WHERE e.campaignId = ? AND e.state IN (?, ?, ?, ?)
                     """, arguments: StatementArguments([campaign.id] as [any DatabaseValueConvertible] + EnrollmentStatus.inProgress))
             for joined in rows {
@@ -102,9 +115,9 @@ extension CadenceDatabase {
                 let stored = row.stored
                 let fields = Self.decodeMap(row.fields)
                 let updatable = UpdatableEnrollment(
-                    id: row.id, candidate: Candidate(line: row.csvLine ?? 0, email: address, fields: fields),
+                    id: row.id, candidate: Candidate(line: row.csvLine ?? 0, email: address, fields: fields, timeZone: joined["candidateZone"]),
                     status: stored.state, stepID: stored.stepId ?? "", variants: Self.decodeMap(row.variants),
-                    heldFields: stored.state == .held ? stored.decodedReason?.fields : nil)
+                    heldFields: stored.state == .held ? stored.decodedReason?.fields : nil, lastStepAt: joined["lastStepAt"])
                 guard let (state, variants) = decide(updatable) else { continue }
                 if stored.state == .waitingOnTask, let task = stored.taskId {
                     // Its step is gone: close the task, so it no longer shows as open.

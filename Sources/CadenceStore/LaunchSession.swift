@@ -137,8 +137,7 @@ public final class LaunchSession {
                     sql: """
                         SELECT id, launchId, csvLine, state, stepId, dueAt, reason, taskId, mailbox, variants, createdAt,
                                EXISTS (SELECT 1 FROM sendRecord WHERE enrollmentId = enrollment.id) AS hasSends,
-                               NULLIF(MAX(COALESCE((SELECT MAX(sentAt) FROM sendRecord WHERE enrollmentId = enrollment.id AND state = 'sent'), ''),
-                                   COALESCE((SELECT MAX(doneAt) FROM task WHERE enrollmentId = enrollment.id), '')), '') AS lastStepAt
+                               \(CadenceDatabase.lastStepAtSQL("enrollment.id")) AS lastStepAt
                         FROM enrollment WHERE campaignId = ? AND candidateId = ?
                         """),
                 arguments: [campaignID, candidateID])

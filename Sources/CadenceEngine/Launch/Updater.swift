@@ -50,7 +50,14 @@ public enum Updater {
             if !stepRemoved {
                 switch enrollment.status {
                 case .held:
-                    if fields.isEmpty { return (.active(nextStep: stepID, dueAt: now), variants) }  // the data it lacked is no longer needed
+                    if fields.isEmpty {
+                        // The data it lacked is no longer needed: due again, no sooner than its delay after the last step.
+                        return (
+                            HeldStep.state(
+                                at: stepID, missing: [], in: definition, zone: enrollment.candidate.timeZone, lastStepAt: enrollment.lastStepAt, now: now),
+                            variants
+                        )
+                    }
                     if fields == enrollment.heldFields { return nil }
                     return (.held(step: stepID, reason: .missingFields(fields)), variants)
                 case .waitingOnTask:
