@@ -214,6 +214,21 @@ struct RunnerTests {
         }
     }
 
+    @Test("a send confirmed late schedules the next step from when it went out, as explain and a relaunch count it")
+    func lateConfirmationSchedulesFromTheSend() async throws {
+        try await withLaunched { setup in
+            let due = try #require(try await setup.database.dueSteps(now: Self.tuesday, limit: 1).first)
+            let key = SendKey(sendID: "q1.intro.late2", messageID: "cadence.q1.intro.late2@example.com")
+            guard case .recorded = try await setup.database.recordIntent(due, key: key, bytes: [65], fence: setup.fence(), now: Self.tuesday) else { Issue.record("no intent"); return }
+            let mailbox = try #require(setup.configuration.mailbox(named: "sam"))
+            _ = try await setup.sender.outbox.send(SendRequest(bytes: [65], key: key, recipient: due.address, recordedAt: Self.tuesday), from: mailbox)
+            var runner = setup.runner()
+            #expect(try await runner.runOnce(now: Self.tuesday.addingTimeInterval(5_400)).reconciled == 1)
+            // The follow-up is a day after the intro went out (Tuesday 10:00), not a day after it was confirmed.
+            #expect(try setup.database.candidate(due.address)?.enrollments.first?.state == .active(nextStep: "bump", dueAt: Self.tuesday.addingTimeInterval(86_400)))
+        }
+    }
+
     @Test("a resend whose outcome is lost, confirmed later, is dated no earlier than the resend, not at the first intent")
     func lateConfirmedResendIsDatedAtTheResend() async throws {
         try await withLaunched { setup in
