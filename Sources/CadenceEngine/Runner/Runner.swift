@@ -209,8 +209,11 @@ public struct Runner: Sendable {
         let next = NextStep.after(pending.stepID, in: campaign.definition, candidateZone: pending.timeZone, at: now)
         if var found {
             // A provider that cannot say when it took the message: the intent is the closest time known, and dating
-            // it at this confirmation would give the replies that came back meanwhile to the step before.
-            found.sentAt = found.sentAt ?? pending.createdAt
+            // it at this confirmation would give the replies that came back meanwhile to the step before. The next
+            // step waits its delay from then too (the store keeps the date between the intent and now).
+            let sentAt = min(max(found.sentAt ?? pending.createdAt, pending.createdAt), now)
+            found.sentAt = sentAt
+            let next = NextStep.after(pending.stepID, in: campaign.definition, candidateZone: pending.timeZone, at: sentAt)
             try await store.recordSent(pending.recordID, sent: found, next: next, recipientDomain: pending.recipientDomain, fence: lease.fence, now: now)
             report.reconciled += 1
             return
