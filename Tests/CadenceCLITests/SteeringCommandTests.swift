@@ -82,6 +82,10 @@ extension ProcessTests {
             let text = try run(["status", "ops-leaders-q1", "--forecast"], db: db).stdout
             #expect(!text.contains("backend-engineers:"))
             #expect(text.contains("ops-leaders-q1: 4 in progress"))
+            #expect(try run(["stop", "ops-leaders-q1"], db: db).status == 0)
+            let stopped = try parse(try run(["status", "ops-leaders-q1", "--forecast", "--format", "json"], db: db).stdout)
+            #expect(campaigns(stopped).isEmpty)
+            #expect(stopped["stopped"] as? [String] == ["ops-leaders-q1"])
             let unknown = try run(["status", "ops-leaders", "--forecast"], db: db)
             #expect(unknown.status == 65)
             #expect(unknown.stderr.hasPrefix("cadence: error: no campaign \"ops-leaders\" has been launched"))

@@ -73,4 +73,35 @@ struct ForecastTests {
         #expect(forecast.result.mailboxes.values.reduce(0) { $0 + $1.emails } == simulated.timeline.count, "\(label)")
 
     }
+
+    @Test("one campaign's forecast shows every mailbox its people send from, also one an update took off its list")
+    func oneCampaignsMailboxes() async throws {
+        let campaign = { (mailboxes: String) in
+            """
+            { "id": "q1", "name": "Q1", "mailboxes": [\(mailboxes)], "timeZone": "UTC",
+              "steps": [ { "id": "a", "type": "email", "template": "a.md" } ] }
+            """
+        }
+        let files: [String: String] = [
+            "cadence.json":
+                #"{ "mailboxes": [ { "name": "sam", "address": "sam@example.com", "displayName": "Sam", "timeZone": "UTC" }, { "name": "kim", "address": "kim@example.com", "displayName": "Kim", "timeZone": "UTC" } ] }"#,
+            "sequences/q1.json": campaign(#""sam", "kim""#),
+            "templates/a.md": "Subject: Hi\n\nHello.\n",
+            "people.csv": "email\na@example.org\nb@example.org\nc@example.org\nd@example.org\n",
+        ]
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-forecast-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let project = TemporaryProject(root: root)
+        for (path, content) in files { try project.write(path, content) }
+        let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: root)
+        let database = try CadenceDatabase.open(path: root + "/cadence.sqlite", mode: .create)
+        let start = Date(timeIntervalSince1970: 1_796_108_400)
+        _ = try Launcher.launch(try LoadedCampaign.load("q1", location: location), database: database, options: .init(candidatesPath: "people.csv", now: start, actor: "t"))
+        try project.write("sequences/q1.json", campaign(#""sam""#))
+        let loaded = try LoadedCampaign.load("q1", location: location)
+        _ = try Updater.update(loaded, database: database, actor: "t", now: start)
+        let forecast = try await CampaignForecast.make(database, configuration: loaded.configuration, now: start, seed: 1, only: "q1")
+        #expect(forecast.text.contains("mailbox kim: 2 emails queued"))
+        #expect(forecast.text.contains("mailbox sam: 2 emails queued"))
+    }
 }
