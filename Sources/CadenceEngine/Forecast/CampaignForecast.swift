@@ -27,7 +27,13 @@ public struct CampaignForecast: Sendable {
         }
         let mailboxes = Dictionary(configuration.mailboxes.map { ($0.name, $0) }) { first, _ in first }
         let result = Forecast.run(people: snapshot.people, campaigns: campaigns, mailboxes: mailboxes, pastSends: snapshot.pastSends, now: now, seed: seed)
-        return CampaignForecast(snapshot: snapshot, result: result, now: now, only: only, mailboxesOf: campaigns.mapValues(\.mailboxes))
+        // The mailboxes a campaign's people send from: an update may have changed the campaign's list since they
+        // were given theirs.
+        var mailboxesOf: [String: [String]] = campaigns.mapValues(\.mailboxes)
+        for person in snapshot.people where !(mailboxesOf[person.campaign]?.contains(person.mailbox) ?? false) {
+            mailboxesOf[person.campaign, default: []].append(person.mailbox)
+        }
+        return CampaignForecast(snapshot: snapshot, result: result, now: now, only: only, mailboxesOf: mailboxesOf)
     }
 
     /// The campaigns shown: the one asked about (none when it is stopped), or all.
@@ -74,6 +80,8 @@ public struct CampaignForecast: Sendable {
             JSONTree.object(
                 [
                     "from": .string(Timestamps.iso(now)), "horizon": .string(Timestamps.iso(result.horizon)), "assumptions": .string(Self.assumptions),
+                    // The campaign asked about, when it is stopped (nothing more is sent, so it has no forecast).
+                    "stopped": .array(only.flatMap { shown.isEmpty ? [JSONTree.string($0)] : nil } ?? []),
                     "campaigns": .array(
                         shown.map { id in
                             let campaign = result.campaigns[id] ?? Forecast.CampaignResult()
