@@ -63,6 +63,11 @@ public final class LaunchSession {
     /// `now` as SQLite stores it, formatted once: formatting a date per row costs more than the insert.
     private let nowValue: DatabaseValue
     private var dueValues: [Date: DatabaseValue] = [:]
+    /// New enrolments (with their `enrolled` events) not yet written: they go many rows per statement, which is
+    /// most of a launch's speed. Anything that reads enrolments in this launch writes them first (`flush`).
+    private var pending: [PendingEnrollment] = []
+    private var nextEnrollmentID: Int64?
+    static let batchSize = 200  // 200 rows × 14 columns stays far below SQLite's limit on bound values
     /// The enrolments counted for `stats`, written once when the launch commits rather than per row.
     private var enrolled: [TallyKey: Int] = [:]
     private let launchDay: String
@@ -92,7 +97,8 @@ public final class LaunchSession {
 
     /// When the enrolments already at `stepID` are due: for spreading new starts over days.
     public func dueTimes(atStep stepID: String) throws -> [Date] {
-        try Date.fetchAll(
+        try flush()
+        return try Date.fetchAll(
             db, sql: "SELECT dueAt FROM enrollment WHERE campaignId = ? AND state = ? AND stepId = ?", arguments: [campaignID, EnrollmentStatus.active, stepID])
     }
 
@@ -129,6 +135,8 @@ public final class LaunchSession {
             try insertEnrollment(candidateID: newID, candidate, mailbox: mailbox, fields: fields, variants: variants, initial: initial)
             return .enrolled(initial)
         }
+        // Someone already in the database, perhaps from earlier in this file: what is pending must be readable.
+        try flush()
         let existingCandidate = try Int64.fetchOne(
             db.cachedStatement(sql: "SELECT id FROM candidate WHERE addressKey = ?"), arguments: [key])
         if let candidateID = existingCandidate {
@@ -233,27 +241,65 @@ public final class LaunchSession {
             .execute(arguments: [candidate.email.description, fields, candidate.timeZone, nowValue, id])
     }
 
+    private struct PendingEnrollment {
+        var candidateID: Int64
+        var mailbox: String
+        var fields: String
+        var variants: String
+        var line: Int
+        var state: StoredState
+        var detail: String
+    }
+
     private func insertEnrollment(
         candidateID: Int64, _ candidate: Candidate, mailbox: String, fields: String, variants: [String: String], initial: EnrollmentState
     ) throws {
-        var arguments: StatementArguments = [campaignID, candidateID, mailbox, fields, FlatJSON.encode(variants), candidate.line, launchID]
-        bind(stored(initial), &arguments)
-        arguments += [nowValue, nowValue]
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO enrollment (campaignId, candidateId, mailbox, fields, variants, csvLine, launchId,
-                    state, stepId, dueAt, reason, taskId, createdAt, updatedAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: arguments)
+        pending.append(
+            PendingEnrollment(
+                candidateID: candidateID, mailbox: mailbox, fields: fields, variants: FlatJSON.encode(variants), line: candidate.line, state: stored(initial),
+                detail: describe(initial)))
         for key in CadenceDatabase.enrolmentKeys(campaign: campaignID, mailbox: mailbox, launch: launchID, variants: variants, day: launchDay) {
             enrolled[key, default: 0] += 1
         }
-        try event(enrollmentID: db.lastInsertedRowID, candidateID: candidateID, kind: .enrolled, detail: describe(initial))
+        if pending.count == Self.batchSize { try flush() }
+    }
+
+    /// Writes the pending enrolments and their `enrolled` events: two statements for up to `batchSize` people.
+    /// The ids are given here (the launch holds the write lock), so each event names its enrolment.
+    func flush() throws {
+        guard !pending.isEmpty else { return }
+        var id = try nextEnrollmentID ?? (Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM enrollment") ?? 1)
+        let firstID = id
+        var enrolments: StatementArguments = []
+        for row in pending {
+            enrolments += [id, campaignID, row.candidateID, row.mailbox, row.fields, row.variants, row.line, launchID]
+            bind(row.state, &enrolments)
+            enrolments += [nowValue, nowValue]
+            id += 1
+        }
+        try statement(
+            "INSERT INTO enrollment (id, campaignId, candidateId, mailbox, fields, variants, csvLine, launchId, state, stepId, dueAt, reason, taskId, createdAt, updatedAt) VALUES ",
+            columns: 15, rows: pending.count
+        ).execute(arguments: enrolments)
+        var events: StatementArguments = []
+        for (offset, row) in pending.enumerated() {
+            events += [nowValue, campaignID, row.candidateID, firstID + Int64(offset), EventKind.enrolled, actor, row.detail]
+        }
+        try statement("INSERT INTO event (at, campaignId, candidateId, enrollmentId, kind, actor, detail) VALUES ", columns: 7, rows: pending.count)
+            .execute(arguments: events)
+        nextEnrollmentID = id
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// `prefix` followed by `rows` groups of `columns` placeholders, prepared once per shape.
+    private func statement(_ prefix: String, columns: Int, rows: Int) throws -> Statement {
+        let group = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+        return try db.cachedStatement(sql: prefix + Array(repeating: group, count: rows).joined(separator: ", "))
     }
 
     /// Adds the launch's enrolments to the counters: one write per mailbox and variant, not per person.
     func countEnrolments() throws {
+        try flush()
         for (key, count) in enrolled { try CadenceDatabase.tally(key, .enrolled, count, db) }
         enrolled = [:]
     }

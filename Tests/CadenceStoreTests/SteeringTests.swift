@@ -1,8 +1,9 @@
 import CadenceCore
-import CadenceStore
 import Foundation
 import GRDB
 import Testing
+
+@testable import CadenceStore
 
 /// Launch sessions, states and steering, on an in-memory database.
 @Suite("The store: enrolments, states and steering")
@@ -146,6 +147,35 @@ struct SteeringTests {
         #expect(try database.candidate("bo@example.org")?.enrollments[0].state == .paused(step: "intro", reason: .campaignPaused))
         #expect(try database.resume(.campaign("q1"), note: nil, actor: "sam", now: later) == 2)
         #expect(try database.candidate("bo@example.org")?.enrollments[0].state == .active(nextStep: "intro", dueAt: later))
+    }
+
+    @Test("a launch written in batches: duplicates across and within a batch, people from another campaign, and every event naming its own enrolment")
+    func batchedLaunch() throws {
+        let database = try CadenceDatabase.inMemory()
+        try Self.launch(database, "q0", [("p7@example.org", Self.active)], concurrent: true)
+        var rows = (0..<450).map { ("p\($0)@example.org", Self.active) }
+        rows[300] = ("p10@example.org", Self.active)  // written in the first batch
+        rows[420] = ("p410@example.org", Self.active)  // still waiting in the batch
+        let outcomes = try Self.launch(database, rows, concurrent: true)
+        #expect(outcomes[300] == .skipped(.duplicateInFile(firstLine: 12)))
+        #expect(outcomes[420] == .skipped(.duplicateInFile(firstLine: 412)))
+        #expect(outcomes.filter { if case .enrolled = $0 { true } else { false } }.count == 448)
+        let counts = try database.read { db -> [Int?] in
+            [
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enrollment WHERE campaignId = 'q1'"),
+                // Each enrolment has exactly one `enrolled` event, with its own candidate.
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) FROM enrollment e JOIN event v ON v.enrollmentId = e.id AND v.kind = 'enrolled' AND v.candidateId = e.candidateId
+                        WHERE e.campaignId = 'q1'
+                        """),
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE kind = 'enrolled'"),
+            ]
+        }
+        #expect(counts == [448, 448, 449])
+        #expect(try database.candidate("p7@example.org")?.enrollments.map(\.campaignID) == ["q0", "q1"])
+        #expect(try database.candidate("p449@example.org")?.enrollments.first?.csvLine == 451)
     }
 
     @Test("status counts every state by step with reasons")
