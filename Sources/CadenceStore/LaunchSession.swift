@@ -67,7 +67,7 @@ public final class LaunchSession {
     /// most of a launch's speed. Anything that reads enrolments in this launch writes them first (`flush`).
     private var pending: [PendingEnrollment] = []
     private var nextEnrollmentID: Int64?
-    static let batchSize = 200  // 200 rows × 14 columns stays far below SQLite's limit on bound values
+    static let batchSize = 200  // 200 rows × 15 columns stays far below SQLite's limit on bound values
     /// The enrolments counted for `stats`, written once when the launch commits rather than per row.
     private var enrolled: [TallyKey: Int] = [:]
     private let launchDay: String
@@ -361,7 +361,8 @@ extension CadenceDatabase {
                         allowConcurrent: allowConcurrent)
                     let (result, commit) = try body(session)
                     output = result
-                    if commit { try session.countEnrolments() }
+                    // A dry run writes its rows too before rolling back, so it meets the constraints the launch would.
+                    if commit { try session.countEnrolments() } else { try session.flush() }
                     return commit ? .commit : .rollback
                 }
             }

@@ -209,15 +209,7 @@ extension LauncherTests {
         try await TemporaryProject.with(files) { project in
             _ = try launch(project)
             let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
-            // Ana's intro goes out.
-            guard case .held(let lease) = try await database.acquireLease(owner: "test", now: Self.start, seconds: 600) else { Issue.record("no lease"); return }
-            let due = try #require(try await database.dueSteps(now: Self.start, limit: 10).first { $0.address == "ana@example.org" })
-            guard case .recorded(let id) = try await database.recordIntent(due, key: SendKey(sendID: "q1.intro.ana", messageID: "m@x"), bytes: [65], fence: lease.fence, now: Self.start)
-            else { Issue.record("no intent"); return }
-            let bumpDue = Self.start.addingTimeInterval(2 * 86_400)
-            try await database.recordSent(
-                id, sent: SentMessage(providerMessageID: "g1", threadID: "t1"), next: .active(nextStep: "bump", dueAt: bumpDue), recipientDomain: "example.org",
-                fence: lease.fence, now: Self.start)
+            try await sendAnasIntro(database)
             // The follow-up now needs a title nobody gave: the update holds her at it.
             try project.write("templates/bump.md", "Bumping this, <<candidate.title>>.\n")
             let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
@@ -228,9 +220,9 @@ extension LauncherTests {
             #expect(report.updated == 1)
             let enrollment = try #require(try database.candidate("ana@example.org")?.enrollments.first)
             // Due when the follow-up's delay after her intro ends, not at once: the fix does not shorten the wait.
-            #expect(enrollment.state == .active(nextStep: "bump", dueAt: bumpDue))
+            #expect(enrollment.state == .active(nextStep: "bump", dueAt: Self.bumpDue))
             #expect(try database.candidate("ana@example.org")?.fields["title"] == "Engineer")
-            #expect(try await database.dueSteps(now: bumpDue, limit: 10).first { $0.address == "ana@example.org" }?.fields["title"] == "Engineer")
+            #expect(try await database.dueSteps(now: Self.bumpDue, limit: 10).first { $0.address == "ana@example.org" }?.fields["title"] == "Engineer")
             #expect(try await database.sentRecords(enrollment: enrollment.id).count == 1)  // what went out stays
         }
     }
@@ -273,13 +265,7 @@ extension LauncherTests {
         try await TemporaryProject.with(files) { project in
             _ = try launch(project)
             let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
-            guard case .held(let lease) = try await database.acquireLease(owner: "test", now: Self.start, seconds: 600) else { Issue.record("no lease"); return }
-            let due = try #require(try await database.dueSteps(now: Self.start, limit: 10).first { $0.address == "ana@example.org" })
-            guard case .recorded(let id) = try await database.recordIntent(due, key: SendKey(sendID: "q1.intro.ana", messageID: "m@x"), bytes: [65], fence: lease.fence, now: Self.start)
-            else { Issue.record("no intent"); return }
-            try await database.recordSent(
-                id, sent: SentMessage(providerMessageID: "g1", threadID: "t1"), next: .active(nextStep: "bump", dueAt: Self.start.addingTimeInterval(2 * 86_400)),
-                recipientDomain: "example.org", fence: lease.fence, now: Self.start)
+            try await sendAnasIntro(database)
             try project.write("templates/bump.md", "Bumping this, <<candidate.title>>.\n")
             let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
             _ = try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
@@ -298,14 +284,7 @@ extension LauncherTests {
         try await TemporaryProject.with(Self.files) { project in
             _ = try launch(project)
             let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
-            guard case .held(let lease) = try await database.acquireLease(owner: "test", now: Self.start, seconds: 600) else { Issue.record("no lease"); return }
-            let due = try #require(try await database.dueSteps(now: Self.start, limit: 10).first { $0.address == "ana@example.org" })
-            guard case .recorded(let id) = try await database.recordIntent(due, key: SendKey(sendID: "q1.intro.ana", messageID: "m@x"), bytes: [65], fence: lease.fence, now: Self.start)
-            else { Issue.record("no intent"); return }
-            let bumpDue = Self.start.addingTimeInterval(2 * 86_400)
-            try await database.recordSent(
-                id, sent: SentMessage(providerMessageID: "g1", threadID: "t1"), next: .active(nextStep: "bump", dueAt: bumpDue), recipientDomain: "example.org",
-                fence: lease.fence, now: Self.start)
+            try await sendAnasIntro(database)
             let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
             try project.write("templates/bump.md", "Bumping this, <<candidate.title>>.\n")
             _ = try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
@@ -313,7 +292,7 @@ extension LauncherTests {
             // An hour on, the template gets a fallback instead.
             try project.write("templates/bump.md", "Bumping this, <<candidate.title | \"friend\">>.\n")
             _ = try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start.addingTimeInterval(3_600))
-            #expect(try database.candidate("ana@example.org")?.enrollments.first?.state == .active(nextStep: "bump", dueAt: bumpDue))
+            #expect(try database.candidate("ana@example.org")?.enrollments.first?.state == .active(nextStep: "bump", dueAt: Self.bumpDue))
         }
     }
 
@@ -428,5 +407,21 @@ extension LauncherTests {
             #expect(second.filter { $0 == "sam" }.count == 1)
             #expect(try database.enrollmentsInProgress() == ["sam": 5, "alex": 5])
         }
+    }
+}
+
+extension LauncherTests {
+    /// When Ana's follow-up is due once her intro has gone out at `start`.
+    static let bumpDue = start.addingTimeInterval(2 * 86_400)
+
+    /// Ana's intro goes out at `start`, recorded as the runner records it.
+    func sendAnasIntro(_ database: CadenceDatabase) async throws {
+        guard case .held(let lease) = try await database.acquireLease(owner: "test", now: Self.start, seconds: 600) else { throw StoreError.refused("no lease") }
+        let due = try #require(try await database.dueSteps(now: Self.start, limit: 10).first { $0.address == "ana@example.org" })
+        guard case .recorded(let id) = try await database.recordIntent(due, key: SendKey(sendID: "q1.intro.ana", messageID: "m@x"), bytes: [65], fence: lease.fence, now: Self.start)
+        else { throw StoreError.refused("no intent") }
+        try await database.recordSent(
+            id, sent: SentMessage(providerMessageID: "g1", threadID: "t1"), next: .active(nextStep: "bump", dueAt: Self.bumpDue), recipientDomain: "example.org",
+            fence: lease.fence, now: Self.start)
     }
 }

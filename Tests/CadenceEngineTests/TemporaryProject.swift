@@ -35,30 +35,34 @@ struct TemporaryProject {
 
     /// Runs `body` in a fresh project; `changes` overrides or adds files (nil removes one).
     static func with<T>(_ changes: [String: String?] = [:], _ body: (TemporaryProject) throws -> T) throws -> T {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-\(UUID().uuidString)").path
-        let project = TemporaryProject(root: root)
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        var files = standardFiles
-        for (path, content) in changes { files[path] = content }
-        for (path, content) in files {
-            try project.write(path, content)
-        }
-        try FileManager.default.createDirectory(atPath: root + "/sequences", withIntermediateDirectories: true)
+        let project = try make(changes)
+        defer { try? FileManager.default.removeItem(atPath: project.root) }
         return try body(project)
     }
 
     /// `with` for a body that awaits.
     static func with<T>(_ changes: [String: String?] = [:], _ body: (TemporaryProject) async throws -> T) async throws -> T {
+        let project = try make(changes)
+        defer { try? FileManager.default.removeItem(atPath: project.root) }
+        return try await body(project)
+    }
+
+    /// A fresh project folder with the standard files and `changes`.
+    private static func make(_ changes: [String: String?]) throws -> TemporaryProject {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-\(UUID().uuidString)").path
         let project = TemporaryProject(root: root)
-        defer { try? FileManager.default.removeItem(atPath: root) }
         var files = standardFiles
         for (path, content) in changes { files[path] = content }
-        for (path, content) in files {
-            try project.write(path, content)
+        do {
+            for (path, content) in files {
+                try project.write(path, content)
+            }
+            try FileManager.default.createDirectory(atPath: root + "/sequences", withIntermediateDirectories: true)
+        } catch {
+            try? FileManager.default.removeItem(atPath: root)
+            throw error
         }
-        try FileManager.default.createDirectory(atPath: root + "/sequences", withIntermediateDirectories: true)
-        return try await body(project)
+        return project
     }
 
     func write(_ path: String, _ content: String) throws {
