@@ -16,10 +16,11 @@ public struct CSVParser: Sendable {
         case notUTF8(line: Int)
         case textAfterClosingQuote(line: Int, openedOn: Int)
         case unclosedQuote(openedOn: Int)
+        case recordTooLong(line: Int)
 
         public var line: Int {
             switch self {
-            case .notUTF8(let line), .textAfterClosingQuote(let line, _): line
+            case .notUTF8(let line), .textAfterClosingQuote(let line, _), .recordTooLong(let line): line
             case .unclosedQuote(let line): line
             }
         }
@@ -35,6 +36,8 @@ public struct CSVParser: Sendable {
             case .textAfterClosingQuote(_, let opened):
                 "a quoted value (opened on line \(opened)) ends with a quote followed by more text; double a quote inside a value (\"\")"
             case .unclosedQuote: "the quote opened on this line is never closed; close it, or double a quote inside a value (\"\")"
+            case .recordTooLong:
+                "this row is longer than 1 MiB, so it was not read; most likely a quote in it closes far too late: check its quotes"
             }
         }
     }
@@ -44,6 +47,11 @@ public struct CSVParser: Sendable {
     }
 
     public static let maximumProblems = 20
+    /// No candidate's row comes near this; a quote closed far too late does, and would otherwise be held whole.
+    public static let maximumRecordBytes = 1 << 20
+
+    /// What the reader holds between chunks, so a test can see that it stays bounded.
+    public var retainedBytes: Int { bytes.capacity }
 
     /// The problems so far, by line; on one line a misplaced quote comes before the bad bytes, and a quote never
     /// closed comes last.
