@@ -125,6 +125,28 @@ struct LauncherTests {
         }
     }
 
+    @Test("a file of bad rows lists the first 100 problems and counts the rest, so a wrong file does not flood the terminal")
+    func manyBadRows() throws {
+        var files = Self.files
+        files["wrong.csv"] = "email,firstName,company\n" + (1...150).map { "person \($0),X,Y\n" }.joined()
+        try TemporaryProject.with(files) { project in
+            do {
+                _ = try launch(project, csv: "wrong.csv")
+                Issue.record("launched a file with bad rows")
+            } catch let error as Launcher.Failure {
+                guard case .rows(let problems, let report) = error else { Issue.record("\(error)"); return }
+                #expect(problems.count == 100)
+                #expect(problems.first?.description == "wrong.csv:2: error: \"person 1\" is not an email address: it has no @")
+                #expect(problems.last?.description == "wrong.csv:101: error: \"person 100\" is not an email address: it has no @")
+                #expect(
+                    report.text.hasSuffix(
+                        "wrong.csv:101: error: \"person 100\" is not an email address: it has no @\n… and 50 more problems, not listed\n150 rows cannot be read; nothing was launched. Fix the file and launch again."
+                    ))
+                #expect(report.json.contains("\"rowProblemsNotListed\" : 50") || report.json.contains("\"rowProblemsNotListed\":50"))
+            }
+        }
+    }
+
     @Test("--strict refuses a launch with held candidates and writes nothing")
     func strict() throws {
         try TemporaryProject.with(Self.files) { project in

@@ -50,4 +50,16 @@ struct SuppressionFileTests {
                         .error("the quote opened on this line is never closed; close it, or double a quote inside a value (\"\")", file: "list.csv", at: .line(3)),
                     ])))
     }
+
+    @Test("a file of bad entries lists the first 100 and counts the rest")
+    func manyBadEntries() {
+        let result = read(Array(("email\n" + (1...150).map { "person \($0)\n" }.joined()).utf8))
+        guard case .failure(.problems(let problems)) = result else {
+            Issue.record("read a file of bad entries: \(result)")
+            return
+        }
+        #expect(problems.count == 101)
+        #expect(problems[99].description == "list.csv:101: error: \"person 100\" is neither an email address nor a domain such as example.com")
+        #expect(problems.last?.description == "list.csv: error: … and 50 more problems, not listed")
+    }
 }
