@@ -25,9 +25,15 @@ public struct CSVParser: Sendable {
             }
         }
 
-        /// Sorting: a quote never closed is named after everything else.
-        var order: Int {
-            if case .unclosedQuote = self { 1 } else { 0 }
+        /// Sorting within a line: a misplaced quote, then bad bytes, then a record too long. (A line's bytes may be
+        /// judged before or after its quotes, depending on where a read ends, so the order cannot be the order found.)
+        var rank: Int {
+            switch self {
+            case .textAfterClosingQuote: 0
+            case .notUTF8: 1
+            case .recordTooLong: 2
+            case .unclosedQuote: 3
+            }
         }
 
         public var message: String {
@@ -51,14 +57,13 @@ public struct CSVParser: Sendable {
     public static let maximumRecordBytes = 1 << 20
 
     /// What the reader holds between chunks, so a test can see that it stays bounded.
-    public var retainedBytes: Int { bytes.capacity }
+    public var retainedBytes: Int { bytes.capacity + carry.capacity }
 
-    /// The problems so far, by line; on one line a misplaced quote comes before the bad bytes, and a quote never
-    /// closed comes last.
+    private static let lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+
+    /// The problems so far, by line; a quote never closed comes last.
     public var problems: [Problem] {
-        noted.enumerated().sorted { a, b in
-            (a.element.order, a.element.line, a.offset) < (b.element.order, b.element.line, b.offset)
-        }.map(\.element)
+        noted.sorted { a, b in (a.rank == 3 ? 1 : 0, a.line, a.rank) < (b.rank == 3 ? 1 : 0, b.line, b.rank) }
     }
     private var noted: [Problem] = []
     /// The line the reader is on (1-based), counted by LF and by a lone CR.
@@ -75,6 +80,12 @@ public struct CSVParser: Sendable {
     private var bomBytes = 0
     /// Whether the current record has any content (a quote counts): a blank line has none.
     private var hasContent = false
+    /// The current record passed `maximumRecordBytes`, so the rest of it is not kept.
+    private var tooLong = false
+    /// The raw bytes of the line being read that are not checked yet: at most an unfinished UTF-8 sequence between
+    /// chunks.
+    private var carry: [UInt8] = []
+    private var lineIsBad = false
 
     public init() {
         bytes.reserveCapacity(1_024)
@@ -83,7 +94,14 @@ public struct CSVParser: Sendable {
 
     /// Reads `chunk`, calling `record` with each record completed in it and the line it started on.
     public mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, _ record: (_ fields: [String], _ line: Int) throws -> Void) rethrows {
-        for byte in chunk {
+        var lineStart = 0
+        for index in chunk.indices {
+            let byte = chunk[index]
+            if byte == Self.lf || byte == Self.cr {
+                // The line is checked before its break is read, so a record ending here knows its lines were good.
+                check(UnsafeBufferPointer(rebasing: chunk[lineStart..<index]), endsLine: true)
+                lineStart = index + 1
+            }
             if atStart {
                 // A UTF-8 byte-order mark (EF BB BF) before the first byte of the file is not data.
                 let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
@@ -100,6 +118,7 @@ public struct CSVParser: Sendable {
             }
             try take(byte, record)
         }
+        if lineStart < chunk.count { check(UnsafeBufferPointer(rebasing: chunk[lineStart...]), endsLine: false) }
     }
 
     /// The input has ended: hands over the last record if it had no line break after it, and notes a quote left open.
@@ -108,10 +127,9 @@ public struct CSVParser: Sendable {
             atStart = false
             for held in [UInt8]([0xEF, 0xBB, 0xBF])[0..<bomBytes] { try take(held, record) }
         }
+        check(UnsafeBufferPointer(start: nil, count: 0), endsLine: true)
         switch state {
         case .quoted:
-            ends.append(bytes.count)
-            noteBadLines()
             noted.append(.unclosedQuote(openedOn: quoteLine))  // always named, even past the limit
         case .quoteInQuoted, .unquoted, .fieldStart:
             if hasContent || !ends.isEmpty { try endRecord(record) }
@@ -120,7 +138,7 @@ public struct CSVParser: Sendable {
 
     @inline(__always)
     private mutating func take(_ byte: UInt8, _ record: (_ fields: [String], _ line: Int) throws -> Void) rethrows {
-        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lf = Self.lf, cr = Self.cr
         let followsCR = afterCR
         afterCR = byte == cr
         switch state {
@@ -130,19 +148,19 @@ public struct CSVParser: Sendable {
             } else {
                 // A line break kept in the value: CRLF counts once.
                 if byte == cr || (byte == lf && !followsCR) { line += 1 }
-                bytes.append(byte)
+                keep(byte)
             }
             return
         case .quoteInQuoted:
             if byte == quote {
-                bytes.append(quote)
+                keep(quote)
                 state = .quoted
                 return
             }
             if byte != comma, byte != lf, byte != cr {
                 note(.textAfterClosingQuote(line: line, openedOn: quoteLine))
                 state = .unquoted
-                bytes.append(byte)
+                keep(byte)
                 return
             }
         case .fieldStart:
@@ -170,63 +188,83 @@ public struct CSVParser: Sendable {
             line += 1
             recordLine = line
         default:
-            bytes.append(byte)
+            keep(byte)
             hasContent = true
             state = .unquoted
         }
     }
 
+    /// Keeps a byte of the current record, up to the limit: past it the record is refused, so its bytes are not needed.
+    @inline(__always)
+    private mutating func keep(_ byte: UInt8) {
+        if bytes.count < Self.maximumRecordBytes { bytes.append(byte) } else { tooLong = true }
+    }
+
     private mutating func endRecord(_ record: (_ fields: [String], _ line: Int) throws -> Void) rethrows {
         defer {
-            bytes.removeAll(keepingCapacity: true)
+            bytes.removeAll(keepingCapacity: bytes.capacity <= 1 << 16)
             ends.removeAll(keepingCapacity: true)
             hasContent = false
+            tooLong = false
             state = .fieldStart
         }
+        if tooLong { note(.recordTooLong(line: recordLine)) }
+        // Every line of the record was checked as it ended, so a record with no problem noted is valid UTF-8.
+        guard noted.isEmpty else { return }
         ends.append(bytes.count)  // a blank line is one empty field: a header there is empty, and rows skip it
         var fields: [String] = []
         fields.reserveCapacity(ends.count)
         var start = 0
-        var valid = true
         bytes.withUnsafeBufferPointer { buffer in
             for end in ends {
-                if let field = String(validating: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self) {
-                    fields.append(field)
-                } else {
-                    valid = false
-                }
+                fields.append(String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self))
                 start = end
             }
         }
-        if !valid {
-            noteBadLines()
-            return
-        }
-        guard noted.isEmpty else { return }
         try record(fields, recordLine)
     }
 
-    /// Names each line of the current record with a bad byte. Only quoted values hold line breaks, so each value
-    /// is cut at its own breaks; a sequence is never judged across two values.
-    private mutating func noteBadLines() {
-        var bad: [Int] = []
-        var current = recordLine
-        var start = 0
-        for end in ends {
-            var pieceStart = start
-            var index = start
-            while index <= end {
-                let isBreak = index < end && (bytes[index] == UInt8(ascii: "\n") || bytes[index] == UInt8(ascii: "\r"))
-                if index == end || isBreak {
-                    if String(validating: bytes[pieceStart..<index], as: UTF8.self) == nil, bad.last != current { bad.append(current) }
-                    if isBreak, !(bytes[index] == UInt8(ascii: "\n") && index > start && bytes[index - 1] == UInt8(ascii: "\r")) { current += 1 }
-                    pieceStart = index + 1
-                }
-                index += 1
+    /// Checks the raw bytes of the line being read, as they come, straight from the chunk: only an unfinished UTF-8
+    /// sequence at a chunk's end waits in `carry`, so a line of any length is checked in bounded memory. Raw lines
+    /// judge the same as values would: the delimiters are ASCII, and no sequence is valid across one.
+    private mutating func check(_ piece: UnsafeBufferPointer<UInt8>, endsLine: Bool) {
+        defer {
+            if endsLine {
+                carry.removeAll(keepingCapacity: true)
+                lineIsBad = false
             }
-            start = end
         }
-        for line in bad { note(.notUTF8(line: line)) }
+        guard !lineIsBad else { return }
+        var start = 0
+        if !carry.isEmpty {
+            // The held sequence goes on with the piece's continuation bytes and ends at its first other byte.
+            while start < piece.count, carry.count < 5, piece[start] & 0xC0 == 0x80 {
+                carry.append(piece[start])
+                start += 1
+            }
+            if start == piece.count, !endsLine, carry.count < 5 { return }  // still unfinished
+            guard carry.withUnsafeBufferPointer(Self.isUTF8) else { return noteBadLine() }
+            carry.removeAll(keepingCapacity: true)
+        }
+        var cut = piece.count
+        if !endsLine {
+            // Hold back a last sequence that may go on in the next chunk: a lead byte and up to 3 continuation bytes.
+            var lead = piece.count
+            while lead > start, piece.count - lead < 3, piece[lead - 1] & 0xC0 == 0x80 { lead -= 1 }
+            if lead > start, piece[lead - 1] >= 0xC0 { cut = lead - 1 }
+        }
+        guard Self.isUTF8(UnsafeBufferPointer(rebasing: piece[start..<cut])) else { return noteBadLine() }
+        carry.append(contentsOf: piece[cut...])
+    }
+
+    private mutating func noteBadLine() {
+        lineIsBad = true
+        note(.notUTF8(line: line))
+    }
+
+    private static func isUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        if bytes.allSatisfy({ $0 < 0x80 }) { return true }
+        return String(validating: bytes, as: UTF8.self) != nil
     }
 
     private mutating func note(_ problem: Problem) {
