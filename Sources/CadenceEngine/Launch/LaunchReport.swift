@@ -38,7 +38,20 @@ public struct LaunchReport: Sendable, Equatable {
     private var candidatesLacking: [String: Int] = [:]
     public private(set) var firstDue: Date?
     public private(set) var lastDue: Date?
-    public var rowProblems: [Diagnostic] = []
+    /// The first `listedRowProblems` problems; the rest are only counted, so a wrong file (a million rows with the
+    /// wrong column first, say) neither floods the terminal nor fills memory.
+    public private(set) var rowProblems: [Diagnostic] = []
+    public private(set) var rowProblemsNotListed = 0
+    /// Rows with at least one problem.
+    public private(set) var problemRows = 0
+    public static let listedRowProblems = 100
+
+    mutating func add(rowProblems diagnostics: [Diagnostic]) {
+        problemRows += 1
+        let room = max(0, Self.listedRowProblems - rowProblems.count)
+        rowProblems += diagnostics.prefix(room)
+        rowProblemsNotListed += max(0, diagnostics.count - room)
+    }
 
     init(campaignID: String, file: String, dryRun: Bool, version: Int) {
         self.campaignID = campaignID
@@ -82,7 +95,8 @@ public struct LaunchReport: Sendable, Equatable {
         var lines: [String] = []
         if !rowProblems.isEmpty {
             lines += rowProblems.map(\.description)
-            lines.append("\(rowProblems.count) row\(rowProblems.count == 1 ? "" : "s") cannot be read; nothing was launched. Fix the file and launch again.")
+            if rowProblemsNotListed > 0 { lines.append("… and \(rowProblemsNotListed) more problem\(rowProblemsNotListed == 1 ? "" : "s"), not listed") }
+            lines.append("\(problemRows) row\(problemRows == 1 ? "" : "s") cannot be read; nothing was launched. Fix the file and launch again.")
             return lines.joined(separator: "\n")
         }
         let verb = dryRun || refused ? "Would launch" : "Launched"
@@ -141,6 +155,7 @@ public struct LaunchReport: Sendable, Equatable {
             var gaps: [Gap]
             var skipped: [Skip]
             var rowProblems: [String]
+            var rowProblemsNotListed: Int
         }
         let document = Document(
             campaign: campaignID, version: version, file: file, dryRun: dryRun, launched: !dryRun && !refused && rowProblems.isEmpty,
@@ -148,7 +163,7 @@ public struct LaunchReport: Sendable, Equatable {
             firstDue: firstDue.map(Timestamps.iso), lastDue: lastDue.map(Timestamps.iso),
             gaps: gapOrder.map { .init(field: $0.field, step: $0.stepID, variant: $0.variantID, candidates: gaps[$0]!) },
             skipped: skipped.map { .init(line: $0.line, address: $0.address, reason: $0.reason.description) },
-            rowProblems: rowProblems.map(\.description))
+            rowProblems: rowProblems.map(\.description), rowProblemsNotListed: rowProblemsNotListed)
         return JSONOutput.encode(document)
     }
 }

@@ -96,9 +96,9 @@ public enum Launcher {
                     if rows % 10_000 == 0 { options.progress?(rows) }
                     switch row {
                     case .problems(let diagnostics):
-                        report.rowProblems += diagnostics
+                        report.add(rowProblems: diagnostics)
                     case .candidate(let candidate):
-                        guard report.rowProblems.isEmpty else { return }  // the launch will not commit; just find the problems
+                        guard report.problemRows == 0 else { return }  // the launch will not commit; just find the problems
                         // Balance candidates over the campaign's mailboxes by their remaining capacity.
                         let mailbox = mailboxes.min { (assigned[$0.name, default: 0] * $1.limits.dailyCap, $0.name) < (assigned[$1.name, default: 0] * $0.limits.dailyCap, $1.name) }!
                         let composer = composers[mailbox.name]!
@@ -142,7 +142,7 @@ public enum Launcher {
                         report.record(outcome, candidate: candidate, missing: missing)
                     }
                 }
-                let commit = report.rowProblems.isEmpty && !(options.strict && report.held > 0) && !options.dryRun
+                let commit = report.problemRows == 0 && !(options.strict && report.held > 0) && !options.dryRun
                 return (report, commit)
             }
         } catch let error as CandidateFile.OpenError {
@@ -153,7 +153,7 @@ public enum Launcher {
         } catch {
             throw .store(.other("\(error)"))
         }
-        if !report.rowProblems.isEmpty { throw .rows(report.rowProblems, report: report) }
+        if report.problemRows > 0 { throw .rows(report.rowProblems, report: report) }
         if options.strict && report.held > 0 {
             report.refused = true
             throw .strict(report)

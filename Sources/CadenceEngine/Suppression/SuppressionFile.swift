@@ -34,7 +34,7 @@ public enum SuppressionFile {
         init(_ description: String) { self.description = description }
     }
 
-    /// Every entry of the file, or every problem in it (at most 20 of the file's own, then its entries').
+    /// Every entry of the file, or its problems: at most 20 of the file's own, else 100 of its entries' and a count.
     public static func read(path: String, display: String) throws(Failure) -> [Entry] {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw .problems([.error("cannot read the file; check the path", file: display, at: nil)])
@@ -43,6 +43,7 @@ public enum SuppressionFile {
         var parser = CSVParser()
         var entries: [Entry] = []
         var problems: [Diagnostic] = []
+        var notListed = 0
         var exported = false
         var first = true
         func take(_ fields: [String], _ line: Int) {
@@ -56,7 +57,7 @@ public enum SuppressionFile {
             if exported, cells.count >= 2, let kind = Suppression.Kind(rawValue: cells[0]) {
                 if kind == .hash {
                     guard cells[1].count == 64, cells[1].allSatisfy(\.isHexDigit) else {
-                        problems.append(.error("\"\(cells[1])\" is not a forgotten person's hash", file: display, at: .line(line)))
+                        problem("\"\(cells[1])\" is not a forgotten person's hash", line)
                         return
                     }
                     entries.append((.hash, cells[1]))
@@ -71,8 +72,12 @@ public enum SuppressionFile {
         func record(_ result: Result<Entry, EntryError>, _ line: Int) {
             switch result {
             case .success(let entry): entries.append(entry)
-            case .failure(let error): problems.append(.error(error.description, file: display, at: .line(line)))
+            case .failure(let error): problem(error.description, line)
             }
+        }
+        // The first 100 are listed and the rest counted, so a wrong file does not flood the terminal.
+        func problem(_ message: String, _ line: Int) {
+            if problems.count < 100 { problems.append(.error(message, file: display, at: .line(line))) } else { notListed += 1 }
         }
         while true {
             let chunk: Data
@@ -87,6 +92,7 @@ public enum SuppressionFile {
         parser.finish(take)
         let located = parser.problems.map { Diagnostic.error($0.message, file: display, at: .line($0.line)) }
         if !located.isEmpty { throw .problems(located) }
+        if notListed > 0 { problems.append(.error("… and \(notListed) more problem\(notListed == 1 ? "" : "s"), not listed", file: display, at: nil)) }
         if !problems.isEmpty { throw .problems(problems) }
         return entries
     }
