@@ -65,6 +65,10 @@ public struct CadenceDatabase: CadenceStore {
             // A 32 MiB page cache (the default is 2 MiB) keeps a large launch's pages in memory until it commits
             // instead of spilling them to the WAL mid-transaction; memory stays capped at that size.
             try db.execute(sql: "PRAGMA cache_size = -32768")
+            // Statement journals (SQLite keeps one for each multi-row write that could fail halfway) and temporary
+            // indexes stay in memory: on disk, a launch's batched inserts made half a million small writes to a
+            // temporary file. They hold at most the pages one statement touches.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
             // Deleted rows are overwritten, not left in free pages: `cadence forget` must leave nothing readable.
             try db.execute(sql: "PRAGMA secure_delete = ON")
         }
