@@ -34,9 +34,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         // Already in the graph through the HTTP packages; declared because Cadence imports their modules directly.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Pure domain: parses bytes into campaigns and configuration, with located diagnostics. No I/O.
@@ -54,6 +56,20 @@ let package = Package(
         .target(
             name: "CadenceStore",
             dependencies: ["CadenceCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
+        // The PostgreSQL backend (postgres-nio), for teams that outgrow one SQLite file: connection settings as libpq
+        // reads them, the schema and its migrations under an advisory lock. A module of its own so the SQLite store's
+        // edit-build loop does not compile it, and so postgres-nio stays out of Core and the SQLite store.
+        .target(
+            name: "CadencePostgres",
+            dependencies: [
+                "CadenceCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         // The Gmail REST and OAuth client: credentials, access tokens, retries. Talks HTTP; knows nothing of campaigns.
@@ -111,7 +127,7 @@ let package = Package(
         .target(
             name: "CadenceEngine",
             dependencies: [
-                "CadenceCore", "CadenceStore", "CadenceGmail", "CadenceServer",
+                "CadenceCore", "CadenceStore", "CadenceGmail", "CadenceServer", "CadencePostgres",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -185,6 +201,18 @@ let package = Package(
             dependencies: ["CadenceCore", "CadenceStore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
+        // Runs against a real PostgreSQL server named by CADENCE_TEST_POSTGRES (`.ci/run` starts a throwaway one);
+        // without it the tests that need the server are skipped, saying why.
+        .testTarget(
+            name: "CadencePostgresTests",
+            dependencies: [
+                "CadenceCore", "CadencePostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "CadenceEngineTests",
             dependencies: [
@@ -231,6 +259,8 @@ let package = Package(
             name: "CadenceCLITests",
             dependencies: [
                 "cadence", "CadenceCore", "CadenceFakeGmail", "CZlib", .product(name: "GRDB", package: "GRDB.swift"),
+                // The scratch databases of the `cadence db migrate` test (PostgresTestServer.swift is shared by a link).
+                "CadencePostgres", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,0 +1,96 @@
+import CadenceCore
+import CadencePostgres
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+
+@Suite("cadence db migrate on PostgreSQL: the schema under an advisory lock, and versions checked", .enabled(if: PostgresTestServer.enabled, PostgresTestServer.skipReason))
+struct PostgresMigratorTests {
+    func tables(_ database: PostgresConnector) async throws -> [String] {
+        try await database.withConnection { connection in
+            var names: [String] = []
+            for try await name in try await connection.query(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1", logger: Logger(label: "test")
+            ).decode(String.self) {
+                names.append(name)
+            }
+            return names
+        }
+    }
+
+    @Test("a new database gets every table at the latest version; migrating again changes nothing")
+    func migrate() async throws {
+        try await PostgresTestServer.withScratchDatabase { url in
+            let database = try PostgresTestServer.database(url)
+            #expect(try await PostgresMigrator.version(database) == 0)
+            let first = try await PostgresMigrator.migrate(database, by: "test")
+            #expect(first == .init(from: 0, to: PostgresSchema.latest))
+            #expect(try await tables(database) == (PostgresSchema.tables + ["cadence_schema"]).sorted())
+            let again = try await PostgresMigrator.migrate(database, by: "test")
+            #expect(again == .init(from: PostgresSchema.latest, to: PostgresSchema.latest))
+            try await PostgresMigrator.requireLatest(database)
+        }
+    }
+
+    @Test("three hosts migrating at once: one applies the schema, the others wait on the lock and find nothing to do")
+    func concurrent() async throws {
+        try await PostgresTestServer.withScratchDatabase { url in
+            let database = try PostgresTestServer.database(url)
+            async let a = PostgresMigrator.migrate(database, by: "a")
+            async let b = PostgresMigrator.migrate(database, by: "b")
+            async let c = PostgresMigrator.migrate(database, by: "c")
+            let outcomes = try await [a, b, c]
+            #expect(outcomes.filter { $0.from == 0 }.count == 1)
+            #expect(outcomes.allSatisfy { $0.to == PostgresSchema.latest })
+            let versions = try await database.withConnection { connection in
+                try await connection.query("SELECT count(*) FROM cadence_schema", logger: Logger(label: "test")).collect().first?.decode(Int.self)
+            }
+            #expect(versions == PostgresSchema.latest)
+        }
+    }
+
+    @Test("a schema newer than this binary is refused, and one never migrated sends runners to `cadence db migrate`")
+    func versions() async throws {
+        try await PostgresTestServer.withScratchDatabase { url in
+            let database = try PostgresTestServer.database(url)
+            await #expect(throws: PostgresFailure.needsMigration(database: 0, known: PostgresSchema.latest, database.settings)) {
+                try await PostgresMigrator.requireLatest(database)
+            }
+            _ = try await PostgresMigrator.migrate(database, by: "test")
+            let newer = PostgresSchema.latest + 1
+            _ = try await database.withConnection { connection in
+                try await connection.query("INSERT INTO cadence_schema (version, migratedBy) VALUES (\(newer), 'a newer cadence')", logger: Logger(label: "test"))
+            }
+            let refusal = PostgresFailure.newerSchema(database: newer, known: PostgresSchema.latest, database.settings)
+            await #expect(throws: refusal) { try await PostgresMigrator.migrate(database, by: "test") }
+            await #expect(throws: refusal) { try await PostgresMigrator.requireLatest(database) }
+            #expect(refusal.description.contains("upgrade cadence on this host"))
+        }
+    }
+
+    @Test("the server's own words come back: an unknown database, and sslmode=require against a server without TLS")
+    func connectionErrors() async throws {
+        guard let url = PostgresTestServer.url else {
+            Issue.record("CADENCE_REQUIRE_POSTGRES=1 but CADENCE_TEST_POSTGRES is not set")
+            return
+        }
+        var settings = try PostgresTestServer.database(url).settings
+        settings.database = "no_such_database"
+        do throws(PostgresFailure) {
+            _ = try await PostgresMigrator.version(PostgresConnector(settings: settings))
+            Issue.record("connected to a database that does not exist")
+        } catch {
+            #expect(error.description.contains("database \"no_such_database\" does not exist"), "\(error)")
+        }
+        guard case .tcp = settings.endpoint else { return }  // a socket never uses TLS
+        settings.database = "postgres"
+        settings.sslMode = PostgresSSLMode.require
+        do throws(PostgresFailure) {
+            _ = try await PostgresMigrator.version(PostgresConnector(settings: settings))
+            Issue.record("sslmode=require connected to a server without TLS")
+        } catch {
+            #expect(error.description.contains("does not offer TLS"), "\(error)")
+        }
+    }
+}
