@@ -41,6 +41,11 @@ public struct CadenceDatabase: CadenceStore {
     /// Opens the database file at `path`.
     public static func open(path: String, mode: OpenMode) throws(StoreError) -> CadenceDatabase {
         if path.isEmpty { throw StoreError.refused("the database path is empty; give --db a file name such as cadence.sqlite") }
+        if PostgresSettings.isURL(path) {
+            throw StoreError.refused(
+                "this command works on a SQLite file, and the database is a PostgreSQL URL: so far Cadence prepares a PostgreSQL database (`cadence db migrate`) but does not yet run campaigns on one (docs/scaling.md); point --db at a SQLite file"
+            )
+        }
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         if exists, isDirectory.boolValue {

@@ -10,7 +10,7 @@ struct CadenceCommand: AsyncParsableCommand {
         version: CadenceVersion.current,
         subcommands: [
             DemoCommand.self, InitCommand.self, Validate.self, PreviewCommand.self, Launch.self, Run.self, Serve.self, Watch.self, Status.self, Show.self, Tasks.self, Pause.self, Resume.self,
-            Stop.self, Stats.self, Report.self, Explain.self, Label.self, Classify.self, Suppress.self, Forget.self, Update.self, Auth.self, Config.self,
+            Stop.self, Stats.self, Report.self, Explain.self, Label.self, Classify.self, Suppress.self, Forget.self, Update.self, Auth.self, Config.self, Db.self,
         ]
     )
 

@@ -35,6 +35,28 @@ struct ConfigurationDecoderTests {
         #expect(mailbox.address.description == "sam@example.com")
     }
 
+    @Test("\"database\" as a PostgreSQL URL with a password reference; a password in the URL is refused, located")
+    func postgresDatabase() throws {
+        func with(_ database: String) -> String {
+            Self.valid.replacingOccurrences(of: "{\n  \"mailboxes\"", with: "{\n  \"database\": \(database),\n  \"mailboxes\"")
+        }
+        let result = decode(with(#"{"url": "postgres://cadence@db.example.com/agency?sslmode=verify-full", "password": {"env": "CADENCE_DB_PASSWORD"}}"#))
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
+        let configuration = try #require(result.configuration)
+        #expect(configuration.databasePath == "postgres://cadence@db.example.com/agency?sslmode=verify-full")
+        #expect(configuration.databasePassword == .environment("CADENCE_DB_PASSWORD"))
+        #expect(try #require(decode(with(#""postgres://cadence@db/agency""#)).configuration).databasePath == "postgres://cadence@db/agency")
+        #expect(
+            messages(with(#"{"url": "postgres://cadence:hunter2@db/agency"}"#)) == [
+                "cadence.json:2:23: error: the database URL holds a password; keep it out of cadence.json: write \"password\": {\"env\": \"PGPASSWORD\"} or {\"file\": \"secrets/db-password\"} (if a real password was written here, change it)"
+            ])
+        #expect(messages(with(#""postgres://cadence:hunter2@db/agency""#)).first?.contains("holds a password") == true)
+        #expect(!messages(with(#""postgres://cadence:hunter2@db/agency""#)).joined().contains("hunter2"))
+        #expect(messages(with(#"{"url": "mysql://db/agency"}"#)).first?.contains("must be a PostgreSQL URL starting with postgres://") == true)
+        #expect(messages(with(#"{"password": {"env": "X"}}"#)).first?.contains("\"url\"") == true)
+        #expect(messages(with(#"{"url": "postgres://db/a", "password": "hunter2"}"#)).first?.contains("must say where the secret is") == true)
+    }
+
     @Test("every setting decodes")
     func everything() throws {
         let result = decode(

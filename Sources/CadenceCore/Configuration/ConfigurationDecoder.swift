@@ -20,9 +20,7 @@ public enum ConfigurationDecoder {
             return Result(configuration: nil, diagnostics: reader.diagnostics)
         }
         var configuration = ProjectConfiguration(mailboxes: [])
-        if let value = top["database"], let path = reader.nonEmptyString(value, "\"database\"", example: "cadence.sqlite") {
-            configuration.databasePath = path
-        }
+        if let value = top["database"] { decodeDatabase(value, into: &configuration, &reader) }
         if let value = top["outboxFolder"], let path = reader.nonEmptyString(value, "\"outboxFolder\"", example: "outbox") {
             configuration.outboxFolder = path
         }
@@ -215,5 +213,38 @@ public enum ConfigurationDecoder {
             valid = false
         }
         return valid ? limits : nil
+    }
+
+    /// `"database"`: the SQLite file's path, or `{"url": "postgres://…", "password": {"env": "…"}}`. A password
+    /// written in the URL is refused, since cadence.json is meant to be committed and shared.
+    static func decodeDatabase(_ value: JSONValue, into configuration: inout ProjectConfiguration, _ reader: inout JSONReader) {
+        if case .object = value.kind {
+            guard let object = reader.object(value, "\"database\"", allowed: ["url", "password"]) else { return }
+            guard let urlValue = object.require("url", &reader, hint: "write \"url\": \"postgres://cadence@db.example.com/cadence\"") else { return }
+            guard let url = reader.nonEmptyString(urlValue, "\"url\" of \"database\"", example: "postgres://cadence@db.example.com/cadence") else { return }
+            guard PostgresSettings.isURL(url) else {
+                reader.error("\"url\" of \"database\" must be a PostgreSQL URL starting with postgres://; for a SQLite file write \"database\": \"cadence.sqlite\"", at: urlValue.position)
+                return
+            }
+            if PostgresSettings.urlHoldsPassword(url) {
+                reader.error(
+                    "the database URL holds a password; keep it out of cadence.json: write \"password\": {\"env\": \"PGPASSWORD\"} or {\"file\": \"secrets/db-password\"} (if a real password was written here, change it)",
+                    at: urlValue.position)
+                return
+            }
+            configuration.databasePath = url
+            if let password = object["password"] {
+                configuration.databasePassword = GmailSettingsDecoder.secret(password, "\"password\" of \"database\"", &reader)
+            }
+            return
+        }
+        guard let path = reader.nonEmptyString(value, "\"database\"", example: "cadence.sqlite") else { return }
+        if PostgresSettings.urlHoldsPassword(path) {
+            reader.error(
+                "the database URL holds a password; keep it out of cadence.json: write \"database\": {\"url\": \"postgres://user@host/db\", \"password\": {\"env\": \"PGPASSWORD\"}} (if a real password was written here, change it)",
+                at: value.position)
+            return
+        }
+        configuration.databasePath = path
     }
 }

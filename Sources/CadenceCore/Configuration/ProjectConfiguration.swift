@@ -1,8 +1,10 @@
 /// The contents of `cadence.json`: the sending mailboxes and the few settings shared by every campaign.
 public struct ProjectConfiguration: Sendable, Hashable {
     public var mailboxes: [Mailbox]
-    /// The SQLite file, relative to the configuration file's folder.
+    /// The SQLite file, relative to the configuration file's folder, or a PostgreSQL URL (without its password).
     public var databasePath: String
+    /// Where the PostgreSQL password is, for a URL; else PGPASSWORD or the password file, as libpq looks.
+    public var databasePassword: SecretReference?
     /// Where `outbox` mailboxes write their `.eml` files unless a mailbox names its own folder.
     public var outboxFolder: String
     /// Signed open, click and unsubscribe links through `cadence serve`; nil leaves mail exactly as rendered.

@@ -1,0 +1,1 @@
+../CadencePostgresTests/PostgresTestServer.swift
