@@ -8,7 +8,7 @@ import PostgresNIO
 /// (a migration, a check). The password is looked up once, here, and never printed.
 public struct PostgresConnector: Sendable {
     public let settings: PostgresSettings
-    let logger: Logger
+    public let logger: Logger
 
     public init(settings: PostgresSettings, logger: Logger = Logger(label: "cadence.postgres")) throws(PostgresFailure) {
         self.settings = try PostgresPasswordLookup.complete(settings)

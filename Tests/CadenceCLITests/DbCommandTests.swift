@@ -1,5 +1,9 @@
+import CadenceCore
 import CadencePostgres
 import Foundation
+import GRDB
+import Logging
+import PostgresNIO
 import Testing
 
 extension ProcessTests {
@@ -45,5 +49,105 @@ extension ProcessTests {
             #expect(status.stderr.contains("the database is a PostgreSQL URL"), "\(status.stderr)")
             #expect(!FileManager.default.fileExists(atPath: "postgres:"))
         }
+    }
+}
+
+extension ProcessTests.DbCommandTests {
+    /// A project with a launched campaign and its first sends, in a folder of its own.
+    static func projectWithSends() throws -> URL {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-copy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        for item in ["cadence.json", "sequences", "templates", "examples"] {
+            try FileManager.default.copyItem(at: CadenceBinary.repositoryRoot.appendingPathComponent(item), to: root.appendingPathComponent(item))
+        }
+        let launch = try CadenceBinary.run(
+            ["launch", "backend-engineers", "--candidates", "examples/candidates.csv"], in: root, environment: ["CADENCE_NOW": "2026-11-30T10:00:00Z", "USER": "sam"])
+        #expect(launch.status == 0, "\(launch.stderr)")
+        for now in ["2026-12-01T15:00:00Z", "2026-12-04T15:00:00Z", "2026-12-09T15:00:00Z"] {
+            let run = try CadenceBinary.run(["run", "--once"], in: root, environment: ["CADENCE_NOW": now, "USER": "sam"])
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        return root
+    }
+
+    /// Every table's rows in key order, as text: what must come back unchanged from a round trip.
+    static func dump(_ path: String) throws -> [String: [String]] {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            var tables: [String: [String]] = [:]
+            for table in TableLayout.all {
+                tables[table.name] = try Row.fetchAll(db, sql: "SELECT * FROM \(table.name) ORDER BY \(table.key.joined(separator: ", "))").map(\.description)
+            }
+            return tables
+        }
+    }
+
+    @Test(
+        "db copy: SQLite to PostgreSQL and back gives every row unchanged; ids continue after the copied ones; refusals change nothing",
+        .enabled(if: PostgresTestServer.enabled, PostgresTestServer.skipReason))
+    func copyRoundTrip() async throws {
+        let root = try Self.projectWithSends()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let original = root.appendingPathComponent("cadence.sqlite").path
+        let before = try Self.dump(original)
+        #expect((before["sendRecord"]?.count ?? 0) > 0 && (before["event"]?.count ?? 0) > 0 && (before["stepTally"]?.count ?? 0) > 0)
+        try await PostgresTestServer.withScratchDatabase { url in
+            let there = try CadenceBinary.run(["db", "copy", "--from", "cadence.sqlite", "--to", url], in: root)
+            #expect(there.status == 0, "\(there.stderr)")
+            #expect(there.stdout.hasPrefix("Copied \(original) to \(url):\n"), "\(there.stdout)")
+            #expect(there.stdout.contains("Every table's row count and checksum match"))
+
+            let back = try CadenceBinary.run(["db", "copy", "--from", url, "--to", "back.sqlite"], in: root)
+            #expect(back.status == 0, "\(back.stderr)")
+            let returned = try Self.dump(root.appendingPathComponent("back.sqlite").path)
+            for table in TableLayout.all { #expect(returned[table.name] == before[table.name], "\(table.name)") }
+            #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("back.sqlite.copying").path))
+
+            // The sequences moved past the copied ids: PostgreSQL numbers the next candidate after the last.
+            let database = try PostgresTestServer.database(url)
+            let (next, last) = try await database.withConnection { connection in
+                let next = try await connection.query(
+                    "INSERT INTO candidate (addressKey, address, fields, createdAt, updatedAt) VALUES ('new@example.org', 'new@example.org', '{}', now(), now()) RETURNING id",
+                    logger: Logger(label: "test")
+                ).collect().first?.decode(Int.self)
+                let last = try await connection.query("SELECT MAX(id) FROM candidate WHERE addressKey != 'new@example.org'", logger: Logger(label: "test"))
+                    .collect().first?.decode(Int.self)
+                return (next, last)
+            }
+            #expect(next != nil && next == last.map { $0 + 1 })
+
+            // Into a database that holds rows, or over an existing file: refused, nothing changed.
+            let again = try CadenceBinary.run(["db", "copy", "--from", "cadence.sqlite", "--to", url], in: root)
+            #expect(again.status == 65)
+            #expect(again.stderr.contains("already holds rows (in campaign, campaignVersion"), "\(again.stderr)")
+            let overFile = try CadenceBinary.run(["db", "copy", "--from", url, "--to", "back.sqlite"], in: root)
+            #expect(overFile.status == 65)
+            #expect(overFile.stderr.contains("back.sqlite exists; copy into a new file"), "\(overFile.stderr)")
+            #expect(try Self.dump(root.appendingPathComponent("back.sqlite").path) == returned)
+        }
+    }
+
+    @Test("db copy refuses while a runner holds the lease or a send is in doubt, and writes nothing")
+    func copyRefusals() throws {
+        let root = try Self.projectWithSends()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let path = root.appendingPathComponent("cadence.sqlite").path
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: "UPDATE sendRecord SET state = 'unknown' WHERE id = (SELECT MIN(id) FROM sendRecord)")
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO runnerLease (id, owner, expiresAt, fence) VALUES (1, 'host-a:41', '2999-01-01 00:00:00.000', 7)")
+        }
+        try queue.close()
+        let refused = try CadenceBinary.run(["db", "copy", "--from", "cadence.sqlite", "--to", "copy.sqlite"], in: root)
+        #expect(refused.status == 65)
+        #expect(refused.stderr.contains("nothing was copied: a runner (host-a:41) holds the lease until"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("1 send is in doubt (begun, outcome not yet known); run `cadence run --once` to reconcile them first"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("copy.sqlite").path))
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("copy.sqlite.copying").path))
+        let same = try CadenceBinary.run(["db", "copy", "--from", "cadence.sqlite", "--to", "./cadence.sqlite"], in: root)
+        #expect(same.status == 65)
+        #expect(same.stderr.contains("the source and the destination are the same database"), "\(same.stderr)")
     }
 }

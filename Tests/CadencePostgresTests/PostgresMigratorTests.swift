@@ -94,3 +94,31 @@ struct PostgresMigratorTests {
         }
     }
 }
+
+extension PostgresMigratorTests {
+    @Test("the PostgreSQL schema has TableLayout's tables and columns, in order, with matching types")
+    func matchesLayout() async throws {
+        try await PostgresTestServer.withScratchDatabase { url in
+            let database = try PostgresTestServer.database(url)
+            _ = try await PostgresMigrator.migrate(database, by: "test")
+            let types: [String: TableLayout.Kind] = [
+                "integer": .integer, "bigint": .integer, "text": .text, "timestamp with time zone": .date, "bytea": .blob, "double precision": .real,
+                "boolean": .boolean,
+            ]
+            for table in TableLayout.all {
+                let columns = try await database.withConnection { connection in
+                    var found: [(String, String)] = []
+                    for try await (name, type) in try await connection.query(
+                        "SELECT column_name::text, data_type::text FROM information_schema.columns WHERE table_schema = 'public' AND table_name = \(table.name.lowercased()) ORDER BY ordinal_position",
+                        logger: Logger(label: "test")
+                    ).decode((String, String).self) {
+                        found.append((name, type))
+                    }
+                    return found
+                }
+                #expect(columns.map(\.0) == table.columns.map { $0.name.lowercased() }, "\(table.name)")
+                #expect(columns.map { types[$0.1] } == table.columns.map(\.kind), "\(table.name)")
+            }
+        }
+    }
+}

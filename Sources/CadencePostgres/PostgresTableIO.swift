@@ -1,0 +1,107 @@
+import CadenceCore
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The PostgreSQL side of `cadence db copy`, on one connection: any table read a page at a time in key order, and
+/// written many rows per statement.
+public struct PostgresTableIO: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    public init(connection: PostgresConnection, logger: Logger = Logger(label: "cadence.postgres")) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    public func rows(of table: TableLayout, offset: Int, limit: Int) async throws -> [[CellValue]] {
+        let columns = table.columns.map(\.name).joined(separator: ", ")
+        let sql = "SELECT \(columns) FROM \(table.name) ORDER BY \(table.key.joined(separator: ", ")) LIMIT \(limit) OFFSET \(offset)"
+        var rows: [[CellValue]] = []
+        for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) {
+            let cells = row.makeRandomAccess()
+            var values: [CellValue] = []
+            values.reserveCapacity(table.columns.count)
+            for (index, column) in table.columns.enumerated() {
+                values.append(try Self.cell(cells[index], column.kind))
+            }
+            rows.append(values)
+        }
+        return rows
+    }
+
+    public func count(of table: TableLayout) async throws -> Int {
+        try await connection.query(PostgresQuery(unsafeSQL: "SELECT COUNT(*) FROM \(table.name)"), logger: logger).collect().first?.decode(Int.self) ?? 0
+    }
+
+    /// Inserts `rows`, as many per statement as PostgreSQL's 65,535 parameters allow (at most 1,000).
+    public func insert(_ rows: [[CellValue]], into table: TableLayout) async throws {
+        let perStatement = min(1_000, 65_535 / table.columns.count)
+        var start = 0
+        while start < rows.count {
+            let batch = rows[start..<min(rows.count, start + perStatement)]
+            var bindings = PostgresBindings(capacity: batch.count * table.columns.count)
+            var groups: [String] = []
+            groups.reserveCapacity(batch.count)
+            for row in batch {
+                let first = bindings.count
+                groups.append("(" + (1...row.count).map { "$\(first + $0)" }.joined(separator: ", ") + ")")
+                for cell in row { Self.bind(cell, &bindings) }
+            }
+            let sql = "INSERT INTO \(table.name) (\(table.columns.map(\.name).joined(separator: ", "))) VALUES " + groups.joined(separator: ", ")
+            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+            start += batch.count
+        }
+    }
+
+    /// Moves a table's id sequence past its rows, so the next row PostgreSQL numbers does not collide.
+    public func resetSequence(of table: TableLayout) async throws {
+        guard table.identity, let key = table.key.first else { return }
+        try await connection.query(
+            PostgresQuery(
+                unsafeSQL: "SELECT setval(pg_get_serial_sequence('\(table.name.lowercased())', '\(key.lowercased())'), COALESCE(MAX(\(key)), 0) + 1, false) FROM \(table.name)"),
+            logger: logger)
+    }
+
+    /// Why the database cannot be copied now: a runner's lease still running, or sends whose outcome is not known.
+    public func copyBlockers(now: Date) async throws -> [String] {
+        var reasons: [String] = []
+        for try await (owner, expiresAt) in try await connection.query(
+            "SELECT owner, expiresAt FROM runnerLease WHERE expiresAt > \(now)", logger: logger
+        ).decode((String, Date).self) {
+            reasons.append("a runner (\(owner)) holds the lease until \(Timestamps.display(expiresAt)); stop it first")
+        }
+        let doubtful =
+            try await connection.query("SELECT COUNT(*) FROM sendRecord WHERE state IN ('intent', 'unknown')", logger: logger).collect().first?.decode(Int.self)
+            ?? 0
+        if doubtful > 0 {
+            reasons.append(
+                "\(doubtful) send\(doubtful == 1 ? " is" : "s are") in doubt (begun, outcome not yet known); run `cadence run --once` to reconcile them first")
+        }
+        return reasons
+    }
+
+    static func cell(_ cell: PostgresCell, _ kind: TableLayout.Kind) throws -> CellValue {
+        switch kind {
+        case .integer: return try cell.decode(Int64?.self).map(CellValue.integer) ?? .null
+        case .real: return try cell.decode(Double?.self).map(CellValue.real) ?? .null
+        case .text: return try cell.decode(String?.self).map(CellValue.text) ?? .null
+        case .blob: return try cell.decode(ByteBuffer?.self).map { .blob(Array($0.readableBytesView)) } ?? .null
+        case .date: return try cell.decode(Date?.self).map(CellValue.date) ?? .null
+        case .boolean: return try cell.decode(Bool?.self).map(CellValue.boolean) ?? .null
+        }
+    }
+
+    static func bind(_ cell: CellValue, _ bindings: inout PostgresBindings) {
+        switch cell {
+        case .null: bindings.appendNull()
+        case .integer(let number): bindings.append(number)
+        case .real(let number): bindings.append(number)
+        case .text(let text): bindings.append(text)
+        case .blob(let bytes): bindings.append(ByteBuffer(bytes: bytes))
+        case .date(let date): bindings.append(date)
+        case .boolean(let flag): bindings.append(flag)
+        }
+    }
+}
