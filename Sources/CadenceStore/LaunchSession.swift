@@ -63,6 +63,9 @@ public final class LaunchSession {
     /// `now` as SQLite stores it, formatted once: formatting a date per row costs more than the insert.
     private let nowValue: DatabaseValue
     private var dueValues: [Date: DatabaseValue] = [:]
+    /// How many formatted due dates are kept: a launch of a million people can have a million due times.
+    static let dueValueCacheLimit = 4_096
+    var cachedDueValues: Int { dueValues.count }
     /// New enrolments (with their `enrolled` events) not yet written: they go many rows per statement, which is
     /// most of a launch's speed. Anything that reads enrolments in this launch writes them first (`flush`).
     private var pending: [PendingEnrollment] = []

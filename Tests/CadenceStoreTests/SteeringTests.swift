@@ -178,6 +178,22 @@ struct SteeringTests {
         #expect(try database.candidate("p449@example.org")?.enrollments.first?.csvLine == 451)
     }
 
+    @Test("a launch whose people are all due at different times keeps a bounded cache of formatted dates (memory flat at 1M rows)")
+    func dueCacheBounded() throws {
+        let database = try CadenceDatabase.inMemory()
+        let limit = LaunchSession.dueValueCacheLimit
+        let largest = try database.launch(Self.campaign("q1"), actor: "test", now: Self.now, allowConcurrent: false) { session in
+            var largest = 0
+            for index in 0..<(limit * 2) {
+                let due = EnrollmentState.active(nextStep: "intro", dueAt: Self.now.addingTimeInterval(Double(index) * 60))
+                _ = try session.enroll(Self.candidate("p\(index)@example.org", line: index + 2), mailbox: "sam", variants: [:], initial: due)
+                largest = max(largest, session.cachedDueValues)
+            }
+            return (largest, false)
+        }
+        #expect(largest <= limit)
+    }
+
     @Test("status counts every state by step with reasons")
     func status() throws {
         let database = try CadenceDatabase.inMemory()
