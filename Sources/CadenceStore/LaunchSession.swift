@@ -229,7 +229,13 @@ public final class LaunchSession {
     private func bind(_ state: StoredState, _ arguments: inout StatementArguments) {
         var due = DatabaseValue.null
         if let date = state.dueAt {
-            if let cached = dueValues[date] { due = cached } else { due = date.databaseValue; dueValues[date] = due }
+            if let cached = dueValues[date] {
+                due = cached
+            } else {
+                due = date.databaseValue
+                if dueValues.count >= Self.dueValueCacheLimit { dueValues.removeAll(keepingCapacity: true) }
+                dueValues[date] = due
+            }
         }
         arguments += [state.state, state.stepId, due, state.reason, state.taskId]
     }
