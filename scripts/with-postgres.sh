@@ -6,7 +6,7 @@
 # Needs Debian's postgresql package. As root (CI), the server runs as the `postgres` user through runuser.
 set -euo pipefail
 
-bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+bin=$( (ls -d /usr/lib/postgresql/*/bin 2>/dev/null || true) | sort -V | tail -1)
 if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
     echo "with-postgres: PostgreSQL is not installed (apt-get install postgresql)" >&2
     exit 69
@@ -26,7 +26,10 @@ stop_cluster() {
 trap stop_cluster EXIT
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-as_owner "$bin/initdb" -D "$folder/data" -U postgres -A trust -E UTF8 --no-sync >"$folder/initdb.log" 2>&1 || {
+# A language's collation (ICU, en-US) rather than byte order, as production clusters usually have: text sorts
+# differently there than in SQLite, and the tests must see it.
+as_owner "$bin/initdb" -D "$folder/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --locale-provider=icu --icu-locale=en-US --no-sync \
+    >"$folder/initdb.log" 2>&1 || {
     cat "$folder/initdb.log" >&2
     exit 1
 }

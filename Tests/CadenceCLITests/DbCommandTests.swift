@@ -90,6 +90,14 @@ extension ProcessTests.DbCommandTests {
         let root = try Self.projectWithSends()
         defer { try? FileManager.default.removeItem(at: root) }
         let original = root.appendingPathComponent("cadence.sqlite").path
+        // Text keys that sort differently byte by byte and by a language's collation (capitals, accents).
+        let queue = try DatabaseQueue(path: original)
+        try await queue.write { db in
+            for mailbox in ["Zed", "amy", "Émile", "bob"] {
+                try db.execute(sql: "INSERT INTO mailboxPause (mailbox, until, reason) VALUES (?, '2026-12-10 00:00:00.000', 'test')", arguments: [mailbox])
+            }
+        }
+        try queue.close()
         let before = try Self.dump(original)
         #expect((before["sendRecord"]?.count ?? 0) > 0 && (before["event"]?.count ?? 0) > 0 && (before["stepTally"]?.count ?? 0) > 0)
         try await PostgresTestServer.withScratchDatabase { url in
@@ -98,6 +106,8 @@ extension ProcessTests.DbCommandTests {
             #expect(there.stdout.hasPrefix("Copied \(original) to \(url):\n"), "\(there.stdout)")
             #expect(there.stdout.contains("Every table's row count and checksum match"))
 
+            // The copy held the source's runner lease while it read, and let it go.
+            #expect(try CadenceBinary.run(["run", "--once"], in: root, environment: ["CADENCE_NOW": "2026-12-09T15:00:01Z", "USER": "sam"]).status == 0)
             let back = try CadenceBinary.run(["db", "copy", "--from", url, "--to", "back.sqlite"], in: root)
             #expect(back.status == 0, "\(back.stderr)")
             let returned = try Self.dump(root.appendingPathComponent("back.sqlite").path)
@@ -120,9 +130,11 @@ extension ProcessTests.DbCommandTests {
             // Into a database that holds rows, or over an existing file: refused, nothing changed.
             let again = try CadenceBinary.run(["db", "copy", "--from", "cadence.sqlite", "--to", url], in: root)
             #expect(again.status == 65)
+            #expect(again.stderr.hasPrefix("cadence: error: nothing was copied: "), "\(again.stderr)")
             #expect(again.stderr.contains("already holds rows (in campaign, campaignVersion"), "\(again.stderr)")
             let overFile = try CadenceBinary.run(["db", "copy", "--from", url, "--to", "back.sqlite"], in: root)
             #expect(overFile.status == 65)
+            #expect(overFile.stderr.hasPrefix("cadence: error: nothing was copied: "), "\(overFile.stderr)")
             #expect(overFile.stderr.contains("back.sqlite exists; copy into a new file"), "\(overFile.stderr)")
             #expect(try Self.dump(root.appendingPathComponent("back.sqlite").path) == returned)
         }
@@ -149,5 +161,20 @@ extension ProcessTests.DbCommandTests {
         let same = try CadenceBinary.run(["db", "copy", "--from", "cadence.sqlite", "--to", "./cadence.sqlite"], in: root)
         #expect(same.status == 65)
         #expect(same.stderr.contains("the source and the destination are the same database"), "\(same.stderr)")
+    }
+}
+
+extension ProcessTests.DbCommandTests {
+    @Test("db copy refuses a value that is not what its column holds, naming the table and column, rather than copying it as empty")
+    func copyRefusesUnreadableValues() throws {
+        let root = try Self.projectWithSends()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let queue = try DatabaseQueue(path: root.appendingPathComponent("cadence.sqlite").path)
+        try queue.write { db in try db.execute(sql: "UPDATE sendRecord SET lookedUpAt = 'last tuesday' WHERE id = (SELECT MIN(id) FROM sendRecord)") }
+        try queue.close()
+        let copy = try CadenceBinary.run(["db", "copy", "--from", "cadence.sqlite", "--to", "copy.sqlite"], in: root)
+        #expect(copy.status == 65)
+        #expect(copy.stderr.contains("sendRecord.lookedUpAt"), "\(copy.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("copy.sqlite").path))
     }
 }

@@ -83,4 +83,12 @@ struct CSVParserTests {
         #expect(binary.problems == [.notUTF8(line: 1), .recordTooLong(line: 1)])
         #expect(binary.retainedBytes <= CSVParser.maximumRecordBytes + (1 << 17), "held \(binary.retainedBytes) bytes")
     }
+
+    @Test("a line of nothing but commas counts against the record limit too: refused, and held in bounded memory")
+    func commas() {
+        let read = Self.read(Array("email,notes\n".utf8) + [UInt8](repeating: UInt8(ascii: ","), count: 8 << 20) + [UInt8(ascii: "\n")])
+        #expect(read.records == ["1:email|notes"])
+        #expect(read.problems == [.recordTooLong(line: 2)])
+        #expect(read.retainedBytes <= CSVParser.maximumRecordBytes + (1 << 17), "held \(read.retainedBytes) bytes")
+    }
 }

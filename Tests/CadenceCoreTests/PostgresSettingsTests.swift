@@ -72,7 +72,7 @@ struct PostgresSettingsTests {
     @Test("bad URLs and variables are refused with what to write instead, and never echo a password")
     func problems() {
         #expect(problem("mysql://db/x")?.contains("starts with postgres://") == true)
-        #expect(problem("postgres://db:port/x") == "the URL's port is \"port\", not a port number; PostgreSQL listens on 5432 unless told otherwise")
+        #expect(problem("postgres://db:port/x") == "the URL's port is not a number; PostgreSQL listens on 5432 unless told otherwise")
         #expect(problem("postgres://db/x", ["PGPORT": "70000"])?.hasPrefix("PGPORT is \"70000\"") == true)
         #expect(problem("postgres://db/x?sslmode=strict") == "the URL's sslmode is \"strict\"; use one of disable, allow, prefer, require, verify-ca, verify-full")
         #expect(problem("postgres://db/x?connect_timeout=5")?.hasPrefix("the database URL has the parameter \"connect_timeout\", which Cadence does not read") == true)
@@ -112,5 +112,16 @@ struct PostgresSettingsTests {
         #expect(PostgresSSLMode.allCases.map(\.use) == [.never, .preferred, .preferred, .required, .required, .required])
         #expect(PostgresSSLMode.allCases.filter(\.verifiesCertificate) == [.verifyCA, .verifyFull])
         #expect(PostgresSSLMode.allCases.filter(\.verifiesHostName) == [.verifyFull])
+    }
+
+    @Test("a password with an unencoded /, ? or @ is refused without echoing any of it, and is seen as a password")
+    func unencodedPassword() {
+        for url in ["postgres://ana:hun/ter2@db/agency", "postgres://ana:hun?ter2@db/agency", "postgres://ana:2024/x@db/agency", "postgres://ana:p@ss@db/agency"] {
+            let refusal = problem(url)
+            #expect(refusal?.contains("percent-encode") == true, "\(url): \(refusal ?? "accepted")")
+            #expect(refusal.map { !$0.contains("ter2") && !$0.contains("2024") && !$0.contains("ss@") } == true, "\(url): \(refusal ?? "")")
+            #expect(PostgresSettings.urlHoldsPassword(url), "\(url)")
+        }
+        #expect(problem("postgres://db:notaport/x") == "the URL's port is not a number; PostgreSQL listens on 5432 unless told otherwise")
     }
 }
