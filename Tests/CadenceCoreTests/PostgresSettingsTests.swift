@@ -105,6 +105,11 @@ struct PostgresSettingsTests {
         #expect(PostgresPasswordFile.password(in: file, for: try parse("postgres://cadence@elsewhere/x")) == "fallback")
         #expect(PostgresPasswordFile.password(in: file, for: try parse("postgres://")) == "socket-secret")
         #expect(PostgresPasswordFile.password(in: file, for: try parse("postgres://bo@db.example.com/agency")) == nil)
+        // A socket in another folder matches that folder, not localhost; an escaped star is a star.
+        let other = "localhost:5432:*:ana:for-localhost\n/tmp/pg:5432:*:ana:for-tmp\ndb:5432:\\*:ana:star-database\n"
+        #expect(PostgresPasswordFile.password(in: other, for: try parse("postgres://ana@%2Ftmp%2Fpg/x")) == "for-tmp")
+        #expect(PostgresPasswordFile.password(in: other, for: try parse("postgres://ana@db/x")) == nil)
+        #expect(PostgresPasswordFile.password(in: other, for: try parse("postgres://ana@db/*")) == "star-database")
     }
 
     @Test("sslmode as postgres-nio will apply it: only verify-full checks the host; a socket never uses TLS")
