@@ -57,7 +57,7 @@ public struct CSVParser: Sendable {
     public static let maximumRecordBytes = 1 << 20
 
     /// What the reader holds between chunks, so a test can see that it stays bounded.
-    public var retainedBytes: Int { bytes.capacity + carry.capacity }
+    public var retainedBytes: Int { bytes.capacity + ends.capacity * MemoryLayout<Int>.stride + carry.capacity }
 
     private static let lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
 
@@ -175,7 +175,8 @@ public struct CSVParser: Sendable {
         }
         switch byte {
         case comma:
-            ends.append(bytes.count)
+            // A field's end costs memory as its bytes do: a line of commas counts against the limit too.
+            if bytes.count + ends.count * 8 < Self.maximumRecordBytes { ends.append(bytes.count) } else { tooLong = true }
             hasContent = true
             state = .fieldStart
         case lf:
@@ -197,13 +198,13 @@ public struct CSVParser: Sendable {
     /// Keeps a byte of the current record, up to the limit: past it the record is refused, so its bytes are not needed.
     @inline(__always)
     private mutating func keep(_ byte: UInt8) {
-        if bytes.count < Self.maximumRecordBytes { bytes.append(byte) } else { tooLong = true }
+        if bytes.count + ends.count * 8 < Self.maximumRecordBytes { bytes.append(byte) } else { tooLong = true }
     }
 
     private mutating func endRecord(_ record: (_ fields: [String], _ line: Int) throws -> Void) rethrows {
         defer {
             bytes.removeAll(keepingCapacity: bytes.capacity <= 1 << 16)
-            ends.removeAll(keepingCapacity: true)
+            ends.removeAll(keepingCapacity: ends.capacity <= 1 << 12)
             hasContent = false
             tooLong = false
             state = .fieldStart
