@@ -70,6 +70,13 @@ public struct PostgresSettings: Sendable, Hashable, CustomStringConvertible {
         }
         var rest = Substring(url)
         rest = rest[rest.index(after: rest.firstIndex(of: ":")!)...].dropFirst(2)
+        // An @ past the host (in the path or the parameters) means a user name or password holds an unencoded /, ?
+        // or @, and reading on would show pieces of the password as a port or a parameter: refuse, echoing nothing.
+        if let at = rest.lastIndex(of: "@"), rest[..<at].contains(where: { $0 == "/" || $0 == "?" || $0 == "#" }) || rest[..<at].filter({ $0 == "@" }).count > 0 {
+            throw Problem(
+                "the database URL's user name or password holds a / ? # or @ that is not percent-encoded; percent-encode it (%2F %3F %23 %40), or give the password through PGPASSWORD or the password file instead"
+            )
+        }
         var given: [String: String] = [:]
         var passwordInURL = false
         if let question = rest.firstIndex(of: "?") {
@@ -127,7 +134,11 @@ public struct PostgresSettings: Sendable, Hashable, CustomStringConvertible {
         var port = defaultPort
         if let (text, origin) = value("port", "PGPORT") {
             guard let number = Int(text), (1...65_535).contains(number) else {
-                throw Problem("\(origin) is \"\(text)\", not a port number; PostgreSQL listens on 5432 unless told otherwise")
+                // The URL's text is not echoed: a misplaced password would show here.
+                throw Problem(
+                    origin == "PGPORT"
+                        ? "PGPORT is \"\(text)\", not a port number; PostgreSQL listens on 5432 unless told otherwise"
+                        : "\(origin) is not a number; PostgreSQL listens on 5432 unless told otherwise")
             }
             port = number
         }
@@ -172,8 +183,8 @@ public struct PostgresSettings: Sendable, Hashable, CustomStringConvertible {
     public static func urlHoldsPassword(_ url: String) -> Bool {
         guard isURL(url) else { return false }
         let rest = url[url.index(after: url.firstIndex(of: ":")!)...].dropFirst(2)
-        let authority = rest.prefix { $0 != "/" && $0 != "?" }
-        if let at = authority.lastIndex(of: "@"), authority[..<at].contains(":") { return true }
+        // The user information ends at the last @ (a password with an unencoded / or ? still counts).
+        if let at = rest.lastIndex(of: "@"), rest[..<at].contains(":") { return true }
         guard let question = rest.firstIndex(of: "?") else { return false }
         return rest[rest.index(after: question)...].split(separator: "&").contains { $0.hasPrefix("password=") }
     }
