@@ -80,7 +80,7 @@ public struct PostgresConnector: Sendable {
             if let cause = transaction.closureError ?? transaction.beginError ?? transaction.commitError { return failure(cause, connecting: connecting) }
         }
         guard let error = error as? PSQLError else {
-            return connecting ? .connection("\(error)", settings) : .server("\(error)", settings)
+            return connecting ? .connection("\(error)", settings) : .other(error)
         }
         if let message = error.serverInfo?[.message] {
             var text = message

@@ -15,6 +15,11 @@ public enum PostgresFailure: Error, Sendable, Equatable, CustomStringConvertible
     case newerSchema(database: Int, known: Int, PostgresSettings)
     /// Not migrated, or migrated by an older binary: runners never migrate by themselves.
     case needsMigration(database: Int, known: Int, PostgresSettings)
+    /// An error of the work done on the connection, not of PostgreSQL (a refusal, the other database's failure):
+    /// passed on as it is, so it is not blamed on the server.
+    case other(any Error)
+
+    public static func == (a: PostgresFailure, b: PostgresFailure) -> Bool { a.description == b.description }
 
     public var description: String {
         switch self {
@@ -32,6 +37,8 @@ public enum PostgresFailure: Error, Sendable, Equatable, CustomStringConvertible
             database == 0
                 ? "\(settings) has no Cadence schema yet; run `cadence db migrate --db <url>` once, then start runners"
                 : "\(settings) has Cadence's schema version \(database), this cadence needs version \(known); run `cadence db migrate --db <url>` (runners never migrate by themselves)"
+        case .other(let error):
+            (error as? any CustomStringConvertible)?.description ?? "\(error)"
         }
     }
 }

@@ -17,7 +17,7 @@ public struct PostgresTableIO: Sendable {
 
     public func rows(of table: TableLayout, offset: Int, limit: Int) async throws -> [[CellValue]] {
         let columns = table.columns.map(\.name).joined(separator: ", ")
-        let sql = "SELECT \(columns) FROM \(table.name) ORDER BY \(table.key.joined(separator: ", ")) LIMIT \(limit) OFFSET \(offset)"
+        let sql = "SELECT \(columns) FROM \(table.name) ORDER BY \(Self.order(table)) LIMIT \(limit) OFFSET \(offset)"
         var rows: [[CellValue]] = []
         for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) {
             let cells = row.makeRandomAccess()
@@ -29,6 +29,12 @@ public struct PostgresTableIO: Sendable {
             rows.append(values)
         }
         return rows
+    }
+
+    /// The key in SQLite's order: text by its bytes (`COLLATE "C"`), not by the database's language collation,
+    /// so both stores read a table's rows in the same sequence and their checksums can be compared.
+    static func order(_ table: TableLayout) -> String {
+        table.key.map { key in table.columns.first { $0.name == key }?.kind == .text ? "\(key) COLLATE \"C\"" : key }.joined(separator: ", ")
     }
 
     public func count(of table: TableLayout) async throws -> Int {
@@ -64,22 +70,35 @@ public struct PostgresTableIO: Sendable {
             logger: logger)
     }
 
-    /// Why the database cannot be copied now: a runner's lease still running, or sends whose outcome is not known.
-    public func copyBlockers(now: Date) async throws -> [String] {
-        var reasons: [String] = []
-        for try await (owner, expiresAt) in try await connection.query(
-            "SELECT owner, expiresAt FROM runnerLease WHERE expiresAt > \(now)", logger: logger
-        ).decode((String, Date).self) {
-            reasons.append("a runner (\(owner)) holds the lease until \(Timestamps.display(expiresAt)); stop it first")
+    /// Takes (or renews) the runner lease for a copy, by the database's clock, as the SQLite store does (the
+    /// fence grows when the lease changes hands); then says why the database cannot be copied. Empty: go on.
+    public func holdForCopy(owner: String, seconds: Int) async throws -> [String] {
+        let taken = try await connection.query(
+            """
+            INSERT INTO runnerLease (id, owner, expiresAt, fence) VALUES (1, \(owner), now() + make_interval(secs => \(seconds)), 1)
+            ON CONFLICT (id) DO UPDATE SET owner = EXCLUDED.owner, expiresAt = EXCLUDED.expiresAt,
+                fence = runnerLease.fence + CASE WHEN runnerLease.owner = EXCLUDED.owner THEN 0 ELSE 1 END
+            WHERE runnerLease.owner = EXCLUDED.owner OR runnerLease.expiresAt <= now()
+            RETURNING owner
+            """, logger: logger
+        ).collect()
+        if taken.isEmpty {
+            for try await (holder, until) in try await connection.query("SELECT owner, expiresAt FROM runnerLease WHERE id = 1", logger: logger).decode(
+                (String, Date).self)
+            {
+                return ["a runner (\(holder)) holds the lease until \(Timestamps.display(until)); stop it first"]
+            }
         }
         let doubtful =
             try await connection.query("SELECT COUNT(*) FROM sendRecord WHERE state IN ('intent', 'unknown')", logger: logger).collect().first?.decode(Int.self)
             ?? 0
-        if doubtful > 0 {
-            reasons.append(
-                "\(doubtful) send\(doubtful == 1 ? " is" : "s are") in doubt (begun, outcome not yet known); run `cadence run --once` to reconcile them first")
-        }
-        return reasons
+        guard doubtful > 0 else { return [] }
+        return ["\(doubtful) send\(doubtful == 1 ? " is" : "s are") in doubt (begun, outcome not yet known); run `cadence run --once` to reconcile them first"]
+    }
+
+    /// Ends a copy's lease at once; the fence stays.
+    public func releaseCopyLease(owner: String) async throws {
+        try await connection.query("UPDATE runnerLease SET expiresAt = 'epoch' WHERE owner = \(owner)", logger: logger)
     }
 
     static func cell(_ cell: PostgresCell, _ kind: TableLayout.Kind) throws -> CellValue {

@@ -10,7 +10,14 @@ extension CadenceDatabase {
         let order = table.key.joined(separator: ", ")
         return try read { db in
             try Row.fetchAll(db, sql: "SELECT \(columns) FROM \(table.name) ORDER BY \(order) LIMIT ? OFFSET ?", arguments: [limit, offset]).map { row in
-                table.columns.enumerated().map { index, column in Self.cell(row[index] as DatabaseValue, column.kind) }
+                try table.columns.enumerated().map { index, column in
+                    guard let cell = Self.cell(row[index] as DatabaseValue, column.kind) else {
+                        throw StoreError.refused(
+                            "\(table.name).\(column.name) holds a value that is not a \(column.kind) in the row with \(table.key.map { "\($0) \(row[$0] as DatabaseValue)" }.joined(separator: ", ")); nothing was copied: correct or clear that value, then copy again"
+                        )
+                    }
+                    return cell
+                }
             }
         }
     }
@@ -44,31 +51,45 @@ extension CadenceDatabase {
         }
     }
 
-    /// Why the database cannot be copied now: a runner's lease still running, or sends whose outcome is not known.
-    public func copyBlockers(now: Date) throws(StoreError) -> [String] {
-        try read { db in
-            var reasons: [String] = []
-            if let row = try Row.fetchOne(db, sql: "SELECT owner, expiresAt FROM runnerLease WHERE expiresAt > ?", arguments: [now]) {
-                reasons.append("a runner (\(row["owner"] as String)) holds the lease until \(Timestamps.display(row["expiresAt"])); stop it first")
-            }
-            let doubtful = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sendRecord WHERE state IN ('intent', 'unknown')") ?? 0
-            if doubtful > 0 {
-                reasons.append(
-                    "\(doubtful) send\(doubtful == 1 ? " is" : "s are") in doubt (begun, outcome not yet known); run `cadence run --once` to reconcile them first")
-            }
-            return reasons
+    /// Takes (or renews) the runner lease for a copy, so no runner sends while the rows are read; then says why
+    /// the database cannot be copied: another runner's lease, or sends whose outcome is not known. Empty: go on.
+    public func holdForCopy(owner: String, now: Date, seconds: TimeInterval) async throws(StoreError) -> [String] {
+        switch try await acquireLease(owner: owner, now: now, seconds: seconds) {
+        case .busy(let holder, let until):
+            return ["a runner (\(holder)) holds the lease until \(Timestamps.display(until)); stop it first"]
+        case .held:
+            let doubtful = try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sendRecord WHERE state IN ('intent', 'unknown')") ?? 0 }
+            guard doubtful > 0 else { return [] }
+            return [
+                "\(doubtful) send\(doubtful == 1 ? " is" : "s are") in doubt (begun, outcome not yet known); run `cadence run --once` to reconcile them first"
+            ]
         }
     }
 
-    static func cell(_ value: DatabaseValue, _ kind: TableLayout.Kind) -> CellValue {
+    /// The value as its column's kind, or nil when it is not one (text in a date column): refused, never copied
+    /// as empty.
+    static func cell(_ value: DatabaseValue, _ kind: TableLayout.Kind) -> CellValue? {
         if value.isNull { return .null }
         switch kind {
-        case .integer: return Int64.fromDatabaseValue(value).map(CellValue.integer) ?? .null
-        case .real: return Double.fromDatabaseValue(value).map(CellValue.real) ?? .null
-        case .text: return String.fromDatabaseValue(value).map(CellValue.text) ?? .null
-        case .blob: return Data.fromDatabaseValue(value).map { .blob(Array($0)) } ?? .null
-        case .date: return Date.fromDatabaseValue(value).map(CellValue.date) ?? .null
-        case .boolean: return Bool.fromDatabaseValue(value).map(CellValue.boolean) ?? .null
+        case .integer:
+            guard case .int64(let number) = value.storage else { return nil }
+            return .integer(number)
+        case .real:
+            switch value.storage {
+            case .double(let number): return .real(number)
+            case .int64(let number): return .real(Double(number))
+            default: return nil
+            }
+        case .text:
+            guard case .string(let text) = value.storage else { return nil }
+            return .text(text)
+        case .blob:
+            guard case .blob(let data) = value.storage else { return nil }
+            return .blob(Array(data))
+        case .date: return Date.fromDatabaseValue(value).map(CellValue.date)
+        case .boolean:
+            guard case .int64(let number) = value.storage, number == 0 || number == 1 else { return nil }
+            return .boolean(number == 1)
         }
     }
 

@@ -111,8 +111,11 @@ extension ProcessTests.DbCommandTests {
             let back = try CadenceBinary.run(["db", "copy", "--from", url, "--to", "back.sqlite"], in: root)
             #expect(back.status == 0, "\(back.stderr)")
             let returned = try Self.dump(root.appendingPathComponent("back.sqlite").path)
-            for table in TableLayout.all { #expect(returned[table.name] == before[table.name], "\(table.name)") }
-            #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("back.sqlite.copying").path))
+            for table in TableLayout.all where table.name != "runnerLease" { #expect(returned[table.name] == before[table.name], "\(table.name)") }
+            // The copy held the lease while it read (so its fence grew), and the copy arrives with that lease ended.
+            let lease = try #require(returned["runnerLease"]?.first)
+            #expect(lease.contains("owner:\"cadence db copy ") && lease.contains("expiresAt:\"1970-01-01 00:00:00.000\""), "\(lease)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasPrefix("back.sqlite.") }.isEmpty)
 
             // The sequences moved past the copied ids: PostgreSQL numbers the next candidate after the last.
             let database = try PostgresTestServer.database(url)
@@ -154,10 +157,17 @@ extension ProcessTests.DbCommandTests {
         try queue.close()
         let refused = try CadenceBinary.run(["db", "copy", "--from", "cadence.sqlite", "--to", "copy.sqlite"], in: root)
         #expect(refused.status == 65)
-        #expect(refused.stderr.contains("nothing was copied: a runner (host-a:41) holds the lease until"), "\(refused.stderr)")
-        #expect(refused.stderr.contains("1 send is in doubt (begun, outcome not yet known); run `cadence run --once` to reconcile them first"), "\(refused.stderr)")
+        #expect(refused.stderr == "cadence: error: nothing was copied: a runner (host-a:41) holds the lease until 2999-01-01 00:00 UTC; stop it first\n")
+        let ended = try DatabaseQueue(path: path)
+        try ended.write { db in try db.execute(sql: "UPDATE runnerLease SET expiresAt = '2000-01-01 00:00:00.000'") }
+        try ended.close()
+        let doubt = try CadenceBinary.run(["db", "copy", "--from", "cadence.sqlite", "--to", "copy.sqlite"], in: root)
+        #expect(doubt.status == 65)
+        #expect(
+            doubt.stderr
+                == "cadence: error: nothing was copied: 1 send is in doubt (begun, outcome not yet known); run `cadence run --once` to reconcile them first\n")
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("copy.sqlite").path))
-        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("copy.sqlite.copying").path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasPrefix("copy.sqlite") }.isEmpty)
         let same = try CadenceBinary.run(["db", "copy", "--from", "cadence.sqlite", "--to", "./cadence.sqlite"], in: root)
         #expect(same.status == 65)
         #expect(same.stderr.contains("the source and the destination are the same database"), "\(same.stderr)")
@@ -175,6 +185,8 @@ extension ProcessTests.DbCommandTests {
         let copy = try CadenceBinary.run(["db", "copy", "--from", "cadence.sqlite", "--to", "copy.sqlite"], in: root)
         #expect(copy.status == 65)
         #expect(copy.stderr.contains("sendRecord.lookedUpAt"), "\(copy.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("copy.sqlite").path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasPrefix("copy.sqlite") }.isEmpty)
+        // The copy let the source's lease go: a runner starts at once.
+        #expect(try CadenceBinary.run(["run", "--once"], in: root, environment: ["CADENCE_NOW": "2026-12-09T15:00:01Z", "USER": "sam"]).status == 0)
     }
 }

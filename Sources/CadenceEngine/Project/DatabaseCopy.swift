@@ -8,8 +8,8 @@ import PostgresNIO
 /// `cadence db copy --from A --to B`: moves a whole Cadence database between SQLite and PostgreSQL, either way (or
 /// between two of the same kind), for a team that outgrows one file or comes back to one.
 ///
-/// It refuses while a runner holds the lease or a send is in doubt (a copy taken then could send twice or lose a
-/// send), and into a destination that holds any row. Rows keep their ids; every table's row count and checksum
+/// It holds the source's runner lease while it reads, and refuses when a runner holds it or a send is in doubt (a
+/// copy taken then could send twice or lose a send), and into a destination that holds any row. Rows keep their ids; every table's row count and checksum
 /// (`TableChecksum`, in key order) must match on both sides before the copy is kept: a PostgreSQL destination is
 /// written in one transaction, committed only then, with its id sequences moved past the copied rows; a SQLite
 /// destination is written beside its final name and written out whole (`VACUUM INTO`) only then.
@@ -43,42 +43,63 @@ public enum DatabaseCopy {
         let destinationName =
             PostgresSettings.isURL(destination) ? try connector(destination).settings.description : (destination as NSString).standardizingPath
         if sourceName == destinationName { throw .refused(["the source and the destination are the same database"]) }
+        let owner = "cadence db copy \(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
         do {
             let tables = try await withSource(source, connector: connector) { from in
-                let blockers = try await from.copyBlockers(now: now)
-                if !blockers.isEmpty { throw DatabaseCommandFailure.refused(blockers) }
-                return try await withDestination(destination, connector: connector, actor: actor) { to in
-                    try await transfer(from: from, to: to)
+                // The source's runner lease is held for the whole copy (renewed between tables), so no runner can
+                // send meanwhile; then nothing may be in doubt.
+                let blockers = try await from.hold(owner: owner, now: now)
+                if !blockers.isEmpty {
+                    try? await from.release(owner: owner)
+                    throw DatabaseCommandFailure.refused(blockers)
+                }
+                do {
+                    let tables = try await withDestination(destination, connector: connector, actor: actor) { to in
+                        try await transfer(from: from, to: to, owner: owner, now: now)
+                    }
+                    try await from.release(owner: owner)
+                    return tables
+                } catch {
+                    try? await from.release(owner: owner)
+                    throw error
                 }
             }
             return Report(source: sourceName, destination: destinationName, tables: tables)
-        } catch let failure as DatabaseCommandFailure {
-            throw failure
-        } catch let failure as PostgresFailure {
-            throw .postgres(failure)
-        } catch let error as StoreError {
-            throw .store(error)
         } catch {
-            throw .copy("the copy failed and the destination was left as it was: \(error)")
+            throw classify(error)
+        }
+    }
+
+    /// An error in the words of the part that failed: a refusal as it is, PostgreSQL's and SQLite's as theirs.
+    static func classify(_ error: any Error) -> DatabaseCommandFailure {
+        switch error {
+        case let failure as DatabaseCommandFailure: return failure
+        case PostgresFailure.other(let cause): return classify(cause)
+        case let failure as PostgresFailure: return .postgres(failure)
+        case let error as StoreError: return .store(error)
+        default: return .copy("the copy failed and the destination was left as it was: \(error)")
         }
     }
 
     /// Copies every table a page at a time, then compares counts and checksums table by table.
-    static func transfer(from: any CopyEndpoint, to: any CopyEndpoint) async throws -> [(name: String, rows: Int)] {
+    static func transfer(from: any CopyEndpoint, to: any CopyEndpoint, owner: String, now: Date) async throws -> [(name: String, rows: Int)] {
         var copied: [(name: String, rows: Int)] = []
         for table in TableLayout.all {
+            let blockers = try await from.hold(owner: owner, now: now)  // renewed; lost only if it expired meanwhile
+            if !blockers.isEmpty { throw DatabaseCommandFailure.refused(blockers) }
             var offset = 0
+            let size = pageSize(table)
             while true {
-                let rows = try await from.rows(of: table, offset: offset, limit: pageSize)
-                try await to.insert(rows, into: table)
+                let rows = try await from.rows(of: table, offset: offset, limit: size)
+                try await to.insert(rows.map { released(owner, table, $0) }, into: table)
                 offset += rows.count
-                if rows.count < pageSize { break }
+                if rows.count < size { break }
             }
             copied.append((table.name, offset))
         }
         for table in TableLayout.all {
-            let (sourceRows, sourceSum) = try await checksum(table, from)
-            let (destinationRows, destinationSum) = try await checksum(table, to)
+            let (sourceRows, sourceSum) = try await checksum(table, from, owner: owner)
+            let (destinationRows, destinationSum) = try await checksum(table, to, owner: owner)
             guard sourceRows == destinationRows, sourceSum == destinationSum else {
                 throw DatabaseCommandFailure.mismatch(
                     "\(table.name) differs after copying (\(sourceRows) rows in the source, \(destinationRows) in the destination\(sourceRows == destinationRows ? ", checksums differ" : "")); the destination was left as it was. If something wrote to the source meanwhile, stop every cadence command and runner, then copy again"
@@ -89,14 +110,31 @@ public enum DatabaseCopy {
         return copied
     }
 
-    static func checksum(_ table: TableLayout, _ endpoint: any CopyEndpoint) async throws -> (Int, String) {
+    /// Rows per page: fewer for tables that hold messages and attachments, so a page stays a few megabytes.
+    static func pageSize(_ table: TableLayout) -> Int {
+        table.columns.contains { $0.kind == .blob } ? 50 : 2_000
+    }
+
+    /// The copy's own hold on the source's runner lease arrives at the destination already ended (its fence kept),
+    /// so the copy does not keep runners off the new database.
+    static func released(_ owner: String, _ table: TableLayout, _ row: [CellValue]) -> [CellValue] {
+        guard table.name == "runnerLease", let ownerColumn = table.columns.firstIndex(where: { $0.name == "owner" }),
+            let expiry = table.columns.firstIndex(where: { $0.name == "expiresAt" }), row[ownerColumn] == .text(owner)
+        else { return row }
+        var row = row
+        row[expiry] = .date(Date(timeIntervalSince1970: 0))
+        return row
+    }
+
+    static func checksum(_ table: TableLayout, _ endpoint: any CopyEndpoint, owner: String) async throws -> (Int, String) {
         var sum = TableChecksum()
         var offset = 0
+        let size = pageSize(table)
         while true {
-            let rows = try await endpoint.rows(of: table, offset: offset, limit: pageSize)
-            for row in rows { sum.add(row) }
+            let rows = try await endpoint.rows(of: table, offset: offset, limit: size)
+            for row in rows { sum.add(released(owner, table, row)) }
             offset += rows.count
-            if rows.count < pageSize { break }
+            if rows.count < size { break }
         }
         return (sum.rows, sum.finalize())
     }
@@ -123,13 +161,21 @@ public enum DatabaseCopy {
             }
             // Written and checked beside its final name, then written out whole (VACUUM INTO): a copy that fails or
             // does not match leaves no file at the destination.
-            let partial = destination + ".copying"
-            func removePartial() { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) } }
-            removePartial()
+            let partial = destination + ".copying-" + UUID().uuidString
+            let finished = destination + ".copied-" + UUID().uuidString
+            func removePartial() {
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
+                try? FileManager.default.removeItem(atPath: finished)
+            }
             do {
                 let database = try CadenceDatabase.open(path: partial, mode: .create)
                 let result = try await body(SQLiteCopyEndpoint(database: database))
-                try database.export(to: destination)
+                try database.export(to: finished)
+                // VACUUM INTO does not sync what it writes: sync it before it takes the final name.
+                let handle = try FileHandle(forUpdating: URL(fileURLWithPath: finished))
+                try handle.synchronize()
+                try handle.close()
+                try FileManager.default.moveItem(atPath: finished, toPath: destination)  // refuses a file that appeared meanwhile
                 removePartial()
                 return result
             } catch {
@@ -158,7 +204,9 @@ protocol CopyEndpoint: Sendable {
     func rows(of table: TableLayout, offset: Int, limit: Int) async throws -> [[CellValue]]
     func count(of table: TableLayout) async throws -> Int
     func insert(_ rows: [[CellValue]], into table: TableLayout) async throws
-    func copyBlockers(now: Date) async throws -> [String]
+    /// Takes or renews the runner lease for the copy; why the copy cannot go on (empty: it can).
+    func hold(owner: String, now: Date) async throws -> [String]
+    func release(owner: String) async throws
     /// After the check, before the copy is kept.
     func finish() async throws
 }
@@ -169,7 +217,8 @@ struct SQLiteCopyEndpoint: CopyEndpoint {
     func rows(of table: TableLayout, offset: Int, limit: Int) async throws -> [[CellValue]] { try database.rows(of: table, offset: offset, limit: limit) }
     func count(of table: TableLayout) async throws -> Int { try database.count(of: table) }
     func insert(_ rows: [[CellValue]], into table: TableLayout) async throws { try database.insert(rows, into: table) }
-    func copyBlockers(now: Date) async throws -> [String] { try database.copyBlockers(now: now) }
+    func hold(owner: String, now: Date) async throws -> [String] { try await database.holdForCopy(owner: owner, now: now, seconds: 600) }
+    func release(owner: String) async throws { try await database.releaseLease(owner: owner) }
     func finish() async throws {}
 }
 
@@ -179,7 +228,8 @@ struct PostgresCopyEndpoint: CopyEndpoint {
     func rows(of table: TableLayout, offset: Int, limit: Int) async throws -> [[CellValue]] { try await io.rows(of: table, offset: offset, limit: limit) }
     func count(of table: TableLayout) async throws -> Int { try await io.count(of: table) }
     func insert(_ rows: [[CellValue]], into table: TableLayout) async throws { try await io.insert(rows, into: table) }
-    func copyBlockers(now: Date) async throws -> [String] { try await io.copyBlockers(now: now) }
+    func hold(owner: String, now: Date) async throws -> [String] { try await io.holdForCopy(owner: owner, seconds: 600) }
+    func release(owner: String) async throws { try await io.releaseCopyLease(owner: owner) }
     func finish() async throws {
         for table in TableLayout.all { try await io.resetSequence(of: table) }
     }
