@@ -42,7 +42,7 @@ extension ProcessTests {
 
             let bad = try CadenceBinary.run(["db", "migrate", "--db", "postgres://db.example.com/agency?sslmode=strict"])
             #expect(bad.status == 65)
-            #expect(bad.stderr.contains("sslmode is \"strict\"; use one of disable, allow, prefer, require, verify-ca, verify-full"), "\(bad.stderr)")
+            #expect(bad.stderr.contains("sslmode is not one Cadence knows; use one of disable, allow, prefer, require, verify-ca, verify-full"), "\(bad.stderr)")
 
             let status = try CadenceBinary.run(["status", "--db", "postgres://ana@db.example.com/agency"])
             #expect(status.status != 0)
@@ -188,5 +188,24 @@ extension ProcessTests.DbCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasPrefix("copy.sqlite") }.isEmpty)
         // The copy let the source's lease go: a runner starts at once.
         #expect(try CadenceBinary.run(["run", "--once"], in: root, environment: ["CADENCE_NOW": "2026-12-09T15:00:01Z", "USER": "sam"]).status == 0)
+    }
+}
+
+extension ProcessTests.DbCommandTests {
+    @Test(
+        "a copy into PostgreSQL that fails leaves the database as it was: not even the schema is created",
+        .enabled(if: PostgresTestServer.enabled, PostgresTestServer.skipReason))
+    func failedCopyLeavesPostgresUntouched() async throws {
+        let root = try Self.projectWithSends()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let queue = try DatabaseQueue(path: root.appendingPathComponent("cadence.sqlite").path)
+        try await queue.write { db in try db.execute(sql: "UPDATE sendRecord SET lookedUpAt = 'last tuesday' WHERE id = (SELECT MIN(id) FROM sendRecord)") }
+        try queue.close()
+        try await PostgresTestServer.withScratchDatabase { url in
+            let copy = try CadenceBinary.run(["db", "copy", "--from", "cadence.sqlite", "--to", url], in: root)
+            #expect(copy.status == 65)
+            #expect(copy.stderr.contains("sendRecord.lookedUpAt"), "\(copy.stderr)")
+            #expect(try await PostgresMigrator.version(PostgresTestServer.database(url)) == 0)
+        }
     }
 }
