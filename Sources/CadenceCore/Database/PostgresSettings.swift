@@ -72,7 +72,11 @@ public struct PostgresSettings: Sendable, Hashable, CustomStringConvertible {
         rest = rest[rest.index(after: rest.firstIndex(of: ":")!)...].dropFirst(2)
         // An @ past the host (in the path or the parameters) means a user name or password holds an unencoded /, ?
         // or @, and reading on would show pieces of the password as a port or a parameter: refuse, echoing nothing.
-        if let at = rest.lastIndex(of: "@"), rest[..<at].contains(where: { $0 == "/" || $0 == "?" || $0 == "#" }) || rest[..<at].filter({ $0 == "@" }).count > 0 {
+        // (An @ in a parameter's value, after its =, is fine: `?user=alice@example.com`.)
+        let beforeValues = rest.prefix { $0 != "=" }
+        if let at = beforeValues.lastIndex(of: "@"),
+            beforeValues[..<at].contains(where: { $0 == "/" || $0 == "?" || $0 == "#" || $0 == "@" })
+        {
             throw Problem(
                 "the database URL's user name or password holds a / ? # or @ that is not percent-encoded; percent-encode it (%2F %3F %23 %40), or give the password through PGPASSWORD or the password file instead"
             )
@@ -85,7 +89,8 @@ public struct PostgresSettings: Sendable, Hashable, CustomStringConvertible {
                 let key = try decode(parts[0], "a parameter name")
                 guard parameters.contains(key) else {
                     throw Problem(
-                        "the database URL has the parameter \"\(key)\", which Cadence does not read; it reads \(parameters.joined(separator: ", "))")
+                        "the database URL has a parameter Cadence does not read (not named here: with an unencoded & in a password it could be part of it); Cadence reads \(parameters.joined(separator: ", "))"
+                    )
                 }
                 guard parts.count == 2 else { throw Problem("the database URL's parameter \(key) has no value; write \(key)=…") }
                 if key == "password" { passwordInURL = true }
@@ -147,7 +152,8 @@ public struct PostgresSettings: Sendable, Hashable, CustomStringConvertible {
         var sslMode = PostgresSSLMode.prefer
         if let (text, origin) = value("sslmode", "PGSSLMODE") {
             guard let mode = PostgresSSLMode(rawValue: text) else {
-                throw Problem("\(origin) is \"\(text)\"; use one of \(PostgresSSLMode.allCases.map(\.rawValue).joined(separator: ", "))")
+                let shown = origin == "PGSSLMODE" ? "PGSSLMODE is \"\(text)\"" : "\(origin) is not one Cadence knows"
+                throw Problem("\(shown); use one of \(PostgresSSLMode.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             sslMode = mode
         }
