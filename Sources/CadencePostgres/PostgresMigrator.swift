@@ -21,31 +21,36 @@ public enum PostgresMigrator {
 
     /// Applies every version the database lacks; refuses a database whose schema is newer than this binary's.
     public static func migrate(_ database: PostgresConnector, by actor: String) async throws(PostgresFailure) -> Outcome {
-        let settings = database.settings
-        return try await database.withConnection { connection in
+        try await database.withConnection { connection in
             try await connection.withTransaction(logger: database.logger) { connection in
-                try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: database.logger)
-                try await connection.query(
-                    """
-                    CREATE TABLE IF NOT EXISTS cadence_schema (
-                        version INTEGER PRIMARY KEY,
-                        migratedAt TIMESTAMPTZ NOT NULL DEFAULT now(),
-                        migratedBy TEXT NOT NULL
-                    )
-                    """, logger: database.logger)
-                let current = try await version(connection, database.logger)
-                if current > PostgresSchema.latest {
-                    throw PostgresFailure.newerSchema(database: current, known: PostgresSchema.latest, settings)
-                }
-                for version in stride(from: current + 1, through: PostgresSchema.latest, by: 1) {
-                    for statement in PostgresSchema.versions[version - 1] {
-                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: database.logger)
-                    }
-                    try await connection.query("INSERT INTO cadence_schema (version, migratedBy) VALUES (\(version), \(actor))", logger: database.logger)
-                }
-                return Outcome(from: current, to: PostgresSchema.latest)
+                try await migrate(on: connection, by: actor, database.settings, database.logger)
             }
         }
+    }
+
+    /// The same, inside a transaction the caller holds (`db copy` creates the schema and the rows in one, so a copy
+    /// that fails leaves the database as it was).
+    public static func migrate(on connection: PostgresConnection, by actor: String, _ settings: PostgresSettings, _ logger: Logger) async throws -> Outcome {
+        try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+        try await connection.query(
+            """
+            CREATE TABLE IF NOT EXISTS cadence_schema (
+                version INTEGER PRIMARY KEY,
+                migratedAt TIMESTAMPTZ NOT NULL DEFAULT now(),
+                migratedBy TEXT NOT NULL
+            )
+            """, logger: logger)
+        let current = try await version(connection, logger)
+        if current > PostgresSchema.latest {
+            throw PostgresFailure.newerSchema(database: current, known: PostgresSchema.latest, settings)
+        }
+        for version in stride(from: current + 1, through: PostgresSchema.latest, by: 1) {
+            for statement in PostgresSchema.versions[version - 1] {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+            try await connection.query("INSERT INTO cadence_schema (version, migratedBy) VALUES (\(version), \(actor))", logger: logger)
+        }
+        return Outcome(from: current, to: PostgresSchema.latest)
     }
 
     /// The database's schema version: 0 when Cadence never migrated it.

@@ -15,16 +15,28 @@ public struct PostgresTableIO: Sendable {
         self.logger = logger
     }
 
-    public func rows(of table: TableLayout, offset: Int, limit: Int) async throws -> [[CellValue]] {
+    /// Up to `limit` rows of `table` in key order, after the row whose key is `after` (from the start when nil).
+    public func rows(of table: TableLayout, after: [CellValue]?, limit: Int) async throws -> [[CellValue]] {
         let columns = table.columns.map(\.name).joined(separator: ", ")
-        let sql = "SELECT \(columns) FROM \(table.name) ORDER BY \(Self.order(table)) LIMIT \(limit) OFFSET \(offset)"
+        var bindings = PostgresBindings()
+        var condition = ""
+        if let after {
+            for cell in after { Self.bind(cell, &bindings) }
+            condition = "WHERE (\(Self.order(table))) > (\((1...after.count).map { "$\($0)" }.joined(separator: ", "))) "
+        }
+        let sql = "SELECT \(columns) FROM \(table.name) \(condition)ORDER BY \(Self.order(table)) LIMIT \(limit)"
         var rows: [[CellValue]] = []
-        for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) {
+        for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger) {
             let cells = row.makeRandomAccess()
             var values: [CellValue] = []
             values.reserveCapacity(table.columns.count)
             for (index, column) in table.columns.enumerated() {
-                values.append(try Self.cell(cells[index], column.kind))
+                do {
+                    values.append(try Self.cell(cells[index], column.kind))
+                } catch {
+                    throw PostgresFailure.other(
+                        CopyValueProblem(description: "\(table.name).\(column.name) holds a value that is not a \(column.kind); nothing was copied: correct or clear it, then copy again"))
+                }
             }
             rows.append(values)
         }
@@ -71,29 +83,34 @@ public struct PostgresTableIO: Sendable {
     }
 
     /// Takes (or renews) the runner lease for a copy, by the database's clock, as the SQLite store does (the
-    /// fence grows when the lease changes hands); then says why the database cannot be copied. Empty: go on.
-    public func holdForCopy(owner: String, seconds: Int) async throws -> [String] {
+    /// fence grows when the lease changes hands); then says why the database cannot be copied, and which fence the
+    /// copy holds.
+    public func holdForCopy(owner: String, seconds: Int) async throws -> (blockers: [String], fence: Int64?) {
         let taken = try await connection.query(
             """
             INSERT INTO runnerLease (id, owner, expiresAt, fence) VALUES (1, \(owner), now() + make_interval(secs => \(seconds)), 1)
             ON CONFLICT (id) DO UPDATE SET owner = EXCLUDED.owner, expiresAt = EXCLUDED.expiresAt,
                 fence = runnerLease.fence + CASE WHEN runnerLease.owner = EXCLUDED.owner THEN 0 ELSE 1 END
             WHERE runnerLease.owner = EXCLUDED.owner OR runnerLease.expiresAt <= now()
-            RETURNING owner
+            RETURNING fence
             """, logger: logger
         ).collect()
-        if taken.isEmpty {
+        guard let fence = try taken.first?.decode(Int64.self) else {
             for try await (holder, until) in try await connection.query("SELECT owner, expiresAt FROM runnerLease WHERE id = 1", logger: logger).decode(
                 (String, Date).self)
             {
-                return ["a runner (\(holder)) holds the lease until \(Timestamps.display(until)); stop it first"]
+                return (["a runner (\(holder)) holds the lease until \(Timestamps.display(until)); stop it first"], nil)
             }
+            return (["the runner lease could not be taken; try again"], nil)
         }
         let doubtful =
             try await connection.query("SELECT COUNT(*) FROM sendRecord WHERE state IN ('intent', 'unknown')", logger: logger).collect().first?.decode(Int.self)
             ?? 0
-        guard doubtful > 0 else { return [] }
-        return ["\(doubtful) send\(doubtful == 1 ? " is" : "s are") in doubt (begun, outcome not yet known); run `cadence run --once` to reconcile them first"]
+        guard doubtful > 0 else { return ([], fence) }
+        return (
+            ["\(doubtful) send\(doubtful == 1 ? " is" : "s are") in doubt (begun, outcome not yet known); run `cadence run --once` to reconcile them first"],
+            fence
+        )
     }
 
     /// Ends a copy's lease at once; the fence stays.
@@ -123,4 +140,9 @@ public struct PostgresTableIO: Sendable {
         case .boolean(let flag): bindings.append(flag)
         }
     }
+}
+
+/// A value a PostgreSQL source holds that its column's kind cannot read.
+struct CopyValueProblem: Error, CustomStringConvertible {
+    let description: String
 }

@@ -4,12 +4,22 @@ import GRDB
 
 /// The SQLite side of `cadence db copy`: any table read a page at a time in key order, and written in batches.
 extension CadenceDatabase {
-    /// Up to `limit` rows of `table` in key order, from `offset`.
-    public func rows(of table: TableLayout, offset: Int, limit: Int) throws(StoreError) -> [[CellValue]] {
+    /// Up to `limit` rows of `table` in key order, after the row whose key is `after` (from the start when nil):
+    /// paging by key, so each page costs the same however far into the table it is.
+    public func rows(of table: TableLayout, after: [CellValue]?, limit: Int) throws(StoreError) -> [[CellValue]] {
         let columns = table.columns.map(\.name).joined(separator: ", ")
         let order = table.key.joined(separator: ", ")
+        var arguments: [DatabaseValue] = []
+        var condition = ""
+        if let after {
+            condition = "WHERE (\(order)) > (\(Array(repeating: "?", count: after.count).joined(separator: ", "))) "
+            arguments = after.map(Self.databaseValue)
+        }
+        arguments.append(limit.databaseValue)
         return try read { db in
-            try Row.fetchAll(db, sql: "SELECT \(columns) FROM \(table.name) ORDER BY \(order) LIMIT ? OFFSET ?", arguments: [limit, offset]).map { row in
+            try Row.fetchAll(
+                db, sql: "SELECT \(columns) FROM \(table.name) \(condition)ORDER BY \(order) LIMIT ?", arguments: StatementArguments(arguments)
+            ).map { row in
                 try table.columns.enumerated().map { index, column in
                     guard let cell = Self.cell(row[index] as DatabaseValue, column.kind) else {
                         throw StoreError.refused(
@@ -22,6 +32,10 @@ extension CadenceDatabase {
         }
     }
 
+    public func count(of table: TableLayout) throws(StoreError) -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table.name)") ?? 0 }
+    }
+
     /// Writes the whole database, as one consistent snapshot, into a new file at `path` (SQLite's `VACUUM INTO`,
     /// which refuses an existing file), then closes this one.
     public func export(to path: String) throws(StoreError) {
@@ -31,10 +45,6 @@ extension CadenceDatabase {
         } catch {
             throw StoreError(error, path: path)
         }
-    }
-
-    public func count(of table: TableLayout) throws(StoreError) -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table.name)") ?? 0 }
     }
 
     /// Inserts `rows` into `table` in one transaction, keeping their ids.
@@ -52,17 +62,20 @@ extension CadenceDatabase {
     }
 
     /// Takes (or renews) the runner lease for a copy, so no runner sends while the rows are read; then says why
-    /// the database cannot be copied: another runner's lease, or sends whose outcome is not known. Empty: go on.
-    public func holdForCopy(owner: String, now: Date, seconds: TimeInterval) async throws(StoreError) -> [String] {
+    /// the database cannot be copied (another runner's lease, or sends whose outcome is not known) and which fence
+    /// the copy holds: a fence that changes during the copy means a runner held the lease in between.
+    public func holdForCopy(owner: String, now: Date, seconds: TimeInterval) async throws(StoreError) -> (blockers: [String], fence: Int64?) {
         switch try await acquireLease(owner: owner, now: now, seconds: seconds) {
         case .busy(let holder, let until):
-            return ["a runner (\(holder)) holds the lease until \(Timestamps.display(until)); stop it first"]
-        case .held:
+            return (["a runner (\(holder)) holds the lease until \(Timestamps.display(until)); stop it first"], nil)
+        case .held(let lease):
             let doubtful = try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sendRecord WHERE state IN ('intent', 'unknown')") ?? 0 }
-            guard doubtful > 0 else { return [] }
-            return [
-                "\(doubtful) send\(doubtful == 1 ? " is" : "s are") in doubt (begun, outcome not yet known); run `cadence run --once` to reconcile them first"
-            ]
+            guard doubtful > 0 else { return ([], lease.fence) }
+            return (
+                [
+                    "\(doubtful) send\(doubtful == 1 ? " is" : "s are") in doubt (begun, outcome not yet known); run `cadence run --once` to reconcile them first"
+                ], lease.fence
+            )
         }
     }
 

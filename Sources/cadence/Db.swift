@@ -69,7 +69,7 @@ struct Db: AsyncParsableCommand {
                     let report = try await DatabaseCopy.copy(
                         from: target(from), to: target(to), passwordReference: { DatabaseLocation.passwordReference(for: $0, project: location) },
                         secrets: SecretStore(root: location.root, environment: environment), environment: environment, actor: Actor.current("db copy"),
-                        now: CommandClock.now)
+                        clock: CommandClock.current)
                     print(report)
                 } catch {
                     throw CommandFailure(error.description, code: .dataError)

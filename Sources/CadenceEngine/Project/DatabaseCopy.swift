@@ -34,7 +34,7 @@ public enum DatabaseCopy {
 
     public static func copy(
         from source: String, to destination: String, passwordReference: (String) -> SecretReference?, secrets: SecretStore, environment: [String: String],
-        actor: String, now: Date
+        actor: String, clock: any WallClock
     ) async throws(DatabaseCommandFailure) -> Report {
         func connector(_ url: String) throws(DatabaseCommandFailure) -> PostgresConnector {
             try PostgresTarget.connector(url, passwordReference: passwordReference(url), secrets: secrets, environment: environment)
@@ -46,23 +46,27 @@ public enum DatabaseCopy {
         let owner = "cadence db copy \(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
         do {
             let tables = try await withSource(source, connector: connector) { from in
-                // The source's runner lease is held for the whole copy (renewed between tables), so no runner can
-                // send meanwhile; then nothing may be in doubt.
-                let blockers = try await from.hold(owner: owner, now: now)
-                if !blockers.isEmpty {
-                    try? await from.release(owner: owner)
-                    throw DatabaseCommandFailure.refused(blockers)
+                // The source's runner lease is held for the whole copy, renewed at every page; then nothing may be
+                // in doubt. The fence it gets must still be the lease's when the copy is kept: if it moved, a runner
+                // held the lease in between and may have sent what the copy lacks.
+                let hold = try await from.hold(owner: owner, now: clock.now)
+                guard hold.blockers.isEmpty, let fence = hold.fence else {
+                    if hold.fence != nil { try? await from.release(owner: owner) }
+                    throw DatabaseCommandFailure.refused(hold.blockers)
                 }
+                let lease = CopyLease(endpoint: from, owner: owner, fence: fence, clock: clock)
+                let tables: [(name: String, rows: Int)]
                 do {
-                    let tables = try await withDestination(destination, connector: connector, actor: actor) { to in
-                        try await transfer(from: from, to: to, owner: owner, now: now)
+                    tables = try await withDestination(destination, connector: connector, actor: actor) { to in
+                        try await transfer(from: from, to: to, lease: lease)
                     }
-                    try await from.release(owner: owner)
-                    return tables
                 } catch {
                     try? await from.release(owner: owner)
                     throw error
                 }
+                // The copy is kept: a lease that cannot be let go now simply runs out (in ten minutes at most).
+                try? await from.release(owner: owner)
+                return tables
             }
             return Report(source: sourceName, destination: destinationName, tables: tables)
         } catch {
@@ -81,36 +85,40 @@ public enum DatabaseCopy {
         }
     }
 
-    /// Copies every table a page at a time, then compares counts and checksums table by table.
-    static func transfer(from: any CopyEndpoint, to: any CopyEndpoint, owner: String, now: Date) async throws -> [(name: String, rows: Int)] {
+    /// Copies every table a page at a time, then compares counts and checksums table by table; the lease is
+    /// renewed (and its fence checked) at every page and once more before the copy is kept.
+    static func transfer(from: any CopyEndpoint, to: any CopyEndpoint, lease: CopyLease) async throws -> [(name: String, rows: Int)] {
         var copied: [(name: String, rows: Int)] = []
         for table in TableLayout.all {
-            let blockers = try await from.hold(owner: owner, now: now)  // renewed; lost only if it expired meanwhile
-            if !blockers.isEmpty { throw DatabaseCommandFailure.refused(blockers) }
-            var offset = 0
+            var count = 0
+            var after: [CellValue]?
             let size = pageSize(table)
             while true {
-                let rows = try await from.rows(of: table, offset: offset, limit: size)
-                try await to.insert(rows.map { released(owner, table, $0) }, into: table)
-                offset += rows.count
+                try await lease.renew()
+                let rows = try await from.rows(of: table, after: after, limit: size)
+                try await to.insert(rows.map { released(lease.owner, table, $0) }, into: table)
+                count += rows.count
+                after = rows.last.map { key(table, $0) }
                 if rows.count < size { break }
             }
-            copied.append((table.name, offset))
+            copied.append((table.name, count))
         }
         for table in TableLayout.all {
-            let (sourceRows, sourceSum) = try await checksum(table, from, owner: owner)
-            let (destinationRows, destinationSum) = try await checksum(table, to, owner: owner)
+            let (sourceRows, sourceSum) = try await checksum(table, from, lease: lease)
+            let (destinationRows, destinationSum) = try await checksum(table, to, lease: lease)
             guard sourceRows == destinationRows, sourceSum == destinationSum else {
                 throw DatabaseCommandFailure.mismatch(
                     "\(table.name) differs after copying (\(sourceRows) rows in the source, \(destinationRows) in the destination\(sourceRows == destinationRows ? ", checksums differ" : "")); the destination was left as it was. If something wrote to the source meanwhile, stop every cadence command and runner, then copy again"
                 )
             }
         }
+        try await lease.renew()
         try await to.finish()
         return copied
     }
 
-    /// Rows per page: fewer for tables that hold messages and attachments, so a page stays a few megabytes.
+    /// Rows per page: fewer for tables that hold messages and attachments, so a page stays a few megabytes. Pages
+    /// go by key, not by offset, so a small page costs no more per row than a large one.
     static func pageSize(_ table: TableLayout) -> Int {
         table.columns.contains { $0.kind == .blob } ? 50 : 2_000
     }
@@ -126,17 +134,23 @@ public enum DatabaseCopy {
         return row
     }
 
-    static func checksum(_ table: TableLayout, _ endpoint: any CopyEndpoint, owner: String) async throws -> (Int, String) {
+    static func checksum(_ table: TableLayout, _ endpoint: any CopyEndpoint, lease: CopyLease) async throws -> (Int, String) {
         var sum = TableChecksum()
-        var offset = 0
+        var after: [CellValue]?
         let size = pageSize(table)
         while true {
-            let rows = try await endpoint.rows(of: table, offset: offset, limit: size)
-            for row in rows { sum.add(released(owner, table, row)) }
-            offset += rows.count
+            try await lease.renew()
+            let rows = try await endpoint.rows(of: table, after: after, limit: size)
+            for row in rows { sum.add(released(lease.owner, table, row)) }
+            after = rows.last.map { key(table, $0) }
             if rows.count < size { break }
         }
         return (sum.rows, sum.finalize())
+    }
+
+    /// A row's key values, where the next page starts after.
+    static func key(_ table: TableLayout, _ row: [CellValue]) -> [CellValue] {
+        table.key.map { name in row[table.columns.firstIndex { $0.name == name }!] }
     }
 
     static func withSource<T: Sendable>(
@@ -184,9 +198,10 @@ public enum DatabaseCopy {
             }
         }
         let postgres = try connector(destination)
-        _ = try await PostgresMigrator.migrate(postgres, by: actor)
         return try await postgres.withConnection { connection in
+            // The schema and the rows in one transaction: a copy that fails or is refused leaves the database as it was.
             try await connection.withTransaction(logger: postgres.logger) { connection in
+                _ = try await PostgresMigrator.migrate(on: connection, by: actor, postgres.settings, postgres.logger)
                 let endpoint = PostgresCopyEndpoint(io: PostgresTableIO(connection: connection))
                 var filled: [String] = []
                 for table in TableLayout.all where try await endpoint.count(of: table) > 0 { filled.append(table.name) }
@@ -199,13 +214,30 @@ public enum DatabaseCopy {
     }
 }
 
+/// The copy's hold on the source's runner lease.
+struct CopyLease: Sendable {
+    let endpoint: any CopyEndpoint
+    let owner: String
+    let fence: Int64
+    let clock: any WallClock
+
+    /// Renews the lease; refuses the copy if it is no longer this copy's, or changed hands in between.
+    func renew() async throws {
+        let hold = try await endpoint.hold(owner: owner, now: clock.now)
+        guard hold.blockers.isEmpty, hold.fence == fence else {
+            throw DatabaseCommandFailure.refused(
+                ["the source's runner lease changed hands during the copy (\((hold.blockers.first ?? "a runner held it in between"))), so the copy may lack its sends"])
+        }
+    }
+}
+
 /// One side of a copy: SQLite or PostgreSQL.
 protocol CopyEndpoint: Sendable {
-    func rows(of table: TableLayout, offset: Int, limit: Int) async throws -> [[CellValue]]
+    func rows(of table: TableLayout, after: [CellValue]?, limit: Int) async throws -> [[CellValue]]
     func count(of table: TableLayout) async throws -> Int
     func insert(_ rows: [[CellValue]], into table: TableLayout) async throws
-    /// Takes or renews the runner lease for the copy; why the copy cannot go on (empty: it can).
-    func hold(owner: String, now: Date) async throws -> [String]
+    /// Takes or renews the runner lease for the copy: why the copy cannot go on (empty: it can), and its fence.
+    func hold(owner: String, now: Date) async throws -> (blockers: [String], fence: Int64?)
     func release(owner: String) async throws
     /// After the check, before the copy is kept.
     func finish() async throws
@@ -214,10 +246,12 @@ protocol CopyEndpoint: Sendable {
 struct SQLiteCopyEndpoint: CopyEndpoint {
     let database: CadenceDatabase
 
-    func rows(of table: TableLayout, offset: Int, limit: Int) async throws -> [[CellValue]] { try database.rows(of: table, offset: offset, limit: limit) }
+    func rows(of table: TableLayout, after: [CellValue]?, limit: Int) async throws -> [[CellValue]] { try database.rows(of: table, after: after, limit: limit) }
     func count(of table: TableLayout) async throws -> Int { try database.count(of: table) }
     func insert(_ rows: [[CellValue]], into table: TableLayout) async throws { try database.insert(rows, into: table) }
-    func hold(owner: String, now: Date) async throws -> [String] { try await database.holdForCopy(owner: owner, now: now, seconds: 600) }
+    func hold(owner: String, now: Date) async throws -> (blockers: [String], fence: Int64?) {
+        try await database.holdForCopy(owner: owner, now: now, seconds: 600)
+    }
     func release(owner: String) async throws { try await database.releaseLease(owner: owner) }
     func finish() async throws {}
 }
@@ -225,10 +259,10 @@ struct SQLiteCopyEndpoint: CopyEndpoint {
 struct PostgresCopyEndpoint: CopyEndpoint {
     let io: PostgresTableIO
 
-    func rows(of table: TableLayout, offset: Int, limit: Int) async throws -> [[CellValue]] { try await io.rows(of: table, offset: offset, limit: limit) }
+    func rows(of table: TableLayout, after: [CellValue]?, limit: Int) async throws -> [[CellValue]] { try await io.rows(of: table, after: after, limit: limit) }
     func count(of table: TableLayout) async throws -> Int { try await io.count(of: table) }
     func insert(_ rows: [[CellValue]], into table: TableLayout) async throws { try await io.insert(rows, into: table) }
-    func hold(owner: String, now: Date) async throws -> [String] { try await io.holdForCopy(owner: owner, seconds: 600) }
+    func hold(owner: String, now: Date) async throws -> (blockers: [String], fence: Int64?) { try await io.holdForCopy(owner: owner, seconds: 600) }
     func release(owner: String) async throws { try await io.releaseCopyLease(owner: owner) }
     func finish() async throws {
         for table in TableLayout.all { try await io.resetSequence(of: table) }
