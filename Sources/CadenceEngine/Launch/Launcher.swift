@@ -81,8 +81,11 @@ public enum Launcher {
         let campaignSchedule = SendSchedule(campaign: definition, candidateZone: nil)
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
-        func dayKey(_ date: Date) -> DateComponents { calendar.dateComponents([.year, .month, .day], from: date) }
-        var startsPerDay: [DateComponents: Int] = [:]
+        // Days numbered in the campaign's zone: cheap to hash and to compare, so the days behind the cursor (which
+        // never fills again) can be let go, and a launch of a million people spread over years keeps a few counts.
+        func dayKey(_ date: Date) -> Int { Int(((date.timeIntervalSince1970 + Double(zone.secondsFromGMT(for: date))) / 86_400).rounded(.down)) }
+        var startsPerDay: [Int: Int] = [:]
+        var countsLoaded = false
         var cursor = campaignSchedule.nextOpening(atOrAfter: options.start) ?? options.start
         let immediateDue = firstStep.delay.earliest(after: options.start, timeZone: zone, holidays: definition.holidays)
         do {
@@ -116,14 +119,17 @@ public enum Launcher {
                                 report.record(outcome, candidate: candidate, missing: missing)
                                 return
                             }
-                            if startsPerDay.isEmpty {
-                                for due in try session.dueTimes(atStep: firstStep.id) { startsPerDay[dayKey(due), default: 0] += 1 }
-                                startsPerDay[DateComponents()] = 0  // marks the counts as loaded
+                            if !countsLoaded {
+                                let today = dayKey(cursor)
+                                for due in try session.dueTimes(atStep: firstStep.id) where dayKey(due) >= today { startsPerDay[dayKey(due), default: 0] += 1 }
+                                countsLoaded = true
                             }
                             while startsPerDay[dayKey(cursor), default: 0] >= perDay {
                                 let nextDay = calendar.date(byAdding: .day, value: 1, to: calendar.startOfDay(for: cursor)) ?? cursor.addingTimeInterval(86_400)
                                 guard let opening = campaignSchedule.nextOpening(atOrAfter: nextDay) else { break }
                                 cursor = opening
+                                let today = dayKey(cursor)
+                                startsPerDay = startsPerDay.filter { $0.key >= today }
                             }
                             let due = firstStep.delay.earliest(after: cursor, timeZone: zone, holidays: definition.holidays)
                             state = .active(nextStep: firstStep.id, dueAt: due)
