@@ -321,11 +321,16 @@ public final class LaunchSession {
         ).execute(arguments: [nowValue, campaignID, candidateID, enrollmentID, kind, actor, detail])
     }
 
+    /// The last due time written in an event's text: a launch's rows share a handful, in runs.
+    private var describedDue: (date: Date, text: String)?
+
     private func describe(_ state: EnrollmentState) -> String {
         switch state {
-        case .active(let step, let due): "active: \(step) due \(Timestamps.display(due))"
-        case .held(let step, let reason): "held at \(step): \(reason.description)"
-        default: state.name
+        case .active(let step, let due):
+            if describedDue?.date != due { describedDue = (due, Timestamps.display(due)) }
+            return "active: \(step) due \(describedDue!.text)"
+        case .held(let step, let reason): return "held at \(step): \(reason.description)"
+        default: return state.name
         }
     }
 }

@@ -86,6 +86,7 @@ public enum Launcher {
         func dayKey(_ date: Date) -> Int { Int(((date.timeIntervalSince1970 + Double(zone.secondsFromGMT(for: date))) / 86_400).rounded(.down)) }
         var startsPerDay: [Int: Int] = [:]
         var countsLoaded = false
+        var spreadDue: (cursor: Date, due: Date)?
         var cursor = campaignSchedule.nextOpening(atOrAfter: options.start) ?? options.start
         let immediateDue = firstStep.delay.earliest(after: options.start, timeZone: zone, holidays: definition.holidays)
         do {
@@ -131,7 +132,11 @@ public enum Launcher {
                                 let today = dayKey(cursor)
                                 startsPerDay = startsPerDay.filter { $0.key >= today }
                             }
-                            let due = firstStep.delay.earliest(after: cursor, timeZone: zone, holidays: definition.holidays)
+                            // The same cursor gives the same due time: the calendar arithmetic is done once per day of the spread.
+                            if spreadDue?.cursor != cursor {
+                                spreadDue = (cursor, firstStep.delay.earliest(after: cursor, timeZone: zone, holidays: definition.holidays))
+                            }
+                            let due = spreadDue!.due
                             state = .active(nextStep: firstStep.id, dueAt: due)
                             let outcome = try session.enroll(candidate, mailbox: mailbox.name, variants: composer.variants(for: candidate), initial: state, atHeldStep: atHeldStep)
                             if case .enrolled = outcome { startsPerDay[dayKey(due), default: 0] += 1 }
