@@ -207,7 +207,7 @@ public struct PostgresSettings: Sendable, Hashable, CustomStringConvertible {
     }
 
     private static func decode(_ text: Substring, _ what: String) throws(Problem) -> String {
-        guard let decoded = text.removingPercentEncodingStrictly else {
+        guard let decoded = PercentEncoding.decode(text, strict: true).flatMap({ String(validating: $0, as: UTF8.self) }) else {
             throw Problem("\(what) in the database URL has a % not followed by two hex digits; write %25 for a % sign")
         }
         return decoded
@@ -224,38 +224,6 @@ public struct PostgresSettings: Sendable, Hashable, CustomStringConvertible {
             }
         }
         return out
-    }
-}
-
-extension Substring {
-    /// Percent-decoding that refuses a stray `%` and bytes that are not UTF-8 (Core has no Foundation).
-    fileprivate var removingPercentEncodingStrictly: String? {
-        var bytes: [UInt8] = []
-        var index = utf8.startIndex
-        while index < utf8.endIndex {
-            let byte = utf8[index]
-            if byte == UInt8(ascii: "%") {
-                let first = utf8.index(after: index)
-                guard first < utf8.endIndex else { return nil }
-                let second = utf8.index(after: first)
-                guard second < utf8.endIndex, let high = Self.hex(utf8[first]), let low = Self.hex(utf8[second]) else { return nil }
-                bytes.append(high << 4 | low)
-                index = utf8.index(after: second)
-            } else {
-                bytes.append(byte)
-                index = utf8.index(after: index)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hex(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
 

@@ -48,32 +48,9 @@ public enum MIMEParameters {
         return Charset.decode(bytes, charset: String(pieces[0]))
     }
 
-    static func percentDecoded(_ text: String) -> [UInt8] {
-        var out: [UInt8] = []
-        let bytes = Array(text.utf8)
-        var index = 0
-        while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count, let high = hex(bytes[index + 1]), let low = hex(bytes[index + 2]) {
-                out.append(high << 4 | low)
-                index += 3
-            } else {
-                out.append(bytes[index])
-                index += 1
-            }
-        }
-        return out
-    }
+    static func percentDecoded(_ text: String) -> [UInt8] { PercentEncoding.decode(text, strict: false) ?? [] }
 
     static func percentDecodedASCII(_ text: String) -> String { String(decoding: percentDecoded(text), as: UTF8.self) }
-
-    private static func hex(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
 
     /// The `key=value` pairs after the first `;`, keys lowercased, values unquoted (backslash escapes undone).
     static func pairs(_ headerValue: String) -> [(String, String)] {
