@@ -209,3 +209,17 @@ extension ProcessTests.DbCommandTests {
         }
     }
 }
+
+extension ProcessTests.DbCommandTests {
+    @Test("a copy names what an interrupted copy left beside its destination (a full copy of the data), so it can be deleted")
+    func leftoversNamed() throws {
+        let root = try Self.projectWithSends()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let leftover = root.appendingPathComponent("copy.sqlite.copying-1F2E3D4C")
+        FileManager.default.createFile(atPath: leftover.path, contents: Data("an interrupted copy".utf8))
+        let copy = try CadenceBinary.run(["db", "copy", "--from", "cadence.sqlite", "--to", "copy.sqlite"], in: root)
+        #expect(copy.status == 0, "\(copy.stderr)")
+        #expect(copy.stdout.contains("Left by an interrupted copy, holding a copy of the data: \(leftover.path); delete it."), "\(copy.stdout)")
+        #expect(FileManager.default.fileExists(atPath: leftover.path))  // named, not deleted: it may be another copy's, still running
+    }
+}
