@@ -18,6 +18,9 @@ public enum DatabaseCopy {
         public var source: String
         public var destination: String
         public var tables: [(name: String, rows: Int)]
+        /// Files an interrupted copy left beside a SQLite destination: named, not deleted (one may be another copy's,
+        /// still running), since each holds a full copy of the data.
+        public var leftovers: [String] = []
 
         public var description: String {
             let width = tables.map(\.name.count).max() ?? 0
@@ -26,6 +29,7 @@ public enum DatabaseCopy {
                 lines.append("  " + table.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  \(table.rows) row\(table.rows == 1 ? "" : "s")")
             }
             lines.append("Every table's row count and checksum match (\(tables.count) tables, \(tables.map(\.rows).reduce(0, +)) rows).")
+            for leftover in leftovers { lines.append("Left by an interrupted copy, holding a copy of the data: \(leftover); delete it.") }
             return lines.joined(separator: "\n")
         }
     }
@@ -68,10 +72,20 @@ public enum DatabaseCopy {
                 try? await from.release(owner: owner)
                 return tables
             }
-            return Report(source: sourceName, destination: destinationName, tables: tables)
+            var report = Report(source: sourceName, destination: destinationName, tables: tables)
+            if !PostgresSettings.isURL(destination) { report.leftovers = leftovers(beside: destinationName) }
+            return report
         } catch {
             throw classify(error)
         }
+    }
+
+    /// The temporary files of earlier copies to `destination` that did not finish.
+    static func leftovers(beside destination: String) -> [String] {
+        let folder = (destination as NSString).deletingLastPathComponent
+        let name = (destination as NSString).lastPathComponent
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
+        return files.filter { $0.hasPrefix(name + ".copying-") || $0.hasPrefix(name + ".copied-") }.sorted().map { (folder as NSString).appendingPathComponent($0) }
     }
 
     /// An error in the words of the part that failed: a refusal as it is, PostgreSQL's and SQLite's as theirs.
