@@ -9,8 +9,8 @@ import PostgresNIO
 /// between two of the same kind), for a team that outgrows one file or comes back to one.
 ///
 /// It holds the source's runner lease while it reads, and refuses when a runner holds it or a send is in doubt (a
-/// copy taken then could send twice or lose a send), and into a destination that holds any row. Rows keep their ids; every table's row count and checksum
-/// (`TableChecksum`, in key order) must match on both sides before the copy is kept: a PostgreSQL destination is
+/// copy taken then could send twice or lose a send), and into a destination that holds any row. Rows keep their
+/// ids; every table's row count and checksum (`TableChecksum`, in key order) must match on both sides before the copy is kept: a PostgreSQL destination is
 /// written in one transaction, committed only then, with its id sequences moved past the copied rows; a SQLite
 /// destination is written beside its final name and written out whole (`VACUUM INTO`) only then.
 public enum DatabaseCopy {
@@ -33,8 +33,6 @@ public enum DatabaseCopy {
             return lines.joined(separator: "\n")
         }
     }
-
-    static let pageSize = 2_000
 
     public static func copy(
         from source: String, to destination: String, passwordReference: (String) -> SecretReference?, secrets: SecretStore, environment: [String: String],
@@ -105,15 +103,9 @@ public enum DatabaseCopy {
         var copied: [(name: String, rows: Int)] = []
         for table in TableLayout.all {
             var count = 0
-            var after: [CellValue]?
-            let size = pageSize(table)
-            while true {
-                try await lease.renew()
-                let rows = try await from.rows(of: table, after: after, limit: size)
-                try await to.insert(rows.map { released(lease.owner, table, $0) }, into: table)
+            try await forEachPage(of: table, in: from, lease: lease) { rows in
+                try await to.insert(rows, into: table)
                 count += rows.count
-                after = rows.last.map { key(table, $0) }
-                if rows.count < size { break }
             }
             copied.append((table.name, count))
         }
@@ -150,16 +142,26 @@ public enum DatabaseCopy {
 
     static func checksum(_ table: TableLayout, _ endpoint: any CopyEndpoint, lease: CopyLease) async throws -> (Int, String) {
         var sum = TableChecksum()
+        try await forEachPage(of: table, in: endpoint, lease: lease) { rows in
+            for row in rows { sum.add(row) }
+        }
+        return (sum.rows, sum.finalize())
+    }
+
+    /// Reads `table` a page at a time in key order (each page after the last one's key), renewing the lease before
+    /// each, and hands over its rows with the copy's own lease shown as ended (`released`).
+    static func forEachPage(
+        of table: TableLayout, in endpoint: any CopyEndpoint, lease: CopyLease, _ body: ([[CellValue]]) async throws -> Void
+    ) async throws {
         var after: [CellValue]?
         let size = pageSize(table)
         while true {
             try await lease.renew()
             let rows = try await endpoint.rows(of: table, after: after, limit: size)
-            for row in rows { sum.add(released(lease.owner, table, row)) }
+            try await body(rows.map { released(lease.owner, table, $0) })
             after = rows.last.map { key(table, $0) }
             if rows.count < size { break }
         }
-        return (sum.rows, sum.finalize())
     }
 
     /// A row's key values, where the next page starts after.
