@@ -13,6 +13,18 @@ public struct DueStep: Sendable, Equatable {
     public var fields: [String: String]
     public var timeZone: String?
     public var variants: [String: String]
+
+    package init(enrollmentID: Int64, campaignID: String, stepID: String, dueAt: Date, mailbox: String, address: String, fields: [String: String], timeZone: String?, variants: [String: String]) {
+        self.enrollmentID = enrollmentID
+        self.campaignID = campaignID
+        self.stepID = stepID
+        self.dueAt = dueAt
+        self.mailbox = mailbox
+        self.address = address
+        self.fields = fields
+        self.timeZone = timeZone
+        self.variants = variants
+    }
 }
 
 extension CadenceDatabase {

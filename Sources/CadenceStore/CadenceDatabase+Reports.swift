@@ -184,7 +184,7 @@ extension CadenceDatabase {
         }
     }
 
-    static func decodeMap(_ json: String?) -> [String: String] {
+    package static func decodeMap(_ json: String?) -> [String: String] {
         guard let json, let map = try? JSONDecoder().decode([String: String].self, from: Data(json.utf8)) else { return [:] }
         return map
     }

@@ -22,6 +22,26 @@ public struct PendingSend: Sendable, Equatable {
     public var lookupMisses: Int
     public var lookedUpAt: Date?
     public var historyCursor: String?
+
+    package init(
+        recordID: Int64, enrollmentID: Int64, campaignID: String, stepID: String, key: SendKey, mailbox: String, bytes: [UInt8], recipientDomain: String, timeZone: String?, recipient: String,
+        createdAt: Date, lookupMisses: Int, lookedUpAt: Date?, historyCursor: String?
+    ) {
+        self.recordID = recordID
+        self.enrollmentID = enrollmentID
+        self.campaignID = campaignID
+        self.stepID = stepID
+        self.key = key
+        self.mailbox = mailbox
+        self.bytes = bytes
+        self.recipientDomain = recipientDomain
+        self.timeZone = timeZone
+        self.recipient = recipient
+        self.createdAt = createdAt
+        self.lookupMisses = lookupMisses
+        self.lookedUpAt = lookedUpAt
+        self.historyCursor = historyCursor
+    }
 }
 
 /// A message already sent to an enrolment: what a follow-up in its thread needs.
@@ -35,6 +55,16 @@ public struct SentRecord: Sendable, Equatable {
     public var providerMessageID: String?
     public var providerThreadID: String?
     public var sentAt: Date? = nil
+
+    package init(recordID: Int64, stepID: String, rfcMessageID: String, storedMessageID: String?, providerMessageID: String?, providerThreadID: String?, sentAt: Date? = nil) {
+        self.recordID = recordID
+        self.stepID = stepID
+        self.rfcMessageID = rfcMessageID
+        self.storedMessageID = storedMessageID
+        self.providerMessageID = providerMessageID
+        self.providerThreadID = providerThreadID
+        self.sentAt = sentAt
+    }
 }
 
 /// Whether a send that was certainly not sent may be sent again now.

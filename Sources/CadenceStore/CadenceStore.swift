@@ -1,16 +1,13 @@
 import CadenceCore
 import Foundation
 
-/// What the runner, reply watching and the push endpoint need from Cadence's memory, and nothing more.
+/// What a runner needs to claim a due step, send it exactly once and record what became of it, under the runner
+/// lease: the part of the store every backend implements first, since nothing may be sent without it.
 ///
-/// Every method is `async`: the PostgreSQL store planned for scale (postgres-nio has no synchronous API) must fit
-/// behind the same protocol and pass the same behaviour tests as `CadenceDatabase`, the SQLite store. Each method
-/// is one transaction that keeps an invariant (a step is sent at most once; a person who answered gets nothing
-/// more; a runner that lost the lease can record nothing), so an implementation may not split them.
-///
-/// Commands that only read or steer from the command line (`status`, `stats`, `show`, launches, pause, resume,
-/// tasks, suppression) still call `CadenceDatabase`'s synchronous API directly.
-public protocol CadenceStore: Sendable {
+/// Each method is one transaction that keeps an invariant (a step is sent at most once; a runner that lost the
+/// lease can record nothing), so an implementation may not split them. The SQLite store (`CadenceDatabase`) and the
+/// PostgreSQL store (`PostgresStore`) pass the same contract tests.
+public protocol SendingStore: Sendable {
     // MARK: Claiming and sending
 
     /// The active enrolments due by `now`, oldest first, at most `limit`.
@@ -44,12 +41,6 @@ public protocol CadenceStore: Sendable {
     func postpone(_ enrollmentID: Int64, step: String, until time: Date, reason: String, now: Date) async throws(StoreError)
     /// Holds an active enrolment at `step` for a person to fix.
     func hold(_ enrollmentID: Int64, step: String, reason: HoldReason, now: Date) async throws(StoreError)
-    /// Opens a task for every due task step; returns how many it opened.
-    func openDueTasks(actor: String, now: Date) async throws(StoreError) -> Int
-    /// The campaign with its current version's files, or nil if it was never launched.
-    func storedCampaign(_ id: String) async throws(StoreError) -> StoredCampaign?
-    /// The people in progress and the last day's sends, for `status --forecast`, from one read.
-    func forecastSnapshot(now: Date) async throws(StoreError) -> ForecastSnapshot
     /// The provider stopped `mailbox` from sending until `until`.
     func pauseMailbox(_ mailbox: String, until: Date, reason: String) async throws(StoreError)
     /// The pause on `mailbox` still in force at `now`, if any.
@@ -67,6 +58,24 @@ public protocol CadenceStore: Sendable {
     func releaseLease(owner: String) async throws(StoreError)
     /// The lease as it stands.
     func currentLease() async throws(StoreError) -> RunnerLease?
+}
+
+/// What the runner, reply watching and the push endpoint need from Cadence's memory, and nothing more.
+///
+/// Every method is `async`: the PostgreSQL store (postgres-nio has no synchronous API) must fit behind the same
+/// protocol and pass the same behaviour tests as `CadenceDatabase`, the SQLite store.
+///
+/// Commands that only read or steer from the command line (`status`, `stats`, `show`, launches, pause, resume,
+/// tasks, suppression) still call `CadenceDatabase`'s synchronous API directly.
+public protocol CadenceStore: SendingStore {
+    // MARK: The runner's other reads
+
+    /// Opens a task for every due task step; returns how many it opened.
+    func openDueTasks(actor: String, now: Date) async throws(StoreError) -> Int
+    /// The campaign with its current version's files, or nil if it was never launched.
+    func storedCampaign(_ id: String) async throws(StoreError) -> StoredCampaign?
+    /// The people in progress and the last day's sends, for `status --forecast`, from one read.
+    func forecastSnapshot(now: Date) async throws(StoreError) -> ForecastSnapshot
 
     // MARK: Incoming mail
 
@@ -128,15 +137,10 @@ public protocol CadenceStore: Sendable {
     func removeWatch(_ mailbox: String) async throws(StoreError)
 }
 
-extension CadenceStore {
+extension SendingStore {
     /// A new intent with no known history position.
     public func recordIntent(_ step: DueStep, key: SendKey, bytes: [UInt8], fence: Int64, now: Date) async throws(StoreError) -> IntentOutcome {
         try await recordIntent(step, key: key, bytes: bytes, links: [], trackingKeyID: nil, historyCursor: nil, fence: fence, now: now)
-    }
-
-    /// Applies `message` under the default policy.
-    public func applyIncoming(_ message: IncomingMessage, now: Date) async throws(StoreError) -> IncomingOutcome {
-        try await applyIncoming(message, policy: IncomingPolicy(), now: now)
     }
 
     /// A mailbox's send times since `since`.
@@ -147,5 +151,12 @@ extension CadenceStore {
     /// A campaign's send times since `since`, to one domain or all.
     public func sendTimes(campaign: String, domain: String? = nil, since: Date) async throws(StoreError) -> [Date] {
         try await sendTimes(mailbox: nil, campaign: campaign, domain: domain, since: since)
+    }
+}
+
+extension CadenceStore {
+    /// Applies `message` under the default policy.
+    public func applyIncoming(_ message: IncomingMessage, now: Date) async throws(StoreError) -> IncomingOutcome {
+        try await applyIncoming(message, policy: IncomingPolicy(), now: now)
     }
 }

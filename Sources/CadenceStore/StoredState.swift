@@ -4,15 +4,15 @@ import GRDB
 
 /// How an `EnrollmentState` is spread over the enrolment's columns (`state`, `stepId`, `dueAt`, `reason`,
 /// `taskId`). The enum is the only way code sees a state; the columns stay in here.
-struct StoredState {
-    var state: EnrollmentStatus
-    var stepId: String?
-    var dueAt: Date?
-    var reason: String?
-    var taskId: Int64?
+package struct StoredState: Sendable {
+    package var state: EnrollmentStatus
+    package var stepId: String?
+    package var dueAt: Date?
+    package var reason: String?
+    package var taskId: Int64?
 
     /// The JSON kept in `reason`.
-    struct Reason: Codable, Equatable {
+    package struct Reason: Codable, Equatable {
         var kind: ReasonKind
         var fields: [String]? = nil
         var note: String? = nil
@@ -21,7 +21,7 @@ struct StoredState {
         var previous: Previous? = nil
     }
 
-    struct Previous: Codable, Equatable {
+    package struct Previous: Codable, Equatable {
         var state: EnrollmentStatus
         var dueAt: Date?
         var taskId: Int64?
@@ -41,12 +41,12 @@ struct StoredState {
         return decoder
     }()
 
-    static func encode(_ reason: Reason) -> String {
+    package static func encode(_ reason: Reason) -> String {
         String(decoding: (try? encoder.encode(reason)) ?? Data(), as: UTF8.self)
     }
 
     /// The `reason` of an active step the runner postponed, which `status` shows until the step moves.
-    static func deferral(_ note: String) -> String {
+    package static func deferral(_ note: String) -> String {
         encode(Reason(kind: .deferred, note: note))
     }
 
@@ -79,7 +79,7 @@ struct StoredState {
         }
     }
 
-    init(state: EnrollmentStatus, stepId: String?, dueAt: Date?, reason: String?, taskId: Int64?) {
+    package init(state: EnrollmentStatus, stepId: String?, dueAt: Date?, reason: String?, taskId: Int64?) {
         self.state = state
         self.stepId = stepId
         self.dueAt = dueAt
@@ -88,7 +88,7 @@ struct StoredState {
     }
 
     /// `previous` is what a paused enrolment resumes to.
-    init(_ value: EnrollmentState, previous: Previous? = nil) {
+    package init(_ value: EnrollmentState, previous: Previous? = nil) {
         switch value {
         case .active(let step, let due): self.init(state: .active, stepId: step, dueAt: due, reason: nil, taskId: nil)
         case .waitingOnTask(let step, let task): self.init(state: .waitingOnTask, stepId: step, dueAt: nil, reason: nil, taskId: task)
@@ -163,7 +163,7 @@ struct StoredState {
 
     /// A paused enrolment whose step went out while it was paused: still paused for the same reason, but
     /// resuming at `next`. Someone away until a date gets `next`'s delay counted from their return.
-    func pausedMovingOn(to next: StoredState, now: Date) -> StoredState {
+    package func pausedMovingOn(to next: StoredState, now: Date) -> StoredState {
         var reason = decodedReason ?? Reason(kind: .manual)
         var previous = next.asPrevious
         if reason.kind == .outOfOffice, let until = reason.until, let due = next.dueAt {

@@ -1,7 +1,7 @@
 import GRDB
 
 /// The `event.kind` column: what happened to an enrolment or campaign, as `cadence show` lists it.
-enum EventKind: String, Sendable, CaseIterable, DatabaseValueConvertible {
+package enum EventKind: String, Sendable, CaseIterable, DatabaseValueConvertible {
     case enrolled, fieldsUpdated, campaignLaunched, campaignUpdated
     case sent, deferred, held, paused, resumed, stopped
     case taskOpened, taskDone

@@ -1,6 +1,6 @@
 /// The `kind` of the JSON an enrolment keeps in its `reason` column: why it is held, paused or stopped, or why
 /// an active step was postponed. Stored by its raw value, so the JSON reads as before.
-enum ReasonKind: String, Sendable, Codable, CaseIterable {
+package enum ReasonKind: String, Sendable, Codable, CaseIterable {
     // held
     case missingFields, sendRejected, unsendable
     // paused (and `manual` for a stop by hand)

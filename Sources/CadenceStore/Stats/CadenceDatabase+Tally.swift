@@ -9,30 +9,45 @@ import Synchronization
 /// instead of grouping millions of sends, events and replies. They must always equal a recount of the facts
 /// (`recount`); the property test in `TallyRecountTests` holds them to it. `forget` leaves them as they are: an
 /// erased person stays in the anonymous counts (docs/stats.md).
-enum TallyMeasure: String, CaseIterable, Sendable {
+package enum TallyMeasure: String, CaseIterable, Sendable {
     case enrolled, sent, bounced, replied, repliedEventually, positive, unsubscribed, outOfOffice
     case opened, openedHuman, clicked, clickedHuman, unsubscribedByLink, tasksDone
 }
 
 /// One counter row: the campaign's step (empty for the campaign as a whole), the variant given (empty when the
 /// step has none), the mailbox and launch of the person, and the event's day in the campaign's time zone.
-struct TallyKey: Hashable, Sendable {
-    var campaign: String
-    var step: String
-    var variant: String
-    var mailbox: String
-    var launch: String
-    var day: String
+package struct TallyKey: Hashable, Sendable {
+    package var campaign: String
+    package var step: String
+    package var variant: String
+    package var mailbox: String
+    package var launch: String
+    package var day: String
+
+    package init(campaign: String, step: String, variant: String, mailbox: String, launch: String, day: String) {
+        self.campaign = campaign
+        self.step = step
+        self.variant = variant
+        self.mailbox = mailbox
+        self.launch = launch
+        self.day = day
+    }
 }
 
 /// A fact counted once per person and step (`stepOutcome`): a reply, a bounce, the first open of a send. The row
 /// remembers the counter it moved, so a fact that changes (a label, a click found to be a scanner's) moves the
 /// same counter back.
-struct TallyOutcome: Hashable, Sendable {
-    var kind: TallyMeasure
-    var key: TallyKey
+package struct TallyOutcome: Hashable, Sendable {
+    package var kind: TallyMeasure
+    package var key: TallyKey
     /// For `replied`: seconds from the step's send to the reply, for the median time to first reply.
-    var seconds: Double?
+    package var seconds: Double?
+
+    package init(kind: TallyMeasure, key: TallyKey, seconds: Double? = nil) {
+        self.kind = kind
+        self.key = key
+        self.seconds = seconds
+    }
 }
 
 extension CadenceDatabase {
@@ -56,7 +71,7 @@ extension CadenceDatabase {
 
     private static let zones = Mutex<[String: TimeZone]>([:])
 
-    static func zone(named name: String) -> TimeZone {
+    package static func zone(named name: String) -> TimeZone {
         zones.withLock { cache in
             if let zone = cache[name] { return zone }
             let zone = TimeZone(identifier: name) ?? TimeZone(identifier: "UTC")!
@@ -69,7 +84,7 @@ extension CadenceDatabase {
         zone(named: try String.fetchOne(db.cachedStatement(sql: "SELECT timeZone FROM campaign WHERE id = ?"), arguments: [campaign]) ?? "UTC")
     }
 
-    static func reportingDay(_ instant: Date, _ zone: TimeZone) -> String {
+    package static func reportingDay(_ instant: Date, _ zone: TimeZone) -> String {
         ReportingDay.day(of: instant, in: zone).description
     }
 
@@ -80,7 +95,7 @@ extension CadenceDatabase {
     static let hasIncomingSQL = "SELECT EXISTS (SELECT 1 FROM incomingMessage WHERE enrollmentId = ?)"
 
     /// The kinds `syncPersonOutcomes` derives from a person's sends and incoming mail.
-    static let personKinds: [TallyMeasure] = [.replied, .bounced, .unsubscribed, .outOfOffice, .positive, .repliedEventually]
+    package static let personKinds: [TallyMeasure] = [.replied, .bounced, .unsubscribed, .outOfOffice, .positive, .repliedEventually]
 
     /// What a person's sends and incoming mail count for, derived from the facts alone. Each incoming message
     /// counts for the last step sent to them before it arrived ("replied after this step"), once per step and
@@ -91,45 +106,17 @@ extension CadenceDatabase {
                 db.cachedStatement(sql: "SELECT e.campaignId, e.launchId, c.timeZone FROM enrollment e JOIN campaign c ON c.id = e.campaignId WHERE e.id = ?"),
                 arguments: [enrollmentID])
         else { return [] }
-        let campaign: String = person["campaignId"]
-        let launch: String = person["launchId"]
-        let zone = zone(named: person["timeZone"] ?? "UTC")
         let sends = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT stepId, variantId, mailbox, sentAt FROM sendRecord WHERE enrollmentId = ? AND state = 'sent' ORDER BY sentAt, id"),
             arguments: [enrollmentID]
-        ).map { (step: $0["stepId"] as String, variant: $0["variantId"] as String, mailbox: $0["mailbox"] as String, at: $0["sentAt"] as Date) }
+        ).map { PersonFacts.Send(step: $0["stepId"], variant: $0["variantId"], mailbox: $0["mailbox"], at: $0["sentAt"]) }
         guard !sends.isEmpty else { return [] }
-        let incoming = try Row.fetchAll(
-            db.cachedStatement(sql: personIncomingSQL),
-            arguments: [enrollmentID])
-        var found: [String: TallyOutcome] = [:]
-        func add(_ kind: TallyMeasure, _ send: (step: String, variant: String, mailbox: String, at: Date), at: Date, seconds: Double? = nil) {
-            let id = "\(send.step)\u{0}\(kind.rawValue)"
-            guard found[id] == nil else { return }
-            found[id] = TallyOutcome(
-                kind: kind,
-                key: TallyKey(campaign: campaign, step: send.step, variant: send.variant, mailbox: send.mailbox, launch: launch, day: reportingDay(at, zone)),
-                seconds: seconds)
+        let incoming = try Row.fetchAll(db.cachedStatement(sql: personIncomingSQL), arguments: [enrollmentID]).map {
+            PersonFacts.Incoming(incomingClass: $0["class"], label: $0["label"], receivedAt: $0["receivedAt"])
         }
-        for message in incoming {
-            let received: Date = message["receivedAt"]
-            let kind: TallyMeasure
-            switch message["class"] as String {
-            case "reply", "unparsed": kind = .replied
-            case "bounce": kind = .bounced
-            case "unsubscribe": kind = .unsubscribed
-            case "out-of-office": kind = .outOfOffice
-            default: continue
-            }
-            // Sends are in (sentAt, id) order: the last at or before the message is the one it answers.
-            guard let send = sends.last(where: { $0.at <= received }) else { continue }
-            add(kind, send, at: received, seconds: kind == .replied ? received.timeIntervalSince(send.at) : nil)
-            if kind == .replied, message["label"] as String? == ReplyLabel.interested.rawValue { add(.positive, send, at: received) }
-            if kind == .replied {
-                for earlier in sends where earlier.at <= received { add(.repliedEventually, earlier, at: received) }
-            }
-        }
-        return Array(found.values)
+        return PersonFacts(
+            campaign: person["campaignId"], launch: person["launchId"], zone: zone(named: person["timeZone"] ?? "UTC"), sends: sends, incoming: incoming
+        ).outcomes()
     }
 
     /// Brings the person's counted outcomes in line with their facts: what is no longer true is taken back from
