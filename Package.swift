@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "CadencePostgres",
             dependencies: [
-                "CadenceCore",
+                "CadenceCore", "CadenceStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -206,7 +206,7 @@ let package = Package(
         .testTarget(
             name: "CadencePostgresTests",
             dependencies: [
-                "CadenceCore", "CadencePostgres",
+                "CadenceCore", "CadencePostgres", "CadenceStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),

@@ -52,6 +52,26 @@ public struct PostgresConnector: Sendable {
         return configuration
     }
 
+    /// The same settings for a pool of connections (`PostgresClient`), which a long-running store shares.
+    func clientConfiguration() -> PostgresClient.Configuration {
+        var configuration: PostgresClient.Configuration
+        switch settings.endpoint {
+        case .socket(let folder, let port):
+            configuration = .init(
+                unixSocketPath: folder + "/.s.PGSQL.\(port)", username: settings.user, password: settings.password, database: settings.database)
+        case .tcp(let host, let port):
+            let tls: PostgresClient.Configuration.TLS
+            switch PostgresTLSChoice(settings) {
+            case .disabled: tls = .disable
+            case .preferred(let configuration): tls = .prefer(configuration)
+            case .required(let configuration): tls = .require(configuration)
+            }
+            configuration = .init(host: host, port: port, username: settings.user, password: settings.password, database: settings.database, tls: tls)
+        }
+        configuration.options.additionalStartupParameters = [("application_name", settings.applicationName)]
+        return configuration
+    }
+
     /// Runs `body` on a new connection, closed afterwards whatever happens.
     public func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(PostgresFailure) -> T {
         let configuration = try connectionConfiguration()

@@ -3,20 +3,13 @@ import CadenceStore
 import Foundation
 import Testing
 
-/// The promises every `CadenceStore` keeps, asserted through the protocol alone, so that a second implementation
-/// (the PostgreSQL store) runs the same suite: add it to `stores`, with a way to enrol the same people.
-@Suite("The store's contract, through the CadenceStore protocol")
+/// The promises every store keeps, asserted through the store protocols alone and run on each backend
+/// (`StoreBackend`): the SQLite store and the PostgreSQL store answer the same calls the same way.
+@Suite("The store's contract, on every backend")
 struct StoreContractTests {
-    static let now = SteeringTests.now
+    static let now = StoreBackend.now
 
-    /// Each implementation under test, with Ana and Bo active at `intro` (due now) in campaign q1, from mailbox sam.
-    static func stores() throws -> [any CadenceStore] {
-        let database = try CadenceDatabase.inMemory()
-        try SteeringTests.launch(database, [("ana@example.org", SteeringTests.active), ("bo@example.org", SteeringTests.active)])
-        return [database]
-    }
-
-    static func lease(_ store: any CadenceStore, owner: String = "runner") async throws -> RunnerLease {
+    static func lease(_ store: any SendingStore, owner: String = "runner") async throws -> RunnerLease {
         guard case .held(let lease) = try await store.acquireLease(owner: owner, now: now, seconds: 60) else {
             Issue.record("the lease was not free")
             throw StoreError.leaseLost
@@ -24,21 +17,22 @@ struct StoreContractTests {
         return lease
     }
 
-    static func due(_ store: any CadenceStore, _ address: String) async throws -> DueStep {
-        try #require(try await store.dueSteps(now: now, limit: 10).first { $0.address == address })
+    static func due(_ store: any SendingStore, _ address: String, at time: Date = now) async throws -> DueStep {
+        try #require(try await store.dueSteps(now: time, limit: 10).first { $0.address == address })
     }
 
     static let key = SendKey(sendID: "q1.intro.ana", messageID: "m1@example.com")
     static let sent = SentMessage(providerMessageID: "p1", threadID: "t1")
 
-    @Test("a step is recorded once: a second intent for it is skipped while the first is open; sent, the enrolment moves on")
-    func intentOnce() async throws {
-        for store in try Self.stores() {
+    @Test("a step is recorded once: a second intent for it is skipped while the first is open; sent, the enrolment moves on", arguments: StoreBackend.available)
+    func intentOnce(_ backend: StoreBackend) async throws {
+        try await backend.withSeededStore { seeded in
+            let store = seeded.store
             let lease = try await Self.lease(store)
             let step = try await Self.due(store, "ana@example.org")
             guard case .recorded(let id) = try await store.recordIntent(step, key: Self.key, bytes: [1, 2], fence: lease.fence, now: Self.now) else {
                 Issue.record("not recorded")
-                continue
+                return
             }
             #expect(try await store.recordIntent(step, key: Self.key, bytes: [1, 2], fence: lease.fence, now: Self.now) == .skipped("an earlier send of this step is being reconciled"))
             #expect(try await store.unfinishedSends().map(\.recordID) == [id])
@@ -54,15 +48,17 @@ struct StoreContractTests {
         }
     }
 
-    @Test("the last step sent while the person was paused finishes them: recording it never fails")
-    func lastStepWhilePaused() async throws {
-        for store in try Self.stores() {
-            guard let database = store as? CadenceDatabase else { continue }
+    /// On SQLite only until the PostgreSQL store takes steering from the command line (`pause`, `resume`).
+    @Test("the last step sent while the person was paused finishes them: recording it never fails", arguments: [StoreBackend.sqlite])
+    func lastStepWhilePaused(_ backend: StoreBackend) async throws {
+        try await backend.withSeededStore { seeded in
+            let store = seeded.store
+            let database = try #require(store as? CadenceDatabase)
             let lease = try await Self.lease(store)
             let step = try await Self.due(store, "ana@example.org")
             guard case .recorded(let id) = try await store.recordIntent(step, key: Self.key, bytes: [1], fence: lease.fence, now: Self.now) else {
                 Issue.record("not recorded")
-                continue
+                return
             }
             // Paused by hand (or by an out-of-office read) while the send was out.
             #expect(try await database.pause(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "sam", now: Self.now) == 1)
@@ -75,18 +71,19 @@ struct StoreContractTests {
         }
     }
 
-    @Test("a runner whose lease moved on records nothing: no outcome, no resend, no lookup miss, no new intent")
-    func fence() async throws {
-        for store in try Self.stores() {
+    @Test("a runner whose lease moved on records nothing: no outcome, no resend, no lookup miss, no new intent", arguments: StoreBackend.available)
+    func fence(_ backend: StoreBackend) async throws {
+        try await backend.withSeededStore { seeded in
+            let store = seeded.store
             let first = try await Self.lease(store, owner: "first")
             let step = try await Self.due(store, "ana@example.org")
             guard case .recorded(let id) = try await store.recordIntent(step, key: Self.key, bytes: [1], fence: first.fence, now: Self.now) else {
                 Issue.record("not recorded")
-                continue
+                return
             }
             guard case .held(let second) = try await store.acquireLease(owner: "second", now: Self.now.addingTimeInterval(61), seconds: 60) else {
                 Issue.record("the expired lease was not taken")
-                continue
+                return
             }
             #expect(second.fence > first.fence)
             await #expect(throws: StoreError.leaseLost) {
@@ -106,25 +103,34 @@ struct StoreContractTests {
         }
     }
 
-    @Test("a send certainly not sent is discarded and due again; a resend after a stop is abandoned")
-    func discardAndAbandon() async throws {
-        for store in try Self.stores() {
+    @Test("a send certainly not sent is discarded and due again", arguments: StoreBackend.available)
+    func discard(_ backend: StoreBackend) async throws {
+        try await backend.withSeededStore { seeded in
+            let store = seeded.store
             let lease = try await Self.lease(store)
             let ana = try await Self.due(store, "ana@example.org")
             guard case .recorded(let id) = try await store.recordIntent(ana, key: Self.key, bytes: [1], fence: lease.fence, now: Self.now) else {
                 Issue.record("not recorded")
-                continue
+                return
             }
             let later = Self.now.addingTimeInterval(300)
             try await store.discardIntent(id, retryAt: later, reason: "not sent", fence: lease.fence, now: Self.now)
             #expect(try await store.unfinishedSends().isEmpty)
             #expect(try await store.dueSteps(now: later, limit: 10).first { $0.address == "ana@example.org" }?.dueAt == later)
+        }
+    }
 
+    /// On SQLite only until the PostgreSQL store reads incoming mail (`applyIncoming`).
+    @Test("a resend to a person who replied meanwhile is abandoned", arguments: [StoreBackend.sqlite])
+    func abandonAfterReply(_ backend: StoreBackend) async throws {
+        try await backend.withSeededStore { seeded in
+            let store = try #require(seeded.full)
+            let lease = try await Self.lease(store)
             let bo = try await Self.due(store, "bo@example.org")
             guard case .recorded(let boID) = try await store.recordIntent(bo, key: SendKey(sendID: "q1.intro.bo", messageID: "m2@example.com"), bytes: [2], fence: lease.fence, now: Self.now)
             else {
                 Issue.record("not recorded")
-                continue
+                return
             }
             try await store.recordOutcomeUnknown(boID, reason: "timeout", fence: lease.fence)
             // Bo answers meanwhile: the resend is abandoned, and the record closed.
@@ -133,20 +139,21 @@ struct StoreContractTests {
                 incomingClass: .reply, snippet: "Thanks", receivedAt: Self.now)
             guard case .applied(_, _, let stopped, _, _) = try await store.applyIncoming(reply, now: Self.now) else {
                 Issue.record("the reply was not matched to Bo")
-                continue
+                return
             }
             #expect(stopped == 1)
             guard case .abandoned = try await store.beginResend(boID, fence: lease.fence, now: Self.now) else {
                 Issue.record("a resend to a person who replied was not abandoned")
-                continue
+                return
             }
             #expect(try await store.unfinishedSends().isEmpty)
         }
     }
 
-    @Test("postpone and hold move only an active enrolment at that step")
-    func postponeAndHold() async throws {
-        for store in try Self.stores() {
+    @Test("postpone and hold move only an active enrolment at that step", arguments: StoreBackend.available)
+    func postponeAndHold(_ backend: StoreBackend) async throws {
+        try await backend.withSeededStore { seeded in
+            let store = seeded.store
             let ana = try await Self.due(store, "ana@example.org")
             let later = Self.now.addingTimeInterval(3_600)
             try await store.postpone(ana.enrollmentID, step: "other", until: later, reason: "wrong step", now: Self.now)
@@ -159,9 +166,10 @@ struct StoreContractTests {
         }
     }
 
-    @Test("the lease: renewed by its owner with the same fence, refused to others until it ends, released at once")
-    func lease() async throws {
-        for store in try Self.stores() {
+    @Test("the lease: renewed by its owner with the same fence, refused to others until it ends, released at once", arguments: StoreBackend.available)
+    func lease(_ backend: StoreBackend) async throws {
+        try await backend.withSeededStore { seeded in
+            let store = seeded.store
             let t = Self.now
             let first = try await Self.lease(store, owner: "a")
             #expect(try await store.acquireLease(owner: "a", now: t.addingTimeInterval(30), seconds: 60) == .held(RunnerLease(owner: "a", fence: first.fence, expiresAt: t.addingTimeInterval(90))))
@@ -175,9 +183,11 @@ struct StoreContractTests {
         }
     }
 
-    @Test("a mailbox's checkpoint only moves forward; a push is queued once and a stale one not at all")
-    func checkpointsAndPushes() async throws {
-        for store in try Self.stores() {
+    /// On SQLite only until the PostgreSQL store keeps incoming mail and pushes.
+    @Test("a mailbox's checkpoint only moves forward; a push is queued once and a stale one not at all", arguments: [StoreBackend.sqlite])
+    func checkpointsAndPushes(_ backend: StoreBackend) async throws {
+        try await backend.withSeededStore { seeded in
+            let store = try #require(seeded.full)
             #expect(try await store.syncCheckpoint("sam") == nil)
             try await store.advanceCheckpoint("sam", to: "200", now: Self.now)
             try await store.advanceCheckpoint("sam", to: "150", now: Self.now)
@@ -194,9 +204,11 @@ struct StoreContractTests {
         }
     }
 
-    @Test("an incoming message is applied once; an out-of-office pauses until the person is back")
-    func incomingOnce() async throws {
-        for store in try Self.stores() {
+    /// On SQLite only until the PostgreSQL store keeps incoming mail and pushes.
+    @Test("an incoming message is applied once; an out-of-office pauses until the person is back", arguments: [StoreBackend.sqlite])
+    func incomingOnce(_ backend: StoreBackend) async throws {
+        try await backend.withSeededStore { seeded in
+            let store = try #require(seeded.full)
             // No return date: away for the policy's default number of days.
             let policy = IncomingPolicy(outOfOfficeDefaultDays: 7)
             let until = policy.pauseUntil(returns: nil, received: Self.now)
@@ -205,7 +217,7 @@ struct StoreContractTests {
                 incomingClass: .outOfOffice(returns: nil), snippet: "Away", receivedAt: Self.now)
             guard case .applied(let candidate, "q1", 0, 1, false) = try await store.applyIncoming(away, policy: policy, now: Self.now) else {
                 Issue.record("the out-of-office did not pause Ana")
-                continue
+                return
             }
             #expect(candidate == "ana@example.org")
             #expect(try await store.applyIncoming(away, policy: policy, now: Self.now) == .alreadyProcessed)
@@ -215,5 +227,134 @@ struct StoreContractTests {
             #expect(try await store.resumeReturned(now: until) == 1)
             #expect(try await store.dueSteps(now: until, limit: 10).map(\.address).sorted() == ["ana@example.org", "bo@example.org"])
         }
+    }
+
+    /// What `script` saw and what it left in every table.
+    struct Run: Sendable, Equatable {
+        var answers: [String]
+        var tables: [String: [[CellValue]]]
+    }
+
+    /// Every method of the sending contract, called with the outcomes a runner meets: sent, unknown then looked
+    /// up and resent, refused, discarded, postponed, held, a mailbox paused, the lease changing hands.
+    static func script(_ seeded: StoreBackend.Seeded) async throws -> Run {
+        let store = seeded.store
+        var answers: [String] = []
+        func note(_ value: Any) { answers.append(String(describing: value)) }
+        let lease = try await lease(store, owner: "r1")
+        let ana = try await due(store, "ana@example.org")
+        let bo = try await due(store, "bo@example.org")
+        note(
+            try await store.recordIntent(
+                ana, key: SendKey(sendID: "q1.intro.ana-7f3a", messageID: "m1@example.com"), bytes: [1, 2, 3],
+                links: ["https://example.com/a", "https://example.com/b?x=1"], trackingKeyID: 3, historyCursor: "100", fence: lease.fence, now: now))
+        let anaRecord = try #require(try await store.unfinishedSends().first { $0.recipient == "ana@example.org" })
+        note(anaRecord)
+        try await store.recordSent(
+            anaRecord.recordID,
+            sent: SentMessage(providerMessageID: "p1", threadID: "t1", storedMessageID: "<m1@example.com>", historyID: "101", sentAt: now.addingTimeInterval(10)),
+            next: .active(nextStep: "bump", dueAt: now.addingTimeInterval(2 * 86_400)), recipientDomain: "example.org", fence: lease.fence,
+            now: now.addingTimeInterval(30))
+        try await store.setStoredMessageID(anaRecord.recordID, "<m1-stored@example.com>")
+        note(try await store.recordIntent(bo, key: SendKey(sendID: "q1.intro.bo", messageID: "m2@example.com"), bytes: [4], fence: lease.fence, now: now))
+        let boRecord = try #require(try await store.unfinishedSends().first { $0.recipient == "bo@example.org" })
+        try await store.recordOutcomeUnknown(boRecord.recordID, reason: "timeout", fence: lease.fence)
+        try await store.recordLookupMiss(boRecord.recordID, fence: lease.fence, now: now.addingTimeInterval(60))
+        note(try await store.unfinishedSends())
+        note(try await store.beginResend(boRecord.recordID, fence: lease.fence, now: now.addingTimeInterval(120)))
+        try await store.recordSent(
+            boRecord.recordID, sent: SentMessage(providerMessageID: "p2", threadID: "t2", historyID: "105"),
+            next: .active(nextStep: "bump", dueAt: now.addingTimeInterval(2 * 86_400)), recipientDomain: "example.org", fence: lease.fence,
+            now: now.addingTimeInterval(130))
+        note(try await store.latestHistoryID(mailbox: "sam") as Any)
+        note(try await store.sentRecords(enrollment: ana.enrollmentID))
+        note(try await store.sendTimes(mailbox: "sam", since: .distantPast))
+        note(try await store.sendTimes(campaign: "q1", domain: "example.org", since: now.addingTimeInterval(20)))
+        note(try await store.sendTimes(campaign: "q2", since: .distantPast))
+
+        // A new runner after the first one's lease ran out.
+        let later = now.addingTimeInterval(3 * 86_400)
+        guard case .held(let second) = try await store.acquireLease(owner: "r2", now: later, seconds: 60) else { throw StoreError.leaseLost }
+        try await store.postpone(ana.enrollmentID, step: "bump", until: later.addingTimeInterval(3_600), reason: "outside the send window", now: later)
+        let boBump = try await due(store, "bo@example.org", at: later)
+        note(try await store.recordIntent(boBump, key: SendKey(sendID: "q1.bump.bo", messageID: "m3@example.com"), bytes: [5], fence: second.fence, now: later))
+        let boBumpRecord = try #require(try await store.unfinishedSends().first)
+        try await store.recordRejected(boBumpRecord.recordID, reason: "invalid To header", fence: second.fence, now: later)
+        try await store.pauseMailbox("sam", until: later.addingTimeInterval(86_400), reason: "rate limited")
+        note(try await store.mailboxPause("sam", now: later).map { "\($0.until) \($0.reason)" } as Any)
+        note(try await store.mailboxPause("sam", now: later.addingTimeInterval(86_400)).map { "\($0.until) \($0.reason)" } as Any)
+        let anaBump = try await due(store, "ana@example.org", at: later.addingTimeInterval(3_600))
+        note(
+            try await store.recordIntent(
+                anaBump, key: SendKey(sendID: "q1.bump.ana", messageID: "m4@example.com"), bytes: [6], fence: second.fence, now: later.addingTimeInterval(3_600)))
+        let anaBumpRecord = try #require(try await store.unfinishedSends().first)
+        try await store.discardIntent(
+            anaBumpRecord.recordID, retryAt: later.addingTimeInterval(7_200), reason: "Gmail said 503", fence: second.fence, now: later.addingTimeInterval(3_600))
+        try await store.hold(ana.enrollmentID, step: "bump", reason: .missingFields(["candidate.company"]), now: later.addingTimeInterval(3_700))
+        try await store.releaseLease(owner: "r2")
+        note(try await store.currentLease() as Any)
+        note(try await store.dueSteps(now: later.addingTimeInterval(86_400), limit: 10))
+
+        var tables: [String: [[CellValue]]] = [:]
+        for table in TableLayout.all { tables[table.name] = try await seeded.rows(table) }
+        return Run(answers: answers, tables: tables)
+    }
+
+    @Test(
+        "the same calls give the same answers and leave the same rows, table by table, on PostgreSQL as on SQLite",
+        .enabled(if: PostgresTestServer.enabled, PostgresTestServer.skipReason))
+    func sameRowsOnEveryBackend() async throws {
+        let seed = try StoreBackend.seedRows()
+        let reference = try await StoreBackend.sqlite.withSeededStore(seed) { try await Self.script($0) }
+        let postgres = try await StoreBackend.postgres.withSeededStore(seed) { try await Self.script($0) }
+        #expect(postgres.answers == reference.answers)
+        for table in TableLayout.all {
+            #expect(postgres.tables[table.name] == reference.tables[table.name], "table \(table.name)")
+        }
+        // The script reached every table it should have: sends, links, the ledger, events, counters, the lease.
+        for name in ["sendRecord", "trackedLink", "mailboxLedger", "event", "stepTally", "stepTotal", "runnerLease", "mailboxPause"] {
+            #expect(reference.tables[name]?.isEmpty == false, "\(name) is empty")
+        }
+    }
+
+    @Test(
+        "a send confirmed after the person's reply to it counts that reply, the same on PostgreSQL as on SQLite",
+        .enabled(if: PostgresTestServer.enabled, PostgresTestServer.skipReason))
+    func lateConfirmationCountsTheReply() async throws {
+        // Set up on SQLite, where incoming mail is kept so far: Ana's intro went out with its outcome unknown, and
+        // her reply came in before the send was confirmed.
+        let database = try StoreBackend.seed()
+        let first = try await Self.lease(database, owner: "r0")
+        let ana = try await Self.due(database, "ana@example.org")
+        guard case .recorded(let id) = try await database.recordIntent(ana, key: Self.key, bytes: [1], fence: first.fence, now: Self.now) else {
+            Issue.record("not recorded")
+            return
+        }
+        try await database.recordOutcomeUnknown(id, reason: "timeout", fence: first.fence)
+        let reply = IncomingMessage(
+            mailbox: "sam", providerMessageID: "r1", providerThreadID: nil, from: "ana@example.org", references: [], incomingClass: .reply,
+            snippet: "Tell me more", receivedAt: Self.now.addingTimeInterval(5))
+        guard case .applied = try await database.applyIncoming(reply, now: Self.now.addingTimeInterval(5)) else {
+            Issue.record("the reply was not matched to Ana")
+            return
+        }
+        let seed = try StoreBackend.rows(of: database)
+        // The next runner finds the send in the mailbox, dated before the reply.
+        let confirm: @Sendable (StoreBackend.Seeded) async throws -> [String: [[CellValue]]] = { seeded in
+            let later = Self.now.addingTimeInterval(120)
+            guard case .held(let lease) = try await seeded.store.acquireLease(owner: "r1", now: later, seconds: 60) else { throw StoreError.leaseLost }
+            try await seeded.store.recordSent(
+                id, sent: SentMessage(providerMessageID: "p1", threadID: "t1", sentAt: Self.now.addingTimeInterval(1)), next: .finished,
+                recipientDomain: "example.org", fence: lease.fence, now: later)
+            var tables: [String: [[CellValue]]] = [:]
+            for name in ["stepOutcome", "stepTally", "stepTotal", "enrollment", "mailboxLedger", "event"] {
+                tables[name] = try await seeded.rows(try #require(TableLayout.all.first { $0.name == name }))
+            }
+            return tables
+        }
+        let reference = try await StoreBackend.sqlite.withSeededStore(seed, confirm)
+        let postgres = try await StoreBackend.postgres.withSeededStore(seed, confirm)
+        #expect(reference["stepOutcome"]?.count == 2, "replied and replied eventually, for the intro")
+        for (name, rows) in reference { #expect(postgres[name] == rows, "table \(name)") }
     }
 }

@@ -55,23 +55,27 @@ struct IncomingThreadPropertyTests {
         try #require(messages.count >= 150)
         var random = SplitMix64(seed: 0xCADE_16)
         for index in 0..<400 {
-            let store = try StoreContractTests.stores()[0]
-            let lease = try await StoreContractTests.lease(store)
-            let step = try await StoreContractTests.due(store, "ana@example.org")
-            guard case .recorded(let id) = try await store.recordIntent(step, key: StoreContractTests.key, bytes: [1], fence: lease.fence, now: StoreContractTests.now)
+            let store = try CadenceDatabase.inMemory()
+            try SteeringTests.launch(store, [("ana@example.org", SteeringTests.active), ("bo@example.org", SteeringTests.active)])
+            guard case .held(let lease) = try await store.acquireLease(owner: "runner", now: SteeringTests.now, seconds: 60) else {
+                Issue.record("the lease was not free")
+                return
+            }
+            let step = try #require(try await store.dueSteps(now: SteeringTests.now, limit: 10).first { $0.address == "ana@example.org" })
+            guard case .recorded(let id) = try await store.recordIntent(step, key: SendKey(sendID: "q1.intro.ana", messageID: "m1@example.com"), bytes: [1], fence: lease.fence, now: SteeringTests.now)
             else {
                 Issue.record("not recorded")
                 return
             }
-            try await store.recordSent(id, sent: StoreContractTests.sent, next: .finished, recipientDomain: "example.org", fence: lease.fence, now: StoreContractTests.now)
+            try await store.recordSent(id, sent: SentMessage(providerMessageID: "p1", threadID: "t1"), next: .finished, recipientDomain: "example.org", fence: lease.fence, now: SteeringTests.now)
             let bytes = Self.mutate(messages[Int(random.next() % UInt64(messages.count))], &random)
-            let mail = IncomingMail.read(bytes, receivedAt: StoreContractTests.now)
+            let mail = IncomingMail.read(bytes, receivedAt: SteeringTests.now)
             #expect(!mail.rule.isEmpty, "case \(index)")
             let message = IncomingMessage(
-                mailbox: "sam", providerMessageID: "m\(index)", providerThreadID: StoreContractTests.sent.threadID, from: mail.from,
+                mailbox: "sam", providerMessageID: "m\(index)", providerThreadID: "t1", from: mail.from,
                 references: mail.references, addresses: mail.addresses, incomingClass: mail.incomingClass, rule: mail.rule, snippet: mail.snippet,
-                receivedAt: StoreContractTests.now)
-            let outcome = try await store.applyIncoming(message, now: StoreContractTests.now)
+                receivedAt: SteeringTests.now)
+            let outcome = try await store.applyIncoming(message, now: SteeringTests.now)
             guard case .applied(let candidate, _, _, _, _) = outcome else {
                 Issue.record("case \(index): \(mail.incomingClass.name) by \(mail.rule) in Ana's thread was not recorded against her: \(outcome)")
                 continue
@@ -81,8 +85,8 @@ struct IncomingThreadPropertyTests {
             case .reply, .unparsed, .meeting, .unsubscribe, .bounce(permanent: true, _, _):
                 // What reads as a person (or cannot be read at all) stops her, unless a colleague the campaign only records.
                 let decision = IncomingPolicy().decide(
-                    mail.incomingClass, from: mail.from, candidateKey: "ana@example.org", colleagueReply: .stop, receivedAt: StoreContractTests.now,
-                    now: StoreContractTests.now)
+                    mail.incomingClass, from: mail.from, candidateKey: "ana@example.org", colleagueReply: .stop, receivedAt: SteeringTests.now,
+                    now: SteeringTests.now)
                 #expect(decision.stop != nil, "case \(index): \(mail.rule)")
             default: break
             }

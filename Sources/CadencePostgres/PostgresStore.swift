@@ -1,0 +1,109 @@
+import CadenceCore
+import CadenceStore
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// Cadence's memory on PostgreSQL, for teams whose runners outgrow one SQLite file: so far the part a runner needs
+/// to send (`SendingStore`), keeping the same contract as the SQLite store and tested by the same suite.
+///
+/// Every method is one transaction on a connection from the pool. PostgreSQL lets other runners write alongside,
+/// which SQLite's single writer never did, so each transaction takes row locks before it decides, always in the
+/// same order to avoid deadlocks: the runner lease (shared, so a takeover waits for writes under the old fence),
+/// then the candidate, then the enrolment, then the send record.
+public struct PostgresStore: SendingStore {
+    let client: PostgresClient
+    let logger: Logger
+    /// The database as messages name it, without its password.
+    let display: String
+
+    /// A store on `client`, whose `run()` must be going (`withStore` does that, or a `ServiceGroup`).
+    public init(client: PostgresClient, display: String, logger: Logger = Logger(label: "cadence.postgres")) {
+        self.client = client
+        self.display = display
+        self.logger = logger
+    }
+
+    /// Runs `body` with a store on a pool of connections to `connector`'s database, refusing a database whose
+    /// schema is not this version's (`cadence db migrate` upgrades it; a runner never migrates by itself).
+    public static func withStore<T: Sendable>(
+        _ connector: PostgresConnector, _ body: @Sendable (PostgresStore) async throws -> T
+    ) async throws -> T {
+        try await PostgresMigrator.requireLatest(connector)
+        let client = PostgresClient(configuration: connector.clientConfiguration(), backgroundLogger: connector.logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(PostgresStore(client: client, display: connector.settings.description, logger: connector.logger))
+        }
+    }
+
+    /// Runs `body` in one transaction. A deadlock or serialization failure (another runner's transaction got in
+    /// the way) is retried from the start, as PostgreSQL advises; nothing of a failed attempt was kept.
+    func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            } catch {
+                let problem = Self.cause(of: error)
+                if attempt < 5, let error = problem as? PSQLError, let state = error.serverInfo?[.sqlState], ["40001", "40P01"].contains(state) {
+                    continue
+                }
+                throw storeError(problem)
+            }
+        }
+    }
+
+    /// What went wrong inside a transaction: a failed rollback after it does not change the answer.
+    static func cause(of error: any Error) -> any Error {
+        guard let transaction = error as? PostgresTransactionError else { return error }
+        return transaction.closureError ?? transaction.beginError ?? transaction.commitError ?? error
+    }
+
+    func storeError(_ error: any Error) -> StoreError {
+        if let error = error as? StoreError { return error }
+        if error is CancellationError { return .cancelled }
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                return .other("\(display): \(message)" + (error.serverInfo?[.sqlState].map { " [SQLSTATE \($0)]" } ?? ""))
+            }
+            return .other("\(display): \(error.code)" + (error.underlying.map { ": \($0)" } ?? ""))
+        }
+        return .other("\(display): \(error)")
+    }
+}
+
+/// A row read by column name (PostgreSQL folds unquoted names to lower case; the store's SQL spells them as the
+/// SQLite schema does).
+struct PostgresRecord {
+    let row: PostgresRandomAccessRow
+
+    init(_ row: PostgresRow) {
+        self.row = row.makeRandomAccess()
+    }
+
+    func callAsFunction<T: PostgresDecodable>(_ name: String, as type: T.Type = T.self) throws -> T {
+        try row[name.lowercased()].decode(T.self)
+    }
+}
+
+extension PostgresConnection {
+    /// Every row `query` returns, read by name.
+    func records(_ query: PostgresQuery, _ logger: Logger) async throws -> [PostgresRecord] {
+        var records: [PostgresRecord] = []
+        for try await row in try await self.query(query, logger: logger) { records.append(PostgresRecord(row)) }
+        return records
+    }
+
+    func record(_ query: PostgresQuery, _ logger: Logger) async throws -> PostgresRecord? {
+        try await records(query, logger).first
+    }
+
+    /// Runs a statement whose rows (if any) nobody reads; a statement that must say how many rows it changed
+    /// returns them (`RETURNING`) and is read with `records`.
+    func execute(_ query: PostgresQuery, _ logger: Logger) async throws {
+        for try await _ in try await self.query(query, logger: logger) {}
+    }
+}
