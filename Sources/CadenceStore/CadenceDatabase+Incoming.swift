@@ -104,12 +104,8 @@ extension CadenceDatabase {
             var paused = 0
             if let until = decision.pauseUntil {
                 for row in try EnrollmentRow.filter(Column("candidateId") == candidate.id && Column("state") == EnrollmentStatus.active).fetchAll(db) {
-                    var previous = row.stored.asPrevious
-                    // The time that was left before the next step still has to pass after they are back.
-                    let left = max(0, (previous.dueAt ?? now).timeIntervalSince(now))
-                    previous.dueAt = until.addingTimeInterval(left)
                     let reason = PauseReason.outOfOffice(until: until, guessed: decision.pauseGuessed)
-                    try Self.setState(row.id, StoredState(.paused(step: row.stepId ?? "", reason: reason), previous: previous), db, now: now)
+                    try Self.setState(row.id, row.stored.awayUntil(until, guessed: decision.pauseGuessed, now: now), db, now: now)
                     try Self.event(row, kind: .paused, actor: actor, detail: reason.description, db, now: now)
                     paused += 1
                 }
@@ -200,10 +196,7 @@ extension CadenceDatabase {
         try await write { db in
             var resumed = 0
             for row in try EnrollmentRow.filter(Column("state") == EnrollmentStatus.paused).fetchAll(db) {
-                let current = row.stored
-                guard current.decodedReason?.kind == .outOfOffice, let until = current.decodedReason?.until, until <= now,
-                    let next = current.resumed(now: now)
-                else { continue }
+                guard let next = row.stored.returned(by: now) else { continue }
                 try Self.setState(row.id, next, db, now: now)
                 try Self.event(row, kind: .resumed, actor: "runner", detail: "back from out of office", db, now: now)
                 resumed += 1

@@ -29,6 +29,13 @@ public struct WatchRegistration: Sendable, Equatable {
     public var topic: String
     public var expiresAt: Date
     public var renewedAt: Date
+
+    package init(mailbox: String, topic: String, expiresAt: Date, renewedAt: Date) {
+        self.mailbox = mailbox
+        self.topic = topic
+        self.expiresAt = expiresAt
+        self.renewedAt = renewedAt
+    }
 }
 
 extension CadenceDatabase {

@@ -189,6 +189,11 @@ extension CadenceDatabase {
         return map
     }
 
+    /// A campaign's definition from its snapshot file, as both stores decode it.
+    package static func definition(content: [UInt8], path: String) -> SequenceDefinition? {
+        SequenceDecoder.decode(content, file: path).campaign?.definition
+    }
+
     /// The current version's campaign definition, decoded from its snapshot.
     static func definition(_ campaignID: String, _ db: Database) throws -> SequenceDefinition? {
         guard
@@ -200,6 +205,6 @@ extension CadenceDatabase {
                     """, arguments: [campaignID, SnapshotFile.Kind.campaign])
         else { return nil }
         let content: Data = row["content"]
-        return SequenceDecoder.decode(Array(content), file: row["path"]).campaign?.definition
+        return definition(content: Array(content), path: row["path"])
     }
 }

@@ -122,14 +122,32 @@ extension CadenceDatabase {
 
     static func requireCampaign(_ id: String, _ db: Database) throws {
         guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM campaign WHERE id = ?)", arguments: [id]) == true else {
-            let known = try String.fetchAll(db, sql: "SELECT id FROM campaign ORDER BY id")
-            throw StoreError.refused("no campaign \"\(id)\" has been launched" + (known.isEmpty ? "" : " (launched: \(known.joined(separator: ", ")))") + Suggestion.didYouMean(id, among: known))
+            throw unknownCampaign(id, known: try String.fetchAll(db, sql: "SELECT id FROM campaign ORDER BY id"))
         }
+    }
+
+    /// The refusal for a campaign never launched, naming those that were.
+    package static func unknownCampaign(_ id: String, known: [String]) -> StoreError {
+        .refused(
+            "no campaign \"\(id)\" has been launched" + (known.isEmpty ? "" : " (launched: \(known.joined(separator: ", ")))")
+                + Suggestion.didYouMean(id, among: known))
+    }
+
+    package static func unknownCandidate(_ key: String) -> StoreError {
+        .refused("no candidate \(key) is enrolled in any campaign")
+    }
+
+    package static func notEnrolled(_ key: String, in campaign: String) -> StoreError {
+        .refused("\(key) is not enrolled in campaign \(campaign)")
+    }
+
+    package static func stoppedCampaign(_ id: String) -> StoreError {
+        .refused("campaign \"\(id)\" was stopped; a stopped campaign cannot be paused or resumed")
     }
 
     static func refuseStopped(_ id: String, _ db: Database) throws {
         if try campaignState(id, db) == .stopped {
-            throw StoreError.refused("campaign \"\(id)\" was stopped; a stopped campaign cannot be paused or resumed")
+            throw stoppedCampaign(id)
         }
     }
 
@@ -140,12 +158,12 @@ extension CadenceDatabase {
             return try EnrollmentRow.filter(Column("campaignId") == id && inStates).order(Column("id")).fetchAll(db)
         case .candidate(let key, let campaign):
             guard let candidateID = try Int64.fetchOne(db, sql: "SELECT id FROM candidate WHERE addressKey = ?", arguments: [key]) else {
-                throw StoreError.refused("no candidate \(key) is enrolled in any campaign")
+                throw unknownCandidate(key)
             }
             if let campaign {
                 try requireCampaign(campaign, db)
                 guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM enrollment WHERE candidateId = ? AND campaignId = ?)", arguments: [candidateID, campaign]) == true else {
-                    throw StoreError.refused("\(key) is not enrolled in campaign \(campaign)")
+                    throw notEnrolled(key, in: campaign)
                 }
                 return try EnrollmentRow.filter(Column("candidateId") == candidateID && Column("campaignId") == campaign && inStates).fetchAll(db)
             }

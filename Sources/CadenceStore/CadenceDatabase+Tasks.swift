@@ -70,10 +70,10 @@ extension CadenceDatabase {
     }
 
     /// The step id of a hot-lead task: not a valid step id, so it never collides with one.
-    static let hotLeadStep = "@hot-lead"
+    package static let hotLeadStep = "@hot-lead"
     /// How recent a click must be to open a hot-lead task: interest goes cold, and turning `hotLeads` on for a
     /// running campaign should not bury the team under last month's clicks.
-    static let hotLeadFreshness: TimeInterval = 7 * 86_400
+    package static let hotLeadFreshness: TimeInterval = 7 * 86_400
 
     /// Opens a hot-lead task for each person in `campaign` with a likely-human click, settled past the burst
     /// window (so a scanner's first click never opens one), no older than a week, and no hot-lead task yet, unless

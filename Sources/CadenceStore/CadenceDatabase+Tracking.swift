@@ -11,6 +11,15 @@ public struct TrackedSend: Sendable, Equatable {
     /// Whether the provider has it, may have it, or refused it.
     public var state: SendRecordState
     public var sentAt: Date?
+
+    package init(recordID: Int64, enrollmentID: Int64?, campaignID: String, stepID: String, state: SendRecordState, sentAt: Date?) {
+        self.recordID = recordID
+        self.enrollmentID = enrollmentID
+        self.campaignID = campaignID
+        self.stepID = stepID
+        self.state = state
+        self.sentAt = sentAt
+    }
 }
 
 extension TrackedSend {
@@ -271,7 +280,7 @@ extension CadenceDatabase {
     }
 
     /// One line, at most 500 characters, or nil.
-    static func givenReason(_ reason: String?) -> String? {
+    package static func givenReason(_ reason: String?) -> String? {
         reason.map { String($0.split(whereSeparator: \.isNewline).joined(separator: " ").prefix(500)) }.flatMap { $0.isEmpty ? nil : $0 }
     }
 

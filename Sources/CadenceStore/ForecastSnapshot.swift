@@ -11,6 +11,14 @@ public struct ForecastSnapshot: Sendable {
     public var held: [String: Int]
     public var paused: [String: Int]
     public var campaigns: [String]
+
+    package init(people: [Forecast.Person], pastSends: [Forecast.PastSend], held: [String: Int], paused: [String: Int], campaigns: [String]) {
+        self.people = people
+        self.pastSends = pastSends
+        self.held = held
+        self.paused = paused
+        self.campaigns = campaigns
+    }
 }
 
 extension CadenceDatabase {
@@ -28,34 +36,40 @@ extension CadenceDatabase {
                 JOIN candidate c ON c.id = e.candidateId WHERE e.state IN (?, ?, ?, ?) ORDER BY e.id
                 """, arguments: StatementArguments(EnrollmentStatus.inProgress))
         while let row = try rows.next() {
-            let campaign: String = row["campaignId"]
-            guard case .success(let address) = EmailAddress.parse(row["address"] as String), let step: String = row["stepId"] else { continue }
-            let stored = StoredState(state: row["state"], stepId: step, dueAt: row["dueAt"], reason: row["reason"], taskId: nil)
-            let due: Date
-            switch stored.state {
-            case .active: due = stored.dueAt ?? now
-            // A task waiting now is done at once, in the forecast.
-            case .waitingOnTask: due = now
-            case .paused:
-                // Out of office: back on the day they gave, with the time they had left. Paused by hand or with the
-                // campaign: nobody knows when, so left out.
-                guard let reason = stored.decodedReason, reason.kind == .outOfOffice, let until = reason.until else {
-                    snapshot.paused[campaign, default: 0] += 1
-                    continue
-                }
-                due = max(reason.previous?.dueAt ?? until, until, now)
-            case .held:
-                snapshot.held[campaign, default: 0] += 1
-                continue
-            case .stopped, .finished: continue
-            }
-            snapshot.people.append(
-                Forecast.Person(campaign: campaign, mailbox: row["mailbox"], step: step, due: max(due, now), zone: row["timeZone"], address: address))
+            snapshot.add(
+                campaign: row["campaignId"], mailbox: row["mailbox"], address: row["address"], zone: row["timeZone"],
+                stored: StoredState(state: row["state"], stepId: row["stepId"], dueAt: row["dueAt"], reason: row["reason"], taskId: nil), now: now)
         }
         snapshot.pastSends = try Row.fetchAll(
             db, sql: "SELECT mailbox, campaignId, recipientDomain, sentAt FROM mailboxLedger WHERE sentAt > ? ORDER BY sentAt",
             arguments: [now.addingTimeInterval(-86_400)]
         ).map { Forecast.PastSend(mailbox: $0["mailbox"], campaign: $0["campaignId"], domain: $0["recipientDomain"], at: $0["sentAt"]) }
         return snapshot
+    }
+}
+
+extension ForecastSnapshot {
+    /// Places one person in progress: played forward from when they are next due, or counted as held or paused
+    /// (by hand or with their campaign: nobody knows when they resume, so they are left out).
+    package mutating func add(campaign: String, mailbox: String, address text: String, zone: String?, stored: StoredState, now: Date) {
+        guard case .success(let address) = EmailAddress.parse(text), let step = stored.stepId else { return }
+        let due: Date
+        switch stored.state {
+        case .active: due = stored.dueAt ?? now
+        // A task waiting now is done at once, in the forecast.
+        case .waitingOnTask: due = now
+        case .paused:
+            // Out of office: back on the day they gave, with the time they had left.
+            guard let reason = stored.decodedReason, reason.kind == .outOfOffice, let until = reason.until else {
+                paused[campaign, default: 0] += 1
+                return
+            }
+            due = max(reason.previous?.dueAt ?? until, until, now)
+        case .held:
+            held[campaign, default: 0] += 1
+            return
+        case .stopped, .finished: return
+        }
+        people.append(Forecast.Person(campaign: campaign, mailbox: mailbox, step: step, due: max(due, now), zone: zone, address: address))
     }
 }

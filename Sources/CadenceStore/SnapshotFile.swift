@@ -33,4 +33,15 @@ public struct StoredCampaign: Sendable, Equatable {
     /// Over every file of the current version.
     public var digest: String
     public var files: [SnapshotFile]
+
+    package init(id: String, name: String, sourcePath: String, version: Int, paused: Bool, stopped: Bool, digest: String, files: [SnapshotFile]) {
+        self.id = id
+        self.name = name
+        self.sourcePath = sourcePath
+        self.version = version
+        self.paused = paused
+        self.stopped = stopped
+        self.digest = digest
+        self.files = files
+    }
 }

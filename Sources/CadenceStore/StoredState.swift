@@ -111,12 +111,12 @@ package struct StoredState: Sendable {
         self = row.stored
     }
 
-    var decodedReason: Reason? {
+    package var decodedReason: Reason? {
         reason.flatMap { try? Self.decoder.decode(Reason.self, from: Data($0.utf8)) }
     }
 
     /// What this enrolment resumes to if paused now.
-    var asPrevious: Previous {
+    package var asPrevious: Previous {
         Previous(state: state, dueAt: dueAt, taskId: taskId, reason: reason)
     }
 
@@ -153,7 +153,7 @@ package struct StoredState: Sendable {
     }
 
     /// The state a paused enrolment goes back to, its due time no earlier than `now`.
-    func resumed(now: Date) -> StoredState? {
+    package func resumed(now: Date) -> StoredState? {
         guard state == .paused, let previous = decodedReason?.previous else { return nil }
         let due = previous.dueAt.map { max($0, now) }
         return StoredState(
@@ -171,6 +171,21 @@ package struct StoredState: Sendable {
         }
         reason.previous = previous
         return StoredState(state: .paused, stepId: next.stepId, dueAt: nil, reason: Self.encode(reason), taskId: nil)
+    }
+
+    /// An active enrolment paused while the person is away until `until`: the time that was left before its next
+    /// step still has to pass after they are back.
+    package func awayUntil(_ until: Date, guessed: Bool, now: Date) -> StoredState {
+        var previous = asPrevious
+        let left = max(0, (previous.dueAt ?? now).timeIntervalSince(now))
+        previous.dueAt = until.addingTimeInterval(left)
+        return StoredState(.paused(step: stepId ?? "", reason: .outOfOffice(until: until, guessed: guessed)), previous: previous)
+    }
+
+    /// For an enrolment paused while away: whether they are back by `now`, and the state they resume to.
+    package func returned(by now: Date) -> StoredState? {
+        guard decodedReason?.kind == .outOfOffice, let until = decodedReason?.until, until <= now else { return nil }
+        return resumed(now: now)
     }
 
     func bind(_ arguments: inout StatementArguments) {

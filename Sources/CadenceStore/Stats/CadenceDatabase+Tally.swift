@@ -43,6 +43,12 @@ package struct TallyOutcome: Hashable, Sendable {
     /// For `replied`: seconds from the step's send to the reply, for the median time to first reply.
     package var seconds: Double?
 
+    /// New outcomes in a fixed order (step, kind, day), so both stores number their rows alike whatever order a
+    /// set gives.
+    package static func inOrder(_ outcomes: Set<TallyOutcome>) -> [TallyOutcome] {
+        outcomes.sorted { ($0.key.step, $0.kind.rawValue, $0.key.day) < ($1.key.step, $1.kind.rawValue, $1.key.day) }
+    }
+
     package init(kind: TallyMeasure, key: TallyKey, seconds: Double? = nil) {
         self.kind = kind
         self.key = key
@@ -147,7 +153,7 @@ extension CadenceDatabase {
                 try tally(outcome.key, kind, -1, db)
             }
         }
-        for outcome in wanted { try insertOutcome(outcome, enrollmentID: enrollmentID, db) }
+        for outcome in TallyOutcome.inOrder(wanted) { try insertOutcome(outcome, enrollmentID: enrollmentID, db) }
     }
 
     /// Records the outcome and counts it, unless the person already has one of its kind at its step. Returns
