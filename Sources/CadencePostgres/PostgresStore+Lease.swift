@@ -14,7 +14,7 @@ extension PostgresStore {
             // A first lease ever: the row must exist before it can be locked, or two first runners would both
             // insert one.
             try await connection.execute("INSERT INTO runnerLease (id, owner, expiresAt, fence) VALUES (1, '', 'epoch', 0) ON CONFLICT (id) DO NOTHING", logger)
-            guard let row = try await connection.record("SELECT owner, expiresAt, fence FROM runnerLease WHERE id = 1 FOR UPDATE", logger) else {
+            guard let row = try await connection.record("SELECT owner, expiresAt, fence FROM runnerLease WHERE id = 1 FOR NO KEY UPDATE", logger) else {
                 throw UnreadableValue(description: "the runner lease row vanished")
             }
             let holder: String = try row("owner")
@@ -30,7 +30,7 @@ extension PostgresStore {
     public func takeOverLease(from previous: String, owner: String, now: Date, seconds: TimeInterval) async throws(StoreError) -> RunnerLease? {
         let logger = logger
         return try await transaction { connection in
-            guard let row = try await connection.record("SELECT owner, fence FROM runnerLease WHERE id = 1 FOR UPDATE", logger),
+            guard let row = try await connection.record("SELECT owner, fence FROM runnerLease WHERE id = 1 FOR NO KEY UPDATE", logger),
                 try row("owner", as: String.self) == previous
             else { return nil }
             let lease = RunnerLease(owner: owner, fence: try row("fence", as: Int64.self) + 1, expiresAt: now.addingTimeInterval(seconds))

@@ -57,7 +57,7 @@ extension PostgresStore {
     static func lockedSend(_ recordID: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> LockedSend? {
         guard
             let row = try await connection.record(
-                "SELECT id, enrollmentId, campaignId, stepId, sendId, mailbox, state, createdAt, fence FROM sendRecord WHERE id = \(recordID) FOR UPDATE", logger)
+                "SELECT id, enrollmentId, campaignId, stepId, sendId, mailbox, state, createdAt, fence FROM sendRecord WHERE id = \(recordID) FOR NO KEY UPDATE", logger)
         else { return nil }
         let state: String = try row("state")
         guard let known = SendRecordState(rawValue: state) else { throw UnreadableValue(description: "sendRecord \(recordID) has the state \(state)") }
@@ -71,7 +71,7 @@ extension PostgresStore {
     static func lockedEnrollment(_ id: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> (LockedEnrollment, addressKey: String)? {
         guard let owner = try await connection.record("SELECT candidateId FROM enrollment WHERE id = \(id)", logger) else { return nil }
         let candidateID: Int64 = try owner("candidateId")
-        guard let candidate = try await connection.record("SELECT addressKey FROM candidate WHERE id = \(candidateID) FOR UPDATE", logger),
+        guard let candidate = try await connection.record("SELECT addressKey FROM candidate WHERE id = \(candidateID) FOR NO KEY UPDATE", logger),
             let enrollment = try await lockedEnrollmentRow(id, connection, logger)
         else { return nil }
         return (enrollment, try candidate("addressKey"))
@@ -82,7 +82,7 @@ extension PostgresStore {
     static func lockedEnrollmentRow(_ id: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> LockedEnrollment? {
         guard
             let row = try await connection.record(
-                "SELECT id, campaignId, candidateId, variants, state, stepId, dueAt, reason, taskId FROM enrollment WHERE id = \(id) FOR UPDATE", logger)
+                "SELECT id, campaignId, candidateId, variants, state, stepId, dueAt, reason, taskId FROM enrollment WHERE id = \(id) FOR NO KEY UPDATE", logger)
         else { return nil }
         let state: String = try row("state")
         guard let status = EnrollmentStatus(rawValue: state) else { throw UnreadableValue(description: "enrollment \(id) has the state \(state)") }

@@ -44,7 +44,7 @@ extension PostgresStore {
             let message = ByteBuffer(bytes: bytes)
             let keyID = trackingKeyID.map { Int($0) }
             if let existing = try await connection.record(
-                "SELECT id, state FROM sendRecord WHERE enrollmentId = \(step.enrollmentID) AND stepId = \(step.stepID) FOR UPDATE", logger)
+                "SELECT id, state FROM sendRecord WHERE enrollmentId = \(step.enrollmentID) AND stepId = \(step.stepID) FOR NO KEY UPDATE", logger)
             {
                 // An earlier intent for this very step is still open: only reconciliation may send it (asking the
                 // provider first). A refused one that a person resumed is a new attempt, recorded in full.

@@ -32,20 +32,25 @@ extension PostgresStore {
                     """, binds: totals), logger)
     }
 
-    /// Counts a send, and lets mail that came back before it was recorded (a send reconciled late) count for it.
-    static func countSent(recordID: Int64, at: Date, _ connection: PostgresConnection, _ logger: Logger) async throws {
+    /// The counter key of a send's facts on the day of `at`, or nil when the send's person was erased.
+    static func sendTallyKey(_ sendRecordID: Int64, at: Date, _ connection: PostgresConnection, _ logger: Logger) async throws -> (TallyKey, Int64)? {
         guard
             let row = try await connection.record(
                 """
                 SELECT s.campaignId, s.stepId, s.variantId, s.mailbox, s.enrollmentId, e.launchId, c.timeZone
-                FROM sendRecord s JOIN enrollment e ON e.id = s.enrollmentId JOIN campaign c ON c.id = s.campaignId WHERE s.id = \(recordID)
+                FROM sendRecord s JOIN enrollment e ON e.id = s.enrollmentId JOIN campaign c ON c.id = s.campaignId WHERE s.id = \(sendRecordID)
                 """, logger)
-        else { return }
+        else { return nil }
         let key = TallyKey(
             campaign: try row("campaignId"), step: try row("stepId"), variant: try row("variantId"), mailbox: try row("mailbox"),
             launch: try row("launchId"), day: CadenceDatabase.reportingDay(at, CadenceDatabase.zone(named: try row("timeZone", as: String?.self) ?? "UTC")))
+        return (key, try row("enrollmentId"))
+    }
+
+    /// Counts a send, and lets mail that came back before it was recorded (a send reconciled late) count for it.
+    static func countSent(recordID: Int64, at: Date, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        guard let (key, enrollmentID) = try await sendTallyKey(recordID, at: at, connection, logger) else { return }
         try await tally(key, .sent, 1, connection, logger)
-        let enrollmentID: Int64 = try row("enrollmentId")
         if try await connection.record("SELECT 1 AS found FROM incomingMessage WHERE enrollmentId = \(enrollmentID) LIMIT 1", logger) != nil {
             try await syncPersonOutcomes(enrollmentID: enrollmentID, connection, logger)
         }
@@ -53,8 +58,8 @@ extension PostgresStore {
 
     /// A person's sends and incoming mail, read for every fact that may change what they count for.
     ///
-    /// Incoming mail is in the order it was received, ties broken by the provider's id: PostgreSQL has no
-    /// insertion order to fall back on, where SQLite breaks ties by when the message was recorded.
+    /// Incoming mail is in the order it was received, ties broken by the order it was recorded (`seq`, SQLite's
+    /// `rowid`).
     static func personFacts(enrollmentID: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> PersonFacts? {
         guard
             let person = try await connection.record(
@@ -64,7 +69,7 @@ extension PostgresStore {
             "SELECT stepId, variantId, mailbox, sentAt FROM sendRecord WHERE enrollmentId = \(enrollmentID) AND state = 'sent' ORDER BY sentAt, id", logger
         ).map { PersonFacts.Send(step: try $0("stepId"), variant: try $0("variantId"), mailbox: try $0("mailbox"), at: try $0("sentAt")) }
         let incoming = try await connection.records(
-            "SELECT class, label, receivedAt FROM incomingMessage WHERE enrollmentId = \(enrollmentID) ORDER BY receivedAt, providerMessageId COLLATE \"C\"",
+            "SELECT class, label, receivedAt FROM incomingMessage WHERE enrollmentId = \(enrollmentID) ORDER BY receivedAt, seq",
             logger
         ).map { PersonFacts.Incoming(incomingClass: try $0("class"), label: try $0("label"), receivedAt: try $0("receivedAt")) }
         return PersonFacts(
@@ -76,12 +81,18 @@ extension PostgresStore {
     /// the counter it moved, what is new is added.
     static func syncPersonOutcomes(enrollmentID: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws {
         let derived = try await personFacts(enrollmentID: enrollmentID, connection, logger)?.outcomes() ?? []
-        let kinds = CadenceDatabase.personKinds.map(\.rawValue)
+        try await syncOutcomes(enrollmentID: enrollmentID, kinds: CadenceDatabase.personKinds, derived: derived, connection, logger)
+    }
+
+    /// `step`: only that step's outcomes (a send's own, after a burst), the person's others left as they are.
+    static func syncOutcomes(
+        enrollmentID: Int64, kinds: [TallyMeasure], step: String? = nil, derived: [TallyOutcome], _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
         var wanted = Set(derived)
         for row in try await connection.records(
             """
             SELECT id, campaignId, stepId, variantId, mailbox, launchId, day, kind, seconds FROM stepOutcome
-            WHERE enrollmentId = \(enrollmentID) AND kind = ANY(\(kinds)) ORDER BY id
+            WHERE enrollmentId = \(enrollmentID) AND kind = ANY(\(kinds.map(\.rawValue))) AND (\(step)::text IS NULL OR stepId = \(step)) ORDER BY id
             """, logger)
         {
             guard let kind = TallyMeasure(rawValue: try row("kind")) else { continue }
@@ -96,7 +107,7 @@ extension PostgresStore {
                 try await tally(outcome.key, kind, -1, connection, logger)
             }
         }
-        for outcome in wanted { try await insertOutcome(outcome, enrollmentID: enrollmentID, connection, logger) }
+        for outcome in TallyOutcome.inOrder(wanted) { try await insertOutcome(outcome, enrollmentID: enrollmentID, connection, logger) }
     }
 
     /// Records the outcome and counts it, unless the person already has one of its kind at its step.

@@ -11,7 +11,7 @@ import PostgresNIO
 /// which SQLite's single writer never did, so each transaction takes row locks before it decides, always in the
 /// same order to avoid deadlocks: the runner lease (shared, so a takeover waits for writes under the old fence),
 /// then the candidate, then the enrolment, then the send record.
-public struct PostgresStore: SendingStore {
+public struct PostgresStore: CadenceStore {
     let client: PostgresClient
     let logger: Logger
     /// The database as messages name it, without its password.

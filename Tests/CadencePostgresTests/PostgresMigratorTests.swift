@@ -1,9 +1,10 @@
 import CadenceCore
-import CadencePostgres
 import Foundation
 import Logging
 import PostgresNIO
 import Testing
+
+@testable import CadencePostgres
 
 @Suite("cadence db migrate on PostgreSQL: the schema under an advisory lock, and versions checked", .enabled(if: PostgresTestServer.enabled, PostgresTestServer.skipReason))
 struct PostgresMigratorTests {
@@ -96,6 +97,36 @@ struct PostgresMigratorTests {
 }
 
 extension PostgresMigratorTests {
+    @Test("a version-1 database is upgraded in place: queued pushes and incoming mail keep their rows and are numbered in the order they were written")
+    func upgradeFromVersionOne() async throws {
+        try await PostgresTestServer.withScratchDatabase { url in
+            let database = try PostgresTestServer.database(url)
+            let logger = Logger(label: "test")
+            try await database.withConnection { connection in
+                try await connection.query("CREATE TABLE cadence_schema (version INTEGER PRIMARY KEY, migratedAt TIMESTAMPTZ NOT NULL DEFAULT now(), migratedBy TEXT NOT NULL)", logger: logger)
+                for statement in PostgresSchema.versions[0] { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+                try await connection.query("INSERT INTO cadence_schema (version, migratedBy) VALUES (1, 'test')", logger: logger)
+                for id in ["b", "a"] {
+                    try await connection.query(
+                        "INSERT INTO pushNotification (messageId, mailbox, historyId, receivedAt) VALUES (\(id), 'sam', '5', now())", logger: logger)
+                }
+            }
+            #expect(try await PostgresMigrator.migrate(database, by: "test") == .init(from: 1, to: PostgresSchema.latest))
+            let numbered = try await database.withConnection { connection in
+                var found: [String] = []
+                for try await (id, seq) in try await connection.query("SELECT messageId, seq FROM pushNotification ORDER BY seq", logger: logger).decode(
+                    (String, Int64).self)
+                {
+                    found.append("\(id) \(seq)")
+                }
+                return found
+            }
+            #expect(numbered == ["b 1", "a 2"])
+        }
+    }
+}
+
+extension PostgresMigratorTests {
     @Test("the PostgreSQL schema has TableLayout's tables and columns, in order, with matching types")
     func matchesLayout() async throws {
         try await PostgresTestServer.withScratchDatabase { url in
@@ -116,8 +147,10 @@ extension PostgresMigratorTests {
                     }
                     return found
                 }
-                #expect(columns.map(\.0) == table.columns.map { $0.name.lowercased() }, "\(table.name)")
-                #expect(columns.map { types[$0.1] } == table.columns.map(\.kind), "\(table.name)")
+                // The arrival number PostgreSQL adds comes last, after the columns both stores share.
+                let arrival = PostgresSchema.arrivalColumns[table.name].map { [($0.lowercased(), "bigint")] } ?? []
+                #expect(columns.map(\.0) == table.columns.map { $0.name.lowercased() } + arrival.map(\.0), "\(table.name)")
+                #expect(columns.map { types[$0.1] } == table.columns.map(\.kind) + arrival.map { _ in TableLayout.Kind.integer }, "\(table.name)")
             }
         }
     }

@@ -70,7 +70,7 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .sqlite:
             let database = try CadenceDatabase.inMemory()
             for given in seed { try database.insert(given.rows, into: given.table) }
-            return try await body(Seeded(store: database, full: database) { table in try database.rows(of: table, after: nil, limit: 1_000_000) })
+            return try await body(Seeded(store: database) { table in try database.rows(of: table, after: nil, limit: 1_000_000) })
         case .postgres:
             return try await PostgresTestServer.withScratchDatabase { url in
                 let connector = try PostgresTestServer.database(url)
@@ -84,7 +84,7 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
                 }
                 return try await PostgresStore.withStore(connector) { store in
                     try await body(
-                        Seeded(store: store, full: nil) { table in
+                        Seeded(store: store) { table in
                             try await connector.withConnection { connection in
                                 try await PostgresTableIO(connection: connection).rows(of: table, after: nil, limit: 1_000_000)
                             }
@@ -95,9 +95,7 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }
 
     struct Seeded: Sendable {
-        let store: any SendingStore
-        /// The whole `CadenceStore`, where this backend has it so far (SQLite).
-        let full: (any CadenceStore)?
+        let store: any CadenceStore
         let rows: @Sendable (TableLayout) async throws -> [[CellValue]]
     }
 }

@@ -48,12 +48,10 @@ struct StoreContractTests {
         }
     }
 
-    /// On SQLite only until the PostgreSQL store takes steering from the command line (`pause`, `resume`).
-    @Test("the last step sent while the person was paused finishes them: recording it never fails", arguments: [StoreBackend.sqlite])
+    @Test("the last step sent while the person was paused finishes them: recording it never fails", arguments: StoreBackend.available)
     func lastStepWhilePaused(_ backend: StoreBackend) async throws {
         try await backend.withSeededStore { seeded in
             let store = seeded.store
-            let database = try #require(store as? CadenceDatabase)
             let lease = try await Self.lease(store)
             let step = try await Self.due(store, "ana@example.org")
             guard case .recorded(let id) = try await store.recordIntent(step, key: Self.key, bytes: [1], fence: lease.fence, now: Self.now) else {
@@ -61,13 +59,15 @@ struct StoreContractTests {
                 return
             }
             // Paused by hand (or by an out-of-office read) while the send was out.
-            #expect(try await database.pause(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "sam", now: Self.now) == 1)
+            #expect(try await store.pause(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "sam", now: Self.now) == 1)
             try await store.recordSent(id, sent: Self.sent, next: .finished, recipientDomain: "example.org", fence: lease.fence, now: Self.now)
             #expect(try await store.sendTimes(mailbox: "sam", since: .distantPast) == [Self.now])
             #expect(try await store.unfinishedSends().isEmpty)
             // Finished: nothing left to pause or resume.
-            #expect(try await database.resume(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "sam", now: Self.now) == 0)
-            #expect(try await database.pause(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "sam", now: Self.now) == 0)
+            #expect(try await store.pause(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "sam", now: Self.now) == 0)
+            if let database = store as? CadenceDatabase {
+                #expect(try database.resume(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "sam", now: Self.now) == 0)
+            }
         }
     }
 
@@ -120,11 +120,10 @@ struct StoreContractTests {
         }
     }
 
-    /// On SQLite only until the PostgreSQL store reads incoming mail (`applyIncoming`).
-    @Test("a resend to a person who replied meanwhile is abandoned", arguments: [StoreBackend.sqlite])
+    @Test("a resend to a person who replied meanwhile is abandoned", arguments: StoreBackend.available)
     func abandonAfterReply(_ backend: StoreBackend) async throws {
         try await backend.withSeededStore { seeded in
-            let store = try #require(seeded.full)
+            let store = seeded.store
             let lease = try await Self.lease(store)
             let bo = try await Self.due(store, "bo@example.org")
             guard case .recorded(let boID) = try await store.recordIntent(bo, key: SendKey(sendID: "q1.intro.bo", messageID: "m2@example.com"), bytes: [2], fence: lease.fence, now: Self.now)
@@ -183,11 +182,10 @@ struct StoreContractTests {
         }
     }
 
-    /// On SQLite only until the PostgreSQL store keeps incoming mail and pushes.
-    @Test("a mailbox's checkpoint only moves forward; a push is queued once and a stale one not at all", arguments: [StoreBackend.sqlite])
+    @Test("a mailbox's checkpoint only moves forward; a push is queued once and a stale one not at all", arguments: StoreBackend.available)
     func checkpointsAndPushes(_ backend: StoreBackend) async throws {
         try await backend.withSeededStore { seeded in
-            let store = try #require(seeded.full)
+            let store = seeded.store
             #expect(try await store.syncCheckpoint("sam") == nil)
             try await store.advanceCheckpoint("sam", to: "200", now: Self.now)
             try await store.advanceCheckpoint("sam", to: "150", now: Self.now)
@@ -204,11 +202,10 @@ struct StoreContractTests {
         }
     }
 
-    /// On SQLite only until the PostgreSQL store keeps incoming mail and pushes.
-    @Test("an incoming message is applied once; an out-of-office pauses until the person is back", arguments: [StoreBackend.sqlite])
+    @Test("an incoming message is applied once; an out-of-office pauses until the person is back", arguments: StoreBackend.available)
     func incomingOnce(_ backend: StoreBackend) async throws {
         try await backend.withSeededStore { seeded in
-            let store = try #require(seeded.full)
+            let store = seeded.store
             // No return date: away for the policy's default number of days.
             let policy = IncomingPolicy(outOfOfficeDefaultDays: 7)
             let until = policy.pauseUntil(returns: nil, received: Self.now)
@@ -227,6 +224,13 @@ struct StoreContractTests {
             #expect(try await store.resumeReturned(now: until) == 1)
             #expect(try await store.dueSteps(now: until, limit: 10).map(\.address).sorted() == ["ana@example.org", "bo@example.org"])
         }
+    }
+
+    /// A table's rows as the two stores must agree on them. A counted outcome's id is left out: PostgreSQL's
+    /// sequence spends a number on an insert that found its row already there (`ON CONFLICT DO NOTHING`), which
+    /// SQLite does not, and nothing refers to that id.
+    static func comparable(_ table: TableLayout, _ rows: [[CellValue]]?) -> [[CellValue]]? {
+        table.name == "stepOutcome" ? rows?.map { Array($0.dropFirst()) } : rows
     }
 
     /// What `script` saw and what it left in every table.
@@ -356,5 +360,133 @@ struct StoreContractTests {
         let postgres = try await StoreBackend.postgres.withSeededStore(seed, confirm)
         #expect(reference["stepOutcome"]?.count == 2, "replied and replied eventually, for the intro")
         for (name, rows) in reference { #expect(postgres[name] == rows, "table \(name)") }
+    }
+
+    /// Reply watching, pushes, watches, tracking, unsubscribes, tasks, the forecast and a campaign pause, after two
+    /// sends: every method of `CadenceStore` beyond sending, with the outcomes the runner and `serve` meet.
+    static func incomingScript(_ seeded: StoreBackend.Seeded) async throws -> Run {
+        let store = seeded.store
+        var answers: [String] = []
+        func note(_ value: Any) { answers.append(String(describing: value)) }
+        let lease = try await lease(store, owner: "r1")
+        let ana = try await due(store, "ana@example.org")
+        let bo = try await due(store, "bo@example.org")
+        guard
+            case .recorded(let anaSend) = try await store.recordIntent(
+                ana, key: SendKey(sendID: "q1.intro.ana-7f3a", messageID: "m1@example.com"), bytes: Array("Hi Ana".utf8),
+                links: ["https://example.com/a", "https://example.com/b"], trackingKeyID: 3, historyCursor: "100", fence: lease.fence, now: now),
+            case .recorded(let boSend) = try await store.recordIntent(
+                bo, key: SendKey(sendID: "q1.intro.bo-99", messageID: "m2@example.com"), bytes: Array("Hi Bo".utf8), links: ["https://example.com/c"],
+                trackingKeyID: 3, historyCursor: "104", fence: lease.fence, now: now)
+        else { throw StoreError.leaseLost }
+        try await store.recordSent(
+            anaSend, sent: SentMessage(providerMessageID: "p1", threadID: "t1", historyID: "101"), next: .active(nextStep: "call", dueAt: now.addingTimeInterval(86_400)),
+            recipientDomain: "example.org", fence: lease.fence, now: now)
+        try await store.recordSent(
+            boSend, sent: SentMessage(providerMessageID: "p2", threadID: "t2", historyID: "105"),
+            next: .active(nextStep: "bump", dueAt: now.addingTimeInterval(2 * 86_400)), recipientDomain: "example.org", fence: lease.fence, now: now)
+
+        // Checkpoints and the push queue.
+        note(try await store.firstSyncStart("sam") as Any)
+        note(try await store.firstSyncStart("other") as Any)
+        try await store.advanceCheckpoint("sam", to: "110", now: now)
+        try await store.advanceCheckpoint("sam", to: "90", now: now.addingTimeInterval(5))
+        try await store.recordResync("sam", now: now.addingTimeInterval(6))
+        note(try await store.syncCheckpoint("sam") as Any)
+        for (id, position) in [("m1", "105"), ("m2", "120"), ("m2", "120"), ("m3", "130"), ("m4", "140")] {
+            note(try await store.enqueuePush(messageID: id, mailbox: id == "m4" ? "zed" : "sam", historyID: position, now: now))
+        }
+        let queued = try await store.queuedPushes()
+        note(queued.map { "\($0.mailbox) \($0.upTo)" })
+        note(try await store.freshness("sam"))
+        try await store.markPushesHandled(mailbox: "sam", upTo: try #require(queued.first?.upTo) - 1, now: now)
+        note(try await store.queuedPushes().map { "\($0.mailbox) \($0.upTo)" })
+        try await store.recordWatch("sam", topic: "projects/p/topics/t", expiresAt: now.addingTimeInterval(7 * 86_400), now: now)
+        try await store.recordWatch("zed", topic: "projects/p/topics/t", expiresAt: now.addingTimeInterval(86_400), now: now)
+        try await store.recordWatch("sam", topic: "projects/p/topics/u", expiresAt: now.addingTimeInterval(8 * 86_400), now: now.addingTimeInterval(60))
+        try await store.removeWatch("zed")
+        note(try await store.watchRegistrations())
+
+        // Opens and clicks: a repeat, a person's click, then a second link within seconds (a scanner's burst).
+        try await store.recordTrackingEvents([
+            TrackingEventRecord(sendRecordID: anaSend, kind: .open, link: nil, eventClass: .gmailProxy, at: now.addingTimeInterval(100)),
+            TrackingEventRecord(sendRecordID: anaSend, kind: .open, link: nil, eventClass: .likelyHuman, at: now.addingTimeInterval(200)),
+            TrackingEventRecord(sendRecordID: anaSend, kind: .click, link: 1, eventClass: .likelyHuman, at: now.addingTimeInterval(300)),
+            TrackingEventRecord(sendRecordID: boSend, kind: .click, link: 1, eventClass: .likelyHuman, at: now.addingTimeInterval(300)),
+            TrackingEventRecord(sendRecordID: anaSend, kind: .click, link: 2, eventClass: .likelyHuman, at: now.addingTimeInterval(302)),
+            TrackingEventRecord(sendRecordID: 999, kind: .open, link: nil, eventClass: .likelyHuman, at: now.addingTimeInterval(302)),
+        ])
+        note(try await store.clickTarget(trackingID: "ana-7f3a", link: 2) as Any)
+        note(try await store.clickTarget(trackingID: "ana-7f3a", link: 9) as Any)
+        note(try await store.clickTarget(trackingID: "nobody", link: 1) as Any)
+        note(try await store.trackedSend(trackingID: "bo-99") as Any)
+
+        // Ana's task falls due; Bo is away; Ana replies in her thread; a stranger writes; a message is read twice.
+        note(try await store.openDueTasks(actor: "runner", now: now.addingTimeInterval(86_400)))
+        let policy = IncomingPolicy(outOfOfficeDefaultDays: 7)
+        let away = IncomingMessage(
+            mailbox: "sam", providerMessageID: "i1", providerThreadID: "t2", from: "bo@example.org", references: [], incomingClass: .outOfOffice(returns: nil),
+            snippet: "Away", receivedAt: now.addingTimeInterval(3_600))
+        note(try await store.applyIncoming(away, policy: policy, now: now.addingTimeInterval(3_600)))
+        note(try await store.applyIncoming(away, policy: policy, now: now.addingTimeInterval(3_700)))
+        let reply = IncomingMessage(
+            mailbox: "sam", providerMessageID: "i2", providerThreadID: "t1", from: "ana@example.org", references: ["<m1@example.com>"], incomingClass: .reply,
+            snippet: "Yes, let's talk", receivedAt: now.addingTimeInterval(90_000))
+        note(try await store.applyIncoming(reply, policy: policy, now: now.addingTimeInterval(90_000)))
+        let stranger = IncomingMessage(
+            mailbox: "sam", providerMessageID: "i3", providerThreadID: "t9", from: "news@example.net", references: [], incomingClass: .reply,
+            snippet: "Our newsletter", receivedAt: now.addingTimeInterval(90_001))
+        note(try await store.applyIncoming(stranger, policy: policy, now: now.addingTimeInterval(90_001)))
+        note(try await store.sentToMatch(mailbox: "sam", thread: "t2", messageIDs: [], addresses: []))
+        note(try await store.sentToMatch(mailbox: "sam", thread: nil, messageIDs: ["<m1@example.com>"], addresses: []))
+        note(try await store.sentToMatch(mailbox: "sam", thread: nil, messageIDs: [], addresses: ["Bo <BO@example.org>"]))
+        note(try await store.recordedIncoming(mailbox: "sam"))
+        note(try await store.bounceCounts(campaign: "q1"))
+        let back = policy.pauseUntil(returns: nil, received: now.addingTimeInterval(3_600))
+        note(try await store.resumeReturned(now: back.addingTimeInterval(-1)))
+        note(try await store.resumeReturned(now: back))
+
+        // Bo unsubscribes by link, twice; a link signed with another key, and one naming no send, change nothing.
+        note(try await store.unsubscribeRotated(trackingID: "bo-99", keyID: 4, address: nil, reason: nil, policy: policy, now: back))
+        note(try await store.unsubscribe(trackingID: "bo-99", reason: nil, policy: policy, now: back))
+        note(try await store.unsubscribe(trackingID: "bo-99", reason: "Not looking", policy: policy, now: back.addingTimeInterval(10)))
+        note(try await store.unsubscribe(trackingID: "nobody", reason: nil, policy: policy, now: back))
+        note(try await store.isErased(trackingID: "nobody"))
+        note(try await store.erasedTrackingCount())
+
+        note(try await store.pause(.campaign("q1"), note: "too many bounces", actor: "runner", now: back))
+        await #expect(throws: StoreError.self) { try await store.pause(.campaign("q9"), note: nil, actor: "runner", now: back) }
+        let forecast = try await store.forecastSnapshot(now: back)
+        note(forecast.people.map { "\($0.campaign) \($0.mailbox) \($0.step) \($0.due)" })
+        note(forecast.pastSends.map { "\($0.mailbox) \($0.campaign) \($0.domain) \($0.at)" })
+        note(forecast.held.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" })
+        note(forecast.paused.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" })
+        note(forecast.campaigns)
+        let stored = try #require(try await store.storedCampaign("q1"))
+        note(stored)
+        note(try await store.storedCampaign("q9") as Any)
+
+        var tables: [String: [[CellValue]]] = [:]
+        for table in TableLayout.all { tables[table.name] = try await seeded.rows(table) }
+        return Run(answers: answers, tables: tables)
+    }
+
+    @Test(
+        "reply watching, pushes, tracking and unsubscribes give the same answers and leave the same rows on PostgreSQL as on SQLite",
+        .enabled(if: PostgresTestServer.enabled, PostgresTestServer.skipReason))
+    func sameIncomingOnEveryBackend() async throws {
+        let seed = try StoreBackend.seedRows()
+        let reference = try await StoreBackend.sqlite.withSeededStore(seed) { try await Self.incomingScript($0) }
+        let postgres = try await StoreBackend.postgres.withSeededStore(seed) { try await Self.incomingScript($0) }
+        for (index, answer) in reference.answers.enumerated() {
+            #expect(postgres.answers.count > index && postgres.answers[index] == answer, "answer \(index)")
+        }
+        #expect(postgres.answers.count == reference.answers.count)
+        for table in TableLayout.all {
+            #expect(Self.comparable(table, postgres.tables[table.name]) == Self.comparable(table, reference.tables[table.name]), "table \(table.name)")
+        }
+        for name in ["incomingMessage", "pushNotification", "mailboxWatch", "mailboxSync", "trackingEvent", "task", "suppression", "stepOutcome"] {
+            #expect(reference.tables[name]?.isEmpty == false, "\(name) is empty")
+        }
     }
 }
