@@ -43,7 +43,7 @@ public struct CadenceDatabase: CadenceStore {
         if path.isEmpty { throw StoreError.refused("the database path is empty; give --db a file name such as cadence.sqlite") }
         if PostgresSettings.isURL(path) {
             throw StoreError.refused(
-                "this command works on a SQLite file, and the database is a PostgreSQL URL: so far Cadence prepares a PostgreSQL database (`cadence db migrate`) but does not yet run campaigns on one (docs/scaling.md); point --db at a SQLite file"
+                "this command works on a SQLite file, and the database is a PostgreSQL URL: on PostgreSQL, `cadence run`, `serve`, `watch` and `db` work so far; launch on a SQLite file and `cadence db copy` it to PostgreSQL (docs/scaling.md), or point --db at a SQLite file"
             )
         }
         var isDirectory: ObjCBool = false

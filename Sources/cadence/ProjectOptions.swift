@@ -1,5 +1,6 @@
 import ArgumentParser
 import CadenceEngine
+import CadenceGmail
 import CadenceStore
 import Foundation
 
@@ -27,6 +28,21 @@ struct ProjectOptions: ParsableArguments {
             return try CadenceDatabase.open(path: databasePath, mode: mode)
         } catch {
             throw CommandFailure(error.description, code: .dataError)
+        }
+    }
+
+    /// Runs `body` on the store --db names, SQLite or PostgreSQL (for the commands that work on both), or exits
+    /// with what to do.
+    func withStore<T: Sendable>(_ body: @Sendable (any CadenceStore) async throws -> T) async throws -> T {
+        let location = location
+        let target = databasePath
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            return try await ProjectStore.with(
+                target, passwordReference: DatabaseLocation.passwordReference(for: target, project: location),
+                secrets: SecretStore(root: location.root, environment: environment), environment: environment, body)
+        } catch let failure as DatabaseCommandFailure {
+            throw CommandFailure(failure.description, code: .dataError)
         }
     }
 

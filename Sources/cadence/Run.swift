@@ -53,11 +53,14 @@ struct Run: AsyncParsableCommand {
                 return
             }
             do {
-                try await RunnerProcess.run(
-                    root: location.root, configuration: configuration, database: try project.openDatabase(),
-                    secrets: SecretStore(root: location.root, environment: ProcessInfo.processInfo.environment), clock: CommandClock.current,
-                    options: .init(interval: interval, once: once, seed: seed), logger: CadenceLog.logger
-                ) { line in print(line) }
+                let options = RunnerProcess.Options(interval: interval, once: once, seed: seed)
+                try await project.withStore { store in
+                    try await RunnerProcess.run(
+                        root: location.root, configuration: configuration, store: store,
+                        secrets: SecretStore(root: location.root, environment: ProcessInfo.processInfo.environment), clock: CommandClock.current,
+                        options: options, logger: CadenceLog.logger
+                    ) { line in print(line) }
+                }
             } catch let failure as RunnerProcess.Failure {
                 throw CommandFailure(failure.description, code: .failure)
             }

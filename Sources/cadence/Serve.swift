@@ -3,6 +3,7 @@ import CadenceCore
 import CadenceEngine
 import CadenceGmail
 import CadenceServer
+import CadenceStore
 import Foundation
 import UnixSignals
 
@@ -35,51 +36,55 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         try await runReportingFailuresAsync {
             let (configuration, access) = try project.gmailContext()
-            let database = try project.openDatabase()
-            let endpoints = configuration.gmailMailboxes.first?.1.endpoints ?? GoogleEndpoints()
-            try await GoogleHTTP.with(endpoints, logger: CadenceLog.logger) { http in
-                let push: PushEndpoint?
+            let (host, port) = (host, port)
+            try await project.withStore { database in try await Self.serve(configuration, access, database, host: host, port: port) }
+        }
+    }
+
+    static func serve(_ configuration: ProjectConfiguration, _ access: GmailAccess, _ database: any CadenceStore, host: String?, port: Int?) async throws {
+        let endpoints = configuration.gmailMailboxes.first?.1.endpoints ?? GoogleEndpoints()
+        try await GoogleHTTP.with(endpoints, logger: CadenceLog.logger) { http in
+            let push: PushEndpoint?
+            do {
+                push = try PushService.endpoint(
+                    configuration: configuration, database: database, store: access.store, http: http, clock: CommandClock.current, logger: CadenceLog.logger)
+            } catch {
+                throw CommandFailure("cannot start the push endpoint: \(error)", code: .dataError)
+            }
+            let settings = configuration.server
+            var tracking: TrackingEndpoint?
+            if let trackingSettings = configuration.tracking {
+                let keys: TrackingKeys
                 do {
-                    push = try PushService.endpoint(
-                        configuration: configuration, database: database, store: access.store, http: http, clock: CommandClock.current, logger: CadenceLog.logger)
+                    keys = try TrackingKeyLoader.load(trackingSettings, secrets: access.store)
                 } catch {
-                    throw CommandFailure("cannot start the push endpoint: \(error)", code: .dataError)
+                    throw CommandFailure("cannot serve tracking links: \(error)", code: .dataError)
                 }
-                let settings = configuration.server
-                var tracking: TrackingEndpoint?
-                if let trackingSettings = configuration.tracking {
-                    let keys: TrackingKeys
-                    do {
-                        keys = try TrackingKeyLoader.load(trackingSettings, secrets: access.store)
-                    } catch {
-                        throw CommandFailure("cannot serve tracking links: \(error)", code: .dataError)
-                    }
-                    tracking = TrackingEndpoint(
-                        keys: keys, store: database, recorder: TrackingRecorder(store: database, logger: CadenceLog.logger),
-                        policy: IncomingPolicy(configuration.replies), clock: CommandClock.current, logger: CadenceLog.logger)
-                }
-                do {
-                    try await CadenceHTTPServer.run(
-                        host: host ?? settings.host, port: port ?? settings.port, push: push, pushPath: configuration.push.path, tracking: tracking,
-                        trackingPath: configuration.tracking?.path ?? "/t", trustedProxies: settings.trustedProxySet, logger: CadenceLog.logger,
-                        shutdownSignals: [.sigterm, .sigint]
-                    ) { address in
-                        var what =
-                            push == nil
-                            ? "no push endpoint: cadence.json has no authenticated \"push\" section, so replies are read by polling alone"
-                            : "push endpoint \(configuration.push.path) (\([configuration.push.oidc != nil ? "OIDC token" : nil, configuration.push.token != nil ? "URL token" : nil].compactMap { $0 }.joined(separator: " and ")))"
-                        if let path = configuration.tracking?.path {
-                            what += "; tracking links under \(path)/"
-                            if !settings.trustedProxies.isEmpty {
-                                what += " (X-Forwarded-For trusted from \(settings.trustedProxies.map(\.description).joined(separator: ", ")))"
-                            }
+                tracking = TrackingEndpoint(
+                    keys: keys, store: database, recorder: TrackingRecorder(store: database, logger: CadenceLog.logger),
+                    policy: IncomingPolicy(configuration.replies), clock: CommandClock.current, logger: CadenceLog.logger)
+            }
+            do {
+                try await CadenceHTTPServer.run(
+                    host: host ?? settings.host, port: port ?? settings.port, push: push, pushPath: configuration.push.path, tracking: tracking,
+                    trackingPath: configuration.tracking?.path ?? "/t", trustedProxies: settings.trustedProxySet, logger: CadenceLog.logger,
+                    shutdownSignals: [.sigterm, .sigint]
+                ) { address in
+                    var what =
+                        push == nil
+                        ? "no push endpoint: cadence.json has no authenticated \"push\" section, so replies are read by polling alone"
+                        : "push endpoint \(configuration.push.path) (\([configuration.push.oidc != nil ? "OIDC token" : nil, configuration.push.token != nil ? "URL token" : nil].compactMap { $0 }.joined(separator: " and ")))"
+                    if let path = configuration.tracking?.path {
+                        what += "; tracking links under \(path)/"
+                        if !settings.trustedProxies.isEmpty {
+                            what += " (X-Forwarded-For trusted from \(settings.trustedProxies.map(\.description).joined(separator: ", ")))"
                         }
-                        // Written straight through, not buffered: scripts wait for this line to know it is up.
-                        FileHandle.standardOutput.write(Data("Listening on \(address): \(what). Ctrl-C stops.\n".utf8))
                     }
-                } catch {
-                    throw CommandFailure("the server stopped: \(error) (is the port in use? set \"server\".\"port\" or pass --port)", code: .failure)
+                    // Written straight through, not buffered: scripts wait for this line to know it is up.
+                    FileHandle.standardOutput.write(Data("Listening on \(address): \(what). Ctrl-C stops.\n".utf8))
                 }
+            } catch {
+                throw CommandFailure("the server stopped: \(error) (is the port in use? set \"server\".\"port\" or pass --port)", code: .failure)
             }
         }
     }
@@ -103,13 +108,15 @@ struct Watch: AsyncParsableCommand {
     func run() async throws {
         try await runReportingFailuresAsync {
             let (configuration, access) = try project.gmailContext()
-            let database = try project.openDatabase()
-            let endpoints = configuration.gmailMailboxes.first?.1.endpoints ?? GoogleEndpoints()
-            let lines = try await GoogleHTTP.with(endpoints, logger: CadenceLog.logger) { http in
-                let gmail = access.sender(http: http)
-                return stop
-                    ? try await GmailWatchCommand.stop(configuration, gmail: gmail, store: database)
-                    : try await GmailWatchCommand.start(configuration, gmail: gmail, store: database, now: CommandClock.now)
+            let stop = stop
+            let lines = try await project.withStore { database in
+                let endpoints = configuration.gmailMailboxes.first?.1.endpoints ?? GoogleEndpoints()
+                return try await GoogleHTTP.with(endpoints, logger: CadenceLog.logger) { http in
+                    let gmail = access.sender(http: http)
+                    return stop
+                        ? try await GmailWatchCommand.stop(configuration, gmail: gmail, store: database)
+                        : try await GmailWatchCommand.start(configuration, gmail: gmail, store: database, now: CommandClock.now)
+                }
             }
             for line in lines where !line.failed { print(line.text) }
             let failed = lines.filter(\.failed)

@@ -223,3 +223,70 @@ extension ProcessTests.DbCommandTests {
         #expect(FileManager.default.fileExists(atPath: leftover.path))  // named, not deleted: it may be another copy's, still running
     }
 }
+
+extension ProcessTests.DbCommandTests {
+    @Test(
+        "cadence run on PostgreSQL sends what the same run on SQLite sends, byte for byte, and leaves the same rows",
+        .enabled(if: PostgresTestServer.enabled, PostgresTestServer.skipReason))
+    func runOnPostgres() async throws {
+        let sqliteRoot = try Self.projectWithSends()
+        defer { try? FileManager.default.removeItem(at: sqliteRoot) }
+        let postgresRoot = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-pg-run-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: sqliteRoot, to: postgresRoot)
+        defer { try? FileManager.default.removeItem(at: postgresRoot) }
+        try await PostgresTestServer.withScratchDatabase { url in
+            let copy = try CadenceBinary.run(["db", "copy", "--from", "cadence.sqlite", "--to", url], in: postgresRoot)
+            #expect(copy.status == 0, "\(copy.stderr)")
+            // The same passes on both: the follow-ups of the second week, in the first message's thread.
+            for now in ["2026-12-14T15:00:00Z", "2026-12-16T15:00:00Z"] {
+                let environment = ["CADENCE_NOW": now, "USER": "sam"]
+                let onSQLite = try CadenceBinary.run(["run", "--once"], in: sqliteRoot, environment: environment)
+                let onPostgres = try CadenceBinary.run(["run", "--once", "--db", url], in: postgresRoot, environment: environment)
+                #expect(onSQLite.status == 0, "\(onSQLite.stderr)")
+                #expect(onPostgres.status == 0, "\(onPostgres.stderr)")
+                #expect(onPostgres.stdout == onSQLite.stdout)
+            }
+            let outbox = { (root: URL) throws -> [String: Data] in
+                let folder = root.appendingPathComponent("outbox")
+                var files: [String: Data] = [:]
+                for name in try FileManager.default.subpathsOfDirectory(atPath: folder.path) where name.hasSuffix(".eml") {
+                    files[name] = try Data(contentsOf: folder.appendingPathComponent(name))
+                }
+                return files
+            }
+            let sent = try outbox(sqliteRoot)
+            #expect(sent.count > 0)
+            #expect(try outbox(postgresRoot) == sent)
+            let back = try CadenceBinary.run(["db", "copy", "--from", url, "--to", "back.sqlite"], in: postgresRoot)
+            #expect(back.status == 0, "\(back.stderr)")
+            // The lease fences differ by one, and only they: the copy to PostgreSQL held the lease while it read.
+            let unfenced = { (rows: [String]?) in rows?.map { $0.replacingOccurrences(of: #"fence:\d+"#, with: "fence:_", options: .regularExpression) } }
+            let expected = try Self.dump(sqliteRoot.appendingPathComponent("cadence.sqlite").path)
+            let returned = try Self.dump(postgresRoot.appendingPathComponent("back.sqlite").path)
+            for table in TableLayout.all where table.name != "runnerLease" {
+                #expect(unfenced(returned[table.name]) == unfenced(expected[table.name]), "\(table.name)")
+            }
+            #expect(returned["sendRecord"] != expected["sendRecord"], "the fences of the runs after the copy are larger")
+        }
+    }
+}
+
+extension ProcessTests.DbCommandTests {
+    @Test(
+        "cadence run refuses a PostgreSQL database that was never migrated, and one it cannot reach, saying what to do",
+        .enabled(if: PostgresTestServer.enabled, PostgresTestServer.skipReason))
+    func runRefusesUnpreparedPostgres() async throws {
+        let root = try Self.projectWithSends()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try await PostgresTestServer.withScratchDatabase { url in
+            let run = try CadenceBinary.run(["run", "--once", "--db", url], in: root, environment: ["CADENCE_NOW": "2026-12-14T15:00:00Z"])
+            #expect(run.status == 65)
+            #expect(run.stderr.contains("cadence db migrate"), "\(run.stderr)")
+            #expect(run.stdout.isEmpty)
+        }
+        let unreachable = try CadenceBinary.run(["run", "--once", "--db", "postgres://ana:hunter2@127.0.0.1:1/agency?sslmode=disable"], in: root)
+        #expect(unreachable.status == 65)
+        #expect(unreachable.stderr.hasPrefix("cadence: error: cannot connect to postgres://ana@127.0.0.1:1/agency?sslmode=disable: "), "\(unreachable.stderr)")
+        #expect(!unreachable.stderr.contains("hunter2"))
+    }
+}

@@ -40,7 +40,7 @@ public enum RunnerProcess {
     /// Runs until `options.once` is done, a signal asks it to stop, or the lease is lost. `secrets` reads the
     /// project's secrets (token files, client secret); `report` gets each pass's line.
     public static func run(
-        root: String, configuration: ProjectConfiguration, database: CadenceDatabase, secrets: SecretStore, clock: any WallClock, options: Options,
+        root: String, configuration: ProjectConfiguration, store database: any CadenceStore, secrets: SecretStore, clock: any WallClock, options: Options,
         logger: Logger, report: @escaping @Sendable (String) -> Void
     ) async throws {
         let lease = LeaseKeeper(store: database, seconds: LeaseKeeper.lifetime(interval: options.interval, configuration), clock: clock)
