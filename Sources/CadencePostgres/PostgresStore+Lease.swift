@@ -62,3 +62,93 @@ extension PostgresStore {
             """, logger)
     }
 }
+
+/// Mailbox leases: how runners on several hosts share one database. Every time is the database's (`now()`), so
+/// hosts whose clocks disagree still agree on who holds what.
+extension PostgresStore {
+    public func shareMailboxes(
+        owner: String, mailboxes: [String], now: Date, seconds: TimeInterval, callBound: TimeInterval
+    ) async throws(StoreError) -> MailboxShare {
+        let logger = logger
+        return try await transaction { connection in
+            guard let clock = try await connection.record("SELECT now() AS now", logger) else { throw UnreadableValue(description: "now() returned nothing") }
+            let serverNow: Date = try clock("now")
+            // A copy (or anything else holding the database's one lease) keeps every runner out while it reads.
+            if let holder = try await connection.record("SELECT owner, expiresAt FROM runnerLease WHERE id = 1 AND expiresAt > now() AND owner <> \(owner)", logger) {
+                return MailboxShare(now: serverNow, leases: [], busy: .init(owner: try holder("owner"), until: try holder("expiresAt")))
+            }
+            let lifetime = Self.interval(seconds)
+            try await connection.execute(
+                """
+                INSERT INTO runnerPresence (owner, expiresAt) VALUES (\(owner), now() + \(lifetime)::interval)
+                ON CONFLICT (owner) DO UPDATE SET expiresAt = EXCLUDED.expiresAt
+                """, logger)
+            try await connection.execute("DELETE FROM runnerPresence WHERE expiresAt < now() - interval '1 day'", logger)
+            let runners = max(1, Int(try await connection.record("SELECT COUNT(*) AS n FROM runnerPresence WHERE expiresAt > now()", logger)?("n", as: Int64.self) ?? 1))
+            let wanted = Array(Set(mailboxes)).sorted()
+            // A fair share, rounded up: with 50 mailboxes and 4 runners, no runner holds more than 13.
+            let share = (wanted.count + runners - 1) / runners
+            try await connection.execute(
+                """
+                INSERT INTO mailboxLease (mailbox, owner, expiresAt, fence, reconcileFrom)
+                SELECT mailbox, '', 'epoch', 0, 'epoch' FROM unnest(\(wanted)::text[]) AS wanted(mailbox) ON CONFLICT (mailbox) DO NOTHING
+                """, logger)
+            var held: [String] = []
+            var free: [(mailbox: String, owner: String, expiresAt: Date)] = []
+            // Rows another runner is renewing or taking this instant are skipped, not waited for.
+            for row in try await connection.records(
+                "SELECT mailbox, owner, expiresAt FROM mailboxLease WHERE mailbox = ANY(\(wanted)) ORDER BY mailbox FOR NO KEY UPDATE SKIP LOCKED", logger)
+            {
+                let mailbox: String = try row("mailbox")
+                let holder: String = try row("owner")
+                let expiresAt: Date = try row("expiresAt")
+                if holder == owner, expiresAt > serverNow {
+                    held.append(mailbox)
+                } else if expiresAt <= serverNow {
+                    free.append((mailbox, holder, expiresAt))
+                }
+            }
+            // Over the share (another runner joined): the last ones go back at once, between two passes, when no
+            // call of this runner is using them.
+            let kept = Array(held.prefix(share))
+            let handedBack = Array(held.dropFirst(share))
+            if !handedBack.isEmpty {
+                try await connection.execute(
+                    "UPDATE mailboxLease SET expiresAt = now() WHERE mailbox = ANY(\(handedBack)) AND owner = \(owner)", logger)
+            }
+            try await connection.execute(
+                "UPDATE mailboxLease SET expiresAt = now() + \(lifetime)::interval WHERE mailbox = ANY(\(kept)) AND owner = \(owner)", logger)
+            let taking = free.prefix(max(0, share - kept.count))
+            let bound = Self.interval(callBound)
+            for taken in taking {
+                // An earlier holder's calls may still be going on until its lease ended (by its own clock): its
+                // sends in doubt are reconciled only after the longest call and a margin more.
+                let fresh = taken.owner.isEmpty || taken.owner == owner
+                try await connection.execute(
+                    """
+                    UPDATE mailboxLease SET owner = \(owner), fence = fence + 1, expiresAt = now() + \(lifetime)::interval,
+                    reconcileFrom = CASE WHEN \(fresh) THEN now() ELSE GREATEST(now(), expiresAt + \(bound)::interval) END
+                    WHERE mailbox = \(taken.mailbox)
+                    """, logger)
+            }
+            let mine = kept + taking.map(\.mailbox)
+            let leases = try await connection.records(
+                "SELECT mailbox, fence, expiresAt, reconcileFrom FROM mailboxLease WHERE mailbox = ANY(\(mine)) AND owner = \(owner) ORDER BY mailbox", logger
+            ).map { MailboxLease(mailbox: try $0("mailbox"), fence: try $0("fence"), expiresAt: try $0("expiresAt"), reconcileFrom: try $0("reconcileFrom")) }
+            return MailboxShare(now: serverNow, leases: leases)
+        }
+    }
+
+    public func releaseMailboxes(owner: String) async throws(StoreError) {
+        let logger = logger
+        try await transaction { connection in
+            try await connection.execute("UPDATE mailboxLease SET expiresAt = now() WHERE owner = \(owner) AND expiresAt > now()", logger)
+            try await connection.execute("DELETE FROM runnerPresence WHERE owner = \(owner)", logger)
+        }
+    }
+
+    /// Seconds as PostgreSQL interval text, to the millisecond.
+    static func interval(_ seconds: TimeInterval) -> String {
+        String(format: "%.3f seconds", max(0, seconds))
+    }
+}

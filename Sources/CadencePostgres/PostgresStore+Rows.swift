@@ -10,6 +10,7 @@ struct LockedEnrollment: Sendable {
     var id: Int64
     var campaignId: String
     var candidateId: Int64
+    var mailbox: String
     var variants: String
     var stored: StoredState
 }
@@ -33,10 +34,11 @@ struct UnreadableValue: Error, CustomStringConvertible {
 }
 
 extension PostgresStore {
-    /// Refuses a write made under `fence` once the lease has moved on. The lease row is locked for share, so a
-    /// takeover waits until this transaction ends and cannot slip in between the check and the write.
-    static func requireFence(_ fence: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws {
-        let current = try await connection.record("SELECT fence FROM runnerLease WHERE id = 1 FOR SHARE", logger)?("fence", as: Int64.self) ?? 0
+    /// Refuses a write about `mailbox` made under `fence` once the mailbox's lease has moved on to another runner.
+    /// The lease row is locked for share, so a takeover waits until this transaction ends and cannot slip in
+    /// between the check and the write.
+    static func requireFence(_ fence: Int64, mailbox: String, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        let current = try await connection.record("SELECT fence FROM mailboxLease WHERE mailbox = \(mailbox) FOR SHARE", logger)?("fence", as: Int64.self) ?? 0
         guard current == fence else { throw StoreError.leaseLost }
     }
 
@@ -46,8 +48,10 @@ extension PostgresStore {
     static func fencedRecord(
         _ recordID: Int64, _ fence: Int64, _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> (record: LockedSend, person: (enrollment: LockedEnrollment, addressKey: String)?)? {
-        try await requireFence(fence, connection, logger)
-        guard let owner = try await connection.record("SELECT enrollmentId FROM sendRecord WHERE id = \(recordID)", logger) else { return nil }
+        guard let owner = try await connection.record("SELECT enrollmentId, mailbox FROM sendRecord WHERE id = \(recordID)", logger) else {
+            return nil
+        }
+        try await requireFence(fence, mailbox: try owner("mailbox"), connection, logger)
         let person = try await (owner("enrollmentId", as: Int64?.self)).asyncMap { try await lockedEnrollment($0, connection, logger) } ?? nil
         guard let record = try await lockedSend(recordID, connection, logger) else { return nil }
         if let stamped = record.fence, stamped > fence { throw StoreError.leaseLost }
@@ -82,12 +86,12 @@ extension PostgresStore {
     static func lockedEnrollmentRow(_ id: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> LockedEnrollment? {
         guard
             let row = try await connection.record(
-                "SELECT id, campaignId, candidateId, variants, state, stepId, dueAt, reason, taskId FROM enrollment WHERE id = \(id) FOR NO KEY UPDATE", logger)
+                "SELECT id, campaignId, candidateId, mailbox, variants, state, stepId, dueAt, reason, taskId FROM enrollment WHERE id = \(id) FOR NO KEY UPDATE", logger)
         else { return nil }
         let state: String = try row("state")
         guard let status = EnrollmentStatus(rawValue: state) else { throw UnreadableValue(description: "enrollment \(id) has the state \(state)") }
         return LockedEnrollment(
-            id: try row("id"), campaignId: try row("campaignId"), candidateId: try row("candidateId"), variants: try row("variants"),
+            id: try row("id"), campaignId: try row("campaignId"), candidateId: try row("candidateId"), mailbox: try row("mailbox"), variants: try row("variants"),
             stored: StoredState(state: status, stepId: try row("stepId"), dueAt: try row("dueAt"), reason: try row("reason"), taskId: try row("taskId")))
     }
 

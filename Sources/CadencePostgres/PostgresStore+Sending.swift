@@ -8,13 +8,16 @@ import PostgresNIO
 /// The exactly-once send protocol on PostgreSQL: the same steps and guards as the SQLite store's, with the rows a
 /// decision reads locked first, since other runners may write alongside.
 extension PostgresStore {
-    public func dueSteps(now: Date, limit: Int) async throws(StoreError) -> [DueStep] {
+    /// Claimed `FOR UPDATE SKIP LOCKED`: a row another transaction is deciding on this instant (a reply being
+    /// applied, a send being recorded) is left for the next pass instead of waited for.
+    public func dueSteps(now: Date, limit: Int, mailboxes: [String]?) async throws(StoreError) -> [DueStep] {
         try await transaction { connection in
             try await connection.records(
                 """
                 SELECT e.id, e.campaignId, e.stepId, e.dueAt, e.mailbox, e.fields, e.variants, c.address, c.timeZone
                 FROM enrollment e JOIN candidate c ON c.id = e.candidateId
-                WHERE e.state = 'active' AND e.dueAt <= \(now) ORDER BY e.dueAt, e.id LIMIT \(limit)
+                WHERE e.state = 'active' AND e.dueAt <= \(now) AND (\(mailboxes)::text[] IS NULL OR e.mailbox = ANY(\(mailboxes)))
+                ORDER BY e.dueAt, e.id LIMIT \(limit) FOR NO KEY UPDATE OF e SKIP LOCKED
                 """, logger
             ).map { row in
                 DueStep(
@@ -30,9 +33,9 @@ extension PostgresStore {
     ) async throws(StoreError) -> IntentOutcome {
         let logger = logger
         return try await transaction { connection in
-            try await Self.requireFence(fence, connection, logger)
+            try await Self.requireFence(fence, mailbox: step.mailbox, connection, logger)
             guard let (enrollment, addressKey) = try await Self.lockedEnrollment(step.enrollmentID, connection, logger),
-                enrollment.stored.state == .active, enrollment.stored.stepId == step.stepID,
+                enrollment.stored.state == .active, enrollment.stored.stepId == step.stepID, enrollment.mailbox == step.mailbox,
                 let due = enrollment.stored.dueAt, due <= now
             else { return .skipped("the enrolment is no longer due at this step") }
             if try await Self.isSuppressed(key: addressKey, connection, logger) {

@@ -103,6 +103,12 @@ public struct PostgresTableIO: Sendable {
             }
             return (["the runner lease could not be taken; try again"], nil)
         }
+        // Runners sharing this database hold mailbox leases rather than the database's one lease.
+        for try await (holder, until) in try await connection.query(
+            "SELECT owner, MAX(expiresAt) FROM mailboxLease WHERE expiresAt > now() GROUP BY owner ORDER BY owner", logger: logger
+        ).decode((String, Date).self) {
+            return (["a runner (\(holder)) holds mailboxes until \(Timestamps.display(until)); stop it first"], fence)
+        }
         let doubtful =
             try await connection.query("SELECT COUNT(*) FROM sendRecord WHERE state IN ('intent', 'unknown')", logger: logger).collect().first?.decode(Int.self)
             ?? 0

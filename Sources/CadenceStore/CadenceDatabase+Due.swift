@@ -32,9 +32,18 @@ extension CadenceDatabase {
     ///
     /// Reads through the partial index on `dueAt` (active rows only), so the cost grows with what is due, not with
     /// how many enrolments exist; `EXPLAIN QUERY PLAN` is checked in the tests.
-    public func dueSteps(now: Date, limit: Int) async throws(StoreError) -> [DueStep] {
+    public func dueSteps(now: Date, limit: Int, mailboxes: [String]?) async throws(StoreError) -> [DueStep] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: Self.dueQuery), arguments: [now, limit]).map { row in
+            let statement: Statement
+            var arguments: StatementArguments = [now]
+            if let mailboxes {
+                statement = try db.cachedStatement(sql: Self.dueQuery(mailboxes: mailboxes.count))
+                arguments += StatementArguments(mailboxes)
+            } else {
+                statement = try db.cachedStatement(sql: Self.dueQuery)
+            }
+            arguments += [limit]
+            return try Row.fetchAll(statement, arguments: arguments).map { row in
                 DueStep(
                     enrollmentID: row["id"], campaignID: row["campaignId"], stepID: row["stepId"], dueAt: row["dueAt"],
                     mailbox: row["mailbox"], address: row["address"], fields: Self.decodeMap(row["fields"]), timeZone: row["timeZone"],
@@ -50,6 +59,12 @@ extension CadenceDatabase {
         FROM enrollment e INDEXED BY enrollmentDue JOIN candidate c ON c.id = e.candidateId
         WHERE e.state = 'active' AND e.dueAt <= ? ORDER BY e.dueAt, e.id LIMIT ?
         """
+
+    /// The due query for `count` mailboxes only.
+    static func dueQuery(mailboxes count: Int) -> String {
+        dueQuery.replacingOccurrences(
+            of: "AND e.dueAt <= ?", with: "AND e.dueAt <= ? AND e.mailbox IN (\(Array(repeating: "?", count: count).joined(separator: ", ")))")
+    }
 
     /// How SQLite runs the due query, for tests that keep it on its index.
     public func dueQueryPlan() throws(StoreError) -> [String] {

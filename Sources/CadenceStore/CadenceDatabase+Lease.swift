@@ -44,6 +44,23 @@ extension CadenceDatabase {
         }
     }
 
+    /// One runner holds a SQLite file whole: every mailbox comes under the database's one lease and its fence.
+    public func shareMailboxes(
+        owner: String, mailboxes: [String], now: Date, seconds: TimeInterval, callBound: TimeInterval
+    ) async throws(StoreError) -> MailboxShare {
+        switch try await acquireLease(owner: owner, now: now, seconds: seconds) {
+        case .held(let lease):
+            let whole = MailboxLease(mailbox: "", fence: lease.fence, expiresAt: lease.expiresAt, reconcileFrom: now)
+            return MailboxShare(now: now, leases: mailboxes.map { MailboxLease(mailbox: $0, fence: lease.fence, expiresAt: lease.expiresAt, reconcileFrom: now) }, whole: whole)
+        case .busy(let holder, let until):
+            return MailboxShare(now: now, leases: [], busy: .init(owner: holder, until: until))
+        }
+    }
+
+    public func releaseMailboxes(owner: String) async throws(StoreError) {
+        try await releaseLease(owner: owner)
+    }
+
     static func store(_ lease: RunnerLease, _ db: Database) throws {
         try RunnerLeaseRow(lease).save(db)
     }

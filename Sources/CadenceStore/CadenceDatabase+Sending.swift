@@ -99,7 +99,7 @@ extension CadenceDatabase {
         try await write { db in
             try Self.requireFence(fence, db)
             guard let enrollment = try EnrollmentRow.find(step.enrollmentID, db),
-                enrollment.state == .active, enrollment.stepId == step.stepID,
+                enrollment.state == .active, enrollment.stepId == step.stepID, enrollment.mailbox == step.mailbox,
                 let due = enrollment.dueAt, due <= now,
                 let candidate = try CandidateRow.find(enrollment.candidateId, db)
             else { return .skipped("the enrolment is no longer due at this step") }

@@ -10,8 +10,9 @@ import Foundation
 public protocol SendingStore: Sendable {
     // MARK: Claiming and sending
 
-    /// The active enrolments due by `now`, oldest first, at most `limit`.
-    func dueSteps(now: Date, limit: Int) async throws(StoreError) -> [DueStep]
+    /// The active enrolments due by `now`, oldest first, at most `limit`; only from `mailboxes` when given (the
+    /// ones this runner holds).
+    func dueSteps(now: Date, limit: Int, mailboxes: [String]?) async throws(StoreError) -> [DueStep]
     /// Records the intent to send `bytes` for `step` (re-checking the enrolment and the suppression list), stamped
     /// with the lease's `fence`; refused with `.leaseLost` once another runner holds the lease.
     func recordIntent(
@@ -58,6 +59,18 @@ public protocol SendingStore: Sendable {
     func releaseLease(owner: String) async throws(StoreError)
     /// The lease as it stands.
     func currentLease() async throws(StoreError) -> RunnerLease?
+
+    // MARK: Mailbox leases
+
+    /// Takes or renews `owner`'s share of `mailboxes` for `seconds`: the mailboxes whose steps it sends and whose
+    /// mail it reads, each with the fence every write about it carries. A store that one runner holds whole (a
+    /// SQLite file) gives every mailbox under its one lease; a store several runners share gives each a fair share,
+    /// hands back what is over it when another runner joins, and takes expired ones. `callBound` is the longest a
+    /// provider call may last, with a margin for clocks that disagree: an earlier holder's sends in doubt are
+    /// reconciled only once its calls must be over.
+    func shareMailboxes(owner: String, mailboxes: [String], now: Date, seconds: TimeInterval, callBound: TimeInterval) async throws(StoreError) -> MailboxShare
+    /// Ends `owner`'s mailbox leases at once (a clean stop), so other runners need not wait for them to run out.
+    func releaseMailboxes(owner: String) async throws(StoreError)
 }
 
 /// What the runner, reply watching and the push endpoint need from Cadence's memory, and nothing more.
@@ -138,6 +151,11 @@ public protocol CadenceStore: SendingStore {
 }
 
 extension SendingStore {
+    /// The due steps of every mailbox.
+    public func dueSteps(now: Date, limit: Int) async throws(StoreError) -> [DueStep] {
+        try await dueSteps(now: now, limit: limit, mailboxes: nil)
+    }
+
     /// A new intent with no known history position.
     public func recordIntent(_ step: DueStep, key: SendKey, bytes: [UInt8], fence: Int64, now: Date) async throws(StoreError) -> IntentOutcome {
         try await recordIntent(step, key: key, bytes: bytes, links: [], trackingKeyID: nil, historyCursor: nil, fence: fence, now: now)

@@ -91,14 +91,14 @@ struct LeasePressureTests {
             let delivered = Mutex(false)
             let reply = Array("From: p1@example.org\r\nTo: \(SendingScene.sam)\r\nSubject: Re: Quick question, P1\r\n\r\nPlease stop writing to me.\r\n".utf8)
             let lease = scene.lease
-            scene.runner.leaseCheck = { () async throws(StoreError) -> RunnerLease? in
+            scene.runner.leaseCheck = { (mailbox: String) async throws(StoreError) -> RunnerLease? in
                 // Right before the resend: the reply arrives, and the read at the start of the pass is two minutes old.
                 if clock.now >= SendingScene.tuesday.addingTimeInterval(130), !delivered.withLock({ $0 }) {
                     delivered.withLock { $0 = true }
                     _ = try? fake.deliver(reply, to: SendingScene.sam)
                     clock.advance(by: 120)
                 }
-                return try await lease.current()
+                return try await lease.current(for: mailbox)
             }
             _ = try await scene.pass(at: 60)
             _ = try await scene.pass(at: 130)

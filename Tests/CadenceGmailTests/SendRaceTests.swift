@@ -29,16 +29,16 @@ struct SendRaceTests {
             // pass was slowed by Gmail's pacing), so the read at the start of the pass is stale.
             let lease = scene.lease
             let checks = Mutex(0)
-            // The lease is checked at the start of the pass and before every send: the reply lands before the send.
-            scene.runner.leaseCheck = { () async throws(StoreError) -> RunnerLease? in
+            // The lease is checked before everything done for a mailbox: at the first check, the send's, the reply lands.
+            scene.runner.leaseCheck = { (mailbox: String) async throws(StoreError) -> RunnerLease? in
                 if checks.withLock({
                     $0 += 1; return $0
-                }) == 2, !delivered.withLock({ $0 }) {
+                }) == 1, !delivered.withLock({ $0 }) {
                     delivered.withLock { $0 = true }
                     _ = try? fake.deliver(raw, to: SendingScene.sam, threadID: thread)
                     clock.advance(by: 120)
                 }
-                return try await lease.current()
+                return try await lease.current(for: mailbox)
             }
             let report = try await scene.pass(at: 86_400 + 60)
             #expect(delivered.withLock { $0 })
@@ -58,18 +58,18 @@ struct SendRaceTests {
             let now = SendingScene.tuesday.addingTimeInterval(86_400 + 60)
             let lease = scene.lease
             let checks = Mutex(0)
-            scene.runner.leaseCheck = { () async throws(StoreError) -> RunnerLease? in
+            scene.runner.leaseCheck = { (mailbox: String) async throws(StoreError) -> RunnerLease? in
                 guard
                     checks.withLock({
                         $0 += 1; return $0
-                    }) == 2
-                else { return try await lease.current() }
+                    }) == 1
+                else { return try await lease.current(for: mailbox) }
                 _ = try await database.applyIncoming(
                     IncomingMessage(
                         mailbox: "sam", providerMessageID: "elsewhere-1", providerThreadID: thread, from: "p1@example.org", references: [],
                         incomingClass: .reply, snippet: "Not interested", receivedAt: now),
                     now: now)
-                return try await lease.current()
+                return try await lease.current(for: mailbox)
             }
             let report = try await scene.pass(at: 86_400 + 60)
             #expect(report.sent == 0)

@@ -29,6 +29,13 @@ public struct ProjectConfiguration: Sendable, Hashable {
         self.tracking = tracking
     }
 
+    /// The same project with only the mailboxes `names` lists: what one runner of several reads and sends from.
+    public func keeping(mailboxes names: Set<String>) -> ProjectConfiguration {
+        var kept = self
+        kept.mailboxes = mailboxes.filter { names.contains($0.name) }
+        return kept
+    }
+
     public func mailbox(named name: String) -> Mailbox? {
         mailboxes.first { $0.name == name }
     }

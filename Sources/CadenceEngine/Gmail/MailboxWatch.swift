@@ -130,11 +130,12 @@ public struct MailboxWatch: Sendable {
 
     /// Syncs the mailboxes that pushes were queued for (by `cadence serve`), then marks those pushes answered.
     /// A push that arrives during the sync stays queued for the next call.
-    public func syncQueued(_ configuration: ProjectConfiguration, now: Date) async throws(StoreError) -> Result {
+    public func syncQueued(_ configuration: ProjectConfiguration, only: Set<String>? = nil, now: Date) async throws(StoreError) -> Result {
         var result = Result()
         let queued = try await store.queuedPushes()
         guard !queued.isEmpty else { return result }
-        for (name, upTo) in queued {
+        // Another runner's mailboxes (runners sharing a database): their pushes wait for it.
+        for (name, upTo) in queued where only?.contains(name) ?? true {
             guard let mailbox = configuration.mailbox(named: name), case .gmail = mailbox.provider else {
                 try await store.markPushesHandled(mailbox: name, upTo: upTo, now: now)  // no longer in cadence.json
                 continue

@@ -53,12 +53,12 @@ public struct Runner: Sendable {
     /// Why a Gmail mailbox cannot send now (not authorised, needs re-authorisation), or nil: its steps wait with
     /// that reason and the command that fixes it, while every other mailbox goes on.
     let gmailReadiness: @Sendable (Mailbox) -> String?
-    /// This runner's hold on the database.
+    /// This runner's hold on its mailboxes (the whole database, on SQLite).
     public let lease: LeaseKeeper
-    /// Asked at the start of a pass and before every send: the lease to work under (its fence goes with every
-    /// write of the send, its end bounds every provider call), or nil when another runner has taken the database
-    /// over and this pass must stop.
-    public var leaseCheck: @Sendable () async throws(StoreError) -> RunnerLease?
+    /// Asked before everything done for a mailbox (reading it, confirming or sending from it): the lease to work
+    /// under (its fence goes with every write of the send, its end bounds every provider call), or nil when
+    /// another runner holds the mailbox now (on SQLite: has taken the database over, and this pass must stop).
+    public var leaseCheck: @Sendable (_ mailbox: String) async throws(StoreError) -> RunnerLease?
     /// Asked between steps: true once the runner should stop (SIGTERM). The send in flight finishes and is
     /// recorded first.
     public var shouldStop: @Sendable () -> Bool = { false }
@@ -85,7 +85,7 @@ public struct Runner: Sendable {
     ) {
         self.gmailReadiness = gmailReadiness
         self.lease = lease
-        self.leaseCheck = { () async throws(StoreError) -> RunnerLease? in try await lease.current() }
+        self.leaseCheck = { (mailbox: String) async throws(StoreError) -> RunnerLease? in try await lease.current(for: mailbox) }
         self.store = store
         self.configuration = configuration
         self.sender = sender
@@ -105,31 +105,43 @@ public struct Runner: Sendable {
     }
 
     private mutating func pass(now: Date, report: inout Report) async throws(StoreError) {
-        // A runner that lost the lease does nothing at all: no mailbox read, no checkpoint, no lookup miss.
-        let lease = try await held()
+        // A runner that lost the database does nothing at all: no mailbox read, no checkpoint, no lookup miss. One
+        // that shares it works on the mailboxes it holds, and only on them.
+        guard let share = try await lease.share() else { throw .leaseLost }
+        guard let within = share.whole ?? share.leases.values.min(by: { $0.expiresAt < $1.expiresAt }) else { return }
         readiness = [:]
         if let watch {
-            let configuration = configuration
-            let (synced, renewals) = try await reading(under: lease) { () async throws(StoreError) in
-                (try await watch.sync(configuration, now: now), try await watch.renewWatches(configuration, now: now))
+            let mine = share.only.map { only in configuration.keeping(mailboxes: Set(only)) } ?? configuration
+            let (synced, renewals) = try await reading(under: within) { () async throws(StoreError) in
+                (try await watch.sync(mine, now: now), try await watch.renewWatches(mine, now: now))
             }
             report.add(synced)
             report.watchProblems += renewals
         }
         report.tasksOpened = try await store.openDueTasks(actor: "runner", now: now)
-        for pending in try await store.unfinishedSends() {
+        for pending in try await store.unfinishedSends() where share.mayReconcile(pending.mailbox, at: now) {
             if shouldStop() { report.stoppedEarly = true; return }
-            try await reconcile(pending, now: now, report: &report)
+            try await forMailbox(pending.mailbox) { () async throws(StoreError) in try await reconcile(pending, now: now, report: &report) }
         }
-        for step in try await store.dueSteps(now: now, limit: batch) {
+        for step in try await store.dueSteps(now: now, limit: batch, mailboxes: share.only) {
             if shouldStop() { report.stoppedEarly = true; return }
-            try await process(step, now: now, report: &report)
+            try await forMailbox(step.mailbox) { () async throws(StoreError) in try await process(step, now: now, report: &report) }
         }
     }
 
-    /// The lease to work under now, or `.leaseLost`.
-    private func held() async throws(StoreError) -> RunnerLease {
-        guard let lease = try await leaseCheck() else { throw .leaseLost }
+    /// Work for one mailbox: if another runner took the mailbox meanwhile, this runner leaves it and goes on with
+    /// the others; if it took the whole database (SQLite), the pass stops.
+    private func forMailbox(_ mailbox: String, _ body: () async throws(StoreError) -> Void) async throws(StoreError) {
+        do {
+            try await body()
+        } catch {
+            guard case .leaseLost = error, !lease.lost(mailbox) else { throw error }
+        }
+    }
+
+    /// The lease to work on `mailbox` under now, or `.leaseLost`.
+    private func held(_ mailbox: String) async throws(StoreError) -> RunnerLease {
+        guard let lease = try await leaseCheck(mailbox) else { throw .leaseLost }
         return lease
     }
 
@@ -152,7 +164,9 @@ public struct Runner: Sendable {
     private func readBeforeSending(_ mailbox: Mailbox, now: Date, report: inout Report) async throws(StoreError) -> String? {
         guard let watch, case .gmail = mailbox.provider else { return nil }
         let at = clock?.now ?? now
-        let read = try await reading(under: try await held()) { () async throws(StoreError) in try await watch.syncIfStale(mailbox, at: at, now: now) }
+        let read = try await reading(under: try await held(mailbox.name)) { () async throws(StoreError) in
+            try await watch.syncIfStale(mailbox, at: at, now: now)
+        }
         report.add(read)
         return read.failures.first
     }
@@ -161,9 +175,12 @@ public struct Runner: Sendable {
     /// within a second of the push, not at the next pass.
     public func handlePushes(now: Date) async throws(StoreError) -> Report {
         var report = Report()
-        guard let watch, let lease = try await leaseCheck() else { return report }
-        let configuration = configuration
-        report.add(try await reading(under: lease) { () async throws(StoreError) in try await watch.syncQueued(configuration, now: now) })
+        guard let watch, let share = try await lease.share(),
+            let within = share.whole ?? share.leases.values.min(by: { $0.expiresAt < $1.expiresAt })
+        else { return report }
+        // Only the mailboxes this runner holds: another runner's pushes wait for it.
+        let configuration = configuration, only = share.only.map(Set.init)
+        report.add(try await reading(under: within) { () async throws(StoreError) in try await watch.syncQueued(configuration, only: only, now: now) })
         return report
     }
 
@@ -182,7 +199,7 @@ public struct Runner: Sendable {
     /// A send recorded before a crash or with an unknown outcome: adopt it if the provider has it, else send the
     /// recorded bytes (the same Message-ID and send id) now.
     private mutating func reconcile(_ pending: PendingSend, now: Date, report: inout Report) async throws(StoreError) {
-        let lease = try await held()
+        let lease = try await held(pending.mailbox)
         // A send that cannot be confirmed now stays in doubt, with the reason `status` shows; never dropped silently.
         guard let mailbox = configuration.mailbox(named: pending.mailbox) else {
             let reason = "cannot be confirmed: mailbox \(pending.mailbox) is no longer in cadence.json; add it back so Cadence can ask it whether the message went out"
@@ -244,7 +261,7 @@ public struct Runner: Sendable {
             return
         }
         // Like every new send: a reply that arrived since the mailbox was last read stops the resend.
-        let resending = try await held()
+        let resending = try await held(pending.mailbox)
         if try await readBeforeSending(mailbox, now: now, report: &report) != nil {
             report.unknown += 1  // stays in doubt; the resend waits until the mailbox can be read
             return
@@ -369,7 +386,7 @@ public struct Runner: Sendable {
         let bytes = MIMEWriter.write(message)
         let key = SendKey(sendID: sendID, messageID: message.messageID)
         let thread = try await threadID(for: step.stepID, enrollment: step.enrollmentID, in: campaign)
-        let lease = try await held()
+        let lease = try await held(step.mailbox)
         if let problem = try await readBeforeSending(mailbox, now: now, report: &report) {
             try await store.postpone(
                 step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(300),

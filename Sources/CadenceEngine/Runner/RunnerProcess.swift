@@ -43,7 +43,9 @@ public enum RunnerProcess {
         root: String, configuration: ProjectConfiguration, store database: any CadenceStore, secrets: SecretStore, clock: any WallClock, options: Options,
         logger: Logger, report: @escaping @Sendable (String) -> Void
     ) async throws {
-        let lease = LeaseKeeper(store: database, seconds: LeaseKeeper.lifetime(interval: options.interval, configuration), clock: clock)
+        let lease = LeaseKeeper(
+            store: database, seconds: LeaseKeeper.lifetime(interval: options.interval, configuration), clock: clock,
+            mailboxes: configuration.mailboxes.map(\.name), callBound: LeaseKeeper.callBound(configuration))
         if case .busy(let holder, let until) = try await lease.acquire() { throw Failure.busy(holder: holder, until: until) }
         // The service releases the lease when it ends; this covers a failure before it starts.
         do {
