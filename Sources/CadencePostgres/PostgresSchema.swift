@@ -17,8 +17,9 @@ public enum PostgresSchema {
     public static let arrivalColumns: [String: String] = ["pushNotification": "seq", "incomingMessage": "seq"]
 
     /// Runners on several hosts share the mailboxes: each holds leases on its share (`mailboxLease`, one fence per
-    /// mailbox), and says it is alive (`runnerPresence`) so the others know how many share. Times are the
-    /// database's. Neither table is copied by `db copy`: leases belong to the running processes of one database.
+    /// mailbox), and says it is alive (`runnerPresence`) so the others know how many share; intents under a
+    /// campaign-wide cap take their turn on `capLock`. Times are the database's. None of these tables is copied by
+    /// `db copy`: they belong to the running processes of one database.
     static let version3 = [
         """
         CREATE TABLE mailboxLease (
@@ -30,6 +31,9 @@ public enum PostgresSchema {
         )
         """,
         "CREATE TABLE runnerPresence (owner TEXT PRIMARY KEY, expiresAt TIMESTAMPTZ NOT NULL)",
+        // One row per campaign ('' for the whole campaign) and recipient domain, locked by every intent under a
+        // campaign-wide cap: runners sending from different mailboxes of one campaign take their places in turn.
+        "CREATE TABLE capLock (campaignId TEXT NOT NULL, domain TEXT NOT NULL, PRIMARY KEY (campaignId, domain))",
     ]
 
     static let version2 = [
@@ -319,6 +323,6 @@ public enum PostgresSchema {
     public static let tables = [
         "campaign", "campaignversion", "snapshotfile", "candidate", "enrollment", "event", "task", "suppression", "sendrecord", "mailboxledger", "runnerlease",
         "mailboxpause", "mailboxsync", "incomingmessage", "pushnotification", "mailboxwatch", "trackedlink", "trackingevent", "erasedtracking", "steptally",
-        "steptotal", "stepoutcome", "mailboxlease", "runnerpresence",
+        "steptotal", "stepoutcome", "mailboxlease", "runnerpresence", "caplock",
     ]
 }

@@ -29,11 +29,17 @@ extension PostgresStore {
     }
 
     public func recordIntent(
-        _ step: DueStep, key: SendKey, bytes: [UInt8], links: [String], trackingKeyID: UInt8?, historyCursor: String?, fence: Int64, now: Date
+        _ step: DueStep, key: SendKey, bytes: [UInt8], links: [String], trackingKeyID: UInt8?, historyCursor: String?, limits: CampaignLimits,
+        fence: Int64, now: Date
     ) async throws(StoreError) -> IntentOutcome {
         let logger = logger
         return try await transaction { connection in
             try await Self.requireFence(fence, mailbox: step.mailbox, connection, logger)
+            // A campaign-wide cap spans runners: its rows are locked first (before the person, in the order every
+            // intent takes them), so two runners cannot both count the same last place.
+            let domain = try await Self.recipientDomain(step.enrollmentID, connection, logger)
+            let capped = SendAdmission.hasCampaignWaits(limits, domain: domain)
+            if capped { try await Self.lockCaps(campaign: step.campaignID, domain: domain, connection, logger) }
             guard let (enrollment, addressKey) = try await Self.lockedEnrollment(step.enrollmentID, connection, logger),
                 enrollment.stored.state == .active, enrollment.stored.stepId == step.stepID, enrollment.mailbox == step.mailbox,
                 let due = enrollment.stored.dueAt, due <= now
@@ -46,15 +52,18 @@ extension PostgresStore {
             let variant = CadenceDatabase.decodeMap(enrollment.variants)[step.stepID] ?? ""
             let message = ByteBuffer(bytes: bytes)
             let keyID = trackingKeyID.map { Int($0) }
-            if let existing = try await connection.record(
+            let earlier = try await connection.record(
                 "SELECT id, state FROM sendRecord WHERE enrollmentId = \(step.enrollmentID) AND stepId = \(step.stepID) FOR NO KEY UPDATE", logger)
-            {
-                // An earlier intent for this very step is still open: only reconciliation may send it (asking the
-                // provider first). A refused one that a person resumed is a new attempt, recorded in full.
-                guard try existing("state", as: String.self) == SendRecordState.failed.rawValue else {
-                    return .skipped("an earlier send of this step is being reconciled")
-                }
-                let id: Int64 = try existing("id")
+            // An earlier intent for this very step is still open: only reconciliation may send it (asking the
+            // provider first). A refused one that a person resumed is a new attempt, recorded in full.
+            if let earlier, try earlier("state", as: String.self) != SendRecordState.failed.rawValue {
+                return .skipped("an earlier send of this step is being reconciled")
+            }
+            if capped, let wait = try await Self.campaignWait(limits, campaign: step.campaignID, domain: domain, connection, logger, now: now) {
+                return .deferred(until: wait.until, reason: wait.reason)
+            }
+            if let earlier {
+                let id: Int64 = try earlier("id")
                 try await connection.execute(
                     """
                     UPDATE sendRecord SET state = 'intent', error = NULL, message = \(message), rfcMessageId = \(key.messageID), sendId = \(key.sendID),
@@ -78,6 +87,43 @@ extension PostgresStore {
             try await Self.recordLinks(links, of: id, connection, logger)
             return .recorded(recordID: id)
         }
+    }
+
+    /// The domain of the person an enrolment writes to, as their address key has it.
+    static func recipientDomain(_ enrollmentID: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> String {
+        let key: String =
+            try await connection.record("SELECT c.addressKey FROM enrollment e JOIN candidate c ON c.id = e.candidateId WHERE e.id = \(enrollmentID)", logger)?(
+                "addressKey") ?? ""
+        return String(key.split(separator: "@").last ?? "")
+    }
+
+    /// Locks the campaign's cap rows: the whole campaign's, then the domain's.
+    static func lockCaps(campaign: String, domain: String, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        try await connection.execute(
+            """
+            INSERT INTO capLock (campaignId, domain) VALUES (\(campaign), ''), (\(campaign), \(domain)) ON CONFLICT (campaignId, domain) DO NOTHING
+            """, logger)
+        try await connection.execute(
+            "SELECT domain FROM capLock WHERE campaignId = \(campaign) AND domain IN ('', \(domain)) ORDER BY domain COLLATE \"C\" FOR UPDATE", logger)
+    }
+
+    /// The campaign's own limits, counting what was sent in the last day and what every runner has in flight
+    /// (intents and outcomes not yet known), under the cap rows' locks.
+    static func campaignWait(
+        _ limits: CampaignLimits, campaign: String, domain: String, _ connection: PostgresConnection, _ logger: Logger, now: Date
+    ) async throws -> SendAdmission.Wait? {
+        let since = now.addingTimeInterval(-86_400)
+        let counted = try await connection.records(
+            """
+            SELECT sentAt AS at, recipientDomain AS domain FROM mailboxLedger WHERE campaignId = \(campaign) AND sentAt > \(since)
+            UNION ALL
+            SELECT s.createdAt, split_part(c.addressKey, '@', 2) FROM sendRecord s JOIN enrollment e ON e.id = s.enrollmentId
+            JOIN candidate c ON c.id = e.candidateId WHERE s.campaignId = \(campaign) AND s.state IN ('intent', 'unknown') AND s.createdAt > \(since)
+            ORDER BY 1
+            """, logger
+        ).map { (at: try $0("at", as: Date.self), domain: try $0("domain", as: String.self)) }
+        return SendAdmission.campaignWait(
+            limits, domain: domain, campaign: counted.map(\.at), domainTimes: counted.filter { $0.domain.lowercased() == domain.lowercased() }.map(\.at))
     }
 
     public func recordSent(_ recordID: Int64, sent: SentMessage, next: EnrollmentState, recipientDomain: String, fence: Int64, now: Date) async throws(StoreError) {

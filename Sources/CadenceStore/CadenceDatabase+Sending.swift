@@ -81,6 +81,9 @@ public enum IntentOutcome: Sendable, Equatable {
     case recorded(recordID: Int64)
     /// The enrolment is no longer where the claim found it (replied, paused, moved on): send nothing.
     case skipped(String)
+    /// A campaign-wide limit is full, counting the sends other runners have in flight: the step waits until
+    /// `until`, for `reason`.
+    case deferred(until: Date, reason: String)
 }
 
 extension CadenceDatabase {
@@ -94,7 +97,8 @@ extension CadenceDatabase {
     /// `links` are the original addresses of the message's click links (link n is `links[n - 1]`), written in the
     /// same transaction, so a click on a message that may have gone out always finds where it goes.
     public func recordIntent(
-        _ step: DueStep, key: SendKey, bytes: [UInt8], links: [String], trackingKeyID: UInt8?, historyCursor: String?, fence: Int64, now: Date
+        _ step: DueStep, key: SendKey, bytes: [UInt8], links: [String], trackingKeyID: UInt8?, historyCursor: String?, limits: CampaignLimits,
+        fence: Int64, now: Date
     ) async throws(StoreError) -> IntentOutcome {
         try await write { db in
             try Self.requireFence(fence, db)
@@ -108,10 +112,14 @@ extension CadenceDatabase {
                 try Self.event(enrollment, kind: .stopped, actor: "runner", detail: "the address is on the suppression list", db, now: now)
                 return .skipped("suppressed")
             }
-            if var existing = try SendRecordRow.filter(Column("enrollmentId") == step.enrollmentID && Column("stepId") == step.stepID).fetchOne(db) {
-                // An earlier intent for this very step is still open: only reconciliation may send it (asking the
-                // provider first), never a second attempt from here. A refused one that a person resumed is retried.
-                guard existing.state == .failed else { return .skipped("an earlier send of this step is being reconciled") }
+            let earlier = try SendRecordRow.filter(Column("enrollmentId") == step.enrollmentID && Column("stepId") == step.stepID).fetchOne(db)
+            // An earlier intent for this very step is still open: only reconciliation may send it (asking the
+            // provider first), never a second attempt from here. A refused one that a person resumed is retried.
+            if let earlier, earlier.state != .failed { return .skipped("an earlier send of this step is being reconciled") }
+            if let wait = try Self.campaignWait(limits, campaign: step.campaignID, domain: candidate.domain, db, now: now) {
+                return .deferred(until: wait.until, reason: wait.reason)
+            }
+            if var existing = earlier {
                 // Refused for good (Gmail did not store it), and a person resumed the step: a new attempt, recorded
                 // in full as a fresh intent would be.
                 try existing.updateChanges(db) {
@@ -145,6 +153,27 @@ extension CadenceDatabase {
             try Self.recordLinks(links, of: recordID, db)
             return .recorded(recordID: recordID)
         }
+    }
+
+    /// The campaign's own limits, counting what was sent in the last day and what is in flight (intents and
+    /// outcomes not yet known): one writer holds a SQLite file, so no other send can slip in meanwhile.
+    static func campaignWait(_ limits: CampaignLimits, campaign: String, domain: String, _ db: Database, now: Date) throws -> SendAdmission.Wait? {
+        guard SendAdmission.hasCampaignWaits(limits, domain: domain) else { return nil }
+        let since = now.addingTimeInterval(-86_400)
+        let sent = try Row.fetchAll(
+            db, sql: "SELECT sentAt, recipientDomain FROM mailboxLedger INDEXED BY mailboxLedgerCampaign WHERE campaignId = ? AND sentAt > ?",
+            arguments: [campaign, since]
+        ).map { (at: $0["sentAt"] as Date, domain: $0["recipientDomain"] as String) }
+        let inFlight = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT s.createdAt, c.addressKey FROM sendRecord s JOIN enrollment e ON e.id = s.enrollmentId JOIN candidate c ON c.id = e.candidateId
+                WHERE s.campaignId = ? AND s.state IN ('intent', 'unknown') AND s.createdAt > ?
+                """, arguments: [campaign, since]
+        ).map { (at: $0["createdAt"] as Date, domain: String(($0["addressKey"] as String).split(separator: "@").last ?? "")) }
+        let all = (sent + inFlight).sorted { $0.at < $1.at }
+        return SendAdmission.campaignWait(
+            limits, domain: domain, campaign: all.map(\.at), domainTimes: all.filter { $0.domain.lowercased() == domain.lowercased() }.map(\.at))
     }
 
     static func recordLinks(_ links: [String], of recordID: Int64, _ db: Database) throws {

@@ -13,10 +13,12 @@ public protocol SendingStore: Sendable {
     /// The active enrolments due by `now`, oldest first, at most `limit`; only from `mailboxes` when given (the
     /// ones this runner holds).
     func dueSteps(now: Date, limit: Int, mailboxes: [String]?) async throws(StoreError) -> [DueStep]
-    /// Records the intent to send `bytes` for `step` (re-checking the enrolment and the suppression list), stamped
-    /// with the lease's `fence`; refused with `.leaseLost` once another runner holds the lease.
+    /// Records the intent to send `bytes` for `step` (re-checking the enrolment, the suppression list and the
+    /// campaign's own `limits`, which span runners), stamped with the lease's `fence`; refused with `.leaseLost`
+    /// once another runner holds the lease.
     func recordIntent(
-        _ step: DueStep, key: SendKey, bytes: [UInt8], links: [String], trackingKeyID: UInt8?, historyCursor: String?, fence: Int64, now: Date
+        _ step: DueStep, key: SendKey, bytes: [UInt8], links: [String], trackingKeyID: UInt8?, historyCursor: String?, limits: CampaignLimits,
+        fence: Int64, now: Date
     ) async throws(StoreError) -> IntentOutcome
     /// The provider has the message: mark it sent, count it in the ledger and move the enrolment on to `next`.
     func recordSent(_ recordID: Int64, sent: SentMessage, next: EnrollmentState, recipientDomain: String, fence: Int64, now: Date) async throws(StoreError)
@@ -158,7 +160,15 @@ extension SendingStore {
 
     /// A new intent with no known history position.
     public func recordIntent(_ step: DueStep, key: SendKey, bytes: [UInt8], fence: Int64, now: Date) async throws(StoreError) -> IntentOutcome {
-        try await recordIntent(step, key: key, bytes: bytes, links: [], trackingKeyID: nil, historyCursor: nil, fence: fence, now: now)
+        try await recordIntent(step, key: key, bytes: bytes, links: [], trackingKeyID: nil, historyCursor: nil, limits: CampaignLimits(), fence: fence, now: now)
+    }
+
+    /// An intent under no campaign-wide limit.
+    public func recordIntent(
+        _ step: DueStep, key: SendKey, bytes: [UInt8], links: [String], trackingKeyID: UInt8?, historyCursor: String?, fence: Int64, now: Date
+    ) async throws(StoreError) -> IntentOutcome {
+        try await recordIntent(
+            step, key: key, bytes: bytes, links: links, trackingKeyID: trackingKeyID, historyCursor: historyCursor, limits: CampaignLimits(), fence: fence, now: now)
     }
 
     /// A mailbox's send times since `since`.

@@ -28,15 +28,20 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     /// Ana and Bo active at `intro` (due now) in campaign q1, from mailbox sam, in a new SQLite database.
     static func seed() throws -> CadenceDatabase {
+        try seed(["ana@example.org": "sam", "bo@example.org": "sam"])
+    }
+
+    /// The people `mailboxes` names (address: mailbox), active at `intro` (due now) in campaign q1.
+    static func seed(_ mailboxes: [String: String]) throws -> CadenceDatabase {
         let database = try CadenceDatabase.inMemory()
         let campaign = CadenceDatabase.LaunchCampaign(
             id: "q1", name: "q1", sourcePath: "sequences/q1.json", digest: "d-q1",
             files: [SnapshotFile(kind: .campaign, path: "sequences/q1.json", content: Array(campaignJSON.utf8), digest: "x")])
         _ = try database.launch(campaign, actor: "test", now: now, allowConcurrent: false) { session in
-            for (index, address) in ["ana@example.org", "bo@example.org"].enumerated() {
+            for (index, address) in mailboxes.keys.sorted().enumerated() {
                 let email = try EmailAddress.parse(address).get()
                 _ = try session.enroll(
-                    Candidate(line: index + 2, email: email, fields: ["email": address]), mailbox: "sam", variants: [:],
+                    Candidate(line: index + 2, email: email, fields: ["email": address]), mailbox: mailboxes[address] ?? "sam", variants: [:],
                     initial: .active(nextStep: "intro", dueAt: now))
             }
             return ((), true)

@@ -234,6 +234,78 @@ struct StoreContractTests {
         }
     }
 
+    @Test("a campaign's caps count the sends in flight: an intent over the daily or the domain cap waits, with the time its place frees", arguments: StoreBackend.available)
+    func campaignCaps(_ backend: StoreBackend) async throws {
+        try await backend.withSeededStore { seeded in
+            let store = seeded.store
+            let lease = try await Self.lease(store)
+            let ana = try await Self.due(store, "ana@example.org")
+            let bo = try await Self.due(store, "bo@example.org")
+            let boKey = SendKey(sendID: "q1.intro.bo", messageID: "m2@example.com")
+            for limits in [CampaignLimits(dailyCap: 1), CampaignLimits(perDomainDailyCap: 1)] {
+                guard
+                    case .recorded(let id) = try await store.recordIntent(
+                        ana, key: Self.key, bytes: [1], links: [], trackingKeyID: nil, historyCursor: nil, limits: limits, fence: lease.fence, now: Self.now)
+                else {
+                    Issue.record("Ana's intent was not recorded under \(limits)")
+                    return
+                }
+                // Ana's send is in flight: it holds the only place until a day after it began.
+                let later = Self.now.addingTimeInterval(60)
+                guard
+                    case .deferred(let until, let reason) = try await store.recordIntent(
+                        bo, key: boKey, bytes: [2], links: [], trackingKeyID: nil, historyCursor: nil, limits: limits, fence: lease.fence, now: later)
+                else {
+                    Issue.record("Bo's intent was not deferred under \(limits)")
+                    return
+                }
+                #expect(until == Self.now.addingTimeInterval(86_400))
+                #expect(reason == (limits.dailyCap != nil ? "campaign daily cap (1)" : "daily cap for example.org (1)"))
+                // Certainly not sent: the place is free again.
+                try await store.discardIntent(id, retryAt: Self.now, reason: "not sent", fence: lease.fence, now: later)
+            }
+            guard
+                case .recorded = try await store.recordIntent(
+                    bo, key: boKey, bytes: [2], links: [], trackingKeyID: nil, historyCursor: nil, limits: CampaignLimits(dailyCap: 1), fence: lease.fence,
+                    now: Self.now)
+            else {
+                Issue.record("Bo's intent was not recorded once the place was free")
+                return
+            }
+        }
+    }
+
+    @Test("two runners from different mailboxes of one campaign, 24 intents at once under a cap of 5: exactly 5 are recorded", arguments: StoreBackend.available)
+    func capAcrossRunners(_ backend: StoreBackend) async throws {
+        var people: [String: String] = [:]
+        for index in 0..<24 { people["p\(index)@acme.example"] = index % 2 == 0 ? "m1" : "m2" }
+        let seed = try StoreBackend.rows(of: try StoreBackend.seed(people))
+        let recorded = try await backend.withSeededStore(seed) { seeded in
+            let store = seeded.store
+            let first = try await store.shareMailboxes(owner: "a", mailboxes: ["m1"], now: Self.now, seconds: 60, callBound: 0)
+            let second = try await store.shareMailboxes(owner: "b", mailboxes: ["m2"], now: Self.now, seconds: 60, callBound: 0)
+            let fences = Dictionary(uniqueKeysWithValues: (first.leases + second.leases).map { ($0.mailbox, $0.fence) })
+            let whole = first.whole?.fence
+            let steps = try await store.dueSteps(now: Self.now, limit: 100)
+            #expect(steps.count == 24)
+            return try await withThrowingTaskGroup(of: Bool.self) { group in
+                for step in steps {
+                    group.addTask {
+                        let outcome = try await store.recordIntent(
+                            step, key: SendKey(sendID: "q1.intro.\(step.enrollmentID)", messageID: "m\(step.enrollmentID)@example.com"), bytes: [1], links: [],
+                            trackingKeyID: nil, historyCursor: nil, limits: CampaignLimits(dailyCap: 5), fence: whole ?? fences[step.mailbox] ?? -1, now: Self.now)
+                        if case .recorded = outcome { return true }
+                        return false
+                    }
+                }
+                var count = 0
+                for try await wasRecorded in group where wasRecorded { count += 1 }
+                return count
+            }
+        }
+        #expect(recorded == 5)
+    }
+
     @Test("a mailbox's checkpoint only moves forward; a push is queued once and a stale one not at all", arguments: StoreBackend.available)
     func checkpointsAndPushes(_ backend: StoreBackend) async throws {
         try await backend.withSeededStore { seeded in

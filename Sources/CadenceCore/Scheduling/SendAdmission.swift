@@ -57,13 +57,32 @@ public enum SendAdmission {
             let jitter = gap / 3 * unit(seed: seed, mailbox.name, sendID)
             waits.append(Wait(until: last.addingTimeInterval(gap + jitter), reason: "minimum gap between sends from mailbox \(mailbox.name)"))
         }
-        if let cap = campaign.limits.dailyCap, let at = full(ledger.campaign, cap: cap, window: 86_400) {
+        waits += campaignWaits(campaign.limits, domain: domain, campaign: ledger.campaign, domainTimes: ledger.domain)
+        return waits.max { $0.until < $1.until }
+    }
+
+    /// The campaign's own limits alone (its daily cap, and its cap per recipient domain), which span its
+    /// mailboxes and so the runners that share them: the store checks them again when it records a send's intent,
+    /// counting the sends still in flight too, so two runners cannot both take the last place.
+    public static func campaignWait(_ limits: CampaignLimits, domain: String, campaign: [Date], domainTimes: [Date]) -> Wait? {
+        campaignWaits(limits, domain: domain, campaign: campaign, domainTimes: domainTimes).max { $0.until < $1.until }
+    }
+
+    /// Whether a send to `domain` counts against any campaign-wide limit (free-mail domains are exempt from the
+    /// per-domain cap).
+    public static func hasCampaignWaits(_ limits: CampaignLimits, domain: String) -> Bool {
+        limits.dailyCap != nil || (limits.perDomainDailyCap != nil && !FreeMailDomains.contains(domain))
+    }
+
+    private static func campaignWaits(_ limits: CampaignLimits, domain: String, campaign: [Date], domainTimes: [Date]) -> [Wait] {
+        var waits: [Wait] = []
+        if let cap = limits.dailyCap, let at = full(campaign, cap: cap, window: 86_400) {
             waits.append(Wait(until: at, reason: "campaign daily cap (\(cap))"))
         }
-        if let cap = campaign.limits.perDomainDailyCap, !FreeMailDomains.contains(domain), let at = full(ledger.domain, cap: cap, window: 86_400) {
+        if let cap = limits.perDomainDailyCap, !FreeMailDomains.contains(domain), let at = full(domainTimes, cap: cap, window: 86_400) {
             waits.append(Wait(until: at, reason: "daily cap for \(domain) (\(cap))"))
         }
-        return waits.max { $0.until < $1.until }
+        return waits
     }
 
     /// When the oldest send that keeps `times` at `cap` leaves the rolling window; nil while there is room.

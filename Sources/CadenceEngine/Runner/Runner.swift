@@ -415,8 +415,13 @@ public struct Runner: Sendable {
         }
         historyCursors[mailbox.name] = cursor
         switch try await store.recordIntent(
-            step, key: key, bytes: bytes, links: composed.links, trackingKeyID: composed.trackingKeyID, historyCursor: cursor, fence: lease.fence, now: now)
+            step, key: key, bytes: bytes, links: composed.links, trackingKeyID: composed.trackingKeyID, historyCursor: cursor, limits: definition.limits,
+            fence: lease.fence, now: now)
         {
+        case .deferred(let until, let reason):
+            // Another runner took the campaign's last place meanwhile (its send is in flight): wait with the reason.
+            try await store.postpone(step.enrollmentID, step: step.stepID, until: until, reason: reason, now: now)
+            report.deferred += 1
         case .skipped(let reason):
             // Still due here only while an earlier send of this step is being confirmed: look again in a minute.
             try await store.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(60), reason: reason, now: now)
