@@ -26,11 +26,16 @@ public struct PostgresStore: CadenceStore {
 
     /// Runs `body` with a store on a pool of connections to `connector`'s database, refusing a database whose
     /// schema is not this version's (`cadence db migrate` upgrades it; a runner never migrates by itself).
+    ///
+    /// `connections` caps the pool: a runner works one step at a time and needs few, and a fleet of runners and
+    /// servers must stay under the server's `max_connections` (100 by default).
     public static func withStore<T: Sendable>(
-        _ connector: PostgresConnector, _ body: @Sendable (PostgresStore) async throws -> T
+        _ connector: PostgresConnector, connections: Int = 4, _ body: @Sendable (PostgresStore) async throws -> T
     ) async throws -> T {
         try await PostgresMigrator.requireLatest(connector)
-        let client = PostgresClient(configuration: connector.clientConfiguration(), backgroundLogger: connector.logger)
+        var configuration = connector.clientConfiguration()
+        configuration.options.maximumConnections = connections
+        let client = PostgresClient(configuration: configuration, backgroundLogger: connector.logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }

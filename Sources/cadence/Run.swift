@@ -26,6 +26,18 @@ struct Run: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seed for the send-gap and backoff jitter (reproducible runs).", valueName: "n"))
     var seed: UInt64 = 1
 
+    @Option(
+        help: ArgumentHelp(
+            "Seconds this runner holds its mailboxes between renewals (default: at least 90). Shorter: another runner takes over sooner when a host dies.",
+            valueName: "seconds"))
+    var lease: Int?
+
+    @Option(
+        help: ArgumentHelp(
+            "How far apart the clocks of the hosts running runners may be (default 30): a mailbox's new holder waits that much more before confirming the old holder's sends in doubt.",
+            valueName: "seconds"))
+    var clockSkew: Int = 30
+
     @Flag(help: "Run on a virtual clock against a copy of the database and a scratch outbox; print the timeline. Sends nothing.")
     var simulate = false
 
@@ -53,7 +65,7 @@ struct Run: AsyncParsableCommand {
                 return
             }
             do {
-                let options = RunnerProcess.Options(interval: interval, once: once, seed: seed)
+                let options = RunnerProcess.Options(interval: interval, once: once, seed: seed, lease: lease, clockSkew: clockSkew)
                 try await project.withStore { store in
                     try await RunnerProcess.run(
                         root: location.root, configuration: configuration, store: store,
@@ -72,6 +84,8 @@ struct Run: AsyncParsableCommand {
         guard (1...86_400).contains(interval) else {
             throw ValidationError("--interval must be between 1 and 86400 seconds (got \(interval))")
         }
+        if let lease, !(1...86_400).contains(lease) { throw ValidationError("--lease must be between 1 and 86400 seconds (got \(lease))") }
+        guard (0...3_600).contains(clockSkew) else { throw ValidationError("--clock-skew must be between 0 and 3600 seconds (got \(clockSkew))") }
     }
 }
 

@@ -168,6 +168,10 @@ extension ProcessTests.DbCommandTests {
                 == "cadence: error: nothing was copied: 1 send is in doubt (begun, outcome not yet known); run `cadence run --once` to reconcile them first\n")
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("copy.sqlite").path))
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasPrefix("copy.sqlite") }.isEmpty)
+        // A lease too short for one provider attempt and the time to record it is refused, saying the shortest.
+        let short = try CadenceBinary.run(["run", "--once", "--lease", "5"], in: root, environment: ["CADENCE_NOW": "2026-12-09T15:00:01Z"])
+        #expect(short.status != 0)
+        #expect(short.stderr.contains("--lease 5 is too short") && short.stderr.contains("use at least --lease 8"), "\(short.stderr)")
         let same = try CadenceBinary.run(["db", "copy", "--from", "cadence.sqlite", "--to", "./cadence.sqlite"], in: root)
         #expect(same.status == 65)
         #expect(same.stderr.contains("the source and the destination are the same database"), "\(same.stderr)")

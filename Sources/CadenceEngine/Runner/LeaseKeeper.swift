@@ -176,10 +176,16 @@ public final class LeaseKeeper: Sendable {
         configuration.gmailMailboxes.map { Double($0.1.endpoints.connectTimeoutSeconds + $0.1.endpoints.requestTimeoutSeconds) }.max() ?? 0
     }
 
+    /// The shortest lease a runner may take: one provider attempt and the margin fit in the two thirds of it left
+    /// after a renewal.
+    public static func minimumLifetime(_ configuration: ProjectConfiguration) -> TimeInterval {
+        (longestAttempt(configuration) + margin) * 3 / 2
+    }
+
     /// How long after a mailbox's lease ended its old holder's calls may still be going on: the longest attempt,
-    /// plus room for hosts whose clocks disagree (NTP keeps them within a second or two; this allows thirty).
-    public static func callBound(_ configuration: ProjectConfiguration) -> TimeInterval {
-        longestAttempt(configuration) + margin + 30
+    /// plus the margin, plus how far apart the hosts' clocks may be (NTP keeps them within a second or two).
+    public static func callBound(_ configuration: ProjectConfiguration, clockSkew: TimeInterval = 30) -> TimeInterval {
+        longestAttempt(configuration) + margin + clockSkew
     }
 
     /// The deadline provider calls made under `lease` must be over by, on this keeper's clock.

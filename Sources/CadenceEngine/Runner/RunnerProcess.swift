@@ -15,9 +15,13 @@ public enum RunnerProcess {
         case busy(holder: String, until: Date)
         /// This runner lost the lease while running (see `RunnerService.Stop`).
         case leaseLost
+        /// The lease asked for is too short for one provider attempt and the time to record its outcome.
+        case leaseTooShort(asked: Int, minimum: Int)
 
         public var description: String {
             switch self {
+            case .leaseTooShort(let asked, let minimum):
+                "--lease \(asked) is too short: one Gmail attempt (cadence.json's connect and request timeouts) and the time to record its outcome must fit in two thirds of it; use at least --lease \(minimum)"
             case .busy(let holder, let until):
                 "another runner (\(RunnerIdentity(owner: holder)?.display ?? holder)) is using this database until \(Timestamps.display(until)); stop it first, or wait"
             case .leaseLost: RunnerService.Stop.leaseLost.description
@@ -29,11 +33,17 @@ public enum RunnerProcess {
         public var interval: Int
         public var once: Bool
         public var seed: UInt64
+        /// How long the runner holds its mailboxes between renewals; nil: `LeaseKeeper.lifetime`.
+        public var lease: Int?
+        /// How far apart the clocks of the hosts running runners may be.
+        public var clockSkew: Int
 
-        public init(interval: Int, once: Bool, seed: UInt64) {
+        public init(interval: Int, once: Bool, seed: UInt64, lease: Int? = nil, clockSkew: Int = 30) {
             self.interval = interval
             self.once = once
             self.seed = seed
+            self.lease = lease
+            self.clockSkew = clockSkew
         }
     }
 
@@ -43,9 +53,11 @@ public enum RunnerProcess {
         root: String, configuration: ProjectConfiguration, store database: any CadenceStore, secrets: SecretStore, clock: any WallClock, options: Options,
         logger: Logger, report: @escaping @Sendable (String) -> Void
     ) async throws {
+        let minimum = LeaseKeeper.minimumLifetime(configuration)
+        if let asked = options.lease, Double(asked) < minimum { throw Failure.leaseTooShort(asked: asked, minimum: Int(minimum.rounded(.up))) }
         let lease = LeaseKeeper(
-            store: database, seconds: LeaseKeeper.lifetime(interval: options.interval, configuration), clock: clock,
-            mailboxes: configuration.mailboxes.map(\.name), callBound: LeaseKeeper.callBound(configuration))
+            store: database, seconds: options.lease.map(Double.init) ?? LeaseKeeper.lifetime(interval: options.interval, configuration), clock: clock,
+            mailboxes: configuration.mailboxes.map(\.name), callBound: LeaseKeeper.callBound(configuration, clockSkew: Double(options.clockSkew)))
         if case .busy(let holder, let until) = try await lease.acquire() { throw Failure.busy(holder: holder, until: until) }
         // The service releases the lease when it ends; this covers a failure before it starts.
         do {
