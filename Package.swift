@@ -167,9 +167,10 @@ let package = Package(
         .executableTarget(
             name: "CadenceBenchmarks",
             dependencies: [
-                "CadenceCore", "CadenceStore", "CadenceEngine", "CadenceGmail", "CadenceFakeGmail", "CadenceServer",
+                "CadenceCore", "CadenceStore", "CadenceEngine", "CadenceGmail", "CadenceFakeGmail", "CadenceServer", "CadencePostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

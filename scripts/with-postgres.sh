@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a command with a throwaway PostgreSQL cluster: a temporary data folder, a free port on 127.0.0.1, its socket
-# in the same temporary folder, fsync off, trust authentication for the `postgres` user. CADENCE_TEST_POSTGRES points
+# in the same temporary folder, fsync off (unless WITH_POSTGRES_DURABLE=1), trust authentication for the `postgres` user. CADENCE_TEST_POSTGRES points
 # the command at it; the cluster is stopped and deleted when the command ends, however it ends.
 # Usage: scripts/with-postgres.sh swift test        (.ci/run uses it for the test phase)
 # Needs Debian's postgresql package. As root (CI), the server runs as the `postgres` user through runuser.
@@ -33,8 +33,12 @@ as_owner "$bin/initdb" -D "$folder/data" -U postgres -A trust -E UTF8 --locale=C
     cat "$folder/initdb.log" >&2
     exit 1
 }
+# Tests need no durability; benchmarks ask for it (WITH_POSTGRES_DURABLE=1: fsync and synchronous commits on, as in
+# production) and may add settings of their own (WITH_POSTGRES_OPTIONS, e.g. pg_stat_statements).
+durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+if [ "${WITH_POSTGRES_DURABLE:-0}" = 1 ]; then durability=""; fi
 as_owner "$bin/pg_ctl" -D "$folder/data" -l "$folder/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$folder -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$folder $durability -c max_connections=200 ${WITH_POSTGRES_OPTIONS:-}" \
     start >/dev/null || {
     cat "$folder/server.log" >&2
     exit 1

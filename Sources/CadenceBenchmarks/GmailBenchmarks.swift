@@ -49,6 +49,7 @@ enum GmailBenchmarks {
 
     struct Scene {
         var database: CadenceDatabase
+        var configuration: ProjectConfiguration
         var runner: Runner
         var sender: TimedSender
         var gmail: GmailSender
@@ -95,7 +96,7 @@ enum GmailBenchmarks {
         let sender = TimedSender(ProviderRouter(outbox: OutboxFolderSender(root: root), gmail: gmail))
         let lease = LeaseKeeper(store: database, owner: "bench", seconds: 600, clock: clock)
         let runner = Runner(store: database, configuration: loaded.configuration, sender: sender, batch: 1_000, seed: 1, lease: lease)
-        return try await body(Scene(database: database, runner: runner, sender: sender, gmail: gmail, root: root))
+        return try await body(Scene(database: database, configuration: loaded.configuration, runner: runner, sender: sender, gmail: gmail, root: root))
     }
 
     static func quota(mailboxes: Int, perMailbox: Int, minutes: Int) async throws -> Bool {

@@ -8,6 +8,7 @@ import GRDB
 //   cadence-benchmarks gmail-quota MAILBOXES PEOPLE_PER_MAILBOX MINUTES
 //   cadence-benchmarks gmail-throughput MAILBOXES SENDS
 //   cadence-benchmarks outbox-throughput MAILBOXES SENDS
+//   cadence-benchmarks postgres-runners URL MAILBOXES SENDS RUNNERS | postgres-claim URL ENROLMENTS DUE [RUNS]
 //   cadence-benchmarks reply-latency push|poll PEOPLE INTERVAL PATH_TO_CADENCE
 //   cadence-benchmarks reply-quota HOURS REPLIES_PER_HOUR
 //   cadence-benchmarks tracking-prepare DIR SENDS | tracking-plain PORT | tracking-open-loop URL_BASE PATHS RATE SECONDS
@@ -35,6 +36,9 @@ if arguments.count >= 2, arguments[1].hasPrefix("stats-") {
 }
 if arguments.count >= 2, arguments[1].hasPrefix("reply-") {
     exit(try await ReplyBenchmarks.main(arguments) ? 0 : 1)
+}
+if arguments.count >= 2, arguments[1].hasPrefix("postgres-") {
+    exit(try await PostgresBenchmarks.main(arguments) ? 0 : 1)
 }
 if arguments.count >= 2, arguments[1].hasPrefix("gmail-") || arguments[1] == "outbox-throughput" {
     exit(try await GmailBenchmarks.main(arguments) ? 0 : 1)

@@ -35,7 +35,11 @@ public struct PostgresStore: CadenceStore {
         try await PostgresMigrator.requireLatest(connector)
         var configuration = connector.clientConfiguration()
         configuration.options.maximumConnections = connections
-        let client = PostgresClient(configuration: configuration, backgroundLogger: connector.logger)
+        // The pool's own chatter stays out of the output (its failures reach the caller as errors), including the
+        // warning that a first query came before `run()` had started, which it merely queues.
+        var background = connector.logger
+        background.logLevel = .error
+        let client = PostgresClient(configuration: configuration, backgroundLogger: background)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
