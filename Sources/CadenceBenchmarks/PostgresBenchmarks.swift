@@ -189,7 +189,7 @@ enum PostgresBenchmarks {
             for try await line in try await connection.query(
                 """
                 EXPLAIN SELECT e.id FROM enrollment e JOIN candidate c ON c.id = e.candidateId
-                WHERE e.state = 'active' AND e.dueAt <= \(start) AND e.mailbox = ANY(\(["sam"])) ORDER BY e.dueAt, e.id LIMIT \(due) FOR NO KEY UPDATE OF e SKIP LOCKED
+                WHERE e.state = 'active' AND e.dueAt <= \(start) AND e.mailbox = ANY(\(["sam"])) ORDER BY e.dueAt, e.id LIMIT \(due)
                 """, logger: quiet
             ).decode(String.self) {
                 lines.append(line)

@@ -110,7 +110,7 @@ extension PostgresStore {
                     """, logger)
             else { continue }
             opened += 1
-            if let enrollment = try await lockedEnrollmentRow(enrollmentID, connection, logger) {
+            if let (enrollment, _) = try await lockedEnrollment(enrollmentID, connection, logger) {
                 try await event(
                     enrollment, kind: .taskOpened, actor: actor, detail: "task \(try task("id", as: Int64.self)): hot lead, clicked a link", connection, logger, now: now)
             }

@@ -30,7 +30,8 @@ extension PostgresStore {
     public func advanceCheckpoint(_ mailbox: String, to historyID: String, now: Date) async throws(StoreError) {
         let logger = logger
         try await transaction { connection in
-            // Gmail's history ids are numbers written as text: compared as numbers, and never moved back.
+            // Gmail's history ids are numbers written as text: compared as numbers, and never moved back (the
+            // upsert checks again, for a first row two runners write at once).
             if let current = try await connection.record("SELECT historyId FROM mailboxSync WHERE mailbox = \(mailbox) FOR NO KEY UPDATE", logger),
                 let old = UInt64(try current("historyId", as: String.self)), let new = UInt64(historyID), new <= old
             {
@@ -41,6 +42,7 @@ extension PostgresStore {
                 """
                 INSERT INTO mailboxSync (mailbox, historyId, syncedAt) VALUES (\(mailbox), \(historyID), \(now))
                 ON CONFLICT (mailbox) DO UPDATE SET historyId = EXCLUDED.historyId, syncedAt = EXCLUDED.syncedAt
+                WHERE mailboxSync.historyId !~ '^[0-9]+$' OR EXCLUDED.historyId !~ '^[0-9]+$' OR mailboxSync.historyId::numeric < EXCLUDED.historyId::numeric
                 """, logger)
         }
     }

@@ -75,7 +75,7 @@ extension PostgresStore {
             let serverNow: Date = try clock("now")
             // A copy (or anything else holding the database's one lease) keeps every runner out while it reads.
             if let holder = try await connection.record("SELECT owner, expiresAt FROM runnerLease WHERE id = 1 AND expiresAt > now() AND owner <> \(owner)", logger) {
-                return MailboxShare(now: serverNow, leases: [], busy: .init(owner: try holder("owner"), until: try holder("expiresAt")))
+                return MailboxShare(now: serverNow, leases: [], busy: .init(owner: try holder("owner"), until: try holder("expiresAt")), shared: true)
             }
             let lifetime = Self.interval(seconds)
             try await connection.execute(
@@ -93,36 +93,39 @@ extension PostgresStore {
                 INSERT INTO mailboxLease (mailbox, owner, expiresAt, fence, reconcileFrom)
                 SELECT mailbox, '', 'epoch', 0, 'epoch' FROM unnest(\(wanted)::text[]) AS wanted(mailbox) ON CONFLICT (mailbox) DO NOTHING
                 """, logger)
-            var held: [String] = []
-            var free: [(mailbox: String, owner: String, expiresAt: Date)] = []
-            // Rows another runner is renewing or taking this instant are skipped, not waited for.
-            for row in try await connection.records(
-                "SELECT mailbox, owner, expiresAt FROM mailboxLease WHERE mailbox = ANY(\(wanted)) ORDER BY mailbox FOR NO KEY UPDATE SKIP LOCKED", logger)
-            {
-                let mailbox: String = try row("mailbox")
-                let holder: String = try row("owner")
-                let expiresAt: Date = try row("expiresAt")
-                if holder == owner, expiresAt > serverNow {
-                    held.append(mailbox)
-                } else if expiresAt <= serverNow {
-                    free.append((mailbox, holder, expiresAt))
-                }
-            }
-            // Over the share (another runner joined): the last ones go back at once, between two passes, when no
-            // call of this runner is using them.
+            // This runner's own live leases, locked (and waited for: nobody else takes a live lease).
+            let held: [String] = try await connection.records(
+                """
+                SELECT mailbox FROM mailboxLease WHERE mailbox = ANY(\(wanted)) AND owner = \(owner) AND expiresAt > now()
+                ORDER BY mailbox FOR NO KEY UPDATE
+                """, logger
+            ).map { try $0("mailbox") }
+            // Over the share (another runner joined): the last ones go back at once. This is between two passes,
+            // when no call of this runner is using them, so the next holder need not wait for any (no owner).
             let kept = Array(held.prefix(share))
             let handedBack = Array(held.dropFirst(share))
             if !handedBack.isEmpty {
                 try await connection.execute(
-                    "UPDATE mailboxLease SET expiresAt = now() WHERE mailbox = ANY(\(handedBack)) AND owner = \(owner)", logger)
+                    "UPDATE mailboxLease SET expiresAt = now(), owner = '' WHERE mailbox = ANY(\(handedBack)) AND owner = \(owner)", logger)
             }
             try await connection.execute(
                 "UPDATE mailboxLease SET expiresAt = now() + \(lifetime)::interval WHERE mailbox = ANY(\(kept)) AND owner = \(owner)", logger)
-            let taking = free.prefix(max(0, share - kept.count))
+            // Free ones up to the share: a row another runner is taking this instant is skipped, not waited for.
+            let room = max(0, share - kept.count)
+            let taking: [(mailbox: String, owner: String)] =
+                room == 0
+                ? []
+                : try await connection.records(
+                    """
+                    SELECT mailbox, owner FROM mailboxLease WHERE mailbox = ANY(\(wanted)) AND expiresAt <= now() AND NOT (mailbox = ANY(\(handedBack)))
+                    ORDER BY mailbox LIMIT \(room) FOR NO KEY UPDATE SKIP LOCKED
+                    """, logger
+                ).map { (try $0("mailbox"), try $0("owner")) }
             let bound = Self.interval(callBound)
             for taken in taking {
-                // An earlier holder's calls may still be going on until its lease ended (by its own clock): its
-                // sends in doubt are reconciled only after the longest call and a margin more.
+                // A lease that ran out while its holder was alive: the holder's calls may still be going on until
+                // then, so its sends in doubt are confirmed only after the longest call and a margin more. One handed
+                // back or released has no owner: nothing of it is in flight.
                 let fresh = taken.owner.isEmpty || taken.owner == owner
                 try await connection.execute(
                     """
@@ -135,14 +138,15 @@ extension PostgresStore {
             let leases = try await connection.records(
                 "SELECT mailbox, fence, expiresAt, reconcileFrom FROM mailboxLease WHERE mailbox = ANY(\(mine)) AND owner = \(owner) ORDER BY mailbox", logger
             ).map { MailboxLease(mailbox: try $0("mailbox"), fence: try $0("fence"), expiresAt: try $0("expiresAt"), reconcileFrom: try $0("reconcileFrom")) }
-            return MailboxShare(now: serverNow, leases: leases)
+            return MailboxShare(now: serverNow, leases: leases, shared: true)
         }
     }
 
     public func releaseMailboxes(owner: String) async throws(StoreError) {
         let logger = logger
         try await transaction { connection in
-            try await connection.execute("UPDATE mailboxLease SET expiresAt = now() WHERE owner = \(owner) AND expiresAt > now()", logger)
+            // A clean stop: no call is in flight, so the next holders need not wait for any (no owner).
+            try await connection.execute("UPDATE mailboxLease SET expiresAt = now(), owner = '' WHERE owner = \(owner) AND expiresAt > now()", logger)
             try await connection.execute("DELETE FROM runnerPresence WHERE owner = \(owner)", logger)
         }
     }

@@ -22,7 +22,11 @@ extension PostgresStore {
                 INSERT INTO pushNotification (messageId, mailbox, historyId, receivedAt) VALUES (\(messageID), \(mailbox), \(historyID), \(now))
                 ON CONFLICT (messageId) DO NOTHING RETURNING seq
                 """, logger)
-            return inserted == nil ? .duplicate : .queued
+            guard inserted != nil else { return .duplicate }
+            // Delivered when this transaction commits, to the runners listening: the one that holds the mailbox
+            // reads it at once.
+            try await connection.execute("SELECT pg_notify(\(Self.pushChannel), \(mailbox))", logger)
+            return .queued
         }
     }
 

@@ -8,8 +8,8 @@ import PostgresNIO
 /// The exactly-once send protocol on PostgreSQL: the same steps and guards as the SQLite store's, with the rows a
 /// decision reads locked first, since other runners may write alongside.
 extension PostgresStore {
-    /// Claimed `FOR UPDATE SKIP LOCKED`: a row another transaction is deciding on this instant (a reply being
-    /// applied, a send being recorded) is left for the next pass instead of waited for.
+    /// Read without locks: the mailbox leases already divide the work, so no two runners read the same mailbox's
+    /// steps, and the intent transaction checks each step again under its row locks.
     public func dueSteps(now: Date, limit: Int, mailboxes: [String]?) async throws(StoreError) -> [DueStep] {
         try await transaction { connection in
             try await connection.records(
@@ -17,7 +17,7 @@ extension PostgresStore {
                 SELECT e.id, e.campaignId, e.stepId, e.dueAt, e.mailbox, e.fields, e.variants, c.address, c.timeZone
                 FROM enrollment e JOIN candidate c ON c.id = e.candidateId
                 WHERE e.state = 'active' AND e.dueAt <= \(now) AND (\(mailboxes)::text[] IS NULL OR e.mailbox = ANY(\(mailboxes)))
-                ORDER BY e.dueAt, e.id LIMIT \(limit) FOR NO KEY UPDATE OF e SKIP LOCKED
+                ORDER BY e.dueAt, e.id LIMIT \(limit)
                 """, logger
             ).map { row in
                 DueStep(
@@ -39,7 +39,7 @@ extension PostgresStore {
             // intent takes them), so two runners cannot both count the same last place.
             let domain = try await Self.recipientDomain(step.enrollmentID, connection, logger)
             let capped = SendAdmission.hasCampaignWaits(limits, domain: domain)
-            if capped { try await Self.lockCaps(campaign: step.campaignID, domain: domain, connection, logger) }
+            if capped { try await Self.lockCaps(limits, campaign: step.campaignID, domain: domain, connection, logger) }
             guard let (enrollment, addressKey) = try await Self.lockedEnrollment(step.enrollmentID, connection, logger),
                 enrollment.stored.state == .active, enrollment.stored.stepId == step.stepID, enrollment.mailbox == step.mailbox,
                 let due = enrollment.stored.dueAt, due <= now
@@ -97,14 +97,20 @@ extension PostgresStore {
         return String(key.split(separator: "@").last ?? "")
     }
 
-    /// Locks the campaign's cap rows: the whole campaign's, then the domain's.
-    static func lockCaps(campaign: String, domain: String, _ connection: PostgresConnection, _ logger: Logger) async throws {
+    /// Locks the rows of the caps that apply: the whole campaign's (with a daily cap), then the domain's (with a
+    /// cap per domain, for a domain that is not free mail). Intents under different caps do not wait for each other.
+    static func lockCaps(_ limits: CampaignLimits, campaign: String, domain: String, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        var rows: [String] = []
+        if limits.dailyCap != nil { rows.append("") }
+        if limits.perDomainDailyCap != nil, !FreeMailDomains.contains(domain) { rows.append(domain) }
+        guard !rows.isEmpty else { return }
         try await connection.execute(
             """
-            INSERT INTO capLock (campaignId, domain) VALUES (\(campaign), ''), (\(campaign), \(domain)) ON CONFLICT (campaignId, domain) DO NOTHING
+            INSERT INTO capLock (campaignId, domain) SELECT \(campaign), domain FROM unnest(\(rows)::text[]) AS wanted(domain)
+            ON CONFLICT (campaignId, domain) DO NOTHING
             """, logger)
         try await connection.execute(
-            "SELECT domain FROM capLock WHERE campaignId = \(campaign) AND domain IN ('', \(domain)) ORDER BY domain COLLATE \"C\" FOR UPDATE", logger)
+            "SELECT domain FROM capLock WHERE campaignId = \(campaign) AND domain = ANY(\(rows)) ORDER BY domain COLLATE \"C\" FOR UPDATE", logger)
     }
 
     /// The campaign's own limits, counting what was sent in the last day and what every runner has in flight

@@ -134,7 +134,7 @@ extension PostgresStore {
                 """, logger) != nil
         guard !stillHuman else { return }
         try await connection.execute("DELETE FROM task WHERE id = \(taskID)", logger)
-        if let enrollment = try await lockedEnrollmentRow(enrollmentID, connection, logger) {
+        if let (enrollment, _) = try await lockedEnrollment(enrollmentID, connection, logger) {
             try await event(
                 enrollment, kind: .taskDone, actor: "tracking", detail: "task \(taskID): hot lead withdrawn, the click that opened it was a link scanner's (a burst)",
                 connection, logger, now: now)

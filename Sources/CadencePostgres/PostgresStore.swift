@@ -16,12 +16,18 @@ public struct PostgresStore: CadenceStore {
     let logger: Logger
     /// The database as messages name it, without its password.
     let display: String
+    /// Signalled by `LISTEN` on a connection of its own, when the store was opened to listen.
+    public let pushWakeups: PushWakeups?
+
+    /// The channel `enqueuePush` notifies, with the mailbox as payload.
+    static let pushChannel = "cadence_push"
 
     /// A store on `client`, whose `run()` must be going (`withStore` does that, or a `ServiceGroup`).
-    public init(client: PostgresClient, display: String, logger: Logger = Logger(label: "cadence.postgres")) {
+    public init(client: PostgresClient, display: String, logger: Logger = Logger(label: "cadence.postgres"), pushWakeups: PushWakeups? = nil) {
         self.client = client
         self.display = display
         self.logger = logger
+        self.pushWakeups = pushWakeups
     }
 
     /// Runs `body` with a store on a pool of connections to `connector`'s database, refusing a database whose
@@ -29,8 +35,12 @@ public struct PostgresStore: CadenceStore {
     ///
     /// `connections` caps the pool: a runner works one step at a time and needs few, and a fleet of runners and
     /// servers must stay under the server's `max_connections` (100 by default).
+    ///
+    /// With `listen`, a connection of its own listens for `enqueuePush`'s notifications (a runner, woken at once by
+    /// a push any `serve` received); it listens again after every reconnection, and signals then too, since pushes
+    /// may have been queued while it was away.
     public static func withStore<T: Sendable>(
-        _ connector: PostgresConnector, connections: Int = 4, _ body: @Sendable (PostgresStore) async throws -> T
+        _ connector: PostgresConnector, connections: Int = 4, listen: Bool = false, _ body: @Sendable (PostgresStore) async throws -> T
     ) async throws -> T {
         try await PostgresMigrator.requireLatest(connector)
         var configuration = connector.clientConfiguration()
@@ -40,10 +50,16 @@ public struct PostgresStore: CadenceStore {
         var background = connector.logger
         background.logLevel = .error
         let client = PostgresClient(configuration: configuration, backgroundLogger: background)
+        let listener = listen ? PushListener(connector: connector) : nil
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            return try await body(PostgresStore(client: client, display: connector.settings.description, logger: connector.logger))
+            if let listener { group.addTask { await listener.run() } }
+            defer {
+                group.cancelAll()
+                listener?.stop()
+            }
+            return try await body(
+                PostgresStore(client: client, display: connector.settings.description, logger: connector.logger, pushWakeups: listener?.wakeups))
         }
     }
 

@@ -39,6 +39,9 @@ public struct WatchRegistration: Sendable, Equatable {
 }
 
 extension CadenceDatabase {
+    /// A SQLite file says nothing as pushes arrive: the runner reads the queue, which is cheap on a local file.
+    public var pushWakeups: PushWakeups? { nil }
+
     /// Queues a push for the runner, once per Pub/Sub messageId, unless its position is already processed.
     public func enqueuePush(messageID: String, mailbox: String, historyID: String, now: Date) async throws(StoreError) -> PushOutcome {
         try await write { db in

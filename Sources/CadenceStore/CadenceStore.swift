@@ -150,6 +150,9 @@ public protocol CadenceStore: SendingStore {
     func recordWatch(_ mailbox: String, topic: String, expiresAt: Date, now: Date) async throws(StoreError)
     /// Forgets a mailbox's watch.
     func removeWatch(_ mailbox: String) async throws(StoreError)
+    /// Word that `enqueuePush` queued something, where the store can give it as it happens; nil where the queue
+    /// must be read to know (a SQLite file: the runner reads it four times a second, which costs nothing there).
+    var pushWakeups: PushWakeups? { get }
 }
 
 extension SendingStore {

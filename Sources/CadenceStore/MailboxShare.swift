@@ -43,11 +43,15 @@ public struct MailboxShare: Sendable, Equatable {
     public var whole: MailboxLease?
     /// Who holds the whole database (another runner on a SQLite file, or a copy), so that nothing was shared.
     public var busy: Holder?
+    /// Runners share this store (PostgreSQL): a holder that is gone is waited out, never taken over by the next
+    /// runner, since the database's one lease would then keep every other runner out.
+    public var shared: Bool
 
-    public init(now: Date, leases: [MailboxLease], whole: MailboxLease? = nil, busy: Holder? = nil) {
+    public init(now: Date, leases: [MailboxLease], whole: MailboxLease? = nil, busy: Holder? = nil, shared: Bool = false) {
         self.now = now
         self.leases = leases
         self.whole = whole
         self.busy = busy
+        self.shared = shared
     }
 }

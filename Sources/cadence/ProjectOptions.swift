@@ -33,14 +33,14 @@ struct ProjectOptions: ParsableArguments {
 
     /// Runs `body` on the store --db names, SQLite or PostgreSQL (for the commands that work on both), or exits
     /// with what to do.
-    func withStore<T: Sendable>(_ body: @Sendable (any CadenceStore) async throws -> T) async throws -> T {
+    func withStore<T: Sendable>(listenForPushes: Bool = false, _ body: @Sendable (any CadenceStore) async throws -> T) async throws -> T {
         let location = location
         let target = databasePath
         let environment = ProcessInfo.processInfo.environment
         do {
             return try await ProjectStore.with(
                 target, passwordReference: DatabaseLocation.passwordReference(for: target, project: location),
-                secrets: SecretStore(root: location.root, environment: environment), environment: environment, body)
+                secrets: SecretStore(root: location.root, environment: environment), environment: environment, listenForPushes: listenForPushes, body)
         } catch let failure as DatabaseCommandFailure {
             throw CommandFailure(failure.description, code: .dataError)
         }

@@ -34,9 +34,9 @@ struct Run: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "How far apart the clocks of the hosts running runners may be (default 30): a mailbox's new holder waits that much more before confirming the old holder's sends in doubt.",
+            "Extra seconds (default 30) a runner that takes a mailbox over from one that stopped renewing waits, beyond the longest Gmail call, before it confirms that runner's sends in doubt: for network delays and stalled hosts.",
             valueName: "seconds"))
-    var clockSkew: Int = 30
+    var handoverMargin: Int = 30
 
     @Flag(help: "Run on a virtual clock against a copy of the database and a scratch outbox; print the timeline. Sends nothing.")
     var simulate = false
@@ -65,8 +65,8 @@ struct Run: AsyncParsableCommand {
                 return
             }
             do {
-                let options = RunnerProcess.Options(interval: interval, once: once, seed: seed, lease: lease, clockSkew: clockSkew)
-                try await project.withStore { store in
+                let options = RunnerProcess.Options(interval: interval, once: once, seed: seed, lease: lease, handoverMargin: handoverMargin)
+                try await project.withStore(listenForPushes: true) { store in
                     try await RunnerProcess.run(
                         root: location.root, configuration: configuration, store: store,
                         secrets: SecretStore(root: location.root, environment: ProcessInfo.processInfo.environment), clock: CommandClock.current,
@@ -85,7 +85,7 @@ struct Run: AsyncParsableCommand {
             throw ValidationError("--interval must be between 1 and 86400 seconds (got \(interval))")
         }
         if let lease, !(1...86_400).contains(lease) { throw ValidationError("--lease must be between 1 and 86400 seconds (got \(lease))") }
-        guard (0...3_600).contains(clockSkew) else { throw ValidationError("--clock-skew must be between 0 and 3600 seconds (got \(clockSkew))") }
+        guard (0...3_600).contains(handoverMargin) else { throw ValidationError("--handover-margin must be between 0 and 3600 seconds (got \(handoverMargin))") }
     }
 }
 

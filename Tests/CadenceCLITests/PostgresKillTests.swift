@@ -73,7 +73,7 @@ extension ProcessTests.KillTests {
                 @Sendable func start(_ slot: RunnerSlot) throws {
                     let process = Process()
                     process.executableURL = CadenceBinary.executable
-                    process.arguments = ["run", "--db", url, "--interval", "1", "--lease", "15", "--clock-skew", "1"]
+                    process.arguments = ["run", "--db", url, "--interval", "1", "--lease", "15", "--handover-margin", "1"]
                     process.currentDirectoryURL = root
                     process.environment = ProcessInfo.processInfo.environment.merging(["USER": "kill-test"]) { $1 }
                     let log = root.appendingPathComponent("runner-\(slot.index).log")
@@ -149,7 +149,7 @@ extension ProcessTests.KillTests {
                 for slot in slots { slot.process.withLock { $0 }?.waitUntilExit() }
                 var settled = false
                 for _ in 0..<20 where !settled {
-                    let pass = try CadenceBinary.run(["run", "--once", "--db", url, "--lease", "15", "--clock-skew", "1"], in: root, environment: ["USER": "kill-test"])
+                    let pass = try CadenceBinary.run(["run", "--once", "--db", url, "--lease", "15", "--handover-margin", "1"], in: root, environment: ["USER": "kill-test"])
                     #expect(pass.status == 0, "\(pass.stderr)")
                     settled = pass.stdout.contains("outcome unknown 0;") && pass.stdout.contains("Sent 0; reconciled 0;")
                     if !settled { try await Task.sleep(for: .seconds(1)) }

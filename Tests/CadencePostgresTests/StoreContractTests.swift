@@ -210,9 +210,8 @@ struct StoreContractTests {
             let b = try await share("b", callBound: 30)
             #expect(b.leases.map(\.mailbox) == ["m4", "m5"])
             #expect(b.leases.map(\.fence) == a.leases.suffix(2).map { $0.fence + 1 }, "changing hands moves the fence on")
-            // a's calls could still be going on until its lease ended: b reconciles its sends in doubt only after
-            // the longest call.
-            #expect(b.leases.allSatisfy { $0.reconcileFrom > b.now.addingTimeInterval(25) })
+            // Handed back between two passes, with no call in flight: b may confirm a's sends in doubt at once.
+            #expect(b.leases.allSatisfy { $0.reconcileFrom <= b.now })
             // Under the old fence, a can no longer record anything about m4.
             let bo = try await Self.due(store, "bo@example.org")
             await #expect(throws: StoreError.leaseLost) {
@@ -229,8 +228,18 @@ struct StoreContractTests {
             #expect(try await share("b").leases.map(\.mailbox) == ["m4", "m5"])
             // a stops cleanly: its mailboxes are free at once, and the two left share them.
             try await store.releaseMailboxes(owner: "a")
-            #expect(try await share("c").leases.map(\.mailbox) == ["m1", "m2", "m3"])
+            let c = try await share("c")
+            #expect(c.leases.map(\.mailbox) == ["m1", "m2", "m3"])
+            #expect(c.leases.allSatisfy { $0.reconcileFrom <= c.now }, "a released them with no call in flight")
             #expect(try await share("b").leases.map(\.mailbox) == ["m4", "m5"])
+            // A lease that runs out (its holder died or stalled, perhaps mid-call): the next holder confirms the
+            // sends in doubt only once the longest call and the margin have passed after the lease's end.
+            let stalled = try await store.shareMailboxes(owner: "d", mailboxes: ["m9"], now: Self.now, seconds: 0, callBound: 0)
+            let ended = try #require(stalled.leases.first)
+            let next = try await store.shareMailboxes(owner: "e", mailboxes: ["m9"], now: Self.now, seconds: 60, callBound: 30)
+            let taken = try #require(next.leases.first)
+            #expect(taken.fence == ended.fence + 1)
+            #expect(abs(taken.reconcileFrom.timeIntervalSince(max(next.now, ended.expiresAt.addingTimeInterval(30)))) < 0.01)
         }
     }
 

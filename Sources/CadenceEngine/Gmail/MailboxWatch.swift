@@ -134,12 +134,13 @@ public struct MailboxWatch: Sendable {
         var result = Result()
         let queued = try await store.queuedPushes()
         guard !queued.isEmpty else { return result }
-        // Another runner's mailboxes (runners sharing a database): their pushes wait for it.
-        for (name, upTo) in queued where only?.contains(name) ?? true {
+        for (name, upTo) in queued {
             guard let mailbox = configuration.mailbox(named: name), case .gmail = mailbox.provider else {
                 try await store.markPushesHandled(mailbox: name, upTo: upTo, now: now)  // no longer in cadence.json
                 continue
             }
+            // Another runner's mailbox (runners sharing a database): its pushes wait for it.
+            if let only, !only.contains(name) { continue }
             try await read(mailbox, now: now, answering: upTo, into: &result)
         }
         return result

@@ -10,8 +10,9 @@ import Foundation
 /// The pool runs beside the command rather than as one of its services: the runner takes its lease before its
 /// service group starts and gives it back after the group ends, and both need the database.
 public enum ProjectStore {
+    /// `listenForPushes`: a runner, woken by PostgreSQL's `NOTIFY` when any `serve` queues a push.
     public static func with<T: Sendable>(
-        _ target: String, passwordReference: SecretReference?, secrets: SecretStore, environment: [String: String],
+        _ target: String, passwordReference: SecretReference?, secrets: SecretStore, environment: [String: String], listenForPushes: Bool = false,
         _ body: @Sendable (any CadenceStore) async throws -> T
     ) async throws -> T {
         guard PostgresSettings.isURL(target) else {
@@ -25,7 +26,7 @@ public enum ProjectStore {
         }
         let connector = try PostgresTarget.connector(target, passwordReference: passwordReference, secrets: secrets, environment: environment)
         do {
-            return try await PostgresStore.withStore(connector, body)
+            return try await PostgresStore.withStore(connector, listen: listenForPushes, body)
         } catch let failure as PostgresFailure {
             throw DatabaseCommandFailure.postgres(failure)
         }

@@ -80,7 +80,7 @@ public final class LeaseKeeper: Sendable {
     public func acquire() async throws(StoreError) -> LeaseAnswer {
         let now = clock.now
         var answer = try await store.shareMailboxes(owner: owner, mailboxes: mailboxes, now: now, seconds: seconds, callBound: callBound)
-        if let busy = answer.busy, RunnerIdentity.isGone(owner: busy.owner),
+        if let busy = answer.busy, !answer.shared, RunnerIdentity.isGone(owner: busy.owner),
             try await store.takeOverLease(from: busy.owner, owner: owner, now: now, seconds: seconds) != nil
         {
             answer = try await store.shareMailboxes(owner: owner, mailboxes: mailboxes, now: now, seconds: seconds, callBound: callBound)
@@ -183,9 +183,11 @@ public final class LeaseKeeper: Sendable {
     }
 
     /// How long after a mailbox's lease ended its old holder's calls may still be going on: the longest attempt,
-    /// plus the margin, plus how far apart the hosts' clocks may be (NTP keeps them within a second or two).
-    public static func callBound(_ configuration: ProjectConfiguration, clockSkew: TimeInterval = 30) -> TimeInterval {
-        longestAttempt(configuration) + margin + clockSkew
+    /// plus the margin, plus `handoverMargin`. A runner counts its lease from when the database granted it, so the
+    /// time the answer took to arrive, or a host that stalled, can make it believe its lease lasts a little longer
+    /// than it does; the handover margin covers that.
+    public static func callBound(_ configuration: ProjectConfiguration, handoverMargin: TimeInterval = 30) -> TimeInterval {
+        longestAttempt(configuration) + margin + handoverMargin
     }
 
     /// The deadline provider calls made under `lease` must be over by, on this keeper's clock.

@@ -119,7 +119,15 @@ public struct Runner: Sendable {
             report.watchProblems += renewals
         }
         report.tasksOpened = try await store.openDueTasks(actor: "runner", now: now)
-        for pending in try await store.unfinishedSends() where share.mayReconcile(pending.mailbox, at: now) {
+        for pending in try await store.unfinishedSends() {
+            let known = configuration.mailbox(named: pending.mailbox) != nil
+            // Another runner's mailbox: its sends in doubt are that runner's to confirm.
+            guard share.lease(for: pending.mailbox) != nil || !known else { continue }
+            // Taken from a runner that may still have been calling Gmail: confirmed once its calls must be over.
+            guard share.mayReconcile(pending.mailbox, at: now) || !known else {
+                report.unknown += 1
+                continue
+            }
             if shouldStop() { report.stoppedEarly = true; return }
             try await forMailbox(pending.mailbox) { () async throws(StoreError) in try await reconcile(pending, now: now, report: &report) }
         }
@@ -199,14 +207,17 @@ public struct Runner: Sendable {
     /// A send recorded before a crash or with an unknown outcome: adopt it if the provider has it, else send the
     /// recorded bytes (the same Message-ID and send id) now.
     private mutating func reconcile(_ pending: PendingSend, now: Date, report: inout Report) async throws(StoreError) {
-        let lease = try await held(pending.mailbox)
         // A send that cannot be confirmed now stays in doubt, with the reason `status` shows; never dropped silently.
         guard let mailbox = configuration.mailbox(named: pending.mailbox) else {
+            // Nobody holds a mailbox cadence.json no longer names, where runners share the database: its fence is
+            // still the one it was left with (0 if it was never held).
+            let fence = try await lease.share()?.whole?.fence ?? 0
             let reason = "cannot be confirmed: mailbox \(pending.mailbox) is no longer in cadence.json; add it back so Cadence can ask it whether the message went out"
-            try await store.recordOutcomeUnknown(pending.recordID, reason: reason, fence: lease.fence)
+            try await store.recordOutcomeUnknown(pending.recordID, reason: reason, fence: fence)
             report.unknown += 1
             return
         }
+        let lease = try await held(pending.mailbox)
         guard let campaign = try await campaign(pending.campaignID) else {
             let reason = "cannot be confirmed: campaign \(pending.campaignID) has no stored snapshot; run `cadence validate`, then `cadence update \(pending.campaignID)`"
             try await store.recordOutcomeUnknown(pending.recordID, reason: reason, fence: lease.fence)

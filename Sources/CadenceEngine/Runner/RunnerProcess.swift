@@ -35,15 +35,15 @@ public enum RunnerProcess {
         public var seed: UInt64
         /// How long the runner holds its mailboxes between renewals; nil: `LeaseKeeper.lifetime`.
         public var lease: Int?
-        /// How far apart the clocks of the hosts running runners may be.
-        public var clockSkew: Int
+        /// Extra seconds a mailbox's new holder waits before confirming the old holder's sends in doubt.
+        public var handoverMargin: Int
 
-        public init(interval: Int, once: Bool, seed: UInt64, lease: Int? = nil, clockSkew: Int = 30) {
+        public init(interval: Int, once: Bool, seed: UInt64, lease: Int? = nil, handoverMargin: Int = 30) {
             self.interval = interval
             self.once = once
             self.seed = seed
             self.lease = lease
-            self.clockSkew = clockSkew
+            self.handoverMargin = handoverMargin
         }
     }
 
@@ -57,7 +57,7 @@ public enum RunnerProcess {
         if let asked = options.lease, Double(asked) < minimum { throw Failure.leaseTooShort(asked: asked, minimum: Int(minimum.rounded(.up))) }
         let lease = LeaseKeeper(
             store: database, seconds: options.lease.map(Double.init) ?? LeaseKeeper.lifetime(interval: options.interval, configuration), clock: clock,
-            mailboxes: configuration.mailboxes.map(\.name), callBound: LeaseKeeper.callBound(configuration, clockSkew: Double(options.clockSkew)))
+            mailboxes: configuration.mailboxes.map(\.name), callBound: LeaseKeeper.callBound(configuration, handoverMargin: Double(options.handoverMargin)))
         if case .busy(let holder, let until) = try await lease.acquire() { throw Failure.busy(holder: holder, until: until) }
         // The service releases the lease when it ends; this covers a failure before it starts.
         do {

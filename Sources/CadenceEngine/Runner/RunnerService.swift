@@ -58,10 +58,12 @@ public struct RunnerService: Service {
     }
 
     /// Between passes, pushes queued by `cadence serve` are picked up within a quarter second. A mailbox that
-    /// cannot be read is left for the next pass, not retried four times a second.
+    /// cannot be read is left for the next pass, not retried four times a second. A store that says when pushes
+    /// arrive (PostgreSQL) is read when it does, and every five seconds besides; a SQLite file is read each time.
     private func waitForNextPass(_ runner: Runner) async throws {
         var pushesBlocked = false
-        for _ in 0..<(interval * 4) {
+        let wakeups = runner.store.pushWakeups
+        for tick in 0..<(interval * 4) {
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(250)) }
             } catch is CancellationError {
@@ -69,6 +71,7 @@ public struct RunnerService: Service {
                 throw CancellationError()
             }
             guard !pushesBlocked else { continue }
+            if let wakeups, !wakeups.take(), tick % 20 != 19 { continue }
             let pushed = try await runner.handlePushes(now: clock.now)
             if pushed.incoming > 0 {
                 report("\(Timestamps.display(clock.now))  pushed: incoming \(pushed.incoming), stopping \(pushed.stoppedByIncoming).")
