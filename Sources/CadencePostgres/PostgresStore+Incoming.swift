@@ -11,14 +11,14 @@ import PostgresNIO
 extension PostgresStore {
     public func syncCheckpoint(_ mailbox: String) async throws(StoreError) -> String? {
         let logger = logger
-        return try await transaction { connection in
+        return try await read { connection in
             try await connection.record("SELECT historyId FROM mailboxSync WHERE mailbox = \(mailbox)", logger)?("historyId")
         }
     }
 
     public func firstSyncStart(_ mailbox: String) async throws(StoreError) -> String? {
         let logger = logger
-        return try await transaction { connection in
+        return try await read { connection in
             try await connection.record(
                 """
                 SELECT COALESCE(historyCursor, historyId) AS position FROM sendRecord
@@ -202,7 +202,7 @@ extension PostgresStore {
 
     public func recordedIncoming(mailbox: String) async throws(StoreError) -> [RecordedIncoming] {
         let logger = logger
-        return try await transaction { connection in
+        return try await read { connection in
             try await connection.records(
                 """
                 SELECT i.providerMessageId, i.class, c.addressKey FROM incomingMessage i

@@ -48,7 +48,7 @@ extension PostgresStore {
 
     public func currentLease() async throws(StoreError) -> RunnerLease? {
         let logger = logger
-        return try await transaction { connection in
+        return try await read { connection in
             guard let row = try await connection.record("SELECT owner, expiresAt, fence FROM runnerLease WHERE id = 1", logger) else { return nil }
             return RunnerLease(owner: try row("owner"), fence: try row("fence"), expiresAt: try row("expiresAt"))
         }

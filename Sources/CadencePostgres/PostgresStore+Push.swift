@@ -32,7 +32,7 @@ extension PostgresStore {
 
     public func queuedPushes() async throws(StoreError) -> [(mailbox: String, upTo: Int64)] {
         let logger = logger
-        let rows: [(String, Int64)] = try await transaction { connection in
+        let rows: [(String, Int64)] = try await read { connection in
             try await connection.records(
                 "SELECT mailbox, MAX(seq) AS upTo FROM pushNotification WHERE handledAt IS NULL GROUP BY mailbox ORDER BY mailbox COLLATE \"C\"", logger
             ).map { (try $0("mailbox"), try $0("upTo")) }
@@ -63,7 +63,7 @@ extension PostgresStore {
 
     public func watchRegistrations() async throws(StoreError) -> [WatchRegistration] {
         let logger = logger
-        return try await transaction { connection in
+        return try await read { connection in
             try await connection.records("SELECT mailbox, topic, expiresAt, renewedAt FROM mailboxWatch ORDER BY mailbox COLLATE \"C\"", logger).map {
                 WatchRegistration(mailbox: try $0("mailbox"), topic: try $0("topic"), expiresAt: try $0("expiresAt"), renewedAt: try $0("renewedAt"))
             }

@@ -11,7 +11,7 @@ extension PostgresStore {
     /// Read without locks: the mailbox leases already divide the work, so no two runners read the same mailbox's
     /// steps, and the intent transaction checks each step again under its row locks.
     public func dueSteps(now: Date, limit: Int, mailboxes: [String]?) async throws(StoreError) -> [DueStep] {
-        try await transaction { connection in
+        try await read { connection in
             try await connection.records(
                 """
                 SELECT e.id, e.campaignId, e.stepId, e.dueAt, e.mailbox, e.fields, e.variants, c.address, c.timeZone
@@ -199,7 +199,7 @@ extension PostgresStore {
 
     public func unfinishedSends() async throws(StoreError) -> [PendingSend] {
         let logger = logger
-        return try await transaction { connection in
+        return try await read { connection in
             try await connection.records(
                 """
                 SELECT s.id, s.enrollmentId, s.campaignId, s.stepId, s.sendId, s.rfcMessageId, s.mailbox, s.message, s.createdAt, s.lookupMisses,
@@ -254,7 +254,7 @@ extension PostgresStore {
 
     public func latestHistoryID(mailbox: String) async throws(StoreError) -> String? {
         let logger = logger
-        return try await transaction { connection in
+        return try await read { connection in
             try await connection.record(
                 "SELECT historyId FROM sendRecord WHERE mailbox = \(mailbox) AND historyId IS NOT NULL ORDER BY id DESC LIMIT 1", logger)?("historyId")
         }
@@ -262,7 +262,7 @@ extension PostgresStore {
 
     public func sentRecords(enrollment: Int64) async throws(StoreError) -> [SentRecord] {
         let logger = logger
-        return try await transaction { connection in
+        return try await read { connection in
             try await connection.records(
                 """
                 SELECT id, stepId, rfcMessageId, storedMessageId, providerMessageId, providerThreadId, sentAt FROM sendRecord
@@ -321,7 +321,7 @@ extension PostgresStore {
 
     public func mailboxPause(_ mailbox: String, now: Date) async throws(StoreError) -> (until: Date, reason: String)? {
         let logger = logger
-        let found: (Date, String)? = try await transaction { connection in
+        let found: (Date, String)? = try await read { connection in
             guard let row = try await connection.record("SELECT until, reason FROM mailboxPause WHERE mailbox = \(mailbox) AND until > \(now)", logger)
             else { return nil }
             return (try row("until"), try row("reason"))
@@ -331,7 +331,7 @@ extension PostgresStore {
 
     public func sendTimes(mailbox: String?, campaign: String?, domain: String?, since: Date) async throws(StoreError) -> [Date] {
         let logger = logger
-        return try await transaction { connection in
+        return try await read { connection in
             // A NULL filter matches every row, so one statement serves the three kinds of question.
             try await connection.records(
                 """

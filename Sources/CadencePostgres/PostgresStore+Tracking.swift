@@ -19,7 +19,7 @@ extension PostgresStore {
 
     public func trackedSend(trackingID: String) async throws(StoreError) -> TrackedSend? {
         let logger = logger
-        return try await transaction { connection in
+        return try await read { connection in
             try await connection.record("SELECT \(unescaped: Self.trackedSendColumns) FROM sendRecord s WHERE s.trackingId = \(trackingID) ORDER BY s.id LIMIT 1", logger)
                 .map(Self.trackedSend)
         }
@@ -27,7 +27,7 @@ extension PostgresStore {
 
     public func isErased(trackingID: String) async throws(StoreError) -> Bool {
         let logger = logger
-        return try await transaction { connection in try await Self.isErased(trackingID, connection, logger) }
+        return try await read { connection in try await Self.isErased(trackingID, connection, logger) }
     }
 
     static func isErased(_ trackingID: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Bool {
@@ -36,14 +36,14 @@ extension PostgresStore {
 
     public func erasedTrackingCount() async throws(StoreError) -> Int {
         let logger = logger
-        return try await transaction { connection in
+        return try await read { connection in
             Int(try await connection.record("SELECT COUNT(*) AS n FROM erasedTracking", logger)?("n", as: Int64.self) ?? 0)
         }
     }
 
     public func clickTarget(trackingID: String, link: Int) async throws(StoreError) -> (send: TrackedSend, url: String?)? {
         let logger = logger
-        let found: (TrackedSend, String?)? = try await transaction { connection in
+        let found: (TrackedSend, String?)? = try await read { connection in
             guard
                 let row = try await connection.record(
                     """

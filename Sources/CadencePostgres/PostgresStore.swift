@@ -81,6 +81,16 @@ public struct PostgresStore: CadenceStore {
         }
     }
 
+    /// Runs `body`, one statement that only reads, on a pooled connection without `BEGIN` and `COMMIT`: a single
+    /// statement sees one snapshot by itself, and the two round trips saved are a third of what a send costs.
+    func read<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await client.withConnection { connection in try await body(connection) }
+        } catch {
+            throw storeError(error)
+        }
+    }
+
     /// What went wrong inside a transaction: a failed rollback after it does not change the answer.
     static func cause(of error: any Error) -> any Error {
         guard let transaction = error as? PostgresTransactionError else { return error }
