@@ -65,6 +65,16 @@ extension CadenceDatabase {
         return (result.found, result.enrollments, cleared)
     }
 
+    public func forget(addressKey: String, actor: String, now: Date) async throws(StoreError) -> Erasure {
+        let result = try forget(addressKey: addressKey, actor: actor, now: now) as (found: Bool, enrollments: Int, walCleared: Bool)
+        return Erasure(found: result.found, enrollments: result.enrollments, storage: result.walCleared ? .cleared : .logInUse)
+    }
+
+    /// The note the event of an erasure carries: how many enrolments, never whose.
+    package static func erasureNote(_ enrollments: Int) -> String {
+        "a candidate's data was erased on request (\(enrollments) enrolment\(enrollments == 1 ? "" : "s"))"
+    }
+
     private func erase(addressKey: String, actor: String, now: Date) throws(StoreError) -> (found: Bool, enrollments: Int) {
         try write { db in
             try db.execute(
@@ -88,7 +98,7 @@ extension CadenceDatabase {
             try db.execute(sql: "DELETE FROM candidate WHERE id = ?", arguments: [id])  // cascades to enrolments, events, tasks, sends
             try db.execute(
                 sql: "INSERT INTO event (at, kind, actor, detail) VALUES (?, ?, ?, ?)",
-                arguments: [now, EventKind.forgotten, actor, "a candidate's data was erased on request (\(enrollments) enrolment\(enrollments == 1 ? "" : "s"))"])
+                arguments: [now, EventKind.forgotten, actor, Self.erasureNote(enrollments)])
             return (true, enrollments)
         }
     }

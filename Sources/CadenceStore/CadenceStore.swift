@@ -150,6 +150,13 @@ public protocol CadenceStore: SendingStore {
     func recordWatch(_ mailbox: String, topic: String, expiresAt: Date, now: Date) async throws(StoreError)
     /// Forgets a mailbox's watch.
     func removeWatch(_ mailbox: String) async throws(StoreError)
+    // MARK: Erasure
+
+    /// Erases a person (an erasure request): their candidate, enrolments, events, tasks and sends, their tracked
+    /// links, opens and clicks, the snippets of what they sent back; only a hash of the address stays, on the
+    /// suppression list. What the storage itself keeps afterwards differs by backend (`Erasure.storage`).
+    func forget(addressKey: String, actor: String, now: Date) async throws(StoreError) -> Erasure
+
     /// Word that `enqueuePush` queued something, where the store can give it as it happens; nil where the queue
     /// must be read to know (a SQLite file: the runner reads it four times a second, which costs nothing there).
     var pushWakeups: PushWakeups? { get }

@@ -122,24 +122,37 @@ struct Suppress: ParsableCommand {
     }
 }
 
-struct Forget: ParsableCommand {
+struct Forget: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Erase a person's data from every campaign (an erasure request); only a hash stays, so they are never contacted again.")
     @OptionGroup var project: ProjectOptions
     @Argument(help: ArgumentHelp("Their address.", valueName: "email"))
     var email: String
 
-    func run() throws {
-        try runReportingFailures {
+    func run() async throws {
+        try await runReportingFailuresAsync {
             let key = try AddressArgument.key(email)
-            let result = try project.openDatabase(.create).forget(addressKey: key, actor: Actor.current("forget"), now: CommandClock.now)
+            let actor = Actor.current("forget")
+            let now = CommandClock.now
+            let result: Erasure
+            if PostgresSettings.isURL(project.databasePath) {
+                result = try await project.withStore { store in try await store.forget(addressKey: key, actor: actor, now: now) }
+            } else {
+                result = try await project.openDatabase(.create).forget(addressKey: key, actor: actor, now: now)
+            }
             print(
                 result.found
                     ? "Erased \(email) and \(result.enrollments) enrolment\(result.enrollments == 1 ? "" : "s"); a hash of the address stays on the suppression list."
                     : "No data about \(email) was stored; a hash of the address is now on the suppression list.")
-            if !result.walCleared {
+            switch result.storage {
+            case .cleared: break
+            case .logInUse:
                 print(
                     "Another process (cadence serve or run) is reading the database, so its write-ahead log (cadence.sqlite-wal) still holds the erased rows until its next checkpoint. To clear it now, run this command again once they are stopped."
+                )
+            case .untilVacuumAndBackups:
+                print(
+                    "PostgreSQL keeps the deleted rows' bytes in the table until VACUUM reuses the space, and in its write-ahead log and your backups until they are rotated out (docs/scaling.md)."
                 )
             }
         }

@@ -271,6 +271,20 @@ extension ProcessTests.DbCommandTests {
                 #expect(unfenced(returned[table.name]) == unfenced(expected[table.name]), "\(table.name)")
             }
             #expect(returned["sendRecord"] != expected["sendRecord"], "the fences of the runs after the copy are larger")
+
+            // An erasure request on PostgreSQL: the person is gone, and the message says what PostgreSQL still keeps.
+            let person = try #require(
+                String(decoding: try Data(contentsOf: postgresRoot.appendingPathComponent("examples/candidates.csv")), as: UTF8.self)
+                    .split(separator: "\n").dropFirst().first?.split(separator: ",").first.map(String.init))
+            let forget = try CadenceBinary.run(["forget", person, "--db", url], in: postgresRoot)
+            #expect(forget.status == 0, "\(forget.stderr)")
+            #expect(forget.stdout.hasPrefix("Erased \(person) and 1 enrolment;"), "\(forget.stdout)")
+            #expect(forget.stdout.contains("PostgreSQL keeps the deleted rows' bytes"), "\(forget.stdout)")
+            let left = try await PostgresTestServer.database(url).withConnection { connection in
+                try await connection.query("SELECT COUNT(*)::int FROM candidate WHERE addressKey = \(person.lowercased())", logger: Logger(label: "test"))
+                    .collect().first?.decode(Int.self)
+            }
+            #expect(left == 0)
         }
     }
 }

@@ -253,7 +253,7 @@ struct TrackingClassingTests {
                     #expect(try await Server.request(client, p2.click).status == 302)
                 }
                 #expect(try await Patience.waitUntil { try await scene.database.trackingEventCount() >= 4 })
-                #expect(try scene.database.forget(addressKey: "p1@example.org", actor: "t", now: scene.clock.now).found)
+                #expect(try await scene.database.forget(addressKey: "p1@example.org", actor: "t", now: scene.clock.now).found)
                 // The server looks for erasures every second: wait for what a person would see.
                 #expect(
                     try await Patience.waitUntil(every: 0.1) {

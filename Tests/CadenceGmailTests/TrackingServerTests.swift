@@ -166,7 +166,7 @@ struct TrackingServerTests {
             _ = try await scene.pass(at: 3_700)
             #expect(try scene.state("zoe.unique.name@example.org") == .stopped(.replied))
 
-            #expect(try scene.database.forget(addressKey: "zoe.unique.name@example.org", actor: "t", now: scene.clock.now).found)
+            #expect(try await scene.database.forget(addressKey: "zoe.unique.name@example.org", actor: "t", now: scene.clock.now).found)
             #expect(try await scene.database.trackingEventCount() == 1)  // p2's click stays
             // Her links, still in her mailbox, now lead to a neutral page: no redirect, no "unknown link", and no
             // advice to write back (which would bring her data back).

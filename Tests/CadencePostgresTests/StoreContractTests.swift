@@ -315,6 +315,58 @@ struct StoreContractTests {
         #expect(recorded == 5)
     }
 
+    @Test("forget erases a person from every table, keeping only a hash of the address; their links answer that they were erased", arguments: StoreBackend.available)
+    func forget(_ backend: StoreBackend) async throws {
+        try await backend.withSeededStore { seeded in
+            let store = seeded.store
+            let lease = try await Self.lease(store)
+            let ana = try await Self.due(store, "ana@example.org")
+            guard
+                case .recorded(let id) = try await store.recordIntent(
+                    ana, key: SendKey(sendID: "q1.intro.ana-t1", messageID: "m1@example.com"), bytes: Array("Hi Ana, a role for you".utf8),
+                    links: ["https://example.com/roles?for=ana@example.org"], trackingKeyID: 1, historyCursor: nil, fence: lease.fence, now: Self.now)
+            else {
+                Issue.record("not recorded")
+                return
+            }
+            try await store.recordSent(id, sent: Self.sent, next: .finished, recipientDomain: "example.org", fence: lease.fence, now: Self.now)
+            try await store.recordTrackingEvents([
+                TrackingEventRecord(sendRecordID: id, kind: .open, link: nil, eventClass: .likelyHuman, at: Self.now.addingTimeInterval(60))
+            ])
+            let reply = IncomingMessage(
+                mailbox: "sam", providerMessageID: "r1", providerThreadID: "t1", from: "ana@example.org", references: [], incomingClass: .reply,
+                snippet: "Ana here, call me on 555-0100", receivedAt: Self.now.addingTimeInterval(120))
+            _ = try await store.applyIncoming(reply, now: Self.now.addingTimeInterval(120))
+
+            let erasure = try await store.forget(addressKey: "ana@example.org", actor: "dpo", now: Self.now.addingTimeInterval(180))
+            #expect(erasure.found && erasure.enrollments == 1)
+            #expect(erasure.storage == (backend == .sqlite ? .cleared : .untilVacuumAndBackups))
+            // Not a table holds her address, what Cadence wrote her or what she wrote back.
+            for table in TableLayout.all {
+                for row in try await seeded.rows(table) {
+                    let text = row.map { cell -> String in
+                        switch cell {
+                        case .text(let text): text
+                        case .blob(let bytes): String(decoding: bytes, as: UTF8.self)
+                        default: ""
+                        }
+                    }.joined(separator: " ")
+                    #expect(!text.contains("ana@example.org") && !text.contains("Hi Ana") && !text.contains("555-0100"), "\(table.name): \(text)")
+                }
+            }
+            #expect(try await seeded.rows(try #require(TableLayout.all.first { $0.name == "suppression" })).contains { $0.contains(.text(AddressKey.hash("ana@example.org"))) })
+            #expect(try await store.isErased(trackingID: "ana-t1"))
+            #expect(try await store.erasedTrackingCount() == 1)
+            #expect(try await store.trackedSend(trackingID: "ana-t1") == nil)
+            #expect(try await store.unsubscribe(trackingID: "ana-t1", reason: nil, policy: IncomingPolicy(), now: Self.now) == .erased)
+            // The message she sent is still known as processed: read again, it is not recorded again.
+            #expect(try await store.applyIncoming(reply, now: Self.now.addingTimeInterval(240)) == .alreadyProcessed)
+            // Bo is untouched; someone never stored is suppressed all the same.
+            #expect(try await store.dueSteps(now: Self.now, limit: 10).map(\.address) == ["bo@example.org"])
+            #expect(try await store.forget(addressKey: "zed@example.org", actor: "dpo", now: Self.now).found == false)
+        }
+    }
+
     @Test("a mailbox's checkpoint only moves forward; a push is queued once and a stale one not at all", arguments: StoreBackend.available)
     func checkpointsAndPushes(_ backend: StoreBackend) async throws {
         try await backend.withSeededStore { seeded in

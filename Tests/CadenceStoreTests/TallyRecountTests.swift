@@ -157,7 +157,7 @@ struct TallyRecountTests {
                 let address = people[pick(people.count)]
                 let countersBefore = try Self.queries.map { Self.flatten(try database.stats($0, now: clock)) }
                 let before = try Self.queries.map { Self.flatten(try database.recount($0, now: clock)) }
-                _ = try database.forget(addressKey: address, actor: "test", now: clock)
+                _ = try await database.forget(addressKey: address, actor: "test", now: clock)
                 let after = try Self.queries.map { Self.flatten(try database.recount($0, now: clock)) }
                 for index in Self.queries.indices { erasedShare[index] = Self.add(erasedShare[index], Self.add(before[index], after[index], sign: -1)) }
                 #expect(try Self.queries.map { Self.flatten(try database.stats($0, now: clock)) } == countersBefore, "forget keeps the counts")
