@@ -4,7 +4,7 @@ import CadenceEngine
 import CadenceStore
 import Foundation
 
-struct Launch: ParsableCommand {
+struct Launch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Enrol a candidates CSV in a campaign, in one transaction.",
         discussion: """
@@ -38,8 +38,8 @@ struct Launch: ParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
-    func run() throws {
-        try runReportingFailures {
+    func run() async throws {
+        try await runReportingFailuresAsync {
             let now = CommandClock.now
             let startTime = try Timestamp.parse(start, option: "--start") ?? now
             let loaded = try LoadedCampaign.loadOrExit(campaign, location: project.location)
@@ -52,7 +52,12 @@ struct Launch: ParsableCommand {
                 // A dry run works on a scratch copy (or a new scratch file): the real database is not touched at all.
                 let path = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-dry-run-\(UUID().uuidString).sqlite").path
                 scratch = path
-                database = existed ? try project.openDatabase(.readOnly).copy(to: path) : try CadenceDatabase.open(path: path, mode: .create)
+                if PostgresSettings.isURL(project.databasePath) {
+                    // On PostgreSQL: the database as it stands, read in one snapshot into the scratch file.
+                    database = try await project.snapshot(to: path)
+                } else {
+                    database = existed ? try project.openDatabase(.readOnly).copy(to: path) : try CadenceDatabase.open(path: path, mode: .create)
+                }
             } else {
                 database = try project.openDatabase(.create)
             }

@@ -46,6 +46,21 @@ struct ProjectOptions: ParsableArguments {
         }
     }
 
+    /// The PostgreSQL database --db names, as it stands, in a new scratch SQLite file at `path` (for dry runs and
+    /// simulations), or exits with what to do.
+    func snapshot(to path: String) async throws -> CadenceDatabase {
+        let location = location
+        let target = databasePath
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            return try await DatabaseSnapshot.copy(
+                target, passwordReference: DatabaseLocation.passwordReference(for: target, project: location),
+                secrets: SecretStore(root: location.root, environment: environment), environment: environment, to: path)
+        } catch {
+            throw CommandFailure(error.description, code: .dataError)
+        }
+    }
+
     var location: ProjectLocation {
         ProjectLocation.resolve(
             explicit: config, environment: ProcessInfo.processInfo.environment,

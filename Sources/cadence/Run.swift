@@ -57,7 +57,10 @@ struct Run: AsyncParsableCommand {
                 let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-simulation-\(UUID().uuidString)").path
                 try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
                 defer { try? FileManager.default.removeItem(atPath: scratch) }
-                let copy = try project.openDatabase(.readOnly).copy(to: scratch + "/cadence.sqlite")
+                let copy =
+                    PostgresSettings.isURL(project.databasePath)
+                    ? try await project.snapshot(to: scratch + "/cadence.sqlite")
+                    : try project.openDatabase(.readOnly).copy(to: scratch + "/cadence.sqlite")
                 let result = try await Simulation.run(
                     database: copy, configuration: configuration, scratchFolder: scratch, from: CommandClock.now, until: until, seed: seed)
                 print(Simulation.text(result))

@@ -241,6 +241,19 @@ extension ProcessTests.DbCommandTests {
         try await PostgresTestServer.withScratchDatabase { url in
             let copy = try CadenceBinary.run(["db", "copy", "--from", "cadence.sqlite", "--to", url], in: postgresRoot)
             #expect(copy.status == 0, "\(copy.stderr)")
+            // A dry run of a relaunch and a simulation read PostgreSQL into a scratch file: the same answers as on the
+            // SQLite file, and the database unchanged (the tables are compared at the end).
+            let environment = ["CADENCE_NOW": "2026-12-14T15:00:00Z", "USER": "sam"]
+            for arguments in [
+                ["launch", "backend-engineers", "--candidates", "examples/candidates.csv", "--dry-run"], ["run", "--simulate", "--until", "2026-12-31T00:00:00Z"],
+            ] {
+                let onSQLite = try CadenceBinary.run(arguments, in: sqliteRoot, environment: environment)
+                let onPostgres = try CadenceBinary.run(arguments + ["--db", url], in: postgresRoot, environment: environment)
+                #expect(onSQLite.status == 0, "\(onSQLite.stderr)")
+                #expect(onPostgres.status == onSQLite.status, "\(onPostgres.stderr)")
+                #expect(onPostgres.stdout == onSQLite.stdout, "\(arguments[0])")
+                #expect(!onPostgres.stdout.isEmpty)
+            }
             // The same passes on both: the follow-ups of the second week, in the first message's thread.
             for now in ["2026-12-14T15:00:00Z", "2026-12-16T15:00:00Z"] {
                 let environment = ["CADENCE_NOW": now, "USER": "sam"]
