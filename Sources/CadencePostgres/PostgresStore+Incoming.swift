@@ -27,9 +27,10 @@ extension PostgresStore {
         }
     }
 
-    public func advanceCheckpoint(_ mailbox: String, to historyID: String, now: Date) async throws(StoreError) {
+    public func advanceCheckpoint(_ mailbox: String, to historyID: String, fence: Int64?, now: Date) async throws(StoreError) {
         let logger = logger
         try await transaction { connection in
+            if let fence { try await Self.requireFence(fence, mailbox: mailbox, connection, logger) }
             // Gmail's history ids are numbers written as text: compared as numbers, and never moved back (the
             // upsert checks again, for a first row two runners write at once).
             if let current = try await connection.record("SELECT historyId FROM mailboxSync WHERE mailbox = \(mailbox) FOR NO KEY UPDATE", logger),

@@ -55,8 +55,9 @@ extension CadenceDatabase {
     }
 
     /// Moves the mailbox's position forward (never back), after the messages before it were processed.
-    public func advanceCheckpoint(_ mailbox: String, to historyID: String, now: Date) async throws(StoreError) {
+    public func advanceCheckpoint(_ mailbox: String, to historyID: String, fence: Int64?, now: Date) async throws(StoreError) {
         try await write { db in
+            if let fence { try Self.requireFence(fence, db) }
             if let current = try String.fetchOne(db, sql: "SELECT historyId FROM mailboxSync WHERE mailbox = ?", arguments: [mailbox]),
                 let old = UInt64(current), let new = UInt64(historyID), new <= old
             {

@@ -98,8 +98,10 @@ public protocol CadenceStore: SendingStore {
     func syncCheckpoint(_ mailbox: String) async throws(StoreError) -> String?
     /// Where the first sync of a mailbox starts: the position before its first send.
     func firstSyncStart(_ mailbox: String) async throws(StoreError) -> String?
-    /// Moves the mailbox's position forward (never back).
-    func advanceCheckpoint(_ mailbox: String, to historyID: String, now: Date) async throws(StoreError)
+    /// Moves the mailbox's position forward (never back). A runner gives the fence of its lease on the mailbox, and
+    /// the move is refused with `.leaseLost` once another runner holds it; nil for a command outside any runner
+    /// (`cadence watch` setting the first position).
+    func advanceCheckpoint(_ mailbox: String, to historyID: String, fence: Int64?, now: Date) async throws(StoreError)
     /// A mailbox's expired history position was replaced by a read of its recent mail.
     func recordResync(_ mailbox: String, now: Date) async throws(StoreError)
     /// Records an incoming message once and carries out what `policy` decides it does.
@@ -193,6 +195,11 @@ extension SendingStore {
 }
 
 extension CadenceStore {
+    /// Moves the mailbox's position forward, outside any runner.
+    public func advanceCheckpoint(_ mailbox: String, to historyID: String, now: Date) async throws(StoreError) {
+        try await advanceCheckpoint(mailbox, to: historyID, fence: nil, now: now)
+    }
+
     /// Applies `message` under the default policy.
     public func applyIncoming(_ message: IncomingMessage, now: Date) async throws(StoreError) -> IncomingOutcome {
         try await applyIncoming(message, policy: IncomingPolicy(), now: now)

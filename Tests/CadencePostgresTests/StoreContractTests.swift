@@ -367,7 +367,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test("a mailbox's checkpoint only moves forward; a push is queued once and a stale one not at all", arguments: StoreBackend.available)
+    @Test("a mailbox's checkpoint only moves forward, and only under its lease; a push is queued once and a stale one not at all", arguments: StoreBackend.available)
     func checkpointsAndPushes(_ backend: StoreBackend) async throws {
         try await backend.withSeededStore { seeded in
             let store = seeded.store
@@ -384,6 +384,13 @@ struct StoreContractTests {
             try await store.markPushesHandled(mailbox: "sam", upTo: try #require(queued.first?.upTo), now: Self.now)
             #expect(try await store.queuedPushes().isEmpty)
             #expect(try await store.freshness("sam").queuedUpTo == nil)
+            // A runner moves a mailbox's position under its lease: once the mailbox is another runner's, it cannot.
+            let first = try await Self.lease(store, owner: "first", seconds: 0)
+            try await store.advanceCheckpoint("sam", to: "210", fence: first.fence, now: Self.now)
+            let second = try await Self.lease(store, owner: "second")
+            await #expect(throws: StoreError.leaseLost) { try await store.advanceCheckpoint("sam", to: "220", fence: first.fence, now: Self.now) }
+            try await store.advanceCheckpoint("sam", to: "230", fence: second.fence, now: Self.now)
+            #expect(try await store.syncCheckpoint("sam") == "230")
         }
     }
 
@@ -429,6 +436,31 @@ struct StoreContractTests {
     struct Run: Sendable, Equatable {
         var answers: [String]
         var tables: [String: [[CellValue]]]
+    }
+
+    /// Every table's rows now, for a script's `Run`.
+    static func tables(_ seeded: StoreBackend.Seeded) async throws -> [String: [[CellValue]]] {
+        var tables: [String: [[CellValue]]] = [:]
+        for table in TableLayout.all { tables[table.name] = try await seeded.rows(table) }
+        return tables
+    }
+
+    /// Runs `script` on SQLite and on PostgreSQL from the same rows, and expects the same answers, call by call,
+    /// and the same rows in every table; and that the script reached each table in `reached`.
+    static func expectSameOnEveryBackend(reached: [String], _ script: @escaping @Sendable (StoreBackend.Seeded) async throws -> Run) async throws {
+        let seed = try StoreBackend.seedRows()
+        let reference = try await StoreBackend.sqlite.withSeededStore(seed) { try await script($0) }
+        let postgres = try await StoreBackend.postgres.withSeededStore(seed) { try await script($0) }
+        for (index, answer) in reference.answers.enumerated() {
+            #expect(postgres.answers.count > index && postgres.answers[index] == answer, "answer \(index)")
+        }
+        #expect(postgres.answers.count == reference.answers.count)
+        for table in TableLayout.all {
+            #expect(comparable(table, postgres.tables[table.name]) == comparable(table, reference.tables[table.name]), "table \(table.name)")
+        }
+        for name in reached {
+            #expect(reference.tables[name]?.isEmpty == false, "\(name) is empty")
+        }
     }
 
     /// Every method of the sending contract, called with the outcomes a runner meets: sent, unknown then looked
@@ -492,26 +524,16 @@ struct StoreContractTests {
         note(try await Self.lease(store, owner: "r3").fence)
         note(try await store.dueSteps(now: later.addingTimeInterval(86_400), limit: 10))
 
-        var tables: [String: [[CellValue]]] = [:]
-        for table in TableLayout.all { tables[table.name] = try await seeded.rows(table) }
-        return Run(answers: answers, tables: tables)
+        return Run(answers: answers, tables: try await tables(seeded))
     }
 
     @Test(
         "the same calls give the same answers and leave the same rows, table by table, on PostgreSQL as on SQLite",
         .enabled(if: PostgresTestServer.enabled, PostgresTestServer.skipReason))
     func sameRowsOnEveryBackend() async throws {
-        let seed = try StoreBackend.seedRows()
-        let reference = try await StoreBackend.sqlite.withSeededStore(seed) { try await Self.script($0) }
-        let postgres = try await StoreBackend.postgres.withSeededStore(seed) { try await Self.script($0) }
-        #expect(postgres.answers == reference.answers)
-        for table in TableLayout.all {
-            #expect(Self.comparable(table, postgres.tables[table.name]) == Self.comparable(table, reference.tables[table.name]), "table \(table.name)")
-        }
-        // The script reached every table it should have: sends, links, the ledger, events, counters, pauses.
-        for name in ["sendRecord", "trackedLink", "mailboxLedger", "event", "stepTally", "stepTotal", "mailboxPause"] {
-            #expect(reference.tables[name]?.isEmpty == false, "\(name) is empty")
-        }
+        // The script reaches sends, links, the ledger, events, counters and pauses.
+        try await Self.expectSameOnEveryBackend(
+            reached: ["sendRecord", "trackedLink", "mailboxLedger", "event", "stepTally", "stepTotal", "mailboxPause"], Self.script)
     }
 
     @Test(
@@ -659,27 +681,15 @@ struct StoreContractTests {
         note(stored)
         note(try await store.storedCampaign("q9") as Any)
 
-        var tables: [String: [[CellValue]]] = [:]
-        for table in TableLayout.all { tables[table.name] = try await seeded.rows(table) }
-        return Run(answers: answers, tables: tables)
+        return Run(answers: answers, tables: try await tables(seeded))
     }
 
     @Test(
         "reply watching, pushes, tracking and unsubscribes give the same answers and leave the same rows on PostgreSQL as on SQLite",
         .enabled(if: PostgresTestServer.enabled, PostgresTestServer.skipReason))
     func sameIncomingOnEveryBackend() async throws {
-        let seed = try StoreBackend.seedRows()
-        let reference = try await StoreBackend.sqlite.withSeededStore(seed) { try await Self.incomingScript($0) }
-        let postgres = try await StoreBackend.postgres.withSeededStore(seed) { try await Self.incomingScript($0) }
-        for (index, answer) in reference.answers.enumerated() {
-            #expect(postgres.answers.count > index && postgres.answers[index] == answer, "answer \(index)")
-        }
-        #expect(postgres.answers.count == reference.answers.count)
-        for table in TableLayout.all {
-            #expect(Self.comparable(table, postgres.tables[table.name]) == Self.comparable(table, reference.tables[table.name]), "table \(table.name)")
-        }
-        for name in ["incomingMessage", "pushNotification", "mailboxWatch", "mailboxSync", "trackingEvent", "task", "suppression", "stepOutcome"] {
-            #expect(reference.tables[name]?.isEmpty == false, "\(name) is empty")
-        }
+        try await Self.expectSameOnEveryBackend(
+            reached: ["incomingMessage", "pushNotification", "mailboxWatch", "mailboxSync", "trackingEvent", "task", "suppression", "stepOutcome"],
+            Self.incomingScript)
     }
 }

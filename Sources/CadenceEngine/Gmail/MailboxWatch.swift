@@ -13,6 +13,9 @@ public struct MailboxWatch: Sendable {
     let store: any CadenceStore
     /// The out-of-office default, the bounce-rate pause and the resync window (`"replies"` in cadence.json).
     let settings: ReplySettings
+    /// A runner's fence on each mailbox, which goes with the mailbox's checkpoint: once another runner holds the
+    /// mailbox, this one's read of it records nothing more. Nil for a command outside any runner.
+    public var fence: (@Sendable (String) async throws(StoreError) -> Int64?)?
 
     public init(gmail: GmailSender, store: any CadenceStore, settings: ReplySettings = ReplySettings()) {
         self.init(reader: gmail.reader, store: store, settings: settings)
@@ -57,6 +60,8 @@ public struct MailboxWatch: Sendable {
             result.stopped += stopped
             result.resynced = result.resynced || resynced
             if let upTo { try await store.markPushesHandled(mailbox: mailbox.name, upTo: upTo, now: now) }
+        } catch StoreError.leaseLost {
+            // Another runner holds the mailbox now: it reads it from here on. Not a failure of this mailbox.
         } catch let error as StoreError {
             throw error
         } catch {
@@ -123,7 +128,14 @@ public struct MailboxWatch: Sendable {
         guard unfetched.isEmpty else {
             throw MailboxReadFailure("\(unfetched.count) new message(s) could not be fetched (\(unfetched[0])); read again at the next sync")
         }
-        try await store.advanceCheckpoint(mailbox.name, to: changes.position, now: readAt ?? now)
+        var held: Int64?
+        if let fence {
+            // This runner no longer holds the mailbox: what it applied stands (each message once), the position is
+            // the new holder's to move.
+            guard let current = try await fence(mailbox.name) else { throw StoreError.leaseLost }
+            held = current
+        }
+        try await store.advanceCheckpoint(mailbox.name, to: changes.position, fence: held, now: readAt ?? now)
         if changes.resynced { try await store.recordResync(mailbox.name, now: now) }
         return (processed, stopped, changes.resynced)
     }

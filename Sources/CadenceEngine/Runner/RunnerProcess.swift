@@ -70,7 +70,11 @@ public enum RunnerProcess {
                 var runner = Runner(
                     store: database, configuration: configuration, sender: ProviderRouter(outbox: OutboxFolderSender(root: root), gmail: gmail),
                     seed: options.seed, lease: lease, gmailReadiness: AuthStatus.readiness(access: access))
-                if let gmail { runner.watch = MailboxWatch(gmail: gmail, store: database, settings: configuration.replies) }
+                if let gmail {
+                    var watch = MailboxWatch(gmail: gmail, store: database, settings: configuration.replies)
+                    watch.fence = { (mailbox: String) async throws(StoreError) -> Int64? in try await lease.current(for: mailbox)?.fence }
+                    runner.watch = watch
+                }
                 if let tracking = configuration.tracking { runner.tracking = try TrackingKeyLoader.load(tracking, secrets: secrets) }
                 runner.clock = clock
                 let service = RunnerService(runner: runner, clock: clock, interval: options.interval, once: options.once, report: report)
