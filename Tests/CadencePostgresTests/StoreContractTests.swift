@@ -207,19 +207,26 @@ struct StoreContractTests {
             let renewed = try await share("a")
             #expect(renewed.leases.map(\.mailbox) == ["m1", "m2", "m3"])
             #expect(renewed.leases.map(\.fence) == a.leases.prefix(3).map(\.fence), "renewing keeps the fence")
-            let b = try await share("b", callBound: 30)
-            #expect(b.leases.map(\.mailbox) == ["m4", "m5"])
-            #expect(b.leases.map(\.fence) == a.leases.suffix(2).map { $0.fence + 1 }, "changing hands moves the fence on")
-            // Handed back between two passes, with no call in flight: b may confirm a's sends in doubt at once.
-            #expect(b.leases.allSatisfy { $0.reconcileFrom <= b.now })
-            // Under the old fence, a can no longer record anything about m4.
+            // Handed back, m4 is no longer a's, even before another runner takes it: a runner that renews in the
+            // middle of a pass must not record, under the fence it held before, a send the next holder will
+            // confirm (and perhaps send again) as soon as it takes the mailbox.
             let bo = try await Self.due(store, "bo@example.org")
+            let boFromM4 = DueStep(
+                enrollmentID: bo.enrollmentID, campaignID: bo.campaignID, stepID: bo.stepID, dueAt: bo.dueAt, mailbox: "m4", address: bo.address,
+                fields: bo.fields, timeZone: bo.timeZone, variants: bo.variants)
             await #expect(throws: StoreError.leaseLost) {
                 try await store.recordIntent(
-                    DueStep(
-                        enrollmentID: bo.enrollmentID, campaignID: bo.campaignID, stepID: bo.stepID, dueAt: bo.dueAt, mailbox: "m4", address: bo.address,
-                        fields: bo.fields, timeZone: bo.timeZone, variants: bo.variants),
-                    key: SendKey(sendID: "q1.intro.bo", messageID: "m9@example.com"), bytes: [1], fence: a.leases[3].fence, now: Self.now)
+                    boFromM4, key: SendKey(sendID: "q1.intro.bo", messageID: "m9@example.com"), bytes: [1], fence: a.leases[3].fence, now: Self.now)
+            }
+            let b = try await share("b", callBound: 30)
+            #expect(b.leases.map(\.mailbox) == ["m4", "m5"])
+            #expect(b.leases.allSatisfy { lease in lease.fence > a.leases.first { $0.mailbox == lease.mailbox }!.fence }, "changing hands moves the fence on")
+            // Handed back between two passes, with no call in flight: b may confirm a's sends in doubt at once.
+            #expect(b.leases.allSatisfy { $0.reconcileFrom <= b.now })
+            // Under the old fence, a still can record nothing about m4.
+            await #expect(throws: StoreError.leaseLost) {
+                try await store.recordIntent(
+                    boFromM4, key: SendKey(sendID: "q1.intro.bo", messageID: "m9@example.com"), bytes: [1], fence: a.leases[3].fence, now: Self.now)
             }
             // A third runner: shares of 2, so a hands m3 over.
             #expect(try await share("c").leases.isEmpty)
