@@ -100,13 +100,14 @@ extension PostgresStore {
                 ORDER BY mailbox FOR NO KEY UPDATE
                 """, logger
             ).map { try $0("mailbox") }
-            // Over the share (another runner joined): the last ones go back at once. This is between two passes,
-            // when no call of this runner is using them, so the next holder need not wait for any (no owner).
+            // Over the share (another runner joined): the last ones go back at once. A runner renews only between
+            // its calls (never while a send of its own is out), so the next holder need not wait for any (no owner);
+            // and the fence moves on now, so nothing this runner still meant to record under it is accepted.
             let kept = Array(held.prefix(share))
             let handedBack = Array(held.dropFirst(share))
             if !handedBack.isEmpty {
                 try await connection.execute(
-                    "UPDATE mailboxLease SET expiresAt = now(), owner = '' WHERE mailbox = ANY(\(handedBack)) AND owner = \(owner)", logger)
+                    "UPDATE mailboxLease SET expiresAt = now(), owner = '', fence = fence + 1 WHERE mailbox = ANY(\(handedBack)) AND owner = \(owner)", logger)
             }
             try await connection.execute(
                 "UPDATE mailboxLease SET expiresAt = now() + \(lifetime)::interval WHERE mailbox = ANY(\(kept)) AND owner = \(owner)", logger)
@@ -145,8 +146,10 @@ extension PostgresStore {
     public func releaseMailboxes(owner: String) async throws(StoreError) {
         let logger = logger
         try await transaction { connection in
-            // A clean stop: no call is in flight, so the next holders need not wait for any (no owner).
-            try await connection.execute("UPDATE mailboxLease SET expiresAt = now(), owner = '' WHERE owner = \(owner) AND expiresAt > now()", logger)
+            // A stop: the next holders need not wait for this runner's calls (no owner), and the fence moves on, so
+            // nothing it recorded late would be accepted.
+            try await connection.execute(
+                "UPDATE mailboxLease SET expiresAt = now(), owner = '', fence = fence + 1 WHERE owner = \(owner) AND expiresAt > now()", logger)
             try await connection.execute("DELETE FROM runnerPresence WHERE owner = \(owner)", logger)
         }
     }
