@@ -41,8 +41,11 @@ public enum DatabaseSnapshot {
                 }
                 try await connection.query("COMMIT", logger: connector.logger)
             }
+            try database.clearSendFences()
         } catch {
-            throw .postgres(error)
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            if let failure = error as? PostgresFailure { throw .postgres(failure) }
+            throw .copy("could not read \(connector.settings) into a scratch file: \(error)")
         }
         return database
     }

@@ -121,6 +121,12 @@ public struct Runner: Sendable {
         report.tasksOpened = try await store.openDueTasks(actor: "runner", now: now)
         for pending in try await store.unfinishedSends() {
             let known = configuration.mailbox(named: pending.mailbox) != nil
+            // A mailbox cadence.json no longer names, where runners share the database: nobody holds it, so nobody
+            // may record for it; it stays in doubt until it is added back (`status` on a SQLite file says why).
+            if !known, !share.exclusive {
+                report.unknown += 1
+                continue
+            }
             // Another runner's mailbox: its sends in doubt are that runner's to confirm.
             guard share.lease(for: pending.mailbox) != nil || !known else { continue }
             // Taken from a runner that may still have been calling Gmail: confirmed once its calls must be over.
@@ -209,9 +215,7 @@ public struct Runner: Sendable {
     private mutating func reconcile(_ pending: PendingSend, now: Date, report: inout Report) async throws(StoreError) {
         // A send that cannot be confirmed now stays in doubt, with the reason `status` shows; never dropped silently.
         guard let mailbox = configuration.mailbox(named: pending.mailbox) else {
-            // Nobody holds a mailbox cadence.json no longer names, where runners share the database: its fence is
-            // still the one it was left with (0 if it was never held).
-            let fence = try await lease.share()?.whole?.fence ?? 0
+            let fence = try await held(pending.mailbox).fence
             let reason = "cannot be confirmed: mailbox \(pending.mailbox) is no longer in cadence.json; add it back so Cadence can ask it whether the message went out"
             try await store.recordOutcomeUnknown(pending.recordID, reason: reason, fence: fence)
             report.unknown += 1
