@@ -83,7 +83,7 @@ enum PostgresBenchmarks {
                                 let rows = try scene.database.rows(of: table, after: after, limit: 5_000)
                                 guard let last = rows.last else { break }
                                 try await io.insert(rows, into: table)
-                                after = table.key.map { key in last[table.columns.firstIndex { $0.name == key }!] }
+                                after = table.key(of: last)
                             }
                             try await io.resetSequence(of: table)
                         }

@@ -37,8 +37,10 @@ extension PostgresStore {
             try await Self.requireFence(fence, mailbox: step.mailbox, connection, logger)
             // A campaign-wide cap spans runners: its rows are locked first (before the person, in the order every
             // intent takes them), so two runners cannot both count the same last place.
-            let domain = try await Self.recipientDomain(step.enrollmentID, connection, logger)
-            let capped = SendAdmission.hasCampaignWaits(limits, domain: domain)
+            // The recipient's domain is read only under a campaign-wide limit: most intents need none.
+            let limited = limits.dailyCap != nil || limits.perDomainDailyCap != nil
+            let domain = limited ? try await Self.recipientDomain(step.enrollmentID, connection, logger) : ""
+            let capped = limited && SendAdmission.hasCampaignWaits(limits, domain: domain)
             if capped { try await Self.lockCaps(limits, campaign: step.campaignID, domain: domain, connection, logger) }
             guard let (enrollment, addressKey) = try await Self.lockedEnrollment(step.enrollmentID, connection, logger),
                 enrollment.stored.state == .active, enrollment.stored.stepId == step.stepID, enrollment.mailbox == step.mailbox,

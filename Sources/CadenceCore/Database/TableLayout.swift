@@ -13,6 +13,11 @@ public struct TableLayout: Sendable, Hashable {
     public var identity: Bool
     public var columns: [(name: String, kind: Kind)]
 
+    /// A row's key values (its columns in `columns` order): where the next page of the table starts after.
+    public func key(of row: [CellValue]) -> [CellValue] {
+        key.map { name in row[columns.firstIndex { $0.name == name }!] }
+    }
+
     public static func == (a: TableLayout, b: TableLayout) -> Bool {
         a.name == b.name && a.key == b.key && a.identity == b.identity && a.columns.map(\.name) == b.columns.map(\.name)
             && a.columns.map(\.kind) == b.columns.map(\.kind)

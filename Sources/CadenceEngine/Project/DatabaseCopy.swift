@@ -159,14 +159,9 @@ public enum DatabaseCopy {
             try await lease.renew()
             let rows = try await endpoint.rows(of: table, after: after, limit: size)
             try await body(rows.map { released(lease.owner, table, $0) })
-            after = rows.last.map { key(table, $0) }
+            after = rows.last.map { table.key(of: $0) }
             if rows.count < size { break }
         }
-    }
-
-    /// A row's key values, where the next page starts after.
-    static func key(_ table: TableLayout, _ row: [CellValue]) -> [CellValue] {
-        table.key.map { name in row[table.columns.firstIndex { $0.name == name }!] }
     }
 
     static func withSource<T: Sendable>(

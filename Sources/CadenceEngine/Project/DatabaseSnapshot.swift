@@ -32,11 +32,12 @@ public enum DatabaseSnapshot {
                 let io = PostgresTableIO(connection: connection, logger: connector.logger)
                 for table in TableLayout.all {
                     var after: [CellValue]?
+                    let size = DatabaseCopy.pageSize(table)
                     while true {
-                        let rows = try await io.rows(of: table, after: after, limit: DatabaseCopy.pageSize(table))
-                        guard let last = rows.last else { break }
+                        let rows = try await io.rows(of: table, after: after, limit: size)
                         try database.insert(rows, into: table)
-                        after = table.key.map { key in last[table.columns.firstIndex { $0.name == key } ?? 0] }
+                        after = rows.last.map { table.key(of: $0) }
+                        if rows.count < size { break }
                     }
                 }
                 try await connection.query("COMMIT", logger: connector.logger)
