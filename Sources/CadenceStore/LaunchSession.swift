@@ -45,7 +45,7 @@ public enum EnrollOutcome: Sendable, Equatable {
 
 /// One launch, inside one write transaction: every row is enrolled, updated or skipped by the same rules, and
 /// nothing is kept unless the whole launch commits.
-public final class LaunchSession {
+public final class LaunchSession: LaunchEnrolling {
     let db: Database
     let campaignID: String
     let launchID: String
@@ -57,9 +57,7 @@ public final class LaunchSession {
     /// Enrolments this launch updated in place (their launch stays the first), by the line that did it: a later
     /// row for the same person is a duplicate in the file.
     private var updatedHere: [Int64: Int] = [:]
-    private let suppressedAddresses: Set<String>
-    private let suppressedHashes: Set<String>
-    private let suppressedDomains: Set<String>
+    private let suppressed: LaunchSuppression
     /// `now` as SQLite stores it, formatted once: formatting a date per row costs more than the insert.
     private let nowValue: DatabaseValue
     private var dueValues: [Date: DatabaseValue] = [:]
@@ -85,17 +83,7 @@ public final class LaunchSession {
         nowValue = now.databaseValue
         launchDay = CadenceDatabase.reportingDay(now, try CadenceDatabase.campaignZone(campaignID, db))
         campaignPaused = try CadenceDatabase.campaignState(campaignID, db) == .paused
-        var addresses: Set<String> = [], hashes: Set<String> = [], domains: Set<String> = []
-        for row in try Row.fetchAll(db, sql: "SELECT kind, value FROM suppression") {
-            switch row["kind"] as Suppression.Kind? {
-            case .address?: addresses.insert(row["value"])
-            case .domain?: domains.insert(row["value"])
-            case .hash?, nil: hashes.insert(row["value"])
-            }
-        }
-        suppressedAddresses = addresses
-        suppressedHashes = hashes
-        suppressedDomains = domains
+        suppressed = LaunchSuppression(try Row.fetchAll(db, sql: "SELECT kind, value FROM suppression").map { (kind: $0["kind"], value: $0["value"]) })
     }
 
     /// When the enrolments already at `stepID` are due: for spreading new starts over days.
@@ -107,18 +95,9 @@ public final class LaunchSession {
 
     /// Whether the suppression list forbids writing to this address; checked again before every send.
     public func suppression(of key: String, domain: String) -> SkipReason? {
-        if suppressedAddresses.contains(key) || (!suppressedHashes.isEmpty && suppressedHashes.contains(AddressKey.hash(key))) {
-            return .suppressedAddress
-        }
-        guard !suppressedDomains.isEmpty else { return nil }
-        return AddressKey.domainAndParents(domain).first(where: suppressedDomains.contains).map(SkipReason.suppressedDomain)
+        suppressed.reason(for: key, domain: domain)
     }
 
-    /// Enrols `candidate` in `initial` state, or updates a held enrolment from an earlier launch, or says why not.
-    ///
-    /// Someone past the first step (written to, or a task done) and held at a later step for missing data (a
-    /// campaign update made a field necessary) takes this row's fields and gets `atHeldStep(step, lastStepAt)` (when their last step was sent or done): their launch, variants and sends
-    /// stay as they were, since what went out went out under them.
     public func enroll(
         _ candidate: Candidate, mailbox: String, variants: [String: String], initial: EnrollmentState,
         atHeldStep: ((_ step: String, _ lastStepAt: Date?) -> EnrollmentState)? = nil
@@ -321,18 +300,7 @@ public final class LaunchSession {
         ).execute(arguments: [nowValue, campaignID, candidateID, enrollmentID, kind, actor, detail])
     }
 
-    /// The last due time written in an event's text: a launch's rows share a handful, in runs.
-    private var describedDue: (date: Date, text: String)?
-
-    private func describe(_ state: EnrollmentState) -> String {
-        switch state {
-        case .active(let step, let due):
-            if describedDue?.date != due { describedDue = (due, Timestamps.display(due)) }
-            return "active: \(step) due \(describedDue!.text)"
-        case .held(let step, let reason): return "held at \(step): \(reason.description)"
-        default: return state.name
-        }
-    }
+    private var describe = EnrolmentDescription()
 }
 
 extension CadenceDatabase {
@@ -356,7 +324,7 @@ extension CadenceDatabase {
     /// Runs a launch in one transaction: records the campaign's first version if it has none, then lets `body`
     /// enrol rows. `commit: false` (a dry run, or a launch that found bad rows) rolls everything back.
     public func launch<T>(
-        _ campaign: LaunchCampaign, actor: String, now: Date, allowConcurrent: Bool,
+        _ campaign: LaunchCampaign, actor: String, now: Date, allowConcurrent: Bool, launchID: String = UUID().uuidString,
         _ body: (LaunchSession) throws -> (result: T, commit: Bool)
     ) throws -> T {
         var output: T?
@@ -371,7 +339,7 @@ extension CadenceDatabase {
                             files: campaign.files, at: now, actor: actor, db)
                     }
                     let session = try LaunchSession(
-                        db: db, campaignID: campaign.id, launchID: UUID().uuidString, actor: actor, now: now,
+                        db: db, campaignID: campaign.id, launchID: launchID, actor: actor, now: now,
                         allowConcurrent: allowConcurrent)
                     let (result, commit) = try body(session)
                     output = result

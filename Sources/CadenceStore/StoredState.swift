@@ -115,6 +115,9 @@ package struct StoredState: Sendable {
         reason.flatMap { try? Self.decoder.decode(Reason.self, from: Data($0.utf8)) }
     }
 
+    /// Held for data a row lacked: a later launch's row may give it.
+    package var heldForMissingFields: Bool { decodedReason?.kind == .missingFields }
+
     /// What this enrolment resumes to if paused now.
     package var asPrevious: Previous {
         Previous(state: state, dueAt: dueAt, taskId: taskId, reason: reason)

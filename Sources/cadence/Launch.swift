@@ -46,19 +46,20 @@ struct Launch: AsyncParsableCommand {
             // A dry run writes nothing, not even a new database file: it works on an empty scratch database that
             // is deleted afterwards (a file, not memory, so a large file's dry run stays small).
             var scratch: String?
-            let database: CadenceDatabase
-            let existed = FileManager.default.fileExists(atPath: project.databasePath)
+            let postgres = PostgresSettings.isURL(project.databasePath)
+            var database: CadenceDatabase?
+            let existed = postgres || FileManager.default.fileExists(atPath: project.databasePath)
             if dryRun {
                 // A dry run works on a scratch copy (or a new scratch file): the real database is not touched at all.
                 let path = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-dry-run-\(UUID().uuidString).sqlite").path
                 scratch = path
-                if PostgresSettings.isURL(project.databasePath) {
+                if postgres {
                     // On PostgreSQL: the database as it stands, read in one snapshot into the scratch file.
                     database = try await project.snapshot(to: path)
                 } else {
                     database = existed ? try project.openDatabase(.readOnly).copy(to: path) : try CadenceDatabase.open(path: path, mode: .create)
                 }
-            } else {
+            } else if !postgres {
                 database = try project.openDatabase(.create)
             }
             defer { if let scratch { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: scratch + suffix) } } }
@@ -77,7 +78,13 @@ struct Launch: AsyncParsableCommand {
             }
             let report: LaunchReport
             do {
-                report = try Launcher.launch(loaded, database: database, options: options)
+                if let database {
+                    report = try Launcher.launch(loaded, database: database, options: options)
+                } else {
+                    // On PostgreSQL (a migrated database: `cadence db migrate` first), in one transaction.
+                    let launchOptions = options
+                    report = try await project.withStore { store in try await Launcher.launch(loaded, store: store, options: launchOptions) }
+                }
             } catch let error as Launcher.Failure {
                 discardNewDatabase()
                 switch error {

@@ -33,13 +33,7 @@ public struct CandidateFile {
     public func forEachRow(
         checkFirst: Bool = false, header: (CandidateColumns) throws -> Void = { _ in }, _ body: (Row) throws -> Void
     ) throws -> CandidateColumns {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw OpenError.problems([.error("cannot read the candidates file; check the path", file: display, at: nil)])
-        }
-        if isDirectory.boolValue {
-            throw OpenError.problems([.error("this is a folder; give the path of a CSV file", file: display, at: nil)])
-        }
+        try checkIsFile()
         var readPath = path
         var spooled: String?
         defer { if let spooled { try? FileManager.default.removeItem(atPath: spooled) } }
@@ -53,9 +47,53 @@ public struct CandidateFile {
             let problems = try parse(readPath) { _, _ in }
             if !problems.isEmpty { throw OpenError.problems(problems) }
         }
+        var rows = RowReader(display: display)
+        let problems = try parse(readPath) { fields, line in
+            try rows.accept(fields, line: line, header: header, body)
+        }
+        return try rows.finish(problems)
+    }
+
+    /// The same rows, given to `body` a batch at a time (at least `batchSize` rows, as many as the 64 KiB reads
+    /// brought; fewer at the end): for a store that looks a batch's people up in one query before placing them.
+    @discardableResult
+    public func forEachBatch(batchSize: Int = 2_000, _ body: ([Row]) async throws -> Void) async throws -> CandidateColumns {
+        try checkIsFile()
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw OpenError.problems([.error("cannot read the candidates file; check the path", file: display, at: nil)])
+        }
+        defer { try? handle.close() }
+        var parser = CSVParser()
+        var reader = RowReader(display: display)
+        var batch: [Row] = []
+        batch.reserveCapacity(batchSize)
+        while true {
+            let chunk = try read(handle, after: parser.line)
+            if chunk.isEmpty { break }
+            try chunk.withUnsafeBytes { raw in
+                try parser.feed(raw.bindMemory(to: UInt8.self)) { fields, line in try reader.accept(fields, line: line, header: { _ in }) { batch.append($0) } }
+            }
+            if batch.count >= batchSize {
+                try await body(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        try parser.finish { fields, line in try reader.accept(fields, line: line, header: { _ in }) { batch.append($0) } }
+        if !batch.isEmpty { try await body(batch) }
+        return try reader.finish(parser.problems.map { .error($0.message, file: display, at: .line($0.line)) })
+    }
+
+    /// Turns records into rows: the first is the header, checked once; the rest become candidates or problems.
+    private struct RowReader {
+        let display: String
         var columns: CandidateColumns?
         var headerProblems: [Diagnostic]?
-        let problems = try parse(readPath) { fields, line in
+
+        init(display: String) {
+            self.display = display
+        }
+
+        mutating func accept(_ fields: [String], line: Int, header: (CandidateColumns) throws -> Void, _ body: (Row) throws -> Void) throws {
             guard let columns else {
                 guard headerProblems == nil else { return }  // the header was refused: only the bytes are still checked
                 let checked = CandidateColumns.check(header: fields, file: display)
@@ -73,12 +111,34 @@ public struct CandidateFile {
             case .failure(let problems): try body(.problems(problems.diagnostics))
             }
         }
-        if !problems.isEmpty { throw OpenError.problems(problems) }
-        if let headerProblems { throw OpenError.problems(headerProblems) }
-        guard let columns else {
-            throw OpenError.problems([.error("the file has no header row; the first line names the columns, e.g. email,firstName,company", file: display, at: .line(1))])
+
+        /// The columns, or why the file as a whole is refused: its bytes (`problems`), its header, or no header.
+        func finish(_ problems: [Diagnostic]) throws -> CandidateColumns {
+            if !problems.isEmpty { throw OpenError.problems(problems) }
+            if let headerProblems { throw OpenError.problems(headerProblems) }
+            guard let columns else {
+                throw OpenError.problems([.error("the file has no header row; the first line names the columns, e.g. email,firstName,company", file: display, at: .line(1))])
+            }
+            return columns
         }
-        return columns
+    }
+
+    private func checkIsFile() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw OpenError.problems([.error("cannot read the candidates file; check the path", file: display, at: nil)])
+        }
+        if isDirectory.boolValue {
+            throw OpenError.problems([.error("this is a folder; give the path of a CSV file", file: display, at: nil)])
+        }
+    }
+
+    private func read(_ handle: FileHandle, after line: Int) throws -> Data {
+        do {
+            return try handle.read(upToCount: 1 << 16) ?? Data()
+        } catch {
+            throw OpenError.problems([.error("reading the file failed after line \(line - 1); check that it is still there and readable", file: display, at: nil)])
+        }
     }
 
     /// Feeds the file at `path` to a parser in 64 KiB reads; returns the byte-level problems, located.
@@ -89,12 +149,7 @@ public struct CandidateFile {
         defer { try? handle.close() }
         var parser = CSVParser()
         while true {
-            let chunk: Data
-            do {
-                chunk = try handle.read(upToCount: 1 << 16) ?? Data()
-            } catch {
-                throw OpenError.problems([.error("reading the file failed after line \(parser.line - 1); check that it is still there and readable", file: display, at: nil)])
-            }
+            let chunk = try read(handle, after: parser.line)
             if chunk.isEmpty { break }
             try chunk.withUnsafeBytes { raw in try parser.feed(raw.bindMemory(to: UInt8.self), record) }
         }

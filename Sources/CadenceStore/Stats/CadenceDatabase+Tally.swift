@@ -216,7 +216,7 @@ extension CadenceDatabase {
     // MARK: Enrolments and sends
 
     /// The counters an enrolment adds to when it is created: the campaign's, and each step's variant it was given.
-    static func enrolmentKeys(campaign: String, mailbox: String, launch: String, variants: [String: String], day: String) -> [TallyKey] {
+    package static func enrolmentKeys(campaign: String, mailbox: String, launch: String, variants: [String: String], day: String) -> [TallyKey] {
         [TallyKey(campaign: campaign, step: "", variant: "", mailbox: mailbox, launch: launch, day: day)]
             + variants.map { TallyKey(campaign: campaign, step: $0.key, variant: $0.value, mailbox: mailbox, launch: launch, day: day) }
     }

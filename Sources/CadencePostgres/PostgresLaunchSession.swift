@@ -1,0 +1,382 @@
+import CadenceCore
+import CadenceStore
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// A launch on PostgreSQL, inside one transaction on one connection. Per row it decides exactly as the SQLite
+/// store's `LaunchSession` does; what differs is the cost of asking: a round trip per row would make a launch of
+/// 100,000 people take minutes, so the launcher hands over each batch of rows first (`prepare`: the batch's people
+/// and their enrolments, locked, in two queries), places the rows against that (`enroll`, no I/O), and then
+/// `flush` writes the batch with `COPY`.
+///
+/// Existing people's rows are locked (`FOR NO KEY UPDATE`) before they are read, as every other writer locks a
+/// candidate before their enrolments: a reply applied while the launch runs either lands first (and the launch sees
+/// the person stopped) or waits for the launch.
+public final class PostgresLaunchSession: LaunchEnrolling {
+    let connection: PostgresConnection
+    let logger: Logger
+    let campaignID: String
+    let launchID: String
+    let actor: String
+    let now: Date
+    let allowConcurrent: Bool
+    let campaignPaused: Bool
+    let zone: TimeZone
+    let launchDay: String
+    let firstStep: String
+    private let suppressed: LaunchSuppression
+    private var describe = EnrolmentDescription()
+    /// The first step's due times when the launch began, for spreading starts; enrolments this launch moves to it
+    /// are added (`dueTimes` is asked once, before the first new start).
+    private var dueAtFirstStep: [Date]
+    /// This batch's people already in the database (or enrolled earlier in the batch), by address key.
+    private var known: [String: Person] = [:]
+    /// Enrolments updated in place by this launch (their launch id stays the first), by the line that did it.
+    private var updatedHere: [Int64: Int] = [:]
+    private var enrolled: [TallyKey: Int] = [:]
+    private var writes = Writes()
+
+    private struct Person {
+        var candidate: Reference
+        var enrolment: Enrolment?
+        /// A campaign (the first by name) in which they are in progress, other than this one.
+        var elsewhere: String?
+    }
+
+    private struct Enrolment {
+        var id: Reference
+        var launchID: String
+        var line: Int?
+        var stored: StoredState
+        var mailbox: String
+        var variants: String
+        var createdAt: Date
+        var hasSends: Bool
+        var lastStepAt: Date?
+    }
+
+    /// A row already in the database, or one written by this batch's `flush` (its place in the batch's list).
+    private enum Reference: Equatable {
+        case stored(Int64)
+        case new(Int)
+    }
+
+    /// What the batch writes, in the order the rows came: events keep the file's order, as on SQLite.
+    private struct Writes {
+        var candidates: [(key: String, address: String, fields: String, timeZone: String?)] = []
+        var candidateUpdates: [(id: Int64, address: String, fields: String, timeZone: String?)] = []
+        var enrolments: [(candidate: Reference, mailbox: String, fields: String, variants: String, line: Int, state: StoredState)] = []
+        var enrolmentUpdates: [(id: Int64, state: StoredState, fields: String, variants: String?, line: Int, relaunched: Bool)] = []
+        var events: [(candidate: Reference, enrolment: Reference, kind: EventKind, detail: String)] = []
+        var isEmpty: Bool { candidates.isEmpty && candidateUpdates.isEmpty && enrolments.isEmpty && enrolmentUpdates.isEmpty && events.isEmpty }
+    }
+
+    init(
+        connection: PostgresConnection, logger: Logger, campaignID: String, launchID: String, actor: String, now: Date, allowConcurrent: Bool,
+        firstStep: String
+    ) async throws {
+        self.connection = connection
+        self.logger = logger
+        self.campaignID = campaignID
+        self.launchID = launchID
+        self.actor = actor
+        self.now = now
+        self.allowConcurrent = allowConcurrent
+        self.firstStep = firstStep
+        let campaign = try await connection.record("SELECT state, timeZone FROM campaign WHERE id = \(campaignID)", logger)
+        campaignPaused = try campaign?("state", as: String.self) == CampaignState.paused.rawValue
+        zone = CadenceDatabase.zone(named: try campaign?("timeZone", as: String?.self) ?? "UTC")
+        launchDay = CadenceDatabase.reportingDay(now, zone)
+        var entries: [(kind: String, value: String)] = []
+        for try await (kind, value) in try await connection.query("SELECT kind, value FROM suppression", logger: logger).decode((String, String).self) {
+            entries.append((kind, value))
+        }
+        suppressed = LaunchSuppression(entries)
+        var dues: [Date] = []
+        for try await due in try await connection.query(
+            "SELECT dueAt FROM enrollment WHERE campaignId = \(campaignID) AND state = 'active' AND stepId = \(firstStep)", logger: logger
+        ).decode(Date.self) {
+            dues.append(due)
+        }
+        dueAtFirstStep = dues
+    }
+
+    public func dueTimes(atStep stepID: String) throws -> [Date] {
+        precondition(stepID == firstStep, "a launch spreads the starts of its first step only")
+        return dueAtFirstStep
+    }
+
+    /// Reads (and locks) the people of the next batch of rows, and their enrolments: one round trip for people new
+    /// to the database, three for a batch with people already in it.
+    public func prepare(_ candidates: [Candidate]) async throws {
+        precondition(writes.isEmpty, "flush a batch before preparing the next")
+        known = [:]
+        var keys: [String] = []
+        var seen = Set<String>()
+        for candidate in candidates {
+            let key = AddressKey.normalized(candidate.email)
+            guard suppressed.reason(for: key, domain: candidate.email.domain) == nil, seen.insert(key).inserted else { continue }
+            keys.append(key)
+        }
+        guard !keys.isEmpty else { return }
+        var ids: [Int64] = []
+        for try await (id, key) in try await connection.query(
+            "SELECT id, addressKey FROM candidate WHERE addressKey = ANY(\(keys)) ORDER BY id FOR NO KEY UPDATE", logger: logger
+        ).decode((Int64, String).self) {
+            known[key] = Person(candidate: .stored(id))
+            ids.append(id)
+        }
+        guard !ids.isEmpty else { return }
+        var byCandidate: [Int64: String] = [:]
+        for (key, person) in known { if case .stored(let id) = person.candidate { byCandidate[id] = key } }
+        for row in try await connection.records(
+            """
+            SELECT e.candidateId, e.id, e.launchId, e.csvLine, e.state, e.stepId, e.dueAt, e.reason, e.taskId, e.mailbox, e.variants, e.createdAt,
+                EXISTS (SELECT 1 FROM sendRecord WHERE enrollmentId = e.id) AS hasSends,
+                GREATEST((SELECT MAX(sentAt) FROM sendRecord WHERE enrollmentId = e.id AND state = 'sent'),
+                         (SELECT MAX(doneAt) FROM task WHERE enrollmentId = e.id)) AS lastStepAt
+            FROM enrollment e WHERE e.campaignId = \(campaignID) AND e.candidateId = ANY(\(ids))
+            """, logger)
+        {
+            guard let key = byCandidate[try row("candidateId")], let status = EnrollmentStatus(rawValue: try row("state")) else { continue }
+            known[key]?.enrolment = Enrolment(
+                id: .stored(try row("id")), launchID: try row("launchId"), line: try row("csvLine", as: Int32?.self).map(Int.init),
+                stored: StoredState(state: status, stepId: try row("stepId"), dueAt: try row("dueAt"), reason: try row("reason"), taskId: try row("taskId")),
+                mailbox: try row("mailbox"), variants: try row("variants"), createdAt: try row("createdAt"), hasSends: try row("hasSends"),
+                lastStepAt: try row("lastStepAt"))
+        }
+        guard !allowConcurrent else { return }
+        let states = EnrollmentStatus.inProgress.map(\.rawValue)
+        for try await (candidateID, campaign) in try await connection.query(
+            """
+            SELECT DISTINCT ON (candidateId) candidateId, campaignId FROM enrollment
+            WHERE candidateId = ANY(\(ids)) AND campaignId <> \(campaignID) AND state = ANY(\(states))
+            ORDER BY candidateId, campaignId COLLATE "C"
+            """, logger: logger
+        ).decode((Int64, String).self) {
+            if let key = byCandidate[candidateID] { known[key]?.elsewhere = campaign }
+        }
+    }
+
+    public func enroll(
+        _ candidate: Candidate, mailbox: String, variants: [String: String], initial: EnrollmentState,
+        atHeldStep: ((_ step: String, _ lastStepAt: Date?) -> EnrollmentState)? = nil
+    ) throws -> EnrollOutcome {
+        let key = AddressKey.normalized(candidate.email)
+        if let reason = suppressed.reason(for: key, domain: candidate.email.domain) { return .skipped(reason) }
+        let fields = FlatJSON.encode(candidate.fields)
+        guard var person = known[key] else {
+            writes.candidates.append((key, candidate.email.description, fields, candidate.timeZone))
+            let reference = Reference.new(writes.candidates.count - 1)
+            known[key] = Person(candidate: reference, enrolment: newEnrolment(reference, candidate, mailbox: mailbox, fields: fields, variants: variants, initial: initial))
+            return .enrolled(initial)
+        }
+        if var existing = person.enrolment {
+            if existing.launchID == launchID { return .skipped(.duplicateInFile(firstLine: existing.line ?? 0)) }
+            guard case .stored(let enrolmentID) = existing.id, case .stored(let candidateID) = person.candidate else {
+                return .skipped(.duplicateInFile(firstLine: existing.line ?? 0))
+            }
+            if let firstLine = updatedHere[enrolmentID] { return .skipped(.duplicateInFile(firstLine: firstLine)) }
+            let state = existing.stored
+            guard state.state == .held else { return .skipped(.alreadyEnrolled(state: state.state)) }
+            // Past the first step (a send, or a task done): their place in the sequence is kept.
+            if existing.hasSends || (initial.step.map { $0 != state.stepId } ?? false) {
+                guard let atHeldStep, let step = state.stepId, state.heldForMissingFields else {
+                    return .skipped(.alreadyEnrolled(state: state.state))
+                }
+                let next = atHeldStep(step, existing.lastStepAt)
+                writes.candidateUpdates.append((candidateID, candidate.email.description, fields, candidate.timeZone))
+                let stored = stored(next)
+                writes.enrolmentUpdates.append((enrolmentID, stored, fields, nil, candidate.line, false))
+                noteDue(stored)
+                writes.events.append((person.candidate, existing.id, .fieldsUpdated, describe(next)))
+                updatedHere[enrolmentID] = candidate.line
+                return .updated(next)
+            }
+            // A held candidate not yet written to: take the corrected row and check it again.
+            writes.candidateUpdates.append((candidateID, candidate.email.description, fields, candidate.timeZone))
+            let stored = stored(initial)
+            writes.enrolmentUpdates.append((enrolmentID, stored, fields, FlatJSON.encode(variants), candidate.line, true))
+            noteDue(stored)
+            // Counted now under this launch and the variants it gave (the day stays the enrolment's first).
+            let day = CadenceDatabase.reportingDay(existing.createdAt, zone)
+            for key in CadenceDatabase.enrolmentKeys(
+                campaign: campaignID, mailbox: existing.mailbox, launch: existing.launchID, variants: CadenceDatabase.decodeMap(existing.variants), day: day)
+            {
+                enrolled[key, default: 0] -= 1
+            }
+            for key in CadenceDatabase.enrolmentKeys(campaign: campaignID, mailbox: existing.mailbox, launch: launchID, variants: variants, day: day) {
+                enrolled[key, default: 0] += 1
+            }
+            writes.events.append((person.candidate, existing.id, .fieldsUpdated, describe(initial)))
+            existing.launchID = launchID
+            existing.line = candidate.line
+            person.enrolment = existing
+            known[key] = person
+            return .updated(initial)
+        }
+        if !allowConcurrent, let other = person.elsewhere { return .skipped(.inProgressElsewhere(campaign: other)) }
+        guard case .stored(let candidateID) = person.candidate else { return .skipped(.duplicateInFile(firstLine: 0)) }
+        writes.candidateUpdates.append((candidateID, candidate.email.description, fields, candidate.timeZone))
+        person.enrolment = newEnrolment(person.candidate, candidate, mailbox: mailbox, fields: fields, variants: variants, initial: initial)
+        known[key] = person
+        return .enrolled(initial)
+    }
+
+    private func newEnrolment(
+        _ person: Reference, _ candidate: Candidate, mailbox: String, fields: String, variants: [String: String], initial: EnrollmentState
+    ) -> Enrolment {
+        let state = stored(initial)
+        let encoded = FlatJSON.encode(variants)
+        writes.enrolments.append((person, mailbox, fields, encoded, candidate.line, state))
+        let reference = Reference.new(writes.enrolments.count - 1)
+        writes.events.append((person, reference, .enrolled, describe(initial)))
+        for key in CadenceDatabase.enrolmentKeys(campaign: campaignID, mailbox: mailbox, launch: launchID, variants: variants, day: launchDay) {
+            enrolled[key, default: 0] += 1
+        }
+        return Enrolment(
+            id: reference, launchID: launchID, line: candidate.line, stored: state, mailbox: mailbox, variants: encoded, createdAt: now, hasSends: false,
+            lastStepAt: nil)
+    }
+
+    /// An enrolment this launch moved to the first step counts among that step's starts, as on SQLite.
+    private func noteDue(_ state: StoredState) {
+        if state.state == .active, state.stepId == firstStep, let due = state.dueAt { dueAtFirstStep.append(due) }
+    }
+
+    private func stored(_ state: EnrollmentState) -> StoredState {
+        guard campaignPaused, let step = state.step else { return StoredState(state) }
+        return StoredState(.paused(step: step, reason: .campaignPaused), previous: StoredState(state).asPrevious)
+    }
+
+    /// Writes the batch: ids for its new people and enrolments from their sequences (one round trip), then the
+    /// rows with `COPY` (people, enrolments, events) and the few updates one statement each.
+    public func flush() async throws {
+        defer {
+            writes = Writes()
+            known = [:]
+        }
+        guard !writes.isEmpty else { return }
+        var candidateIDs: [Int64] = []
+        var enrolmentIDs: [Int64] = []
+        if !writes.candidates.isEmpty || !writes.enrolments.isEmpty {
+            let row = try await connection.record(
+                """
+                SELECT ARRAY(SELECT nextval(pg_get_serial_sequence('candidate', 'id')::regclass) FROM generate_series(1, \(writes.candidates.count))) AS people,
+                       ARRAY(SELECT nextval(pg_get_serial_sequence('enrollment', 'id')::regclass) FROM generate_series(1, \(writes.enrolments.count))) AS enrolments
+                """, logger)
+            candidateIDs = try (row?("people", as: [Int64].self) ?? []).sorted()
+            enrolmentIDs = try (row?("enrolments", as: [Int64].self) ?? []).sorted()
+        }
+        func id(_ reference: Reference, _ new: [Int64]) -> Int64 {
+            switch reference {
+            case .stored(let id): id
+            case .new(let index): new[index]
+            }
+        }
+        let nowText = CopyText.timestamp(now)
+        if !writes.candidates.isEmpty {
+            var text = CopyText()
+            for (index, person) in writes.candidates.enumerated() {
+                text.row { row in
+                    row.integer(candidateIDs[index])
+                    row.text(person.key)
+                    row.text(person.address)
+                    row.text(person.fields)
+                    row.text(person.timeZone)
+                    row.raw(nowText)
+                    row.raw(nowText)
+                }
+            }
+            try await copy(text, into: "candidate", ["id", "addresskey", "address", "fields", "timezone", "createdat", "updatedat"])
+        }
+        for update in writes.candidateUpdates {
+            try await connection.execute(
+                "UPDATE candidate SET address = \(update.address), fields = \(update.fields), timeZone = \(update.timeZone), updatedAt = \(now) WHERE id = \(update.id)",
+                logger)
+        }
+        if !writes.enrolments.isEmpty {
+            var text = CopyText()
+            var dues = DueCache()
+            for (index, enrolment) in writes.enrolments.enumerated() {
+                text.row { row in
+                    row.integer(enrolmentIDs[index])
+                    row.text(campaignID)
+                    row.integer(id(enrolment.candidate, candidateIDs))
+                    row.text(enrolment.mailbox)
+                    row.text(enrolment.fields)
+                    row.text(enrolment.variants)
+                    row.integer(Int64(enrolment.line))
+                    row.text(launchID)
+                    row.text(enrolment.state.state.rawValue)
+                    row.text(enrolment.state.stepId)
+                    if let due = enrolment.state.dueAt { row.raw(dues.text(due)) } else { row.null() }
+                    row.text(enrolment.state.reason)
+                    if let task = enrolment.state.taskId { row.integer(task) } else { row.null() }
+                    row.raw(nowText)
+                    row.raw(nowText)
+                }
+            }
+            try await copy(
+                text, into: "enrollment",
+                ["id", "campaignid", "candidateid", "mailbox", "fields", "variants", "csvline", "launchid", "state", "stepid", "dueat", "reason", "taskid", "createdat", "updatedat"])
+        }
+        for update in writes.enrolmentUpdates {
+            let state = update.state
+            if update.relaunched {
+                try await connection.execute(
+                    """
+                    UPDATE enrollment SET state = \(state.state.rawValue), stepId = \(state.stepId), dueAt = \(state.dueAt), reason = \(state.reason),
+                        taskId = \(state.taskId), fields = \(update.fields), variants = \(update.variants ?? "{}"), csvLine = \(Int32(clamping: update.line)),
+                        launchId = \(launchID), updatedAt = \(now) WHERE id = \(update.id)
+                    """, logger)
+            } else {
+                try await connection.execute(
+                    """
+                    UPDATE enrollment SET state = \(state.state.rawValue), stepId = \(state.stepId), dueAt = \(state.dueAt), reason = \(state.reason),
+                        taskId = \(state.taskId), fields = \(update.fields), csvLine = \(Int32(clamping: update.line)), updatedAt = \(now) WHERE id = \(update.id)
+                    """, logger)
+            }
+        }
+        if !writes.events.isEmpty {
+            var text = CopyText()
+            for event in writes.events {
+                text.row { row in
+                    row.raw(nowText)
+                    row.text(campaignID)
+                    row.integer(id(event.candidate, candidateIDs))
+                    row.integer(id(event.enrolment, enrolmentIDs))
+                    row.text(event.kind.rawValue)
+                    row.text(actor)
+                    row.text(event.detail)
+                }
+            }
+            try await copy(text, into: "event", ["at", "campaignid", "candidateid", "enrollmentid", "kind", "actor", "detail"])
+        }
+    }
+
+    /// Adds the launch's enrolments to the counters: one write per mailbox and variant, not per person.
+    func countEnrolments() async throws {
+        for (key, count) in enrolled { try await PostgresStore.tally(key, .enrolled, count, connection, logger) }
+        enrolled = [:]
+    }
+
+    private func copy(_ text: CopyText, into table: String, _ columns: [String]) async throws {
+        try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
+            try await writer.write(text.buffer)
+        }
+    }
+
+    /// Due times as COPY text, each formatted once while it repeats (a launch's rows share a handful, in runs).
+    private struct DueCache {
+        var last: (date: Date, text: String)?
+        mutating func text(_ date: Date) -> String {
+            if let last, last.date == date { return last.text }
+            let text = CopyText.timestamp(date)
+            last = (date, text)
+            return text
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import CadenceCore
+import CadenceStore
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// `cadence launch` on PostgreSQL.
+extension PostgresStore {
+    /// The advisory lock a launch holds for its whole transaction: "CADENCE\u{2}". Launches run one after another,
+    /// as on SQLite, since each balances mailboxes by the people already in progress and spreads starts over days
+    /// counting earlier launches.
+    static let launchLockKey: Int64 = 0x4341_4445_4E43_4502
+
+    /// Runs a launch in one transaction: records the campaign's first version if it has none, then lets `body`
+    /// enrol rows through the session. `commit: false` (a dry run, or a launch that found bad rows) rolls
+    /// everything back. Errors from `body` (an unreadable file) come back as they were thrown, after the rollback.
+    public func launch<T: Sendable>(
+        _ campaign: CadenceDatabase.LaunchCampaign, actor: String, now: Date, allowConcurrent: Bool, launchID: String, firstStep: String,
+        _ body: (PostgresLaunchSession) async throws -> (result: T, commit: Bool)
+    ) async throws -> T {
+        let logger = logger
+        do {
+            return try await client.withConnection { connection in
+                try await connection.execute("BEGIN", logger)
+                do {
+                    try await connection.execute("SELECT pg_advisory_xact_lock(\(Self.launchLockKey))", logger)
+                    if try await connection.record("SELECT version FROM campaign WHERE id = \(campaign.id)", logger) == nil {
+                        try await Self.saveFirstVersion(campaign, actor: actor, now: now, connection, logger)
+                    }
+                    let session = try await PostgresLaunchSession(
+                        connection: connection, logger: logger, campaignID: campaign.id, launchID: launchID, actor: actor, now: now,
+                        allowConcurrent: allowConcurrent, firstStep: firstStep)
+                    let (result, commit) = try await body(session)
+                    try await session.flush()
+                    if commit { try await session.countEnrolments() }
+                    try await connection.execute(commit ? "COMMIT" : "ROLLBACK", logger)
+                    return result
+                } catch {
+                    try? await connection.execute("ROLLBACK", logger)
+                    throw error
+                }
+            }
+        } catch let error as PSQLError {
+            throw storeError(error)
+        }
+    }
+
+    /// A campaign's first version, with its files, as `CadenceDatabase.saveVersion` records it.
+    static func saveFirstVersion(
+        _ campaign: CadenceDatabase.LaunchCampaign, actor: String, now: Date, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
+        let zone = campaign.files.first { $0.kind == .campaign }.flatMap { CadenceDatabase.definition(content: $0.content, path: $0.path) }?.timeZone ?? "UTC"
+        try await connection.execute(
+            """
+            INSERT INTO campaign (id, name, sourcePath, version, createdAt, updatedAt, timeZone)
+            VALUES (\(campaign.id), \(campaign.name), \(campaign.sourcePath), 1, \(now), \(now), \(zone))
+            """, logger)
+        try await connection.execute(
+            "INSERT INTO campaignVersion (campaignId, version, digest, createdAt) VALUES (\(campaign.id), 1, \(campaign.digest), \(now))", logger)
+        for file in campaign.files {
+            try await connection.execute(
+                """
+                INSERT INTO snapshotFile (campaignId, version, kind, path, content, digest)
+                VALUES (\(campaign.id), 1, \(file.kind.rawValue), \(file.path), \(ByteBuffer(bytes: file.content)), \(file.digest))
+                """, logger)
+        }
+        try await connection.execute(
+            """
+            INSERT INTO event (at, campaignId, kind, actor, detail)
+            VALUES (\(now), \(campaign.id), \(EventKind.campaignLaunched.rawValue), \(actor), 'version 1')
+            """, logger)
+    }
+
+    /// How many people each mailbox has in progress, in every campaign: a launch gives new people to the mailboxes
+    /// with the most room.
+    public func enrollmentsInProgress() async throws(StoreError) -> [String: Int] {
+        let logger = logger
+        let states = EnrollmentStatus.inProgress.map(\.rawValue)
+        return try await read { connection in
+            var counts: [String: Int] = [:]
+            for try await (mailbox, count) in try await connection.query(
+                "SELECT mailbox, COUNT(*) FROM enrollment WHERE state = ANY(\(states)) GROUP BY mailbox", logger: logger
+            ).decode((String, Int64).self) {
+                counts[mailbox] = Int(count)
+            }
+            return counts
+        }
+    }
+}
