@@ -26,7 +26,10 @@ public final class PostgresLaunchSession: LaunchEnrolling {
     let zone: TimeZone
     let launchDay: String
     let firstStep: String
-    private let suppressed: LaunchSuppression
+    private var suppressed: LaunchSuppression
+    /// The suppression list's largest id and size when it was read: read again when either moves (a runner
+    /// applied an unsubscribe meanwhile, or someone suppressed or forgot an address).
+    private var suppressionVersion: [Int64]
     private var describe = EnrolmentDescription()
     /// The first step's due times when the launch began, for spreading starts; enrolments this launch moves to it
     /// are added (`dueTimes` is asked once, before the first new start).
@@ -85,15 +88,13 @@ public final class PostgresLaunchSession: LaunchEnrolling {
         self.now = now
         self.allowConcurrent = allowConcurrent
         self.firstStep = firstStep
-        let campaign = try await connection.record("SELECT state, timeZone FROM campaign WHERE id = \(campaignID)", logger)
+        // Shared, for the whole launch: a pause of this campaign (which locks the row to update it) waits for the
+        // launch and then pauses its people too, or went first and the launch sees the campaign paused.
+        let campaign = try await connection.record("SELECT state, timeZone FROM campaign WHERE id = \(campaignID) FOR SHARE", logger)
         campaignPaused = try campaign?("state", as: String.self) == CampaignState.paused.rawValue
         zone = CadenceDatabase.zone(named: try campaign?("timeZone", as: String?.self) ?? "UTC")
         launchDay = CadenceDatabase.reportingDay(now, zone)
-        var entries: [(kind: String, value: String)] = []
-        for try await (kind, value) in try await connection.query("SELECT kind, value FROM suppression", logger: logger).decode((String, String).self) {
-            entries.append((kind, value))
-        }
-        suppressed = LaunchSuppression(entries)
+        (suppressed, suppressionVersion) = try await Self.suppression(connection, logger)
         var dues: [Date] = []
         for try await due in try await connection.query(
             "SELECT dueAt FROM enrollment WHERE campaignId = \(campaignID) AND state = 'active' AND stepId = \(firstStep)", logger: logger
@@ -101,6 +102,24 @@ public final class PostgresLaunchSession: LaunchEnrolling {
             dues.append(due)
         }
         dueAtFirstStep = dues
+    }
+
+    static func suppression(_ connection: PostgresConnection, _ logger: Logger) async throws -> (LaunchSuppression, [Int64]) {
+        let version = try await suppressionVersion(connection, logger)
+        var entries: [(kind: String, value: String)] = []
+        for try await (kind, value) in try await connection.query("SELECT kind, value FROM suppression", logger: logger).decode((String, String).self) {
+            entries.append((kind, value))
+        }
+        return (LaunchSuppression(entries), version)
+    }
+
+    static func suppressionVersion(_ connection: PostgresConnection, _ logger: Logger) async throws -> [Int64] {
+        for try await (largest, count) in try await connection.query("SELECT COALESCE(MAX(id), 0)::bigint, COUNT(*) FROM suppression", logger: logger).decode(
+            (Int64, Int64).self)
+        {
+            return [largest, count]
+        }
+        return [0, 0]
     }
 
     public func dueTimes(atStep stepID: String) throws -> [Date] {
@@ -117,16 +136,21 @@ public final class PostgresLaunchSession: LaunchEnrolling {
         var seen = Set<String>()
         for candidate in candidates {
             let key = AddressKey.normalized(candidate.email)
-            guard suppressed.reason(for: key, domain: candidate.email.domain) == nil, seen.insert(key).inserted else { continue }
+            guard seen.insert(key).inserted else { continue }
             keys.append(key)
         }
-        guard !keys.isEmpty else { return }
         var ids: [Int64] = []
-        for try await (id, key) in try await connection.query(
-            "SELECT id, addressKey FROM candidate WHERE addressKey = ANY(\(keys)) ORDER BY id FOR NO KEY UPDATE", logger: logger
-        ).decode((Int64, String).self) {
-            known[key] = Person(candidate: .stored(id))
-            ids.append(id)
+        if !keys.isEmpty {
+            for try await (id, key) in try await connection.query(
+                "SELECT id, addressKey FROM candidate WHERE addressKey = ANY(\(keys)) ORDER BY id FOR NO KEY UPDATE", logger: logger
+            ).decode((Int64, String).self) {
+                known[key] = Person(candidate: .stored(id))
+                ids.append(id)
+            }
+        }
+        // After the people are locked: an unsubscribe applied to one of them has committed by now, or waits.
+        if try await Self.suppressionVersion(connection, logger) != suppressionVersion {
+            (suppressed, suppressionVersion) = try await Self.suppression(connection, logger)
         }
         guard !ids.isEmpty else { return }
         var byCandidate: [Int64: String] = [:]

@@ -10,6 +10,9 @@ extension PostgresStore {
     public func forget(addressKey: String, actor: String, now: Date) async throws(StoreError) -> Erasure {
         let logger = logger
         return try await transaction { connection in
+            // A launch running now may be adding this person in rows not yet visible: wait for it to commit, so
+            // they are found and erased, not written back after the erasure.
+            try await connection.execute("SELECT pg_advisory_xact_lock_shared(\(Self.launchLockKey))", logger)
             try await connection.execute(
                 """
                 INSERT INTO suppression (kind, value, reason, actor, createdAt) VALUES ('hash', \(AddressKey.hash(addressKey)), 'erasure request', \(actor), \(now))
