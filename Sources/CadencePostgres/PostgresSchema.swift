@@ -8,7 +8,13 @@
 public enum PostgresSchema {
     public static var latest: Int { versions.count }
 
-    static let versions: [[String]] = [version1, version2, version3]
+    static let versions: [[String]] = [version1, version2, version3, version4]
+
+    /// Each runner's own metrics, as on SQLite (v14-runner-metrics): written after every pass, read by any
+    /// `cadence serve`'s metrics endpoint, so one scrape shows the fleet.
+    static let version4 = [
+        "CREATE TABLE runnerMetrics (owner TEXT PRIMARY KEY, exposition TEXT NOT NULL, updatedAt TIMESTAMPTZ NOT NULL)"
+    ]
 
     /// SQLite numbers every row (`rowid`) in the order it was written, and the store reads two tables in that
     /// order: the push queue ("up to this push") and a person's incoming mail (ties of `receivedAt`). PostgreSQL
@@ -323,6 +329,6 @@ public enum PostgresSchema {
     public static let tables = [
         "campaign", "campaignversion", "snapshotfile", "candidate", "enrollment", "event", "task", "suppression", "sendrecord", "mailboxledger", "runnerlease",
         "mailboxpause", "mailboxsync", "incomingmessage", "pushnotification", "mailboxwatch", "trackedlink", "trackingevent", "erasedtracking", "steptally",
-        "steptotal", "stepoutcome", "mailboxlease", "runnerpresence", "caplock",
+        "steptotal", "stepoutcome", "mailboxlease", "runnerpresence", "caplock", "runnermetrics",
     ]
 }

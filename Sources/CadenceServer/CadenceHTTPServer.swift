@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import UnixSignals
 
 /// Cadence's long-running HTTP server (`cadence serve`): the Gmail push endpoint, and the tracking routes (pixel,
@@ -13,7 +14,8 @@ public enum CadenceHTTPServer {
     /// answered) or the task is cancelled; `listening` gets the bound address.
     public static func run(
         host: String, port: Int, push: PushEndpoint?, pushPath: String, tracking: TrackingEndpoint? = nil, trackingPath: String = "/t",
-        trustedProxies: IPRangeSet = .empty, logger: Logger, shutdownSignals: [UnixSignal] = [], listening: @escaping @Sendable (String) async -> Void = { _ in }
+        trustedProxies: IPRangeSet = .empty, metrics: MetricsEndpoint? = nil, logger: Logger, shutdownSignals: [UnixSignal] = [],
+        listening: @escaping @Sendable (String) async -> Void = { _ in }
     ) async throws {
         let router = Router(context: ServerRequestContext.self)
         router.get("/healthz") { _, _ in "ok\n" }
@@ -48,9 +50,39 @@ public enum CadenceHTTPServer {
             }
         }
         defer { refresher.cancel() }
-        try await app.runService(gracefulShutdownSignals: shutdownSignals)
+        if let metrics {
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [app, metricsApplication(metrics, logger: logger)], gracefulShutdownSignals: shutdownSignals, logger: logger))
+            try await group.run()
+        } else {
+            try await app.runService(gracefulShutdownSignals: shutdownSignals)
+        }
         // Opens and clicks accepted before the signal are written before the process ends.
         await tracking?.recorder.drain()
+    }
+
+    /// The metrics listener: `GET /metrics` and nothing else.
+    static func metricsApplication(_ metrics: MetricsEndpoint, logger: Logger) -> some Service {
+        let router = Router(context: ServerRequestContext.self)
+        router.get("/metrics") { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            switch await metrics.page() {
+            case .success(let page):
+                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: page)))
+            case .failure(let problem):
+                return Response(status: .serviceUnavailable, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: problem.reason + "\n")))
+            }
+        }
+        return Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname(metrics.host, port: metrics.port), serverName: "cadence"),
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? metrics.port
+                await metrics.listening("http://\(metrics.host.contains(":") ? "[\(metrics.host)]" : metrics.host):\(bound)")
+            },
+            logger: logger)
     }
 
     /// Serves on 127.0.0.1, on a free port, for as long as `body` runs with the server's base address, then stops

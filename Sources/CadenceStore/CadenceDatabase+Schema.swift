@@ -381,6 +381,18 @@ extension CadenceDatabase {
             }
             try CadenceDatabase.backfillTallies(db)
         }
+        migrator.registerMigration("v14-runner-metrics") { db in
+            try db.execute(
+                sql: """
+                    -- Each runner's own metrics (Prometheus text: sends, deferrals by reason, quota waits, claim
+                    -- times), written after every pass, so that any `cadence serve` can show the whole fleet.
+                    CREATE TABLE runnerMetrics (
+                        owner TEXT PRIMARY KEY,
+                        exposition TEXT NOT NULL,
+                        updatedAt DATETIME NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }()
 }

@@ -80,8 +80,8 @@ public protocol SendingStore: Sendable {
 /// Every method is `async`: the PostgreSQL store (postgres-nio has no synchronous API) must fit behind the same
 /// protocol and pass the same behaviour tests as `CadenceDatabase`, the SQLite store.
 ///
-/// Commands that only read or steer from the command line (`status`, `stats`, `show`, launches, pause, resume,
-/// tasks, suppression) still call `CadenceDatabase`'s synchronous API directly.
+/// Commands that only read or steer from the command line (`status`, `stats`, `show`, pause, resume, tasks,
+/// suppression) still call `CadenceDatabase`'s synchronous API directly; a launch goes through `LaunchEnrolling`.
 public protocol CadenceStore: SendingStore {
     // MARK: The runner's other reads
 
@@ -162,6 +162,14 @@ public protocol CadenceStore: SendingStore {
     /// Word that `enqueuePush` queued something, where the store can give it as it happens; nil where the queue
     /// must be read to know (a SQLite file: the runner reads it four times a second, which costs nothing there).
     var pushWakeups: PushWakeups? { get }
+
+    // MARK: Metrics
+
+    /// Replaces what runner `owner` last reported of its own metrics (Prometheus text).
+    func publishMetrics(owner: String, exposition: String, now: Date) async throws(StoreError)
+    /// What a metrics endpoint shows of the whole fleet: who holds which mailbox, what waits, and each runner's
+    /// report.
+    func fleetSnapshot(now: Date) async throws(StoreError) -> FleetSnapshot
 }
 
 extension SendingStore {

@@ -29,19 +29,35 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Port to listen on; 0 picks a free one (overrides \"server\".\"port\").", valueName: "port"))
     var port: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Also serve Prometheus metrics (every runner's sends, deferrals by reason, quota waits, claim times, leases) at /metrics on this port; 0 picks a free one.",
+            valueName: "port"))
+    var metricsPort: Int?
+
+    @Option(help: ArgumentHelp("Address the metrics listen on (default 127.0.0.1: keep them off the internet).", valueName: "address"))
+    var metricsHost = "127.0.0.1"
+
     func validate() throws {
         if let port, !(0...65_535).contains(port) { throw ValidationError("--port must be between 0 (any free port) and 65535, not \(port)") }
+        if let metricsPort, !(0...65_535).contains(metricsPort) {
+            throw ValidationError("--metrics-port must be between 0 (any free port) and 65535, not \(metricsPort)")
+        }
     }
 
     func run() async throws {
         try await runReportingFailuresAsync {
             let (configuration, access) = try project.gmailContext()
             let (host, port) = (host, port)
-            try await project.withStore { database in try await Self.serve(configuration, access, database, host: host, port: port) }
+            let metrics = metricsPort.map { (host: metricsHost, port: $0) }
+            try await project.withStore { database in try await Self.serve(configuration, access, database, host: host, port: port, metrics: metrics) }
         }
     }
 
-    static func serve(_ configuration: ProjectConfiguration, _ access: GmailAccess, _ database: any CadenceStore, host: String?, port: Int?) async throws {
+    static func serve(
+        _ configuration: ProjectConfiguration, _ access: GmailAccess, _ database: any CadenceStore, host: String?, port: Int?,
+        metrics: (host: String, port: Int)? = nil
+    ) async throws {
         let endpoints = configuration.gmailMailboxes.first?.1.endpoints ?? GoogleEndpoints()
         try await GoogleHTTP.with(endpoints, logger: CadenceLog.logger) { http in
             let push: PushEndpoint?
@@ -64,10 +80,24 @@ struct Serve: AsyncParsableCommand {
                     keys: keys, store: database, recorder: TrackingRecorder(store: database, logger: CadenceLog.logger),
                     policy: IncomingPolicy(configuration.replies), clock: CommandClock.current, logger: CadenceLog.logger)
             }
+            let metricsEndpoint = metrics.map { metrics in
+                MetricsEndpoint(
+                    host: metrics.host, port: metrics.port,
+                    page: { () async -> Result<String, MetricsUnavailable> in
+                        do {
+                            return .success(try await FleetMetrics.exposition(database, now: CommandClock.now))
+                        } catch {
+                            return .failure(MetricsUnavailable("the database cannot be read: \(error)"))
+                        }
+                    },
+                    listening: { address in
+                        FileHandle.standardOutput.write(Data("Metrics on \(address)/metrics.\n".utf8))
+                    })
+            }
             do {
                 try await CadenceHTTPServer.run(
                     host: host ?? settings.host, port: port ?? settings.port, push: push, pushPath: configuration.push.path, tracking: tracking,
-                    trackingPath: configuration.tracking?.path ?? "/t", trustedProxies: settings.trustedProxySet, logger: CadenceLog.logger,
+                    trackingPath: configuration.tracking?.path ?? "/t", trustedProxies: settings.trustedProxySet, metrics: metricsEndpoint, logger: CadenceLog.logger,
                     shutdownSignals: [.sigterm, .sigint]
                 ) { address in
                     var what =

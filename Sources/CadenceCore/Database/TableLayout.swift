@@ -71,6 +71,9 @@ public struct TableLayout: Sendable, Hashable {
             name: "runnerLease", key: ["id"], identity: false,
             columns: [("id", .integer), ("owner", .text), ("expiresAt", .date), ("fence", .integer)]),
         TableLayout(
+            name: "runnerMetrics", key: ["owner"], identity: false,
+            columns: [("owner", .text), ("exposition", .text), ("updatedAt", .date)]),
+        TableLayout(
             name: "mailboxPause", key: ["mailbox"], identity: false,
             columns: [("mailbox", .text), ("until", .date), ("reason", .text)]),
         TableLayout(

@@ -68,6 +68,11 @@ public struct Runner: Sendable {
     /// The machine's time, for how long ago a mailbox was read before a send (a pass's `now` stands still while
     /// Gmail's pacing can stretch the pass over minutes). Nil: the pass's `now`.
     public var clock: (any WallClock)?
+    /// Where this runner counts its work for the metrics endpoint; nil counts nothing.
+    public var metrics: RunnerMetrics?
+    /// A Gmail mailbox's quota budget so far (units spent, seconds waited), for the metrics; nil where no mailbox
+    /// sends through Gmail.
+    public var quotaUse: (@Sendable (_ mailbox: String) async -> (spent: Int, waited: Double)?)?
     /// Fixes each send's jitter (see `SendAdmission`).
     let seed: UInt64
     /// The keys that sign tracking links, read from the secrets `tracking` names; nil when cadence.json has no
@@ -108,6 +113,7 @@ public struct Runner: Sendable {
         // A runner that lost the database does nothing at all: no mailbox read, no checkpoint, no lookup miss. One
         // that shares it works on the mailboxes it holds, and only on them.
         guard let share = try await lease.share() else { throw .leaseLost }
+        metrics?.holding(share.whole != nil ? configuration.mailboxes.count : share.leases.count)
         guard let within = share.whole ?? share.leases.values.min(by: { $0.expiresAt < $1.expiresAt }) else { return }
         readiness = [:]
         if let watch {
@@ -137,7 +143,10 @@ public struct Runner: Sendable {
             if shouldStop() { report.stoppedEarly = true; return }
             try await forMailbox(pending.mailbox) { () async throws(StoreError) in try await reconcile(pending, now: now, report: &report) }
         }
-        for step in try await store.dueSteps(now: now, limit: batch, mailboxes: share.only) {
+        let claimStarted = ContinuousClock.now
+        let due = try await store.dueSteps(now: now, limit: batch, mailboxes: share.only)
+        metrics?.claimed(in: ContinuousClock.now - claimStarted)
+        for step in due {
             if shouldStop() { report.stoppedEarly = true; return }
             try await forMailbox(step.mailbox) { () async throws(StoreError) in try await process(step, now: now, report: &report) }
         }
@@ -248,6 +257,7 @@ public struct Runner: Sendable {
             let next = NextStep.after(pending.stepID, in: campaign.definition, candidateZone: pending.timeZone, at: sentAt)
             try await store.recordSent(pending.recordID, sent: found, next: next, recipientDomain: pending.recipientDomain, fence: lease.fence, now: now)
             report.reconciled += 1
+            metrics?.send("confirmed", mailbox: mailbox.name)
             return
         }
         // Not found. Where the provider's search can lag behind its sends, trust that only after a second look
@@ -338,6 +348,7 @@ public struct Runner: Sendable {
                 step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(3_600),
                 reason: "campaign \(step.campaignID) has no stored snapshot; run `cadence validate`, then `cadence update \(step.campaignID)`", now: now)
             report.deferred += 1
+            metrics?.deferred(.configuration)
             return
         }
         guard let mailbox = configuration.mailbox(named: step.mailbox) else {
@@ -345,6 +356,7 @@ public struct Runner: Sendable {
                 step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(3_600),
                 reason: "mailbox \(step.mailbox) is no longer in cadence.json; add it back to send from it", now: now)
             report.deferred += 1
+            metrics?.deferred(.configuration)
             return
         }
         guard case .success(let address) = EmailAddress.parse(step.address) else {
@@ -367,6 +379,7 @@ public struct Runner: Sendable {
         if let hold, let until = hold.holdsUntil {
             try await store.postpone(step.enrollmentID, step: step.stepID, until: until, reason: hold.reason, now: now)
             report.deferred += 1
+            metrics?.deferred(RunnerMetrics.Deferral(hold.rule))
             return
         }
         let candidate = Candidate(line: 0, email: address, fields: step.fields, timeZone: step.timeZone)
@@ -389,12 +402,14 @@ public struct Runner: Sendable {
             // Tasks are opened at the start of a pass, for active campaigns; this one waits for that.
             try await store.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(3_600), reason: "a task step waits to be opened", now: now)
             report.deferred += 1
+            metrics?.deferred(.taskPending)
             return
         }
         guard let threaded = try await threadHeaders(message, enrollment: step.enrollmentID, mailbox: mailbox) else {
             try await store.postpone(
                 step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(300), reason: "waiting to learn the Message-ID the provider stored for this thread's earlier email", now: now)
             report.deferred += 1
+            metrics?.deferred(.threadPending)
             return
         }
         message = threaded
@@ -407,6 +422,7 @@ public struct Runner: Sendable {
                 step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(300),
                 reason: "\(problem.hasPrefix("mailbox ") ? "" : "mailbox \(mailbox.name): ")\(problem) (it could not be read for replies, so nothing is sent from it until it can be)", now: now)
             report.deferred += 1
+            metrics?.deferred(.mailboxUnreadable)
             return
         }
         var cursor: String?
@@ -424,6 +440,7 @@ public struct Runner: Sendable {
                 if case .deadlineReached(let reason) = error {
                     try await store.postpone(step.enrollmentID, step: step.stepID, until: now, reason: "not sent: \(reason)", now: now)
                     report.deferred += 1
+                    metrics?.deferred(.deadline)
                     return
                 }
             }
@@ -437,6 +454,7 @@ public struct Runner: Sendable {
             // Another runner took the campaign's last place meanwhile (its send is in flight): wait with the reason.
             try await store.postpone(step.enrollmentID, step: step.stepID, until: until, reason: reason, now: now)
             report.deferred += 1
+            metrics?.deferred(.limits)
         case .skipped(let reason):
             // Still due here only while an earlier send of this step is being confirmed: look again in a minute.
             try await store.postpone(step.enrollmentID, step: step.stepID, until: now.addingTimeInterval(60), reason: reason, now: now)
@@ -464,34 +482,44 @@ public struct Runner: Sendable {
             try await store.recordSent(recordID, sent: sent, next: next, recipientDomain: domain, fence: fence, now: now)
             if let position = sent.historyID { historyCursors[mailbox.name] = .some(position) }
             report.sent += 1
+            metrics?.send("sent", mailbox: mailbox.name)
         case .failure(let failure):
             switch failure {
             case .outcomeUnknown(let reason):
                 try await store.recordOutcomeUnknown(recordID, reason: reason, fence: fence)
                 report.unknown += 1
+                metrics?.send("unknown", mailbox: mailbox.name)
             case .notSent(let reason):
                 try await store.discardIntent(recordID, retryAt: now.addingTimeInterval(300), reason: "not sent, retrying in 5 minutes: \(reason)", fence: fence, now: now)
                 report.deferred += 1
+                metrics?.deferred(.notSent)
             case .deadlineReached(let reason):
                 // Nothing that could send was started. If the lease moved on meanwhile this write is refused and
                 // the intent is the new holder's to confirm; otherwise the step is due again at the next pass.
                 try await store.discardIntent(recordID, retryAt: now, reason: "not sent: \(reason); trying again at the next pass", fence: fence, now: now)
                 report.deferred += 1
+                metrics?.deferred(.deadline)
             case .rateLimited(let seconds):
                 try await store.discardIntent(recordID, retryAt: now.addingTimeInterval(Double(seconds ?? 60)), reason: "the provider asked to slow down", fence: fence, now: now)
                 report.deferred += 1
+                metrics?.deferred(.rateLimited)
+                metrics?.providerWait(mailbox: mailbox.name, seconds: Double(seconds ?? 60))
             case .authRevoked:
                 try await store.discardIntent(
                     recordID, retryAt: now.addingTimeInterval(3600), reason: "mailbox \(mailbox.name) needs re-authorisation: run `cadence auth login \(mailbox.name)`", fence: fence, now: now)
                 report.deferred += 1
+                metrics?.deferred(.authorisation)
             case .mailboxPaused(let until, let reason):
                 // Nothing failed: the mailbox rests until Gmail's retry time, and every one of its steps waits.
                 try await store.pauseMailbox(mailbox.name, until: until, reason: reason)
                 try await store.discardIntent(recordID, retryAt: until, reason: "mailbox \(mailbox.name) is paused until \(Timestamps.display(until)): \(reason)", fence: fence, now: now)
                 report.deferred += 1
+                metrics?.deferred(.mailboxPaused)
+                metrics?.providerWait(mailbox: mailbox.name, seconds: until.timeIntervalSince(now))
             case .rejected(let reason):
                 try await store.recordRejected(recordID, reason: reason, fence: fence, now: now)
                 report.held += 1
+                metrics?.send("rejected", mailbox: mailbox.name)
             }
         }
     }

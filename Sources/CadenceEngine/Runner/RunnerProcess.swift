@@ -77,6 +77,8 @@ public enum RunnerProcess {
                 }
                 if let tracking = configuration.tracking { runner.tracking = try TrackingKeyLoader.load(tracking, secrets: secrets) }
                 runner.clock = clock
+                runner.metrics = RunnerMetrics()
+                if let gmail { runner.quotaUse = { mailbox in await gmail.budgetUse(mailbox) } }
                 let service = RunnerService(runner: runner, clock: clock, interval: options.interval, once: options.once, report: report)
                 let group = ServiceGroup(
                     configuration: .init(

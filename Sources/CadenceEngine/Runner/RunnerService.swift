@@ -50,11 +50,24 @@ public struct RunnerService: Service {
             let now = clock.now
             let pass = try await runner.runOnce(now: now)
             report("\(Timestamps.display(now))  \(pass.text)")
+            await publishMetrics(runner, now: now)
             if pass.leaseLost { throw Stop.leaseLost }
             if once || Task.isShuttingDownGracefully { return }
             try await waitForNextPass(runner)
             if Task.isShuttingDownGracefully { return }
         }
+    }
+
+    /// Writes the runner's metrics where any `cadence serve --metrics-port` reads them. Best effort: a database
+    /// that cannot take them now shows in the next pass, and the counts go on accumulating meanwhile.
+    private func publishMetrics(_ runner: Runner, now: Date) async {
+        guard let metrics = runner.metrics else { return }
+        if let quotaUse = runner.quotaUse {
+            for mailbox in runner.configuration.gmailMailboxes.map(\.0.name) {
+                if let use = await quotaUse(mailbox) { metrics.gmailBudget(mailbox: mailbox, spent: use.spent, waited: use.waited) }
+            }
+        }
+        try? await runner.store.publishMetrics(owner: runner.lease.owner, exposition: metrics.exposition, now: now)
     }
 
     /// Between passes, pushes queued by `cadence serve` are picked up within a quarter second. A mailbox that
