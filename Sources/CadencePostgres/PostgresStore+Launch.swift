@@ -42,8 +42,18 @@ extension PostgresStore {
                 }
             }
         } catch let error as PSQLError {
+            // Another transaction locking many people at once (a pause of another campaign, the runners' tasks)
+            // met this launch's locks in the other order: PostgreSQL gave up one of the two. Nothing was written.
+            if let state = error.serverInfo?[.sqlState], ["40P01", "40001"].contains(state) { throw LaunchConflict(reason: storeError(error).description) }
             throw storeError(error)
         }
+    }
+
+    /// A launch that PostgreSQL chose to end because another transaction needed the rows it held (a deadlock);
+    /// nothing of it was kept, and running it again is safe.
+    public struct LaunchConflict: Error, Sendable, CustomStringConvertible {
+        public var reason: String
+        public var description: String { "\(reason); nothing was written" }
     }
 
     /// A campaign's first version, with its files, as `CadenceDatabase.saveVersion` records it.

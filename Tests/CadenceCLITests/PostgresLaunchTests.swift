@@ -17,13 +17,16 @@ extension ProcessTests.DbCommandTests {
             if index % 500 == 250 { big += "p\(index - 2_100 < 0 ? index : index - 2_100)@corp\((index - 2_100 < 0 ? index : index - 2_100) % 7).example,Dup,Row,Corp,Engineer,\n" }
             if index % 1_000 == 10 { big += "P\(index)@CORP\(index % 7).EXAMPLE,Same,Batch,Corp,Engineer,\n" }
         }
-        big += "nope@example.org,Sup,Pressed,Corp,Engineer,\nsomeone@blocked.example,Sup,Domain,Corp,Engineer,\n"
+        big += "nope@example.org,Sup,Pressed,Corp,Engineer,\nsomeone@blocked.example,Sup,Domain,Corp,Engineer,\nerased@example.org,Was,Forgotten,Corp,Engineer,\n"
         try big.write(to: root.appendingPathComponent("big.csv"), atomically: true, encoding: .utf8)
         // Corrections for some of the held, some new people, and a duplicate of a corrected row.
         var fix = "email,firstName,lastName,company,role,timezone\n"
         for index in stride(from: 4, to: 900, by: 9) { fix += "p\(index)@corp\(index % 7).example,Fixed,Row,Fixed Inc,Engineer,\n" }
         fix += "p13@corp6.example,Again,Row,Fixed Inc,Engineer,\n"
         for index in 0..<30 { fix += "new\(index)@fresh.example,New,Person,\(index % 4 == 0 ? "" : "Fresh"),Engineer,\n" }
+        // Past the first batch: more new people, then corrected rows again (duplicates of rows a batch before).
+        for index in 0..<2_100 { fix += "later\(index)@fresh.example,Later,Person,Fresh,Engineer,\n" }
+        for index in stride(from: 4, to: 100, by: 9) { fix += "p\(index)@corp\(index % 7).example,Twice,Row,Fixed Inc,Engineer,\n" }
         try fix.write(to: root.appendingPathComponent("fix.csv"), atomically: true, encoding: .utf8)
         // People in progress in the other campaign, then the same with --allow-concurrent.
         var ops = "email,firstName,lastName,company,role,timezone\n"
@@ -73,6 +76,9 @@ extension ProcessTests.DbCommandTests {
             let suppress = try CadenceBinary.run(["suppress", "add", entry, "--reason", "test"], in: sqliteRoot, environment: environment)
             #expect(suppress.status == 0, "\(suppress.stderr)")
         }
+        // An erasure request: only a hash of the address is kept.
+        let forget = try CadenceBinary.run(["forget", "erased@example.org"], in: sqliteRoot, environment: environment)
+        #expect(forget.status == 0, "\(forget.stderr)")
         let postgresRoot = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-launch-pg-\(UUID().uuidString)")
         try FileManager.default.copyItem(at: sqliteRoot, to: postgresRoot)
         defer { try? FileManager.default.removeItem(at: postgresRoot) }
@@ -84,6 +90,8 @@ extension ProcessTests.DbCommandTests {
                 (["launch", "backend-engineers", "--candidates", "bad.csv"], 65),
                 (["launch", "ops-leaders-q1", "--candidates", "ops.csv"], 0),
                 (["launch", "ops-leaders-q1", "--candidates", "ops.csv", "--allow-concurrent"], 0),
+                // Thousands of people already known: their rows are updated in bulk.
+                (["launch", "ops-leaders-q1", "--candidates", "big.csv", "--allow-concurrent"], 0),
                 (["launch", "backend-engineers", "--candidates", "fix.csv", "--start", "2026-12-02T09:00:00Z"], 0),
                 (["launch", "backend-engineers", "--candidates", "fix.csv", "--format", "json"], 0),
                 (["launch", "backend-engineers", "--candidates", "strict.csv", "--strict"], 65),

@@ -31,6 +31,14 @@ struct LaunchConcurrencyTests {
                     _ = try session.enroll(try person("ana@example.org"), mailbox: "sam", variants: [:], initial: .active(nextStep: "intro", dueAt: now))
                     return ((), true)
                 }
+                // Bo is known from another campaign's launch (not enrolled in q1).
+                var other = campaign
+                other.id = "q2"
+                try await store.launch(other, actor: "test", now: now, allowConcurrent: false, launchID: "other", firstStep: "intro") { session in
+                    try await session.prepare([try person("bo@example.org")])
+                    _ = try session.enroll(try person("bo@example.org"), mailbox: "sam", variants: [:], initial: .active(nextStep: "intro", dueAt: now))
+                    return ((), true)
+                }
                 return try await body(store, connector)
             }
         }
@@ -75,7 +83,8 @@ struct LaunchConcurrencyTests {
             let states = try await connector.withConnection { connection in
                 var states: [String] = []
                 for try await (key, state) in try await connection.query(
-                    "SELECT c.addressKey, e.state FROM enrollment e JOIN candidate c ON c.id = e.candidateId ORDER BY c.addressKey", logger: Logger(label: "test")
+                    "SELECT c.addressKey, e.state FROM enrollment e JOIN candidate c ON c.id = e.candidateId WHERE e.campaignId = 'q1' ORDER BY c.addressKey",
+                    logger: Logger(label: "test")
                 ).decode((String, String).self) {
                     states.append("\(key) \(state)")
                 }
@@ -129,6 +138,58 @@ struct LaunchConcurrencyTests {
                 return (outcome, true)
             }
             #expect(outcome == .skipped(.suppressedAddress))
+        }
+    }
+
+    @Test("a launch that meets another transaction's locks in the other order (a deadlock) gives up, writes nothing, and says it can run again")
+    func deadlock() async throws {
+        try await Self.withStore { store, connector in
+            let logger = Logger(label: "test")
+            // Another writer that locks several people in one transaction: Bo first, then Ana. Its deadlock check
+            // waits 30 s, so PostgreSQL's choice falls on the launch, which waits for only the default second.
+            let holdsBo = Mutex(false)
+            let launchHoldsAna = Mutex(false)
+            let other = Task {
+                try await connector.withConnection { connection in
+                    _ = try await connection.query("BEGIN", logger: logger).collect()
+                    _ = try await connection.query("SET LOCAL deadlock_timeout = '30s'", logger: logger).collect()
+                    _ = try await connection.query("SELECT id FROM candidate WHERE addressKey = 'bo@example.org' FOR NO KEY UPDATE", logger: logger).collect()
+                    holdsBo.withLock { $0 = true }
+                    _ = try await PushListenerTests.eventually { launchHoldsAna.withLock { $0 } }
+                    // Waits until the launch lets go of Ana.
+                    _ = try await connection.query("SELECT id FROM candidate WHERE addressKey = 'ana@example.org' FOR NO KEY UPDATE", logger: logger).collect()
+                    _ = try await connection.query("COMMIT", logger: logger).collect()
+                }
+            }
+            await #expect(throws: PostgresStore.LaunchConflict.self) {
+                try await store.launch(Self.campaign, actor: "test", now: Self.now, allowConcurrent: false, launchID: "second", firstStep: "intro") { session in
+                    let ana = try Self.person("ana@example.org")
+                    try await session.prepare([ana])
+                    launchHoldsAna.withLock { $0 = true }
+                    _ = try session.enroll(ana, mailbox: "sam", variants: [:], initial: .active(nextStep: "intro", dueAt: Self.now))
+                    let carl = try Self.person("carl@example.org", line: 3)
+                    try await session.prepare([carl])
+                    _ = try session.enroll(carl, mailbox: "sam", variants: [:], initial: .active(nextStep: "intro", dueAt: Self.now))
+                    try await session.flush()
+                    // The other writer holds Bo and waits for Ana, whom this launch holds.
+                    #expect(try await PushListenerTests.eventually { holdsBo.withLock { $0 } })
+                    #expect(
+                        try await PushListenerTests.eventually {
+                            try await connector.withConnection { connection in
+                                try await connection.query(
+                                    "SELECT COUNT(*)::int FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", logger: logger
+                                ).collect().first?.decode(Int.self) ?? 0 > 0
+                            }
+                        })
+                    try await session.prepare([try Self.person("bo@example.org", line: 4)])
+                    return ((), true)
+                }
+            }
+            try await other.value
+            let carl = try await connector.withConnection { connection in
+                try await connection.query("SELECT COUNT(*)::int FROM candidate WHERE addressKey = 'carl@example.org'", logger: logger).collect().first?.decode(Int.self)
+            }
+            #expect(carl == 0, "nothing of the launch was kept")
         }
     }
 }

@@ -123,6 +123,11 @@ public struct CandidateFile {
         }
     }
 
+    /// Whether `path` is a plain file, which can be read again from the start (a pipe cannot).
+    public static func isRegularFile(_ path: String) -> Bool {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeRegular
+    }
+
     private func checkIsFile() throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

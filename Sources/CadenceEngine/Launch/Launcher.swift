@@ -87,12 +87,33 @@ public enum Launcher {
     /// The same launch on PostgreSQL, in one transaction: rows are read a batch at a time, each batch's people
     /// looked up in one query and its new rows written with `COPY`.
     public static func launch(_ campaign: LoadedCampaign, postgres store: PostgresStore, options: Options) async throws(Failure) -> LaunchReport {
+        // A launch that lost a deadlock wrote nothing: it starts again from the first row, up to three times, when
+        // the file can be read again (not a pipe).
+        var attempt = 1
+        while true {
+            do {
+                return try await launchOnce(campaign, postgres: store, options: options)
+            } catch let conflict as PostgresStore.LaunchConflict {
+                guard attempt < 3, CandidateFile.isRegularFile(ProjectLocation.absolute(options.candidatesPath, base: campaign.location.displayBase)) else {
+                    throw .store(.other("\(conflict); launch again"))
+                }
+                attempt += 1
+            } catch let failure as Failure {
+                throw failure
+            } catch {
+                throw .store(.other("\(error)"))
+            }
+        }
+    }
+
+    /// One attempt; throws `Failure`, or `PostgresStore.LaunchConflict` for the caller to try again.
+    private static func launchOnce(_ campaign: LoadedCampaign, postgres store: PostgresStore, options: Options) async throws -> LaunchReport {
         let stored: StoredCampaign?
         let assigned: [String: Int]
         do {
             stored = try await store.storedCampaign(campaign.definition.id)
             assigned = try await store.enrollmentsInProgress()
-        } catch { throw .store(error) }
+        } catch { throw Failure.store(error) }
         var plan = try LaunchPlacement(campaign, stored: stored, assigned: assigned, options: options)
         let file = plan.file
         let firstStep = campaign.definition.steps[0].id
@@ -113,6 +134,8 @@ public enum Launcher {
                 }
                 return (plan.report, plan.commits)
             }
+        } catch let conflict as PostgresStore.LaunchConflict {
+            throw conflict
         } catch {
             throw failure(error)
         }
