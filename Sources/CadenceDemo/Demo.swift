@@ -71,7 +71,7 @@ public enum Demo {
         output("The outbox holds \(files.filter { $0.hasSuffix(".eml") }.count) .eml files, one per email sent.\n\n")
 
         output("5. Where everyone stands (cadence status)\n")
-        output(StatusOutput.text(try database.status(campaign: nil, now: simulation.finished[campaign] ?? start)) + "\n\n")
+        output(StatusOutput.text(try await database.status(campaign: nil, now: simulation.finished[campaign] ?? start)) + "\n\n")
         output("6. Per step and variant (cadence stats)\n")
         output(StatsOutput.text(try database.stats(campaign: nil, now: start)) + "\n\n")
         if let reportPath {

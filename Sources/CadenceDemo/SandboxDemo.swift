@@ -130,7 +130,7 @@ public enum SandboxDemo {
                 output: output)
         }
         output("\n7. Where everyone stands (cadence status)\n")
-        output(StatusOutput.text(try database.status(campaign: nil, now: result.finished[Demo.campaign] ?? Demo.start)) + "\n\n")
+        output(StatusOutput.text(try await database.status(campaign: nil, now: result.finished[Demo.campaign] ?? Demo.start)) + "\n\n")
         if let reportPath { try Demo.writeReport(database, configuration: loaded.configuration, now: clock.now, to: reportPath, output: output) }
         output(
             """

@@ -11,9 +11,12 @@ public enum PostgresSchema {
     static let versions: [[String]] = [version1, version2, version3, version4]
 
     /// Each runner's own metrics, as on SQLite (v14-runner-metrics): written after every pass, read by any
-    /// `cadence serve`'s metrics endpoint, so one scrape shows the fleet.
+    /// `cadence serve`'s metrics endpoint, so one scrape shows the fleet. Like the lease tables, not copied by
+    /// `db copy` (`TableLayout.copied`).
     static let version4 = [
-        "CREATE TABLE runnerMetrics (owner TEXT PRIMARY KEY, exposition TEXT NOT NULL, updatedAt TIMESTAMPTZ NOT NULL)"
+        "CREATE TABLE runnerMetrics (owner TEXT PRIMARY KEY, exposition TEXT NOT NULL, updatedAt TIMESTAMPTZ NOT NULL)",
+        // Sends in doubt, which every pass reads and every scrape counts, without reading every send ever made.
+        "CREATE INDEX sendRecordInDoubt ON sendRecord(id) WHERE state IN ('intent', 'unknown')",
     ]
 
     /// SQLite numbers every row (`rowid`) in the order it was written, and the store reads two tables in that

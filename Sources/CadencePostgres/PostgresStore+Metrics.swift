@@ -13,6 +13,8 @@ extension PostgresStore {
                 INSERT INTO runnerMetrics (owner, exposition, updatedAt) VALUES (\(owner), \(exposition), \(now))
                 ON CONFLICT (owner) DO UPDATE SET exposition = EXCLUDED.exposition, updatedAt = EXCLUDED.updatedAt
                 """, logger)
+            // Every restart is a new runner: the reports of those gone a day are let go.
+            try await connection.execute("DELETE FROM runnerMetrics WHERE updatedAt < \(now.addingTimeInterval(-FleetSnapshot.kept))", logger)
         }
     }
 
@@ -20,6 +22,8 @@ extension PostgresStore {
     public func fleetSnapshot(now: Date) async throws(StoreError) -> FleetSnapshot {
         let logger = logger
         return try await transaction { connection in
+            // One instant for every count, and nothing written.
+            try await connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger)
             var snapshot = FleetSnapshot()
             for try await (mailbox, owner, expiresAt) in try await connection.query(
                 "SELECT mailbox, owner, expiresAt FROM mailboxLease WHERE owner <> '' AND expiresAt > now() ORDER BY mailbox COLLATE \"C\"", logger: logger
@@ -43,7 +47,10 @@ extension PostgresStore {
                 snapshot.pausedMailboxes[mailbox] = until
             }
             for try await (owner, exposition, updatedAt) in try await connection.query(
-                "SELECT owner, exposition, updatedAt FROM runnerMetrics ORDER BY updatedAt DESC, owner COLLATE \"C\"", logger: logger
+                """
+                SELECT owner, exposition, updatedAt FROM runnerMetrics WHERE updatedAt >= \(now.addingTimeInterval(-FleetSnapshot.reportsFor))
+                ORDER BY updatedAt DESC, owner COLLATE "C"
+                """, logger: logger
             ).decode((String, String, Date).self) {
                 snapshot.runners.append(.init(owner: owner, exposition: exposition, updatedAt: updatedAt))
             }

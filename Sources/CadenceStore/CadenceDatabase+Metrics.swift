@@ -10,6 +10,8 @@ extension CadenceDatabase {
                     INSERT INTO runnerMetrics (owner, exposition, updatedAt) VALUES (?, ?, ?)
                     ON CONFLICT (owner) DO UPDATE SET exposition = excluded.exposition, updatedAt = excluded.updatedAt
                     """, arguments: [owner, exposition, now])
+            // Every restart is a new runner: the reports of those gone a day are let go.
+            try db.execute(sql: "DELETE FROM runnerMetrics WHERE updatedAt < ?", arguments: [now.addingTimeInterval(-FleetSnapshot.kept)])
         }
     }
 
@@ -24,7 +26,10 @@ extension CadenceDatabase {
             for row in try Row.fetchAll(db, sql: "SELECT mailbox, until FROM mailboxPause WHERE until > ?", arguments: [now]) {
                 snapshot.pausedMailboxes[row["mailbox"]] = row["until"]
             }
-            snapshot.runners = try Row.fetchAll(db, sql: "SELECT owner, exposition, updatedAt FROM runnerMetrics ORDER BY updatedAt DESC, owner").map {
+            snapshot.runners = try Row.fetchAll(
+                db, sql: "SELECT owner, exposition, updatedAt FROM runnerMetrics WHERE updatedAt >= ? ORDER BY updatedAt DESC, owner",
+                arguments: [now.addingTimeInterval(-FleetSnapshot.reportsFor)]
+            ).map {
                 .init(owner: $0["owner"], exposition: $0["exposition"], updatedAt: $0["updatedAt"])
             }
             return snapshot

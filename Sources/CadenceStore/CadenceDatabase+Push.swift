@@ -14,6 +14,18 @@ public enum PushOutcome: Sendable, Equatable {
 
 /// A mailbox's reply-watching state, for `status` and the staleness check before a send.
 public struct MailboxSyncState: Sendable, Equatable {
+    package init(
+        historyID: String?, syncedAt: Date?, resyncedAt: Date?, resyncCount: Int, queuedPushes: Int, watchExpiresAt: Date?, watchRenewedAt: Date?
+    ) {
+        self.historyID = historyID
+        self.syncedAt = syncedAt
+        self.resyncedAt = resyncedAt
+        self.resyncCount = resyncCount
+        self.queuedPushes = queuedPushes
+        self.watchExpiresAt = watchExpiresAt
+        self.watchRenewedAt = watchRenewedAt
+    }
+
     public var historyID: String?
     public var syncedAt: Date?
     public var resyncedAt: Date?
@@ -109,14 +121,20 @@ extension CadenceDatabase {
     }
 
     public func syncState(_ mailbox: String) throws(StoreError) -> MailboxSyncState {
-        try read { db in
-            let sync = try Row.fetchOne(db, sql: "SELECT * FROM mailboxSync WHERE mailbox = ?", arguments: [mailbox])
-            let watch = try Row.fetchOne(db, sql: "SELECT * FROM mailboxWatch WHERE mailbox = ?", arguments: [mailbox])
-            let queued = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pushNotification WHERE mailbox = ? AND handledAt IS NULL", arguments: [mailbox]) ?? 0
-            return MailboxSyncState(
-                historyID: sync?["historyId"], syncedAt: sync?["syncedAt"], resyncedAt: sync?["resyncedAt"], resyncCount: sync?["resyncCount"] ?? 0,
-                queuedPushes: queued, watchExpiresAt: watch?["expiresAt"], watchRenewedAt: watch?["renewedAt"])
-        }
+        try read { db in try Self.syncState(mailbox, db) }
+    }
+
+    public func syncState(_ mailbox: String) async throws(StoreError) -> MailboxSyncState {
+        try await read { db in try Self.syncState(mailbox, db) }
+    }
+
+    static func syncState(_ mailbox: String, _ db: Database) throws -> MailboxSyncState {
+        let sync = try Row.fetchOne(db, sql: "SELECT * FROM mailboxSync WHERE mailbox = ?", arguments: [mailbox])
+        let watch = try Row.fetchOne(db, sql: "SELECT * FROM mailboxWatch WHERE mailbox = ?", arguments: [mailbox])
+        let queued = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pushNotification WHERE mailbox = ? AND handledAt IS NULL", arguments: [mailbox]) ?? 0
+        return MailboxSyncState(
+            historyID: sync?["historyId"], syncedAt: sync?["syncedAt"], resyncedAt: sync?["resyncedAt"], resyncCount: sync?["resyncCount"] ?? 0,
+            queuedPushes: queued, watchExpiresAt: watch?["expiresAt"], watchRenewedAt: watch?["renewedAt"])
     }
 
     public func recordWatch(_ mailbox: String, topic: String, expiresAt: Date, now: Date) async throws(StoreError) {

@@ -76,6 +76,10 @@ extension CadenceDatabase {
         try read { db in try Self.status(campaign: campaign, now: now, db) }
     }
 
+    public func status(campaign: String?, now: Date) async throws(StoreError) -> [CampaignStatus] {
+        try await read { db in try Self.status(campaign: campaign, now: now, db) }
+    }
+
     /// Status inside a read the caller holds, so that reports built on it (stats) come from one snapshot.
     static func status(campaign: String?, now: Date, _ db: Database) throws -> [CampaignStatus] {
         if let campaign { try Self.requireCampaign(campaign, db) }
@@ -84,73 +88,26 @@ extension CadenceDatabase {
             arguments: campaign.map { [$0] } ?? [])
         return try campaigns.map { row in
             let id: String = row["id"]
-            let order = try Self.definition(id, db)?.steps.map(\.id) ?? []
-            var steps = Dictionary(uniqueKeysWithValues: order.map { ($0, CampaignStatus.StepCounts(stepID: $0)) })
-            var extra: [String] = []
-            var stopped: [String: Int] = [:]
-            var stoppedReasons: [ReasonCount] = []
-            var finished = 0, total = 0
-            func add(_ list: inout [ReasonCount], _ stored: StoredState, _ description: String, _ count: Int) {
-                let reason = stored.decodedReason
-                if let index = list.firstIndex(where: { $0.description == description }) {
-                    list[index].count += count
-                } else {
-                    list.append(ReasonCount(kind: reason?.kind.rawValue ?? "", fields: reason?.fields, note: reason?.note, until: reason?.until, description: description, count: count))
-                }
-            }
-            for group in try Row.fetchAll(
+            let groups = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT stepId, state, reason, COUNT(*) AS n, MIN(dueAt) AS nextDue, SUM(dueAt <= ?) AS due
-                    FROM enrollment WHERE campaignId = ? GROUP BY stepId, state, reason
-                    """, arguments: [now, id])
-            {
-                let count: Int = group["n"]
-                total += count
-                let stored = StoredState(state: group["state"], stepId: group["stepId"], dueAt: group["nextDue"], reason: group["reason"], taskId: nil)
-                guard let stepID = stored.stepId else {
-                    if stored.state == .finished {
-                        finished += count
-                    } else if case .stopped(let reason) = stored.value {
-                        stopped[reason.description, default: 0] += count
-                        add(&stoppedReasons, stored, reason.description, count)
-                    }
-                    continue
-                }
-                if steps[stepID] == nil { steps[stepID] = .init(stepID: stepID); extra.append(stepID) }
-                switch stored.value {
-                case .active:
-                    steps[stepID]!.active += count
-                    if let reason = stored.decodedReason, reason.kind == .deferred, let note = reason.note {
-                        steps[stepID]!.waiting[note, default: 0] += count
-                    }
-                    steps[stepID]!.due += group["due"] ?? 0
-                    if let next = stored.dueAt { steps[stepID]!.nextDue = min(steps[stepID]!.nextDue ?? next, next) }
-                case .waitingOnTask: steps[stepID]!.waitingOnTask += count
-                case .held(_, let reason):
-                    steps[stepID]!.held[reason.description, default: 0] += count
-                    add(&steps[stepID]!.heldReasons, stored, reason.description, count)
-                case .paused(_, let reason):
-                    steps[stepID]!.paused[reason.description, default: 0] += count
-                    add(&steps[stepID]!.pausedReasons, stored, reason.description, count)
-                default: break
-                }
+                    FROM enrollment WHERE campaignId = ? GROUP BY stepId, state, reason ORDER BY stepId, state, reason
+                    """, arguments: [now, id]
+            ).map { group in
+                CampaignStatus.Group(
+                    stepID: group["stepId"], state: group["state"], reason: group["reason"], count: group["n"], nextDue: group["nextDue"], due: group["due"] ?? 0)
             }
-            for doubt in try Row.fetchAll(
+            let doubts = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT stepId, COALESCE(error, 'recorded, not yet confirmed') AS why, COUNT(*) AS n FROM sendRecord
-                    WHERE campaignId = ? AND state IN (?, ?) GROUP BY stepId, why
-                    """, arguments: StatementArguments([id] as [any DatabaseValueConvertible] + SendRecordState.inDoubt))
-            {
-                let stepID: String = doubt["stepId"]
-                if steps[stepID] == nil { steps[stepID] = .init(stepID: stepID); extra.append(stepID) }
-                steps[stepID]!.inDoubt[doubt["why"], default: 0] += doubt["n"] as Int
-            }
-            return CampaignStatus(
+                    WHERE campaignId = ? AND state IN (?, ?) GROUP BY stepId, why ORDER BY stepId, why
+                    """, arguments: StatementArguments([id] as [any DatabaseValueConvertible] + SendRecordState.inDoubt)
+            ).map { CampaignStatus.Doubt(stepID: $0["stepId"], why: $0["why"], count: $0["n"]) }
+            return CampaignStatus.build(
                 id: id, name: row["name"], version: row["version"], paused: row["state"] == CampaignState.paused,
-                steps: (order + extra).compactMap { steps[$0] }, stopped: stopped, stoppedReasons: stoppedReasons,
-                finished: finished, total: total)
+                order: try Self.definition(id, db)?.steps.map(\.id) ?? [], groups: groups, doubts: doubts)
         }
     }
 

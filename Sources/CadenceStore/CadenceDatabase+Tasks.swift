@@ -14,6 +14,21 @@ public struct OpenTask: Sendable, Equatable {
     public var openedAt: Date
     /// When it should be done (the step's `due`); nil for tasks opened before due times existed.
     public var dueAt: Date?
+
+    package init(
+        id: Int64, campaignID: String, stepID: String, title: String, instructions: String, address: String, fields: [String: String], openedAt: Date,
+        dueAt: Date?
+    ) {
+        self.id = id
+        self.campaignID = campaignID
+        self.stepID = stepID
+        self.title = title
+        self.instructions = instructions
+        self.address = address
+        self.fields = fields
+        self.openedAt = openedAt
+        self.dueAt = dueAt
+    }
 }
 
 extension CadenceDatabase {
@@ -71,6 +86,11 @@ extension CadenceDatabase {
 
     /// The step id of a hot-lead task: not a valid step id, so it never collides with one.
     package static let hotLeadStep = "@hot-lead"
+    /// A hot-lead task's title and instructions, the same on every store.
+    package static let hotLeadTask = (
+        title: "Hot lead: follow up",
+        instructions: "They clicked a link in this campaign's email. Reach out while the interest is fresh; their sequence goes on meanwhile."
+    )
     /// How recent a click must be to open a hot-lead task: interest goes cold, and turning `hotLeads` on for a
     /// running campaign should not bury the team under last month's clicks.
     package static let hotLeadFreshness: TimeInterval = 7 * 86_400
@@ -128,8 +148,7 @@ extension CadenceDatabase {
                 title = task.title
                 instructions = task.instructions
             } else if row["stepId"] == hotLeadStep {
-                title = "Hot lead: follow up"
-                instructions = "They clicked a link in this campaign's email. Reach out while the interest is fresh; their sequence goes on meanwhile."
+                (title, instructions) = hotLeadTask
             }
             return OpenTask(
                 id: row["id"], campaignID: campaignID, stepID: row["stepId"], title: title, instructions: instructions,
@@ -137,37 +156,53 @@ extension CadenceDatabase {
         }
     }
 
+    /// `openTasks`, for the store protocol.
+    public func openTasks(campaign: String?, actor: String, now: Date) async throws(StoreError) -> [OpenTask] {
+        try await write { db in
+            if let campaign { try Self.requireCampaign(campaign, db) }
+            _ = try Self.openDueTasks(actor: actor, db, now: now)
+            return try Self.listOpenTasks(campaign: campaign, db)
+        }
+    }
+
+    /// `completeTask`, for the store protocol.
+    public func completeTask(_ id: Int64, note: String?, actor: String, now: Date) async throws(StoreError) -> EnrollmentState {
+        try await write { db in try Self.completeTask(id, note: note, actor: actor, db, now: now) }
+    }
+
     /// Marks task `id` done and moves its enrolment to the next step (due after that step's delay), or finishes it.
     /// Returns the enrolment's new state.
     public func completeTask(_ id: Int64, note: String?, actor: String, now: Date) throws(StoreError) -> EnrollmentState {
-        try write { db in
-            guard let task = try Row.fetchOne(db, sql: "SELECT * FROM task WHERE id = ?", arguments: [id]) else {
-                throw StoreError.refused("no task \(id); `cadence tasks` lists the open ones")
-            }
-            if let done: Date = task["doneAt"] {
-                throw StoreError.refused("task \(id) was already done on \(Timestamps.display(done))")
-            }
-            let enrollment = try EnrollmentRow.find(task["enrollmentId"], db)
-            if task["stepId"] == Self.hotLeadStep, let enrollment {
-                // A hot lead is a side task: done, the sequence where it was.
-                try db.execute(sql: "UPDATE task SET doneAt = ?, doneBy = ?, note = ? WHERE id = ?", arguments: [now, actor, note, id])
-                try Self.countTaskDone(taskID: id, at: now, db)
-                try Self.event(enrollment, kind: .taskDone, actor: actor, detail: "task \(id) (hot lead)" + (note.map { ": \($0)" } ?? ""), db, now: now)
-                return enrollment.stored.value
-            }
-            guard let enrollment, enrollment.state == .waitingOnTask, enrollment.taskId == id else {
-                if enrollment?.state == .paused {
-                    throw StoreError.refused("task \(id)'s candidate is paused; resume them (cadence resume --candidate EMAIL) before marking it done")
-                }
-                throw StoreError.refused("task \(id) is no longer open: its candidate's sequence has moved on or stopped")
-            }
+        try write { db in try Self.completeTask(id, note: note, actor: actor, db, now: now) }
+    }
+
+    static func completeTask(_ id: Int64, note: String?, actor: String, _ db: Database, now: Date) throws -> EnrollmentState {
+        guard let task = try Row.fetchOne(db, sql: "SELECT * FROM task WHERE id = ?", arguments: [id]) else {
+            throw StoreError.refused("no task \(id); `cadence tasks` lists the open ones")
+        }
+        if let done: Date = task["doneAt"] {
+            throw StoreError.refused("task \(id) was already done on \(Timestamps.display(done))")
+        }
+        let enrollment = try EnrollmentRow.find(task["enrollmentId"], db)
+        if task["stepId"] == Self.hotLeadStep, let enrollment {
+            // A hot lead is a side task: done, the sequence where it was.
             try db.execute(sql: "UPDATE task SET doneAt = ?, doneBy = ?, note = ? WHERE id = ?", arguments: [now, actor, note, id])
             try Self.countTaskDone(taskID: id, at: now, db)
-            let next = try Self.advance(enrollment, after: task["stepId"], from: now, db)
-            try Self.setState(enrollment.id, StoredState(next), db, now: now)
-            try Self.event(enrollment, kind: .taskDone, actor: actor, detail: "task \(id)" + (note.map { ": \($0)" } ?? ""), db, now: now)
-            return next
+            try Self.event(enrollment, kind: .taskDone, actor: actor, detail: "task \(id) (hot lead)" + (note.map { ": \($0)" } ?? ""), db, now: now)
+            return enrollment.stored.value
         }
+        guard let enrollment, enrollment.state == .waitingOnTask, enrollment.taskId == id else {
+            if enrollment?.state == .paused {
+                throw StoreError.refused("task \(id)'s candidate is paused; resume them (cadence resume --candidate EMAIL) before marking it done")
+            }
+            throw StoreError.refused("task \(id) is no longer open: its candidate's sequence has moved on or stopped")
+        }
+        try db.execute(sql: "UPDATE task SET doneAt = ?, doneBy = ?, note = ? WHERE id = ?", arguments: [now, actor, note, id])
+        try Self.countTaskDone(taskID: id, at: now, db)
+        let next = try Self.advance(enrollment, after: task["stepId"], from: now, db)
+        try Self.setState(enrollment.id, StoredState(next), db, now: now)
+        try Self.event(enrollment, kind: .taskDone, actor: actor, detail: "task \(id)" + (note.map { ": \($0)" } ?? ""), db, now: now)
+        return next
     }
 
     /// The state after `stepID` is done at `time`: Core's one rule, in the candidate's zone.

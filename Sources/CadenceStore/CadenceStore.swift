@@ -163,6 +163,21 @@ public protocol CadenceStore: SendingStore {
     /// must be read to know (a SQLite file: the runner reads it four times a second, which costs nothing there).
     var pushWakeups: PushWakeups? { get }
 
+    // MARK: What `cadence status` shows
+
+    /// Each campaign's enrolments by step, state and reason, and its sends in doubt (one campaign, or all).
+    func status(campaign: String?, now: Date) async throws(StoreError) -> [CampaignStatus]
+    /// How fresh a Gmail mailbox's reply watching is: its position, last read, pushes waiting, its watch.
+    func syncState(_ mailbox: String) async throws(StoreError) -> MailboxSyncState
+
+    // MARK: Tasks
+
+    /// Opens the tasks now due, then lists the open ones (of one campaign, or all).
+    func openTasks(campaign: String?, actor: String, now: Date) async throws(StoreError) -> [OpenTask]
+    /// Marks a task done and moves its person to the next step (or, for a hot lead, leaves the sequence where it
+    /// was); returns their new state.
+    func completeTask(_ id: Int64, note: String?, actor: String, now: Date) async throws(StoreError) -> EnrollmentState
+
     // MARK: Metrics
 
     /// Replaces what runner `owner` last reported of its own metrics (Prometheus text).

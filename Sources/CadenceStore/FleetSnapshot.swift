@@ -36,8 +36,14 @@ public struct FleetSnapshot: Sendable, Equatable {
     public var stepsDue = 0
     /// Mailboxes resting until a time still ahead (Gmail asked them to).
     public var pausedMailboxes: [String: Date] = [:]
-    /// Every runner's last report, newest first.
+    /// Every runner's last report from the last `reportsFor` seconds, newest first.
     public var runners: [RunnerReport] = []
+
+    /// A runner that has not reported for this long is left out: it stopped, or cannot reach the database (and then
+    /// its leases run out, which the lease gauges show). Runners report after each pass and every minute between.
+    public static let reportsFor: TimeInterval = 600
+    /// How long a stopped runner's last report is kept in the database.
+    public static let kept: TimeInterval = 86_400
 
     public init() {}
 }

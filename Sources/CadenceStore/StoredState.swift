@@ -123,7 +123,7 @@ package struct StoredState: Sendable {
         Previous(state: state, dueAt: dueAt, taskId: taskId, reason: reason)
     }
 
-    var value: EnrollmentState {
+    package var value: EnrollmentState {
         let reason = decodedReason
         let step = stepId ?? ""
         switch state {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CadenceCore
 import CadenceEngine
 import CadenceGmail
 import CadenceStore
@@ -44,6 +45,13 @@ struct ProjectOptions: ParsableArguments {
         } catch let failure as DatabaseCommandFailure {
             throw CommandFailure(failure.description, code: .dataError)
         }
+    }
+
+    /// Runs `body` on the store for a command that only reads: a SQLite file opened read-only (nothing migrated,
+    /// nothing created), or PostgreSQL.
+    func withReadingStore<T: Sendable>(_ body: @Sendable (any CadenceStore) async throws -> T) async throws -> T {
+        guard PostgresSettings.isURL(databasePath) else { return try await body(try openDatabase(.readOnly)) }
+        return try await withStore(body)
     }
 
     /// The PostgreSQL database --db names, as it stands, in a new scratch SQLite file at `path` (for dry runs and

@@ -114,7 +114,7 @@ struct Serve: AsyncParsableCommand {
                     FileHandle.standardOutput.write(Data("Listening on \(address): \(what). Ctrl-C stops.\n".utf8))
                 }
             } catch {
-                throw CommandFailure("the server stopped: \(error) (is the port in use? set \"server\".\"port\" or pass --port)", code: .failure)
+                throw CommandFailure("the server stopped: \(error) (is the port in use? set \"server\".\"port\" or pass --port; for the metrics, --metrics-port)", code: .failure)
             }
         }
     }

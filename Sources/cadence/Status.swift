@@ -28,26 +28,32 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         try await runReportingFailuresAsync {
             let now = try Timestamp.parse(at, option: "--at") ?? CommandClock.now
-            let database = try project.openDatabase(.readOnly)
-            if forecast {
-                let location = project.location
-                guard let bytes = FileManager.default.contents(atPath: location.configurationPath),
-                    let configuration = ConfigurationDecoder.decode(bytes, file: location.display(location.configurationPath)).configuration
-                else { throw CommandFailure("--forecast needs the mailboxes' limits: cannot read a valid \(location.display(location.configurationPath)); run `cadence validate`", code: .dataError) }
-                if let campaign { _ = try database.status(campaign: campaign, now: now) }  // an unknown campaign is an error, as without --forecast
-                let result = try await CampaignForecast.make(database, configuration: configuration, now: now, seed: seed, only: campaign)
-                print(format == .json ? result.json : result.text)
-                return
+            let location = project.location
+            let configuration = FileManager.default.contents(atPath: location.configurationPath).flatMap {
+                ConfigurationDecoder.decode($0, file: location.display(location.configurationPath)).configuration
             }
-            let statuses = try database.status(campaign: campaign, now: now)
-            print(format == .json ? StatusOutput.json(statuses) : StatusOutput.text(statuses))
-            // How fresh each Gmail mailbox's reply watching is: what `run` last read, pushes waiting, the watch.
-            if format == .text, let bytes = FileManager.default.contents(atPath: project.location.configurationPath),
-                let configuration = ConfigurationDecoder.decode(bytes, file: "cadence.json").configuration, !configuration.gmailMailboxes.isEmpty
-            {
-                let states = try configuration.gmailMailboxes.map { ($0.0.name, try database.syncState($0.0.name)) }
-                print("\n" + StatusOutput.watching(states, now: now))
+            let (campaign, format, forecast, seed) = (campaign, format, forecast, seed)
+            let configurationFile = location.display(location.configurationPath)
+            let output = try await project.withReadingStore { store in
+                if forecast {
+                    guard let configuration else {
+                        throw CommandFailure("--forecast needs the mailboxes' limits: cannot read a valid \(configurationFile); run `cadence validate`", code: .dataError)
+                    }
+                    if let campaign { _ = try await store.status(campaign: campaign, now: now) }  // an unknown campaign is an error, as without --forecast
+                    let result = try await CampaignForecast.make(store, configuration: configuration, now: now, seed: seed, only: campaign)
+                    return format == .json ? result.json : result.text
+                }
+                let statuses = try await store.status(campaign: campaign, now: now)
+                var output = format == .json ? StatusOutput.json(statuses) : StatusOutput.text(statuses)
+                // How fresh each Gmail mailbox's reply watching is: what `run` last read, pushes waiting, the watch.
+                if format == .text, let configuration, !configuration.gmailMailboxes.isEmpty {
+                    var states: [(String, MailboxSyncState)] = []
+                    for (mailbox, _) in configuration.gmailMailboxes { states.append((mailbox.name, try await store.syncState(mailbox.name))) }
+                    output += "\n\n" + StatusOutput.watching(states, now: now)
+                }
+                return output
             }
+            print(output)
         }
     }
 }

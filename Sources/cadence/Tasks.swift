@@ -4,12 +4,12 @@ import CadenceEngine
 import CadenceStore
 import Foundation
 
-struct Tasks: ParsableCommand {
+struct Tasks: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Open manual tasks (LinkedIn, calls) with instructions; `tasks done ID` completes one.",
         subcommands: [List.self, Done.self], defaultSubcommand: List.self)
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List open tasks (opening those now due).")
         @OptionGroup var project: ProjectOptions
         @Argument(help: ArgumentHelp("One campaign (default: all).", valueName: "campaign"))
@@ -19,16 +19,17 @@ struct Tasks: ParsableCommand {
         @Option(help: ArgumentHelp("Open the tasks due by this time, ISO 8601 (default: now).", valueName: "time"))
         var at: String?
 
-        func run() throws {
-            try runReportingFailures {
+        func run() async throws {
+            try await runReportingFailuresAsync {
                 let now = try Timestamp.parse(at, option: "--at") ?? CommandClock.now
-                let tasks = try project.openDatabase().openTasks(campaign: campaign, actor: Actor.current("tasks"), now: now)
+                let (campaign, actor) = (campaign, Actor.current("tasks"))
+                let tasks = try await project.withStore { store in try await store.openTasks(campaign: campaign, actor: actor, now: now) }
                 print(format == .json ? StatusOutput.json(tasks) : StatusOutput.text(tasks))
             }
         }
     }
 
-    struct Done: ParsableCommand {
+    struct Done: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Mark a task done; the candidate's sequence goes on.")
         @OptionGroup var project: ProjectOptions
         @Argument(help: ArgumentHelp("The task's number, as `cadence tasks` shows it.", valueName: "id"))
@@ -36,9 +37,10 @@ struct Tasks: ParsableCommand {
         @Option(help: ArgumentHelp("What happened, for the event log.", valueName: "text"))
         var note: String?
 
-        func run() throws {
-            try runReportingFailures {
-                let next = try project.openDatabase().completeTask(id, note: note, actor: Actor.current("tasks done"), now: CommandClock.now)
+        func run() async throws {
+            try await runReportingFailuresAsync {
+                let (id, note, actor, now) = (id, note, Actor.current("tasks done"), CommandClock.now)
+                let next = try await project.withStore { store in try await store.completeTask(id, note: note, actor: actor, now: now) }
                 print("Task \(id) done; the candidate is \(StatusOutput.describe(next)).")
             }
         }

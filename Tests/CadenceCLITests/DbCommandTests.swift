@@ -44,7 +44,7 @@ extension ProcessTests {
             #expect(bad.status == 65)
             #expect(bad.stderr.contains("sslmode is not one Cadence knows; use one of disable, allow, prefer, require, verify-ca, verify-full"), "\(bad.stderr)")
 
-            let status = try CadenceBinary.run(["status", "--db", "postgres://ana@db.example.com/agency"])
+            let status = try CadenceBinary.run(["stats", "--db", "postgres://ana@db.example.com/agency"])
             #expect(status.status != 0)
             #expect(status.stderr.contains("the database is a PostgreSQL URL"), "\(status.stderr)")
             #expect(!FileManager.default.fileExists(atPath: "postgres:"))
@@ -111,7 +111,7 @@ extension ProcessTests.DbCommandTests {
             let back = try CadenceBinary.run(["db", "copy", "--from", url, "--to", "back.sqlite"], in: root)
             #expect(back.status == 0, "\(back.stderr)")
             let returned = try Self.dump(root.appendingPathComponent("back.sqlite").path)
-            for table in TableLayout.all where table.name != "runnerLease" { #expect(returned[table.name] == before[table.name], "\(table.name)") }
+            for table in TableLayout.copied where table.name != "runnerLease" { #expect(returned[table.name] == before[table.name], "\(table.name)") }
             // The copy held the lease while it read (so its fence grew), and the copy arrives with that lease ended.
             let lease = try #require(returned["runnerLease"]?.first)
             #expect(lease.contains("owner:\"cadence db copy ") && lease.contains("expiresAt:\"1970-01-01 00:00:00.000\""), "\(lease)")
@@ -262,6 +262,21 @@ extension ProcessTests.DbCommandTests {
                 #expect(onSQLite.status == 0, "\(onSQLite.stderr)")
                 #expect(onPostgres.status == 0, "\(onPostgres.stderr)")
                 #expect(onPostgres.stdout == onSQLite.stdout)
+            }
+            // Where everyone stands, and the LinkedIn tasks the runs opened, listed and one done, on both.
+            for arguments in [
+                ["status"], ["status", "--format", "json"], ["status", "backend-engineers", "--forecast"], ["tasks"], ["tasks", "done", "1", "--note", "connected"],
+                ["tasks", "--format", "json"], ["status", "nope"],
+            ] {
+                let environment = ["CADENCE_NOW": "2026-12-16T16:00:00Z", "USER": "sam"]
+                let onSQLite = try CadenceBinary.run(arguments, in: sqliteRoot, environment: environment)
+                let onPostgres = try CadenceBinary.run(arguments + ["--db", url], in: postgresRoot, environment: environment)
+                #expect(onSQLite.status == (arguments.last == "nope" ? 65 : 0), "\(arguments): \(onSQLite.stderr)")
+                #expect(onPostgres.status == onSQLite.status, "\(arguments): \(onPostgres.stderr)")
+                #expect(onPostgres.stdout == onSQLite.stdout, "\(arguments)")
+                #expect(onPostgres.stderr == onSQLite.stderr, "\(arguments)")
+                let listsTasks = arguments[0] == "tasks" && arguments.count > 1 && arguments[1] != "done" || arguments == ["tasks"]
+                if listsTasks { #expect(onSQLite.stdout.contains("Connect on LinkedIn"), "\(onSQLite.stdout)") }
             }
             let outbox = { (root: URL) throws -> [String: Data] in
                 let folder = root.appendingPathComponent("outbox")

@@ -32,9 +32,9 @@ extension ProcessTests.PushCommandTests {
                 }
             }
             // The metrics listener and the main one come up in either order.
-            let lines = [Self.firstLine(output), Self.firstLine(output)]
-            let metricsLine = try #require(lines.first { $0.hasPrefix("Metrics on http://127.0.0.1:") }, "\(lines)")
-            let listening = try #require(lines.first { $0.hasPrefix("Listening on http://127.0.0.1:") }, "\(lines)")
+            let announced = [Self.firstLine(output), Self.firstLine(output)]
+            let metricsLine = try #require(announced.first { $0.hasPrefix("Metrics on http://127.0.0.1:") }, "\(announced)")
+            let listening = try #require(announced.first { $0.hasPrefix("Listening on http://127.0.0.1:") }, "\(announced)")
             let metricsURL = String(metricsLine.dropFirst("Metrics on ".count).dropLast())
             let base = try #require(listening.split(separator: " ").dropFirst(2).first.map { String($0.dropLast()) })
             let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: metricsURL), timeout: Patience.request)
@@ -46,20 +46,23 @@ extension ProcessTests.PushCommandTests {
                     line.firstRange(of: "runner=\"").map { line[$0.upperBound...].prefix { $0 != "\"" } }
                 }.map(String.init), "\(page)")
             #expect(!runner.isEmpty)
-            #expect(page.contains(#"cadence_sends_total{runner="\#(runner)",mailbox="sam",outcome="sent"} 2"#), "\(page)")
-            #expect(page.contains(#"cadence_provider_waits_total{runner="\#(runner)",mailbox="sam"} 1"#), "\(page)")
-            #expect(page.contains(#"cadence_deferrals_total{runner="\#(runner)",reason="rate_limited"} 1"#), "\(page)")
-            #expect(page.contains(#"cadence_claim_duration_seconds_count{runner="\#(runner)"} 1"#), "\(page)")
-            #expect(page.contains(#"cadence_mailboxes_held{runner="\#(runner)"} 1"#), "\(page)")
-            #expect(page.contains(#"cadence_gmail_quota_units_total{runner="\#(runner)",mailbox="sam"} "#), "\(page)")
-            #expect(page.contains("# TYPE cadence_sends_total counter\n"), "\(page)")
-            #expect(page.contains("cadence_steps_due 0.0\n"), "\(page)")
-            #expect(page.contains("cadence_sends_in_doubt 0.0\n"), "\(page)")
-            // The runner stopped: it holds nothing now.
-            #expect(page.contains("cadence_runners 0.0\n"), "\(page)")
-            // Each family once, however many runners reported.
-            let types = page.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }
-            #expect(Set(types).count == types.count, "\(types)")
+            let lines = Set(page.split(separator: "\n").map(String.init))
+            #expect(lines.contains(#"cadence_sends_total{runner="\#(runner)",mailbox="sam",outcome="sent"} 2"#), "\(page)")
+            #expect(lines.contains(#"cadence_provider_waits_total{runner="\#(runner)",mailbox="sam"} 1"#), "\(page)")
+            #expect(lines.contains(#"cadence_provider_wait_seconds_total{runner="\#(runner)",mailbox="sam"} 120.0"#), "\(page)")
+            #expect(lines.contains(#"cadence_deferrals_total{runner="\#(runner)",reason="rate_limited"} 1"#), "\(page)")
+            #expect(lines.contains(#"cadence_claim_duration_seconds_count{runner="\#(runner)"} 1"#), "\(page)")
+            // Stopped cleanly, it holds nothing; no runner holds a lease now.
+            #expect(lines.contains(#"cadence_mailboxes_held{runner="\#(runner)"} 0.0"#), "\(page)")
+            #expect(lines.contains("cadence_runners 0.0"), "\(page)")
+            #expect(lines.contains { $0.hasPrefix(#"cadence_gmail_quota_units_total{runner="\#(runner)",mailbox="sam"} "#) }, "\(page)")
+            #expect(lines.contains("# TYPE cadence_sends_total counter"), "\(page)")
+            #expect(lines.contains("cadence_sends_in_doubt 0.0"), "\(page)")
+            // Steps due: whatever the count when the page is read (the put-off step is due again two minutes on).
+            #expect(lines.contains { $0.hasPrefix("cadence_steps_due ") }, "\(page)")
+            // Each family declared once, however many runners reported.
+            let families = page.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }
+            #expect(Set(families).count == families.count, "\(families)")
             // The public listener has no metrics.
             let hidden = try await HTTPClient.shared.execute(HTTPClientRequest(url: base + "/metrics"), timeout: Patience.request)
             #expect(hidden.status == .notFound)

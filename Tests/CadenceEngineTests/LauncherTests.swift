@@ -263,8 +263,8 @@ extension LauncherTests {
             let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
             // Ana's task opens and is done; she is due at the intro a day later.
             _ = try await database.openDueTasks(actor: "test", now: Self.start)
-            let task = try #require(try database.openTasks(campaign: "q1", actor: "test", now: Self.start).first { $0.address == "ana@example.org" })
-            _ = try database.completeTask(task.id, note: nil, actor: "test", now: Self.start)
+            let task = try await #require(try database.openTasks(campaign: "q1", actor: "test", now: Self.start).first { $0.address == "ana@example.org" })
+            _ = try await database.completeTask(task.id, note: nil, actor: "test", now: Self.start)
             // The intro now needs a title: the update holds her at it, with nothing sent.
             try project.write("templates/a.md", "Subject: Hello\n\nHello <<candidate.title>>.\n")
             let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
@@ -276,7 +276,7 @@ extension LauncherTests {
                 Issue.record("Ana was not released at the intro: \(String(describing: try database.candidate("ana@example.org")?.enrollments.first?.state))")
                 return
             }
-            #expect(try database.openTasks(campaign: "q1", actor: "test", now: Self.start).contains { $0.address == "ana@example.org" } == false)
+            #expect(try await database.openTasks(campaign: "q1", actor: "test", now: Self.start).contains { $0.address == "ana@example.org" } == false)
         }
     }
 

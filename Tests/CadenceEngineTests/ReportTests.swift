@@ -62,7 +62,7 @@ struct ReportTests {
             if index % 5 == 0 { events.append(TrackingEventRecord(sendRecordID: id, kind: .click, link: 1, eventClass: .likelyHuman, at: at.addingTimeInterval(120))) }
             try await database.recordTrackingEvents(events)
         }
-        _ = try database.openTasks(campaign: "q", actor: "t", now: now.addingTimeInterval(5 * 86_400))
+        _ = try await database.openTasks(campaign: "q", actor: "t", now: now.addingTimeInterval(5 * 86_400))
         return database
     }
 

@@ -74,7 +74,7 @@ struct RunnerPromiseTests {
         #expect(sent == 1)
         guard case .active(_, let due)? = try database.candidate("x1@example.org")?.enrollments.first?.state else { Issue.record("x1 is not active"); return }
         #expect(due > Self.tuesday.addingTimeInterval(300))
-        let waiting = try database.status(campaign: "old", now: Self.tuesday.addingTimeInterval(300)).first?.steps.first?.waiting ?? [:]
+        let waiting = try await database.status(campaign: "old", now: Self.tuesday.addingTimeInterval(300)).first?.steps.first?.waiting ?? [:]
         #expect(waiting.keys.contains { $0.contains("gone") }, "status says why: \(waiting)")
     }
 

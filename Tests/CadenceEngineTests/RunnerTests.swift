@@ -134,7 +134,7 @@ struct RunnerTests {
             let deferred = try setup.database.candidate("p6@example.org")?.enrollments.first?.events.map(\.detail) ?? []
             #expect(deferred.contains { $0.contains("reached its hourly cap (3)") })
             // status says why they wait
-            let waiting = try setup.database.status(campaign: "q1", now: now).first?.steps.first?.waiting ?? [:]
+            let waiting = try await setup.database.status(campaign: "q1", now: now).first?.steps.first?.waiting ?? [:]
             #expect(waiting["mailbox sam reached its hourly cap (3)"] == 3)
         }
     }
@@ -260,7 +260,7 @@ struct RunnerTests {
             #expect(second.sent >= 1)  // not in the outbox: sent now, with the same bytes
             setup.sender.failNext.withLock { $0 = .rejected(reason: "Invalid To header") }
             _ = try await runner.runOnce(now: Self.tuesday.addingTimeInterval(120))
-            let held = try setup.database.status(campaign: "q1", now: Self.tuesday).first?.steps.first?.held ?? [:]
+            let held = try await setup.database.status(campaign: "q1", now: Self.tuesday).first?.steps.first?.held ?? [:]
             #expect(held["the mailbox refused the message: Invalid To header"] == 1)
         }
     }
@@ -332,12 +332,12 @@ extension RunnerTests {
                 gmailReadiness: AuthStatus.readiness(access: access))
             var sent = 0
             for minute in 0..<5 { sent += try await runner.runOnce(now: Self.tuesday.addingTimeInterval(Double(minute) * 60)).sent }
-            let waiting = try setup.database.status(campaign: "q1", now: Self.tuesday).first?.steps.first?.waiting ?? [:]
+            let waiting = try await setup.database.status(campaign: "q1", now: Self.tuesday).first?.steps.first?.waiting ?? [:]
             let samWaiting = try #require(waiting["mailbox sam: not authorised: run `cadence auth login sam`"])
             #expect(samWaiting >= 1)
             #expect(sent >= 1)  // alex's candidates go out
             #expect(setup.sender.calls.withLock { $0.count } == sent)
-            let held = try setup.database.status(campaign: "q1", now: Self.tuesday).first?.steps.first?.held.values.reduce(0, +) ?? 0
+            let held = try await setup.database.status(campaign: "q1", now: Self.tuesday).first?.steps.first?.held.values.reduce(0, +) ?? 0
             #expect(sent + samWaiting + held == 4)  // nobody lost: sent, waiting for sam's login, or held for a bad link
         }
     }

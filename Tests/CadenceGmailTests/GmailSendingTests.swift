@@ -141,7 +141,7 @@ struct GmailSendingTests {
             #expect(report.sent == 0)
             #expect(report.deferred == 1)
             #expect(scene.sent.isEmpty)
-            let waiting = try scene.database.status(campaign: "q1", now: SendingScene.tuesday).first?.steps.first?.waiting ?? [:]
+            let waiting = try await scene.database.status(campaign: "q1", now: SendingScene.tuesday).first?.steps.first?.waiting ?? [:]
             #expect(waiting.keys.contains { $0.contains("needs re-authorisation") })
         }
     }
@@ -151,10 +151,10 @@ struct GmailSendingTests {
         try await SendingScene.with(people: 1) { (scene: SendingScene) async throws -> Void in
             scene.fake.addFault(FaultRule(method: "messages.send", call: 1, fault: .drop))
             #expect(try await scene.pass(at: 0).unknown == 1)
-            let doubt = try scene.database.status(campaign: "q1", now: SendingScene.tuesday).first?.steps.first?.inDoubt ?? [:]
+            let doubt = try await scene.database.status(campaign: "q1", now: SendingScene.tuesday).first?.steps.first?.inDoubt ?? [:]
             #expect(doubt.keys.contains { $0.hasPrefix("no answer from Gmail") })
-            #expect(StatusOutput.text(try scene.database.status(campaign: "q1", now: SendingScene.tuesday)).contains("  in doubt at intro: no answer from Gmail"))
-            #expect(StatusOutput.json(try scene.database.status(campaign: "q1", now: SendingScene.tuesday)).contains("\"inDoubt\" : [\n"))
+            #expect(StatusOutput.text(try await scene.database.status(campaign: "q1", now: SendingScene.tuesday)).contains("  in doubt at intro: no answer from Gmail"))
+            #expect(StatusOutput.json(try await scene.database.status(campaign: "q1", now: SendingScene.tuesday)).contains("\"inDoubt\" : [\n"))
             #expect(try await scene.pass(at: 20).unknown == 1)  // first miss: wait for Gmail's search to settle
             #expect(try await scene.pass(at: 50).unknown == 1)  // still inside the minute: no resend yet
             #expect(scene.sent.isEmpty)
@@ -207,7 +207,7 @@ struct GmailSendingTests {
             let first = try await scene.passes(from: 0, to: 120)
             #expect(first.sent == 1)
             #expect(try await scene.database.mailboxPause("sam", now: SendingScene.tuesday.addingTimeInterval(120)) != nil)
-            let status = try scene.database.status(campaign: "q1", now: SendingScene.tuesday.addingTimeInterval(120)).first?.steps.first
+            let status = try await scene.database.status(campaign: "q1", now: SendingScene.tuesday.addingTimeInterval(120)).first?.steps.first
             #expect(status?.held.isEmpty == true)
             #expect(status?.waiting.keys.contains { $0.hasPrefix("mailbox sam is paused until 2026-12-02 10:00 UTC: Gmail's sending limit") } == true)
             #expect(scene.fake.calls(of: "messages.send") == 2)  // one refused, then nobody asks again until the time
@@ -232,7 +232,7 @@ struct GmailSendingTests {
             let tokenCalls = scene.fake.calls(of: "token")
             _ = try await scene.passes(from: 3_700, to: 7_400, step: 600)
             #expect(scene.fake.calls(of: "token") == tokenCalls)
-            let waiting = try scene.database.status(campaign: "q1", now: SendingScene.tuesday.addingTimeInterval(7_400)).first?.steps.first?.waiting ?? [:]
+            let waiting = try await scene.database.status(campaign: "q1", now: SendingScene.tuesday.addingTimeInterval(7_400)).first?.steps.first?.waiting ?? [:]
             #expect(waiting.keys.contains { $0.contains("needs re-authorisation") && $0.contains("run `cadence auth login sam`") })
         }
     }
@@ -244,7 +244,7 @@ struct GmailSendingTests {
             let report = try await scene.passes(from: 0, to: 60)
             #expect(report.sent == 1)
             #expect(report.held == 1)
-            let held = try scene.database.status(campaign: "q1", now: SendingScene.tuesday).first?.steps.first?.held ?? [:]
+            let held = try await scene.database.status(campaign: "q1", now: SendingScene.tuesday).first?.steps.first?.held ?? [:]
             #expect(held.keys.contains { $0.contains("Gmail refused: Backend Error (400 backendError)") })
         }
     }

@@ -159,7 +159,7 @@ struct PushTests {
                     #expect(try await Self.post(url, bearer: token, body: body) == 401, "\(what)")
                 }
                 #expect(try queued(scene) == 0)
-                #expect(try scene.database.syncState("sam").historyID == position)
+                #expect(try await scene.database.syncState("sam").historyID == position)
                 // A genuine token with a malformed body is a 400, also with nothing changed.
                 let token = try await genuineToken(scene)
                 for malformed in ["{}", "not json", #"{"message":{"data":"!!!","messageId":"x"}}"#, Self.envelope(messageID: "x", historyID: "-1", numeric: false)] {

@@ -156,10 +156,10 @@ struct ReplyWatchingTests {
             let friday = Date(timeIntervalSince1970: 1_796_374_800)  // 2026-12-04 09:00 UTC
             #expect(try scene.state("p1@example.org") == .paused(step: "bump", reason: .outOfOffice(until: friday, guessed: true)))
             #expect(try scene.state("p2@example.org") == .paused(step: "bump", reason: .outOfOffice(until: friday, guessed: false)))
-            let status = StatusOutput.text(try scene.database.status(campaign: "q1", now: SendingScene.tuesday))
+            let status = StatusOutput.text(try await scene.database.status(campaign: "q1", now: SendingScene.tuesday))
             #expect(status.contains("paused at bump: out of office until 2026-12-04 09:00 UTC, going by its wording alone"))
             #expect(status.contains("paused at bump: out of office until 2026-12-04 09:00 UTC (1)"))
-            let json = StatusOutput.json(try scene.database.status(campaign: "q1", now: SendingScene.tuesday))
+            let json = StatusOutput.json(try await scene.database.status(campaign: "q1", now: SendingScene.tuesday))
             #expect(json.contains("going by its wording alone"))
             let events = try scene.database.candidate("p1@example.org")?.enrollments.first?.events.map(\.detail) ?? []
             #expect(events.contains { $0.contains("rule out-of-office.wording:en") })
@@ -218,7 +218,7 @@ struct ReplyWatchingTests {
                 )
             }
             _ = try await scene.pass(at: 23 * 30)
-            let status = try #require(try scene.database.status(campaign: "q1", now: SendingScene.tuesday).first)
+            let status = try await #require(try scene.database.status(campaign: "q1", now: SendingScene.tuesday).first)
             #expect(status.paused)
             let events = try scene.database.candidate("p3@example.org")?.enrollments.first?.events.map(\.detail) ?? []
             #expect(events.contains { $0.contains("hard-bounce rate") && $0.contains("check the list before resuming") })
@@ -256,7 +256,7 @@ struct ReplyWatchingTests {
             scene.fake.expireHistory(of: SendingScene.sam, before: 99_999_999)
             _ = try await scene.pass(at: 60)
             #expect(try scene.state("p1@example.org") == .stopped(.replied))
-            let recorded = try scene.database.syncState("sam")
+            let recorded = try await scene.database.syncState("sam")
             #expect(recorded.resyncCount == 1)  // the resync is recorded, with when
             #expect(recorded.resyncedAt == SendingScene.tuesday.addingTimeInterval(60))
             scene.fake.expireHistory(of: SendingScene.sam, before: 0)

@@ -71,7 +71,7 @@ struct TrackingClassingTests {
                 #expect(try await Server.request(client, p2[0]).status == 302)
                 #expect(try await Patience.waitUntil { try await scene.database.trackingEventCount() >= 2 })
                 // Before the burst completes, p2's first click looks like a person's, and no task may open yet.
-                #expect(try scene.database.openTasks(campaign: "q1", actor: "t", now: scene.clock.now).isEmpty)
+                #expect(try await scene.database.openTasks(campaign: "q1", actor: "t", now: scene.clock.now).isEmpty)
                 scene.clock.advance(by: 2)
                 #expect(try await Server.request(client, p2[1]).headers["Location"].first == "https://jobs.example.com/team")
                 #expect(try await Patience.waitUntil { try await scene.database.trackingEventCount() >= 3 })
@@ -82,7 +82,7 @@ struct TrackingClassingTests {
             }
             // Settled: p1 gets a hot-lead task; p2, the scanner's, none. Their sequences go on.
             scene.clock.advance(by: 10)
-            let tasks = try scene.database.openTasks(campaign: "q1", actor: "t", now: scene.clock.now)
+            let tasks = try await scene.database.openTasks(campaign: "q1", actor: "t", now: scene.clock.now)
             #expect(tasks.map(\.address) == ["p1@example.org"])
             let task = try #require(tasks.first)
             #expect(task.title.hasPrefix("Hot lead") && task.stepID == "@hot-lead")
@@ -92,7 +92,7 @@ struct TrackingClassingTests {
                 Issue.record("p1 is \(String(describing: before)), not waiting for the bump")
                 return
             }
-            #expect(try scene.database.completeTask(task.id, note: "called", actor: "t", now: scene.clock.now) == before)
+            #expect(try await scene.database.completeTask(task.id, note: "called", actor: "t", now: scene.clock.now) == before)
             #expect(try scene.state("p1@example.org") == before)
             // Once per person: another click later opens no second task.
             try await Server.withServer(scene) { base, client in
@@ -101,7 +101,7 @@ struct TrackingClassingTests {
                 #expect(try await Patience.waitUntil { try await scene.database.trackingEventCount() >= 4 })
             }
             scene.clock.advance(by: 60)
-            #expect(try scene.database.openTasks(campaign: "q1", actor: "t", now: scene.clock.now).isEmpty)
+            #expect(try await scene.database.openTasks(campaign: "q1", actor: "t", now: scene.clock.now).isEmpty)
             // The runner opens them too: its pass counts nothing new here, and the task stays done.
             #expect(try await scene.database.openDueTasks(actor: "runner", now: scene.clock.now) == 0)
         }
@@ -215,7 +215,7 @@ struct TrackingClassingTests {
                 #expect(try await Patience.waitUntil { try await scene.database.trackingEventCount() >= 1 })
             }
             scene.clock.advance(by: 10)
-            #expect(try scene.database.openTasks(campaign: "q1", actor: "t", now: scene.clock.now).map(\.address) == ["p1@example.org"])
+            #expect(try await scene.database.openTasks(campaign: "q1", actor: "t", now: scene.clock.now).map(\.address) == ["p1@example.org"])
         }
     }
 
@@ -231,10 +231,10 @@ struct TrackingClassingTests {
             let send = try #require(try await scene.database.trackedSend(trackingID: try Server.trackingID(links[0], scene)))
             try await scene.database.recordTrackingEvents([.init(sendRecordID: send.recordID, kind: .click, link: 1, eventClass: .likelyHuman, at: clickedAt)])
             scene.clock.advance(by: 10)
-            #expect(try scene.database.openTasks(campaign: "q1", actor: "t", now: scene.clock.now).count == 1)
+            #expect(try await scene.database.openTasks(campaign: "q1", actor: "t", now: scene.clock.now).count == 1)
             // The recorder was behind: the scanner's second click, made a second after the first, is written now.
             try await scene.database.recordTrackingEvents([.init(sendRecordID: send.recordID, kind: .click, link: 2, eventClass: .likelyHuman, at: clickedAt.addingTimeInterval(1))])
-            #expect(try scene.database.openTasks(campaign: "q1", actor: "t", now: scene.clock.now).isEmpty)
+            #expect(try await scene.database.openTasks(campaign: "q1", actor: "t", now: scene.clock.now).isEmpty)
             let shown = StatusOutput.text(try #require(try scene.database.candidate("p1@example.org")))
             #expect(shown.contains("hot lead withdrawn"))
         }

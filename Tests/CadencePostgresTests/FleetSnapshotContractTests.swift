@@ -18,6 +18,10 @@ extension StoreContractTests {
                 return
             }
             try await store.pauseMailbox("sam", until: Self.now.addingTimeInterval(600), reason: "rate limited")
+            // A runner gone two days: its report is let go when another runner reports.
+            try await store.publishMetrics(owner: "host-old", exposition: "old 1\n", now: Self.now.addingTimeInterval(-2 * 86_400))
+            // One gone a quarter of an hour: kept, but not on the page.
+            try await store.publishMetrics(owner: "host-quiet", exposition: "quiet 1\n", now: Self.now.addingTimeInterval(-900))
             try await store.publishMetrics(owner: "host-a", exposition: "a 1\n", now: Self.now)
             try await store.publishMetrics(owner: "host-b", exposition: "b 1\n", now: Self.now.addingTimeInterval(1))
             try await store.publishMetrics(owner: "host-a", exposition: "a 2\n", now: Self.now.addingTimeInterval(2))
@@ -29,6 +33,10 @@ extension StoreContractTests {
             #expect(fleet.stepsDue == 2, "Bo's step is due, and Ana's until her send is confirmed")
             #expect(fleet.pausedMailboxes == ["sam": Self.now.addingTimeInterval(600)])
             #expect(fleet.runners.map(\.owner) == ["host-a", "host-b"])
+            let kept = try await seeded.rows(try #require(TableLayout.all.first { $0.name == "runnerMetrics" })).compactMap { row -> String? in
+                if case .text(let owner) = row.first { owner } else { nil }
+            }
+            #expect(kept.sorted() == ["host-a", "host-b", "host-quiet"])
             #expect(fleet.runners.first?.exposition == "a 2\n", "a runner's report replaces its last")
             #expect(fleet.runners.first?.updatedAt == Self.now.addingTimeInterval(2))
         }

@@ -36,9 +36,9 @@ struct StatsTests {
             try await database.recordSent(
                 id, sent: SentMessage(providerMessageID: address, threadID: address), next: .active(nextStep: "call", dueAt: now), recipientDomain: "example.org", fence: lease.fence, now: now)
         }
-        let tasks = try database.openTasks(campaign: "s", actor: "t", now: now)
+        let tasks = try await database.openTasks(campaign: "s", actor: "t", now: now)
         #expect(tasks.count == 2)
-        _ = try database.completeTask(try #require(tasks.first).id, note: nil, actor: "t", now: now)
+        _ = try await database.completeTask(try #require(tasks.first).id, note: nil, actor: "t", now: now)
         let stats = try #require(try database.stats(campaign: "s", now: now.addingTimeInterval(3 * 86_400)).first)
         #expect(stats.enrolled == 4)
         #expect(

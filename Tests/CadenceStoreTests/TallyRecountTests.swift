@@ -123,9 +123,9 @@ struct TallyRecountTests {
                 try await database.recordSent(
                     id, sent: SentMessage(providerMessageID: "r\(step)", threadID: "u\(step)"), next: .finished, recipientDomain: "example.org", fence: lease.fence, now: clock)
             case 44..<50:
-                let tasks = try database.openTasks(campaign: "q", actor: "test", now: clock)
+                let tasks = try await database.openTasks(campaign: "q", actor: "test", now: clock)
                 guard !tasks.isEmpty else { continue }
-                _ = try? database.completeTask(tasks[pick(tasks.count)].id, note: nil, actor: "test", now: clock)
+                _ = try? await database.completeTask(tasks[pick(tasks.count)].id, note: nil, actor: "test", now: clock)
             case 50..<72 where !people.isEmpty:
                 let address = people[pick(people.count)]
                 let classes: [IncomingClass] = [

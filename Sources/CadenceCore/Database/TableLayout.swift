@@ -28,6 +28,10 @@ public struct TableLayout: Sendable, Hashable {
         hasher.combine(columns.map(\.name))
     }
 
+    /// The tables `cadence db copy` and the snapshots of dry runs carry: all but each runner's own metrics, which
+    /// belong to the processes of one database (as PostgreSQL's lease tables do).
+    public static var copied: [TableLayout] { all.filter { $0.name != "runnerMetrics" } }
+
     public static let all: [TableLayout] = [
         TableLayout(
             name: "campaign", key: ["id"], identity: false,

@@ -7,9 +7,8 @@ import Prometheus
 /// in doubt, steps due, mailboxes Gmail paused) and every runner's own report (`RunnerMetrics`), each sample
 /// labelled with its runner. One scrape of any `cadence serve` shows every runner, on every host.
 public enum FleetMetrics {
-    /// A runner that has not reported for this long is left out: it stopped, or it cannot reach the database
-    /// (and then its leases run out, which the lease gauges show).
-    public static let staleAfter: TimeInterval = 600
+    /// A runner that has not reported for this long is left out (`FleetSnapshot.reportsFor`).
+    public static var staleAfter: TimeInterval { FleetSnapshot.reportsFor }
 
     public static func exposition(_ store: any CadenceStore, now: Date) async throws(StoreError) -> String {
         exposition(try await store.fleetSnapshot(now: now), now: now)
@@ -38,8 +37,10 @@ public enum FleetMetrics {
             fleet.makeGauge(name: "cadence_runner_report_age_seconds", labels: [("runner", report.owner)], help: "Seconds since the runner last reported")
                 .set(max(0, now.timeIntervalSince(report.updatedAt)))
         }
-        var text = fleet.emitToString()
-        text += PrometheusText.merge(fresh.map { (label: ("runner", $0.owner), text: $0.exposition) })
-        return text
+        let text = fleet.emitToString()
+        // A family the page already has (a runner of another version naming one alike) is left out: the format
+        // allows each family once, and a second would make Prometheus refuse the whole page.
+        let taken = Set(text.split(separator: "\n").compactMap { line in line.hasPrefix("# TYPE ") ? line.split(separator: " ").dropFirst(2).first.map(String.init) : nil })
+        return text + PrometheusText.merge(fresh.map { (label: ("runner", $0.owner), text: $0.exposition) }, except: taken)
     }
 }

@@ -10,7 +10,7 @@ enum PrometheusText {
         var samples: [String] = []
     }
 
-    static func merge(_ pages: [(label: (name: String, value: String), text: String)]) -> String {
+    static func merge(_ pages: [(label: (name: String, value: String), text: String)], except taken: Set<String> = []) -> String {
         var order: [String] = []
         var families: [String: Family] = [:]
         for page in pages {
@@ -41,7 +41,7 @@ enum PrometheusText {
             }
         }
         var text = ""
-        for name in order {
+        for name in order where !taken.contains(name) {
             guard let family = families[name], !family.samples.isEmpty else { continue }
             text += family.header.map { $0 + "\n" }.joined() + family.samples.map { $0 + "\n" }.joined()
         }

@@ -101,7 +101,7 @@ public enum DatabaseCopy {
     /// renewed (and its fence checked) at every page and once more before the copy is kept.
     static func transfer(from: any CopyEndpoint, to: any CopyEndpoint, lease: CopyLease) async throws -> [(name: String, rows: Int)] {
         var copied: [(name: String, rows: Int)] = []
-        for table in TableLayout.all {
+        for table in TableLayout.copied {
             var count = 0
             try await forEachPage(of: table, in: from, lease: lease) { rows in
                 try await to.insert(rows, into: table)
@@ -109,7 +109,7 @@ public enum DatabaseCopy {
             }
             copied.append((table.name, count))
         }
-        for table in TableLayout.all {
+        for table in TableLayout.copied {
             let (sourceRows, sourceSum) = try await checksum(table, from, lease: lease)
             let (destinationRows, destinationSum) = try await checksum(table, to, lease: lease)
             guard sourceRows == destinationRows, sourceSum == destinationSum else {
@@ -215,7 +215,7 @@ public enum DatabaseCopy {
                 _ = try await PostgresMigrator.migrate(on: connection, by: actor, postgres.settings, postgres.logger)
                 let endpoint = PostgresCopyEndpoint(io: PostgresTableIO(connection: connection))
                 var filled: [String] = []
-                for table in TableLayout.all where try await endpoint.count(of: table) > 0 { filled.append(table.name) }
+                for table in TableLayout.copied where try await endpoint.count(of: table) > 0 { filled.append(table.name) }
                 if !filled.isEmpty {
                     throw DatabaseCommandFailure.refused(["\(postgres.settings) already holds rows (in \(filled.joined(separator: ", "))); copy into an empty database"])
                 }
@@ -276,6 +276,6 @@ struct PostgresCopyEndpoint: CopyEndpoint {
     func hold(owner: String, now: Date) async throws -> (blockers: [String], fence: Int64?) { try await io.holdForCopy(owner: owner, seconds: 600) }
     func release(owner: String) async throws { try await io.releaseCopyLease(owner: owner) }
     func finish() async throws {
-        for table in TableLayout.all { try await io.resetSequence(of: table) }
+        for table in TableLayout.copied { try await io.resetSequence(of: table) }
     }
 }

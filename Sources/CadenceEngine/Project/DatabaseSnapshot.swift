@@ -30,7 +30,7 @@ public enum DatabaseSnapshot {
             try await connector.withConnection { connection in
                 try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: connector.logger)
                 let io = PostgresTableIO(connection: connection, logger: connector.logger)
-                for table in TableLayout.all {
+                for table in TableLayout.copied {
                     var after: [CellValue]?
                     let size = DatabaseCopy.pageSize(table)
                     while true {

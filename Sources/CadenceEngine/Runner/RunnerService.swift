@@ -43,6 +43,9 @@ public struct RunnerService: Service {
             throw error
         }
         await runner.lease.release()
+        // Stopped cleanly: it holds nothing now, and the page says so until the report goes stale.
+        runner.metrics?.holding(0)
+        await publishMetrics(runner)
     }
 
     private func passes(_ runner: inout Runner) async throws {
@@ -50,7 +53,7 @@ public struct RunnerService: Service {
             let now = clock.now
             let pass = try await runner.runOnce(now: now)
             report("\(Timestamps.display(now))  \(pass.text)")
-            await publishMetrics(runner, now: now)
+            await publishMetrics(runner)
             if pass.leaseLost { throw Stop.leaseLost }
             if once || Task.isShuttingDownGracefully { return }
             try await waitForNextPass(runner)
@@ -58,16 +61,17 @@ public struct RunnerService: Service {
         }
     }
 
-    /// Writes the runner's metrics where any `cadence serve --metrics-port` reads them. Best effort: a database
+    /// Writes the runner's metrics where any `cadence serve --metrics-port` reads them: after each pass, and every
+    /// minute between passes (so a runner with a long interval stays on the page). Best effort: a database
     /// that cannot take them now shows in the next pass, and the counts go on accumulating meanwhile.
-    private func publishMetrics(_ runner: Runner, now: Date) async {
+    private func publishMetrics(_ runner: Runner) async {
         guard let metrics = runner.metrics else { return }
         if let quotaUse = runner.quotaUse {
             for mailbox in runner.configuration.gmailMailboxes.map(\.0.name) {
                 if let use = await quotaUse(mailbox) { metrics.gmailBudget(mailbox: mailbox, spent: use.spent, waited: use.waited) }
             }
         }
-        try? await runner.store.publishMetrics(owner: runner.lease.owner, exposition: metrics.exposition, now: now)
+        try? await runner.store.publishMetrics(owner: runner.lease.owner, exposition: metrics.exposition, now: clock.now)
     }
 
     /// Between passes, pushes queued by `cadence serve` are picked up within a quarter second. A mailbox that
@@ -83,6 +87,7 @@ public struct RunnerService: Service {
                 if Task.isShuttingDownGracefully { return }
                 throw CancellationError()
             }
+            if tick % 240 == 239 { await publishMetrics(runner) }
             guard !pushesBlocked else { continue }
             if let wakeups, !wakeups.take(), tick % 20 != 19 { continue }
             let pushed = try await runner.handlePushes(now: clock.now)

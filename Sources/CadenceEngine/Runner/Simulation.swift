@@ -43,7 +43,7 @@ public enum Simulation {
         var runner = Runner(store: database, configuration: configuration, sender: sender, seed: seed, lease: lease)
         runner.watch = watch
         runner.tracking = tracking
-        let campaigns = try database.status(campaign: nil, now: start).map(\.id)
+        let campaigns = try await database.status(campaign: nil, now: start).map(\.id)
         var finished: [String: Date] = [:]
         var now = start
         var passes = 0
@@ -51,8 +51,8 @@ public enum Simulation {
             passes += 1
             moved(now)
             _ = try await runner.runOnce(now: now)
-            for task in try database.openTasks(campaign: nil, actor: "simulation", now: now) {
-                _ = try database.completeTask(task.id, note: "done in the simulation", actor: "simulation", now: now)
+            for task in try await database.openTasks(campaign: nil, actor: "simulation", now: now) {
+                _ = try await database.completeTask(task.id, note: "done in the simulation", actor: "simulation", now: now)
             }
             for campaign in campaigns where finished[campaign] == nil {
                 if try database.inProgressCount(campaign: campaign) == 0 { finished[campaign] = now }
