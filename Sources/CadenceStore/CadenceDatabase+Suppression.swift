@@ -15,37 +15,64 @@ public struct Suppression: Sendable, Equatable {
     public var reason: String
     public var actor: String
     public var createdAt: Date
+
+    package init(kind: Kind, value: String, reason: String, actor: String, createdAt: Date) {
+        self.kind = kind
+        self.value = value
+        self.reason = reason
+        self.actor = actor
+        self.createdAt = createdAt
+    }
 }
 
 extension CadenceDatabase {
     /// Adds entries (address keys, domains, hashes); existing entries keep their first reason. Returns how many were new.
     @discardableResult
     public func suppress(_ entries: [(kind: Suppression.Kind, value: String)], reason: String, actor: String, now: Date) throws(StoreError) -> Int {
-        try write { db in
-            var added = 0
-            for entry in entries {
-                try db.execute(
-                    sql: "INSERT INTO suppression (kind, value, reason, actor, createdAt) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, value) DO NOTHING",
-                    arguments: [entry.kind, entry.value, reason, actor, now])
-                added += db.changesCount
-            }
-            return added
+        try write { db in try Self.suppress(entries, reason: reason, actor: actor, db, now: now) }
+    }
+
+    @discardableResult
+    public func suppress(_ entries: [(kind: Suppression.Kind, value: String)], reason: String, actor: String, now: Date) async throws(StoreError) -> Int {
+        try await write { db in try Self.suppress(entries, reason: reason, actor: actor, db, now: now) }
+    }
+
+    static func suppress(_ entries: [(kind: Suppression.Kind, value: String)], reason: String, actor: String, _ db: Database, now: Date) throws -> Int {
+        var added = 0
+        for entry in entries {
+            try db.execute(
+                sql: "INSERT INTO suppression (kind, value, reason, actor, createdAt) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, value) DO NOTHING",
+                arguments: [entry.kind, entry.value, reason, actor, now])
+            added += db.changesCount
         }
+        return added
     }
 
     /// Removes an entry; false if there was none.
     public func unsuppress(kind: Suppression.Kind, value: String) throws(StoreError) -> Bool {
-        try write { db in
-            try db.execute(sql: "DELETE FROM suppression WHERE kind = ? AND value = ?", arguments: [kind, value])
-            return db.changesCount > 0
-        }
+        try write { db in try Self.unsuppress(kind: kind, value: value, db) }
+    }
+
+    public func unsuppress(kind: Suppression.Kind, value: String) async throws(StoreError) -> Bool {
+        try await write { db in try Self.unsuppress(kind: kind, value: value, db) }
+    }
+
+    static func unsuppress(kind: Suppression.Kind, value: String, _ db: Database) throws -> Bool {
+        try db.execute(sql: "DELETE FROM suppression WHERE kind = ? AND value = ?", arguments: [kind, value])
+        return db.changesCount > 0
     }
 
     public func suppressions() throws(StoreError) -> [Suppression] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM suppression ORDER BY kind, value").map {
-                Suppression(kind: $0["kind"] ?? .address, value: $0["value"], reason: $0["reason"], actor: $0["actor"], createdAt: $0["createdAt"])
-            }
+        try read { db in try Self.suppressions(db) }
+    }
+
+    public func suppressions() async throws(StoreError) -> [Suppression] {
+        try await read { db in try Self.suppressions(db) }
+    }
+
+    static func suppressions(_ db: Database) throws -> [Suppression] {
+        try Row.fetchAll(db, sql: "SELECT * FROM suppression ORDER BY kind, value").map {
+            Suppression(kind: $0["kind"] ?? .address, value: $0["value"], reason: $0["reason"], actor: $0["actor"], createdAt: $0["createdAt"])
         }
     }
 

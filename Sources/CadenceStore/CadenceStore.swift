@@ -170,6 +170,16 @@ public protocol CadenceStore: SendingStore {
     /// How fresh a Gmail mailbox's reply watching is: its position, last read, pushes waiting, its watch.
     func syncState(_ mailbox: String) async throws(StoreError) -> MailboxSyncState
 
+    // MARK: The suppression list
+
+    /// Adds entries (address keys, domains, hashes); existing entries keep their first reason. Returns how many
+    /// were new.
+    func suppress(_ entries: [(kind: Suppression.Kind, value: String)], reason: String, actor: String, now: Date) async throws(StoreError) -> Int
+    /// Removes an entry; false if there was none.
+    func unsuppress(kind: Suppression.Kind, value: String) async throws(StoreError) -> Bool
+    /// The whole list, by kind and value (bytewise).
+    func suppressions() async throws(StoreError) -> [Suppression]
+
     // MARK: Tasks
 
     /// Opens the tasks now due, then lists the open ones (of one campaign, or all).

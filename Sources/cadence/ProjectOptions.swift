@@ -47,6 +47,13 @@ struct ProjectOptions: ParsableArguments {
         }
     }
 
+    /// Runs `body` on the store for a command that writes by hand: a SQLite file (created when `create`), or
+    /// PostgreSQL.
+    func withWritingStore<T: Sendable>(create: Bool = false, _ body: @Sendable (any CadenceStore) async throws -> T) async throws -> T {
+        guard PostgresSettings.isURL(databasePath) else { return try await body(try openDatabase(create ? .create : .existing)) }
+        return try await withStore(body)
+    }
+
     /// Runs `body` on the store for a command that only reads: a SQLite file opened read-only (nothing migrated,
     /// nothing created), or PostgreSQL.
     func withReadingStore<T: Sendable>(_ body: @Sendable (any CadenceStore) async throws -> T) async throws -> T {

@@ -4,7 +4,7 @@ import CadenceEngine
 import CadenceStore
 import Foundation
 
-struct Suppress: ParsableCommand {
+struct Suppress: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Addresses and whole domains Cadence must never write to.",
         subcommands: [Add.self, Remove.self, List.self, Import.self, Export.self])
@@ -17,7 +17,7 @@ struct Suppress: ParsableCommand {
         }
     }
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Suppress addresses or domains.")
         @OptionGroup var project: ProjectOptions
         @Argument(help: ArgumentHelp("Addresses, or domains such as example.com.", valueName: "address-or-domain"))
@@ -25,46 +25,51 @@ struct Suppress: ParsableCommand {
         @Option(help: "Why (kept with the entry).")
         var reason: String = "added by hand"
 
-        func run() throws {
-            try runReportingFailures {
+        func run() async throws {
+            try await runReportingFailuresAsync {
                 let entries = try values.map(Suppress.entry)
-                let added = try project.openDatabase(.create).suppress(entries, reason: reason, actor: Actor.current("suppress add"), now: CommandClock.now)
+                let (reason, actor, now) = (reason, Actor.current("suppress add"), CommandClock.now)
+                let added = try await project.withWritingStore(create: true) { store in
+                    try await store.suppress(entries, reason: reason, actor: actor, now: now)
+                }
                 print("Suppressed \(added) new entr\(added == 1 ? "y" : "ies") (\(entries.count - added) already there).")
                 print("Launches skip them, and nothing is sent to them: the runner checks the list before every send, also for people already enrolled.")
             }
         }
     }
 
-    struct Remove: ParsableCommand {
+    struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Allow an address or domain again.")
         @OptionGroup var project: ProjectOptions
         @Argument(help: ArgumentHelp("An address or a domain.", valueName: "address-or-domain"))
         var value: String
 
-        func run() throws {
-            try runReportingFailures {
+        func run() async throws {
+            try await runReportingFailuresAsync {
                 let entry = try Suppress.entry(value)
-                let database = try project.openDatabase()
-                guard try database.unsuppress(kind: entry.kind, value: entry.value) else {
-                    if entry.kind == .address, try database.suppressions().contains(where: { $0.kind == .hash && $0.value == AddressKey.hash(entry.value) }) {
-                        throw CommandFailure("\(value) was forgotten on request; only a hash of it is kept, and it stays on the list so they are never contacted again", code: .dataError)
+                let value = value
+                try await project.withWritingStore { store in
+                    guard try await store.unsuppress(kind: entry.kind, value: entry.value) else {
+                        if entry.kind == .address, try await store.suppressions().contains(where: { $0.kind == .hash && $0.value == AddressKey.hash(entry.value) }) {
+                            throw CommandFailure("\(value) was forgotten on request; only a hash of it is kept, and it stays on the list so they are never contacted again", code: .dataError)
+                        }
+                        throw CommandFailure("\(value) is not on the suppression list", code: .dataError)
                     }
-                    throw CommandFailure("\(value) is not on the suppression list", code: .dataError)
                 }
                 print("Removed \(entry.value) from the suppression list.")
             }
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the suppression list.")
         @OptionGroup var project: ProjectOptions
         @Option(help: "text or json.")
         var format: OutputFormat = .text
 
-        func run() throws {
-            try runReportingFailures {
-                let entries = try project.openDatabase(.readOnly).suppressions()
+        func run() async throws {
+            try await runReportingFailuresAsync {
+                let entries = try await project.withReadingStore { store in try await store.suppressions() }
                 if format == .json {
                     struct Entry: Encodable { var kind: String; var value: String; var reason: String; var addedBy: String; var addedAt: String }
                     let encoder = JSONEncoder()
@@ -83,7 +88,7 @@ struct Suppress: ParsableCommand {
         }
     }
 
-    struct Import: ParsableCommand {
+    struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Suppress every address or domain in a file: one per line, or a CSV whose first column holds them.")
         @OptionGroup var project: ProjectOptions
@@ -92,28 +97,32 @@ struct Suppress: ParsableCommand {
         @Option(help: "Why (kept with each entry).")
         var reason: String = "imported"
 
-        func run() throws {
-            try runReportingFailures {
+        func run() async throws {
+            try await runReportingFailuresAsync {
                 let entries: [SuppressionFile.Entry]
                 do {
                     entries = try SuppressionFile.read(path: file, display: file)
                 } catch SuppressionFile.Failure.problems(let problems) {
                     throw CommandFailure(problems.map(\.description).joined(separator: "\n") + "\nNothing was imported; fix the lines above.", code: .dataError)
                 }
-                let added = try project.openDatabase(.create).suppress(entries, reason: reason, actor: Actor.current("suppress import"), now: CommandClock.now)
+                let (reason, actor, now) = (reason, Actor.current("suppress import"), CommandClock.now)
+                let added = try await project.withWritingStore(create: true) { store in
+                    try await store.suppress(entries, reason: reason, actor: actor, now: now)
+                }
                 print("Imported \(entries.count) entr\(entries.count == 1 ? "y" : "ies") from \(file): \(added) new.")
             }
         }
     }
 
-    struct Export: ParsableCommand {
+    struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the suppression list as CSV (kind,value,reason,addedAt).")
         @OptionGroup var project: ProjectOptions
 
-        func run() throws {
-            try runReportingFailures {
+        func run() async throws {
+            try await runReportingFailuresAsync {
+                let entries = try await project.withReadingStore { store in try await store.suppressions() }
                 print("kind,value,reason,addedAt")
-                for entry in try project.openDatabase(.readOnly).suppressions() {
+                for entry in entries {
                     let reason = "\"" + entry.reason.replacingOccurrences(of: "\"", with: "\"\"") + "\""
                     print("\(entry.kind.rawValue),\(entry.value),\(reason),\(Timestamps.iso(entry.createdAt))")
                 }

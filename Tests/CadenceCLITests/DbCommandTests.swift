@@ -263,15 +263,22 @@ extension ProcessTests.DbCommandTests {
                 #expect(onPostgres.status == 0, "\(onPostgres.stderr)")
                 #expect(onPostgres.stdout == onSQLite.stdout)
             }
+            for root in [sqliteRoot, postgresRoot] {
+                try "address\nann@example.com\n@spam.example\nblocked@example.org\n".write(to: root.appendingPathComponent("blocklist.csv"), atomically: true, encoding: .utf8)
+            }
             // Where everyone stands, and the LinkedIn tasks the runs opened, listed and one done, on both.
             for arguments in [
                 ["status"], ["status", "--format", "json"], ["status", "backend-engineers", "--forecast"], ["tasks"], ["tasks", "done", "1", "--note", "connected"],
                 ["tasks", "--format", "json"], ["status", "nope"],
+                // The suppression list, kept by hand.
+                ["suppress", "add", "Blocked@Example.org", "example.net", "--reason", "asked"], ["suppress", "import", "blocklist.csv"], ["suppress", "list"],
+                ["suppress", "list", "--format", "json"], ["suppress", "remove", "example.net"], ["suppress", "remove", "nobody@example.org"],
+                ["suppress", "export"],
             ] {
                 let environment = ["CADENCE_NOW": "2026-12-16T16:00:00Z", "USER": "sam"]
                 let onSQLite = try CadenceBinary.run(arguments, in: sqliteRoot, environment: environment)
                 let onPostgres = try CadenceBinary.run(arguments + ["--db", url], in: postgresRoot, environment: environment)
-                #expect(onSQLite.status == (arguments.last == "nope" ? 65 : 0), "\(arguments): \(onSQLite.stderr)")
+                #expect(onSQLite.status == (["nope", "nobody@example.org"].contains(arguments.last) ? 65 : 0), "\(arguments): \(onSQLite.stderr)")
                 #expect(onPostgres.status == onSQLite.status, "\(arguments): \(onPostgres.stderr)")
                 #expect(onPostgres.stdout == onSQLite.stdout, "\(arguments)")
                 #expect(onPostgres.stderr == onSQLite.stderr, "\(arguments)")

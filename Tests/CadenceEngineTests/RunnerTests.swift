@@ -268,7 +268,7 @@ struct RunnerTests {
     @Test("an address suppressed after launch is stopped before its send")
     func suppressedAfterLaunch() async throws {
         try await withLaunched { setup in
-            try setup.database.suppress([(.address, "ana@example.org")], reason: "asked", actor: "t", now: Self.tuesday)
+            try await setup.database.suppress([(.address, "ana@example.org")], reason: "asked", actor: "t", now: Self.tuesday)
             var runner = setup.runner()
             for minute in 0..<5 { _ = try await runner.runOnce(now: Self.tuesday.addingTimeInterval(Double(minute) * 60)) }
             #expect(try setup.database.candidate("ana@example.org")?.enrollments.first?.state == .stopped(.suppressed))

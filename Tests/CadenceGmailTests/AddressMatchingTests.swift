@@ -78,7 +78,7 @@ struct AddressMatchingTests {
                 """)
             _ = try await scene.pass(at: 60)
             #expect(try state(scene, Self.janeKey) == .stopped(.bounced))
-            #expect(try scene.database.suppressions().contains { $0.value == Self.janeKey })
+            #expect(try await scene.database.suppressions().contains { $0.value == Self.janeKey })
         }
     }
 

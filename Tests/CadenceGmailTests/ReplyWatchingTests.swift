@@ -119,7 +119,7 @@ struct ReplyWatchingTests {
             let next = try await scene.pass(at: 60)
             #expect(next.incoming == 2)
             #expect(try scene.state("p1@example.org") == .stopped(.bounced))
-            #expect(try scene.database.suppressions().contains { $0.value == "p1@example.org" })
+            #expect(try await scene.database.suppressions().contains { $0.value == "p1@example.org" })
             guard case .active? = try scene.state("p2@example.org") else { Issue.record("a delay stopped p2"); return }
         }
     }
@@ -132,7 +132,7 @@ struct ReplyWatchingTests {
             try deliver(scene, "From: p2@example.org\nTo: \(SendingScene.sam)\nSubject: Automatic reply: Quick question\nAuto-Submitted: auto-replied\n\nI am out of the office until December 3.\n")
             _ = try await scene.pass(at: 60)
             #expect(try scene.state("p1@example.org") == .stopped(.unsubscribed))
-            #expect(try scene.database.suppressions().contains { $0.value == "p1@example.org" })
+            #expect(try await scene.database.suppressions().contains { $0.value == "p1@example.org" })
             // Out until Thursday 3 December: paused until one business day later, Friday 09:00 UTC.
             let friday = Date(timeIntervalSince1970: 1_796_374_800)  // 2026-12-04 09:00 UTC
             #expect(try scene.state("p2@example.org") == .paused(step: "bump", reason: .outOfOffice(until: friday)))
@@ -181,7 +181,7 @@ struct ReplyWatchingTests {
             try deliver(scene, "From: p2@example.org\nTo: \(SendingScene.sam)\nSubject: Re: Quick question, P2\n\nPlease remove me from your list.\n")
             _ = try await scene.pass(at: 60)
             #expect(try scene.state("p1@example.org") == .stopped(.replied))
-            #expect(try !scene.database.suppressions().contains { $0.value == "p1@example.org" })
+            #expect(try await !scene.database.suppressions().contains { $0.value == "p1@example.org" })
             let events = try scene.database.candidate("p1@example.org")?.enrollments.first?.events.map(\.detail) ?? []
             #expect(events.contains { $0.hasPrefix("reply (Gmail message ") && $0.hasSuffix("rule reply.default): Yes, let's talk Thursday.") })
             #expect(try scene.state("p2@example.org") == .stopped(.unsubscribed))

@@ -122,13 +122,13 @@ struct TrackingClassingTests {
                     let refused = try await Server.request(client, p1.unsubscribe, method: .POST, contentType: form, body: Array(body.utf8))
                     #expect(refused.status == 400 && refused.text.contains(#"name="address""#), "\(body)")
                 }
-                #expect(try scene.database.suppressions().isEmpty)
+                #expect(try await scene.database.suppressions().isEmpty)
                 // The address typed (in any case) is the one suppressed, and its person stopped.
                 let typed = try await Server.request(
                     client, p1.unsubscribe, method: .POST, contentType: form, body: Array("confirm=yes&address=P1%40Example.org&reason=moved+on".utf8))
                 #expect(typed.status == 200 && typed.text.contains("unsubscribed"))
                 #expect(try scene.state("p1@example.org") == .stopped(.unsubscribed))
-                #expect(try scene.database.suppressions().first { $0.value == "p1@example.org" }?.reason == "unsubscribe link: moved on")
+                #expect(try await scene.database.suppressions().first { $0.value == "p1@example.org" }?.reason == "unsubscribe link: moved on")
                 // A mail client's one click on an old link is honoured by the send it names.
                 let p2 = try Server.links(scene, to: "p2@example.org", base: base)
                 let oneClick = try await Server.request(client, p2.unsubscribe, method: .POST, contentType: form, body: Array("List-Unsubscribe=One-Click".utf8))
@@ -173,7 +173,7 @@ struct TrackingClassingTests {
                 #expect(oneClick.status == 404)
                 let typed = try await Server.request(client, forged, method: .POST, contentType: form, body: Array("confirm=yes&address=p1%40example.org".utf8))
                 #expect(typed.status != 200 || !typed.text.contains("You are unsubscribed"))
-                #expect(try scene.database.suppressions().isEmpty)
+                #expect(try await scene.database.suppressions().isEmpty)
                 guard case .active? = try scene.state("p1@example.org") else {
                     Issue.record("p1 changed: \(String(describing: try scene.state("p1@example.org")))")
                     return
@@ -187,7 +187,7 @@ struct TrackingClassingTests {
                 let stranger = try await Server.request(
                     client, p2.unsubscribe, method: .POST, contentType: form, body: Array("confirm=yes&address=stranger%40example.com".utf8))
                 #expect(stranger.status == 400 && stranger.text.contains(#"name="address""#))
-                #expect(try scene.database.suppressions().isEmpty)
+                #expect(try await scene.database.suppressions().isEmpty)
                 // A one click naming a send that does not exist: nothing happened, so no 200.
                 let p3 = try Server.links(scene, to: "p3@example.org", base: base)
                 let p3Token = String(try #require(p3.unsubscribe.split(separator: "/").last))
@@ -195,7 +195,7 @@ struct TrackingClassingTests {
                 for index in 2..<12 { bytes[index] = 0 }
                 let unknown = base + "/t/u/" + Base64URL.encode(bytes)
                 #expect(try await Server.request(client, unknown, method: .POST, contentType: form, body: Array("List-Unsubscribe=One-Click".utf8)).status == 404)
-                #expect(try scene.database.suppressions().isEmpty)
+                #expect(try await scene.database.suppressions().isEmpty)
             }
         }
     }

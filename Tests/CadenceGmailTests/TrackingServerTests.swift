@@ -257,7 +257,7 @@ struct TrackingServerTests {
                 let page = try await Self.request(client, p1.unsubscribe)
                 #expect(page.status == 200 && page.text.contains("<form method=\"post\">") && !page.text.contains("<script"))
                 #expect(try scene.state("p1@example.org") != .stopped(.unsubscribed))
-                #expect(try !scene.database.suppressions().contains { $0.value == "p1@example.org" })
+                #expect(try await !scene.database.suppressions().contains { $0.value == "p1@example.org" })
                 // RFC 8058 as Gmail sends it: form-encoded.
                 let oneClick = Array("List-Unsubscribe=One-Click".utf8)
                 for _ in 0..<2 {
@@ -265,7 +265,7 @@ struct TrackingServerTests {
                     #expect(reply.status == 200 && reply.headers["Location"].isEmpty)
                 }
                 #expect(try scene.state("p1@example.org") == .stopped(.unsubscribed))
-                #expect(try scene.database.suppressions().contains { $0.value == "p1@example.org" })
+                #expect(try await scene.database.suppressions().contains { $0.value == "p1@example.org" })
                 // Multipart, as some receivers send it.
                 let p2 = try Self.links(scene, to: "p2@example.org", base: base)
                 let multipart = Array("--b1\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--b1--\r\n".utf8)
@@ -276,7 +276,7 @@ struct TrackingServerTests {
                 let p2Again = try await Self.request(
                     client, p2.unsubscribe, method: .POST, contentType: "application/x-www-form-urlencoded", body: Array("confirm=yes&reason=Too+many+emails%2C+sorry".utf8))
                 #expect(p2Again.status == 200)
-                #expect(try scene.database.suppressions().first { $0.value == "p2@example.org" }?.reason == "unsubscribe link: Too many emails, sorry")
+                #expect(try await scene.database.suppressions().first { $0.value == "p2@example.org" }?.reason == "unsubscribe link: Too many emails, sorry")
                 // A POST that is neither, a tampered token, an oversized body: refused, nothing changes for p3.
                 let p3 = try Self.links(scene, to: "p3@example.org", base: base)
                 #expect(try await Self.request(client, p3.unsubscribe, method: .POST, contentType: "application/x-www-form-urlencoded", body: Array("hello=1".utf8)).status == 400)
