@@ -222,7 +222,7 @@ let package = Package(
         .testTarget(
             name: "CadenceEngineTests",
             dependencies: [
-                "CadenceCore", "CadenceStore", "CadenceEngine", "CadenceGmail",
+                "CadenceCore", "CadenceStore", "CadenceEngine", "CadenceGmail", "CadencePostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // Only for the fuzz test that holds CSVParser to the reader it replaced.
                 .product(name: "CSV", package: "CSV.swift"),

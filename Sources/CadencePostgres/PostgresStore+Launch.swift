@@ -54,6 +54,10 @@ extension PostgresStore {
     public struct LaunchConflict: Error, Sendable, CustomStringConvertible {
         public var reason: String
         public var description: String { "\(reason); nothing was written" }
+
+        public init(reason: String) {
+            self.reason = reason
+        }
     }
 
     /// A campaign's first version, with its files, as `CadenceDatabase.saveVersion` records it.

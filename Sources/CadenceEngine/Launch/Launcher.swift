@@ -87,17 +87,23 @@ public enum Launcher {
     /// The same launch on PostgreSQL, in one transaction: rows are read a batch at a time, each batch's people
     /// looked up in one query and its new rows written with `COPY`.
     public static func launch(_ campaign: LoadedCampaign, postgres store: PostgresStore, options: Options) async throws(Failure) -> LaunchReport {
-        // A launch that lost a deadlock wrote nothing: it starts again from the first row, up to three times, when
-        // the file can be read again (not a pipe).
-        var attempt = 1
+        let path = ProjectLocation.absolute(options.candidatesPath, base: campaign.location.displayBase)
+        return try await retryingConflicts(rereadable: CandidateFile.isRegularFile(path)) { try await launchOnce(campaign, postgres: store, options: options) }
+    }
+
+    /// How many times a launch that lost a deadlock is tried in all.
+    static let attempts = 3
+
+    /// Runs `attempt` again when it lost a deadlock (it wrote nothing), from the first row, up to `attempts` times in
+    /// all, when the file can be read again (not a pipe); otherwise says to launch again.
+    static func retryingConflicts(rereadable: Bool, _ attempt: () async throws -> LaunchReport) async throws(Failure) -> LaunchReport {
+        var tried = 0
         while true {
+            tried += 1
             do {
-                return try await launchOnce(campaign, postgres: store, options: options)
+                return try await attempt()
             } catch let conflict as PostgresStore.LaunchConflict {
-                guard attempt < 3, CandidateFile.isRegularFile(ProjectLocation.absolute(options.candidatesPath, base: campaign.location.displayBase)) else {
-                    throw .store(.other("\(conflict); launch again"))
-                }
-                attempt += 1
+                guard tried < attempts, rereadable else { throw .store(.other("\(conflict); launch again")) }
             } catch let failure as Failure {
                 throw failure
             } catch {
