@@ -128,8 +128,9 @@ public final class PostgresLaunchSession: LaunchEnrolling {
         return dueAtFirstStep
     }
 
-    /// Reads (and locks) the people of the next batch of rows, and their enrolments: one round trip for people new
-    /// to the database, three for a batch with people already in it.
+    /// Reads (and locks) the people of the next batch of rows, and their enrolments: two round trips for people new
+    /// to the database (the locks, and whether the suppression list changed), four for a batch with people already
+    /// in it.
     public func prepare(_ candidates: [Candidate]) async throws {
         precondition(writes.isEmpty, "flush a batch before preparing the next")
         known = [:]
