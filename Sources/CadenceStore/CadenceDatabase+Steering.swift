@@ -47,77 +47,66 @@ extension CadenceDatabase {
     /// Resuming a campaign resumes what pausing the campaign paused; people paused by hand stay paused until
     /// resumed by hand. A person resumed by hand inside a paused campaign waits for the campaign.
     public func resume(_ selection: EnrollmentSelection, note: String?, actor: String, now: Date) throws(StoreError) -> Int {
-        try write { db in
-            var campaignResume = false
-            if case .campaign(let id) = selection {
-                try Self.requireCampaign(id, db)
-                try Self.refuseStopped(id, db)
-                try Self.setCampaignState(id, .active, db, now: now)
-                campaignResume = true
-            }
-            var changed = 0
-            if case .candidate = selection {
-                // A hold waits for a person to look: resuming someone by hand says they have (the address or the
-                // message was fixed). The runner checks their message again before it sends, so a hold whose cause
-                // remains comes back with its reason instead of a broken email.
-                // (A paused campaign pauses its held people too: those are released below, through their pause.)
-                for row in try Self.selected(selection, states: [.held], db) {
-                    try Self.setState(row.id, StoredState(.active(nextStep: row.stored.stepId ?? "", dueAt: now)), db, now: now)
-                    try Self.event(row, kind: .resumed, actor: actor, detail: note ?? "", db, now: now)
-                    changed += 1
-                }
-            }
-            for row in try Self.selected(selection, states: [.paused], db) {
-                var current = row.stored
-                var released = false
-                if !campaignResume, var reason = current.decodedReason, reason.previous?.state == .held {
-                    // Paused while held: resumed by hand, the hold is lifted too.
-                    reason.previous = StoredState(.active(nextStep: current.stepId ?? "", dueAt: now)).asPrevious
-                    current.reason = StoredState.encode(reason)
-                    try Self.setState(row.id, current, db, now: now)
-                    released = true
-                }
-                let byCampaign = current.decodedReason?.kind == .campaignPaused
-                if campaignResume && !byCampaign { continue }
-                if !campaignResume, try Self.campaignState(row.campaignId, db) == .paused {
-                    if !byCampaign {
-                        var reason = current.decodedReason ?? StoredState.Reason(kind: .campaignPaused)
-                        reason.kind = .campaignPaused
-                        reason.note = nil
-                        try Self.setState(row.id, StoredState(state: .paused, stepId: current.stepId, dueAt: nil, reason: StoredState.encode(reason), taskId: nil), db, now: now)
-                        try Self.event(row, kind: .resumed, actor: actor, detail: "waits for the campaign, which is paused", db, now: now)
-                        changed += 1
-                    } else if released {
-                        try Self.event(row, kind: .resumed, actor: actor, detail: "released from the hold; waits for the campaign, which is paused", db, now: now)
-                        changed += 1
-                    }
-                    continue
-                }
-                guard let resumed = current.resumed(now: now) else { continue }
-                try Self.setState(row.id, resumed, db, now: now)
+        try write { db in try Self.resume(selection, note: note, actor: actor, db, now: now) }
+    }
+
+    public func resume(_ selection: EnrollmentSelection, note: String?, actor: String, now: Date) async throws(StoreError) -> Int {
+        try await write { db in try Self.resume(selection, note: note, actor: actor, db, now: now) }
+    }
+
+    static func resume(_ selection: EnrollmentSelection, note: String?, actor: String, _ db: Database, now: Date) throws -> Int {
+        var campaignResume = false
+        if case .campaign(let id) = selection {
+            try Self.requireCampaign(id, db)
+            try Self.refuseStopped(id, db)
+            try Self.setCampaignState(id, .active, db, now: now)
+            campaignResume = true
+        }
+        var changed = 0
+        if case .candidate = selection {
+            // A hold waits for a person to look: resuming someone by hand says they have (the address or the
+            // message was fixed). The runner checks their message again before it sends, so a hold whose cause
+            // remains comes back with its reason instead of a broken email.
+            // (A paused campaign pauses its held people too: those are released below, through their pause.)
+            for row in try Self.selected(selection, states: [.held], db) {
+                try Self.setState(row.id, StoredState(.active(nextStep: row.stored.stepId ?? "", dueAt: now)), db, now: now)
                 try Self.event(row, kind: .resumed, actor: actor, detail: note ?? "", db, now: now)
                 changed += 1
             }
-            return changed
         }
+        for row in try Self.selected(selection, states: [.paused], db) {
+            let campaignPaused = try !campaignResume && Self.campaignState(row.campaignId, db) == .paused
+            guard let (state, event) = row.stored.resume(byHand: !campaignResume, campaignPaused: campaignPaused, note: note, now: now) else { continue }
+            try Self.setState(row.id, state, db, now: now)
+            guard let event else { continue }
+            try Self.event(row, kind: .resumed, actor: actor, detail: event, db, now: now)
+            changed += 1
+        }
+        return changed
     }
 
     /// Stops the selected in-progress enrolments for good.
     /// Stopping a whole campaign also closes it to new launches.
     public func stop(_ selection: EnrollmentSelection, reason: StopReason, actor: String, now: Date) throws(StoreError) -> Int {
-        try write { db in
-            if case .campaign(let id) = selection {
-                try Self.requireCampaign(id, db)
-                try Self.setCampaignState(id, .stopped, db, now: now)
-            }
-            var changed = 0
-            for row in try Self.selected(selection, states: EnrollmentStatus.inProgress, db) {
-                try Self.setState(row.id, StoredState(.stopped(reason)), db, now: now)
-                try Self.event(row, kind: .stopped, actor: actor, detail: reason.description, db, now: now)
-                changed += 1
-            }
-            return changed
+        try write { db in try Self.stop(selection, reason: reason, actor: actor, db, now: now) }
+    }
+
+    public func stop(_ selection: EnrollmentSelection, reason: StopReason, actor: String, now: Date) async throws(StoreError) -> Int {
+        try await write { db in try Self.stop(selection, reason: reason, actor: actor, db, now: now) }
+    }
+
+    static func stop(_ selection: EnrollmentSelection, reason: StopReason, actor: String, _ db: Database, now: Date) throws -> Int {
+        if case .campaign(let id) = selection {
+            try Self.requireCampaign(id, db)
+            try Self.setCampaignState(id, .stopped, db, now: now)
         }
+        var changed = 0
+        for row in try Self.selected(selection, states: EnrollmentStatus.inProgress, db) {
+            try Self.setState(row.id, StoredState(.stopped(reason)), db, now: now)
+            try Self.event(row, kind: .stopped, actor: actor, detail: reason.description, db, now: now)
+            changed += 1
+        }
+        return changed
     }
 
     static func requireCampaign(_ id: String, _ db: Database) throws {

@@ -135,6 +135,11 @@ public protocol CadenceStore: SendingStore {
     func bounceCounts(campaign: String) async throws(StoreError) -> (bounced: Int, sent: Int)
     /// Pauses the selected in-progress enrolments (a campaign whose bounce rate is too high).
     func pause(_ selection: EnrollmentSelection, note: String?, actor: String, now: Date) async throws(StoreError) -> Int
+    /// Resumes paused enrolments where they were (a person named by hand is released from a hold too); a whole
+    /// campaign is marked active again. Returns how many changed.
+    func resume(_ selection: EnrollmentSelection, note: String?, actor: String, now: Date) async throws(StoreError) -> Int
+    /// Stops the selected in-progress enrolments for good (a whole campaign is closed to launches too).
+    func stop(_ selection: EnrollmentSelection, reason: StopReason, actor: String, now: Date) async throws(StoreError) -> Int
 
     // MARK: Push notifications and watches
 

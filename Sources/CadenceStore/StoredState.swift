@@ -164,6 +164,36 @@ package struct StoredState: Sendable {
             reason: previous.reason, taskId: previous.taskId)
     }
 
+    /// What `resume` does to this paused enrolment, the same on every store: the state to write and the event to
+    /// record (nil: written without an event, not counted), or nil when it stays as it is.
+    ///
+    /// Resuming a campaign (`byHand` false) resumes what pausing the campaign paused; people paused by hand stay
+    /// paused until resumed by hand. Resumed by hand, someone paused while held is released from the hold too; in
+    /// a paused campaign (`campaignPaused`) they then wait for the campaign.
+    package func resume(byHand: Bool, campaignPaused: Bool, note: String?, now: Date) -> (state: StoredState, event: String?)? {
+        guard state == .paused else { return nil }
+        var current = self
+        var released = false
+        if byHand, var reason = current.decodedReason, reason.previous?.state == .held {
+            reason.previous = StoredState(.active(nextStep: current.stepId ?? "", dueAt: now)).asPrevious
+            current.reason = Self.encode(reason)
+            released = true
+        }
+        let byCampaign = current.decodedReason?.kind == .campaignPaused
+        if !byHand && !byCampaign { return nil }
+        if byHand && campaignPaused {
+            if !byCampaign {
+                var reason = current.decodedReason ?? Reason(kind: .campaignPaused)
+                reason.kind = .campaignPaused
+                reason.note = nil
+                return (StoredState(state: .paused, stepId: current.stepId, dueAt: nil, reason: Self.encode(reason), taskId: nil), "waits for the campaign, which is paused")
+            }
+            return released ? (current, "released from the hold; waits for the campaign, which is paused") : nil
+        }
+        guard let resumed = current.resumed(now: now) else { return released ? (current, nil) : nil }
+        return (resumed, note ?? "")
+    }
+
     /// A paused enrolment whose step went out while it was paused: still paused for the same reason, but
     /// resuming at `next`. Someone away until a date gets `next`'s delay counted from their return.
     package func pausedMovingOn(to next: StoredState, now: Date) -> StoredState {

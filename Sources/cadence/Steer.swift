@@ -27,14 +27,15 @@ struct SteeringTarget: ParsableArguments {
     }
 }
 
-struct Pause: ParsableCommand {
+struct Pause: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Pause a campaign or a candidate; resume picks up where it stopped.")
     @OptionGroup var project: ProjectOptions
     @OptionGroup var target: SteeringTarget
 
-    func run() throws {
-        try runReportingFailures {
-            let changed = try project.openDatabase().pause(try target.selection(), note: target.note, actor: Actor.current("pause"), now: CommandClock.now)
+    func run() async throws {
+        try await runReportingFailuresAsync {
+            let (selection, note, actor, now) = (try target.selection(), target.note, Actor.current("pause"), CommandClock.now)
+            let changed = try await project.withWritingStore { store in try await store.pause(selection, note: note, actor: actor, now: now) }
             print(
                 changed == 0
                     ? "Nothing to pause for \(target.what): no enrolment there is active, held or waiting on a task."
@@ -43,16 +44,17 @@ struct Pause: ParsableCommand {
     }
 }
 
-struct Resume: ParsableCommand {
+struct Resume: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Resume a paused campaign or candidate.",
         discussion: "Resuming one candidate by hand also releases them from a hold, once its cause is fixed; their message is checked again before it goes.")
     @OptionGroup var project: ProjectOptions
     @OptionGroup var target: SteeringTarget
 
-    func run() throws {
-        try runReportingFailures {
-            let changed = try project.openDatabase().resume(try target.selection(), note: target.note, actor: Actor.current("resume"), now: CommandClock.now)
+    func run() async throws {
+        try await runReportingFailuresAsync {
+            let (selection, note, actor, now) = (try target.selection(), target.note, Actor.current("resume"), CommandClock.now)
+            let changed = try await project.withWritingStore { store in try await store.resume(selection, note: note, actor: actor, now: now) }
             print(
                 changed == 0
                     ? "Nothing to resume for \(target.what): no enrolment there is paused\(target.candidate == nil ? "" : " or held") (stopped ones stay stopped)."
@@ -61,14 +63,15 @@ struct Resume: ParsableCommand {
     }
 }
 
-struct Stop: ParsableCommand {
+struct Stop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Stop a campaign or a candidate for good.")
     @OptionGroup var project: ProjectOptions
     @OptionGroup var target: SteeringTarget
 
-    func run() throws {
-        try runReportingFailures {
-            let changed = try project.openDatabase().stop(try target.selection(), reason: .manual(note: target.note), actor: Actor.current("stop"), now: CommandClock.now)
+    func run() async throws {
+        try await runReportingFailuresAsync {
+            let (selection, reason, actor, now) = (try target.selection(), StopReason.manual(note: target.note), Actor.current("stop"), CommandClock.now)
+            let changed = try await project.withWritingStore { store in try await store.stop(selection, reason: reason, actor: actor, now: now) }
             print(
                 changed == 0
                     ? "Nothing to stop for \(target.what): no enrolment there is in progress (already stopped or finished)."

@@ -274,11 +274,18 @@ extension ProcessTests.DbCommandTests {
                 ["suppress", "add", "Blocked@Example.org", "example.net", "--reason", "asked"], ["suppress", "import", "blocklist.csv"], ["suppress", "list"],
                 ["suppress", "list", "--format", "json"], ["suppress", "remove", "example.net"], ["suppress", "remove", "nobody@example.org"],
                 ["suppress", "export"],
+                // Steering by hand: a person paused and resumed, the campaign paused (the person resumed by hand
+                // waits for it) and resumed, another person stopped, and the refusals.
+                ["pause", "--candidate", "ana.ruiz@example.org", "--note", "on holiday"], ["status", "--format", "json"],
+                ["pause", "backend-engineers", "--note", "client asked"], ["resume", "--candidate", "ana.ruiz@example.org"], ["status"],
+                ["resume", "backend-engineers"], ["stop", "--candidate", "kim@example.com", "--note", "hired elsewhere"], ["status", "--format", "json"],
+                ["resume", "--candidate", "nobody@example.org"], ["pause", "nope"],
             ] {
                 let environment = ["CADENCE_NOW": "2026-12-16T16:00:00Z", "USER": "sam"]
                 let onSQLite = try CadenceBinary.run(arguments, in: sqliteRoot, environment: environment)
                 let onPostgres = try CadenceBinary.run(arguments + ["--db", url], in: postgresRoot, environment: environment)
                 #expect(onSQLite.status == (["nope", "nobody@example.org"].contains(arguments.last) ? 65 : 0), "\(arguments): \(onSQLite.stderr)")
+                #expect(arguments[0] != "pause" || arguments.last == "nope" || onSQLite.stdout.hasPrefix("Paused "), "\(arguments): \(onSQLite.stdout)")
                 #expect(onPostgres.status == onSQLite.status, "\(arguments): \(onPostgres.stderr)")
                 #expect(onPostgres.stdout == onSQLite.stdout, "\(arguments)")
                 #expect(onPostgres.stderr == onSQLite.stderr, "\(arguments)")

@@ -95,7 +95,7 @@ struct RunnerPromiseTests {
         // `cadence pause` while the send is in doubt.
         #expect(try await database.pause(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "sam", now: Self.tuesday.addingTimeInterval(10)) == 1)
         #expect(try await runner.runOnce(now: Self.tuesday.addingTimeInterval(60)).reconciled == 1)
-        #expect(try database.resume(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "sam", now: Self.tuesday.addingTimeInterval(120)) == 1)
+        #expect(try await database.resume(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "sam", now: Self.tuesday.addingTimeInterval(120)) == 1)
         var sent = 0
         var now = Self.tuesday.addingTimeInterval(180)
         while now < Self.tuesday.addingTimeInterval(3 * 86_400) {

@@ -109,7 +109,7 @@ struct GmailSendingTests {
         try await SendingScene.with(people: 1) { (scene: SendingScene) async throws -> Void in
             scene.fake.addFault(FaultRule(method: "messages.send", call: 1, fault: .drop))
             #expect(try await scene.pass(at: 0).unknown == 1)
-            let stopped = try scene.database.stop(.candidate(addressKey: "p1@example.org", campaign: nil), reason: .replied, actor: "test", now: SendingScene.tuesday.addingTimeInterval(10))
+            let stopped = try await scene.database.stop(.candidate(addressKey: "p1@example.org", campaign: nil), reason: .replied, actor: "test", now: SendingScene.tuesday.addingTimeInterval(10))
             #expect(stopped == 1)
             _ = try await scene.passes(from: 30, to: 600)
             #expect(scene.sent.isEmpty)

@@ -68,7 +68,7 @@ struct StoreContractTests {
             // Finished: nothing left to pause or resume.
             #expect(try await store.pause(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "sam", now: Self.now) == 0)
             if let database = store as? CadenceDatabase {
-                #expect(try database.resume(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "sam", now: Self.now) == 0)
+                #expect(try await database.resume(.candidate(addressKey: "ana@example.org", campaign: nil), note: nil, actor: "sam", now: Self.now) == 0)
             }
         }
     }
