@@ -1,3 +1,4 @@
+import CadenceCore
 import Foundation
 import NIOCore
 
@@ -77,20 +78,11 @@ struct CopyText {
             rest += perDay
             days -= 1
         }
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        let z = days + 10_957 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let civil = ReportingDay.calendarDate(serial: Int(days) + 10_957)  // days since 1970-01-01
         let seconds = rest / 1_000_000
         func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
         let fraction = String(rest % 1_000_000)
-        return "\(year)-\(two(month))-\(two(day)) \(two(seconds / 3_600)):\(two(seconds / 60 % 60)):\(two(seconds % 60))."
+        return "\(civil.year)-\(two(Int64(civil.month)))-\(two(Int64(civil.day))) \(two(seconds / 3_600)):\(two(seconds / 60 % 60)):\(two(seconds % 60))."
             + String(repeating: "0", count: 6 - fraction.count) + fraction + "+00"
     }
 }

@@ -273,8 +273,7 @@ public final class PostgresLaunchSession: LaunchEnrolling {
     }
 
     private func stored(_ state: EnrollmentState) -> StoredState {
-        guard campaignPaused, let step = state.step else { return StoredState(state) }
-        return StoredState(.paused(step: step, reason: .campaignPaused), previous: StoredState(state).asPrevious)
+        StoredState.launched(state, campaignPaused: campaignPaused)
     }
 
     /// Writes the batch: ids for its new people and enrolments from their sequences (one round trip), then the

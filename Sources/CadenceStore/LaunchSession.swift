@@ -220,8 +220,7 @@ public final class LaunchSession: LaunchEnrolling {
     }
 
     private func stored(_ state: EnrollmentState) -> StoredState {
-        guard campaignPaused, let step = state.step else { return StoredState(state) }
-        return StoredState(.paused(step: step, reason: .campaignPaused), previous: StoredState(state).asPrevious)
+        StoredState.launched(state, campaignPaused: campaignPaused)
     }
 
     private func updateCandidate(_ id: Int64, _ candidate: Candidate, key: String, fields: String) throws {

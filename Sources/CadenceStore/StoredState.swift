@@ -164,6 +164,13 @@ package struct StoredState: Sendable {
             reason: previous.reason, taskId: previous.taskId)
     }
 
+    /// A launch's new or corrected enrolment in `state`, as stored: in a paused campaign it starts paused, and
+    /// resumes to `state` with the campaign.
+    package static func launched(_ state: EnrollmentState, campaignPaused: Bool) -> StoredState {
+        guard campaignPaused, let step = state.step else { return StoredState(state) }
+        return StoredState(.paused(step: step, reason: .campaignPaused), previous: StoredState(state).asPrevious)
+    }
+
     /// What `resume` does to this paused enrolment, the same on every store: the state to write and the event to
     /// record (nil: written without an event, not counted), or nil when it stays as it is.
     ///
