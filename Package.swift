@@ -264,7 +264,7 @@ let package = Package(
         .testTarget(
             name: "CadenceCLITests",
             dependencies: [
-                "cadence", "CadenceCore", "CadenceFakeGmail", "CZlib", .product(name: "GRDB", package: "GRDB.swift"),
+                "cadence", "CadenceCore", "CadenceStore", "CadenceFakeGmail", "CZlib", .product(name: "GRDB", package: "GRDB.swift"),
                 // The scratch databases of the `cadence db migrate` test (PostgresTestServer.swift is shared by a link).
                 "CadencePostgres", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

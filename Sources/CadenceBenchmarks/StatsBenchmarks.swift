@@ -40,7 +40,7 @@ enum StatsBenchmarks {
         let all = StatsQuery()
         // Same numbers first: a fast wrong answer is no answer.
         for query in [one, all] {
-            let counted = try database.stats(query, now: now)
+            let counted = try await database.stats(query, now: now)
             let recounted = try database.recount(query, now: now)
             guard counted == recounted else {
                 print("MISMATCH between the counters and the recount for \(query.campaign ?? "all campaigns")")

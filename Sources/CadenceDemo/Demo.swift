@@ -11,9 +11,9 @@ public enum Demo {
     public static let start = Date(timeIntervalSince1970: 1_796_108_400)  // Tue 2026-12-01 07:00 UTC
     public static let campaign = ExampleProject.campaign
 
-    static func writeReport(_ database: CadenceDatabase, configuration: ProjectConfiguration, now: Date, to path: String, output: (String) -> Void) throws {
+    static func writeReport(_ database: CadenceDatabase, configuration: ProjectConfiguration, now: Date, to path: String, output: (String) -> Void) async throws {
         let limits = Dictionary(configuration.mailboxes.map { ($0.name, $0.limits) }) { first, _ in first }
-        let html = ReportHTML.render(try CampaignReport.gather(database, campaign: campaign, limits: limits, now: now, anonymous: false))
+        let html = ReportHTML.render(try await CampaignReport.gather(database, campaign: campaign, limits: limits, now: now, anonymous: false))
         try Data(html.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         output("The campaign's report (cadence report \(campaign) --out \(path)) is written to \(path): open it in a browser.\n\n")
     }
@@ -75,7 +75,7 @@ public enum Demo {
         output("6. Per step and variant (cadence stats)\n")
         output(StatsOutput.text(try database.stats(campaign: nil, now: start)) + "\n\n")
         if let reportPath {
-            try writeReport(database, configuration: loaded.configuration, now: simulation.finished[campaign] ?? start, to: reportPath, output: output)
+            try await writeReport(database, configuration: loaded.configuration, now: simulation.finished[campaign] ?? start, to: reportPath, output: output)
         }
         output("`cadence demo --sandbox` sends the same campaign through a sandbox Gmail, with opens, clicks and one-click unsubscribe.\n")
         output(source.nextSteps + "\n")

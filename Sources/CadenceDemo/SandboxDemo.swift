@@ -121,7 +121,7 @@ public enum SandboxDemo {
             output("One thread, as Gmail holds it (\(thread[0].to.joined()), thread \(thread[0].threadID)):\n")
             for message in thread { output("   \(Timestamps.display(message.at))  \(message.subject)\n") }
         }
-        if let stopped = try database.candidate(replier)?.enrollments.first, case .stopped = stopped.state {
+        if let stopped = try await database.candidate(replier)?.enrollments.first, case .stopped = stopped.state {
             output("\(replier) replied, so reply watching stopped her sequence: \(StatusOutput.describe(stopped.state)).\n")
         }
         if let trackingKeys {
@@ -131,7 +131,7 @@ public enum SandboxDemo {
         }
         output("\n7. Where everyone stands (cadence status)\n")
         output(StatusOutput.text(try await database.status(campaign: nil, now: result.finished[Demo.campaign] ?? Demo.start)) + "\n\n")
-        if let reportPath { try Demo.writeReport(database, configuration: loaded.configuration, now: clock.now, to: reportPath, output: output) }
+        if let reportPath { try await Demo.writeReport(database, configuration: loaded.configuration, now: clock.now, to: reportPath, output: output) }
         output(
             """
             This was the sandbox: the same code sends through your Gmail once cadence.json's mailbox says

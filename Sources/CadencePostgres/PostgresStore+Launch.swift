@@ -26,7 +26,7 @@ extension PostgresStore {
                 do {
                     try await connection.execute("SELECT pg_advisory_xact_lock(\(Self.launchLockKey))", logger)
                     if try await connection.record("SELECT version FROM campaign WHERE id = \(campaign.id)", logger) == nil {
-                        try await Self.saveFirstVersion(campaign, actor: actor, now: now, connection, logger)
+                        try await Self.saveVersion(campaign, version: 1, actor: actor, now: now, connection, logger)
                     }
                     let session = try await PostgresLaunchSession(
                         connection: connection, logger: logger, campaignID: campaign.id, launchID: launchID, actor: actor, now: now,
@@ -60,30 +60,38 @@ extension PostgresStore {
         }
     }
 
-    /// A campaign's first version, with its files, as `CadenceDatabase.saveVersion` records it.
-    static func saveFirstVersion(
-        _ campaign: CadenceDatabase.LaunchCampaign, actor: String, now: Date, _ connection: PostgresConnection, _ logger: Logger
+    /// A campaign's version, with its files, as `CadenceDatabase.saveVersion` records it: the first creates the
+    /// campaign's row, a later one (an update) moves it on.
+    static func saveVersion(
+        _ campaign: CadenceDatabase.LaunchCampaign, version: Int, actor: String, now: Date, _ connection: PostgresConnection, _ logger: Logger
     ) async throws {
-        let zone = campaign.files.first { $0.kind == .campaign }.flatMap { CadenceDatabase.definition(content: $0.content, path: $0.path) }?.timeZone ?? "UTC"
+        let zone = campaign.files.first { $0.kind == .campaign }.flatMap { CadenceDatabase.definition(content: $0.content, path: $0.path) }?.timeZone
+        let number = Int32(version)
+        if version == 1 {
+            try await connection.execute(
+                """
+                INSERT INTO campaign (id, name, sourcePath, version, createdAt, updatedAt, timeZone)
+                VALUES (\(campaign.id), \(campaign.name), \(campaign.sourcePath), 1, \(now), \(now), \(zone ?? "UTC"))
+                """, logger)
+        } else {
+            try await connection.execute(
+                """
+                UPDATE campaign SET name = \(campaign.name), sourcePath = \(campaign.sourcePath), version = \(number), updatedAt = \(now),
+                timeZone = COALESCE(\(zone), timeZone) WHERE id = \(campaign.id)
+                """, logger)
+        }
         try await connection.execute(
-            """
-            INSERT INTO campaign (id, name, sourcePath, version, createdAt, updatedAt, timeZone)
-            VALUES (\(campaign.id), \(campaign.name), \(campaign.sourcePath), 1, \(now), \(now), \(zone))
-            """, logger)
-        try await connection.execute(
-            "INSERT INTO campaignVersion (campaignId, version, digest, createdAt) VALUES (\(campaign.id), 1, \(campaign.digest), \(now))", logger)
+            "INSERT INTO campaignVersion (campaignId, version, digest, createdAt) VALUES (\(campaign.id), \(number), \(campaign.digest), \(now))", logger)
         for file in campaign.files {
             try await connection.execute(
                 """
                 INSERT INTO snapshotFile (campaignId, version, kind, path, content, digest)
-                VALUES (\(campaign.id), 1, \(file.kind.rawValue), \(file.path), \(ByteBuffer(bytes: file.content)), \(file.digest))
+                VALUES (\(campaign.id), \(number), \(file.kind.rawValue), \(file.path), \(ByteBuffer(bytes: file.content)), \(file.digest))
                 """, logger)
         }
+        let kind = version == 1 ? EventKind.campaignLaunched : .campaignUpdated
         try await connection.execute(
-            """
-            INSERT INTO event (at, campaignId, kind, actor, detail)
-            VALUES (\(now), \(campaign.id), \(EventKind.campaignLaunched.rawValue), \(actor), 'version 1')
-            """, logger)
+            "INSERT INTO event (at, campaignId, kind, actor, detail) VALUES (\(now), \(campaign.id), \(kind.rawValue), \(actor), \("version \(version)"))", logger)
     }
 
     /// How many people each mailbox has in progress, in every campaign: a launch gives new people to the mailboxes

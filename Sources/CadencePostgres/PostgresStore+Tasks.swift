@@ -11,7 +11,13 @@ extension PostgresStore {
         let logger = logger
         if let campaign { try await transaction { connection in try await Self.requireCampaign(campaign, connection, logger) } }
         _ = try await openDueTasks(actor: actor, now: now)
+        return try await listOpenTasks(campaign: campaign)
+    }
+
+    public func listOpenTasks(campaign: String?) async throws(StoreError) -> [OpenTask] {
+        let logger = logger
         return try await transaction { connection in
+            if let campaign { try await Self.requireCampaign(campaign, connection, logger) }
             let rows = try await connection.records(
                 """
                 SELECT t.id, t.stepId, t.openedAt, t.dueAt, e.campaignId, e.fields, c.address FROM task t
@@ -86,10 +92,14 @@ extension PostgresStore {
         }
     }
 
-    /// Marks the task done and counts it for `stats`, under its step, mailbox and launch, on today in the
-    /// campaign's zone.
+    /// Marks the task done and counts it.
     static func markDone(_ id: Int64, note: String?, actor: String, _ connection: PostgresConnection, _ logger: Logger, now: Date) async throws {
         try await connection.execute("UPDATE task SET doneAt = \(now), doneBy = \(actor), note = \(note) WHERE id = \(id)", logger)
+        try await countTaskDone(id, now: now, connection, logger)
+    }
+
+    /// Counts a task done for `stats`, under its step, mailbox and launch, on today in the campaign's zone.
+    static func countTaskDone(_ id: Int64, now: Date, _ connection: PostgresConnection, _ logger: Logger) async throws {
         guard
             let row = try await connection.record(
                 """

@@ -66,6 +66,15 @@ extension CadenceDatabase {
     }
 }
 
+extension CadenceDatabase {
+    /// The enrolment counts an update moves when it gives variants anew: out of the variant it had, into the one
+    /// it has now, step by step.
+    package static func variantChanges(from given: [String: String], to variants: [String: String]) -> [(step: String, variant: String, delta: Int)] {
+        given.filter { variants[$0.key] != $0.value }.sorted { $0.key < $1.key }.map { ($0.key, $0.value, -1) }
+            + variants.filter { given[$0.key] != $0.value }.sorted { $0.key < $1.key }.map { ($0.key, $0.value, 1) }
+    }
+}
+
 /// An enrolment that a campaign update may move: in progress and not yet past its current step.
 public struct UpdatableEnrollment: Sendable {
     public var id: Int64
@@ -77,6 +86,18 @@ public struct UpdatableEnrollment: Sendable {
     public var heldFields: [String]?
     /// When their last step was sent or done; nil before their first.
     public var lastStepAt: Date?
+
+    package init(
+        id: Int64, candidate: Candidate, status: EnrollmentStatus, stepID: String, variants: [String: String], heldFields: [String]?, lastStepAt: Date?
+    ) {
+        self.id = id
+        self.candidate = candidate
+        self.status = status
+        self.stepID = stepID
+        self.variants = variants
+        self.heldFields = heldFields
+        self.lastStepAt = lastStepAt
+    }
 }
 
 extension CadenceDatabase {
@@ -97,61 +118,64 @@ extension CadenceDatabase {
         _ campaign: LaunchCampaign, actor: String, now: Date,
         decide: (UpdatableEnrollment) -> (state: EnrollmentState, variants: [String: String])?
     ) throws(StoreError) -> (version: Int, changed: Int) {
-        try write { db in
-            try Self.requireCampaign(campaign.id, db)
-            let version = try Self.saveVersion(
-                campaignID: campaign.id, name: campaign.name, sourcePath: campaign.sourcePath, digest: campaign.digest,
-                files: campaign.files, at: now, actor: actor, db)
-            var changed = 0
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT e.*, c.address, c.timeZone AS candidateZone, \(Self.lastStepAtSQL("e.id")) AS lastStepAt FROM enrollment e JOIN candidate c ON c.id = e.candidateId
-                    WHERE e.campaignId = ? AND e.state IN (?, ?, ?, ?)
-                    """, arguments: StatementArguments([campaign.id] as [any DatabaseValueConvertible] + EnrollmentStatus.inProgress))
-            for joined in rows {
-                guard case .success(let address) = EmailAddress.parse(joined["address"]) else { continue }
-                let row = try EnrollmentRow(row: joined)
-                let stored = row.stored
-                let fields = Self.decodeMap(row.fields)
-                let updatable = UpdatableEnrollment(
-                    id: row.id, candidate: Candidate(line: row.csvLine ?? 0, email: address, fields: fields, timeZone: joined["candidateZone"]),
-                    status: stored.state, stepID: stored.stepId ?? "", variants: Self.decodeMap(row.variants),
-                    heldFields: stored.state == .held ? stored.decodedReason?.fields : nil, lastStepAt: joined["lastStepAt"])
-                guard let (state, variants) = decide(updatable) else { continue }
-                if stored.state == .waitingOnTask, let task = stored.taskId {
-                    // Its step is gone: close the task, so it no longer shows as open.
-                    try db.execute(
-                        sql: "UPDATE task SET doneAt = ?, doneBy = ?, note = 'closed: the step was removed by an update' WHERE id = ? AND doneAt IS NULL",
-                        arguments: [now, actor, task])
-                    if db.changesCount == 1 { try Self.countTaskDone(taskID: task, at: now, db) }
-                }
-                var next = StoredState(state)
-                if stored.state == .paused {
-                    // Stay paused; the update applies when it resumes.
-                    var previous = stored.decodedReason?.previous ?? stored.asPrevious
-                    previous = StoredState.Previous(state: next.state, dueAt: next.dueAt, taskId: next.taskId, reason: next.reason)
-                    var reason = stored.decodedReason ?? StoredState.Reason(kind: .manual)
-                    reason.previous = previous
-                    next = StoredState(state: .paused, stepId: next.stepId, dueAt: nil, reason: StoredState.encode(reason), taskId: nil)
-                }
-                let variantsJSON = String(decoding: (try? JSONEncoder().encode(variants)) ?? Data("{}".utf8), as: UTF8.self)
-                try db.execute(sql: "UPDATE enrollment SET variants = ? WHERE id = ?", arguments: [variantsJSON, row.id])
-                let given = Self.decodeMap(row.variants)
-                if given != variants {
-                    // A variant given for a new step, or changed by the update: counted where it now is.
-                    let day = Self.reportingDay(row.createdAt, try Self.campaignZone(row.campaignId, db))
-                    func key(_ step: String, _ variant: String) -> TallyKey {
-                        TallyKey(campaign: row.campaignId, step: step, variant: variant, mailbox: row.mailbox, launch: row.launchId, day: day)
-                    }
-                    for (step, variant) in given where variants[step] != variant { try Self.tally(key(step, variant), .enrolled, -1, db) }
-                    for (step, variant) in variants where given[step] != variant { try Self.tally(key(step, variant), .enrolled, 1, db) }
-                }
-                try Self.setState(row.id, next, db, now: now)
-                try Self.event(row, kind: .campaignUpdated, actor: actor, detail: "version \(version): \(state.name) at \(state.step ?? "-")", db, now: now)
-                changed += 1
+        try write { db in try Self.update(campaign, actor: actor, now: now, decide: decide, db) }
+    }
+
+    public func update(
+        _ campaign: LaunchCampaign, actor: String, now: Date,
+        decide: @escaping @Sendable (UpdatableEnrollment) -> (state: EnrollmentState, variants: [String: String])?
+    ) async throws(StoreError) -> (version: Int, changed: Int) {
+        try await write { db in try Self.update(campaign, actor: actor, now: now, decide: decide, db) }
+    }
+
+    static func update(
+        _ campaign: LaunchCampaign, actor: String, now: Date, decide: (UpdatableEnrollment) -> (state: EnrollmentState, variants: [String: String])?,
+        _ db: Database
+    ) throws -> (version: Int, changed: Int) {
+        try Self.requireCampaign(campaign.id, db)
+        let version = try Self.saveVersion(
+            campaignID: campaign.id, name: campaign.name, sourcePath: campaign.sourcePath, digest: campaign.digest,
+            files: campaign.files, at: now, actor: actor, db)
+        var changed = 0
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT e.*, c.address, c.timeZone AS candidateZone, \(Self.lastStepAtSQL("e.id")) AS lastStepAt FROM enrollment e JOIN candidate c ON c.id = e.candidateId
+                WHERE e.campaignId = ? AND e.state IN (?, ?, ?, ?) ORDER BY e.id
+                """, arguments: StatementArguments([campaign.id] as [any DatabaseValueConvertible] + EnrollmentStatus.inProgress))
+        for joined in rows {
+            guard case .success(let address) = EmailAddress.parse(joined["address"]) else { continue }
+            let row = try EnrollmentRow(row: joined)
+            let stored = row.stored
+            let fields = Self.decodeMap(row.fields)
+            let updatable = UpdatableEnrollment(
+                id: row.id, candidate: Candidate(line: row.csvLine ?? 0, email: address, fields: fields, timeZone: joined["candidateZone"]),
+                status: stored.state, stepID: stored.stepId ?? "", variants: Self.decodeMap(row.variants),
+                heldFields: stored.state == .held ? stored.decodedReason?.fields : nil, lastStepAt: joined["lastStepAt"])
+            guard let (state, variants) = decide(updatable) else { continue }
+            if stored.state == .waitingOnTask, let task = stored.taskId {
+                // Its step is gone: close the task, so it no longer shows as open.
+                try db.execute(
+                    sql: "UPDATE task SET doneAt = ?, doneBy = ?, note = 'closed: the step was removed by an update' WHERE id = ? AND doneAt IS NULL",
+                    arguments: [now, actor, task])
+                if db.changesCount == 1 { try Self.countTaskDone(taskID: task, at: now, db) }
             }
-            return (version, changed)
+            let next = StoredState.updated(stored, to: state)
+            let variantsJSON = String(decoding: (try? JSONEncoder().encode(variants)) ?? Data("{}".utf8), as: UTF8.self)
+            try db.execute(sql: "UPDATE enrollment SET variants = ? WHERE id = ?", arguments: [variantsJSON, row.id])
+            let given = Self.decodeMap(row.variants)
+            if given != variants {
+                // A variant given for a new step, or changed by the update: counted where it now is.
+                let day = Self.reportingDay(row.createdAt, try Self.campaignZone(row.campaignId, db))
+                func key(_ step: String, _ variant: String) -> TallyKey {
+                    TallyKey(campaign: row.campaignId, step: step, variant: variant, mailbox: row.mailbox, launch: row.launchId, day: day)
+                }
+                for change in Self.variantChanges(from: given, to: variants) { try Self.tally(key(change.step, change.variant), .enrolled, change.delta, db) }
+            }
+            try Self.setState(row.id, next, db, now: now)
+            try Self.event(row, kind: .campaignUpdated, actor: actor, detail: "version \(version): \(state.name) at \(state.step ?? "-")", db, now: now)
+            changed += 1
         }
+        return (version, changed)
     }
 }

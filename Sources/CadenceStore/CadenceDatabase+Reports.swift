@@ -56,6 +56,18 @@ public struct CandidateDetail: Sendable, Equatable {
         public var variants: [String: String]
         public var csvLine: Int?
         public var events: [Event]
+
+        package init(
+            id: Int64, campaignID: String, mailbox: String, state: EnrollmentState, variants: [String: String], csvLine: Int?, events: [Event]
+        ) {
+            self.id = id
+            self.campaignID = campaignID
+            self.mailbox = mailbox
+            self.state = state
+            self.variants = variants
+            self.csvLine = csvLine
+            self.events = events
+        }
     }
 
     public struct Event: Sendable, Equatable {
@@ -63,12 +75,26 @@ public struct CandidateDetail: Sendable, Equatable {
         public var kind: String
         public var actor: String
         public var detail: String
+
+        package init(at: Date, kind: String, actor: String, detail: String) {
+            self.at = at
+            self.kind = kind
+            self.actor = actor
+            self.detail = detail
+        }
     }
 
     public var address: String
     public var fields: [String: String]
     public var timeZone: String?
     public var enrollments: [Enrollment]
+
+    package init(address: String, fields: [String: String], timeZone: String?, enrollments: [Enrollment]) {
+        self.address = address
+        self.fields = fields
+        self.timeZone = timeZone
+        self.enrollments = enrollments
+    }
 }
 
 extension CadenceDatabase {
@@ -112,33 +138,39 @@ extension CadenceDatabase {
     }
 
     public func candidate(_ addressKey: String) throws(StoreError) -> CandidateDetail? {
-        try read { db in
-            guard let candidate = try Row.fetchOne(db, sql: "SELECT * FROM candidate WHERE addressKey = ?", arguments: [addressKey]) else { return nil }
-            let enrollments = try Row.fetchAll(db, sql: "SELECT * FROM enrollment WHERE candidateId = ? ORDER BY createdAt, campaignId", arguments: [candidate["id"]])
-            return CandidateDetail(
-                address: candidate["address"], fields: Self.decodeMap(candidate["fields"]), timeZone: candidate["timeZone"],
-                enrollments: try enrollments.map { row in
-                    // Opens and clicks read like the other events, in time order among them.
-                    let events = try Row.fetchAll(
-                        db,
-                        sql: """
-                            SELECT at, kind, actor, detail FROM (
-                                SELECT at, kind, actor, detail, 0 AS source, id FROM event WHERE enrollmentId = ?
-                                UNION ALL
-                                SELECT t.at, CASE t.kind WHEN 'open' THEN 'opened' WHEN 'click' THEN 'clicked' ELSE 'unsubscribedByLink' END,
-                                    'tracking', 'step ' || s.stepId || CASE WHEN t.link IS NULL THEN '' ELSE ', link ' || t.link END
-                                        || ', ' || CASE t.class WHEN 'human' THEN 'likely human' ELSE t.class END
-                                        || CASE WHEN t.isRepeat THEN ' (repeat)' ELSE '' END,
-                                    1, t.id
-                                FROM trackingEvent t JOIN sendRecord s ON s.id = t.sendRecordId WHERE s.enrollmentId = ?
-                            ) ORDER BY at, source, id
-                            """, arguments: [row["id"], row["id"]])
-                    return .init(
-                        id: row["id"], campaignID: row["campaignId"], mailbox: row["mailbox"], state: StoredState(row: row).value,
-                        variants: Self.decodeMap(row["variants"]), csvLine: row["csvLine"],
-                        events: events.map { .init(at: $0["at"], kind: $0["kind"], actor: $0["actor"], detail: $0["detail"]) })
-                })
-        }
+        try read { db in try Self.candidate(addressKey, db) }
+    }
+
+    public func candidate(_ addressKey: String) async throws(StoreError) -> CandidateDetail? {
+        try await read { db in try Self.candidate(addressKey, db) }
+    }
+
+    static func candidate(_ addressKey: String, _ db: Database) throws -> CandidateDetail? {
+        guard let candidate = try Row.fetchOne(db, sql: "SELECT * FROM candidate WHERE addressKey = ?", arguments: [addressKey]) else { return nil }
+        let enrollments = try Row.fetchAll(db, sql: "SELECT * FROM enrollment WHERE candidateId = ? ORDER BY createdAt, campaignId", arguments: [candidate["id"]])
+        return CandidateDetail(
+            address: candidate["address"], fields: Self.decodeMap(candidate["fields"]), timeZone: candidate["timeZone"],
+            enrollments: try enrollments.map { row in
+                // Opens and clicks read like the other events, in time order among them.
+                let events = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT at, kind, actor, detail FROM (
+                            SELECT at, kind, actor, detail, 0 AS source, id FROM event WHERE enrollmentId = ?
+                            UNION ALL
+                            SELECT t.at, CASE t.kind WHEN 'open' THEN 'opened' WHEN 'click' THEN 'clicked' ELSE 'unsubscribedByLink' END,
+                                'tracking', 'step ' || s.stepId || CASE WHEN t.link IS NULL THEN '' ELSE ', link ' || t.link END
+                                    || ', ' || CASE t.class WHEN 'human' THEN 'likely human' ELSE t.class END
+                                    || CASE WHEN t.isRepeat THEN ' (repeat)' ELSE '' END,
+                                1, t.id
+                            FROM trackingEvent t JOIN sendRecord s ON s.id = t.sendRecordId WHERE s.enrollmentId = ?
+                        ) ORDER BY at, source, id
+                        """, arguments: [row["id"], row["id"]])
+                return .init(
+                    id: row["id"], campaignID: row["campaignId"], mailbox: row["mailbox"], state: StoredState(row: row).value,
+                    variants: Self.decodeMap(row["variants"]), csvLine: row["csvLine"],
+                    events: events.map { .init(at: $0["at"], kind: $0["kind"], actor: $0["actor"], detail: $0["detail"]) })
+            })
     }
 
     package static func decodeMap(_ json: String?) -> [String: String] {

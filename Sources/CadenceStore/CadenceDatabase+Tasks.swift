@@ -42,6 +42,13 @@ extension CadenceDatabase {
         }
     }
 
+    public func listOpenTasks(campaign: String?) async throws(StoreError) -> [OpenTask] {
+        try await read { db in
+            if let campaign { try Self.requireCampaign(campaign, db) }
+            return try Self.listOpenTasks(campaign: campaign, db)
+        }
+    }
+
     public func openTasks(campaign: String?, actor: String, now: Date) throws(StoreError) -> [OpenTask] {
         try write { db in
             if let campaign { try Self.requireCampaign(campaign, db) }

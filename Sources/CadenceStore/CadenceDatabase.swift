@@ -43,7 +43,7 @@ public struct CadenceDatabase: CadenceStore {
         if path.isEmpty { throw StoreError.refused("the database path is empty; give --db a file name such as cadence.sqlite") }
         if PostgresSettings.isURL(path) {
             throw StoreError.refused(
-                "this command works on a SQLite file, and the database is a PostgreSQL URL: on PostgreSQL, `launch`, `run`, `serve`, `watch`, `status`, `tasks`, `suppress`, `pause`, `resume`, `stop`, `forget` and `db` work so far; to read or steer with the others, `cadence db copy` the database to a SQLite file (docs/scaling.md), or point --db at a SQLite file"
+                "this needs a SQLite file, and the database is a PostgreSQL URL; `cadence db copy` it to a SQLite file (docs/scaling.md) and point --db at that"
             )
         }
         var isDirectory: ObjCBool = false

@@ -193,6 +193,30 @@ public protocol CadenceStore: SendingStore {
     /// was); returns their new state.
     func completeTask(_ id: Int64, note: String?, actor: String, now: Date) async throws(StoreError) -> EnrollmentState
 
+    // MARK: What `stats`, `show` and `report` read
+
+    /// Per step and variant, from the counters (a cohort is recounted from the facts); laid out by `StatsLayout`.
+    func stats(_ query: StatsQuery, now: Date) async throws(StoreError) -> [CampaignStats]
+    /// Replies by weekday and hour in each person's zone: 7 × 24 counts, Monday 00:00 first.
+    func replyHeatmap(campaign: String) async throws(StoreError) -> [Int]
+    /// Messages each mailbox sent since `since`, in every campaign.
+    func mailboxSends(since: Date) async throws(StoreError) -> [String: Int]
+    /// One person across campaigns, with every event; nil when nobody has the address.
+    func candidate(_ addressKey: String) async throws(StoreError) -> CandidateDetail?
+    /// The open tasks, without opening the ones now due (a report only reads).
+    func listOpenTasks(campaign: String?) async throws(StoreError) -> [OpenTask]
+
+    // MARK: Changing what was launched
+
+    /// Labels the person's latest reply (in `campaign`, or in the one campaign they replied in).
+    func label(addressKey: String, campaign: String?, as label: ReplyLabel, actor: String, now: Date) async throws(StoreError) -> LabelledReply
+    /// Records a new version of a launched campaign; `decide` gives each in-progress enrolment its state under it
+    /// (nil keeps it). One transaction; returns the version and how many enrolments changed.
+    func update(
+        _ campaign: CadenceDatabase.LaunchCampaign, actor: String, now: Date,
+        decide: @escaping @Sendable (UpdatableEnrollment) -> (state: EnrollmentState, variants: [String: String])?
+    ) async throws(StoreError) -> (version: Int, changed: Int)
+
     // MARK: Metrics
 
     /// Replaces what runner `owner` last reported of its own metrics (Prometheus text).

@@ -14,7 +14,7 @@ package struct StoredState: Sendable {
     /// The JSON kept in `reason`.
     package struct Reason: Codable, Equatable {
         var kind: ReasonKind
-        var fields: [String]? = nil
+        package var fields: [String]? = nil
         var note: String? = nil
         var until: Date? = nil
         /// For a paused enrolment: the state it resumes to.
@@ -121,6 +121,16 @@ package struct StoredState: Sendable {
     /// What this enrolment resumes to if paused now.
     package var asPrevious: Previous {
         Previous(state: state, dueAt: dueAt, taskId: taskId, reason: reason)
+    }
+
+    /// What an enrolment stored as `stored` becomes when a campaign update gives it `state`: a paused one stays
+    /// paused, and the update applies when it resumes.
+    package static func updated(_ stored: StoredState, to state: EnrollmentState) -> StoredState {
+        let next = StoredState(state)
+        guard stored.state == .paused else { return next }
+        var reason = stored.decodedReason ?? Reason(kind: .manual)
+        reason.previous = Previous(state: next.state, dueAt: next.dueAt, taskId: next.taskId, reason: next.reason)
+        return StoredState(state: .paused, stepId: next.stepId, dueAt: nil, reason: encode(reason), taskId: nil)
     }
 
     package var value: EnrollmentState {

@@ -40,7 +40,11 @@ struct Classify: ParsableCommand {
         try runReportingFailures {
             // The project's database, when there is one, read only; without one the person is not looked up.
             let path = project.databasePath
-            let database = FileManager.default.fileExists(atPath: path) ? try project.openDatabase(.readOnly) : nil
+            if PostgresSettings.isURL(path) {
+                FileHandle.standardError.write(
+                    Data("note: classify looks senders up in a SQLite file only, so nobody is looked up in the PostgreSQL database\n".utf8))
+            }
+            let database = !PostgresSettings.isURL(path) && FileManager.default.fileExists(atPath: path) ? try project.openDatabase(.readOnly) : nil
             var readings: [Reading] = []
             for file in files {
                 guard let data = FileManager.default.contents(atPath: file) else {

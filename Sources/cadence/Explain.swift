@@ -33,9 +33,10 @@ struct Explain: AsyncParsableCommand {
         try await runReportingFailuresAsync {
             let key = try AddressArgument.key(email)
             let (configuration, access) = try project.gmailContext()
-            let explanations = try await Explainer.explain(
-                try project.openDatabase(.readOnly), configuration: configuration, addressKey: key, campaign: campaign, now: CommandClock.now, seed: seed,
-                readiness: AuthStatus.readiness(access: access))
+            let (campaign, now, seed, readiness) = (campaign, CommandClock.now, seed, AuthStatus.readiness(access: access))
+            let explanations = try await project.withReadingStore { store in
+                try await Explainer.explain(store, configuration: configuration, addressKey: key, campaign: campaign, now: now, seed: seed, readiness: readiness)
+            }
             print(format == .json ? ExplainOutput.json(explanations) : ExplainOutput.text(explanations))
         }
     }

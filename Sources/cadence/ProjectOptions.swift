@@ -23,6 +23,11 @@ struct ProjectOptions: ParsableArguments {
         DatabaseLocation.resolve(explicit: db, environment: ProcessInfo.processInfo.environment, project: location)
     }
 
+    /// The database as messages name it: a SQLite file's path; never a PostgreSQL URL, which may hold a password.
+    var databaseName: String {
+        PostgresSettings.isURL(databasePath) ? "the PostgreSQL database" : databasePath
+    }
+
     /// Opens the database, or exits with what to do.
     func openDatabase(_ mode: CadenceDatabase.OpenMode = .existing) throws -> CadenceDatabase {
         do {

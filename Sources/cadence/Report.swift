@@ -4,7 +4,7 @@ import CadenceEngine
 import CadenceStore
 import Foundation
 
-struct Report: ParsableCommand {
+struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "One campaign as a self-contained HTML page: funnel, replies over time, reply hours, variants, mailboxes, tasks and holds.",
         discussion: """
@@ -24,15 +24,17 @@ struct Report: ParsableCommand {
     @Flag(help: "Leave out people's names and addresses.")
     var anonymous = false
 
-    func run() throws {
-        try runReportingFailures {
+    func run() async throws {
+        try await runReportingFailuresAsync {
             let folder = URL(fileURLWithPath: out).deletingLastPathComponent().path
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
                 throw CommandFailure("cannot write \(out): the folder \(folder) does not exist; create it or choose another --out", code: .cannotCreate)
             }
-            let database = try project.openDatabase(.readOnly)
-            let report = try CampaignReport.gather(database, campaign: campaign, limits: mailboxLimits(), now: CommandClock.now, anonymous: anonymous)
+            let (campaign, limits, now, anonymous) = (campaign, mailboxLimits(), CommandClock.now, anonymous)
+            let report = try await project.withReadingStore { store in
+                try await CampaignReport.gather(store, campaign: campaign, limits: limits, now: now, anonymous: anonymous)
+            }
             let html = ReportHTML.render(report)
             do {
                 try Data(html.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)

@@ -4,7 +4,7 @@ import CadenceEngine
 import CadenceStore
 import Foundation
 
-struct Show: ParsableCommand {
+struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "One candidate across campaigns: fields, state and reason, every event, what is next.")
 
@@ -16,11 +16,11 @@ struct Show: ParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
-    func run() throws {
-        try runReportingFailures {
+    func run() async throws {
+        try await runReportingFailuresAsync {
             let key = try AddressArgument.key(email)
-            guard let detail = try project.openDatabase(.readOnly).candidate(key) else {
-                throw CommandFailure("no candidate \(email) in \(project.databasePath); `cadence status` shows the campaigns", code: .dataError)
+            guard let detail = try await project.withReadingStore({ store in try await store.candidate(key) }) else {
+                throw CommandFailure("no candidate \(email) in \(project.databaseName); `cadence status` shows the campaigns", code: .dataError)
             }
             print(format == .json ? StatusOutput.json(detail) : StatusOutput.text(detail))
         }

@@ -4,7 +4,7 @@ import CadenceEngine
 import CadenceStore
 import Foundation
 
-struct Stats: ParsableCommand {
+struct Stats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Per step and variant: sent, delivered, replies, bounces, opens, clicks, tasks, with each rate's denominator.",
         discussion: """
@@ -36,10 +36,11 @@ struct Stats: ParsableCommand {
         }
     }
 
-    func run() throws {
-        try runReportingFailures {
+    func run() async throws {
+        try await runReportingFailuresAsync {
             let query = StatsQuery(campaign: campaign, slice: by?.slice, since: since?.day, until: until?.day)
-            let stats = try project.openDatabase(.readOnly).stats(query, now: CommandClock.now)
+            let now = CommandClock.now
+            let stats = try await project.withReadingStore { store in try await store.stats(query, now: now) }
             switch format {
             case .text: print(StatsOutput.text(stats))
             case .json: print(StatsOutput.json(stats))

@@ -168,17 +168,18 @@ struct Forget: AsyncParsableCommand {
     }
 }
 
-struct Update: ParsableCommand {
+struct Update: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Apply a changed campaign file and templates to a launched campaign's steps not yet sent.")
     @OptionGroup var project: ProjectOptions
     @Argument(help: ArgumentHelp("A campaign id, or the path of a campaign file.", valueName: "campaign"))
     var campaign: String
 
-    func run() throws {
-        try runReportingFailures {
+    func run() async throws {
+        try await runReportingFailuresAsync {
             let loaded = try LoadedCampaign.loadOrExit(campaign, location: project.location)
-            let result = try Updater.update(loaded, database: project.openDatabase(), actor: Actor.current("update"), now: CommandClock.now)
+            let (actor, now) = (Actor.current("update"), CommandClock.now)
+            let result = try await project.withWritingStore { store in try await Updater.update(loaded, database: store, actor: actor, now: now) }
             guard let version = result.version else {
                 print("\(result.campaignID) is up to date; nothing to apply.")
                 return

@@ -1,5 +1,6 @@
 import CadenceCore
 import CadencePostgres
+import CadenceStore
 import Foundation
 import GRDB
 import Logging
@@ -24,7 +25,7 @@ extension ProcessTests {
             }
         }
 
-        @Test("db migrate on a SQLite file; an unreachable server and a bad URL are refused with what to do; other commands refuse a URL")
+        @Test("db migrate on a SQLite file; an unreachable server and a bad URL are refused with what to do, by db migrate and by stats")
         func sqliteAndRefusals() throws {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-db-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -44,9 +45,11 @@ extension ProcessTests {
             #expect(bad.status == 65)
             #expect(bad.stderr.contains("sslmode is not one Cadence knows; use one of disable, allow, prefer, require, verify-ca, verify-full"), "\(bad.stderr)")
 
-            let status = try CadenceBinary.run(["stats", "--db", "postgres://ana@db.example.com/agency"])
-            #expect(status.status != 0)
-            #expect(status.stderr.contains("the database is a PostgreSQL URL"), "\(status.stderr)")
+            // The reading commands go to PostgreSQL too, and say the same when it is not there.
+            let stats = try CadenceBinary.run(["stats", "--db", "postgres://ana:hunter2@127.0.0.1:1/agency?sslmode=disable"])
+            #expect(stats.status == 65)
+            #expect(stats.stderr.hasPrefix("cadence: error: cannot connect to postgres://ana@127.0.0.1:1/agency?sslmode=disable: "), "\(stats.stderr)")
+            #expect(!stats.stderr.contains("hunter2"))
             #expect(!FileManager.default.fileExists(atPath: "postgres:"))
         }
     }
@@ -68,6 +71,44 @@ extension ProcessTests.DbCommandTests {
             #expect(run.status == 0, "\(run.stderr)")
         }
         return root
+    }
+
+    /// Mail back from two people the runs sent to: a reply from one, an out-of-office from the other, opens and a
+    /// click on their messages; written through the store, as `cadence run` and `serve` record them. Returns
+    /// the two addresses.
+    static func addRepliesAndTracking(_ root: URL) async throws -> (replied: String, away: String) {
+        let path = root.appendingPathComponent("cadence.sqlite").path
+        let sent = try await DatabaseQueue(path: path).read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.id, s.mailbox, s.providerThreadId, s.sentAt, c.address FROM sendRecord s JOIN enrollment e ON e.id = s.enrollmentId
+                    JOIN candidate c ON c.id = e.candidateId WHERE s.state = 'sent' ORDER BY s.id
+                    """
+            ).map { (id: $0["id"] as Int64, mailbox: $0["mailbox"] as String, thread: $0["providerThreadId"] as String?, sentAt: $0["sentAt"] as Date, address: $0["address"] as String) }
+        }
+        // Zoë replies; Kim, whom the steering commands below stop, is away. (Not Ana: they pause her and do her task.)
+        let people = ["zoe.oconnor@example.net", "kim@example.com"]
+        try #require(Set(sent.map(\.address)).isSuperset(of: people), "the runs sent to \(Set(sent.map(\.address)))")
+        let database = try CadenceDatabase.open(path: path, mode: .existing)
+        for (index, address) in people.prefix(2).enumerated() {
+            let first = try #require(sent.first { $0.address == address })
+            let at = first.sentAt.addingTimeInterval(3_600 * Double(index + 2))
+            _ = try await database.applyIncoming(
+                IncomingMessage(
+                    mailbox: first.mailbox, providerMessageID: "back-\(index)", providerThreadID: first.thread, from: address, references: [],
+                    incomingClass: index == 0 ? .reply : .outOfOffice(returns: nil), snippet: index == 0 ? "Sounds good, let's talk" : "Away until Monday",
+                    receivedAt: at),
+                now: at)
+        }
+        for (index, send) in sent.prefix(6).enumerated() {
+            var events = [
+                TrackingEventRecord(sendRecordID: send.id, kind: .open, link: nil, eventClass: index % 2 == 0 ? .likelyHuman : .machine, at: send.sentAt.addingTimeInterval(120))
+            ]
+            if index % 3 == 0 { events.append(TrackingEventRecord(sendRecordID: send.id, kind: .click, link: 1, eventClass: .likelyHuman, at: send.sentAt.addingTimeInterval(240))) }
+            try await database.recordTrackingEvents(events)
+        }
+        return (people[0], people[1])
     }
 
     /// Every table's rows in key order, as text: what must come back unchanged from a round trip.
@@ -235,6 +276,7 @@ extension ProcessTests.DbCommandTests {
     func runOnPostgres() async throws {
         let sqliteRoot = try Self.projectWithSends()
         defer { try? FileManager.default.removeItem(at: sqliteRoot) }
+        let (replied, away) = try await Self.addRepliesAndTracking(sqliteRoot)
         let postgresRoot = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-pg-run-\(UUID().uuidString)")
         try FileManager.default.copyItem(at: sqliteRoot, to: postgresRoot)
         defer { try? FileManager.default.removeItem(at: postgresRoot) }
@@ -292,6 +334,58 @@ extension ProcessTests.DbCommandTests {
                 let listsTasks = arguments[0] == "tasks" && arguments.count > 1 && arguments[1] != "done" || arguments == ["tasks"]
                 if listsTasks { #expect(onSQLite.stdout.contains("Connect on LinkedIn"), "\(onSQLite.stdout)") }
             }
+            // What people did and what the campaign did with it: one person, their reply labelled (twice, then a
+            // refusal), stats every way, explain, the report's page; then an update that removes the LinkedIn step
+            // and makes the last note need a field, and the same reads after it.
+            let reads: [[String]] = [
+                ["show", replied], ["show", away, "--format", "json"], ["show", "nobody@example.org"], ["label", replied, "interested"],
+                ["label", replied, "no"], ["label", away, "interested"], ["label", "nobody@example.org", "interested"], ["stats"], ["stats", "--format", "json"],
+                ["stats", "--by", "mailbox"], ["stats", "--by", "launch", "--format", "csv"], ["stats", "--by", "day"], ["stats", "--by", "week", "--format", "json"],
+                ["stats", "backend-engineers", "--since", "2026-12-01", "--until", "2026-12-05"], ["stats", "--since", "2026-12-04", "--format", "json"],
+                ["stats", "nope"], ["explain", replied], ["explain", away, "--format", "json"], ["report", "backend-engineers", "--out", "report.html"],
+                ["report", "nope", "--out", "report.html"],
+            ]
+            var said: [String] = []
+            for (index, arguments) in (reads + [["update", "backend-engineers"], ["update", "backend-engineers"]] + reads).enumerated() {
+                if index == reads.count {
+                    for root in [sqliteRoot, postgresRoot] {
+                        let file = root.appendingPathComponent("sequences/recruiting-backend.json")
+                        let text = try String(contentsOf: file, encoding: .utf8)
+                        var campaign = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+                        campaign["steps"] = (campaign["steps"] as? [[String: Any]])?.filter { $0["id"] as? String != "linkedin" }
+                        try JSONSerialization.data(withJSONObject: campaign, options: [.prettyPrinted, .sortedKeys]).write(to: file)
+                        try "Hi <<candidate.firstName>>, one last note about <<candidate.role>> at <<candidate.company>>.\n".write(
+                            to: root.appendingPathComponent("templates/recruiting/last-note.md"), atomically: true, encoding: .utf8)
+                    }
+                }
+                let environment = ["CADENCE_NOW": "2026-12-16T17:00:00Z", "USER": "sam"]
+                let onSQLite = try CadenceBinary.run(arguments, in: sqliteRoot, environment: environment)
+                let onPostgres = try CadenceBinary.run(arguments + ["--db", url], in: postgresRoot, environment: environment)
+                said.append(onSQLite.stdout)
+                let refused = arguments.contains("nope") || arguments.contains("nobody@example.org") || arguments == ["label", away, "interested"]
+                #expect(onSQLite.status == (refused ? 65 : 0), "\(arguments): \(onSQLite.stderr)")
+                #expect(!onSQLite.stdout.isEmpty || refused, "\(arguments)")
+                #expect(onPostgres.status == onSQLite.status, "\(arguments): \(onPostgres.stderr)")
+                #expect(onPostgres.stdout == onSQLite.stdout, "\(arguments)")
+                // (The one difference: how each names its database.)
+                let sqliteName = sqliteRoot.appendingPathComponent("cadence.sqlite").path
+                #expect(onPostgres.stderr == onSQLite.stderr.replacingOccurrences(of: sqliteName, with: "the PostgreSQL database"), "\(arguments)")
+                if arguments[0] == "report", !refused {
+                    let page = try Data(contentsOf: sqliteRoot.appendingPathComponent("report.html"))
+                    #expect(try Data(contentsOf: postgresRoot.appendingPathComponent("report.html")) == page)
+                    #expect(String(decoding: page, as: UTF8.self).contains("<svg"))
+                }
+            }
+            #expect(said[3].hasPrefix("Labelled \(replied)'s reply of ") && said[3].hasSuffix(" as interested.\n"), "\(said[3])")
+            #expect(said[4].hasSuffix(" as no (it was interested).\n"), "\(said[4])")
+            #expect(said[reads.count].hasPrefix("Updated backend-engineers to version 2:"), "\(said[reads.count])")
+            #expect(!said[reads.count].contains("; 0 changed place"), "\(said[reads.count])")
+            #expect(said[reads.count + 1] == "backend-engineers is up to date; nothing to apply.\n")
+            let shown = try CadenceBinary.run(["show", replied], in: sqliteRoot, environment: ["CADENCE_NOW": "2026-12-16T17:00:00Z"]).stdout
+            #expect(shown.contains("labelled no (was interested)"), "\(shown)")
+            let stats = try CadenceBinary.run(["stats", "--format", "json"], in: sqliteRoot, environment: ["CADENCE_NOW": "2026-12-16T17:00:00Z"]).stdout
+            #expect(stats.contains("\"opened\""), "\(stats)")
+
             let outbox = { (root: URL) throws -> [String: Data] in
                 let folder = root.appendingPathComponent("outbox")
                 var files: [String: Data] = [:]

@@ -90,7 +90,7 @@ struct ExplainPropertyTests {
             _ = try await runner.runOnce(now: now)
             if let due, let before {
                 let person = AddressKey.normalized(text: due.address)
-                let after = try #require(try database.candidate(person)?.enrollments.first)
+                let after = try await #require(try database.candidate(person)?.enrollments.first)
                 let new = after.events.dropFirst(before)
                 let next = try #require(explained[person]?.next, "\(label): explain has no next step for \(person), due at \(due.stepID)")
                 #expect(next.stepID == due.stepID, "\(label)")

@@ -99,7 +99,7 @@ struct ForecastTests {
         _ = try Launcher.launch(try LoadedCampaign.load("q1", location: location), database: database, options: .init(candidatesPath: "people.csv", now: start, actor: "t"))
         try project.write("sequences/q1.json", campaign(#""sam""#))
         let loaded = try LoadedCampaign.load("q1", location: location)
-        _ = try Updater.update(loaded, database: database, actor: "t", now: start)
+        _ = try await Updater.update(loaded, database: database, actor: "t", now: start)
         let forecast = try await CampaignForecast.make(database, configuration: loaded.configuration, now: start, seed: 1, only: "q1")
         #expect(forecast.text.contains("mailbox kim: 2 emails queued"))
         #expect(forecast.text.contains("mailbox sam: 2 emails queued"))

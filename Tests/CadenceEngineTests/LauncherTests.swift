@@ -178,8 +178,8 @@ struct LauncherTests {
     }
 
     @Test("a changed campaign file refuses the launch with what changed, until update applies it")
-    func changedCampaign() throws {
-        try TemporaryProject.with(Self.files) { project in
+    func changedCampaign() async throws {
+        try await TemporaryProject.with(Self.files) { project in
             _ = try launch(project)
             try project.write("templates/bump.md", "Bumping this again.\n")
             try project.write("sequences/q1.json", Self.campaign.replacingOccurrences(of: "\"2bd\"", with: "\"3bd\""))
@@ -191,17 +191,17 @@ struct LauncherTests {
             }
             let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
             let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
-            let result = try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
+            let result = try await Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
             #expect(result.version == 2)
             #expect(result.differences == ["step bump changed", "template bump.md changed"])
-            #expect(try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start).version == nil)
+            #expect(try await Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start).version == nil)
             #expect(try launch(project).version == 2)
         }
     }
 
     @Test("update moves enrolments off a removed step and re-checks fields against new templates")
-    func updateMovesAndRechecks() throws {
-        try TemporaryProject.with(Self.files) { project in
+    func updateMovesAndRechecks() async throws {
+        try await TemporaryProject.with(Self.files) { project in
             _ = try launch(project)
             // Remove the intro step: everyone moves on to bump, and bump now needs company.
             try project.write(
@@ -212,13 +212,13 @@ struct LauncherTests {
                 """)
             let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
             let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
-            let result = try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
+            let result = try await Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
             #expect(
                 result.differences == [
                     "step intro removed", "step bump changed", "campaign settings changed (name, mailboxes, window, limits, …)", "template b.md no longer used", "template bump.md no longer used",
                 ])
-            #expect(try database.candidate("ana@example.org")?.enrollments.first?.state == .active(nextStep: "bump", dueAt: Self.start))
-            #expect(try database.candidate("cy@example.org")?.enrollments.first?.state == .held(step: "bump", reason: .missingFields(["candidate.company"])))
+            #expect(try await database.candidate("ana@example.org")?.enrollments.first?.state == .active(nextStep: "bump", dueAt: Self.start))
+            #expect(try await database.candidate("cy@example.org")?.enrollments.first?.state == .held(step: "bump", reason: .missingFields(["candidate.company"])))
         }
     }
 }
@@ -235,15 +235,15 @@ extension LauncherTests {
             // The follow-up now needs a title nobody gave: the update holds her at it.
             try project.write("templates/bump.md", "Bumping this, <<candidate.title>>.\n")
             let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
-            _ = try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
-            #expect(try database.candidate("ana@example.org")?.enrollments.first?.state == .held(step: "bump", reason: .missingFields(["candidate.title"])))
+            _ = try await Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
+            #expect(try await database.candidate("ana@example.org")?.enrollments.first?.state == .held(step: "bump", reason: .missingFields(["candidate.title"])))
             // The recruiter adds the title to her row and launches again, as `explain` and the report advise.
             let report = try launch(project, csv: "fixed.csv")
             #expect(report.updated == 1)
-            let enrollment = try #require(try database.candidate("ana@example.org")?.enrollments.first)
+            let enrollment = try await #require(try database.candidate("ana@example.org")?.enrollments.first)
             // Due when the follow-up's delay after her intro ends, not at once: the fix does not shorten the wait.
             #expect(enrollment.state == .active(nextStep: "bump", dueAt: Self.bumpDue))
-            #expect(try database.candidate("ana@example.org")?.fields["title"] == "Engineer")
+            #expect(try await database.candidate("ana@example.org")?.fields["title"] == "Engineer")
             #expect(try await database.dueSteps(now: Self.bumpDue, limit: 10).first { $0.address == "ana@example.org" }?.fields["title"] == "Engineer")
             #expect(try await database.sentRecords(enrollment: enrollment.id).count == 1)  // what went out stays
         }
@@ -268,12 +268,12 @@ extension LauncherTests {
             // The intro now needs a title: the update holds her at it, with nothing sent.
             try project.write("templates/a.md", "Subject: Hello\n\nHello <<candidate.title>>.\n")
             let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
-            _ = try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
-            #expect(try database.candidate("ana@example.org")?.enrollments.first?.state == .held(step: "intro", reason: .missingFields(["candidate.title"])))
+            _ = try await Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
+            #expect(try await database.candidate("ana@example.org")?.enrollments.first?.state == .held(step: "intro", reason: .missingFields(["candidate.title"])))
             let report = try launch(project, csv: "fixed.csv")
             #expect(report.updated == 1)
-            guard case .active("intro", _)? = try database.candidate("ana@example.org")?.enrollments.first?.state else {
-                Issue.record("Ana was not released at the intro: \(String(describing: try database.candidate("ana@example.org")?.enrollments.first?.state))")
+            guard case .active("intro", _)? = try await database.candidate("ana@example.org")?.enrollments.first?.state else {
+                Issue.record("Ana was not released at the intro: \(await String(describing: try database.candidate("ana@example.org")?.enrollments.first?.state))")
                 return
             }
             #expect(try await database.openTasks(campaign: "q1", actor: "test", now: Self.start).contains { $0.address == "ana@example.org" } == false)
@@ -290,11 +290,11 @@ extension LauncherTests {
             try await sendAnasIntro(database)
             try project.write("templates/bump.md", "Bumping this, <<candidate.title>>.\n")
             let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
-            _ = try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
+            _ = try await Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
             let report = try launch(project, csv: "fixed.csv")
             #expect(report.updated == 1)
             #expect(report.skipped.map(\.reason) == [.duplicateInFile(firstLine: 2)])
-            guard case .active("bump", _)? = try database.candidate("ana@example.org")?.enrollments.first?.state else {
+            guard case .active("bump", _)? = try await database.candidate("ana@example.org")?.enrollments.first?.state else {
                 Issue.record("the second row undid the first")
                 return
             }
@@ -309,12 +309,12 @@ extension LauncherTests {
             try await sendAnasIntro(database)
             let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
             try project.write("templates/bump.md", "Bumping this, <<candidate.title>>.\n")
-            _ = try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
-            #expect(try database.candidate("ana@example.org")?.enrollments.first?.state == .held(step: "bump", reason: .missingFields(["candidate.title"])))
+            _ = try await Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start)
+            #expect(try await database.candidate("ana@example.org")?.enrollments.first?.state == .held(step: "bump", reason: .missingFields(["candidate.title"])))
             // An hour on, the template gets a fallback instead.
             try project.write("templates/bump.md", "Bumping this, <<candidate.title | \"friend\">>.\n")
-            _ = try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start.addingTimeInterval(3_600))
-            #expect(try database.candidate("ana@example.org")?.enrollments.first?.state == .active(nextStep: "bump", dueAt: Self.bumpDue))
+            _ = try await Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "test", now: Self.start.addingTimeInterval(3_600))
+            #expect(try await database.candidate("ana@example.org")?.enrollments.first?.state == .active(nextStep: "bump", dueAt: Self.bumpDue))
         }
     }
 
@@ -369,7 +369,7 @@ extension LauncherTests {
     }
 
     @Test("update closes the open task of a removed step and moves on; it keeps the times of steps that stay")
-    func updateWaitingOnTask() throws {
+    func updateWaitingOnTask() async throws {
         var files = Self.files
         files["sequences/q1.json"] = """
             { "id": "q1", "name": "Q1", "mailboxes": ["sam"], "timeZone": "UTC",
@@ -378,10 +378,10 @@ extension LauncherTests {
                          { "id": "bump", "type": "email", "delay": "1d", "template": "a.md" } ] }
             """
         files["people.csv"] = "email,firstName,company\nana@example.org,Ana,Acme\n"
-        try TemporaryProject.with(files) { project in
+        try await TemporaryProject.with(files) { project in
             _ = try launch(project)
             let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
-            let task = try #require(try database.openTasks(campaign: "q1", actor: "t", now: Self.start).first)
+            let task = try await #require(try database.openTasks(campaign: "q1", actor: "t", now: Self.start).first)
             try project.write(
                 "sequences/q1.json",
                 """
@@ -390,8 +390,8 @@ extension LauncherTests {
                              { "id": "bump", "type": "email", "delay": "1d", "template": "a.md" } ] }
                 """)
             let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
-            _ = try Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "t", now: Self.start)
-            #expect(try database.candidate("ana@example.org")?.enrollments.first?.state == .active(nextStep: "connect", dueAt: Self.start))
+            _ = try await Updater.update(try LoadedCampaign.load("q1", location: location), database: database, actor: "t", now: Self.start)
+            #expect(try await database.candidate("ana@example.org")?.enrollments.first?.state == .active(nextStep: "connect", dueAt: Self.start))
             #expect(throws: StoreError.refused("task \(task.id) was already done on \(Timestamps.display(Self.start))")) {
                 try database.completeTask(task.id, note: nil, actor: "t", now: Self.start)
             }

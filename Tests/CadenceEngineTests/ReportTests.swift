@@ -56,7 +56,7 @@ struct ReportTests {
                         mailbox: "sam", providerMessageID: "r\(index)", providerThreadID: "t\(index)", from: step.address, references: [],
                         incomingClass: index % 8 == 4 ? .outOfOffice(returns: nil) : .reply, snippet: "hi", receivedAt: at.addingTimeInterval(5_400)),
                     now: at.addingTimeInterval(5_400))
-                if index % 16 == 0 { _ = try database.label(addressKey: step.address, campaign: "q", as: .interested, actor: "t", now: at) }
+                if index % 16 == 0 { _ = try await database.label(addressKey: step.address, campaign: "q", as: .interested, actor: "t", now: at) }
             }
             var events = [TrackingEventRecord(sendRecordID: id, kind: .open, link: nil, eventClass: index % 3 == 0 ? .machine : .likelyHuman, at: at.addingTimeInterval(60))]
             if index % 5 == 0 { events.append(TrackingEventRecord(sendRecordID: id, kind: .click, link: 1, eventClass: .likelyHuman, at: at.addingTimeInterval(120))) }
@@ -100,13 +100,13 @@ struct ReportTests {
     func figuresMatchStats() async throws {
         let database = try await Self.scene()
         let later = Self.now.addingTimeInterval(6 * 86_400)
-        let report = try CampaignReport.gather(database, campaign: "q", limits: ["sam": MailboxLimits.default], now: later, anonymous: false)
+        let report = try await CampaignReport.gather(database, campaign: "q", limits: ["sam": MailboxLimits.default], now: later, anonymous: false)
         let html = ReportHTML.render(report)
         let reader = StepTableReader()
         let parser = XMLParser(data: Data(html.utf8))
         parser.delegate = reader
         #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
-        let json = try #require(
+        let json = try await #require(
             try JSONSerialization.jsonObject(with: Data(StatsOutput.json(try database.stats(StatsQuery(campaign: "q"), now: later)).utf8)) as? [[String: Any]])
         let steps = try #require(json.first?["steps"] as? [[String: Any]])
         var compared = 0
@@ -136,7 +136,7 @@ struct ReportTests {
     func selfContainedAndAnonymous() async throws {
         let database = try await Self.scene()
         let later = Self.now.addingTimeInterval(6 * 86_400)
-        let html = ReportHTML.render(try CampaignReport.gather(database, campaign: "q", limits: [:], now: later, anonymous: false))
+        let html = await ReportHTML.render(try CampaignReport.gather(database, campaign: "q", limits: [:], now: later, anonymous: false))
         for forbidden in ["<script", "src=", "https://", "@import", "url(", "<link", "<img", "<iframe"] {
             #expect(!html.lowercased().contains(forbidden), "\(forbidden)")
         }
@@ -146,7 +146,7 @@ struct ReportTests {
         #expect(!html.contains("<Backend>"))
         #expect(html.contains("Call &lt;them&gt;"))
         #expect(html.contains("person"))
-        let anonymous = ReportHTML.render(try CampaignReport.gather(database, campaign: "q", limits: [:], now: later, anonymous: true))
+        let anonymous = await ReportHTML.render(try CampaignReport.gather(database, campaign: "q", limits: [:], now: later, anonymous: true))
         #expect(!anonymous.contains("@example.org"))
         #expect(!anonymous.contains("Person1"))
         #expect(anonymous.contains("a person"))
@@ -156,8 +156,8 @@ struct ReportTests {
     @Test("an unknown campaign is refused with the campaigns there are")
     func unknownCampaign() async throws {
         let database = try await Self.scene()
-        #expect {
-            try CampaignReport.gather(database, campaign: "nope", limits: [:], now: Self.now, anonymous: false)
+        await #expect {
+            try await CampaignReport.gather(database, campaign: "nope", limits: [:], now: Self.now, anonymous: false)
         } throws: { error in
             "\(error)".contains("no campaign \"nope\" has been launched (launched: q)")
         }

@@ -72,7 +72,7 @@ struct RunnerPromiseTests {
         var sent = 0
         for minute in 0..<5 { sent += try await runner.runOnce(now: Self.tuesday.addingTimeInterval(60 + Double(minute) * 60)).sent }
         #expect(sent == 1)
-        guard case .active(_, let due)? = try database.candidate("x1@example.org")?.enrollments.first?.state else { Issue.record("x1 is not active"); return }
+        guard case .active(_, let due)? = try await database.candidate("x1@example.org")?.enrollments.first?.state else { Issue.record("x1 is not active"); return }
         #expect(due > Self.tuesday.addingTimeInterval(300))
         let waiting = try await database.status(campaign: "old", now: Self.tuesday.addingTimeInterval(300)).first?.steps.first?.waiting ?? [:]
         #expect(waiting.keys.contains { $0.contains("gone") }, "status says why: \(waiting)")
@@ -104,7 +104,7 @@ struct RunnerPromiseTests {
         }
         #expect(sent == 1, "the bump goes out once")
         #expect(sender.calls.withLock { $0.count } == 2, "intro once, bump once")
-        #expect(try database.candidate("ana@example.org")?.enrollments.first?.state == .finished)
+        #expect(try await database.candidate("ana@example.org")?.enrollments.first?.state == .finished)
     }
 
     @Test("a pass reports the tasks it opened even when the clock has sub-millisecond precision")

@@ -109,10 +109,10 @@ struct RunnerTests {
             #expect(sent == 3)  // ana, bo, dee; cy's link is not a web address, so cy is held
             #expect(setup.outboxFiles.count == 3)
             #expect(setup.sender.calls.withLock { $0.count } == 3)
-            let ana = try #require(try setup.database.candidate("ana@example.org")?.enrollments.first)
+            let ana = try await #require(try setup.database.candidate("ana@example.org")?.enrollments.first)
             guard case .active("bump", let due) = ana.state else { Issue.record("\(ana.state)"); return }
             #expect(due > Self.tuesday.addingTimeInterval(86_000))
-            #expect(try setup.database.candidate("cy@example.org")?.enrollments.first?.state == .held(step: "intro", reason: .missingFields(["candidate.link"])))
+            #expect(try await setup.database.candidate("cy@example.org")?.enrollments.first?.state == .held(step: "intro", reason: .missingFields(["candidate.link"])))
         }
     }
 
@@ -131,7 +131,7 @@ struct RunnerTests {
                 total += try await runner.runOnce(now: now).sent
             }
             #expect(total == 3)  // hourly cap 3
-            let deferred = try setup.database.candidate("p6@example.org")?.enrollments.first?.events.map(\.detail) ?? []
+            let deferred = try await setup.database.candidate("p6@example.org")?.enrollments.first?.events.map(\.detail) ?? []
             #expect(deferred.contains { $0.contains("reached its hourly cap (3)") })
             // status says why they wait
             let waiting = try await setup.database.status(campaign: "q1", now: now).first?.steps.first?.waiting ?? [:]
@@ -147,7 +147,7 @@ struct RunnerTests {
             let report = try await runner.runOnce(now: saturday)
             #expect(report.sent == 0)
             #expect(report.deferred == 4)
-            guard case .active(_, let due)? = try setup.database.candidate("ana@example.org")?.enrollments.first?.state else { return }
+            guard case .active(_, let due)? = try await setup.database.candidate("ana@example.org")?.enrollments.first?.state else { return }
             #expect(due == Date(timeIntervalSince1970: 1_796_634_000))  // Monday 09:00 UTC
         }
     }
@@ -186,7 +186,7 @@ struct RunnerTests {
             #expect(report.reconciled == 1)
             #expect(setup.sender.calls.withLock { $0.contains("q1.intro.accepted") } == false)
             let address = due.address
-            let events = try setup.database.candidate(address)?.enrollments.first?.events.map(\.kind) ?? []
+            let events = try await setup.database.candidate(address)?.enrollments.first?.events.map(\.kind) ?? []
             #expect(events.filter { $0 == "sent" }.count == 1)
         }
     }
@@ -206,9 +206,9 @@ struct RunnerTests {
                     receivedAt: Self.tuesday.addingTimeInterval(1_800)), now: Self.tuesday.addingTimeInterval(1_800))
             var runner = setup.runner()
             #expect(try await runner.runOnce(now: Self.tuesday.addingTimeInterval(5_400)).reconciled == 1)
-            let enrollment = try #require(try setup.database.candidate(due.address)?.enrollments.first?.id)
+            let enrollment = try await #require(try setup.database.candidate(due.address)?.enrollments.first?.id)
             #expect(try await setup.database.sentRecords(enrollment: enrollment).first?.sentAt == Self.tuesday)
-            let intro = try #require(try setup.database.stats(StatsQuery(campaign: "q1"), now: Self.tuesday).first?.rows.first { $0.stepID == "intro" && $0.variantID == nil })
+            let intro = try await #require(try setup.database.stats(StatsQuery(campaign: "q1"), now: Self.tuesday).first?.rows.first { $0.stepID == "intro" && $0.variantID == nil })
             #expect(intro.replied == 1)
             #expect(intro.medianSecondsToReply == 1_800)
         }
@@ -225,7 +225,7 @@ struct RunnerTests {
             var runner = setup.runner()
             #expect(try await runner.runOnce(now: Self.tuesday.addingTimeInterval(5_400)).reconciled == 1)
             // The follow-up is a day after the intro went out (Tuesday 10:00), not a day after it was confirmed.
-            #expect(try setup.database.candidate(due.address)?.enrollments.first?.state == .active(nextStep: "bump", dueAt: Self.tuesday.addingTimeInterval(86_400)))
+            #expect(try await setup.database.candidate(due.address)?.enrollments.first?.state == .active(nextStep: "bump", dueAt: Self.tuesday.addingTimeInterval(86_400)))
         }
     }
 
@@ -242,7 +242,7 @@ struct RunnerTests {
             var runner = setup.runner()
             #expect(try await runner.runOnce(now: resentAt).unknown >= 1)
             #expect(try await runner.runOnce(now: resentAt.addingTimeInterval(300)).reconciled == 1)
-            let enrollment = try #require(try setup.database.candidate(due.address)?.enrollments.first?.id)
+            let enrollment = try await #require(try setup.database.candidate(due.address)?.enrollments.first?.id)
             let sentAt = try #require(try await setup.database.sentRecords(enrollment: enrollment).first?.sentAt)
             #expect(sentAt >= resentAt)
             #expect(setup.sender.calls.withLock { $0.filter { $0 == "q1.intro.resent" }.count } == 1)
@@ -271,7 +271,7 @@ struct RunnerTests {
             try await setup.database.suppress([(.address, "ana@example.org")], reason: "asked", actor: "t", now: Self.tuesday)
             var runner = setup.runner()
             for minute in 0..<5 { _ = try await runner.runOnce(now: Self.tuesday.addingTimeInterval(Double(minute) * 60)) }
-            #expect(try setup.database.candidate("ana@example.org")?.enrollments.first?.state == .stopped(.suppressed))
+            #expect(try await setup.database.candidate("ana@example.org")?.enrollments.first?.state == .stopped(.suppressed))
             #expect(!setup.sender.calls.withLock { $0 }.contains { $0.contains(SendIdentity(campaignID: "q1", stepID: "intro", address: try! EmailAddress.parse("ana@example.org").get()).sendID) })
         }
     }
@@ -306,7 +306,7 @@ extension RunnerTests {
             // Wednesday 09:00 in Tokyo: resent, once.
             #expect(try await runner.runOnce(now: Date(timeIntervalSince1970: 1_796_169_600)).sent == 1)
             // "1d" later is Thursday 09:00 Tokyo, 00:00 UTC.
-            #expect(
+            await #expect(
                 try setup.database.candidate("aki@example.jp")?.enrollments.first?.state
                     == .active(nextStep: "bump", dueAt: Date(timeIntervalSince1970: 1_796_256_000)))
         }

@@ -45,7 +45,7 @@ struct AddressMatchingTests {
             try deliver(scene, "From: Jane Doe <\(Self.jane)>\nTo: \(SendingScene.sam)\nSubject: Re: Quick question, P1\nIn-Reply-To: \(messageID)\n\nSure.\n", thread: thread)
             _ = try await scene.pass(at: 60)
             #expect(try state(scene, Self.janeKey) == .stopped(.replied))
-            let events = try scene.database.candidate(Self.janeKey)?.enrollments.first?.events.map(\.detail) ?? []
+            let events = try await scene.database.candidate(Self.janeKey)?.enrollments.first?.events.map(\.detail) ?? []
             #expect(!events.contains { $0.contains("a colleague") })
         }
     }
@@ -91,7 +91,7 @@ struct AddressMatchingTests {
                 thread: thread)
             _ = try await scene.pass(at: 60)
             #expect(try state(scene, Self.janeKey) == .stopped(.replied))
-            let events = try scene.database.candidate(Self.janeKey)?.enrollments.first?.events.map(\.detail) ?? []
+            let events = try await scene.database.candidate(Self.janeKey)?.enrollments.first?.events.map(\.detail) ?? []
             #expect(!events.contains { $0.contains("a colleague") })
         }
     }

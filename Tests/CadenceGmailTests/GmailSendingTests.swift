@@ -52,7 +52,7 @@ struct GmailSendingTests {
             #expect(scene.fake.calls(of: "messages.send") == 2)
             // Both went out in the first pass; the one confirmed later is dated by Gmail's internalDate, not by then.
             for person in ["p1@example.org", "p2@example.org"] {
-                let enrollment = try #require(try scene.database.candidate(person)?.enrollments.first?.id)
+                let enrollment = try await #require(try scene.database.candidate(person)?.enrollments.first?.id)
                 #expect(try await scene.database.sentRecords(enrollment: enrollment).map(\.sentAt) == [SendingScene.tuesday])
             }
             guard case .active("bump", _)? = try scene.state("p1@example.org") else { Issue.record("p1 did not move on"); return }

@@ -30,7 +30,7 @@ struct ReplyWatchingTests {
             #expect(next.sent == 1)  // only p2's follow-up
             #expect(try scene.state("p1@example.org") == .stopped(.replied))
             #expect(scene.sent.filter { $0.to == ["p1@example.org"] }.count == 1)
-            let events = try scene.database.candidate("p1@example.org")?.enrollments.first?.events.map(\.detail) ?? []
+            let events = try await scene.database.candidate("p1@example.org")?.enrollments.first?.events.map(\.detail) ?? []
             #expect(events.contains { $0.hasPrefix("reply (Gmail message ") && $0.hasSuffix("Yes, let's talk Thursday.") })
             // Stats attribute the reply to the last step p1 was sent, out of that step's sends.
             let intro = try #require(try scene.database.stats(campaign: "q1", now: SendingScene.tuesday).first?.rows.first { $0.stepID == "intro" })
@@ -50,12 +50,12 @@ struct ReplyWatchingTests {
             // p2 never replied: nothing to label, and nothing changes.
             #expect(throws: StoreError.self) { try scene.database.label(addressKey: "p2@example.org", campaign: nil, as: .interested, actor: "t", now: now) }
             #expect(throws: StoreError.self) { try scene.database.label(addressKey: "p1@example.org", campaign: "nope", as: .interested, actor: "t", now: now) }
-            let first = try scene.database.label(addressKey: "p1@example.org", campaign: nil, as: .notNow, actor: "t", now: now)
+            let first = try await scene.database.label(addressKey: "p1@example.org", campaign: nil, as: .notNow, actor: "t", now: now)
             #expect(first.campaignID == "q1" && first.previous == nil)
             var stats = try scene.database.stats(campaign: "q1", now: now)
             #expect(stats.first?.rows.first { $0.stepID == "intro" }?.positiveReplies == 0)
             #expect(!StatsOutput.text(stats).contains("positive"))
-            let second = try scene.database.label(addressKey: "p1@example.org", campaign: "q1", as: .interested, actor: "t", now: now)
+            let second = try await scene.database.label(addressKey: "p1@example.org", campaign: "q1", as: .interested, actor: "t", now: now)
             #expect(second.previous == .notNow && second.label == .interested)
             stats = try scene.database.stats(campaign: "q1", now: now)
             #expect(stats.first?.rows.first { $0.stepID == "intro" }?.positiveReplies == 1)
@@ -67,7 +67,7 @@ struct ReplyWatchingTests {
             let column = try #require(csv[0].firstIndex(of: "positiveReplies"))
             #expect(csv[1][column] == "1")
             // show lists each labelling in the person's timeline.
-            let shown = StatusOutput.text(try #require(try scene.database.candidate("p1@example.org")))
+            let shown = await StatusOutput.text(try #require(try scene.database.candidate("p1@example.org")))
             #expect(shown.contains("labelled interested (was not-now)"))
         }
     }
@@ -136,7 +136,7 @@ struct ReplyWatchingTests {
             // Out until Thursday 3 December: paused until one business day later, Friday 09:00 UTC.
             let friday = Date(timeIntervalSince1970: 1_796_374_800)  // 2026-12-04 09:00 UTC
             #expect(try scene.state("p2@example.org") == .paused(step: "bump", reason: .outOfOffice(until: friday)))
-            let events = try scene.database.candidate("p2@example.org")?.enrollments.first?.events.map(\.detail) ?? []
+            let events = try await scene.database.candidate("p2@example.org")?.enrollments.first?.events.map(\.detail) ?? []
             #expect(events.contains { $0.hasPrefix("out-of-office (Gmail message ") })
             // While away, no follow-up; back on Friday, the step resumes with the day of delay it still had.
             #expect(try await scene.passes(from: 86_400 + 60, to: 86_400 + 120).sent == 0)
@@ -161,7 +161,7 @@ struct ReplyWatchingTests {
             #expect(status.contains("paused at bump: out of office until 2026-12-04 09:00 UTC (1)"))
             let json = StatusOutput.json(try await scene.database.status(campaign: "q1", now: SendingScene.tuesday))
             #expect(json.contains("going by its wording alone"))
-            let events = try scene.database.candidate("p1@example.org")?.enrollments.first?.events.map(\.detail) ?? []
+            let events = try await scene.database.candidate("p1@example.org")?.enrollments.first?.events.map(\.detail) ?? []
             #expect(events.contains { $0.contains("rule out-of-office.wording:en") })
             #expect(events.contains { $0.contains("going by its wording alone") && $0.contains("`cadence stop`") })
         }
@@ -182,7 +182,7 @@ struct ReplyWatchingTests {
             _ = try await scene.pass(at: 60)
             #expect(try scene.state("p1@example.org") == .stopped(.replied))
             #expect(try await !scene.database.suppressions().contains { $0.value == "p1@example.org" })
-            let events = try scene.database.candidate("p1@example.org")?.enrollments.first?.events.map(\.detail) ?? []
+            let events = try await scene.database.candidate("p1@example.org")?.enrollments.first?.events.map(\.detail) ?? []
             #expect(events.contains { $0.hasPrefix("reply (Gmail message ") && $0.hasSuffix("rule reply.default): Yes, let's talk Thursday.") })
             #expect(try scene.state("p2@example.org") == .stopped(.unsubscribed))
         }
@@ -201,7 +201,7 @@ struct ReplyWatchingTests {
             try deliver(scene, "From: Boss <boss@example.org>\nTo: \(SendingScene.sam)\nSubject: Re: Quick question, P1\nIn-Reply-To: \(messageID)\n\nForwarding internally.\n", thread: thread)
             _ = try await scene.pass(at: 60)
             guard case .active? = try scene.state("p1@example.org") else { Issue.record("a recorded colleague reply stopped p1"); return }
-            let events = try scene.database.candidate("p1@example.org")?.enrollments.first?.events.map(\.detail) ?? []
+            let events = try await scene.database.candidate("p1@example.org")?.enrollments.first?.events.map(\.detail) ?? []
             #expect(events.contains { $0.contains("a colleague (boss@example.org) replied; the campaign records colleague replies") })
         }
     }
@@ -220,7 +220,7 @@ struct ReplyWatchingTests {
             _ = try await scene.pass(at: 23 * 30)
             let status = try await #require(try scene.database.status(campaign: "q1", now: SendingScene.tuesday).first)
             #expect(status.paused)
-            let events = try scene.database.candidate("p3@example.org")?.enrollments.first?.events.map(\.detail) ?? []
+            let events = try await scene.database.candidate("p3@example.org")?.enrollments.first?.events.map(\.detail) ?? []
             #expect(events.contains { $0.contains("hard-bounce rate") && $0.contains("check the list before resuming") })
         }
     }
@@ -241,7 +241,7 @@ struct ReplyWatchingTests {
             let second = try await scene.pass(at: 90)
             #expect(second.incoming == 2)  // p2's again (already processed, counted once more) and p1's
             #expect(try scene.state("p1@example.org") == .stopped(.replied))
-            let p2Stops = try scene.database.candidate("p2@example.org")?.enrollments.first?.events.filter { $0.kind == "stopped" }.count
+            let p2Stops = try await scene.database.candidate("p2@example.org")?.enrollments.first?.events.filter { $0.kind == "stopped" }.count
             #expect(p2Stops == 1)
         }
     }

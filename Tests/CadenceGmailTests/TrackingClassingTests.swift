@@ -235,7 +235,7 @@ struct TrackingClassingTests {
             // The recorder was behind: the scanner's second click, made a second after the first, is written now.
             try await scene.database.recordTrackingEvents([.init(sendRecordID: send.recordID, kind: .click, link: 2, eventClass: .likelyHuman, at: clickedAt.addingTimeInterval(1))])
             #expect(try await scene.database.openTasks(campaign: "q1", actor: "t", now: scene.clock.now).isEmpty)
-            let shown = StatusOutput.text(try #require(try scene.database.candidate("p1@example.org")))
+            let shown = await StatusOutput.text(try #require(try scene.database.candidate("p1@example.org")))
             #expect(shown.contains("hot lead withdrawn"))
         }
     }

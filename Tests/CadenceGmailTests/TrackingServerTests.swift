@@ -111,7 +111,7 @@ struct TrackingServerTests {
                 #expect(events.allSatisfy { $0.eventClass == "human" })
                 #expect(try await scene.database.trackingEventCount() == 2)
                 // `cadence show` lists each open with its class.
-                let shown = StatusOutput.text(try #require(try scene.database.candidate("p1@example.org")))
+                let shown = await StatusOutput.text(try #require(try scene.database.candidate("p1@example.org")))
                 #expect(shown.contains("opened: step intro, likely human  [tracking]"))
                 #expect(shown.contains("opened: step intro, likely human (repeat)  [tracking]"))
                 // Opened counts the send once, however often its pixel was fetched.

@@ -92,7 +92,7 @@ struct UnreadableMailTests {
             let recorded = try await scene.database.recordedIncoming(mailbox: "sam")
             #expect(recorded.contains(RecordedIncoming(providerMessageID: first, incomingClass: "unparsed", candidate: "p1@example.org")))
             #expect(recorded.contains(RecordedIncoming(providerMessageID: second, incomingClass: "unparsed", candidate: "p2@example.org")))
-            let events = try scene.database.candidate("p1@example.org")?.enrollments.first?.events.map(\.detail) ?? []
+            let events = try await scene.database.candidate("p1@example.org")?.enrollments.first?.events.map(\.detail) ?? []
             #expect(events.contains { $0.hasPrefix("unparsed (Gmail message \(first), rule unreadable)") })
             // No follow-up for either; p3 (who wrote nothing) gets theirs.
             let next = try await scene.passes(from: 86_400 + 60, to: 86_400 + 120)

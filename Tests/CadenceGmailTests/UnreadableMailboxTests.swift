@@ -29,7 +29,7 @@ struct UnreadableMailboxTests {
             #expect(scene.sent.count == 1)
             guard case .active("bump", let due)? = try scene.state("p1@example.org") else { Issue.record("p1 is not waiting at the bump"); return }
             #expect(due > SendingScene.tuesday.addingTimeInterval(86_400 + 60))
-            let events = try scene.database.candidate("p1@example.org")?.enrollments.first?.events.map(\.detail) ?? []
+            let events = try await scene.database.candidate("p1@example.org")?.enrollments.first?.events.map(\.detail) ?? []
             #expect(events.contains { $0.contains("could not be read for replies") }, "\(events)")
             // Once Gmail hands it over, the reply stops them.
             scene.fake.clearFaults()

@@ -43,11 +43,11 @@ struct StatsSliceTests {
     @Test("by mailbox and by launch: each group's own enrolled, sends and replies, and the whole campaign above them")
     func groups() async throws {
         let database = try await Self.scene()
-        let byMailbox = try #require(try database.stats(StatsQuery(campaign: "q", slice: .mailbox), now: Self.lateMonday).first)
+        let byMailbox = try await #require(try database.stats(StatsQuery(campaign: "q", slice: .mailbox), now: Self.lateMonday).first)
         #expect(byMailbox.slices.map(\.value) == ["kim", "sam"])
         #expect(byMailbox.slices.map { "\($0.value): \($0.enrolled) \(Self.intro($0.rows).map { "\($0.sent)/\($0.replied)" } ?? "")" } == ["kim: 2 2/1", "sam: 2 2/1"])
         #expect(Self.intro(byMailbox.rows).map { "\($0.enrolled) \($0.sent) \($0.replied)" } == "4 4 2")
-        let byLaunch = try #require(try database.stats(StatsQuery(campaign: "q", slice: .launch), now: Self.lateMonday).first)
+        let byLaunch = try await #require(try database.stats(StatsQuery(campaign: "q", slice: .launch), now: Self.lateMonday).first)
         #expect(byLaunch.slices.count == 4)
         #expect(byLaunch.slices.allSatisfy { $0.enrolled == 1 && Self.intro($0.rows)?.sent == 1 })
     }
@@ -55,7 +55,7 @@ struct StatsSliceTests {
     @Test("by day and week, in the campaign's zone: 23:30 in New York is that day there, not UTC's next day; since/until keep those days' events")
     func series() async throws {
         let database = try await Self.scene()
-        let days = try #require(try database.stats(StatsQuery(campaign: "q", slice: .day), now: Self.lateMonday).first)
+        let days = try await #require(try database.stats(StatsQuery(campaign: "q", slice: .day), now: Self.lateMonday).first)
         #expect(
             days.series.map { "\($0.start) sent \($0.counts.sent) replied \($0.counts.replied) enrolled \($0.counts.enrolled)" } == [
                 // p0 enrolled and sent at 04:30 UTC on 1 December: 23:30 on 30 November in New York.
@@ -68,9 +68,9 @@ struct StatsSliceTests {
                 "2026-12-09 sent 0 replied 1 enrolled 0",
             ])
         #expect(days.rows.isEmpty)
-        let weeks = try #require(try database.stats(StatsQuery(campaign: "q", slice: .week), now: Self.lateMonday).first)
+        let weeks = try await #require(try database.stats(StatsQuery(campaign: "q", slice: .week), now: Self.lateMonday).first)
         #expect(weeks.series.map { "\($0.start) \($0.counts.sent)" } == ["2026-11-30 2", "2026-12-07 2"])
-        let second = try #require(
+        let second = try await #require(
             try database.stats(StatsQuery(campaign: "q", slice: .day, since: CalendarDate.parse("2026-12-02"), until: CalendarDate.parse("2026-12-07")), now: Self.lateMonday).first)
         #expect(second.series.map(\.start.description) == ["2026-12-02", "2026-12-07"])
     }
@@ -78,14 +78,14 @@ struct StatsSliceTests {
     @Test("since and until take the cohort first sent to in those days, with everything that came of them")
     func cohort() async throws {
         let database = try await Self.scene()
-        let early = try #require(
+        let early = try await #require(
             try database.stats(StatsQuery(campaign: "q", since: CalendarDate.parse("2026-11-30"), until: CalendarDate.parse("2026-12-01")), now: Self.lateMonday).first)
         #expect(early.enrolled == 2)
         #expect(Self.intro(early.rows).map { "\($0.sent) \($0.replied) \($0.repliedEventually)" } == "2 1 1")
         #expect(early.rows.first { $0.variantID == "b" }.map { "\($0.enrolled) \($0.sent) \($0.replied) \($0.medianSecondsToReply ?? 0)" } == "1 1 1 7200.0")
-        let late = try #require(try database.stats(StatsQuery(campaign: "q", since: CalendarDate.parse("2026-12-07")), now: Self.lateMonday).first)
+        let late = try await #require(try database.stats(StatsQuery(campaign: "q", since: CalendarDate.parse("2026-12-07")), now: Self.lateMonday).first)
         #expect(late.enrolled == 2)
-        let none = try #require(try database.stats(StatsQuery(campaign: "q", until: CalendarDate.parse("2026-11-29")), now: Self.lateMonday).first)
+        let none = try await #require(try database.stats(StatsQuery(campaign: "q", until: CalendarDate.parse("2026-11-29")), now: Self.lateMonday).first)
         #expect(none.enrolled == 0 && Self.intro(none.rows)?.sent == 0)
     }
 

@@ -141,7 +141,7 @@ struct TallyRecountTests {
                 _ = try await database.applyIncoming(message, now: clock)
             case 72..<78 where !people.isEmpty:
                 let label = [ReplyLabel.interested, .interested, .notNow, .no][pick(4)]
-                _ = try? database.label(addressKey: people[pick(people.count)], campaign: "q", as: label, actor: "test", now: clock)
+                _ = await try? database.label(addressKey: people[pick(people.count)], campaign: "q", as: label, actor: "test", now: clock)
             case 78..<96 where !sends.isEmpty:
                 var events: [TrackingEventRecord] = []
                 let send = sends[pick(sends.count)].record
@@ -169,7 +169,7 @@ struct TallyRecountTests {
             if step % 50 == 49 { try check("step \(step)") }
         }
         try check("the end")
-        let totals = try #require(try database.stats(StatsQuery(campaign: "q"), now: clock).first)
+        let totals = try await #require(try database.stats(StatsQuery(campaign: "q"), now: clock).first)
         // The history did what it is meant to test.
         #expect(totals.rows.first { $0.stepID == "intro" && $0.variantID == nil }.map { $0.sent > 10 && $0.replied > 0 && $0.clicked > 0 } == true)
         if erasing { #expect(erasures > 0) }
@@ -180,7 +180,7 @@ struct TallyRecountTests {
             try CadenceDatabase.backfillTallies(db, pageSize: 7)  // many pages, each ending anywhere
         }
         for query in Self.queries {
-            #expect(
+            await #expect(
                 Self.add(Self.flatten(try database.stats(query, now: clock)), [:]) == Self.add(Self.flatten(try database.recount(query, now: clock)), [:]),
                 "seed \(seed), backfill, by \(query.slice?.rawValue ?? "-")")
         }
@@ -209,10 +209,10 @@ struct TallyRecountTests {
         try await database.recordSent(
             id, sent: SentMessage(providerMessageID: "g1", threadID: "t1"), next: .finished, recipientDomain: "example.org", fence: lease.fence,
             now: now.addingTimeInterval(600))
-        let intro = try #require(try database.stats(StatsQuery(campaign: "q"), now: now).first?.rows.first { $0.stepID == "intro" && $0.variantID == nil })
+        let intro = try await #require(try database.stats(StatsQuery(campaign: "q"), now: now).first?.rows.first { $0.stepID == "intro" && $0.variantID == nil })
         #expect(intro.replied == 1)
         #expect(intro.medianSecondsToReply == 3000)
-        #expect(Self.flatten(try database.stats(StatsQuery(campaign: "q"), now: now)) == Self.flatten(try database.recount(StatsQuery(campaign: "q"), now: now)))
+        await #expect(Self.flatten(try database.stats(StatsQuery(campaign: "q"), now: now)) == Self.flatten(try database.recount(StatsQuery(campaign: "q"), now: now)))
     }
 
     @Test("a held person launched again is counted under the new launch and variant (fails on 9468ebc: the enrolled counters stayed with the first launch)")

@@ -55,10 +55,10 @@ public enum Explainer {
     /// One explanation per enrolment of the person (or the one in `campaign`). `readiness` says why a Gmail
     /// mailbox cannot send now, as the runner asks it; `seed` is `cadence run`'s, which fixes the gap's jitter.
     public static func explain(
-        _ database: CadenceDatabase, configuration: ProjectConfiguration, addressKey: String, campaign: String?, now: Date, seed: UInt64,
+        _ database: any CadenceStore, configuration: ProjectConfiguration, addressKey: String, campaign: String?, now: Date, seed: UInt64,
         readiness: @Sendable (Mailbox) -> String? = { _ in nil }
     ) async throws(StoreError) -> [Explanation] {
-        guard let detail = try database.candidate(addressKey) else {
+        guard let detail = try await database.candidate(addressKey) else {
             throw StoreError.refused("no candidate \(addressKey) is enrolled in any campaign; `cadence status` shows the campaigns")
         }
         let enrollments = detail.enrollments.filter { campaign == nil || $0.campaignID == campaign }
@@ -89,7 +89,7 @@ public enum Explainer {
     }
 
     static func next(
-        _ database: CadenceDatabase, configuration: ProjectConfiguration, detail: CandidateDetail, enrollment: CandidateDetail.Enrollment, stepID: String,
+        _ database: any CadenceStore, configuration: ProjectConfiguration, detail: CandidateDetail, enrollment: CandidateDetail.Enrollment, stepID: String,
         due: Date, records: [SentRecord], now: Date, seed: UInt64, readiness: (Mailbox) -> String?
     ) async throws(StoreError) -> Explanation.Next? {
         guard let stored = try await database.storedCampaign(enrollment.campaignID), var snapshot = SnapshotCampaign(stored) else { return nil }

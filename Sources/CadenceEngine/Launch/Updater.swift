@@ -15,9 +15,9 @@ public enum Updater {
         public var changed: Int
     }
 
-    public static func update(_ campaign: LoadedCampaign, database: CadenceDatabase, actor: String, now: Date) throws(StoreError) -> Result {
+    public static func update(_ campaign: LoadedCampaign, database: any CadenceStore, actor: String, now: Date) async throws(StoreError) -> Result {
         let definition = campaign.definition
-        guard let stored = try database.storedCampaign(definition.id) else {
+        guard let stored = try await database.storedCampaign(definition.id) else {
             throw .refused("\(definition.id) has not been launched; `cadence launch \(definition.id) --candidates CSV` starts it")
         }
         let files = CampaignSnapshot.files(of: campaign)
@@ -31,7 +31,7 @@ public enum Updater {
             .flatMap { SequenceDecoder.decode($0.content, file: $0.path).campaign?.definition.steps.map(\.id) } ?? []
         let composers = Dictionary(uniqueKeysWithValues: definition.mailboxes.compactMap { campaign.configuration.mailbox(named: $0) }.map { ($0.name, campaign.composer(for: $0)) })
         let composer = composers[definition.mailboxes[0]]!
-        let result = try database.update(
+        let result = try await database.update(
             .init(id: definition.id, name: definition.name, sourcePath: campaign.file, digest: digest, files: files),
             actor: actor, now: now
         ) { enrollment in

@@ -38,18 +38,18 @@ public struct CampaignReport: Sendable {
     /// Reads what the report needs. `limits` are the project's mailbox limits by name (a mailbox not configured
     /// any more is shown without a cap).
     public static func gather(
-        _ database: CadenceDatabase, campaign: String, limits: [String: MailboxLimits], now: Date, anonymous: Bool
-    ) throws(StoreError) -> CampaignReport {
-        let byMailbox = try database.stats(StatsQuery(campaign: campaign, slice: .mailbox), now: now)
+        _ database: any CadenceStore, campaign: String, limits: [String: MailboxLimits], now: Date, anonymous: Bool
+    ) async throws(StoreError) -> CampaignReport {
+        let byMailbox = try await database.stats(StatsQuery(campaign: campaign, slice: .mailbox), now: now)
         guard let stats = byMailbox.first else { throw StoreError.refused("no campaign \"\(campaign)\" has been launched") }
-        var series = try database.stats(StatsQuery(campaign: campaign, slice: .day), now: now).first?.series ?? []
+        var series = try await database.stats(StatsQuery(campaign: campaign, slice: .day), now: now).first?.series ?? []
         var period = StatsQuery.Slice.day
         if let first = series.first, let last = series.last, ReportingDay.serialDay(last.start) - ReportingDay.serialDay(first.start) > 120 {
             // Longer than four months: weeks read better than days.
-            series = try database.stats(StatsQuery(campaign: campaign, slice: .week), now: now).first?.series ?? []
+            series = try await database.stats(StatsQuery(campaign: campaign, slice: .week), now: now).first?.series ?? []
             period = .week
         }
-        let lastDay = try database.mailboxSends(since: now.addingTimeInterval(-86_400))
+        let lastDay = try await database.mailboxSends(since: now.addingTimeInterval(-86_400))
         let mailboxes = stats.slices.map { slice in
             // The step rows summed, without the variants (already in their step).
             let counts = slice.rows.filter { $0.variantID == nil }.map(\.counts).reduce(into: StatCounts()) { sum, counts in
@@ -64,9 +64,11 @@ public struct CampaignReport: Sendable {
         }
         var whole = stats
         whole.slices = []
+        let heatmap = try await database.replyHeatmap(campaign: campaign)
+        let status = try await database.status(campaign: campaign, now: now).first
+        let tasks = try await database.listOpenTasks(campaign: campaign)
         return CampaignReport(
-            stats: whole, series: continuous(series, every: period == .week ? 7 : 1), period: period, heatmap: try database.replyHeatmap(campaign: campaign),
-            status: try database.status(campaign: campaign, now: now).first, tasks: try database.listOpenTasks(campaign: campaign), mailboxes: mailboxes,
-            generatedAt: now, anonymous: anonymous)
+            stats: whole, series: continuous(series, every: period == .week ? 7 : 1), period: period, heatmap: heatmap, status: status, tasks: tasks,
+            mailboxes: mailboxes, generatedAt: now, anonymous: anonymous)
     }
 }

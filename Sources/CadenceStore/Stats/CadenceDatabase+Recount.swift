@@ -3,6 +3,19 @@ import Foundation
 import GRDB
 
 extension CadenceDatabase {
+    /// The instants a cohort's first sends fall between (`until` excluded): people by the day of their first
+    /// send, in the campaign's zone.
+    package static func cohortBounds(_ query: StatsQuery, zone: TimeZone) -> (from: Date, until: Date) {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        func start(_ day: CalendarDate) -> Date {
+            calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day)) ?? .distantPast
+        }
+        return (
+            query.since.map(start) ?? .distantPast, query.until.map { start(ReportingDay.calendarDate(serial: ReportingDay.serialDay($0) + 1)) } ?? .distantFuture
+        )
+    }
+
     /// The numbers recounted from the facts: a `GROUP BY` over sends, incoming mail, tracking events and tasks,
     /// attributing each incoming message to the last step sent before it. Its cost grows with the campaign, where
     /// the counters' does not; it serves cohorts (`since`/`until`), the counters' property test, and the benchmark.
@@ -13,15 +26,7 @@ extension CadenceDatabase {
         var cohort = ""
         var cohortArguments: [any DatabaseValueConvertible] = []
         if query.since != nil || query.until != nil {
-            // People by the day of their first send, in the campaign's zone.
-            let zone = try campaignZone(campaign, db)
-            var calendar = Calendar(identifier: .gregorian)
-            calendar.timeZone = zone
-            func start(_ day: CalendarDate) -> Date {
-                calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day)) ?? .distantPast
-            }
-            let from = query.since.map(start) ?? .distantPast
-            let until = query.until.map { start(ReportingDay.calendarDate(serial: ReportingDay.serialDay($0) + 1)) } ?? .distantFuture
+            let (from, until) = cohortBounds(query, zone: try campaignZone(campaign, db))
             cohort = """
                  AND e.id IN (SELECT enrollmentId FROM sendRecord WHERE campaignId = ? AND state = 'sent' AND enrollmentId IS NOT NULL
                  GROUP BY enrollmentId HAVING MIN(sentAt) >= ? AND MIN(sentAt) < ?)

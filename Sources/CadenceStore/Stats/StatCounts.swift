@@ -26,7 +26,7 @@ public struct StatCounts: Sendable, Equatable {
     /// Sent less bounced: what rates of people's responses are out of.
     public var delivered: Int { max(0, sent - bounced) }
 
-    static func + (lhs: StatCounts, rhs: StatCounts) -> StatCounts {
+    package static func + (lhs: StatCounts, rhs: StatCounts) -> StatCounts {
         var sum = lhs
         sum.enrolled += rhs.enrolled
         sum.sent += rhs.sent
@@ -45,5 +45,5 @@ public struct StatCounts: Sendable, Equatable {
         return sum
     }
 
-    static func += (lhs: inout StatCounts, rhs: StatCounts) { lhs = lhs + rhs }
+    package static func += (lhs: inout StatCounts, rhs: StatCounts) { lhs = lhs + rhs }
 }

@@ -27,5 +27,5 @@ public struct StatsQuery: Sendable, Equatable {
     }
 
     /// Rates for a cohort, read from the facts (the counters are kept by event day, not by cohort).
-    var isCohort: Bool { (since != nil || until != nil) && !(slice?.isSeries ?? false) }
+    package var isCohort: Bool { (since != nil || until != nil) && !(slice?.isSeries ?? false) }
 }
