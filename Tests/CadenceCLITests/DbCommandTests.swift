@@ -101,6 +101,15 @@ extension ProcessTests.DbCommandTests {
                     receivedAt: at),
                 now: at)
         }
+        // A second message from Zoë at the very same time, recorded after the first: `label` takes the one recorded
+        // last, as every reading of "her latest reply" does.
+        let zoe = try #require(sent.first { $0.address == people[0] })
+        let same = zoe.sentAt.addingTimeInterval(3_600 * 2)
+        _ = try await database.applyIncoming(
+            IncomingMessage(
+                mailbox: zoe.mailbox, providerMessageID: "a-later-one", providerThreadID: zoe.thread, from: people[0], references: [], incomingClass: .reply,
+                snippet: "And one more thing", receivedAt: same),
+            now: same)
         for (index, send) in sent.prefix(6).enumerated() {
             var events = [
                 TrackingEventRecord(sendRecordID: send.id, kind: .open, link: nil, eventClass: index % 2 == 0 ? .likelyHuman : .machine, at: send.sentAt.addingTimeInterval(120))
