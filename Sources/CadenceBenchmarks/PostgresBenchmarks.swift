@@ -80,10 +80,10 @@ enum PostgresBenchmarks {
                         for table in TableLayout.all {
                             var after: [CellValue]?
                             while true {
-                                let rows = try scene.database.rows(of: table, after: after, limit: 5_000)
-                                guard let last = rows.last else { break }
-                                try await io.insert(rows, into: table)
-                                after = table.key(of: last)
+                                let page = table.page(try scene.database.rows(of: table, after: after, limit: 5_000))
+                                guard let next = page.next else { break }
+                                try await io.insert(page.rows, into: table)
+                                after = next
                             }
                             try await io.resetSequence(of: table)
                         }

@@ -21,8 +21,9 @@ public enum PostgresSchema {
 
     /// SQLite numbers every row (`rowid`) in the order it was written, and the store reads two tables in that
     /// order: the push queue ("up to this push") and a person's incoming mail (ties of `receivedAt`). PostgreSQL
-    /// has no such number, so these tables get one of their own. `TableLayout` leaves them out: `db copy` writes the
-    /// rows in key order and the database numbers them as they arrive.
+    /// has no such number, so these tables get one of their own. `TableLayout` leaves it out of the columns: `db copy`
+    /// reads the rows in that order (`TableLayout.arrival`) and writes them in it, and the database numbers them as
+    /// they arrive.
     public static let arrivalColumns: [String: String] = ["pushNotification": "seq", "incomingMessage": "seq"]
 
     /// Runners on several hosts share the mailboxes: each holds leases on its share (`mailboxLease`, one fence per

@@ -95,7 +95,7 @@ extension PostgresStore {
                 SELECT i.mailbox, i.providerMessageId, i.receivedAt, i.label, e.campaignId, e.id AS enrollmentId FROM incomingMessage i
                 JOIN enrollment e ON e.id = i.enrollmentId
                 WHERE e.candidateId = \(candidateID) AND i.class IN ('reply', 'unparsed') AND (\(campaign)::text IS NULL OR e.campaignId = \(campaign))
-                ORDER BY i.receivedAt DESC, i.mailbox COLLATE "C" DESC, i.providerMessageId COLLATE "C" DESC
+                ORDER BY i.receivedAt DESC, i.seq DESC
                 """, logger)
             guard let latest = replies.first else {
                 throw StoreError.refused(

@@ -15,9 +15,10 @@ public struct PostgresTableIO: Sendable {
         self.logger = logger
     }
 
-    /// Up to `limit` rows of `table` in key order, after the row whose key is `after` (from the start when nil).
+    /// Up to `limit` rows of `table` in key order (or in the order they were recorded, each with its `seq` at the
+    /// end: `TableLayout.arrival`), after the row whose key is `after` (from the start when nil).
     public func rows(of table: TableLayout, after: [CellValue]?, limit: Int) async throws -> [[CellValue]] {
-        let columns = table.columns.map(\.name).joined(separator: ", ")
+        let columns = table.columns.map(\.name).joined(separator: ", ") + (table.arrival ? ", seq" : "")
         var bindings = PostgresBindings()
         var condition = ""
         if let after {
@@ -38,6 +39,7 @@ public struct PostgresTableIO: Sendable {
                         CopyValueProblem(description: "\(table.name).\(column.name) holds a value that is not a \(column.kind); nothing was copied: correct or clear it, then copy again"))
                 }
             }
+            if table.arrival { values.append(.integer(try cells[table.columns.count].decode(Int64.self))) }
             rows.append(values)
         }
         return rows
@@ -46,7 +48,8 @@ public struct PostgresTableIO: Sendable {
     /// The key in SQLite's order: text by its bytes (`COLLATE "C"`), not by the database's language collation,
     /// so both stores read a table's rows in the same sequence and their checksums can be compared.
     static func order(_ table: TableLayout) -> String {
-        table.key.map { key in table.columns.first { $0.name == key }?.kind == .text ? "\(key) COLLATE \"C\"" : key }.joined(separator: ", ")
+        if table.arrival { return "seq" }
+        return table.key.map { key in table.columns.first { $0.name == key }?.kind == .text ? "\(key) COLLATE \"C\"" : key }.joined(separator: ", ")
     }
 
     public func count(of table: TableLayout) async throws -> Int {

@@ -4,11 +4,12 @@ import GRDB
 
 /// The SQLite side of `cadence db copy`: any table read a page at a time in key order, and written in batches.
 extension CadenceDatabase {
-    /// Up to `limit` rows of `table` in key order, after the row whose key is `after` (from the start when nil):
-    /// paging by key, so each page costs the same however far into the table it is.
+    /// Up to `limit` rows of `table` in key order (or in the order they were recorded, each with its `rowid` at the
+    /// end: `TableLayout.arrival`), after the row whose key is `after` (from the start when nil): paging by key, so
+    /// each page costs the same however far into the table it is. `TableLayout.page` splits off the cursor.
     public func rows(of table: TableLayout, after: [CellValue]?, limit: Int) throws(StoreError) -> [[CellValue]] {
-        let columns = table.columns.map(\.name).joined(separator: ", ")
-        let order = table.key.joined(separator: ", ")
+        let columns = table.columns.map(\.name).joined(separator: ", ") + (table.arrival ? ", rowid" : "")
+        let order = table.arrival ? "rowid" : table.key.joined(separator: ", ")
         var arguments: [DatabaseValue] = []
         var condition = ""
         if let after {
@@ -27,7 +28,7 @@ extension CadenceDatabase {
                         )
                     }
                     return cell
-                }
+                } + (table.arrival ? [.integer(row[table.columns.count])] : [])
             }
         }
     }

@@ -127,7 +127,9 @@ extension ProcessTests.DbCommandTests {
         return try queue.read { db in
             var tables: [String: [String]] = [:]
             for table in TableLayout.all {
-                tables[table.name] = try Row.fetchAll(db, sql: "SELECT * FROM \(table.name) ORDER BY \(table.key.joined(separator: ", "))").map(\.description)
+                // The tables read in the order their rows were recorded are dumped in that order (a copy keeps it).
+                let order = table.arrival ? "rowid" : table.key.joined(separator: ", ")
+                tables[table.name] = try Row.fetchAll(db, sql: "SELECT * FROM \(table.name) ORDER BY \(order)").map(\.description)
             }
             return tables
         }

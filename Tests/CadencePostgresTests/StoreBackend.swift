@@ -57,7 +57,7 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     /// Every table's rows in `database`.
     static func rows(of database: CadenceDatabase) throws -> [Rows] {
-        try TableLayout.all.map { Rows(table: $0, rows: try database.rows(of: $0, after: nil, limit: 1_000_000)) }
+        try TableLayout.all.map { Rows(table: $0, rows: $0.page(try database.rows(of: $0, after: nil, limit: 1_000_000)).rows) }
     }
 
     struct Rows: Sendable {
@@ -75,7 +75,7 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .sqlite:
             let database = try CadenceDatabase.inMemory()
             for given in seed { try database.insert(given.rows, into: given.table) }
-            return try await body(Seeded(store: database) { table in try database.rows(of: table, after: nil, limit: 1_000_000) })
+            return try await body(Seeded(store: database) { table in table.page(try database.rows(of: table, after: nil, limit: 1_000_000)).rows })
         case .postgres:
             return try await PostgresTestServer.withScratchDatabase { url in
                 let connector = try PostgresTestServer.database(url)
@@ -91,7 +91,7 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
                     try await body(
                         Seeded(store: store) { table in
                             try await connector.withConnection { connection in
-                                try await PostgresTableIO(connection: connection).rows(of: table, after: nil, limit: 1_000_000)
+                                table.page(try await PostgresTableIO(connection: connection).rows(of: table, after: nil, limit: 1_000_000)).rows
                             }
                         })
                 }

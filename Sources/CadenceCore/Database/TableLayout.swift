@@ -12,6 +12,25 @@ public struct TableLayout: Sendable, Hashable {
     /// Whether `key` is an id PostgreSQL generates (an identity column), whose sequence a copy moves past the rows.
     public var identity: Bool
     public var columns: [(name: String, kind: Kind)]
+    /// Whether the stores read this table's rows in the order they were recorded (SQLite's `rowid`, PostgreSQL's
+    /// `seq`): a person's incoming mail breaks ties of `receivedAt` by it, and the push queue is handled "up to this
+    /// one". A copy reads such a table in that order, each row with its number as one more cell at the end (the
+    /// page's cursor), and writes the rows (without it) in the same order, so the destination numbers them alike.
+    public var arrival: Bool
+
+    public init(name: String, key: [String], identity: Bool, columns: [(name: String, kind: Kind)], arrival: Bool = false) {
+        self.name = name
+        self.key = key
+        self.identity = identity
+        self.columns = columns
+        self.arrival = arrival
+    }
+
+    /// A page as a store reads it: its rows as they are written elsewhere, and where the next page starts after.
+    public func page(_ read: [[CellValue]]) -> (rows: [[CellValue]], next: [CellValue]?) {
+        guard arrival else { return (read, read.last.map(key(of:))) }
+        return (read.map { Array($0.dropLast()) }, read.last.map { [$0[$0.count - 1]] })
+    }
 
     /// A row's key values (its columns in `columns` order): where the next page of the table starts after.
     public func key(of row: [CellValue]) -> [CellValue] {
@@ -19,7 +38,7 @@ public struct TableLayout: Sendable, Hashable {
     }
 
     public static func == (a: TableLayout, b: TableLayout) -> Bool {
-        a.name == b.name && a.key == b.key && a.identity == b.identity && a.columns.map(\.name) == b.columns.map(\.name)
+        a.name == b.name && a.key == b.key && a.identity == b.identity && a.arrival == b.arrival && a.columns.map(\.name) == b.columns.map(\.name)
             && a.columns.map(\.kind) == b.columns.map(\.kind)
     }
 
@@ -85,10 +104,11 @@ public struct TableLayout: Sendable, Hashable {
             columns: [("mailbox", .text), ("historyId", .text), ("syncedAt", .date), ("resyncedAt", .date), ("resyncCount", .integer)]),
         TableLayout(
             name: "incomingMessage", key: ["mailbox", "providerMessageId"], identity: false,
-            columns: [("mailbox", .text), ("providerMessageId", .text), ("enrollmentId", .integer), ("class", .text), ("snippet", .text), ("receivedAt", .date), ("rule", .text), ("label", .text)]),
+            columns: [("mailbox", .text), ("providerMessageId", .text), ("enrollmentId", .integer), ("class", .text), ("snippet", .text), ("receivedAt", .date), ("rule", .text), ("label", .text)],
+            arrival: true),
         TableLayout(
             name: "pushNotification", key: ["messageId"], identity: false,
-            columns: [("messageId", .text), ("mailbox", .text), ("historyId", .text), ("receivedAt", .date), ("handledAt", .date)]),
+            columns: [("messageId", .text), ("mailbox", .text), ("historyId", .text), ("receivedAt", .date), ("handledAt", .date)], arrival: true),
         TableLayout(
             name: "mailboxWatch", key: ["mailbox"], identity: false,
             columns: [("mailbox", .text), ("topic", .text), ("expiresAt", .date), ("renewedAt", .date)]),

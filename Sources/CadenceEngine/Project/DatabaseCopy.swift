@@ -157,10 +157,11 @@ public enum DatabaseCopy {
         let size = pageSize(table)
         while true {
             try await lease.renew()
-            let rows = try await endpoint.rows(of: table, after: after, limit: size)
-            try await body(rows.map { released(lease.owner, table, $0) })
-            after = rows.last.map { table.key(of: $0) }
-            if rows.count < size { break }
+            let read = try await endpoint.rows(of: table, after: after, limit: size)
+            let page = table.page(read)
+            try await body(page.rows.map { released(lease.owner, table, $0) })
+            after = page.next
+            if read.count < size { break }
         }
     }
 

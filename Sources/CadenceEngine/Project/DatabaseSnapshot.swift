@@ -34,10 +34,11 @@ public enum DatabaseSnapshot {
                     var after: [CellValue]?
                     let size = DatabaseCopy.pageSize(table)
                     while true {
-                        let rows = try await io.rows(of: table, after: after, limit: size)
-                        try database.insert(rows, into: table)
-                        after = rows.last.map { table.key(of: $0) }
-                        if rows.count < size { break }
+                        let read = try await io.rows(of: table, after: after, limit: size)
+                        let page = table.page(read)
+                        try database.insert(page.rows, into: table)
+                        after = page.next
+                        if read.count < size { break }
                     }
                 }
                 try await connection.query("COMMIT", logger: connector.logger)
