@@ -8,7 +8,7 @@ import PostgresNIO
 /// candidate, then the enrolment) before anything about them changes, as every writer does.
 extension PostgresStore {
     public func update(
-        _ campaign: CadenceDatabase.LaunchCampaign, actor: String, now: Date,
+        _ campaign: CadenceDatabase.LaunchCampaign, replacing read: Int, actor: String, now: Date,
         decide: @escaping @Sendable (UpdatableEnrollment) -> (state: EnrollmentState, variants: [String: String])?
     ) async throws(StoreError) -> (version: Int, changed: Int) {
         let logger = logger

@@ -115,22 +115,15 @@ extension CadenceDatabase {
     /// Records a new version of a launched campaign and lets `decide` give each in-progress enrolment its state
     /// under the new version (nil keeps it). One transaction. Returns how many enrolments changed.
     public func update(
-        _ campaign: LaunchCampaign, actor: String, now: Date,
-        decide: (UpdatableEnrollment) -> (state: EnrollmentState, variants: [String: String])?
-    ) throws(StoreError) -> (version: Int, changed: Int) {
-        try write { db in try Self.update(campaign, actor: actor, now: now, decide: decide, db) }
-    }
-
-    public func update(
-        _ campaign: LaunchCampaign, actor: String, now: Date,
+        _ campaign: LaunchCampaign, replacing version: Int, actor: String, now: Date,
         decide: @escaping @Sendable (UpdatableEnrollment) -> (state: EnrollmentState, variants: [String: String])?
     ) async throws(StoreError) -> (version: Int, changed: Int) {
-        try await write { db in try Self.update(campaign, actor: actor, now: now, decide: decide, db) }
+        try await write { db in try Self.update(campaign, replacing: version, actor: actor, now: now, decide: decide, db) }
     }
 
     static func update(
-        _ campaign: LaunchCampaign, actor: String, now: Date, decide: (UpdatableEnrollment) -> (state: EnrollmentState, variants: [String: String])?,
-        _ db: Database
+        _ campaign: LaunchCampaign, replacing read: Int, actor: String, now: Date,
+        decide: (UpdatableEnrollment) -> (state: EnrollmentState, variants: [String: String])?, _ db: Database
     ) throws -> (version: Int, changed: Int) {
         try Self.requireCampaign(campaign.id, db)
         let version = try Self.saveVersion(

@@ -210,10 +210,11 @@ public protocol CadenceStore: SendingStore {
 
     /// Labels the person's latest reply (in `campaign`, or in the one campaign they replied in).
     func label(addressKey: String, campaign: String?, as label: ReplyLabel, actor: String, now: Date) async throws(StoreError) -> LabelledReply
-    /// Records a new version of a launched campaign; `decide` gives each in-progress enrolment its state under it
-    /// (nil keeps it). One transaction; returns the version and how many enrolments changed.
+    /// Records a new version of a launched campaign in place of version `replacing` (the one `decide` was made
+    /// against); `decide` gives each in-progress enrolment its state under it (nil keeps it). One transaction;
+    /// returns the version and how many enrolments changed.
     func update(
-        _ campaign: CadenceDatabase.LaunchCampaign, actor: String, now: Date,
+        _ campaign: CadenceDatabase.LaunchCampaign, replacing version: Int, actor: String, now: Date,
         decide: @escaping @Sendable (UpdatableEnrollment) -> (state: EnrollmentState, variants: [String: String])?
     ) async throws(StoreError) -> (version: Int, changed: Int)
 

@@ -165,6 +165,25 @@ struct StoreContractTests {
         }
     }
 
+    @Test("an update decided against a version another update has since replaced is refused, and changes nothing", arguments: StoreBackend.available)
+    func staleUpdate(_ backend: StoreBackend) async throws {
+        try await backend.withSeededStore { seeded in
+            let store = seeded.store
+            let stored = try #require(try await store.storedCampaign("q1"))
+            let files = [SnapshotFile(kind: .campaign, path: "sequences/q1.json", content: Array(StoreBackend.campaignJSON.utf8), digest: "y")]
+            let campaign = CadenceDatabase.LaunchCampaign(id: "q1", name: "q1", sourcePath: "sequences/q1.json", digest: "d-q1-2", files: files)
+            // Two hosts read version 1 and update at once: the first one wins.
+            let first = try await store.update(campaign, replacing: stored.version, actor: "one", now: Self.now) { _ in (.finished, [:]) }
+            #expect(first == (version: stored.version + 1, changed: 2))
+            let before = try await Self.tables(seeded)
+            await #expect(throws: StoreError.self) {
+                _ = try await store.update(campaign, replacing: stored.version, actor: "two", now: Self.now) { _ in (.held(step: "intro", reason: .missingFields(["x"])), [:]) }
+            }
+            #expect(try await Self.tables(seeded) == before)
+            #expect(try await store.storedCampaign("q1")?.version == stored.version + 1)
+        }
+    }
+
     @Test("the lease: renewed by its owner with the same fence, refused to others until it ends, released at once", arguments: StoreBackend.available)
     func lease(_ backend: StoreBackend) async throws {
         try await backend.withSeededStore { seeded in

@@ -32,7 +32,7 @@ public enum Updater {
         let composers = Dictionary(uniqueKeysWithValues: definition.mailboxes.compactMap { campaign.configuration.mailbox(named: $0) }.map { ($0.name, campaign.composer(for: $0)) })
         let composer = composers[definition.mailboxes[0]]!
         let result = try await database.update(
-            .init(id: definition.id, name: definition.name, sourcePath: campaign.file, digest: digest, files: files),
+            .init(id: definition.id, name: definition.name, sourcePath: campaign.file, digest: digest, files: files), replacing: stored.version,
             actor: actor, now: now
         ) { enrollment in
             // Where does this enrolment stand in the new version?
