@@ -18,7 +18,9 @@ extension PostgresStore {
             guard let current = try await connection.record("SELECT version FROM campaign WHERE id = \(campaign.id) FOR NO KEY UPDATE", logger) else {
                 throw StoreError.refused("\(campaign.id) has not been launched")
             }
-            let version = Int(try current("version", as: Int32.self)) + 1
+            let stored = Int(try current("version", as: Int32.self))
+            guard stored == read else { throw StoreError.refused(CadenceDatabase.updatedMeanwhile(campaign.id, read: read, current: stored)) }
+            let version = stored + 1
             try await Self.saveVersion(campaign, version: version, actor: actor, now: now, connection, logger)
             let zone = try await connection.record("SELECT timeZone FROM campaign WHERE id = \(campaign.id)", logger)?("timeZone", as: String.self) ?? "UTC"
             let states = EnrollmentStatus.inProgress.map(\.rawValue)

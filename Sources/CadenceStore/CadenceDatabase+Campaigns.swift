@@ -67,6 +67,11 @@ extension CadenceDatabase {
 }
 
 extension CadenceDatabase {
+    /// The refusal of an update whose decisions were made against a version another update has since replaced.
+    package static func updatedMeanwhile(_ id: String, read: Int, current: Int) -> String {
+        "\(id) was updated to version \(current) by someone else while this update was working from version \(read); nothing was changed. Run `cadence update \(id)` again."
+    }
+
     /// The enrolment counts an update moves when it gives variants anew: out of the variant it had, into the one
     /// it has now, step by step.
     package static func variantChanges(from given: [String: String], to variants: [String: String]) -> [(step: String, variant: String, delta: Int)] {
@@ -126,6 +131,9 @@ extension CadenceDatabase {
         decide: (UpdatableEnrollment) -> (state: EnrollmentState, variants: [String: String])?, _ db: Database
     ) throws -> (version: Int, changed: Int) {
         try Self.requireCampaign(campaign.id, db)
+        if let current = try Int.fetchOne(db, sql: "SELECT version FROM campaign WHERE id = ?", arguments: [campaign.id]), current != read {
+            throw StoreError.refused(Self.updatedMeanwhile(campaign.id, read: read, current: current))
+        }
         let version = try Self.saveVersion(
             campaignID: campaign.id, name: campaign.name, sourcePath: campaign.sourcePath, digest: campaign.digest,
             files: campaign.files, at: now, actor: actor, db)
