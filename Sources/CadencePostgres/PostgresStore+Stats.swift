@@ -40,9 +40,9 @@ extension PostgresStore {
 
     static let sums = TallyMeasure.allCases.map(\.rawValue).map { "SUM(t.\($0))::bigint AS \($0)" }.joined(separator: ", ")
 
-    /// A row's sums by counter name.
-    static func counts(_ row: PostgresRecord) -> StatCounts {
-        StatsLayout.counts { name in (try? row(name, as: Int64?.self)).flatMap { $0.map(Int.init) } }
+    /// A row's sums by counter name (a sum over no rows is NULL: zero).
+    static func counts(_ row: PostgresRecord) throws -> StatCounts {
+        try StatsLayout.counts { name in try row(name, as: Int64?.self).map(Int.init) }
     }
 
     static func key(_ row: PostgresRecord) throws -> StatGroups.Key {
@@ -72,7 +72,7 @@ extension PostgresStore {
                 unsafeSQL: "SELECT t.stepId, t.variantId, \(sliceColumn(query.slice, table: "t")) AS slice, \(sums) FROM \(table) t WHERE \(filter) GROUP BY 1, 2, 3",
                 binds: bindings), logger)
         {
-            groups.counts[try key(row), default: StatCounts()] += counts(row)
+            groups.counts[try key(row), default: StatCounts()] += try counts(row)
         }
         guard !series else { return groups }
         var seconds = PostgresBindings()

@@ -316,6 +316,35 @@ extension ProcessTests.DbCommandTests {
                 #expect(onPostgres.status == 0, "\(onPostgres.stderr)")
                 #expect(onPostgres.stdout == onSQLite.stdout)
             }
+            // A second campaign with variants (opener a/b), launched beside the first on both, and its openers sent.
+            for (arguments, now) in [
+                (["launch", "ops-leaders-q1", "--candidates", "examples/candidates.csv", "--allow-concurrent"], "2026-12-16T15:30:00Z"),
+                (["run", "--once"], "2026-12-17T15:00:00Z"),
+            ] {
+                let environment = ["CADENCE_NOW": now, "USER": "sam"]
+                let onSQLite = try CadenceBinary.run(arguments, in: sqliteRoot, environment: environment)
+                let onPostgres = try CadenceBinary.run(arguments + ["--db", url], in: postgresRoot, environment: environment)
+                #expect(onSQLite.status == 0, "\(onSQLite.stderr)")
+                #expect(onPostgres.status == 0, "\(onPostgres.stderr)")
+                #expect(onPostgres.stdout == onSQLite.stdout)
+                if arguments[0] == "launch" {
+                    // Each launch draws its own id: PostgreSQL's is renamed to SQLite's, so the rest compares.
+                    let given = try await DatabaseQueue(path: sqliteRoot.appendingPathComponent("cadence.sqlite").path).read { db in
+                        try String.fetchOne(db, sql: "SELECT launchId FROM enrollment WHERE campaignId = 'ops-leaders-q1' LIMIT 1")
+                    }
+                    try await PostgresTestServer.database(url).withConnection { connection in
+                        for table in ["enrollment", "stepTally", "stepTotal", "stepOutcome"] {
+                            try await connection.query(
+                                PostgresQuery(
+                                    unsafeSQL: "UPDATE \(table) SET launchId = $1 WHERE campaignId = 'ops-leaders-q1'",
+                                    binds: try {
+                                        var b = PostgresBindings(); b.append(try #require(given)); return b
+                                    }()),
+                                logger: Logger(label: "test"))
+                        }
+                    }
+                }
+            }
             for root in [sqliteRoot, postgresRoot] {
                 try "address\nann@example.com\n@spam.example\nblocked@example.org\n".write(to: root.appendingPathComponent("blocklist.csv"), atomically: true, encoding: .utf8)
             }
@@ -353,6 +382,8 @@ extension ProcessTests.DbCommandTests {
                 ["label", replied, "no"], ["label", away, "interested"], ["label", "nobody@example.org", "interested"], ["stats"], ["stats", "--format", "json"],
                 ["stats", "--by", "mailbox"], ["stats", "--by", "launch", "--format", "csv"], ["stats", "--by", "day"], ["stats", "--by", "week", "--format", "json"],
                 ["stats", "backend-engineers", "--since", "2026-12-01", "--until", "2026-12-05"], ["stats", "--since", "2026-12-04", "--format", "json"],
+                ["stats", "--by", "mailbox", "--since", "2026-12-01", "--format", "json"], ["stats", "ops-leaders-q1", "--format", "csv"],
+                ["pause", "--candidate", "sam.taylor@example.co.uk"], ["show", "sam.taylor@example.co.uk", "--format", "json"],
                 ["stats", "nope"], ["explain", replied], ["explain", away, "--format", "json"], ["report", "backend-engineers", "--out", "report.html"],
                 ["report", "nope", "--out", "report.html"],
             ]
@@ -396,6 +427,14 @@ extension ProcessTests.DbCommandTests {
             #expect(shown.contains("labelled no (was interested)"), "\(shown)")
             let stats = try CadenceBinary.run(["stats", "--format", "json"], in: sqliteRoot, environment: ["CADENCE_NOW": "2026-12-16T17:00:00Z"]).stdout
             #expect(stats.contains("\"opened\""), "\(stats)")
+            // The second campaign's opener went out in both variants, and the update's paused person stayed paused.
+            let variants = try CadenceBinary.run(["stats", "ops-leaders-q1", "--format", "csv"], in: sqliteRoot, environment: ["CADENCE_NOW": "2026-12-17T17:00:00Z"]).stdout
+            for variant in ["a", "b"] {
+                let row = variants.split(separator: "\n").first { $0.hasPrefix("ops-leaders-q1,opener,\(variant),") }
+                #expect(row.map { !$0.hasPrefix("ops-leaders-q1,opener,\(variant),email,0,0,") } == true, "\(variants)")
+            }
+            let paused = try CadenceBinary.run(["status", "--format", "json"], in: sqliteRoot, environment: ["CADENCE_NOW": "2026-12-17T17:00:00Z"]).stdout
+            #expect(paused.contains("\"paused\""), "\(paused)")
 
             let outbox = { (root: URL) throws -> [String: Data] in
                 let folder = root.appendingPathComponent("outbox")
@@ -426,7 +465,7 @@ extension ProcessTests.DbCommandTests {
                     .split(separator: "\n").dropFirst().first?.split(separator: ",").first.map(String.init))
             let forget = try CadenceBinary.run(["forget", person, "--db", url], in: postgresRoot)
             #expect(forget.status == 0, "\(forget.stderr)")
-            #expect(forget.stdout.hasPrefix("Erased \(person) and 1 enrolment;"), "\(forget.stdout)")
+            #expect(forget.stdout.hasPrefix("Erased \(person) and 2 enrolments;"), "\(forget.stdout)")
             #expect(forget.stdout.contains("PostgreSQL keeps the deleted rows' bytes"), "\(forget.stdout)")
             let left = try await PostgresTestServer.database(url).withConnection { connection in
                 try await connection.query("SELECT COUNT(*)::int FROM candidate WHERE addressKey = \(person.lowercased())", logger: Logger(label: "test"))

@@ -40,22 +40,22 @@ package struct StatsCampaign: Sendable {
 /// What both stores do with the groups they read: the same rows, in the same order, from the same numbers.
 package enum StatsLayout {
     /// A row of sums, read by column name (`positive` is the positive replies).
-    package static func counts(_ column: (String) -> Int?) -> StatCounts {
+    package static func counts(_ column: (String) throws -> Int?) rethrows -> StatCounts {
         var counts = StatCounts()
-        counts.enrolled = column("enrolled") ?? 0
-        counts.sent = column("sent") ?? 0
-        counts.bounced = column("bounced") ?? 0
-        counts.replied = column("replied") ?? 0
-        counts.repliedEventually = column("repliedEventually") ?? 0
-        counts.positiveReplies = column("positive") ?? 0
-        counts.unsubscribed = column("unsubscribed") ?? 0
-        counts.outOfOffice = column("outOfOffice") ?? 0
-        counts.opened = column("opened") ?? 0
-        counts.openedHuman = column("openedHuman") ?? 0
-        counts.clicked = column("clicked") ?? 0
-        counts.clickedHuman = column("clickedHuman") ?? 0
-        counts.unsubscribedByLink = column("unsubscribedByLink") ?? 0
-        counts.tasksDone = column("tasksDone") ?? 0
+        counts.enrolled = try column("enrolled") ?? 0
+        counts.sent = try column("sent") ?? 0
+        counts.bounced = try column("bounced") ?? 0
+        counts.replied = try column("replied") ?? 0
+        counts.repliedEventually = try column("repliedEventually") ?? 0
+        counts.positiveReplies = try column("positive") ?? 0
+        counts.unsubscribed = try column("unsubscribed") ?? 0
+        counts.outOfOffice = try column("outOfOffice") ?? 0
+        counts.opened = try column("opened") ?? 0
+        counts.openedHuman = try column("openedHuman") ?? 0
+        counts.clicked = try column("clicked") ?? 0
+        counts.clickedHuman = try column("clickedHuman") ?? 0
+        counts.unsubscribedByLink = try column("unsubscribedByLink") ?? 0
+        counts.tasksDone = try column("tasksDone") ?? 0
         return counts
     }
 
