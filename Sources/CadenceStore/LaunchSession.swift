@@ -68,6 +68,13 @@ public final class LaunchSession: LaunchEnrolling {
     /// most of a launch's speed. Anything that reads enrolments in this launch writes them first (`flush`).
     private var pending: [PendingEnrollment] = []
     private var nextEnrollmentID: Int64?
+    /// New people of the batch not yet written, with the ids given them (the launch holds the write lock): they go
+    /// in with their enrolments, many per statement.
+    private var pendingPeople: [PendingPerson] = []
+    private var nextCandidateID: Int64?
+    /// The batch `prepare` looked up: its addresses, and which of them the database (or this launch, since) holds.
+    /// A row outside it is looked up on its own.
+    private var batch: (keys: Set<String>, known: [String: Int64])?
     static let batchSize = 200  // 200 rows × 15 columns stays far below SQLite's limit on bound values
     /// The enrolments counted for `stats`, written once when the launch commits rather than per row.
     private var enrolled: [TallyKey: Int] = [:]
@@ -98,6 +105,24 @@ public final class LaunchSession: LaunchEnrolling {
         suppressed.reason(for: key, domain: domain)
     }
 
+    /// Looks up the people of the next rows in one query, so that `enroll` writes the new ones with their
+    /// enrolments, many per statement, instead of trying an insert per row.
+    public func prepare(_ candidates: [Candidate]) throws {
+        try flush()
+        var keys = Set<String>(minimumCapacity: candidates.count)
+        for candidate in candidates { keys.insert(AddressKey.normalized(candidate.email)) }
+        var known: [String: Int64] = [:]
+        let list = Array(keys)
+        for start in stride(from: 0, to: list.count, by: 500) {
+            let chunk = Array(list[start..<min(list.count, start + 500)])
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT addressKey, id FROM candidate WHERE addressKey IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))",
+                arguments: StatementArguments(chunk))
+            while let row = try rows.next() { known[row[0]] = row[1] }
+        }
+        batch = (keys, known)
+    }
+
     public func enroll(
         _ candidate: Candidate, mailbox: String, variants: [String: String], initial: EnrollmentState,
         atHeldStep: ((_ step: String, _ lastStepAt: Date?) -> EnrollmentState)? = nil
@@ -105,8 +130,19 @@ public final class LaunchSession: LaunchEnrolling {
         let key = AddressKey.normalized(candidate.email)
         if let reason = suppression(of: key, domain: candidate.email.domain) { return .skipped(reason) }
         let fields = FlatJSON.encode(candidate.fields)
-        // Most rows are new people: try the insert first, and look the person up only when they exist.
-        if let newID = try Int64.fetchOne(
+        if let batch, batch.keys.contains(key), batch.known[key] == nil {
+            // Someone the database does not hold: written with the batch's enrolments.
+            let id = try nextCandidateID ?? (Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM candidate") ?? 1)
+            nextCandidateID = id + 1
+            self.batch?.known[key] = id
+            pendingPeople.append(PendingPerson(id: id, key: key, address: candidate.email.description, fields: fields, timeZone: candidate.timeZone))
+            try insertEnrollment(candidateID: id, candidate, mailbox: mailbox, fields: fields, variants: variants, initial: initial)
+            return .enrolled(initial)
+        }
+        // Outside a looked-up batch, most rows are new people: try the insert first, and look the person up only
+        // when they exist.
+        if batch?.keys.contains(key) != true,
+            let newID = try Int64.fetchOne(
             db.cachedStatement(
                 sql: """
                     INSERT INTO candidate (addressKey, address, fields, timeZone, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
@@ -228,6 +264,14 @@ public final class LaunchSession: LaunchEnrolling {
             .execute(arguments: [candidate.email.description, fields, candidate.timeZone, nowValue, id])
     }
 
+    private struct PendingPerson {
+        var id: Int64
+        var key: String
+        var address: String
+        var fields: String
+        var timeZone: String?
+    }
+
     private struct PendingEnrollment {
         var candidateID: Int64
         var mailbox: String
@@ -254,6 +298,13 @@ public final class LaunchSession: LaunchEnrolling {
     /// Writes the pending enrolments and their `enrolled` events: two statements for up to `batchSize` people.
     /// The ids are given here (the launch holds the write lock), so each event names its enrolment.
     func flush() throws {
+        if !pendingPeople.isEmpty {
+            var people: StatementArguments = []
+            for person in pendingPeople { people += [person.id, person.key, person.address, person.fields, person.timeZone, nowValue, nowValue] }
+            try statement("INSERT INTO candidate (id, addressKey, address, fields, timeZone, createdAt, updatedAt) VALUES ", columns: 7, rows: pendingPeople.count)
+                .execute(arguments: people)
+            pendingPeople.removeAll(keepingCapacity: true)
+        }
         guard !pending.isEmpty else { return }
         var id = try nextEnrollmentID ?? (Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM enrollment") ?? 1)
         let firstID = id

@@ -47,6 +47,8 @@ public enum Launcher {
 
     /// How far ahead a launch may be scheduled.
     public static let latestStart: TimeInterval = 366 * 86_400
+    /// Rows placed per look-up of their people.
+    static let batchSize = 2_000
 
     public static func launch(_ campaign: LoadedCampaign, database: CadenceDatabase, options: Options) throws(Failure) -> LaunchReport {
         let stored: StoredCampaign?
@@ -61,12 +63,25 @@ public enum Launcher {
             plan.report = try database.launch(
                 plan.launchCampaign, actor: options.actor, now: options.now, allowConcurrent: options.allowConcurrent, launchID: options.launchID
             ) { session in
+                // A batch's people are looked up in one query before its rows are placed (new people then go in
+                // many per statement).
                 var rows = 0
-                try file.forEachRow { row in
-                    rows += 1
-                    if rows % 10_000 == 0 { options.progress?(rows) }
-                    try plan.take(row, session)
+                var batch: [CandidateFile.Row] = []
+                batch.reserveCapacity(batchSize)
+                func place() throws {
+                    try session.prepare(batch.compactMap { if case .candidate(let candidate) = $0 { candidate } else { nil } })
+                    for row in batch {
+                        rows += 1
+                        if rows % 10_000 == 0 { options.progress?(rows) }
+                        try plan.take(row, session)
+                    }
+                    batch.removeAll(keepingCapacity: true)
                 }
+                try file.forEachRow { row in
+                    batch.append(row)
+                    if batch.count == batchSize { try place() }
+                }
+                try place()
                 return (plan.report, plan.commits)
             }
         } catch {
