@@ -57,7 +57,7 @@ let package = Package(
         // The SQLite store: schema, frozen migrations, and one transaction per invariant-keeping write.
         .target(
             name: "CadenceStore",
-            dependencies: ["CadenceCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CadenceCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
         // The PostgreSQL backend (postgres-nio), for teams that outgrow one SQLite file: connection settings as libpq

@@ -143,12 +143,12 @@ public final class LaunchSession: LaunchEnrolling {
         // when they exist.
         if batch?.keys.contains(key) != true,
             let newID = try Int64.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    INSERT INTO candidate (addressKey, address, fields, timeZone, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (addressKey) DO NOTHING RETURNING id
-                    """),
-            arguments: [key, candidate.email.description, fields, candidate.timeZone, nowValue, nowValue])
+                db.cachedStatement(
+                    sql: """
+                        INSERT INTO candidate (addressKey, address, fields, timeZone, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (addressKey) DO NOTHING RETURNING id
+                        """),
+                arguments: [key, candidate.email.description, fields, candidate.timeZone, nowValue, nowValue])
         {
             try insertEnrollment(candidateID: newID, candidate, mailbox: mailbox, fields: fields, variants: variants, initial: initial)
             return .enrolled(initial)
@@ -242,17 +242,17 @@ public final class LaunchSession: LaunchEnrolling {
 
     /// Binds a state's columns, formatting each distinct due date once.
     private func bind(_ state: StoredState, _ arguments: inout StatementArguments) {
-        var due = DatabaseValue.null
-        if let date = state.dueAt {
-            if let cached = dueValues[date] {
-                due = cached
-            } else {
-                due = date.databaseValue
-                if dueValues.count >= Self.dueValueCacheLimit { dueValues.removeAll(keepingCapacity: true) }
-                dueValues[date] = due
-            }
-        }
-        arguments += [state.state, state.stepId, due, state.reason, state.taskId]
+        arguments += [state.state, state.stepId, dueValue(state.dueAt), state.reason, state.taskId]
+    }
+
+    /// A due date as SQLite stores it, each distinct one formatted once.
+    private func dueValue(_ date: Date?) -> DatabaseValue {
+        guard let date else { return .null }
+        if let cached = dueValues[date] { return cached }
+        let due = date.databaseValue
+        if dueValues.count >= Self.dueValueCacheLimit { dueValues.removeAll(keepingCapacity: true) }
+        dueValues[date] = due
+        return due
     }
 
     private func stored(_ state: EnrollmentState) -> StoredState {
@@ -299,32 +299,59 @@ public final class LaunchSession: LaunchEnrolling {
     /// The ids are given here (the launch holds the write lock), so each event names its enrolment.
     func flush() throws {
         if !pendingPeople.isEmpty {
-            var people: StatementArguments = []
-            for person in pendingPeople { people += [person.id, person.key, person.address, person.fields, person.timeZone, nowValue, nowValue] }
-            try statement("INSERT INTO candidate (id, addressKey, address, fields, timeZone, createdAt, updatedAt) VALUES ", columns: 7, rows: pendingPeople.count)
-                .execute(arguments: people)
+            var people = BulkInsert(
+                try statement("INSERT INTO candidate (id, addressKey, address, fields, timeZone, createdAt, updatedAt) VALUES ", columns: 7, rows: pendingPeople.count),
+                in: db)
+            for person in pendingPeople {
+                people.bind(person.id)
+                people.bind(person.key)
+                people.bind(person.address)
+                people.bind(person.fields)
+                people.bind(person.timeZone)
+                people.bind(nowValue)
+                people.bind(nowValue)
+            }
+            try people.execute()
             pendingPeople.removeAll(keepingCapacity: true)
         }
         guard !pending.isEmpty else { return }
         var id = try nextEnrollmentID ?? (Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM enrollment") ?? 1)
         let firstID = id
-        var enrolments: StatementArguments = []
+        var enrolments = BulkInsert(
+            try statement(
+                "INSERT INTO enrollment (id, campaignId, candidateId, mailbox, fields, variants, csvLine, launchId, state, stepId, dueAt, reason, taskId, createdAt, updatedAt) VALUES ",
+                columns: 15, rows: pending.count), in: db)
         for row in pending {
-            enrolments += [id, campaignID, row.candidateID, row.mailbox, row.fields, row.variants, row.line, launchID]
-            bind(row.state, &enrolments)
-            enrolments += [nowValue, nowValue]
+            enrolments.bind(id)
+            enrolments.bind(campaignID)
+            enrolments.bind(row.candidateID)
+            enrolments.bind(row.mailbox)
+            enrolments.bind(row.fields)
+            enrolments.bind(row.variants)
+            enrolments.bind(row.line)
+            enrolments.bind(launchID)
+            enrolments.bind(row.state.state.rawValue)
+            enrolments.bind(row.state.stepId)
+            enrolments.bind(dueValue(row.state.dueAt))
+            enrolments.bind(row.state.reason)
+            enrolments.bind(row.state.taskId)
+            enrolments.bind(nowValue)
+            enrolments.bind(nowValue)
             id += 1
         }
-        try statement(
-            "INSERT INTO enrollment (id, campaignId, candidateId, mailbox, fields, variants, csvLine, launchId, state, stepId, dueAt, reason, taskId, createdAt, updatedAt) VALUES ",
-            columns: 15, rows: pending.count
-        ).execute(arguments: enrolments)
-        var events: StatementArguments = []
+        try enrolments.execute()
+        var events = BulkInsert(
+            try statement("INSERT INTO event (at, campaignId, candidateId, enrollmentId, kind, actor, detail) VALUES ", columns: 7, rows: pending.count), in: db)
         for (offset, row) in pending.enumerated() {
-            events += [nowValue, campaignID, row.candidateID, firstID + Int64(offset), EventKind.enrolled, actor, row.detail]
+            events.bind(nowValue)
+            events.bind(campaignID)
+            events.bind(row.candidateID)
+            events.bind(firstID + Int64(offset))
+            events.bind(EventKind.enrolled.rawValue)
+            events.bind(actor)
+            events.bind(row.detail)
         }
-        try statement("INSERT INTO event (at, campaignId, candidateId, enrollmentId, kind, actor, detail) VALUES ", columns: 7, rows: pending.count)
-            .execute(arguments: events)
+        try events.execute()
         nextEnrollmentID = id
         pending.removeAll(keepingCapacity: true)
     }
