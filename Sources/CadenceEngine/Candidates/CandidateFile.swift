@@ -4,8 +4,8 @@ import Foundation
 /// Streams a candidates CSV (UTF-8, a BOM tolerated, RFC 4180 quoting including line breaks in quoted cells) row
 /// by row through Core's `CSVParser`, so a million candidates never sit in memory at once and the file (or a pipe)
 /// is read once.
-public struct CandidateFile {
-    public enum Row {
+public struct CandidateFile: Sendable {
+    public enum Row: Sendable {
         case candidate(Candidate)
         /// The row is skipped for these reasons; the others go on.
         case problems([Diagnostic])

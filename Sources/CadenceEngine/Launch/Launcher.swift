@@ -63,25 +63,19 @@ public enum Launcher {
             plan.report = try database.launch(
                 plan.launchCampaign, actor: options.actor, now: options.now, allowConcurrent: options.allowConcurrent, launchID: options.launchID
             ) { session in
-                // A batch's people are looked up in one query before its rows are placed (new people then go in
-                // many per statement).
+                // The file is read on a second thread, a batch ahead. A batch's people are looked up in one query
+                // before its rows are placed (new people then go in many per statement).
+                let reading = RowPrefetch(file, batchSize: batchSize)
+                defer { reading.finish() }
                 var rows = 0
-                var batch: [CandidateFile.Row] = []
-                batch.reserveCapacity(batchSize)
-                func place() throws {
+                while let batch = try reading.next() {
                     try session.prepare(batch.compactMap { if case .candidate(let candidate) = $0 { candidate } else { nil } })
                     for row in batch {
                         rows += 1
                         if rows % 10_000 == 0 { options.progress?(rows) }
                         try plan.take(row, session)
                     }
-                    batch.removeAll(keepingCapacity: true)
                 }
-                try file.forEachRow { row in
-                    batch.append(row)
-                    if batch.count == batchSize { try place() }
-                }
-                try place()
                 return (plan.report, plan.commits)
             }
         } catch {
