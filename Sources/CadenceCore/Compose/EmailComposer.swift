@@ -13,6 +13,8 @@ public struct EmailComposer: Sendable {
     public let attachments: [String: OutgoingMessage.Attachment]
     /// Signed tracking and unsubscribe links; nil leaves every message exactly as its template renders it.
     public let tracking: TrackingPlan?
+    /// Each template's candidate fields with no fallback, worked out once: launch asks for every row.
+    private let requiredFields: [String: [String]]
 
     public init(
         campaign: SequenceDefinition, mailbox: Mailbox, templates: [String: MergeTemplate],
@@ -23,6 +25,7 @@ public struct EmailComposer: Sendable {
         self.templates = templates
         self.attachments = attachments
         self.tracking = tracking
+        requiredFields = templates.mapValues(\.requiredCandidateFields)
     }
 
     /// Every step in order (or only the step `only`), for `candidate`, with messages dated `date`.
@@ -108,9 +111,10 @@ public struct EmailComposer: Sendable {
                 content = reply.content
                 required = threadRequired[reply.inThreadOf] ?? []
             }
-            let (template, variantID) = chooseTemplate(content, step: step, candidate: candidate)
-            if case .email = step.kind { threadRequired[step.id] = template.requiredCandidateFields }
-            for name in template.requiredCandidateFields where !required.contains(name) { required.append(name) }
+            let (key, variantID) = templateKey(content, step: step, candidate: candidate)
+            let fields = requiredFields[key]!
+            if case .email = step.kind { threadRequired[step.id] = fields }
+            for name in fields where !required.contains(name) { required.append(name) }
             let missing = required.filter(isMissing).map { "candidate.\($0)" }
             if !missing.isEmpty { result.append((step.id, variantID, missing)) }
         }
@@ -118,12 +122,18 @@ public struct EmailComposer: Sendable {
     }
 
     private func chooseTemplate(_ content: StepContent, step: Step, candidate: Candidate) -> (MergeTemplate, String?) {
+        let (key, variantID) = templateKey(content, step: step, candidate: candidate)
+        return (templates[key]!, variantID)
+    }
+
+    /// The template (its key in `templates`) and variant this candidate gets at this step.
+    private func templateKey(_ content: StepContent, step: Step, candidate: Candidate) -> (String, String?) {
         switch content {
         case .template(let path):
-            return (templates[path]!, nil)
+            return (path, nil)
         case .variants(let variants):
             let variant = VariantChooser.choose(variants, campaignID: campaign.id, stepID: step.id, address: candidate.email)
-            return (templates[variant.template]!, variant.id)
+            return (variant.template, variant.id)
         }
     }
 

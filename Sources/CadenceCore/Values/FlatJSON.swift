@@ -1,38 +1,36 @@
 /// A `[String: String]` as a JSON object with sorted keys: candidate fields and variant choices are stored this
-/// way on every enrolment, so a launch of 100,000 rows cannot afford `JSONEncoder` for each.
+/// way on every enrolment, so a launch of 100,000 rows cannot afford `JSONEncoder` for each. Written byte by byte
+/// into one buffer: escaping works on UTF-8 bytes, since every byte of a multi-byte character is 0x80 or more.
 public enum FlatJSON {
     public static func encode(_ map: [String: String]) -> String {
-        var output = "{"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(2 + map.count * 32)
+        bytes.append(UInt8(ascii: "{"))
         for (index, key) in map.keys.sorted().enumerated() {
-            if index > 0 { output += "," }
-            append(key, to: &output)
-            output += ":"
-            append(map[key]!, to: &output)
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            append(key, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            append(map[key]!, to: &bytes)
         }
-        return output + "}"
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    private static func append(_ string: String, to output: inout String) {
-        // Most cells need no escaping: append them whole.
-        if !string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            output += "\""
-            output += string
-            output += "\""
-            return
-        }
-        output += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case _ where scalar.value < 0x20:
-                output += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
-            default: output.unicodeScalars.append(scalar)
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    private static func append(_ string: String, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case UInt8(ascii: "\n"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case UInt8(ascii: "\r"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case UInt8(ascii: "\t"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case ..<0x20: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            default: bytes.append(byte)
             }
         }
-        output += "\""
+        bytes.append(UInt8(ascii: "\""))
     }
 }
