@@ -75,6 +75,7 @@ public final class LaunchSession: LaunchEnrolling {
     /// The batch `prepare` looked up: its addresses, and which of them the database (or this launch, since) holds.
     /// A row outside it is looked up on its own.
     private var batch: (keys: Set<String>, known: [String: Int64])?
+    private var encodedFields: [Int: String] = [:]
     static let batchSize = 200  // 200 rows × 15 columns stays far below SQLite's limit on bound values
     /// The enrolments counted for `stats`, written once when the launch commits rather than per row.
     private var enrolled: [TallyKey: Int] = [:]
@@ -106,9 +107,11 @@ public final class LaunchSession: LaunchEnrolling {
     }
 
     /// Looks up the people of the next rows in one query, so that `enroll` writes the new ones with their
-    /// enrolments, many per statement, instead of trying an insert per row.
-    public func prepare(_ candidates: [Candidate]) throws {
+    /// enrolments, many per statement, instead of trying an insert per row. `fields` are each row's fields as
+    /// stored (`FlatJSON`), by line, when the caller encoded them already (on another thread).
+    public func prepare(_ candidates: [Candidate], fields: [Int: String] = [:]) throws {
         try flush()
+        encodedFields = fields
         var keys = Set<String>(minimumCapacity: candidates.count)
         for candidate in candidates { keys.insert(AddressKey.normalized(candidate.email)) }
         var known: [String: Int64] = [:]
@@ -129,7 +132,7 @@ public final class LaunchSession: LaunchEnrolling {
     ) throws -> EnrollOutcome {
         let key = AddressKey.normalized(candidate.email)
         if let reason = suppression(of: key, domain: candidate.email.domain) { return .skipped(reason) }
-        let fields = FlatJSON.encode(candidate.fields)
+        let fields = encodedFields[candidate.line] ?? FlatJSON.encode(candidate.fields)
         if let batch, batch.keys.contains(key), batch.known[key] == nil {
             // Someone the database does not hold: written with the batch's enrolments.
             let id = try nextCandidateID ?? (Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM candidate") ?? 1)

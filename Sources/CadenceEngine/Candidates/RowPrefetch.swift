@@ -1,9 +1,11 @@
+import CadenceCore
 import Foundation
 
 /// Reads a candidates file on a thread of its own, a few batches of rows ahead of the launch that places them.
 ///
-/// Reading and checking rows (bytes to fields to candidates) is a sixth of a launch's work, and needs nothing the
-/// launch decides: on a second core it overlaps with placing and writing the rows before. At most `capacity`
+/// Reading and checking rows (bytes to fields to candidates) and encoding their fields as stored is a fifth of a
+/// launch's work, and needs nothing the launch decides: on a second core it overlaps with placing and writing the
+/// rows before. At most `capacity`
 /// batches wait, so memory stays flat however long the file. The thread ends before `finish` returns, whether the
 /// file was read to its end, failed, or the launch stopped early.
 final class RowPrefetch: @unchecked Sendable {
@@ -11,7 +13,10 @@ final class RowPrefetch: @unchecked Sendable {
     private struct Stopped: Error {}
 
     private let condition = NSCondition()
-    private var ready: [[CandidateFile.Row]] = []
+    /// A batch of rows, with each candidate's fields as stored (`FlatJSON`), by line.
+    typealias Batch = (rows: [CandidateFile.Row], fields: [Int: String])
+
+    private var ready: [Batch] = []
     private var outcome: Result<Void, any Error>?
     private var stopped = false
     private var running = true
@@ -20,17 +25,17 @@ final class RowPrefetch: @unchecked Sendable {
     init(_ file: CandidateFile, batchSize: Int, capacity: Int = 2) {
         self.capacity = capacity
         let thread = Thread { [self] in
-            var batch: [CandidateFile.Row] = []
-            batch.reserveCapacity(batchSize)
+            var batch: Batch = ([], [:])
             let result = Result<Void, any Error> {
                 try file.forEachRow { row in
-                    batch.append(row)
-                    if batch.count == batchSize {
+                    batch.rows.append(row)
+                    if case .candidate(let candidate) = row { batch.fields[candidate.line] = FlatJSON.encode(candidate.fields) }
+                    if batch.rows.count == batchSize {
                         try self.hand(batch)
-                        batch.removeAll(keepingCapacity: true)
+                        batch = ([], [:])
                     }
                 }
-                if !batch.isEmpty { try self.hand(batch) }
+                if !batch.rows.isEmpty { try self.hand(batch) }
             }
             self.condition.lock()
             self.outcome = result
@@ -43,7 +48,7 @@ final class RowPrefetch: @unchecked Sendable {
     }
 
     /// Waits while `capacity` batches are already waiting; throws once the launch stopped wanting rows.
-    private func hand(_ batch: [CandidateFile.Row]) throws {
+    private func hand(_ batch: Batch) throws {
         condition.lock()
         defer { condition.unlock() }
         while ready.count >= capacity && !stopped { condition.wait() }
@@ -54,7 +59,7 @@ final class RowPrefetch: @unchecked Sendable {
 
     /// The next batch in file order; nil after the last. Throws what reading the file threw (an unreadable file,
     /// bytes that are not UTF-8), once the batches before it were taken.
-    func next() throws -> [CandidateFile.Row]? {
+    func next() throws -> Batch? {
         condition.lock()
         defer { condition.unlock() }
         while ready.isEmpty && outcome == nil { condition.wait() }

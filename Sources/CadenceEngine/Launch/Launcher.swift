@@ -69,8 +69,8 @@ public enum Launcher {
                 defer { reading.finish() }
                 var rows = 0
                 while let batch = try reading.next() {
-                    try session.prepare(batch.compactMap { if case .candidate(let candidate) = $0 { candidate } else { nil } })
-                    for row in batch {
+                    try session.prepare(batch.rows.compactMap { if case .candidate(let candidate) = $0 { candidate } else { nil } }, fields: batch.fields)
+                    for row in batch.rows {
                         rows += 1
                         if rows % 10_000 == 0 { options.progress?(rows) }
                         try plan.take(row, session)
