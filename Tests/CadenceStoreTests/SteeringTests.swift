@@ -194,6 +194,31 @@ struct SteeringTests {
         #expect(largest <= limit)
     }
 
+    @Test("people of a looked-up batch and people enrolled outside it get ids of their own, whatever the order")
+    func batchAndSingleRowsMix() throws {
+        let database = try CadenceDatabase.inMemory()
+        let due = EnrollmentState.active(nextStep: "intro", dueAt: Self.now)
+        try database.launch(Self.campaign("q1"), actor: "test", now: Self.now, allowConcurrent: false) { session in
+            let ana = Self.candidate("ana@example.org", line: 2), bo = Self.candidate("bo@example.org", line: 3)
+            let cy = Self.candidate("cy@example.org", line: 4), di = Self.candidate("di@example.org", line: 5)
+            try session.prepare([ana, cy], fields: [2: "{}", 4: "{}"])
+            #expect(try session.enroll(ana, mailbox: "sam", variants: [:], initial: due) == .enrolled(due))
+            // Bo was not in the batch, and Ana is not written yet: Bo must not take her id.
+            #expect(try session.enroll(bo, mailbox: "sam", variants: [:], initial: due) == .enrolled(due))
+            #expect(try session.enroll(cy, mailbox: "sam", variants: [:], initial: due) == .enrolled(due))
+            try session.prepare([di])
+            #expect(try session.enroll(di, mailbox: "sam", variants: [:], initial: due) == .enrolled(due))
+            // A row whose line was in the last batch's fields, but for someone else: their own fields are stored.
+            let other = Candidate(line: 2, email: try EmailAddress.parse("ed@example.org").get(), fields: ["email": "ed@example.org", "firstName": "Ed"])
+            #expect(try session.enroll(other, mailbox: "sam", variants: [:], initial: due) == .enrolled(due))
+            return ((), true)
+        }
+        for address in ["ana@example.org", "bo@example.org", "cy@example.org", "di@example.org"] {
+            #expect(try database.candidate(address)?.enrollments.count == 1, "\(address)")
+        }
+        #expect(try database.candidate("ed@example.org")?.fields["firstName"] == "Ed")
+    }
+
     @Test("status counts every state by step with reasons")
     func status() throws {
         let database = try CadenceDatabase.inMemory()
