@@ -42,7 +42,11 @@ struct BulkInsert {
         }
         let (statement, index) = (statement.sqliteStatement, index)
         text.withUTF8 { bytes in
-            _ = bytes.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
+            _ = bytes.withMemoryRebound(to: CChar.self) { characters in
+                // An empty text still needs a pointer: a nil one would bind NULL.
+                guard let start = characters.baseAddress else { return sqlite3_bind_text(statement, index, "", 0, transient) }
+                return sqlite3_bind_text(statement, index, start, Int32(characters.count), transient)
+            }
         }
     }
 
@@ -68,7 +72,11 @@ struct BulkInsert {
         let expected = sqlite3_bind_parameter_count(statement.sqliteStatement)
         precondition(index == expected, "bound \(index) of \(expected) values")
         let code = sqlite3_step(statement.sqliteStatement)
-        defer { sqlite3_reset(statement.sqliteStatement) }
+        defer {
+            sqlite3_reset(statement.sqliteStatement)
+            // The cached statement keeps no copy of this batch's texts.
+            sqlite3_clear_bindings(statement.sqliteStatement)
+        }
         guard code == SQLITE_DONE else {
             throw DatabaseError(
                 resultCode: ResultCode(rawValue: code), message: connection.map { String(cString: sqlite3_errmsg($0)) }, sql: statement.sql)
@@ -76,5 +84,5 @@ struct BulkInsert {
     }
 }
 
-/// SQLite copies a text bound with it before `sqlite3_bind_text` returns.
-private let SQLITE_TRANSIENT = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+/// SQLite's `SQLITE_TRANSIENT`: it copies a text bound with it before `sqlite3_bind_text` returns.
+private let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)

@@ -75,7 +75,8 @@ public final class LaunchSession: LaunchEnrolling {
     /// The batch `prepare` looked up: its addresses, and which of them the database (or this launch, since) holds.
     /// A row outside it is looked up on its own.
     private var batch: (keys: Set<String>, known: [String: Int64])?
-    private var encodedFields: [Int: String] = [:]
+    /// The batch's fields as stored, by line, with the address they belong to.
+    private var encodedFields: [Int: (key: String, json: String)] = [:]
     static let batchSize = 200  // 200 rows × 15 columns stays far below SQLite's limit on bound values
     /// The enrolments counted for `stats`, written once when the launch commits rather than per row.
     private var enrolled: [TallyKey: Int] = [:]
@@ -111,9 +112,13 @@ public final class LaunchSession: LaunchEnrolling {
     /// stored (`FlatJSON`), by line, when the caller encoded them already (on another thread).
     public func prepare(_ candidates: [Candidate], fields: [Int: String] = [:]) throws {
         try flush()
-        encodedFields = fields
+        encodedFields = [:]
         var keys = Set<String>(minimumCapacity: candidates.count)
-        for candidate in candidates { keys.insert(AddressKey.normalized(candidate.email)) }
+        for candidate in candidates {
+            let key = AddressKey.normalized(candidate.email)
+            keys.insert(key)
+            if let json = fields[candidate.line] { encodedFields[candidate.line] = (key, json) }
+        }
         var known: [String: Int64] = [:]
         let list = Array(keys)
         for start in stride(from: 0, to: list.count, by: 500) {
@@ -132,10 +137,11 @@ public final class LaunchSession: LaunchEnrolling {
     ) throws -> EnrollOutcome {
         let key = AddressKey.normalized(candidate.email)
         if let reason = suppression(of: key, domain: candidate.email.domain) { return .skipped(reason) }
-        let fields = encodedFields[candidate.line] ?? FlatJSON.encode(candidate.fields)
+        let encoded = encodedFields[candidate.line]
+        let fields = encoded?.key == key ? encoded!.json : FlatJSON.encode(candidate.fields)
         if let batch, batch.keys.contains(key), batch.known[key] == nil {
             // Someone the database does not hold: written with the batch's enrolments.
-            let id = try nextCandidateID ?? (Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM candidate") ?? 1)
+            let id = try newCandidateID()
             nextCandidateID = id + 1
             self.batch?.known[key] = id
             pendingPeople.append(PendingPerson(id: id, key: key, address: candidate.email.description, fields: fields, timeZone: candidate.timeZone))
@@ -144,15 +150,18 @@ public final class LaunchSession: LaunchEnrolling {
         }
         // Outside a looked-up batch, most rows are new people: try the insert first, and look the person up only
         // when they exist.
+        // Ids come from the session's own count, as the batch's do: SQLite's numbering would not know the ids given
+        // to people not yet written.
         if batch?.keys.contains(key) != true,
             let newID = try Int64.fetchOne(
                 db.cachedStatement(
                     sql: """
-                        INSERT INTO candidate (addressKey, address, fields, timeZone, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
+                        INSERT INTO candidate (id, addressKey, address, fields, timeZone, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (addressKey) DO NOTHING RETURNING id
                         """),
-                arguments: [key, candidate.email.description, fields, candidate.timeZone, nowValue, nowValue])
+                arguments: [try newCandidateID(), key, candidate.email.description, fields, candidate.timeZone, nowValue, nowValue])
         {
+            nextCandidateID = newID + 1
             try insertEnrollment(candidateID: newID, candidate, mailbox: mailbox, fields: fields, variants: variants, initial: initial)
             return .enrolled(initial)
         }
@@ -233,14 +242,25 @@ public final class LaunchSession: LaunchEnrolling {
             try updateCandidate(candidateID, candidate, key: key, fields: fields)
             try insertEnrollment(candidateID: candidateID, candidate, mailbox: mailbox, fields: fields, variants: variants, initial: initial)
         } else {
+            let id = try newCandidateID()
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO candidate (addressKey, address, fields, timeZone, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO candidate (id, addressKey, address, fields, timeZone, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?, ?)
                     """
-            ).execute(arguments: [key, candidate.email.description, fields, candidate.timeZone, nowValue, nowValue])
-            try insertEnrollment(candidateID: db.lastInsertedRowID, candidate, mailbox: mailbox, fields: fields, variants: variants, initial: initial)
+            ).execute(arguments: [id, key, candidate.email.description, fields, candidate.timeZone, nowValue, nowValue])
+            nextCandidateID = id + 1
+            try insertEnrollment(candidateID: id, candidate, mailbox: mailbox, fields: fields, variants: variants, initial: initial)
         }
         return .enrolled(initial)
+    }
+
+    /// The id the next new person gets: past every person in the database and every one this launch numbered
+    /// (the launch holds the write lock, so nobody else adds people meanwhile).
+    private func newCandidateID() throws -> Int64 {
+        if let next = nextCandidateID { return next }
+        let next = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM candidate") ?? 1
+        nextCandidateID = next
+        return next
     }
 
     /// Binds a state's columns, formatting each distinct due date once.

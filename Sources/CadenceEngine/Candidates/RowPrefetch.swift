@@ -28,6 +28,8 @@ final class RowPrefetch: @unchecked Sendable {
             var batch: Batch = ([], [:])
             let result = Result<Void, any Error> {
                 try file.forEachRow { row in
+                    // A launch that stopped early (it failed) waits for this thread: it stops at the next row.
+                    if self.isStopped { throw Stopped() }
                     batch.rows.append(row)
                     if case .candidate(let candidate) = row { batch.fields[candidate.line] = FlatJSON.encode(candidate.fields) }
                     if batch.rows.count == batchSize {
@@ -45,6 +47,12 @@ final class RowPrefetch: @unchecked Sendable {
         }
         thread.name = "cadence.launch.rows"
         thread.start()
+    }
+
+    private var isStopped: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return stopped
     }
 
     /// Waits while `capacity` batches are already waiting; throws once the launch stopped wanting rows.
@@ -72,7 +80,8 @@ final class RowPrefetch: @unchecked Sendable {
         return nil
     }
 
-    /// Stops the reading (if it is still going) and waits for its thread to end.
+    /// Stops the reading (if it is still going) and waits for its thread to end: at the next row, or once a read
+    /// already waiting on a pipe returns.
     func finish() {
         condition.lock()
         stopped = true
