@@ -80,6 +80,14 @@ public final class LaunchSession: LaunchEnrolling {
     static let batchSize = 200  // 200 rows × 15 columns stays far below SQLite's limit on bound values
     /// The enrolments counted for `stats`, written once when the launch commits rather than per row.
     private var enrolled: [TallyKey: Int] = [:]
+    /// New enrolments by mailbox and variants (as stored): turned into counter keys once, when the launch
+    /// commits, rather than six texts hashed per row.
+    private var enrolledNew: [NewEnrolments: Int] = [:]
+
+    private struct NewEnrolments: Hashable {
+        var mailbox: String
+        var variants: String
+    }
     private let launchDay: String
 
     init(db: Database, campaignID: String, launchID: String, actor: String, now: Date, allowConcurrent: Bool) throws {
@@ -308,13 +316,12 @@ public final class LaunchSession: LaunchEnrolling {
     private func insertEnrollment(
         candidateID: Int64, _ candidate: Candidate, mailbox: String, fields: String, variants: [String: String], initial: EnrollmentState
     ) throws {
+        let variantsJSON = variants.isEmpty ? "{}" : FlatJSON.encode(variants)
         pending.append(
             PendingEnrollment(
-                candidateID: candidateID, mailbox: mailbox, fields: fields, variants: FlatJSON.encode(variants), line: candidate.line, state: stored(initial),
+                candidateID: candidateID, mailbox: mailbox, fields: fields, variants: variantsJSON, line: candidate.line, state: stored(initial),
                 detail: describe(initial)))
-        for key in CadenceDatabase.enrolmentKeys(campaign: campaignID, mailbox: mailbox, launch: launchID, variants: variants, day: launchDay) {
-            enrolled[key, default: 0] += 1
-        }
+        enrolledNew[NewEnrolments(mailbox: mailbox, variants: variantsJSON), default: 0] += 1
         if pending.count == Self.batchSize { try flush() }
     }
 
@@ -388,6 +395,14 @@ public final class LaunchSession: LaunchEnrolling {
     /// Adds the launch's enrolments to the counters: one write per mailbox and variant, not per person.
     func countEnrolments() throws {
         try flush()
+        for (group, count) in enrolledNew {
+            for key in CadenceDatabase.enrolmentKeys(
+                campaign: campaignID, mailbox: group.mailbox, launch: launchID, variants: CadenceDatabase.decodeMap(group.variants), day: launchDay)
+            {
+                enrolled[key, default: 0] += count
+            }
+        }
+        enrolledNew = [:]
         for (key, count) in enrolled { try CadenceDatabase.tally(key, .enrolled, count, db) }
         enrolled = [:]
     }

@@ -25,7 +25,9 @@ struct LaunchPlacement {
     private let calendar: Calendar
     private var startsPerDay: [Int: Int] = [:]
     private var countsLoaded = false
-    private var spreadDue: (cursor: Date, due: Date)?
+    private var spreadDue: (cursor: Date, due: Date, day: Int)?
+    /// `dayKey(cursor)`, kept as the cursor moves: a time zone's offset is looked up per day, not per row.
+    private var cursorDay = 0
     private var cursor: Date
     private let immediateDue: Date
 
@@ -64,6 +66,7 @@ struct LaunchPlacement {
         self.calendar = calendar
         cursor = campaignSchedule.nextOpening(atOrAfter: options.start) ?? options.start
         immediateDue = firstStep.delay.earliest(after: options.start, timeZone: zone, holidays: definition.holidays)
+        cursorDay = dayKey(cursor)
     }
 
     /// Whether the launch keeps what it wrote: no unreadable row, nobody held under `--strict`, not a dry run.
@@ -94,35 +97,37 @@ struct LaunchPlacement {
             HeldStep.state(at: step, missing: missing, in: definition, zone: candidate.timeZone, lastStepAt: lastStepAt, now: now)
         }
         let state: EnrollmentState
-        var spreadAt: Date?
+        var spread = false
         if !missing.isEmpty {
             var fields: [String] = []
             for gap in missing { for field in gap.fields where !fields.contains(field) { fields.append(field) } }
             state = .held(step: firstStep.id, reason: .missingFields(fields))
         } else if let perDay {
             if !countsLoaded {
-                let today = dayKey(cursor)
+                let today = cursorDay
                 for due in try session.dueTimes(atStep: firstStep.id) where dayKey(due) >= today { startsPerDay[dayKey(due), default: 0] += 1 }
                 countsLoaded = true
             }
-            while startsPerDay[dayKey(cursor), default: 0] >= perDay {
+            while startsPerDay[cursorDay, default: 0] >= perDay {
                 let nextDay = calendar.date(byAdding: .day, value: 1, to: calendar.startOfDay(for: cursor)) ?? cursor.addingTimeInterval(86_400)
                 guard let opening = campaignSchedule.nextOpening(atOrAfter: nextDay) else { break }
                 cursor = opening
-                let today = dayKey(cursor)
+                cursorDay = dayKey(cursor)
+                let today = cursorDay
                 startsPerDay = startsPerDay.filter { $0.key >= today }
             }
             // The same cursor gives the same due time: the calendar arithmetic is done once per day of the spread.
             if spreadDue?.cursor != cursor {
-                spreadDue = (cursor, firstStep.delay.earliest(after: cursor, timeZone: zone, holidays: definition.holidays))
+                let due = firstStep.delay.earliest(after: cursor, timeZone: zone, holidays: definition.holidays)
+                spreadDue = (cursor, due, dayKey(due))
             }
             state = .active(nextStep: firstStep.id, dueAt: spreadDue!.due)
-            spreadAt = spreadDue!.due
+            spread = true
         } else {
             state = .active(nextStep: firstStep.id, dueAt: immediateDue)
         }
         let outcome = try session.enroll(candidate, mailbox: mailbox.name, variants: composer.variants(for: candidate), initial: state, atHeldStep: atHeldStep)
-        if let due = spreadAt, case .enrolled = outcome { startsPerDay[dayKey(due), default: 0] += 1 }
+        if spread, let day = spreadDue?.day, case .enrolled = outcome { startsPerDay[day, default: 0] += 1 }
         if case .skipped = outcome {} else { assigned[mailbox.name, default: 0] += 1 }
         report.record(outcome, candidate: candidate, missing: missing)
     }
