@@ -95,6 +95,13 @@ public struct EmailComposer: Sendable {
         return chosen
     }
 
+    /// Whether `other` finds the same fields missing and gives the same variants for every candidate: the same
+    /// campaign, and templates that need the same candidate fields (mailboxes differ by their signatures, which
+    /// are literal text). A launch then checks each row once, on its reading thread, whichever mailbox it gets.
+    public func checksCandidates(like other: EmailComposer) -> Bool {
+        campaign == other.campaign && requiredFields == other.requiredFields
+    }
+
     /// Per step, the candidate fields that step (with this candidate's variant) lacks, without rendering
     /// anything: what launch checks for every row. Empty when every step can render.
     public func missingFields(for candidate: Candidate) -> [(stepID: String, variantID: String?, fields: [String])] {

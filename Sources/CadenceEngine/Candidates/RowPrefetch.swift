@@ -13,8 +13,8 @@ final class RowPrefetch: @unchecked Sendable {
     private struct Stopped: Error {}
 
     private let condition = NSCondition()
-    /// A batch of rows, with each candidate's fields as stored (`FlatJSON`), by line.
-    typealias Batch = (rows: [CandidateFile.Row], fields: [Int: String])
+    /// A batch of rows, with each candidate's fields as stored (`FlatJSON`), and what `check` said of it, by line.
+    typealias Batch = (rows: [CandidateFile.Row], fields: [Int: String], checked: [Int: LaunchPlacement.Checked])
 
     private var ready: [Batch] = []
     private var outcome: Result<Void, any Error>?
@@ -22,19 +22,23 @@ final class RowPrefetch: @unchecked Sendable {
     private var running = true
     private let capacity: Int
 
-    init(_ file: CandidateFile, batchSize: Int, capacity: Int = 2) {
+    /// `check` (when given) is worked out for every candidate on the reading thread.
+    init(_ file: CandidateFile, batchSize: Int, capacity: Int = 2, check: (@Sendable (Candidate) -> LaunchPlacement.Checked)? = nil) {
         self.capacity = capacity
         let thread = Thread { [self] in
-            var batch: Batch = ([], [:])
+            var batch: Batch = ([], [:], [:])
             let result = Result<Void, any Error> {
                 try file.forEachRow { row in
                     // A launch that stopped early (it failed) waits for this thread: it stops at the next row.
                     if self.isStopped { throw Stopped() }
                     batch.rows.append(row)
-                    if case .candidate(let candidate) = row { batch.fields[candidate.line] = FlatJSON.encode(candidate.fields) }
+                    if case .candidate(let candidate) = row {
+                        batch.fields[candidate.line] = FlatJSON.encode(candidate.fields)
+                        if let check { batch.checked[candidate.line] = check(candidate) }
+                    }
                     if batch.rows.count == batchSize {
                         try self.hand(batch)
-                        batch = ([], [:])
+                        batch = ([], [:], [:])
                     }
                 }
                 if !batch.rows.isEmpty { try self.hand(batch) }

@@ -69,6 +69,16 @@ struct LaunchPlacement {
         cursorDay = dayKey(cursor)
     }
 
+    /// What a row's checks give whichever mailbox it gets (`EmailComposer.checksCandidates(like:)`): worked out
+    /// on the launch's reading thread. Nil when the mailboxes' templates need different fields.
+    typealias Checked = (missing: [(stepID: String, variantID: String?, fields: [String])], variants: [String: String])
+
+    /// The composer that checks rows for every mailbox of the campaign alike, when there is one.
+    var sharedChecks: EmailComposer? {
+        guard let first = composers.values.first, composers.values.allSatisfy({ $0.checksCandidates(like: first) }) else { return nil }
+        return first
+    }
+
     /// Whether the launch keeps what it wrote: no unreadable row, nobody held under `--strict`, not a dry run.
     var commits: Bool { report.problemRows == 0 && !(options.strict && report.held > 0) && !options.dryRun }
 
@@ -76,21 +86,21 @@ struct LaunchPlacement {
     /// never fills again) can be let go, and a launch of a million people spread over years keeps a few counts.
     private func dayKey(_ date: Date) -> Int { Int(((date.timeIntervalSince1970 + Double(zone.secondsFromGMT(for: date))) / 86_400).rounded(.down)) }
 
-    mutating func take(_ row: CandidateFile.Row, _ session: some LaunchEnrolling) throws {
+    mutating func take(_ row: CandidateFile.Row, _ session: some LaunchEnrolling, checked: Checked? = nil) throws {
         switch row {
         case .problems(let diagnostics):
             report.add(rowProblems: diagnostics)
         case .candidate(let candidate):
             guard report.problemRows == 0 else { return }  // the launch will not commit; just find the problems
-            try place(candidate, session)
+            try place(candidate, session, checked: checked)
         }
     }
 
-    private mutating func place(_ candidate: Candidate, _ session: some LaunchEnrolling) throws {
+    private mutating func place(_ candidate: Candidate, _ session: some LaunchEnrolling, checked: Checked?) throws {
         // Balance candidates over the campaign's mailboxes by their remaining capacity.
         let mailbox = mailboxes.min { (assigned[$0.name, default: 0] * $1.limits.dailyCap, $0.name) < (assigned[$1.name, default: 0] * $0.limits.dailyCap, $1.name) }!
         let composer = composers[mailbox.name]!
-        let missing = composer.missingFields(for: candidate)
+        let missing = checked?.missing ?? composer.missingFields(for: candidate)
         let definition = definition, now = options.now
         // Someone already written to, held at a later step for data this row may now give.
         let atHeldStep = { (step: String, lastStepAt: Date?) -> EnrollmentState in
@@ -126,7 +136,8 @@ struct LaunchPlacement {
         } else {
             state = .active(nextStep: firstStep.id, dueAt: immediateDue)
         }
-        let outcome = try session.enroll(candidate, mailbox: mailbox.name, variants: composer.variants(for: candidate), initial: state, atHeldStep: atHeldStep)
+        let variants = checked?.variants ?? composer.variants(for: candidate)
+        let outcome = try session.enroll(candidate, mailbox: mailbox.name, variants: variants, initial: state, atHeldStep: atHeldStep)
         if spread, let day = spreadDue?.day, case .enrolled = outcome { startsPerDay[day, default: 0] += 1 }
         if case .skipped = outcome {} else { assigned[mailbox.name, default: 0] += 1 }
         report.record(outcome, candidate: candidate, missing: missing)

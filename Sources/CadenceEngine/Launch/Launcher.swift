@@ -59,13 +59,18 @@ public enum Launcher {
         } catch { throw .store(error) }
         var plan = try LaunchPlacement(campaign, stored: stored, assigned: assigned, options: options)
         let file = plan.file
+        // A row's missing fields and variants, worked out on the reading thread when every mailbox checks alike.
+        var check: (@Sendable (Candidate) -> LaunchPlacement.Checked)?
+        if let composer = plan.sharedChecks {
+            check = { candidate in (composer.missingFields(for: candidate), composer.variants(for: candidate)) }
+        }
         do {
             plan.report = try database.launch(
                 plan.launchCampaign, actor: options.actor, now: options.now, allowConcurrent: options.allowConcurrent, launchID: options.launchID
             ) { session in
                 // The file is read on a second thread, a batch ahead. A batch's people are looked up in one query
                 // before its rows are placed (new people then go in many per statement).
-                let reading = RowPrefetch(file, batchSize: batchSize)
+                let reading = RowPrefetch(file, batchSize: batchSize, check: check)
                 defer { reading.finish() }
                 var rows = 0
                 while let batch = try reading.next() {
@@ -73,7 +78,8 @@ public enum Launcher {
                     for row in batch.rows {
                         rows += 1
                         if rows % 10_000 == 0 { options.progress?(rows) }
-                        try plan.take(row, session)
+                        let checked: LaunchPlacement.Checked? = if case .candidate(let candidate) = row { batch.checked[candidate.line] } else { nil }
+                        try plan.take(row, session, checked: checked)
                     }
                 }
                 return (plan.report, plan.commits)
