@@ -44,18 +44,11 @@ extension PostgresStore {
             WHERE s.campaignId = $1 AND s.state = 'sent'\(cohort) GROUP BY 1, 2, 3
             """
         ) { $0.sent += try number($1, "n") }
-        let lastSentBefore = """
-            JOIN sendRecord s ON s.id = (
-                SELECT id FROM sendRecord WHERE enrollmentId = i.enrollmentId AND state = 'sent' AND sentAt <= i.receivedAt ORDER BY sentAt DESC, id DESC LIMIT 1)
-            """
+        let lastSentBefore = CadenceDatabase.lastSentBeforeSQL
         try await collect(
             """
             SELECT s.stepId, s.variantId, \(slice) AS slice,
-                COUNT(DISTINCT CASE WHEN i.class IN ('reply', 'unparsed') THEN i.enrollmentId END) AS replied,
-                COUNT(DISTINCT CASE WHEN i.class IN ('reply', 'unparsed') AND i.label = 'interested' THEN i.enrollmentId END) AS positive,
-                COUNT(DISTINCT CASE WHEN i.class = 'bounce' THEN i.enrollmentId END) AS bounced,
-                COUNT(DISTINCT CASE WHEN i.class = 'unsubscribe' THEN i.enrollmentId END) AS unsubscribed,
-                COUNT(DISTINCT CASE WHEN i.class = 'out-of-office' THEN i.enrollmentId END) AS outOfOffice
+                \(CadenceDatabase.incomingCountsSQL)
             FROM incomingMessage i JOIN enrollment e ON e.id = i.enrollmentId \(lastSentBefore)
             WHERE e.campaignId = $1\(cohort) GROUP BY 1, 2, 3
             """

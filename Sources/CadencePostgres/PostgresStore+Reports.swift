@@ -28,11 +28,7 @@ extension PostgresStore {
                     SELECT at, kind, actor, detail FROM (
                         SELECT at, kind, actor, detail, 0 AS source, id FROM event WHERE enrollmentId = \(id)
                         UNION ALL
-                        SELECT t.at, CASE t.kind WHEN 'open' THEN 'opened' WHEN 'click' THEN 'clicked' ELSE 'unsubscribedByLink' END,
-                            'tracking', 'step ' || s.stepId || CASE WHEN t.link IS NULL THEN '' ELSE ', link ' || t.link END
-                                || ', ' || CASE t.class WHEN 'human' THEN 'likely human' ELSE t.class END
-                                || CASE WHEN t.isRepeat THEN ' (repeat)' ELSE '' END,
-                            1, t.id
+                        SELECT \(unescaped: CadenceDatabase.trackingAsEventSQL), 1, t.id
                         FROM trackingEvent t JOIN sendRecord s ON s.id = t.sendRecordId WHERE s.enrollmentId = \(id)
                     ) AS events ORDER BY at, source, id
                     """, logger

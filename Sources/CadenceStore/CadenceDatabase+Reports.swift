@@ -158,11 +158,7 @@ extension CadenceDatabase {
                         SELECT at, kind, actor, detail FROM (
                             SELECT at, kind, actor, detail, 0 AS source, id FROM event WHERE enrollmentId = ?
                             UNION ALL
-                            SELECT t.at, CASE t.kind WHEN 'open' THEN 'opened' WHEN 'click' THEN 'clicked' ELSE 'unsubscribedByLink' END,
-                                'tracking', 'step ' || s.stepId || CASE WHEN t.link IS NULL THEN '' ELSE ', link ' || t.link END
-                                    || ', ' || CASE t.class WHEN 'human' THEN 'likely human' ELSE t.class END
-                                    || CASE WHEN t.isRepeat THEN ' (repeat)' ELSE '' END,
-                                1, t.id
+                            SELECT \(Self.trackingAsEventSQL), 1, t.id
                             FROM trackingEvent t JOIN sendRecord s ON s.id = t.sendRecordId WHERE s.enrollmentId = ?
                         ) ORDER BY at, source, id
                         """, arguments: [row["id"], row["id"]])
@@ -172,6 +168,15 @@ extension CadenceDatabase {
                     events: events.map { .init(at: $0["at"], kind: $0["kind"], actor: $0["actor"], detail: $0["detail"]) })
             })
     }
+
+    /// An open, click or unsubscribe (`t`, of send `s`) as a line of `show`'s history: at, kind, actor, detail.
+    /// Both stores read it so.
+    package static let trackingAsEventSQL = """
+        t.at, CASE t.kind WHEN 'open' THEN 'opened' WHEN 'click' THEN 'clicked' ELSE 'unsubscribedByLink' END,
+            'tracking', 'step ' || s.stepId || CASE WHEN t.link IS NULL THEN '' ELSE ', link ' || t.link END
+                || ', ' || CASE t.class WHEN 'human' THEN 'likely human' ELSE t.class END
+                || CASE WHEN t.isRepeat THEN ' (repeat)' ELSE '' END
+        """
 
     package static func decodeMap(_ json: String?) -> [String: String] {
         guard let json, let map = try? JSONDecoder().decode([String: String].self, from: Data(json.utf8)) else { return [:] }

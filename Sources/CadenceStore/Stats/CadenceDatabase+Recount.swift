@@ -3,6 +3,22 @@ import Foundation
 import GRDB
 
 extension CadenceDatabase {
+    /// Each incoming message (`i`) joined to the last step sent (`s`) before it: the step it counts for. Both
+    /// stores recount with it.
+    package static let lastSentBeforeSQL = """
+        JOIN sendRecord s ON s.id = (
+            SELECT id FROM sendRecord WHERE enrollmentId = i.enrollmentId AND state = 'sent' AND sentAt <= i.receivedAt ORDER BY sentAt DESC, id DESC LIMIT 1)
+        """
+
+    /// The people who replied (positively), bounced, unsubscribed or were away, among incoming messages `i`.
+    package static let incomingCountsSQL = """
+        COUNT(DISTINCT CASE WHEN i.class IN ('reply', 'unparsed') THEN i.enrollmentId END) AS replied,
+        COUNT(DISTINCT CASE WHEN i.class IN ('reply', 'unparsed') AND i.label = 'interested' THEN i.enrollmentId END) AS positive,
+        COUNT(DISTINCT CASE WHEN i.class = 'bounce' THEN i.enrollmentId END) AS bounced,
+        COUNT(DISTINCT CASE WHEN i.class = 'unsubscribe' THEN i.enrollmentId END) AS unsubscribed,
+        COUNT(DISTINCT CASE WHEN i.class = 'out-of-office' THEN i.enrollmentId END) AS outOfOffice
+        """
+
     /// The instants a cohort's first sends fall between (`until` excluded): people by the day of their first
     /// send, in the campaign's zone.
     package static func cohortBounds(_ query: StatsQuery, zone: TimeZone) -> (from: Date, until: Date) {
@@ -54,18 +70,11 @@ extension CadenceDatabase {
             WHERE s.campaignId = ? AND s.state = 'sent'\(cohort) GROUP BY 1, 2, 3
             """
         ) { $0.sent += $1["n"] }
-        let lastSentBefore = """
-            JOIN sendRecord s ON s.id = (
-                SELECT id FROM sendRecord WHERE enrollmentId = i.enrollmentId AND state = 'sent' AND sentAt <= i.receivedAt ORDER BY sentAt DESC, id DESC LIMIT 1)
-            """
+        let lastSentBefore = Self.lastSentBeforeSQL
         try collect(
             """
             SELECT s.stepId, s.variantId, \(sliceColumn) AS slice,
-                COUNT(DISTINCT CASE WHEN i.class IN ('reply', 'unparsed') THEN i.enrollmentId END) AS replied,
-                COUNT(DISTINCT CASE WHEN i.class IN ('reply', 'unparsed') AND i.label = 'interested' THEN i.enrollmentId END) AS positive,
-                COUNT(DISTINCT CASE WHEN i.class = 'bounce' THEN i.enrollmentId END) AS bounced,
-                COUNT(DISTINCT CASE WHEN i.class = 'unsubscribe' THEN i.enrollmentId END) AS unsubscribed,
-                COUNT(DISTINCT CASE WHEN i.class = 'out-of-office' THEN i.enrollmentId END) AS outOfOffice
+                \(Self.incomingCountsSQL)
             FROM incomingMessage i JOIN enrollment e ON e.id = i.enrollmentId \(lastSentBefore)
             WHERE e.campaignId = ?\(cohort) GROUP BY 1, 2, 3
             """
