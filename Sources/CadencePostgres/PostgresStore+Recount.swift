@@ -67,15 +67,10 @@ extension PostgresStore {
             GROUP BY 1, 2, 3
             """
         ) { $0.repliedEventually += try number($1, "n") }
-        let human = "(" + TrackingEventClass.allCases.filter(\.isLikelyHuman).map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
         try await collect(
             """
             SELECT s.stepId, s.variantId, \(slice) AS slice,
-                COUNT(DISTINCT CASE WHEN t.kind = 'open' THEN s.id END) AS opened,
-                COUNT(DISTINCT CASE WHEN t.kind = 'open' AND t.class IN \(human) THEN s.id END) AS openedHuman,
-                COUNT(DISTINCT CASE WHEN t.kind = 'click' THEN s.id END) AS clicked,
-                COUNT(DISTINCT CASE WHEN t.kind = 'click' AND t.class IN \(human) THEN s.id END) AS clickedHuman,
-                COUNT(DISTINCT CASE WHEN t.kind = 'unsubscribe' THEN s.id END) AS unsubscribedByLink
+                \(CadenceDatabase.trackingCountsSQL)
             FROM trackingEvent t JOIN sendRecord s ON s.id = t.sendRecordId JOIN enrollment e ON e.id = s.enrollmentId
             WHERE s.campaignId = $1\(cohort) GROUP BY 1, 2, 3
             """

@@ -19,6 +19,19 @@ extension CadenceDatabase {
         COUNT(DISTINCT CASE WHEN i.class = 'out-of-office' THEN i.enrollmentId END) AS outOfOffice
         """
 
+    /// The sends opened, clicked (each also by people likely human) and unsubscribed from by link, among
+    /// tracking events `t` of sends `s`.
+    package static let trackingCountsSQL: String = {
+        let human = "(" + TrackingEventClass.allCases.filter(\.isLikelyHuman).map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
+        return """
+            COUNT(DISTINCT CASE WHEN t.kind = 'open' THEN s.id END) AS opened,
+            COUNT(DISTINCT CASE WHEN t.kind = 'open' AND t.class IN \(human) THEN s.id END) AS openedHuman,
+            COUNT(DISTINCT CASE WHEN t.kind = 'click' THEN s.id END) AS clicked,
+            COUNT(DISTINCT CASE WHEN t.kind = 'click' AND t.class IN \(human) THEN s.id END) AS clickedHuman,
+            COUNT(DISTINCT CASE WHEN t.kind = 'unsubscribe' THEN s.id END) AS unsubscribedByLink
+            """
+    }()
+
     /// The instants a cohort's first sends fall between (`until` excluded): people by the day of their first
     /// send, in the campaign's zone.
     package static func cohortBounds(_ query: StatsQuery, zone: TimeZone) -> (from: Date, until: Date) {
@@ -93,15 +106,10 @@ extension CadenceDatabase {
             GROUP BY 1, 2, 3
             """
         ) { $0.repliedEventually += $1["n"] }
-        let human = "(" + TrackingEventClass.allCases.filter(\.isLikelyHuman).map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
         try collect(
             """
             SELECT s.stepId, s.variantId, \(sliceColumn) AS slice,
-                COUNT(DISTINCT CASE WHEN t.kind = 'open' THEN s.id END) AS opened,
-                COUNT(DISTINCT CASE WHEN t.kind = 'open' AND t.class IN \(human) THEN s.id END) AS openedHuman,
-                COUNT(DISTINCT CASE WHEN t.kind = 'click' THEN s.id END) AS clicked,
-                COUNT(DISTINCT CASE WHEN t.kind = 'click' AND t.class IN \(human) THEN s.id END) AS clickedHuman,
-                COUNT(DISTINCT CASE WHEN t.kind = 'unsubscribe' THEN s.id END) AS unsubscribedByLink
+                \(Self.trackingCountsSQL)
             FROM trackingEvent t JOIN sendRecord s ON s.id = t.sendRecordId JOIN enrollment e ON e.id = s.enrollmentId
             WHERE s.campaignId = ?\(cohort) GROUP BY 1, 2, 3
             """
