@@ -117,10 +117,12 @@ extension PostgresStore {
     }
 
     /// A hot-lead task still open for the send's person, when no likely-human click of theirs is left after a burst
-    /// was reclassed: removed, with an event saying why.
+    /// was reclassed: removed, with an event saying why. The person is locked first, as `tasks done` locks them, and
+    /// only a task still open is removed: one done meanwhile stays, with its note.
     static func withdrawHotLead(sendRecordID: Int64, _ connection: PostgresConnection, _ logger: Logger, now: Date) async throws {
         guard let send = try await connection.record("SELECT enrollmentId FROM sendRecord WHERE id = \(sendRecordID)", logger),
             let enrollmentID = try send("enrollmentId", as: Int64?.self),
+            let (enrollment, _) = try await lockedEnrollment(enrollmentID, connection, logger),
             let task = try await connection.record(
                 "SELECT id FROM task WHERE enrollmentId = \(enrollmentID) AND stepId = \(CadenceDatabase.hotLeadStep) AND doneAt IS NULL", logger)
         else { return }
@@ -133,12 +135,11 @@ extension PostgresStore {
                 WHERE s.enrollmentId = \(enrollmentID) AND t.kind = 'click' AND t.class = ANY(\(human)) LIMIT 1
                 """, logger) != nil
         guard !stillHuman else { return }
-        try await connection.execute("DELETE FROM task WHERE id = \(taskID)", logger)
-        if let (enrollment, _) = try await lockedEnrollment(enrollmentID, connection, logger) {
-            try await event(
-                enrollment, kind: .taskDone, actor: "tracking", detail: "task \(taskID): hot lead withdrawn, the click that opened it was a link scanner's (a burst)",
-                connection, logger, now: now)
-        }
+        let removed = try await connection.records("DELETE FROM task WHERE id = \(taskID) AND doneAt IS NULL RETURNING id", logger)
+        guard !removed.isEmpty else { return }
+        try await event(
+            enrollment, kind: .taskDone, actor: "tracking", detail: "task \(taskID): hot lead withdrawn, the click that opened it was a link scanner's (a burst)",
+            connection, logger, now: now)
     }
 
     /// Counts a send's tracking event if it is the send's first of `kind`.

@@ -18,12 +18,14 @@ struct HotLeadRaceTests {
             { "id": "bump", "type": "reply", "delay": "2d", "inThreadOf": "intro", "template": "bump.md" } ] }
         """
 
-    @Test("a hot-lead task marked done while a burst is withdrawing it stays done, with its note (the withdrawal waits for the person)")
-    func doneWhileWithdrawn() async throws {
+    /// A store with Ana sent to and her hot-lead task open from a click an hour later; `body` gets the store, the
+    /// connector, her send, the click's time and the task.
+    static func withOpenHotLead(
+        _ body: @Sendable (PostgresStore, PostgresConnector, _ send: Int64, _ clicked: Date, _ task: OpenTask) async throws -> Void
+    ) async throws {
         try await PostgresTestServer.withScratchDatabase { url in
             let connector = try PostgresTestServer.database(url)
             _ = try await PostgresMigrator.migrate(connector, by: "test")
-            let logger = Logger(label: "test")
             try await PostgresStore.withStore(connector) { store in
                 let campaign = CadenceDatabase.LaunchCampaign(
                     id: "q1", name: "Q1", sourcePath: "sequences/q1.json", digest: "d",
@@ -48,24 +50,42 @@ struct HotLeadRaceTests {
                 try await store.recordTrackingEvents([.init(sendRecordID: send, kind: .click, link: 1, eventClass: .likelyHuman, at: clicked)])
                 let tasks = try await store.openTasks(campaign: "q1", actor: "runner", now: clicked.addingTimeInterval(60))
                 let task = try #require(tasks.first { $0.stepID == CadenceDatabase.hotLeadStep })
-                // The recruiter's `tasks done` holds the task while a late-written second click (a scanner's burst)
-                // reclassifies the first and withdraws the task; the recruiter commits first.
-                try await connector.withConnection { recruiter in
-                    try await recruiter.query("BEGIN", logger: logger)
-                    _ = try await recruiter.query("SELECT id FROM task WHERE id = \(task.id) FOR NO KEY UPDATE", logger: logger).collect()
-                    let burst = try await LaunchConcurrencyTests.whileLaunchIsOpen(connector) {
-                        try await store.recordTrackingEvents([.init(sendRecordID: send, kind: .click, link: 2, eventClass: .likelyHuman, at: clicked.addingTimeInterval(1))])
-                    }
-                    try await recruiter.query(
-                        "UPDATE task SET doneAt = \(clicked.addingTimeInterval(120)), doneBy = 'sam', note = 'called her' WHERE id = \(task.id)", logger: logger)
-                    try await recruiter.query("COMMIT", logger: logger)
-                    try await burst.value
-                }
-                let left = try await connector.withConnection { connection in
-                    try await connection.query("SELECT note FROM task WHERE id = \(task.id)", logger: logger).collect().first?.decode(String?.self)
-                }
-                #expect(left == .some("called her"), "the done task was deleted by the withdrawal")
+                try await body(store, connector, send, clicked, task)
             }
+        }
+    }
+
+    @Test("a late-written second click makes the first a scanner's burst: the hot-lead task is withdrawn, and show says why")
+    func withdrawn() async throws {
+        try await Self.withOpenHotLead { store, _, send, clicked, _ in
+            try await store.recordTrackingEvents([.init(sendRecordID: send, kind: .click, link: 2, eventClass: .likelyHuman, at: clicked.addingTimeInterval(1))])
+            #expect(try await store.listOpenTasks(campaign: "q1").isEmpty)
+            let events = try #require(try await store.candidate("ana@example.org")).enrollments.first?.events.map(\.detail) ?? []
+            #expect(events.contains { $0.contains("hot lead withdrawn") }, "\(events)")
+        }
+    }
+
+    @Test("a hot-lead task marked done while a burst is withdrawing it stays done, with its note (the withdrawal waits for the person)")
+    func doneWhileWithdrawn() async throws {
+        try await Self.withOpenHotLead { store, connector, send, clicked, task in
+            let logger = Logger(label: "test")
+            // The recruiter's `tasks done` holds the task while a late-written second click (a scanner's burst)
+            // reclassifies the first and withdraws the task; the recruiter commits first.
+            try await connector.withConnection { recruiter in
+                try await recruiter.query("BEGIN", logger: logger)
+                _ = try await recruiter.query("SELECT id FROM task WHERE id = \(task.id) FOR NO KEY UPDATE", logger: logger).collect()
+                let burst = try await LaunchConcurrencyTests.whileLaunchIsOpen(connector) {
+                    try await store.recordTrackingEvents([.init(sendRecordID: send, kind: .click, link: 2, eventClass: .likelyHuman, at: clicked.addingTimeInterval(1))])
+                }
+                try await recruiter.query(
+                    "UPDATE task SET doneAt = \(clicked.addingTimeInterval(120)), doneBy = 'sam', note = 'called her' WHERE id = \(task.id)", logger: logger)
+                try await recruiter.query("COMMIT", logger: logger)
+                try await burst.value
+            }
+            let left = try await connector.withConnection { connection in
+                try await connection.query("SELECT note FROM task WHERE id = \(task.id)", logger: logger).collect().first?.decode(String?.self)
+            }
+            #expect(left == .some("called her"), "the done task was deleted by the withdrawal")
         }
     }
 }
