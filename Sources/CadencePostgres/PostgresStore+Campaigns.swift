@@ -150,12 +150,7 @@ extension PostgresStore {
         return try await transaction { connection in
             let reason: PauseReason
             if case .campaign(let id) = selection {
-                try await Self.requireCampaign(id, connection, logger)
-                guard
-                    let campaign = try await connection.record("SELECT state FROM campaign WHERE id = \(id) FOR NO KEY UPDATE", logger),
-                    try campaign("state", as: String.self) != CampaignState.stopped.rawValue
-                else { throw CadenceDatabase.stoppedCampaign(id) }
-                try await connection.execute("UPDATE campaign SET state = 'paused', updatedAt = \(now) WHERE id = \(id)", logger)
+                try await Self.setCampaignState(id, .paused, connection, logger, now: now)
                 reason = .campaignPaused
             } else {
                 reason = .manual(note: note)
@@ -174,6 +169,17 @@ extension PostgresStore {
             }
             return changed
         }
+    }
+
+    /// Pauses or resumes a campaign as a whole: its row locked first (a launch into it finishes before, or starts
+    /// after), a stopped campaign refused.
+    static func setCampaignState(_ id: String, _ state: CampaignState, _ connection: PostgresConnection, _ logger: Logger, now: Date) async throws {
+        try await requireCampaign(id, connection, logger)
+        guard
+            let campaign = try await connection.record("SELECT state FROM campaign WHERE id = \(id) FOR NO KEY UPDATE", logger),
+            try campaign("state", as: String.self) != CampaignState.stopped.rawValue
+        else { throw CadenceDatabase.stoppedCampaign(id) }
+        try await connection.execute("UPDATE campaign SET state = \(state.rawValue), updatedAt = \(now) WHERE id = \(id)", logger)
     }
 
     static func requireCampaign(_ id: String, _ connection: PostgresConnection, _ logger: Logger) async throws {

@@ -13,12 +13,7 @@ extension PostgresStore {
         return try await transaction { connection in
             var campaignResume = false
             if case .campaign(let id) = selection {
-                try await Self.requireCampaign(id, connection, logger)
-                guard
-                    let campaign = try await connection.record("SELECT state FROM campaign WHERE id = \(id) FOR NO KEY UPDATE", logger),
-                    try campaign("state", as: String.self) != CampaignState.stopped.rawValue
-                else { throw CadenceDatabase.stoppedCampaign(id) }
-                try await connection.execute("UPDATE campaign SET state = 'active', updatedAt = \(now) WHERE id = \(id)", logger)
+                try await Self.setCampaignState(id, .active, connection, logger, now: now)
                 campaignResume = true
             }
             let ids = try await Self.selected(selection, connection, logger)

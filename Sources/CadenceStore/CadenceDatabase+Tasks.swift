@@ -35,13 +35,6 @@ extension CadenceDatabase {
     /// Opens a task for every active enrolment whose next step is a task and is due by `now`, then lists the open
     /// tasks (of one campaign, or all).
     /// The open tasks as they stand, opening none: for reports, which only read.
-    public func listOpenTasks(campaign: String?) throws(StoreError) -> [OpenTask] {
-        try read { db in
-            if let campaign { try Self.requireCampaign(campaign, db) }
-            return try Self.listOpenTasks(campaign: campaign, db)
-        }
-    }
-
     public func listOpenTasks(campaign: String?) async throws(StoreError) -> [OpenTask] {
         try await read { db in
             if let campaign { try Self.requireCampaign(campaign, db) }

@@ -6,10 +6,6 @@ extension CadenceDatabase {
     /// Replies (and unreadable messages that stopped someone as a reply) by the weekday and hour they came, in each
     /// person's own zone (the campaign's when they have none): 7 × 24 counts, Monday 00:00 first. When people
     /// answer, in their day, is what a send window should follow.
-    public func replyHeatmap(campaign: String) throws(StoreError) -> [Int] {
-        try read { db in try Self.replyHeatmap(campaign: campaign, db) }
-    }
-
     public func replyHeatmap(campaign: String) async throws(StoreError) -> [Int] {
         try await read { db in try Self.replyHeatmap(campaign: campaign, db) }
     }
@@ -31,10 +27,6 @@ extension CadenceDatabase {
     }
 
     /// Messages each mailbox sent since `since`, in every campaign: what counts against its daily cap.
-    public func mailboxSends(since: Date) throws(StoreError) -> [String: Int] {
-        try read { db in try Self.mailboxSends(since: since, db) }
-    }
-
     public func mailboxSends(since: Date) async throws(StoreError) -> [String: Int] {
         try await read { db in try Self.mailboxSends(since: since, db) }
     }
