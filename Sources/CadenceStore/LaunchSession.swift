@@ -445,23 +445,36 @@ extension CadenceDatabase {
         var output: T?
         do {
             try writer.writeWithoutTransaction { db in
-                // IMMEDIATE: take the write lock before reading, so two launches run one after the other and the
-                // second sees the first's enrolments (duplicates, daily start limits).
-                try db.inTransaction(.immediate) {
-                    if try Int.fetchOne(db, sql: "SELECT version FROM campaign WHERE id = ?", arguments: [campaign.id]) == nil {
-                        _ = try Self.saveVersion(
-                            campaignID: campaign.id, name: campaign.name, sourcePath: campaign.sourcePath, digest: campaign.digest,
-                            files: campaign.files, at: now, actor: actor, db)
+                // SQLite's foreign-key checks cost a quarter of a launch's own writes (four lookups a row). A launch
+                // only inserts and updates, never deletes, and every id it writes it has just read or given in
+                // this transaction, under the write lock, so the checks could not fail. The pragma must be set
+                // outside a transaction; it is restored whatever happens, before anyone else can write.
+                try db.execute(sql: "PRAGMA foreign_keys = OFF")
+                do {
+                    // IMMEDIATE: take the write lock before reading, so two launches run one after the other and the
+                    // second sees the first's enrolments (duplicates, daily start limits).
+                    try db.inTransaction(.immediate) {
+                        if try Int.fetchOne(db, sql: "SELECT version FROM campaign WHERE id = ?", arguments: [campaign.id]) == nil {
+                            _ = try Self.saveVersion(
+                                campaignID: campaign.id, name: campaign.name, sourcePath: campaign.sourcePath, digest: campaign.digest,
+                                files: campaign.files, at: now, actor: actor, db)
+                        }
+                        let session = try LaunchSession(
+                            db: db, campaignID: campaign.id, launchID: launchID, actor: actor, now: now,
+                            allowConcurrent: allowConcurrent)
+                        let (result, commit) = try body(session)
+                        output = result
+                        // A dry run writes its rows too before rolling back, so it meets the constraints the launch would
+                        // (its foreign keys hold by construction, as above).
+                        if commit { try session.countEnrolments() } else { try session.flush() }
+                        return commit ? .commit : .rollback
                     }
-                    let session = try LaunchSession(
-                        db: db, campaignID: campaign.id, launchID: launchID, actor: actor, now: now,
-                        allowConcurrent: allowConcurrent)
-                    let (result, commit) = try body(session)
-                    output = result
-                    // A dry run writes its rows too before rolling back, so it meets the constraints the launch would.
-                    if commit { try session.countEnrolments() } else { try session.flush() }
-                    return commit ? .commit : .rollback
+                } catch {
+                    // Outside the transaction (rolled back by now), so the pragma takes effect.
+                    try? db.execute(sql: "PRAGMA foreign_keys = ON")
+                    throw error
                 }
+                try db.execute(sql: "PRAGMA foreign_keys = ON")
             }
         } catch let error as StoreError {
             throw error

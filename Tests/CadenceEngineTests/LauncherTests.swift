@@ -177,6 +177,47 @@ struct LauncherTests {
         }
     }
 
+    @Test("a launch writes nothing its foreign keys reject, and leaves them checked for every later write, failed launches too")
+    func foreignKeys() throws {
+        var files = Self.files
+        files["fixed.csv"] = "email,firstName,company\nana@example.org,Ana,Acme\ngus@example.org,Gus,Initech\ncy@example.org,Cy,Cyberdyne\neve@example.org,Eve,Acme\n"
+        files["bad.csv"] = "email,firstName,company\nfay@example.org,Fay,Acme\nnot an address,X,Y\n"
+        try TemporaryProject.with(files) { project in
+            _ = try launch(project)
+            _ = try launch(project, csv: "fixed.csv")  // an update in place, new people and known ones
+            #expect(throws: Launcher.Failure.self) { try launch(project, csv: "bad.csv") }
+            let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .existing)
+            let (violations, enrolments) = try database.writer.write { db in
+                (try Row.fetchAll(db, sql: "PRAGMA foreign_key_check"), try Int.fetchOne(db, sql: "SELECT count(*) FROM enrollment"))
+            }
+            #expect(violations.isEmpty)
+            #expect(enrolments == 5)
+            // The launch's own connection: the checks are back on once it returns, whether it committed or failed.
+            let writer = try DatabaseQueue(path: project.root + "/cadence.sqlite")
+            defer { try? writer.close() }
+            let same = try CadenceDatabase(writer, path: project.root + "/cadence.sqlite")
+            _ = try launchInto(same, project, csv: "fixed.csv")
+            #expect(throws: Launcher.Failure.self) { try launchInto(same, project, csv: "bad.csv") }
+            struct Interrupted: Error {}
+            #expect(throws: Interrupted.self) {
+                try same.launch(.init(id: "q1", name: "Q1", sourcePath: "sequences/q1.json", digest: "", files: []), actor: "test", now: Self.start, allowConcurrent: false) {
+                    (_: LaunchSession) throws -> (result: Int, commit: Bool) in throw Interrupted()
+                }
+            }
+            #expect(try writer.write { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") } == 1)
+            #expect(throws: DatabaseError.self) {
+                try writer.write { db in try db.execute(sql: "UPDATE enrollment SET candidateId = 999 WHERE id = 1") }
+            }
+        }
+    }
+
+    func launchInto(_ database: CadenceDatabase, _ project: TemporaryProject, csv: String) throws(Launcher.Failure) -> LaunchReport {
+        let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
+        let loaded: LoadedCampaign
+        do { loaded = try LoadedCampaign.load("q1", location: location) } catch { fatalError("\(error)") }
+        return try Launcher.launch(loaded, database: database, options: .init(candidatesPath: csv, now: Self.start, start: Self.start, actor: "test"))
+    }
+
     @Test("a changed campaign file refuses the launch with what changed, until update applies it")
     func changedCampaign() async throws {
         try await TemporaryProject.with(Self.files) { project in
