@@ -394,6 +394,28 @@ extension LauncherTests {
         }
     }
 
+    @Test("a spread day after a midnight skipped by a clock change starts at the window's opening, not an hour into the day")
+    func spreadAfterSkippedMidnight() throws {
+        var files = Self.files
+        // Santiago skips from 00:00 to 01:00 on Sunday 2027-09-05; the window opens at midnight every day.
+        files["sequences/q1.json"] = Self.campaign.replacingOccurrences(
+            of: #""timeZone": "UTC","#, with: #""timeZone": "America/Santiago", "sendWindow": { "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "24:00" },"#
+        )
+        .replacingOccurrences(of: #""newEnrollmentsPerDay": 2"#, with: #""newEnrollmentsPerDay": 1"#)
+        files["three.csv"] = "email,firstName,company\n" + (1...3).map { "p\($0)@example.org,P,Acme" }.joined(separator: "\n") + "\n"
+        try TemporaryProject.with(files) { project in
+            let saturday = Date(timeIntervalSince1970: 1_820_073_600)  // Sat 2027-09-04 12:00 in Santiago (16:00 UTC)
+            let location = ProjectLocation.resolve(explicit: nil, environment: [:], currentDirectory: project.root)
+            let loaded = try LoadedCampaign.load("q1", location: location)
+            let database = try CadenceDatabase.open(path: project.root + "/cadence.sqlite", mode: .create)
+            let report = try Launcher.launch(loaded, database: database, options: .init(candidatesPath: "three.csv", now: saturday, start: saturday, actor: "t"))
+            #expect(report.firstDue == saturday)
+            // Sunday starts at 01:00 (its first instant), Monday at 00:00 in summer time: 03:00 UTC.
+            #expect(try database.candidate("p2@example.org")?.enrollments.first?.state == .active(nextStep: "intro", dueAt: Date(timeIntervalSince1970: 1_820_116_800)))
+            #expect(report.lastDue == Date(timeIntervalSince1970: 1_820_199_600))
+        }
+    }
+
     @Test("a changed signature in cadence.json is a change to the campaign")
     func mailboxChange() throws {
         try TemporaryProject.with(Self.files) { project in
