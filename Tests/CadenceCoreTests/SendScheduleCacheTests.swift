@@ -1,6 +1,7 @@
-import CadenceCore
 import Foundation
 import Testing
+
+@testable import CadenceCore
 
 /// `SendSchedule.nextOpening` keeps each local day's window once worked out. It must answer exactly what working
 /// each day out afresh answers (the way it did before the cache, kept here as the reference), across zones with
@@ -31,6 +32,60 @@ struct SendScheduleCacheTests {
             return candidate
         }
         return nil
+    }
+
+    @Test(
+        "a day's window by plain offsets from its midnight is the calendar's on every day tried: days around each clock change of 14 zones from 2000 to 2040, and random ones"
+    )
+    func plainDays() {
+        var random = SplitMix64(seed: 0xDA75)
+        let zones = [
+            "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "America/Santiago", "Pacific/Chatham", "Pacific/Apia", "America/Havana",
+            "Asia/Tehran", "Africa/Casablanca", "Antarctica/Troll", "America/St_Johns", "Asia/Kolkata", "Pacific/Kiritimati", "UTC",
+        ]
+        let windows = [(0, 24 * 60), (9 * 60, 17 * 60), (30, 150), (23 * 60 + 30, 24 * 60)].map {
+            SendWindow(days: Weekday.allCases, start: LocalTime(hour: $0.0 / 60, minute: $0.0 % 60), end: LocalTime(hour: $0.1 / 60, minute: $0.1 % 60))
+        }
+        let first = ReportingDay.serialDay(CalendarDate(year: 2000, month: 1, day: 1))
+        let last = ReportingDay.serialDay(CalendarDate(year: 2040, month: 12, day: 31))
+        var checked = 0
+        for identifier in zones {
+            let zone = TimeZone(identifier: identifier)!
+            var days = Set((0..<400).map { _ in first + Int(random.next() % UInt64(last - first)) })
+            var instant = Date(timeIntervalSince1970: Double(first) * 86_400)
+            while let change = zone.nextDaylightSavingTimeTransition(after: instant), change.timeIntervalSince1970 < Double(last) * 86_400 {
+                let day = Int((change.timeIntervalSince1970 / 86_400).rounded(.down))
+                days.formUnion(day - 2...day + 2)
+                instant = change
+            }
+            for window in windows {
+                let schedule = SendSchedule(window: window, zone: zone, campaignZone: zone)
+                for day in days.sorted() {
+                    #expect(schedule.computeWindow(day) == schedule.computeWindowByCalendar(day), "\(identifier) \(window) on \(ReportingDay.calendarDate(serial: day))")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 30_000)
+    }
+
+    @Test("the first opening after an instant's day is the opening at or after the start of the next day, in every zone")
+    func afterDayOf() {
+        var random = SplitMix64(seed: 0xAF7E)
+        for identifier in ["Europe/Berlin", "America/Santiago", "Australia/Lord_Howe", "Pacific/Apia", "UTC"] {
+            let zone = TimeZone(identifier: identifier)!
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = zone
+            let schedule = SendSchedule(
+                window: SendWindow(days: [.mon, .tue, .wed, .thu, .fri], start: LocalTime(hour: 0, minute: 0), end: LocalTime(hour: 17, minute: 0)), zone: zone, campaignZone: zone)
+            for _ in 0..<300 {
+                let instant = Date(timeIntervalSince1970: 946_684_800 + Double(random.next() % (40 * 365 * 86_400)))
+                // The next day's first instant: a day later than this day's start is 01:00 after a midnight skipped by a
+                // clock change.
+                let nextDay = calendar.startOfDay(for: calendar.date(byAdding: .day, value: 1, to: calendar.startOfDay(for: instant))!)
+                #expect(schedule.nextOpening(afterDayOf: instant) == Self.reference(schedule, atOrAfter: nextDay), "\(identifier) after \(instant)")
+            }
+        }
     }
 
     @Test("3,000 random instants over eight zones, holidays, blackouts and windows: the same opening")

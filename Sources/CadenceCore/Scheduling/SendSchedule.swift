@@ -44,7 +44,17 @@ public struct SendSchedule: Sendable {
     /// once per schedule and kept: the runner asks once per step, but the forecast asks the same schedule hundreds
     /// of thousands of times.
     public func nextOpening(atOrAfter instant: Date) -> Date? {
-        var day = localDay(instant)
+        opening(fromDay: localDay(instant), atOrAfter: instant)
+    }
+
+    /// The first opening on a local day after `instant`'s: where a launch's spread of starts goes when a day is
+    /// full. The same as `nextOpening` from the start of the next local day, without working that start out.
+    public func nextOpening(afterDayOf instant: Date) -> Date? {
+        opening(fromDay: localDay(instant) + 1, atOrAfter: .distantPast)
+    }
+
+    private func opening(fromDay first: Int, atOrAfter instant: Date) -> Date? {
+        var day = first
         for _ in 0..<Self.horizonDays {
             defer { day += 1 }
             guard let window = days.window(day, self), instant < window.closes else { continue }
@@ -64,6 +74,33 @@ public struct SendSchedule: Sendable {
 
     /// The window on local day `serial`: nil when the window's weekdays leave it out or it is a holiday.
     func computeWindow(_ serial: Int) -> DayWindow? {
+        // 1970-01-01, day 0, was a Thursday: Gregorian weekday 5, counting from Sunday as 1.
+        let weekday = ((serial % 7) + 7 + 4) % 7 + 1
+        guard window.days.contains(where: { $0.gregorianNumber == weekday }), !holidays.contains(ReportingDay.calendarDate(serial: serial)) else {
+            return nil
+        }
+        // Nearly every day has no clock change: its wall times are plain offsets from its midnight. Calendar
+        // arithmetic (tens of microseconds a call) is kept for the days that have one, where it moves a skipped
+        // time forward and takes a repeated one the first time.
+        guard let midnight = plainMidnight(serial) else { return computeWindowByCalendar(serial) }
+        return DayWindow(opens: midnight.addingTimeInterval(Double(window.start.minutes) * 60), closes: midnight.addingTimeInterval(Double(window.end.minutes) * 60))
+    }
+
+    /// Local midnight of day `serial` when the zone's offset does not change from just before it to the next
+    /// midnight, else nil.
+    private func plainMidnight(_ serial: Int) -> Date? {
+        let utcMidnight = Double(serial) * 86_400
+        let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: utcMidnight))
+        let midnight = Date(timeIntervalSince1970: utcMidnight - Double(offset))
+        guard zone.secondsFromGMT(for: midnight) == offset else { return nil }
+        if let change = zone.nextDaylightSavingTimeTransition(after: midnight.addingTimeInterval(-1)), change <= midnight.addingTimeInterval(86_400) {
+            return nil
+        }
+        return midnight
+    }
+
+    /// The window on local day `serial` by the calendar's rules: right on every day, slow.
+    func computeWindowByCalendar(_ serial: Int) -> DayWindow? {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
         let date = ReportingDay.calendarDate(serial: serial)
@@ -76,7 +113,7 @@ public struct SendSchedule: Sendable {
         return DayWindow(opens: opens, closes: closes)
     }
 
-    struct DayWindow: Sendable {
+    struct DayWindow: Sendable, Equatable {
         var opens: Date
         var closes: Date
     }

@@ -22,7 +22,6 @@ struct LaunchPlacement {
     // each day's starts at that day's first send-window opening, skipping days the window never opens.
     private let perDay: Int?
     private let campaignSchedule: SendSchedule
-    private let calendar: Calendar
     private var startsPerDay: [Int: Int] = [:]
     private var countsLoaded = false
     private var spreadDue: (cursor: Date, due: Date, day: Int)?
@@ -61,9 +60,6 @@ struct LaunchPlacement {
         firstStep = definition.steps[0]
         perDay = definition.limits.newEnrollmentsPerDay
         campaignSchedule = SendSchedule(campaign: definition, candidateZone: nil)
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        self.calendar = calendar
         cursor = campaignSchedule.nextOpening(atOrAfter: options.start) ?? options.start
         immediateDue = firstStep.delay.earliest(after: options.start, timeZone: zone, holidays: definition.holidays)
         cursorDay = dayKey(cursor)
@@ -119,8 +115,7 @@ struct LaunchPlacement {
                 countsLoaded = true
             }
             while startsPerDay[cursorDay, default: 0] >= perDay {
-                let nextDay = calendar.date(byAdding: .day, value: 1, to: calendar.startOfDay(for: cursor)) ?? cursor.addingTimeInterval(86_400)
-                guard let opening = campaignSchedule.nextOpening(atOrAfter: nextDay) else { break }
+                guard let opening = campaignSchedule.nextOpening(afterDayOf: cursor) else { break }
                 cursor = opening
                 cursorDay = dayKey(cursor)
                 let today = cursorDay
