@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// A multi-row `INSERT` whose values are bound straight to SQLite, for the launch's hot path.
+/// A multi-row `INSERT` (or a lookup of many keys) whose values are bound straight to SQLite, for the launch's hot
+/// path.
 ///
 /// A launch of 100,000 people binds about 2.5 million values. Through `StatementArguments` each becomes an
 /// existential and each text a temporary C string before SQLite copies it; that cost more than SQLite's own work on
@@ -66,6 +67,26 @@ struct BulkInsert {
             // The launch binds no blobs; GRDB's own binding for anything else.
             index += 1
             _ = value.bind(to: statement.sqliteStatement, at: index)
+        }
+    }
+
+    /// Runs a query once every placeholder is bound, handing each row's columns to `body` as SQLite holds them
+    /// (valid only during the call).
+    func forEachRow(_ body: (_ row: OpaquePointer) -> Void) throws {
+        let expected = sqlite3_bind_parameter_count(statement.sqliteStatement)
+        precondition(index == expected, "bound \(index) of \(expected) values")
+        defer {
+            sqlite3_reset(statement.sqliteStatement)
+            sqlite3_clear_bindings(statement.sqliteStatement)
+        }
+        while true {
+            let code = sqlite3_step(statement.sqliteStatement)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(
+                    resultCode: ResultCode(rawValue: code), message: connection.map { String(cString: sqlite3_errmsg($0)) }, sql: statement.sql)
+            }
+            body(statement.sqliteStatement)
         }
     }
 

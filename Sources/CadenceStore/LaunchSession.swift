@@ -1,6 +1,7 @@
 import CadenceCore
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// Why a row of a launch's CSV was not enrolled.
 public enum SkipReason: Sendable, Equatable, Hashable {
@@ -130,11 +131,12 @@ public final class LaunchSession: LaunchEnrolling {
         var known: [String: Int64] = [:]
         let list = Array(keys)
         for start in stride(from: 0, to: list.count, by: 500) {
-            let chunk = Array(list[start..<min(list.count, start + 500)])
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT addressKey, id FROM candidate WHERE addressKey IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))",
-                arguments: StatementArguments(chunk))
-            while let row = try rows.next() { known[row[0]] = row[1] }
+            let chunk = list[start..<min(list.count, start + 500)]
+            var lookup = BulkInsert(try statement("SELECT addressKey, id FROM candidate WHERE addressKey IN ", columns: chunk.count, rows: 1), in: db)
+            for key in chunk { lookup.bind(key) }
+            try lookup.forEachRow { row in
+                known[String(cString: sqlite3_column_text(row, 0))] = sqlite3_column_int64(row, 1)
+            }
         }
         batch = (keys, known)
     }
@@ -386,11 +388,24 @@ public final class LaunchSession: LaunchEnrolling {
         pending.removeAll(keepingCapacity: true)
     }
 
-    /// `prefix` followed by `rows` groups of `columns` placeholders, prepared once per shape.
-    private func statement(_ prefix: String, columns: Int, rows: Int) throws -> Statement {
+    /// `prefix` followed by `rows` groups of `columns` placeholders, prepared once per shape. Kept here by shape:
+    /// writing out and hashing the text of 3,000 placeholders to find GRDB's cached statement cost more than binding
+    /// them.
+    private func statement(_ prefix: StaticString, columns: Int, rows: Int) throws -> Statement {
+        let shape = StatementShape(prefix: prefix.description, columns: columns, rows: rows)
+        if let known = statements[shape] { return known }
         let group = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
-        return try db.cachedStatement(sql: prefix + Array(repeating: group, count: rows).joined(separator: ", "))
+        let statement = try db.cachedStatement(sql: prefix.description + Array(repeating: group, count: rows).joined(separator: ", "))
+        statements[shape] = statement
+        return statement
     }
+
+    private struct StatementShape: Hashable {
+        var prefix: String
+        var columns: Int
+        var rows: Int
+    }
+    private var statements: [StatementShape: Statement] = [:]
 
     /// Adds the launch's enrolments to the counters: one write per mailbox and variant, not per person.
     func countEnrolments() throws {
