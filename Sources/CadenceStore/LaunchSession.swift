@@ -132,7 +132,7 @@ public final class LaunchSession: LaunchEnrolling {
         let list = Array(keys)
         for start in stride(from: 0, to: list.count, by: 500) {
             let chunk = list[start..<min(list.count, start + 500)]
-            var lookup = BulkInsert(try statement("SELECT addressKey, id FROM candidate WHERE addressKey IN ", columns: chunk.count, rows: 1), in: db)
+            var lookup = BulkInsert(try statement("SELECT addressKey, id FROM candidate WHERE addressKey IN ", columns: chunk.count, rows: 1), in: db, texts: texts)
             for key in chunk { lookup.bind(key) }
             try lookup.forEachRow { row in
                 known[String(cString: sqlite3_column_text(row, 0))] = sqlite3_column_int64(row, 1)
@@ -333,7 +333,7 @@ public final class LaunchSession: LaunchEnrolling {
         if !pendingPeople.isEmpty {
             var people = BulkInsert(
                 try statement("INSERT INTO candidate (id, addressKey, address, fields, timeZone, createdAt, updatedAt) VALUES ", columns: 7, rows: pendingPeople.count),
-                in: db)
+                in: db, texts: texts)
             for person in pendingPeople {
                 people.bind(person.id)
                 people.bind(person.key)
@@ -352,7 +352,7 @@ public final class LaunchSession: LaunchEnrolling {
         var enrolments = BulkInsert(
             try statement(
                 "INSERT INTO enrollment (id, campaignId, candidateId, mailbox, fields, variants, csvLine, launchId, state, stepId, dueAt, reason, taskId, createdAt, updatedAt) VALUES ",
-                columns: 15, rows: pending.count), in: db)
+                columns: 15, rows: pending.count), in: db, texts: texts)
         for row in pending {
             enrolments.bind(id)
             enrolments.bind(campaignID)
@@ -373,7 +373,7 @@ public final class LaunchSession: LaunchEnrolling {
         }
         try enrolments.execute()
         var events = BulkInsert(
-            try statement("INSERT INTO event (at, campaignId, candidateId, enrollmentId, kind, actor, detail) VALUES ", columns: 7, rows: pending.count), in: db)
+            try statement("INSERT INTO event (at, campaignId, candidateId, enrollmentId, kind, actor, detail) VALUES ", columns: 7, rows: pending.count), in: db, texts: texts)
         for (offset, row) in pending.enumerated() {
             events.bind(nowValue)
             events.bind(campaignID)
@@ -406,6 +406,8 @@ public final class LaunchSession: LaunchEnrolling {
         var rows: Int
     }
     private var statements: [StatementShape: Statement] = [:]
+    /// The texts of the statement being bound.
+    private let texts = BindArena()
 
     /// Adds the launch's enrolments to the counters: one write per mailbox and variant, not per person.
     func countEnrolments() throws {

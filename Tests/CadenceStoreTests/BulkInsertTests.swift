@@ -1,0 +1,42 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import CadenceStore
+
+/// `BulkInsert` hands SQLite texts it reads in place from a `BindArena`: every text must arrive whole, whatever its
+/// size, across the arena's blocks, and after the arena is rewound for the next statement.
+@Suite("Bulk insert: texts bound from the arena arrive whole")
+struct BulkInsertTests {
+    @Test("empty, one-byte, non-ASCII, block-crossing and oversized texts, over three statements sharing one arena")
+    func texts() throws {
+        let queue = try DatabaseQueue()
+        let arena = BindArena()
+        var expected: [String?] = []
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (n INTEGER PRIMARY KEY, a TEXT, b TEXT)")
+            let batches: [[(String?, String)]] = [
+                [("", "x"), (nil, "é日本🙂"), (String(repeating: "L", count: BindArena.blockSize / 4 + 1), "after a large one")],
+                // 3,000 texts of 700 bytes fill more than one block.
+                (0..<1_500).map { (String(repeating: "\($0 % 10)", count: 700) + "\($0)", String(repeating: "b", count: 700)) },
+                [("reused", "blocks")],
+            ]
+            var n: Int64 = 0
+            for batch in batches {
+                let statement = try db.makeStatement(sql: "INSERT INTO t (n, a, b) VALUES " + Array(repeating: "(?, ?, ?)", count: batch.count).joined(separator: ", "))
+                var insert = BulkInsert(statement, in: db, texts: arena)
+                for (a, b) in batch {
+                    n += 1
+                    insert.bind(n)
+                    insert.bind(a)
+                    insert.bind(b)
+                    expected += [a, b]
+                }
+                try insert.execute()
+            }
+        }
+        let stored = try queue.read { db in try Row.fetchAll(db, sql: "SELECT a, b FROM t ORDER BY n").flatMap { [$0["a"] as String?, $0["b"] as String?] } }
+        #expect(stored.count == expected.count)
+        #expect(stored == expected)
+    }
+}
