@@ -71,7 +71,7 @@ public final class PostgresLaunchSession: LaunchEnrolling {
     private struct Writes {
         var candidates: [(key: String, address: String, fields: String, timeZone: String?)] = []
         var candidateUpdates: [(id: Int64, address: String, fields: String, timeZone: String?)] = []
-        var enrolments: [(candidate: Reference, mailbox: String, fields: String, variants: String, line: Int, state: StoredState)] = []
+        var enrolments: [(candidate: Reference, mailbox: String, fields: String, variants: String, line: Int, state: StoredState, detail: String)] = []
         var enrolmentUpdates: [(id: Int64, state: StoredState, fields: String, variants: String?, line: Int, relaunched: Bool)] = []
         var events: [(candidate: Reference, enrolment: Reference, kind: EventKind, detail: String)] = []
         var isEmpty: Bool { candidates.isEmpty && candidateUpdates.isEmpty && enrolments.isEmpty && enrolmentUpdates.isEmpty && events.isEmpty }
@@ -256,9 +256,8 @@ public final class PostgresLaunchSession: LaunchEnrolling {
     ) -> Enrolment {
         let state = stored(initial)
         let encoded = FlatJSON.encode(variants)
-        writes.enrolments.append((person, mailbox, fields, encoded, candidate.line, state))
+        writes.enrolments.append((person, mailbox, fields, encoded, candidate.line, state, describe(initial)))
         let reference = Reference.new(writes.enrolments.count - 1)
-        writes.events.append((person, reference, .enrolled, describe(initial)))
         for key in CadenceDatabase.enrolmentKeys(campaign: campaignID, mailbox: mailbox, launch: launchID, variants: variants, day: launchDay) {
             enrolled[key, default: 0] += 1
         }
@@ -358,11 +357,16 @@ public final class PostgresLaunchSession: LaunchEnrolling {
                     if let task = enrolment.state.taskId { row.integer(task) } else { row.null() }
                     row.raw(nowText)
                     row.raw(nowText)
+                    row.text(actor)
+                    row.text(enrolment.detail)
                 }
             }
             try await copy(
                 text, into: "enrollment",
-                ["id", "campaignid", "candidateid", "mailbox", "fields", "variants", "csvline", "launchid", "state", "stepid", "dueat", "reason", "taskid", "createdat", "updatedat"])
+                [
+                    "id", "campaignid", "candidateid", "mailbox", "fields", "variants", "csvline", "launchid", "state", "stepid", "dueat", "reason", "taskid", "createdat",
+                    "updatedat", "enrolledby", "enrolledas",
+                ])
         }
         if !writes.enrolmentUpdates.isEmpty {
             try await scratchTables()

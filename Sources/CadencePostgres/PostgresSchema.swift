@@ -8,7 +8,13 @@
 public enum PostgresSchema {
     public static var latest: Int { versions.count }
 
-    static let versions: [[String]] = [version1, version2, version3, version4]
+    static let versions: [[String]] = [version1, version2, version3, version4, version5]
+
+    /// The first line of an enrolment's history on its row, as on SQLite (v15-enrolled-inline): a launch no
+    /// longer writes an `enrolled` event per person.
+    static let version5 = [
+        "ALTER TABLE enrollment ADD COLUMN enrolledBy TEXT, ADD COLUMN enrolledAs TEXT"
+    ]
 
     /// Each runner's own metrics, as on SQLite (v14-runner-metrics): written after every pass, read by any
     /// `cadence serve`'s metrics endpoint, so one scrape shows the fleet. Like the lease tables, not copied by

@@ -28,6 +28,8 @@ extension PostgresStore {
                     SELECT at, kind, actor, detail FROM (
                         SELECT at, kind, actor, detail, 0 AS source, id FROM event WHERE enrollmentId = \(id)
                         UNION ALL
+                        SELECT \(unescaped: CadenceDatabase.enrolledAsEventSQL), 0, 0 FROM enrollment WHERE id = \(id) AND enrolledAs IS NOT NULL
+                        UNION ALL
                         SELECT \(unescaped: CadenceDatabase.trackingAsEventSQL), 1, t.id
                         FROM trackingEvent t JOIN sendRecord s ON s.id = t.sendRecordId WHERE s.enrollmentId = \(id)
                     ) AS events ORDER BY at, source, id

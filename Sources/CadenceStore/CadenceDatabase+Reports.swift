@@ -158,16 +158,22 @@ extension CadenceDatabase {
                         SELECT at, kind, actor, detail FROM (
                             SELECT at, kind, actor, detail, 0 AS source, id FROM event WHERE enrollmentId = ?
                             UNION ALL
+                            SELECT \(Self.enrolledAsEventSQL), 0, 0 FROM enrollment WHERE id = ? AND enrolledAs IS NOT NULL
+                            UNION ALL
                             SELECT \(Self.trackingAsEventSQL), 1, t.id
                             FROM trackingEvent t JOIN sendRecord s ON s.id = t.sendRecordId WHERE s.enrollmentId = ?
                         ) ORDER BY at, source, id
-                        """, arguments: [row["id"], row["id"]])
+                        """, arguments: [row["id"], row["id"], row["id"]])
                 return .init(
                     id: row["id"], campaignID: row["campaignId"], mailbox: row["mailbox"], state: StoredState(row: row).value,
                     variants: Self.decodeMap(row["variants"]), csvLine: row["csvLine"],
                     events: events.map { .init(at: $0["at"], kind: $0["kind"], actor: $0["actor"], detail: $0["detail"]) })
             })
     }
+
+    /// The first line of an enrolment's history, kept on its row (v15-enrolled-inline), as the event it was: at,
+    /// kind, actor, detail. It comes before the enrolment's events of the same instant. Both stores read it so.
+    package static let enrolledAsEventSQL = "createdAt AS at, 'enrolled' AS kind, enrolledBy AS actor, enrolledAs AS detail"
 
     /// An open, click or unsubscribe (`t`, of send `s`) as a line of `show`'s history: at, kind, actor, detail.
     /// Both stores read it so.

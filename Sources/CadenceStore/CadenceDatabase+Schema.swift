@@ -396,6 +396,17 @@ extension CadenceDatabase {
                     CREATE INDEX sendRecordInDoubt ON sendRecord(id) WHERE state IN ('intent', 'unknown');
                     """)
         }
+        migrator.registerMigration("v15-enrolled-inline") { db in
+            try db.execute(
+                sql: """
+                    -- The first line of an enrolment's history (who launched it, in what state) is kept on its row:
+                    -- a launch writes one per person, and as an event row of its own (with its two indexes) it was
+                    -- a fifth of a launch's writes. `show` reads it as the `enrolled` event it was; enrolments from
+                    -- before keep their event rows and leave these empty.
+                    ALTER TABLE enrollment ADD COLUMN enrolledBy TEXT;
+                    ALTER TABLE enrollment ADD COLUMN enrolledAs TEXT;
+                    """)
+        }
         return migrator
     }()
 }

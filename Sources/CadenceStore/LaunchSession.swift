@@ -65,7 +65,7 @@ public final class LaunchSession: LaunchEnrolling {
     /// How many formatted due dates are kept: a launch of a million people can have a million due times.
     static let dueValueCacheLimit = 4_096
     var cachedDueValues: Int { dueValues.count }
-    /// New enrolments (with their `enrolled` events) not yet written: they go many rows per statement, which is
+    /// New enrolments (each with the first line of its history) not yet written: they go many rows per statement, which is
     /// most of a launch's speed. Anything that reads enrolments in this launch writes them first (`flush`).
     private var pending: [PendingEnrollment] = []
     private var nextEnrollmentID: Int64?
@@ -78,7 +78,7 @@ public final class LaunchSession: LaunchEnrolling {
     private var batch: (keys: Set<String>, known: [String: Int64])?
     /// The batch's fields as stored, by line, with the address they belong to.
     private var encodedFields: [Int: (key: String, json: String)] = [:]
-    static let batchSize = 200  // 200 rows × 15 columns stays far below SQLite's limit on bound values
+    static let batchSize = 200  // 200 rows × 17 columns stays far below SQLite's limit on bound values
     /// The enrolments counted for `stats`, written once when the launch commits rather than per row.
     private var enrolled: [TallyKey: Int] = [:]
     /// New enrolments by mailbox and variants (as stored): turned into counter keys once, when the launch
@@ -327,8 +327,8 @@ public final class LaunchSession: LaunchEnrolling {
         if pending.count == Self.batchSize { try flush() }
     }
 
-    /// Writes the pending enrolments and their `enrolled` events: two statements for up to `batchSize` people.
-    /// The ids are given here (the launch holds the write lock), so each event names its enrolment.
+    /// Writes the pending people and enrolments: two statements for up to `batchSize` people. The enrolments' ids
+    /// are given here (the launch holds the write lock).
     func flush() throws {
         if !pendingPeople.isEmpty {
             var people = BulkInsert(
@@ -348,11 +348,13 @@ public final class LaunchSession: LaunchEnrolling {
         }
         guard !pending.isEmpty else { return }
         var id = try nextEnrollmentID ?? (Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM enrollment") ?? 1)
-        let firstID = id
         var enrolments = BulkInsert(
             try statement(
-                "INSERT INTO enrollment (id, campaignId, candidateId, mailbox, fields, variants, csvLine, launchId, state, stepId, dueAt, reason, taskId, createdAt, updatedAt) VALUES ",
-                columns: 15, rows: pending.count), in: db, texts: texts)
+                """
+                INSERT INTO enrollment (id, campaignId, candidateId, mailbox, fields, variants, csvLine, launchId, state, stepId, dueAt, reason, taskId,
+                    createdAt, updatedAt, enrolledBy, enrolledAs) VALUES
+                """,
+                columns: 17, rows: pending.count), in: db, texts: texts)
         for row in pending {
             enrolments.bind(id)
             enrolments.bind(campaignID)
@@ -369,21 +371,11 @@ public final class LaunchSession: LaunchEnrolling {
             enrolments.bind(row.state.taskId)
             enrolments.bind(nowValue)
             enrolments.bind(nowValue)
+            enrolments.bind(actor)
+            enrolments.bind(row.detail)
             id += 1
         }
         try enrolments.execute()
-        var events = BulkInsert(
-            try statement("INSERT INTO event (at, campaignId, candidateId, enrollmentId, kind, actor, detail) VALUES ", columns: 7, rows: pending.count), in: db, texts: texts)
-        for (offset, row) in pending.enumerated() {
-            events.bind(nowValue)
-            events.bind(campaignID)
-            events.bind(row.candidateID)
-            events.bind(firstID + Int64(offset))
-            events.bind(EventKind.enrolled.rawValue)
-            events.bind(actor)
-            events.bind(row.detail)
-        }
-        try events.execute()
         nextEnrollmentID = id
         pending.removeAll(keepingCapacity: true)
     }

@@ -117,7 +117,7 @@ struct CadenceDatabaseTests {
         #expect(
             settings.3 == [
                 "v1-initial", "v2-gmail-sending", "v3-reply-watching", "v4-push", "v5-lease-fence", "v6-incoming-rule", "v7-tracking", "v8-tracking-events", "v9-erased-tracking", "v10-tracking-key",
-                "v11-hot-leads", "v12-reply-label", "v13-stats", "v14-runner-metrics",
+                "v11-hot-leads", "v12-reply-label", "v13-stats", "v14-runner-metrics", "v15-enrolled-inline",
             ])
     }
 

@@ -69,6 +69,7 @@ public struct TableLayout: Sendable, Hashable {
             columns: [
                 ("id", .integer), ("campaignId", .text), ("candidateId", .integer), ("mailbox", .text), ("fields", .text), ("variants", .text), ("csvLine", .integer), ("launchId", .text),
                 ("state", .text), ("stepId", .text), ("dueAt", .date), ("reason", .text), ("taskId", .integer), ("createdAt", .date), ("updatedAt", .date),
+                ("enrolledBy", .text), ("enrolledAs", .text),
             ]),
         TableLayout(
             name: "event", key: ["id"], identity: true,
