@@ -8,6 +8,9 @@ import GRDB
 /// `synchronous = FULL`: in WAL mode NORMAL may lose the last transactions on power loss, and a lost "sent" record
 /// is a message sent twice. FULL costs an fsync per commit, which is nothing next to a network send.
 public struct CadenceDatabase: CadenceStore {
+    /// Every connection's page cache (`PRAGMA cache_size`, negative: KiB), and a launch's while it runs.
+    static let cacheSize = -32_768
+    static let launchCacheSize = -131_072
     public let writer: any DatabaseWriter
     /// The file, for messages; nil in memory.
     public let path: String?
@@ -69,7 +72,7 @@ public struct CadenceDatabase: CadenceStore {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // A 32 MiB page cache (the default is 2 MiB) keeps a large launch's pages in memory until it commits
             // instead of spilling them to the WAL mid-transaction; memory stays capped at that size.
-            try db.execute(sql: "PRAGMA cache_size = -32768")
+            try db.execute(sql: "PRAGMA cache_size = \(CadenceDatabase.cacheSize)")
             // Statement journals (SQLite keeps one for each multi-row write that could fail halfway) and temporary
             // indexes stay in memory: on disk, a launch's batched inserts made half a million small writes to a
             // temporary file. They hold at most the pages one statement touches.

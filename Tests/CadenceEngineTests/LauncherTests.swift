@@ -177,7 +177,7 @@ struct LauncherTests {
         }
     }
 
-    @Test("a launch writes nothing its foreign keys reject, and leaves them checked for every later write, failed launches too")
+    @Test("a launch writes nothing its foreign keys reject, and leaves them checked (and its page cache as it was) for every later write, failed launches too")
     func foreignKeys() throws {
         var files = Self.files
         files["fixed.csv"] = "email,firstName,company\nana@example.org,Ana,Acme\ngus@example.org,Gus,Initech\ncy@example.org,Cy,Cyberdyne\neve@example.org,Eve,Acme\n"
@@ -196,6 +196,7 @@ struct LauncherTests {
             let writer = try DatabaseQueue(path: project.root + "/cadence.sqlite")
             defer { try? writer.close() }
             let same = try CadenceDatabase(writer, path: project.root + "/cadence.sqlite")
+            let cacheBefore = try writer.write { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") }
             _ = try launchInto(same, project, csv: "fixed.csv")
             #expect(throws: Launcher.Failure.self) { try launchInto(same, project, csv: "bad.csv") }
             struct Interrupted: Error {}
@@ -205,6 +206,8 @@ struct LauncherTests {
                 }
             }
             #expect(try writer.write { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") } == 1)
+            // Its page cache, made larger for the launch, is back to the size it had.
+            #expect(try writer.write { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") } == cacheBefore)
             #expect(throws: DatabaseError.self) {
                 try writer.write { db in try db.execute(sql: "UPDATE enrollment SET candidateId = 999 WHERE id = 1") }
             }
