@@ -7,7 +7,7 @@ import GRDBSQLite
 ///
 /// A launch of 100,000 people binds about 2.5 million values. Through `StatementArguments` each becomes an
 /// existential and each text a temporary C string before SQLite copies it; that cost more than SQLite's own work on
-/// the rows. Here a text is bound from its UTF-8 storage with its length, and numbers as they are. The statement is
+/// the rows. Here a text is copied into a `BindArena` and bound from there, and numbers as they are. The statement is
 /// GRDB's, prepared and cached by it; only binding and stepping are done here, so GRDB's hooks around an execution
 /// (transaction observers, its check for a transaction SQLite already rolled back) do not run: a launch registers no
 /// observer, and every error ends its transaction.
@@ -42,17 +42,20 @@ struct BulkInsert {
     }
 
     mutating func bind(_ value: String?) {
-        index += 1
         guard var text = value else {
+            index += 1
             sqlite3_bind_null(statement.sqliteStatement, index)
             return
         }
-        let (statement, index, texts) = (statement.sqliteStatement, index, texts)
-        text.withUTF8 { bytes in
-            // Copied into the arena, where SQLite reads it in place until the statement ran (`SQLITE_STATIC`).
-            let copy = texts.copy(UnsafeRawBufferPointer(bytes))
-            sqlite3_bind_text(statement, index, copy.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
-        }
+        // Copied into the arena, where SQLite reads it in place until the statement ran (`SQLITE_STATIC`).
+        text.withUTF8 { bind(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// A text given as its UTF-8 bytes.
+    mutating func bind(utf8 bytes: UnsafeRawBufferPointer) {
+        index += 1
+        let copy = texts.copy(bytes)
+        sqlite3_bind_text(statement.sqliteStatement, index, copy.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
     }
 
     mutating func bind(_ value: DatabaseValue) {

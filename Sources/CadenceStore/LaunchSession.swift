@@ -76,8 +76,11 @@ public final class LaunchSession: LaunchEnrolling {
     /// The batch `prepare` looked up: its addresses, and which of them the database (or this launch, since) holds.
     /// A row outside it is looked up on its own.
     private var batch: (keys: Set<String>, known: [String: Int64])?
-    /// The batch's fields as stored, by line, with the address they belong to.
-    private var encodedFields: [Int: (key: String, json: String)] = [:]
+    /// The batch `prepare` was given: its people's keys, addresses and fields as stored. Pending rows point into
+    /// it until written (`prepare` writes them before taking the next batch).
+    private var prepared: LaunchBatch?
+    /// Where in `prepared` the next row placed probably is.
+    private var nextPrepared = 0
     static let batchSize = 200  // 200 rows × 17 columns stays far below SQLite's limit on bound values
     /// The enrolments counted for `stats`, written once when the launch commits rather than per row.
     private var enrolled: [TallyKey: Int] = [:]
@@ -117,21 +120,16 @@ public final class LaunchSession: LaunchEnrolling {
     }
 
     /// Looks up the people of the next rows in one query, so that `enroll` writes the new ones with their
-    /// enrolments, many per statement, instead of trying an insert per row. `fields` are each row's fields as
-    /// stored (`FlatJSON`), by line, when the caller encoded them already (on another thread).
-    public func prepare(_ candidates: [Candidate], fields: [Int: String] = [:]) throws {
+    /// enrolments, many per statement, instead of trying an insert per row.
+    public func prepare(_ rows: LaunchBatch) throws {
         try flush()
-        encodedFields = [:]
-        var keys = Set<String>(minimumCapacity: candidates.count)
-        for candidate in candidates {
-            let key = AddressKey.normalized(candidate.email)
-            keys.insert(key)
-            if let json = fields[candidate.line] { encodedFields[candidate.line] = (key, json) }
-        }
+        prepared = rows
+        nextPrepared = 0
+        let keys = Set(rows.keys)
         var known: [String: Int64] = [:]
-        let list = Array(keys)
-        for start in stride(from: 0, to: list.count, by: 500) {
-            let chunk = list[start..<min(list.count, start + 500)]
+        for start in stride(from: 0, to: rows.keys.count, by: 500) {
+            // A key twice in the list is looked up once: `IN` makes a set of it.
+            let chunk = rows.keys[start..<min(rows.keys.count, start + 500)]
             var lookup = BulkInsert(try statement("SELECT addressKey, id FROM candidate WHERE addressKey IN ", columns: chunk.count, rows: 1), in: db, texts: texts)
             for key in chunk { lookup.bind(key) }
             try lookup.forEachRow { row in
@@ -145,19 +143,22 @@ public final class LaunchSession: LaunchEnrolling {
         _ candidate: Candidate, mailbox: String, variants: [String: String], initial: EnrollmentState,
         atHeldStep: ((_ step: String, _ lastStepAt: Date?) -> EnrollmentState)? = nil
     ) throws -> EnrollOutcome {
-        let key = AddressKey.normalized(candidate.email)
+        let index = prepared?.index(of: candidate, hint: nextPrepared)
+        if let index { nextPrepared = index + 1 }
+        let key = index.map { prepared!.keys[$0] } ?? AddressKey.normalized(candidate.email)
         if let reason = suppression(of: key, domain: candidate.email.domain) { return .skipped(reason) }
-        let encoded = encodedFields[candidate.line]
-        let fields = encoded?.key == key ? encoded!.json : FlatJSON.encode(candidate.fields)
         if let batch, batch.keys.contains(key), batch.known[key] == nil {
             // Someone the database does not hold: written with the batch's enrolments.
             let id = try newCandidateID()
             nextCandidateID = id + 1
             self.batch?.known[key] = id
-            pendingPeople.append(PendingPerson(id: id, key: key, address: candidate.email.description, fields: fields, timeZone: candidate.timeZone))
+            let fields: StoredFields = index.map { .prepared($0) } ?? .text(FlatJSON.encode(candidate.fields))
+            let address = index.map { prepared!.addresses[$0] } ?? candidate.email.description
+            pendingPeople.append(PendingPerson(id: id, key: key, address: address, fields: fields, timeZone: candidate.timeZone))
             try insertEnrollment(candidateID: id, candidate, mailbox: mailbox, fields: fields, variants: variants, initial: initial)
             return .enrolled(initial)
         }
+        let fields = index.map { prepared!.fieldsText($0) } ?? FlatJSON.encode(candidate.fields)
         // Outside a looked-up batch, most rows are new people: try the insert first, and look the person up only
         // when they exist.
         // Ids come from the session's own count, as the batch's do: SQLite's numbering would not know the ids given
@@ -172,7 +173,7 @@ public final class LaunchSession: LaunchEnrolling {
                 arguments: [try newCandidateID(), key, candidate.email.description, fields, candidate.timeZone, nowValue, nowValue])
         {
             nextCandidateID = newID + 1
-            try insertEnrollment(candidateID: newID, candidate, mailbox: mailbox, fields: fields, variants: variants, initial: initial)
+            try insertEnrollment(candidateID: newID, candidate, mailbox: mailbox, fields: .text(fields), variants: variants, initial: initial)
             return .enrolled(initial)
         }
         // Someone already in the database, perhaps from earlier in this file: what is pending must be readable.
@@ -250,7 +251,7 @@ public final class LaunchSession: LaunchEnrolling {
                 return .skipped(.inProgressElsewhere(campaign: other))
             }
             try updateCandidate(candidateID, candidate, key: key, fields: fields)
-            try insertEnrollment(candidateID: candidateID, candidate, mailbox: mailbox, fields: fields, variants: variants, initial: initial)
+            try insertEnrollment(candidateID: candidateID, candidate, mailbox: mailbox, fields: .text(fields), variants: variants, initial: initial)
         } else {
             let id = try newCandidateID()
             try db.cachedStatement(
@@ -259,7 +260,7 @@ public final class LaunchSession: LaunchEnrolling {
                     """
             ).execute(arguments: [id, key, candidate.email.description, fields, candidate.timeZone, nowValue, nowValue])
             nextCandidateID = id + 1
-            try insertEnrollment(candidateID: id, candidate, mailbox: mailbox, fields: fields, variants: variants, initial: initial)
+            try insertEnrollment(candidateID: id, candidate, mailbox: mailbox, fields: .text(fields), variants: variants, initial: initial)
         }
         return .enrolled(initial)
     }
@@ -297,18 +298,24 @@ public final class LaunchSession: LaunchEnrolling {
             .execute(arguments: [candidate.email.description, fields, candidate.timeZone, nowValue, id])
     }
 
+    /// A pending row's fields as stored: in the prepared batch's buffer, or a text of their own.
+    private enum StoredFields {
+        case prepared(Int)
+        case text(String)
+    }
+
     private struct PendingPerson {
         var id: Int64
         var key: String
         var address: String
-        var fields: String
+        var fields: StoredFields
         var timeZone: String?
     }
 
     private struct PendingEnrollment {
         var candidateID: Int64
         var mailbox: String
-        var fields: String
+        var fields: StoredFields
         var variants: String
         var line: Int
         var state: StoredState
@@ -316,7 +323,7 @@ public final class LaunchSession: LaunchEnrolling {
     }
 
     private func insertEnrollment(
-        candidateID: Int64, _ candidate: Candidate, mailbox: String, fields: String, variants: [String: String], initial: EnrollmentState
+        candidateID: Int64, _ candidate: Candidate, mailbox: String, fields: StoredFields, variants: [String: String], initial: EnrollmentState
     ) throws {
         let variantsJSON = variants.isEmpty ? "{}" : FlatJSON.encode(variants)
         pending.append(
@@ -338,7 +345,7 @@ public final class LaunchSession: LaunchEnrolling {
                 people.bind(person.id)
                 people.bind(person.key)
                 people.bind(person.address)
-                people.bind(person.fields)
+                bind(person.fields, &people)
                 people.bind(person.timeZone)
                 people.bind(nowValue)
                 people.bind(nowValue)
@@ -360,7 +367,7 @@ public final class LaunchSession: LaunchEnrolling {
             enrolments.bind(campaignID)
             enrolments.bind(row.candidateID)
             enrolments.bind(row.mailbox)
-            enrolments.bind(row.fields)
+            bind(row.fields, &enrolments)
             enrolments.bind(row.variants)
             enrolments.bind(row.line)
             enrolments.bind(launchID)
@@ -378,6 +385,15 @@ public final class LaunchSession: LaunchEnrolling {
         try enrolments.execute()
         nextEnrollmentID = id
         pending.removeAll(keepingCapacity: true)
+    }
+
+    private func bind(_ fields: StoredFields, _ statement: inout BulkInsert) {
+        switch fields {
+        case .prepared(let index):
+            let range = prepared!.fields[index]
+            prepared!.bytes.withUnsafeBytes { statement.bind(utf8: UnsafeRawBufferPointer(rebasing: $0[range])) }
+        case .text(let text): statement.bind(text)
+        }
     }
 
     /// `prefix` followed by `rows` groups of `columns` placeholders, prepared once per shape. Kept here by shape:

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import CadenceEngine
+@testable import CadenceStore
 
 @Suite("The launch's reading thread: rows in order, the file's error after them, the thread ended by finish")
 struct RowPrefetchTests {
@@ -27,11 +28,17 @@ struct RowPrefetchTests {
         do {
             while let batch = try reading.next() {
                 #expect(batch.rows.count == 2_000)
+                var index = 0
                 for row in batch.rows {
                     guard case .candidate(let candidate) = row else { continue }
                     lines.append(candidate.line)
-                    #expect(batch.fields[candidate.line] == FlatJSON.encode(candidate.fields))
+                    #expect(batch.candidates.candidates[index] == candidate)
+                    #expect(batch.candidates.fieldsText(index) == FlatJSON.encode(candidate.fields))
+                    #expect(batch.candidates.keys[index] == AddressKey.normalized(candidate.email))
+                    #expect(batch.candidates.addresses[index] == candidate.email.description)
+                    index += 1
                 }
+                #expect(batch.candidates.candidates.count == index)
             }
         } catch {
             failure = error

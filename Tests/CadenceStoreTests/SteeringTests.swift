@@ -219,12 +219,12 @@ struct SteeringTests {
         try database.launch(Self.campaign("q1"), actor: "test", now: Self.now, allowConcurrent: false) { session in
             let ana = Self.candidate("ana@example.org", line: 2), bo = Self.candidate("bo@example.org", line: 3)
             let cy = Self.candidate("cy@example.org", line: 4), di = Self.candidate("di@example.org", line: 5)
-            try session.prepare([ana, cy], fields: [2: "{}", 4: "{}"])
+            try session.prepare(LaunchBatch([ana, cy]))
             #expect(try session.enroll(ana, mailbox: "sam", variants: [:], initial: due) == .enrolled(due))
             // Bo was not in the batch, and Ana is not written yet: Bo must not take her id.
             #expect(try session.enroll(bo, mailbox: "sam", variants: [:], initial: due) == .enrolled(due))
             #expect(try session.enroll(cy, mailbox: "sam", variants: [:], initial: due) == .enrolled(due))
-            try session.prepare([di])
+            try session.prepare(LaunchBatch([di]))
             #expect(try session.enroll(di, mailbox: "sam", variants: [:], initial: due) == .enrolled(due))
             // A row whose line was in the last batch's fields, but for someone else: their own fields are stored.
             let other = Candidate(line: 2, email: try EmailAddress.parse("ed@example.org").get(), fields: ["email": "ed@example.org", "firstName": "Ed"])

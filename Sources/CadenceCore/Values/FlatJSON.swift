@@ -5,6 +5,12 @@ public enum FlatJSON {
     public static func encode(_ map: [String: String]) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(2 + map.count * 32)
+        encode(map, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the object to `bytes`: a launch keeps a whole batch's fields in one buffer.
+    public static func encode(_ map: [String: String], into bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "{"))
         for (index, key) in map.keys.sorted().enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
@@ -13,7 +19,6 @@ public enum FlatJSON {
             append(map[key]!, to: &bytes)
         }
         bytes.append(UInt8(ascii: "}"))
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static let hex = Array("0123456789abcdef".utf8)

@@ -1,4 +1,5 @@
 import CadenceCore
+import CadenceStore
 import Foundation
 
 /// Reads a candidates file on a thread of its own, a few batches of rows ahead of the launch that places them.
@@ -13,8 +14,9 @@ final class RowPrefetch: @unchecked Sendable {
     private struct Stopped: Error {}
 
     private let condition = NSCondition()
-    /// A batch of rows, with each candidate's fields as stored (`FlatJSON`), and what `check` said of it, by line.
-    typealias Batch = (rows: [CandidateFile.Row], fields: [Int: String], checked: [Int: LaunchPlacement.Checked])
+    /// A batch of rows, its candidates as the store writes them, and what `check` said of each row (nil for a row
+    /// with problems, or without `check`), in the rows' order.
+    typealias Batch = (rows: [CandidateFile.Row], candidates: LaunchBatch, checked: [LaunchPlacement.Checked?])
 
     private var ready: [Batch] = []
     private var outcome: Result<Void, any Error>?
@@ -26,19 +28,21 @@ final class RowPrefetch: @unchecked Sendable {
     init(_ file: CandidateFile, batchSize: Int, capacity: Int = 2, check: (@Sendable (Candidate) -> LaunchPlacement.Checked)? = nil) {
         self.capacity = capacity
         let thread = Thread { [self] in
-            var batch: Batch = ([], [:], [:])
+            var batch: Batch = ([], LaunchBatch(), [])
             let result = Result<Void, any Error> {
                 try file.forEachRow { row in
                     // A launch that stopped early (it failed) waits for this thread: it stops at the next row.
                     if self.isStopped { throw Stopped() }
                     batch.rows.append(row)
                     if case .candidate(let candidate) = row {
-                        batch.fields[candidate.line] = FlatJSON.encode(candidate.fields)
-                        if let check { batch.checked[candidate.line] = check(candidate) }
+                        batch.candidates.append(candidate)
+                        batch.checked.append(check?(candidate))
+                    } else {
+                        batch.checked.append(nil)
                     }
                     if batch.rows.count == batchSize {
                         try self.hand(batch)
-                        batch = ([], [:], [:])
+                        batch = ([], LaunchBatch(), [])
                     }
                 }
                 if !batch.rows.isEmpty { try self.hand(batch) }

@@ -74,12 +74,11 @@ public enum Launcher {
                 defer { reading.finish() }
                 var rows = 0
                 while let batch = try reading.next() {
-                    try session.prepare(batch.rows.compactMap { if case .candidate(let candidate) = $0 { candidate } else { nil } }, fields: batch.fields)
-                    for row in batch.rows {
+                    try session.prepare(batch.candidates)
+                    for (index, row) in batch.rows.enumerated() {
                         rows += 1
                         if rows % 10_000 == 0 { options.progress?(rows) }
-                        let checked: LaunchPlacement.Checked? = if case .candidate(let candidate) = row { batch.checked[candidate.line] } else { nil }
-                        try plan.take(row, session, checked: checked)
+                        try plan.take(row, session, checked: batch.checked[index])
                     }
                 }
                 return (plan.report, plan.commits)
