@@ -62,6 +62,7 @@ public final class LaunchSession: LaunchEnrolling {
     /// `now` as SQLite stores it, formatted once: formatting a date per row costs more than the insert.
     private let nowValue: DatabaseValue
     private var dueValues: [Date: DatabaseValue] = [:]
+    private var lastDue: (date: Date, value: DatabaseValue)?
     /// How many formatted due dates are kept: a launch of a million people can have a million due times.
     static let dueValueCacheLimit = 4_096
     var cachedDueValues: Int { dueValues.count }
@@ -120,9 +121,12 @@ public final class LaunchSession: LaunchEnrolling {
     }
 
     /// Looks up the people of the next rows in one query, so that `enroll` writes the new ones with their
-    /// enrolments, many per statement, instead of trying an insert per row.
-    public func prepare(_ rows: LaunchBatch) throws {
+    /// enrolments, many per statement, instead of trying an insert per row. Returns the batch before, written and
+    /// no longer needed, so the caller can free it elsewhere (the launch frees it on its reading thread).
+    @discardableResult
+    public func prepare(_ rows: LaunchBatch) throws -> LaunchBatch? {
         try flush()
+        let previous = prepared
         prepared = rows
         nextPrepared = 0
         let keys = Set(rows.keys)
@@ -137,6 +141,7 @@ public final class LaunchSession: LaunchEnrolling {
             }
         }
         batch = (keys, known)
+        return previous
     }
 
     public func enroll(
@@ -282,10 +287,16 @@ public final class LaunchSession: LaunchEnrolling {
     /// A due date as SQLite stores it, each distinct one formatted once.
     private func dueValue(_ date: Date?) -> DatabaseValue {
         guard let date else { return .null }
-        if let cached = dueValues[date] { return cached }
+        // Rows placed one after another mostly share a due time (a spread day's starts).
+        if let last = lastDue, last.date == date { return last.value }
+        if let cached = dueValues[date] {
+            lastDue = (date, cached)
+            return cached
+        }
         let due = date.databaseValue
         if dueValues.count >= Self.dueValueCacheLimit { dueValues.removeAll(keepingCapacity: true) }
         dueValues[date] = due
+        lastDue = (date, due)
         return due
     }
 

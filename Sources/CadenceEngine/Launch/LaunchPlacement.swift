@@ -95,8 +95,8 @@ struct LaunchPlacement {
     private mutating func place(_ candidate: Candidate, _ session: some LaunchEnrolling, checked: Checked?) throws {
         // Balance candidates over the campaign's mailboxes by their remaining capacity.
         let mailbox = mailboxes.min { (assigned[$0.name, default: 0] * $1.limits.dailyCap, $0.name) < (assigned[$1.name, default: 0] * $0.limits.dailyCap, $1.name) }!
-        let composer = composers[mailbox.name]!
-        let missing = checked?.missing ?? composer.missingFields(for: candidate)
+        // The composer (a large value) only when the reading thread did not check the row already.
+        let missing = checked?.missing ?? composers[mailbox.name]!.missingFields(for: candidate)
         let definition = definition, now = options.now
         // Someone already written to, held at a later step for data this row may now give.
         let atHeldStep = { (step: String, lastStepAt: Date?) -> EnrollmentState in
@@ -131,7 +131,7 @@ struct LaunchPlacement {
         } else {
             state = .active(nextStep: firstStep.id, dueAt: immediateDue)
         }
-        let variants = checked?.variants ?? composer.variants(for: candidate)
+        let variants = checked?.variants ?? composers[mailbox.name]!.variants(for: candidate)
         let outcome = try session.enroll(candidate, mailbox: mailbox.name, variants: variants, initial: state, atHeldStep: atHeldStep)
         if spread, let day = spreadDue?.day, case .enrolled = outcome { startsPerDay[day, default: 0] += 1 }
         if case .skipped = outcome {} else { assigned[mailbox.name, default: 0] += 1 }

@@ -74,12 +74,13 @@ public enum Launcher {
                 defer { reading.finish() }
                 var rows = 0
                 while let batch = try reading.next() {
-                    try session.prepare(batch.candidates)
+                    let written = try session.prepare(batch.candidates)
                     for (index, row) in batch.rows.enumerated() {
                         rows += 1
                         if rows % 10_000 == 0 { options.progress?(rows) }
                         try plan.take(row, session, checked: batch.checked[index])
                     }
+                    reading.recycle(batch.rows, written)
                 }
                 return (plan.report, plan.commits)
             }
