@@ -490,33 +490,33 @@ extension CadenceDatabase {
                 // smaller cache spilled them to the WAL midway and wrote many again (a seventh of the launch).
                 // Memory stays capped at that size however long the file; the cache goes back to its size after.
                 let cache = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? Self.cacheSize
+                // Restored after the transaction, committed or not. A failure to restore is not the launch's: a
+                // committed launch is never reported as failed for it (nor its new database discarded).
+                defer {
+                    // A rollback that failed would leave the transaction open, where SQLite ignores the pragma.
+                    if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
+                    try? db.execute(sql: "PRAGMA foreign_keys = ON; PRAGMA cache_size = \(cache)")
+                }
                 try db.execute(sql: "PRAGMA foreign_keys = OFF")
                 try db.execute(sql: "PRAGMA cache_size = \(Self.launchCacheSize)")
-                do {
-                    // IMMEDIATE: take the write lock before reading, so two launches run one after the other and the
-                    // second sees the first's enrolments (duplicates, daily start limits).
-                    try db.inTransaction(.immediate) {
-                        if try Int.fetchOne(db, sql: "SELECT version FROM campaign WHERE id = ?", arguments: [campaign.id]) == nil {
-                            _ = try Self.saveVersion(
-                                campaignID: campaign.id, name: campaign.name, sourcePath: campaign.sourcePath, digest: campaign.digest,
-                                files: campaign.files, at: now, actor: actor, db)
-                        }
-                        let session = try LaunchSession(
-                            db: db, campaignID: campaign.id, launchID: launchID, actor: actor, now: now,
-                            allowConcurrent: allowConcurrent)
-                        let (result, commit) = try body(session)
-                        output = result
-                        // A dry run writes its rows too before rolling back, so it meets the constraints the launch would
-                        // (its foreign keys hold by construction, as above).
-                        if commit { try session.countEnrolments() } else { try session.flush() }
-                        return commit ? .commit : .rollback
+                // IMMEDIATE: take the write lock before reading, so two launches run one after the other and the
+                // second sees the first's enrolments (duplicates, daily start limits).
+                try db.inTransaction(.immediate) {
+                    if try Int.fetchOne(db, sql: "SELECT version FROM campaign WHERE id = ?", arguments: [campaign.id]) == nil {
+                        _ = try Self.saveVersion(
+                            campaignID: campaign.id, name: campaign.name, sourcePath: campaign.sourcePath, digest: campaign.digest,
+                            files: campaign.files, at: now, actor: actor, db)
                     }
-                } catch {
-                    // Outside the transaction (rolled back by now), so the pragmas take effect.
-                    try? db.execute(sql: "PRAGMA foreign_keys = ON; PRAGMA cache_size = \(cache)")
-                    throw error
+                    let session = try LaunchSession(
+                        db: db, campaignID: campaign.id, launchID: launchID, actor: actor, now: now,
+                        allowConcurrent: allowConcurrent)
+                    let (result, commit) = try body(session)
+                    output = result
+                    // A dry run writes its rows too before rolling back, so it meets the constraints the launch would
+                    // (its foreign keys hold by construction, as above).
+                    if commit { try session.countEnrolments() } else { try session.flush() }
+                    return commit ? .commit : .rollback
                 }
-                try db.execute(sql: "PRAGMA foreign_keys = ON; PRAGMA cache_size = \(cache)")
             }
         } catch let error as StoreError {
             throw error

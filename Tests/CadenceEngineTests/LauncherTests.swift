@@ -198,6 +198,7 @@ struct LauncherTests {
             let same = try CadenceDatabase(writer, path: project.root + "/cadence.sqlite")
             let cacheBefore = try writer.write { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") }
             _ = try launchInto(same, project, csv: "fixed.csv")
+            #expect(try writer.write { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") } == 1)
             #expect(throws: Launcher.Failure.self) { try launchInto(same, project, csv: "bad.csv") }
             struct Interrupted: Error {}
             #expect(throws: Interrupted.self) {

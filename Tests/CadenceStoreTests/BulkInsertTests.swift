@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Testing
 
 @testable import CadenceStore
@@ -38,5 +39,26 @@ struct BulkInsertTests {
         let stored = try queue.read { db in try Row.fetchAll(db, sql: "SELECT a, b FROM t ORDER BY n").flatMap { [$0["a"] as String?, $0["b"] as String?] } }
         #expect(stored.count == expected.count)
         #expect(stored == expected)
+    }
+
+    @Test("a lookup of many keys through a cached statement hands back each matching row, and binds afresh on the next lookup")
+    func lookups() throws {
+        let queue = try DatabaseQueue()
+        let arena = BindArena()
+        let found = try queue.write { db -> [[String]] in
+            try db.execute(sql: "CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)")
+            try db.execute(sql: "INSERT INTO t VALUES ('a', 1), ('b', 2), ('é', 3)")
+            var results: [[String]] = []
+            for keys in [["a", "zz", "é"], ["b", "b", "nope"]] {
+                let statement = try db.cachedStatement(sql: "SELECT k, v FROM t WHERE k IN (?, ?, ?) ORDER BY v")
+                var lookup = BulkInsert(statement, in: db, texts: arena)
+                for key in keys { lookup.bind(key) }
+                var rows: [String] = []
+                try lookup.forEachRow { row in rows.append("\(String(cString: sqlite3_column_text(row, 0)))=\(sqlite3_column_int64(row, 1))") }
+                results.append(rows)
+            }
+            return results
+        }
+        #expect(found == [["a=1", "é=3"], ["b=2"]])
     }
 }
