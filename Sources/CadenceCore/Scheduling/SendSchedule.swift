@@ -92,7 +92,9 @@ public struct SendSchedule: Sendable {
         let utcMidnight = Double(serial) * 86_400
         let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: utcMidnight))
         let midnight = Date(timeIntervalSince1970: utcMidnight - Double(offset))
-        guard zone.secondsFromGMT(for: midnight) == offset else { return nil }
+        // The offset the same at both midnights, and no change between them: either check alone would trust one
+        // answer of the zone database for every kind of change (summer time, and a zone moving its standard time).
+        guard zone.secondsFromGMT(for: midnight) == offset, zone.secondsFromGMT(for: midnight.addingTimeInterval(86_400)) == offset else { return nil }
         if let change = zone.nextDaylightSavingTimeTransition(after: midnight.addingTimeInterval(-1)), change <= midnight.addingTimeInterval(86_400) {
             return nil
         }
