@@ -347,6 +347,26 @@ extension ProcessTests.DbCommandTests {
             }
             for root in [sqliteRoot, postgresRoot] {
                 try "address\nann@example.com\n@spam.example\nblocked@example.org\n".write(to: root.appendingPathComponent("blocklist.csv"), atomically: true, encoding: .utf8)
+                // A reply from someone enrolled, and a message from nobody the project knows, for `classify`.
+                try """
+                From: Ana Ruiz <ana.ruiz@example.org>\r
+                To: sam@example.com\r
+                Subject: Re: Backend role\r
+                Date: Wed, 16 Dec 2026 10:00:00 +0000\r
+                Message-ID: <reply-1@example.org>\r
+                \r
+                Happy to talk next week.\r
+
+                """.write(to: root.appendingPathComponent("reply.eml"), atomically: true, encoding: .utf8)
+                try """
+                From: Someone <someone@example.net>\r
+                To: sam@example.com\r
+                Subject: Hello\r
+                Date: Wed, 16 Dec 2026 10:00:00 +0000\r
+                \r
+                Hi.\r
+
+                """.write(to: root.appendingPathComponent("stranger.eml"), atomically: true, encoding: .utf8)
             }
             // Where everyone stands, and the LinkedIn tasks the runs opened, listed and one done, on both.
             for arguments in [
@@ -362,6 +382,8 @@ extension ProcessTests.DbCommandTests {
                 ["pause", "backend-engineers", "--note", "client asked"], ["resume", "--candidate", "ana.ruiz@example.org"], ["status"],
                 ["resume", "backend-engineers"], ["stop", "--candidate", "kim@example.com", "--note", "hired elsewhere"], ["status", "--format", "json"],
                 ["resume", "--candidate", "nobody@example.org"], ["pause", "nope"],
+                // Incoming mail read as the runner would, the sender looked up in the database.
+                ["classify", "reply.eml", "stranger.eml"], ["classify", "reply.eml", "--format", "json"],
             ] {
                 let environment = ["CADENCE_NOW": "2026-12-16T16:00:00Z", "USER": "sam"]
                 let onSQLite = try CadenceBinary.run(arguments, in: sqliteRoot, environment: environment)
@@ -371,6 +393,7 @@ extension ProcessTests.DbCommandTests {
                 #expect(onPostgres.status == onSQLite.status, "\(arguments): \(onPostgres.stderr)")
                 #expect(onPostgres.stdout == onSQLite.stdout, "\(arguments)")
                 #expect(onPostgres.stderr == onSQLite.stderr, "\(arguments)")
+                if arguments[0] == "classify" { #expect(onSQLite.stdout.contains("person:  ana.ruiz@example.org (campaign ") || arguments.contains("json"), "\(onSQLite.stdout)") }
                 let listsTasks = arguments[0] == "tasks" && arguments.count > 1 && arguments[1] != "done" || arguments == ["tasks"]
                 if listsTasks { #expect(onSQLite.stdout.contains("Connect on LinkedIn"), "\(onSQLite.stdout)") }
             }
