@@ -184,6 +184,17 @@ extension PostgresStore {
         }
     }
 
+    public func personMatching(messageIDs: [String], addresses: [String]) async throws(StoreError) -> (address: String, campaign: String)? {
+        let logger = logger
+        return try await transaction { connection in
+            guard let id = try await Self.matchEnrollment(mailbox: "", thread: nil, messageIDs: messageIDs, addresses: addresses, connection, logger),
+                let row = try await connection.record(
+                    "SELECT c.address, e.campaignId FROM enrollment e JOIN candidate c ON c.id = e.candidateId WHERE e.id = \(id)", logger)
+            else { return nil }
+            return (try row("address"), try row("campaignId"))
+        }
+    }
+
     public func resumeReturned(now: Date) async throws(StoreError) -> Int {
         let logger = logger
         return try await transaction { connection in

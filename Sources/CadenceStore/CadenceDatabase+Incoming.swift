@@ -166,11 +166,6 @@ extension CadenceDatabase {
         try await read { db in try Self.sentToMatch(mailbox: mailbox, thread: thread, messageIDs: messageIDs, addresses: addresses, db) }
     }
 
-    /// `sentToMatch` for `cadence classify`, which reads without the runner's async store.
-    public func sentToMatchNow(messageIDs: [String], addresses: [String]) throws(StoreError) -> [[UInt8]] {
-        try read { db in try Self.sentToMatch(mailbox: "", thread: nil, messageIDs: messageIDs, addresses: addresses, db) }
-    }
-
     static func sentToMatch(mailbox: String, thread: String?, messageIDs: [String], addresses: [String], _ db: Database) throws -> [[UInt8]] {
         guard let enrollment = try matchEnrollment(mailbox: mailbox, thread: thread, messageIDs: messageIDs, addresses: addresses, db) else { return [] }
         // Sent, or possibly sent (in doubt): either way the person may have its text in front of them.
@@ -180,9 +175,8 @@ extension CadenceDatabase {
         ).map { Array($0) }
     }
 
-    /// Who an incoming message would be matched to, without recording anything: for `cadence classify`.
-    public func personMatching(messageIDs: [String], addresses: [String]) throws(StoreError) -> (address: String, campaign: String)? {
-        try read { db in
+    public func personMatching(messageIDs: [String], addresses: [String]) async throws(StoreError) -> (address: String, campaign: String)? {
+        try await read { db in
             guard let id = try Self.matchEnrollment(mailbox: "", thread: nil, messageIDs: messageIDs, addresses: addresses, db),
                 let row = try Row.fetchOne(
                     db, sql: "SELECT c.address, e.campaignId FROM enrollment e JOIN candidate c ON c.id = e.candidateId WHERE e.id = ?", arguments: [id])

@@ -109,6 +109,9 @@ public protocol CadenceStore: SendingStore {
     /// The bytes of the last messages Cadence sent the person an incoming message would be matched to (by thread,
     /// Message-ID, then address, as `applyIncoming` matches), newest first; empty when it matches nobody.
     func sentToMatch(mailbox: String, thread: String?, messageIDs: [String], addresses: [String]) async throws(StoreError) -> [[UInt8]]
+    /// Who an incoming message would be matched to (by Message-ID, then address, as `applyIncoming` matches),
+    /// without recording anything: for `cadence classify`.
+    func personMatching(messageIDs: [String], addresses: [String]) async throws(StoreError) -> (address: String, campaign: String)?
     /// The send a tracking token names, or nil.
     func trackedSend(trackingID: String) async throws(StoreError) -> TrackedSend?
     /// Whether the send `trackingID` belonged to a person erased with `forget`.

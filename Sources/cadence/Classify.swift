@@ -6,7 +6,7 @@ import Foundation
 /// Reads saved messages (.eml) the way `cadence run` reads incoming mail and says what each is, whom it would be
 /// matched to in this project, the return date it names and the rule that decided, changing nothing: for a user
 /// checking their own bounces and auto-replies before trusting a campaign to them, and for bug reports.
-struct Classify: ParsableCommand {
+struct Classify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Classify saved messages (.eml) as Cadence would: class, person, return date, rule. Changes nothing.",
         discussion: "docs/replies.md lists the rules in the order they are tried.")
@@ -19,7 +19,7 @@ struct Classify: ParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
-    struct Reading: Encodable {
+    struct Reading: Encodable, Sendable {
         var file: String
         var `class`: String
         var permanent: Bool?
@@ -36,43 +36,19 @@ struct Classify: ParsableCommand {
         guard !files.isEmpty else { throw ValidationError("name at least one .eml file") }
     }
 
-    func run() throws {
-        try runReportingFailures {
-            // The project's database, when there is one, read only; without one the person is not looked up.
+    func run() async throws {
+        try await runReportingFailuresAsync {
+            // The project's database (a SQLite file, or PostgreSQL), read only; without one nobody is looked up.
             let path = project.databasePath
-            if PostgresSettings.isURL(path) {
-                FileHandle.standardError.write(
-                    Data("note: classify looks senders up in a SQLite file only, so nobody is looked up in the PostgreSQL database\n".utf8))
-            }
-            let database = !PostgresSettings.isURL(path) && FileManager.default.fileExists(atPath: path) ? try project.openDatabase(.readOnly) : nil
-            var readings: [Reading] = []
-            for file in files {
+            let lookUp = PostgresSettings.isURL(path) || FileManager.default.fileExists(atPath: path)
+            let messages = try files.map { file in
                 guard let data = FileManager.default.contents(atPath: file) else {
                     throw CommandFailure("\(file): cannot be read (no such file, or not a file); give the path of a saved message (.eml)", code: .noInput)
                 }
-                let raw = Array(data)
-                // When it arrived: its own Date header (the sender's day, for "back on Monday"), else now.
-                let date = MailMessage.headerBlock(raw).first { $0.name.lowercased() == "date" }.flatMap { MailDate.parse($0.value) }?.date
-                var mail = IncomingMail.read(raw, receivedAt: date ?? CommandClock.now)
-                // As `cadence run` reads it: the lines Cadence sent the person never count as theirs.
-                if case .bounce = mail.incomingClass {
-                } else if let database {
-                    let ownLines = FreshText.ownLines(ofSent: try database.sentToMatchNow(messageIDs: mail.references, addresses: mail.addresses))
-                    if !ownLines.isEmpty { mail = IncomingMail.read(raw, receivedAt: date ?? CommandClock.now, ownLines: ownLines) }
-                }
-                let match = try database?.personMatching(messageIDs: mail.references, addresses: mail.addresses)
-                var reading = Reading(
-                    file: file, class: mail.incomingClass.name, from: mail.from, person: match?.address, campaign: match?.campaign, rule: mail.rule,
-                    matchedBy: mail.references + mail.addresses)
-                switch mail.incomingClass {
-                case .bounce(let permanent, _, let status):
-                    reading.permanent = permanent
-                    reading.status = status
-                case .outOfOffice(let returns): reading.returns = returns?.description
-                default: break
-                }
-                readings.append(reading)
+                return (file: file, raw: Array(data))
             }
+            let now = CommandClock.now
+            let readings = try await lookUp ? project.withReadingStore { store in try await Self.read(messages, store, now: now) } : Self.read(messages, nil, now: now)
             if format == .json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -93,12 +69,42 @@ struct Classify: ParsableCommand {
                 }
                 if let person = reading.person, let campaign = reading.campaign {
                     print("  person:  \(person) (campaign \(campaign))")
-                } else if database == nil {
+                } else if !lookUp {
                     print("  person:  not looked up: no project database at \(path)")
                 } else {
                     print("  person:  nobody in this project (looked for \(reading.matchedBy.isEmpty ? "nothing to match" : reading.matchedBy.joined(separator: ", ")))")
                 }
             }
         }
+    }
+
+    /// Each message read as `cadence run` reads incoming mail, and matched to a person through `store` when given.
+    static func read(_ messages: [(file: String, raw: [UInt8])], _ store: (any CadenceStore)?, now: Date) async throws -> [Reading] {
+        var readings: [Reading] = []
+        for (file, raw) in messages {
+            // When it arrived: its own Date header (the sender's day, for "back on Monday"), else now.
+            let date = MailMessage.headerBlock(raw).first { $0.name.lowercased() == "date" }.flatMap { MailDate.parse($0.value) }?.date
+            var mail = IncomingMail.read(raw, receivedAt: date ?? now)
+            // As `cadence run` reads it: the lines Cadence sent the person never count as theirs.
+            if case .bounce = mail.incomingClass {
+            } else if let store {
+                let sent = try await store.sentToMatch(mailbox: "", thread: nil, messageIDs: mail.references, addresses: mail.addresses)
+                let ownLines = FreshText.ownLines(ofSent: sent)
+                if !ownLines.isEmpty { mail = IncomingMail.read(raw, receivedAt: date ?? now, ownLines: ownLines) }
+            }
+            let match = try await store?.personMatching(messageIDs: mail.references, addresses: mail.addresses)
+            var reading = Reading(
+                file: file, class: mail.incomingClass.name, from: mail.from, person: match?.address, campaign: match?.campaign, rule: mail.rule,
+                matchedBy: mail.references + mail.addresses)
+            switch mail.incomingClass {
+            case .bounce(let permanent, _, let status):
+                reading.permanent = permanent
+                reading.status = status
+            case .outOfOffice(let returns): reading.returns = returns?.description
+            default: break
+            }
+            readings.append(reading)
+        }
+        return readings
     }
 }
