@@ -41,14 +41,8 @@ struct Classify: AsyncParsableCommand {
             // The project's database (a SQLite file, or PostgreSQL), read only; without one nobody is looked up.
             let path = project.databasePath
             let lookUp = PostgresSettings.isURL(path) || FileManager.default.fileExists(atPath: path)
-            let messages = try files.map { file in
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    throw CommandFailure("\(file): cannot be read (no such file, or not a file); give the path of a saved message (.eml)", code: .noInput)
-                }
-                return (file: file, raw: Array(data))
-            }
-            let now = CommandClock.now
-            let readings = try await lookUp ? project.withReadingStore { store in try await Self.read(messages, store, now: now) } : Self.read(messages, nil, now: now)
+            let (files, now) = (files, CommandClock.now)
+            let readings = try await lookUp ? project.withReadingStore { store in try await Self.read(files, store, now: now) } : Self.read(files, nil, now: now)
             if format == .json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -79,9 +73,14 @@ struct Classify: AsyncParsableCommand {
     }
 
     /// Each message read as `cadence run` reads incoming mail, and matched to a person through `store` when given.
-    static func read(_ messages: [(file: String, raw: [UInt8])], _ store: (any CadenceStore)?, now: Date) async throws -> [Reading] {
+    static func read(_ files: [String], _ store: (any CadenceStore)?, now: Date) async throws -> [Reading] {
         var readings: [Reading] = []
-        for (file, raw) in messages {
+        for file in files {
+            // One message in memory at a time, however many files are named.
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw CommandFailure("\(file): cannot be read (no such file, or not a file); give the path of a saved message (.eml)", code: .noInput)
+            }
+            let raw = Array(data)
             // When it arrived: its own Date header (the sender's day, for "back on Monday"), else now.
             let date = MailMessage.headerBlock(raw).first { $0.name.lowercased() == "date" }.flatMap { MailDate.parse($0.value) }?.date
             var mail = IncomingMail.read(raw, receivedAt: date ?? now)
