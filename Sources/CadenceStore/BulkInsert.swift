@@ -10,7 +10,9 @@ import GRDBSQLite
 /// the rows. Here a text is copied into a `BindArena` and bound from there, and numbers as they are. The statement is
 /// GRDB's, prepared and cached by it; only binding and stepping are done here, so GRDB's hooks around an execution
 /// (transaction observers, its check for a transaction SQLite already rolled back) do not run: a launch registers no
-/// observer, and every error ends its transaction.
+/// observer, and every error ends its transaction. The bound texts live in the arena until the statement ran: from
+/// the first `bind` to `execute` (or `forEachRow`), nothing may throw or start another `BulkInsert`, which would
+/// rewind the arena under the bindings.
 struct BulkInsert {
     private let statement: Statement
     private let connection: OpaquePointer?

@@ -35,13 +35,15 @@ struct SendScheduleCacheTests {
     }
 
     @Test(
-        "a day's window by plain offsets from its midnight is the calendar's on every day tried: days around each clock change of 14 zones from 2000 to 2040, and random ones"
+        "a day's window by plain offsets from its midnight is the calendar's on every day tried: days around each clock change of 16 zones from 2000 to 2040, and random ones"
     )
     func plainDays() {
         var random = SplitMix64(seed: 0xDA75)
         let zones = [
             "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "America/Santiago", "Pacific/Chatham", "Pacific/Apia", "America/Havana",
             "Asia/Tehran", "Africa/Casablanca", "Antarctica/Troll", "America/St_Johns", "Asia/Kolkata", "Pacific/Kiritimati", "UTC",
+            // Zones that moved their standard time rather than for summer: Volgograd (2020-12-27), Caracas (2016-05-01).
+            "Europe/Volgograd", "America/Caracas",
         ]
         let windows = [(0, 24 * 60), (9 * 60, 17 * 60), (30, 150), (23 * 60 + 30, 24 * 60)].map {
             SendWindow(days: Weekday.allCases, start: LocalTime(hour: $0.0 / 60, minute: $0.0 % 60), end: LocalTime(hour: $0.1 / 60, minute: $0.1 % 60))
@@ -52,6 +54,9 @@ struct SendScheduleCacheTests {
         for identifier in zones {
             let zone = TimeZone(identifier: identifier)!
             var days = Set((0..<400).map { _ in first + Int(random.next() % UInt64(last - first)) })
+            // The standard-time moves, named outright in case the zone database reports them as no transition.
+            let moves = ["Europe/Volgograd": CalendarDate(year: 2020, month: 12, day: 27), "America/Caracas": CalendarDate(year: 2016, month: 5, day: 1)]
+            if let move = moves[identifier].map(ReportingDay.serialDay) { days.formUnion(move - 2...move + 2) }
             var instant = Date(timeIntervalSince1970: Double(first) * 86_400)
             while let change = zone.nextDaylightSavingTimeTransition(after: instant), change.timeIntervalSince1970 < Double(last) * 86_400 {
                 let day = Int((change.timeIntervalSince1970 / 86_400).rounded(.down))
