@@ -84,6 +84,7 @@ struct BulkInsert {
         precondition(index == expected, "bound \(index) of \(expected) values")
         defer {
             sqlite3_reset(statement.sqliteStatement)
+            // The cached statement keeps no pointer into the arena, which the next statement rewinds.
             sqlite3_clear_bindings(statement.sqliteStatement)
         }
         while true {
@@ -97,20 +98,9 @@ struct BulkInsert {
         }
     }
 
-    /// Runs the statement once every placeholder is bound.
+    /// Runs the statement (an `INSERT`, which gives no rows) once every placeholder is bound.
     func execute() throws {
-        let expected = sqlite3_bind_parameter_count(statement.sqliteStatement)
-        precondition(index == expected, "bound \(index) of \(expected) values")
-        let code = sqlite3_step(statement.sqliteStatement)
-        defer {
-            sqlite3_reset(statement.sqliteStatement)
-            // The cached statement keeps no copy of this batch's texts.
-            sqlite3_clear_bindings(statement.sqliteStatement)
-        }
-        guard code == SQLITE_DONE else {
-            throw DatabaseError(
-                resultCode: ResultCode(rawValue: code), message: connection.map { String(cString: sqlite3_errmsg($0)) }, sql: statement.sql)
-        }
+        try forEachRow { _ in }
     }
 }
 
